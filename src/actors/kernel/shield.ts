@@ -1,0 +1,169 @@
+/**
+ * Runtime patches that shield a Node 20 process from nact 7.6.2's hazards (ACTORS.md section 0,
+ * item 4). Installed once, on first import of the kernel; nact's files on disk stay untouched.
+ *
+ * Why patch at run time rather than with patch-package: the fixes are small and live in one
+ * file with their reasons beside them, `npm install` needs no extra step, and the hazard tests
+ * can run the same program on bare nact (without this module) to prove each hazard is real.
+ *
+ * | hazard (ACTORS.md 0.4)                                   | fix here                                   |
+ * |----------------------------------------------------------|--------------------------------------------|
+ * | (a) a throwing onCrash: unhandled rejection, process dies | handleFault is total: a failing policy escalates, anything else stops the actor |
+ * | (a) escalate from an actor stopped mid-handler            | a fault of a stopped actor is logged and dropped |
+ * | (b) 32-bit query temp-ref ids collide, replies are lost   | the system plugin numbers temp refs with a counter |
+ * | (c) getSafeTimeout wraps timeouts >= 2^31 ms negative     | clamp before truncating                    |
+ * | (e) spawnStateless overwrites onCrash                     | the kernel's spawnStateless keeps it (system.ts) |
+ * | (f) escalate then parent `resume` leaves the child stuck  | resume on an escalated fault resumes the child |
+ */
+import { ActorClass, findActor, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
+import { refPath } from './protocol.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Receives what the shield contains instead of letting it kill the process. */
+export type ShieldReporter = (event: string, fields: Record<string, unknown>) => void;
+
+const reporters = new Map<string | undefined, ShieldReporter>();
+let installed = false;
+let persistentPatched = false;
+
+/** Where the shield reports for the actor system named `systemName`; stderr otherwise. */
+export function setShieldReporter(systemName: string, report: ShieldReporter | undefined): void {
+  if (report) reporters.set(systemName, report);
+  else reporters.delete(systemName);
+}
+
+function report(ref: NactRef, event: string, fields: Record<string, unknown>): void {
+  const to = reporters.get(ref.system.name);
+  if (to) return to(event, { path: refPath(ref), ...fields });
+  const error = fields.error instanceof Error ? fields.error.stack : String(fields.error);
+  process.stderr.write(`${event} ${refPath(ref)}: ${error}\n`);
+}
+
+export function installShield(): void {
+  if (installed) return;
+  installed = true;
+  ActorClass.getSafeTimeout = safeTimeout;
+  ActorClass.prototype.handleFault = handleFaultTotally;
+}
+
+/** Clamp to what setTimeout accepts, then truncate: nact truncated first and wrapped negative. */
+export function safeTimeout(ms: number): number {
+  const n = Number(ms);
+  if (!Number.isFinite(n)) return n > 0 ? MAX_TIMER_MS : 0;
+  return Math.trunc(Math.min(MAX_TIMER_MS, Math.max(0, n)));
+}
+
+/**
+ * The system plugin: unique query temp-ref ids (nact draws 32-bit random ones, and a collision
+ * hands one query's reply to another), and top-level escalations reported instead of printed.
+ */
+export function shieldSystem(system: NactSystem): void {
+  let nextTempId = 1;
+  const add = system.addTempReference.bind(system);
+  system.addTempReference = (ref, deferral) => {
+    // nact calls this right after building the temp ref and before the message factory sees it,
+    // so the id given here is the one every later lookup uses.
+    ref.id = nextTempId++;
+    add(ref, deferral);
+  };
+  system.handleFault = (msg, _sender, error, child) => {
+    const actor = isActorObject(child) ? child : findActor(child);
+    report(actor?.reference ?? system.reference, 'actor.top-level-failure', { error, msg });
+    if (actor && !actor.stopped) actor.stop();
+  };
+}
+
+/**
+ * Patches what only nact's unexported PersistentActor class has, given one of its instances.
+ * Marks replay so the registry can tell `recovering` from `running`.
+ */
+export function shieldPersistentActorClass(instance: NactActor): void {
+  if (persistentPatched) return;
+  persistentPatched = true;
+  const proto = Object.getPrototypeOf(instance) as { recover(this: NactActor): Promise<void> };
+  const recover = proto.recover;
+  proto.recover = async function (this: NactActor) {
+    this.auctorRecovering = true;
+    try {
+      await recover.call(this);
+    } finally {
+      this.auctorRecovering = false;
+    }
+  };
+}
+
+function isActorObject(x: NactRef | NactActor): x is NactActor {
+  return typeof (x as NactActor).handleFault === 'function';
+}
+
+/** nact's handleFault, rewritten so that it never rejects (it is called without await). */
+async function handleFaultTotally(
+  this: NactActor,
+  msg: unknown,
+  sender: unknown,
+  error: unknown,
+  child?: NactRef | NactActor,
+): Promise<void> {
+  try {
+    if (this.stopped) {
+      report(this.reference, 'actor.fault-after-stop', { error });
+      return;
+    }
+    const ctx = this.createSupervisionContext(msg, sender, error);
+    const childRef = child && (isActorObject(child) ? child.reference : child);
+    let decision: unknown;
+    try {
+      decision = await this.onCrash(msg, error, ctx, childRef);
+    } catch (policyError) {
+      report(this.reference, 'actor.policy-failed', { error: policyError });
+      decision = ctx.escalate;
+    }
+    // The policy may be async; the actor can have been stopped meanwhile.
+    if (this.stopped) return;
+    const faulted = childRef ? this.children.get(childRef.name ?? '') : undefined;
+    const parent = this.parent as (NactActor & NactSystem) | undefined;
+    const siblings = () => [...(parent?.children.values() ?? [])];
+    switch (decision) {
+      case ctx.stop:
+        this.stop();
+        break;
+      case ctx.stopAll:
+        siblings().forEach((a) => a.stop());
+        break;
+      case ctx.stopChild:
+        faulted?.stop();
+        break;
+      case ctx.stopAllChildren:
+        [...this.children.values()].forEach((a) => a.stop());
+        break;
+      case ctx.resume:
+        // On an escalated fault, nact resumed the parent and left the faulted child busy forever.
+        if (childRef) faulted?.resume();
+        else this.resume();
+        break;
+      case ctx.reset:
+        this.reset();
+        break;
+      case ctx.resetAll:
+        siblings().forEach((a) => a.reset());
+        break;
+      case ctx.resetChild:
+        faulted?.reset();
+        break;
+      case ctx.resetAllChildren:
+        [...this.children.values()].forEach((a) => a.reset());
+        break;
+      default:
+        if (parent) parent.handleFault(msg, sender, error, this.reference);
+        else this.stop();
+    }
+  } catch (shieldError) {
+    report(this.reference, 'actor.fault-handling-failed', { error: shieldError });
+    try {
+      if (!this.stopped) this.stop();
+    } catch {
+      // already torn down
+    }
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The kernel: one actor system per node, a thin typed layer over nact with the shield
+ * installed, every actor registered for introspection, and supervision declared per actor as a
+ * {@link CrashPolicy} (policies live in ../supervision.ts).
+ */
+import { ActorNotFoundError, AskTimeoutError } from '../../models/errors.js';
+import type { PersistenceEngine } from '../../persistence/engine.js';
+import { oneForOne } from '../supervision.js';
+import { systemClock, type Clock } from './clock.js';
+import { silentLogger, type Logger } from './logger.js';
+import { findActor, findSystem, nact, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
+import { refPath, type AnyRef, type Ref } from './protocol.js';
+import { ActorRegistry, describeError } from './registry.js';
+import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem } from './shield.js';
+
+installShield();
+
+/** What a supervision policy decides about a failure. */
+export type CrashDecision =
+  /** the faulted actor keeps its state and goes on with its next message */
+  | 'resume'
+  /** the faulted actor starts over: initial state (a persistent one replays its journal), children stopped */
+  | 'restart'
+  /** the faulted actor and all its siblings restart (one-for-all) */
+  | 'restart-all'
+  | 'stop'
+  | 'stop-all'
+  /** the parent decides, as if it had failed itself */
+  | 'escalate';
+
+export interface Failure {
+  /** path of the actor whose policy is deciding */
+  path: string;
+  error: unknown;
+  /** the message being handled, when there was one */
+  message: unknown;
+  /** set when a child escalated: the child's path */
+  child?: string;
+}
+
+/** Decides what happens to an actor that failed (or whose child escalated to it). */
+export type CrashPolicy = (failure: Failure) => CrashDecision | Promise<CrashDecision>;
+
+export interface ActorContext<M> {
+  self: Ref<M>;
+  path: string;
+  name: string;
+  parent: AnyRef | undefined;
+  children: ReadonlyMap<string, AnyRef>;
+  system: ActorSystem;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface PersistentContext<M, E> extends ActorContext<M> {
+  /**
+   * Persists `event`, waits until it is durable, applies it to the state being built for this
+   * message and returns that state. Only once it resolves may the actor acknowledge anything.
+   */
+  persist(event: E, tags?: string[]): Promise<unknown>;
+}
+
+interface CommonSpec<S> {
+  /** what the registry and the tree show, e.g. `lrp-supervisor` */
+  kind: string;
+  /** unique among siblings; nact's rules: letters, digits and `-$_.+!*'(),` */
+  name?: string;
+  /** default: oneForOne with the default restart intensity (../supervision.ts) */
+  onCrash?: CrashPolicy;
+  /** what the actor exposes of its state to operators */
+  summary?: (state: S) => unknown;
+  /** idle passivation */
+  shutdownAfterMs?: number;
+  afterStop?: (state: S) => void;
+}
+
+export interface ActorSpec<S, M> extends CommonSpec<S> {
+  initialState: (ctx: ActorContext<M>) => S;
+  handle: (state: S, msg: M, ctx: ActorContext<M>) => S | Promise<S>;
+}
+
+export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
+  /** the journal key; one live actor per key */
+  key: string;
+  /** persisted events between snapshots; none when omitted */
+  snapshotEvery?: number;
+  initialState: () => S;
+  /** pure: folds one event into the state, during replay and after each persist */
+  applyEvent: (state: S, event: E) => S;
+  /** handles a command; effects belong here and never run during replay */
+  handle: (state: S, msg: M, ctx: PersistentContext<M, E>) => S | Promise<S>;
+}
+
+export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
+  handle: (msg: M, ctx: ActorContext<M>) => void | Promise<void>;
+}
+
+export interface SystemOptions {
+  /** the node name; unique in this process */
+  name: string;
+  engine?: PersistenceEngine;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+type Parent = AnyRef;
+
+export class ActorSystem {
+  readonly registry = new ActorRegistry();
+  /** the system itself: the parent of top-level actors */
+  readonly root: AnyRef;
+  readonly clock: Clock;
+  readonly log: Logger;
+
+  private constructor(readonly name: string, options: SystemOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger();
+    const plugins: unknown[] = [{ name }, shieldSystem];
+    if (options.engine) plugins.push(nact.configurePersistence(options.engine));
+    this.root = nact.start(...plugins) as AnyRef;
+  }
+
+  /** Starts the node's actor system. Throws if one of that name is already running here. */
+  static start(options: SystemOptions): ActorSystem {
+    if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
+    const system = new ActorSystem(options.name, options);
+    setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
+    return system;
+  }
+
+  spawn<S, M>(parent: Parent, spec: ActorSpec<S, M>): Ref<M> {
+    let ref: Ref<M> | undefined;
+    const f = async (state: S, msg: M, nctx: NactContext) => {
+      const ctx = this.context<M>(nctx);
+      this.registry.touched(ctx.path, this.clock.now());
+      return spec.handle(state, msg, ctx);
+    };
+    ref = nact.spawn(parent, f, spec.name, {
+      ...this.commonProps(spec, () => ref!),
+      initialStateFunc: (nctx: NactContext) => spec.initialState(this.context<M>(nctx)),
+    }) as Ref<M>;
+    this.register(ref, parent, spec);
+    return ref;
+  }
+
+  spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
+    let ref: Ref<M> | undefined;
+    const f = async (state: S, msg: unknown, nctx: NactContext) => {
+      if (nctx.recovering) return spec.applyEvent(state, msg as E);
+      let working = state;
+      const base = this.context<M>(nctx);
+      const ctx: PersistentContext<M, E> = {
+        ...base,
+        persist: async (event, tags) => {
+          await nctx.persist!(event, tags);
+          working = spec.applyEvent(working, event);
+          return working;
+        },
+      };
+      this.registry.touched(ctx.path, this.clock.now());
+      return spec.handle(state, msg as M, ctx);
+    };
+    ref = nact.spawnPersistent(parent, f, spec.key, spec.name, {
+      ...this.commonProps(spec, () => ref!),
+      initialStateFunc: () => spec.initialState(),
+      ...(spec.snapshotEvery ? { snapshotEvery: spec.snapshotEvery } : {}),
+    }) as Ref<M>;
+    const actor = findActor(ref);
+    if (actor) shieldPersistentActorClass(actor);
+    this.register(ref, parent, spec, spec.key);
+    return ref;
+  }
+
+  /**
+   * An actor without state. Unlike nact's spawnStateless it keeps the given onCrash (nact
+   * overwrote it with `resume`, issue #55); `resume` stays the default.
+   */
+  spawnStateless<M>(parent: Parent, spec: StatelessSpec<M>): Ref<M> {
+    return this.spawn<undefined, M>(parent, {
+      onCrash: () => 'resume',
+      ...spec,
+      initialState: () => undefined,
+      handle: async (_state, msg, ctx) => {
+        await spec.handle(msg, ctx);
+        return undefined;
+      },
+    });
+  }
+
+  /** Fire and forget. Returns false (and counts a dead letter) when the target is gone. */
+  dispatch<M>(ref: Ref<M>, msg: M): boolean {
+    if (ref.type === 'actor' && !findActor(ref)) {
+      this.registry.deadLetter();
+      this.log.debug({ to: refPath(ref), type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+      return false;
+    }
+    nact.dispatch(ref, msg);
+    return true;
+  }
+
+  /** Sends the message built around a reply address and waits for the reply. */
+  async query<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M, timeoutMs: number): Promise<R> {
+    if (ref.type === 'actor' && !findActor(ref)) {
+      this.registry.deadLetter();
+      throw new ActorNotFoundError(refPath(ref));
+    }
+    try {
+      return (await nact.query(ref, make, timeoutMs)) as R;
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Query Timeout') throw new AskTimeoutError(refPath(ref), timeoutMs);
+      throw error;
+    }
+  }
+
+  stop(ref: AnyRef): void {
+    nact.stop(ref);
+  }
+
+  /** Looks up a live actor by its path (`/a/b`). */
+  lookup(path: string): AnyRef | undefined {
+    const ref: NactRef = { path: { parts: path.split('/').filter(Boolean) }, system: { name: this.name }, type: 'actor' };
+    const actor = findActor(ref);
+    return actor ? (actor.reference as AnyRef) : undefined;
+  }
+
+  /** Stops every actor, then waits a turn so their afterStop hooks have run. */
+  async shutdown(): Promise<void> {
+    nact.stop(this.root);
+    await new Promise((resolve) => setImmediate(resolve));
+    setShieldReporter(this.name, undefined);
+  }
+
+  private context<M>(nctx: NactContext): ActorContext<M> {
+    const path = refPath(nctx.self);
+    return {
+      self: nctx.self as Ref<M>,
+      path,
+      name: nctx.name,
+      parent: nctx.parent as AnyRef | undefined,
+      children: nctx.children as ReadonlyMap<string, AnyRef>,
+      system: this,
+      log: this.log.child({ actor: path }),
+      clock: this.clock,
+    };
+  }
+
+  private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): void {
+    const parentPath = parent.type === 'system' ? null : refPath(parent);
+    const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
+    this.registry.add(ref, spec.kind, parentPath, summarize, persistenceKey);
+  }
+
+  private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
+    return {
+      onCrash: this.supervise(spec.onCrash ?? oneForOne(this.clock)),
+      afterStop: (state: S) => {
+        this.registry.remove(refPath(self()), self());
+        spec.afterStop?.(state);
+      },
+      ...(spec.shutdownAfterMs ? { shutdownAfter: spec.shutdownAfterMs } : {}),
+    };
+  }
+
+  /** Adapts a CrashPolicy to nact's onCrash: records the failure, maps the decision. */
+  private supervise(policy: CrashPolicy) {
+    return async (message: unknown, error: unknown, ctx: NactSupervisionCtx, child?: NactRef) => {
+      const path = refPath(ctx.self);
+      const childPath = child && refPath(child);
+      if (!childPath) this.registry.failed(path, error, this.clock.now());
+      let decision: CrashDecision;
+      try {
+        decision = await policy({ path, error, message, ...(childPath ? { child: childPath } : {}) });
+      } catch (policyError) {
+        this.log.error({ actor: path, error: describeError(policyError) }, 'actor.policy-failed');
+        decision = 'escalate';
+      }
+      this.log.warn({ actor: path, child: childPath, error: describeError(error), decision }, 'actor.crashed');
+      switch (decision) {
+        case 'resume':
+          return ctx.resume;
+        case 'restart':
+          this.registry.restarted(path);
+          return ctx.reset;
+        case 'restart-all': {
+          const parentPath = this.registry.get(path)?.parent ?? null;
+          this.registry.childrenOf(parentPath).forEach((p) => this.registry.restarted(p));
+          return ctx.resetAll;
+        }
+        case 'stop':
+          return ctx.stop;
+        case 'stop-all':
+          return ctx.stopAll;
+        case 'escalate':
+          return ctx.escalate;
+      }
+    };
+  }
+}

@@ -1,0 +1,12 @@
+/** Retries an assertion until it passes or the timeout runs out; rethrows the last failure. */
+export async function eventually<T>(fn: () => T | Promise<T>, { timeout = 5000, interval = 10 } = {}): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+}
