@@ -53,4 +53,12 @@ describe('nact hazards', function () {
     expect(result(await run('escalate-then-resume', 'bare')).handled).to.deep.equal(['a']);
     expect(result(await run('escalate-then-resume', 'shielded')).handled).to.deep.equal(['a', 'b']);
   });
+
+  it('stopping a parent or the system leaves children running on bare nact; the kernel stops them', async () => {
+    expect(result(await run('stop-leaves-children', 'bare'))).to.deep.equal({ afterParentStop: ['a'], afterSystemStop: ['a'] });
+    expect(result(await run('stop-leaves-children', 'shielded'))).to.deep.equal({
+      afterParentStop: ['a', 'a-child'],
+      afterSystemStop: ['a', 'a-child', 'b'],
+    });
+  });
 });

@@ -45,6 +45,7 @@ export interface NactSystem {
   reference: NactRef;
   tempReferences: Map<number, unknown>;
   stopped: boolean;
+  stop(): void;
   addTempReference(ref: NactRef, deferral: unknown): void;
   removeTempReference(ref: NactRef): void;
   handleFault(msg: unknown, sender: unknown, error: unknown, child: NactRef | NactActor): void;

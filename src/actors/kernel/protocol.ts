@@ -12,9 +12,11 @@ declare const protocol: unique symbol;
  */
 export type Ref<M> = NactRef & { readonly [protocol]?: (msg: M) => void };
 
-/** A reference whose protocol does not matter to the caller (paths, stop, children). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRef = Ref<any>;
+/**
+ * A reference whose protocol the holder does not know (parents, children, lookups). Every
+ * Ref<M> is one; sending to it needs a cast to the protocol it accepts.
+ */
+export type AnyRef = Ref<never>;
 
 /** The reply address a query hands to its message factory. */
 export type ReplyTo<R> = Ref<R>;

@@ -14,6 +14,11 @@
  * | (c) getSafeTimeout wraps timeouts >= 2^31 ms negative     | clamp before truncating                    |
  * | (e) spawnStateless overwrites onCrash                     | the kernel's spawnStateless keeps it (system.ts) |
  * | (f) escalate then parent `resume` leaves the child stuck  | resume on an escalated fault resumes the child |
+ * | (g) stopping an actor or the system never stops its children (found here, not in ACTORS.md) | stop children first, then the actor |
+ *
+ * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
+ * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
+ * detached but keep running, and their afterStop never runs.
  */
 import { ActorClass, findActor, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
@@ -45,6 +50,15 @@ export function installShield(): void {
   installed = true;
   ActorClass.getSafeTimeout = safeTimeout;
   ActorClass.prototype.handleFault = handleFaultTotally;
+  const stop = ActorClass.prototype.stop;
+  ActorClass.prototype.stop = function (this: NactActor) {
+    stopChildren(this);
+    stop.call(this);
+  };
+}
+
+function stopChildren(parent: { children: Map<string, NactActor> }): void {
+  for (const child of [...parent.children.values()]) if (!child.stopped) child.stop();
 }
 
 /** Clamp to what setTimeout accepts, then truncate: nact truncated first and wrapped negative. */
@@ -59,6 +73,11 @@ export function safeTimeout(ms: number): number {
  * hands one query's reply to another), and top-level escalations reported instead of printed.
  */
 export function shieldSystem(system: NactSystem): void {
+  const stop = system.stop.bind(system);
+  system.stop = () => {
+    stopChildren(system);
+    stop();
+  };
   let nextTempId = 1;
   const add = system.addTempReference.bind(system);
   system.addTempReference = (ref, deferral) => {
