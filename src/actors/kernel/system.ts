@@ -111,6 +111,7 @@ export class ActorSystem {
   readonly root: AnyRef;
   readonly clock: Clock;
   readonly log: Logger;
+  private readonly loggers = new WeakMap<NactRef, Logger>();
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
@@ -232,6 +233,8 @@ export class ActorSystem {
 
   private context<M>(nctx: NactContext): ActorContext<M> {
     const path = refPath(nctx.self);
+    const loggers = this.loggers;
+    const log = this.log;
     return {
       self: nctx.self as Ref<M>,
       path,
@@ -239,7 +242,12 @@ export class ActorSystem {
       parent: nctx.parent as AnyRef | undefined,
       children: nctx.children as ReadonlyMap<string, AnyRef>,
       system: this,
-      log: this.log.child({ actor: path }),
+      // built on first use and kept per actor: a pino child per message would cost more than the message
+      get log() {
+        let child = loggers.get(nctx.self);
+        if (!child) loggers.set(nctx.self, (child = log.child({ actor: path })));
+        return child;
+      },
       clock: this.clock,
     };
   }

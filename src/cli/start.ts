@@ -1,0 +1,40 @@
+/**
+ * `auctor start`: assembles one node, starting its parts in dependency order and stopping them
+ * in reverse on SIGTERM/SIGINT.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createLogger } from '../actors/kernel/logger.js';
+import { ActorSystem } from '../actors/kernel/system.js';
+import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
+
+export interface NodeOptions {
+  name: string;
+  data: string;
+  roles: Array<'control' | 'cell'>;
+}
+
+export async function startNode(options: NodeOptions): Promise<void> {
+  const data = resolve(options.data);
+  const log = createLogger({ base: { node: options.name } });
+  mkdirSync(data, { recursive: true });
+  const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
+  const system = ActorSystem.start({ name: options.name, engine, logger: log });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'auctor.stopping');
+    await system.shutdown();
+    await engine.close();
+    log.info('auctor.stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+
+  log.info({ roles: options.roles, data }, 'auctor.started');
+  // The process stays up until a signal: nothing else holds the event loop yet.
+  await new Promise<void>(() => setInterval(() => {}, 1 << 30));
+}

@@ -1,0 +1,197 @@
+/**
+ * nact persistence engine on LMDB (lmdb-js 3.x).
+ *
+ * Layout: two sub-databases, `events` and `snapshots`, both keyed `[persistenceKey, sequenceNumber]`
+ * (ordered-binary array keys), so one key's history is one contiguous, ascending key range and
+ * "a" never overlaps "ab".
+ *
+ * Durability: lmdb-js resolves a write promise when its transaction commits. With
+ * `overlappingSync` (the default off Windows) the fsync happens after the commit, outside the
+ * writer lock, so a commit is not yet durable. The env is opened with `separateFlushed: true`,
+ * which hangs a `.flushed` promise on every write promise; `persist` awaits it.
+ *
+ * Batching: concurrent persists from many actors share transactions; nothing here serialises
+ * writes or keeps per-write bookkeeping. lmdb-js's default (`eventTurnBatching`) holds every
+ * write of an event-loop turn back until the turn ends, so with many busy actors the writer idles
+ * while ~1000 actor handlers run, then the actors idle through commit + fsync. With
+ * `eventTurnBatching: false` a transaction starts once `txnStartThreshold` writes are queued
+ * (or at the next turn) and keeps absorbing writes while it is open: commits overlap the actors'
+ * work, still a few hundred events per commit (bench/persistence.ts: about +30% events/s).
+ * Nothing here needs several writes in one transaction; a store sharing the env that does
+ * must group them explicitly (`transaction`/`batch`).
+ */
+import { open, type Database, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
+import {
+  DuplicateEventError,
+  pagedEventStream,
+  type EventStream,
+  type PersistedEvent,
+  type PersistedSnapshot,
+  type PersistenceEngine,
+} from './engine.js';
+
+/** `txnStartThreshold` is a real lmdb-js option its typings omit. */
+export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
+
+/** Env options the engine is tuned for. Callers sharing an env should open it with these. */
+export const LMDB_ENV_OPTIONS: Readonly<LmdbEnvOptions> = {
+  separateFlushed: true,
+  eventTurnBatching: false,
+  txnStartThreshold: 250,
+};
+
+/** Events read per page while streaming a history. */
+const PAGE = 256;
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+type RecordKey = [string, number];
+
+/** Stored event: the key and sequence number live in the LMDB key. */
+interface EventRecord {
+  d: unknown;
+  /** tags, omitted when empty */
+  t?: string[];
+  c: number;
+  /** present (1) only on deleted events */
+  x?: 1;
+}
+
+interface SnapshotRecord {
+  d: unknown;
+  c: number;
+}
+
+/** What an lmdb-js write returns when the env has `separateFlushed`. */
+type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
+
+/** `put` with an options object: the runtime accepts it, the published typings do not. */
+interface PutWithOptions {
+  put(key: RecordKey, value: EventRecord, options: { noOverwrite: boolean }): WritePromise;
+}
+
+const NO_OVERWRITE = { noOverwrite: true };
+
+export interface LmdbEngineOptions {
+  /**
+   * Prefix for the sub-database names (`${prefix}events`, `${prefix}snapshots`), so several
+   * stores can share one environment. Default: no prefix.
+   */
+  prefix?: string;
+}
+
+export type LmdbOpenOptions = LmdbEngineOptions & Omit<LmdbEnvOptions, 'separateFlushed'>;
+
+export class LmdbPersistenceEngine implements PersistenceEngine {
+  private readonly eventsDb: Database<EventRecord, RecordKey>;
+  private readonly snapshotsDb: Database<SnapshotRecord, RecordKey>;
+  private ownsEnv = false;
+  private closed: Promise<void> | undefined;
+
+  /**
+   * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
+   * `options` may carry lmdb root options (e.g. `mapSize`) overriding {@link LMDB_ENV_OPTIONS};
+   * `separateFlushed` is always on.
+   */
+  static open(path: string, options: LmdbOpenOptions = {}): LmdbPersistenceEngine {
+    const { prefix, ...envOptions } = options;
+    const root = open({ ...LMDB_ENV_OPTIONS, ...envOptions, separateFlushed: true, path });
+    const engine = new LmdbPersistenceEngine(root, prefix === undefined ? {} : { prefix });
+    engine.ownsEnv = true;
+    return engine;
+  }
+
+  /**
+   * Uses an environment the caller opened and will close. Open it with {@link LMDB_ENV_OPTIONS}
+   * so `persist` can await each write's own flush; without them it falls back to the env-wide
+   * `flushed`, which is still durable but may wait for later commits too.
+   */
+  constructor(
+    private readonly root: RootDatabase,
+    options: LmdbEngineOptions = {},
+  ) {
+    const prefix = options.prefix ?? '';
+    this.eventsDb = root.openDB<EventRecord, RecordKey>(`${prefix}events`, {});
+    this.snapshotsDb = root.openDB<SnapshotRecord, RecordKey>(`${prefix}snapshots`, {});
+  }
+
+  /** See {@link PersistenceEngine.events}. Reads pages of {@link PAGE}; no read spans an await. */
+  events(key: string, offset = 0, limit?: number, tags?: string[]): EventStream {
+    return pagedEventStream(offset, limit, tags, (after) => {
+      this.assertOpen();
+      const page: PersistedEvent[] = [];
+      const range = this.eventsDb.getRange({ start: [key, after + 1], end: [key, MAX_SEQ], limit: PAGE });
+      for (const { key: k, value } of range) page.push(toEvent(key, k[1], value));
+      return page;
+    });
+  }
+
+  /** See {@link PersistenceEngine.latestSnapshot}. */
+  async latestSnapshot(key: string): Promise<PersistedSnapshot | undefined> {
+    this.assertOpen();
+    // reverse: start is the upper bound (inclusive), end the lower bound (exclusive)
+    const range = this.snapshotsDb.getRange({ start: [key, MAX_SEQ], end: [key, -1], reverse: true, limit: 1 });
+    for (const { key: k, value } of range) {
+      return { data: value.d, sequenceNumber: k[1], key, createdAt: value.c };
+    }
+    return undefined;
+  }
+
+  /** See {@link PersistenceEngine.takeSnapshot}. Resolves once the snapshot is durable. */
+  async takeSnapshot(snapshot: PersistedSnapshot): Promise<void> {
+    this.assertOpen();
+    const record: SnapshotRecord = { d: snapshot.data, c: snapshot.createdAt };
+    const write = this.snapshotsDb.put([snapshot.key, snapshot.sequenceNumber], record) as WritePromise;
+    await write;
+    await this.durable(write);
+  }
+
+  /**
+   * See {@link PersistenceEngine.persist}. A no-overwrite put is the uniqueness check: it
+   * resolves `false` instead of writing when (key, sequenceNumber) exists.
+   */
+  async persist(event: PersistedEvent): Promise<void> {
+    this.assertOpen();
+    const events = this.eventsDb as unknown as PutWithOptions;
+    const write = events.put([event.key, event.sequenceNumber], toRecord(event), NO_OVERWRITE);
+    if (!(await write)) throw new DuplicateEventError(event.key, event.sequenceNumber);
+    await this.durable(write);
+  }
+
+  /**
+   * Waits for writes already issued to be durable, then closes the environment if this engine
+   * opened it. Later calls reject; calling close again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.root.flushed;
+      if (this.ownsEnv) await this.root.close();
+    })();
+    return this.closed;
+  }
+
+  private durable(write: WritePromise): PromiseLike<unknown> {
+    return write.flushed ?? this.root.flushed;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('persistence engine is closed');
+  }
+}
+
+function toRecord(event: PersistedEvent): EventRecord {
+  const record: EventRecord = { d: event.data, c: event.createdAt };
+  if (event.tags.length > 0) record.t = event.tags;
+  if (event.isDeleted) record.x = 1;
+  return record;
+}
+
+function toEvent(key: string, sequenceNumber: number, record: EventRecord): PersistedEvent {
+  return {
+    data: record.d,
+    sequenceNumber,
+    key,
+    tags: record.t ?? [],
+    createdAt: record.c,
+    isDeleted: record.x === 1,
+  };
+}

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { open, type RootDatabase } from 'lmdb';
+import { persistedEvent } from '../../src/persistence/engine.js';
+import { LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
+import { collect } from '../support/collect.js';
+import { tempDir } from '../support/temp-dir.js';
+import { describeEngineContract } from './engine-contract.js';
+
+describeEngineContract('LMDB', async () => {
+  const dir = tempDir();
+  let current = LmdbPersistenceEngine.open(dir.path);
+  return {
+    engine: current,
+    reopen: async () => {
+      await current.close();
+      current = LmdbPersistenceEngine.open(dir.path);
+      return current;
+    },
+    dispose: async () => {
+      await current.close();
+      dir.remove();
+    },
+  };
+}, { reopens: true });
+
+/** A gate a test opens by hand. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+describe('LmdbPersistenceEngine', function () {
+  let dir: string;
+  let removeDir: () => void;
+  let root: RootDatabase | undefined;
+  beforeEach(function () {
+    ({ path: dir, remove: removeDir } = tempDir());
+  });
+  afterEach(async function () {
+    await root?.close();
+    root = undefined;
+    removeDir();
+  });
+
+  it('shares one environment: prefixed engines are isolated and closing one leaves the env open', async function () {
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const nodeA = new LmdbPersistenceEngine(root, { prefix: 'a/' });
+    const nodeB = new LmdbPersistenceEngine(root, { prefix: 'b/' });
+    await nodeA.persist(persistedEvent('lrp-1', 1, 'from a'));
+    await nodeB.persist(persistedEvent('lrp-1', 1, 'from b'));
+    await nodeA.close();
+    expect((await collect(nodeB.events('lrp-1'))).map((e) => e.data)).to.deep.equal(['from b']);
+    await nodeB.persist(persistedEvent('lrp-1', 2, 'b still writes'));
+    const again = new LmdbPersistenceEngine(root, { prefix: 'a/' });
+    expect((await collect(again.events('lrp-1'))).map((e) => e.data)).to.deep.equal(['from a']);
+  });
+
+  it('persist resolves only after its write is flushed to disk, not when it commits', async function () {
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const engine = new LmdbPersistenceEngine(root);
+    const flush = gate();
+    // Hold back the `.flushed` promise lmdb-js hangs on each write promise.
+    const proto = Object.getPrototypeOf(root) as { put: (...args: unknown[]) => Promise<boolean> & { flushed?: unknown } };
+    const put = proto.put;
+    proto.put = function (this: unknown, ...args: unknown[]) {
+      const write = put.apply(this, args);
+      const flushed = write.flushed as Promise<unknown>;
+      write.flushed = flush.opened.then(() => flushed);
+      return write;
+    };
+    try {
+      let resolved = false;
+      const persisting = engine.persist(persistedEvent('lrp-1', 1, 'claimed')).then(() => (resolved = true));
+      await root.committed;
+      expect(await collect(engine.events('lrp-1')), 'committed and visible').to.have.length(1);
+      expect(resolved, 'resolved before the flush').to.equal(false);
+      flush.open();
+      await persisting;
+      expect(resolved).to.equal(true);
+    } finally {
+      proto.put = put;
+    }
+  });
+
+  it('on an env opened without separateFlushed, persist waits for the env-wide flush', async function () {
+    root = open({ path: dir });
+    const engine = new LmdbPersistenceEngine(root);
+    const flush = gate();
+    const envFlushed = root.flushed;
+    Object.defineProperty(root, 'flushed', { value: flush.opened.then(() => envFlushed), configurable: true });
+    let resolved = false;
+    const persisting = engine.persist(persistedEvent('lrp-1', 1, 'claimed')).then(() => (resolved = true));
+    await root.committed;
+    expect(await collect(engine.events('lrp-1'))).to.have.length(1);
+    expect(resolved).to.equal(false);
+    flush.open();
+    await persisting;
+  });
+
+  it('close does not close an environment it did not open', async function () {
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const engine = new LmdbPersistenceEngine(root);
+    await engine.persist(persistedEvent('lrp-1', 1, 'x'));
+    await engine.close();
+    await root.put('still-open', true);
+    expect(root.get('still-open')).to.equal(true);
+  });
+});
