@@ -1,5 +1,7 @@
 /**
- * Events/s persisted through nact persistent actors on the LMDB engine, against raw lmdb-js puts
+ * Events/s persisted through nact persistent actors on the LMDB engine (`value`: spawned through
+ * Auctor's kernel, as Auctor's actors are; `value_bare_nact`: nact's spawnPersistent directly),
+ * against raw lmdb-js puts
  * of the same records with the same env options, the same durability wait and the same shape:
  * WRITERS concurrent writers, each awaiting its write before the next. Runs interleave, medians
  * are reported. Also reports raw puts with everything fired at once (`limit_unbounded`).
@@ -11,6 +13,8 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { configurePersistence, dispatch, query, spawn, spawnPersistent, start, stop } from 'nact';
 import { LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
+import { ActorSystem } from '../src/actors/kernel/system.js';
+import type { Ref } from '../src/actors/kernel/protocol.js';
 
 const WRITERS = 1000;
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -100,6 +104,56 @@ async function throughNact(events: ClaimedEvent[][]): Promise<number> {
   }
 }
 
+/** The same workload through Auctor's kernel (src/actors/kernel): what Auctor's own actors pay. */
+async function throughKernel(events: ClaimedEvent[][]): Promise<number> {
+  const dir = tempDir();
+  const engine = LmdbPersistenceEngine.open(dir);
+  const system = ActorSystem.start({ name: `bench-${randomUUID()}`, engine });
+  try {
+    const total = events.length * events[0]!.length;
+    let acked = 0;
+    let allAcked!: () => void;
+    const done = new Promise<void>((resolve) => (allAcked = resolve));
+    type Msg = { type: 'ping'; replyTo: Ref<number> } | { type: 'event'; event: ClaimedEvent };
+    const collector = system.spawnStateless<number>(system.root, {
+      kind: 'collector',
+      name: 'collector',
+      handle: () => {
+        if (++acked === total) allAcked();
+      },
+    });
+    const actors = events.map((_, w) =>
+      system.spawnPersistent<number, Msg, ClaimedEvent>(system.root, {
+        kind: 'actual-lrp',
+        name: `lrp-${w}`,
+        key: `actual-lrp/${w}`,
+        initialState: () => 0,
+        applyEvent: (count) => count + 1,
+        handle: async (count, msg, ctx) => {
+          if (msg.type === 'ping') {
+            system.dispatch(msg.replyTo, count);
+            return count;
+          }
+          const next = (await ctx.persist(msg.event)) as number;
+          system.dispatch(collector, 1);
+          return next;
+        },
+      }),
+    );
+    await Promise.all(actors.map((a) => system.query<Msg, number>(a, (replyTo) => ({ type: 'ping', replyTo }), 10_000)));
+    const t0 = performance.now();
+    for (const [w, actor] of actors.entries()) {
+      for (const event of events[w]!) system.dispatch(actor, { type: 'event', event });
+    }
+    await done;
+    return total / ((performance.now() - t0) / 1000);
+  } finally {
+    await system.shutdown();
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 
 /** Raw lmdb-js puts of the engine's record shape; `bounded`: WRITERS loops, else all at once. */
@@ -139,6 +193,7 @@ export async function main(): Promise<void> {
   const engineRates: number[] = [];
   const rawRates: number[] = [];
   const unboundedRates: number[] = [];
+  const kernelRates: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const events = buildEvents(perWriter);
     const total = WRITERS * perWriter;
@@ -147,6 +202,9 @@ export async function main(): Promise<void> {
     const elapsed = performance.now() - t0;
     engineRates.push(e);
     log(`run ${run}/${RUNS}: nact+engine ${round(e)} events/s (${total} events)`);
+    const k = await throughKernel(events);
+    kernelRates.push(k);
+    log(`run ${run}/${RUNS}: kernel+engine ${round(k)} events/s`);
     const l = await rawPuts(events, true);
     rawRates.push(l);
     log(`run ${run}/${RUNS}: raw lmdb, ${WRITERS} writers ${round(l)} puts/s`);
@@ -155,7 +213,8 @@ export async function main(): Promise<void> {
     log(`run ${run}/${RUNS}: raw lmdb, all at once ${round(u)} puts/s`);
     if (elapsed > MAX_RUN_MS) perWriter = Math.max(1, Math.floor((perWriter * MAX_RUN_MS) / elapsed));
   }
-  const value = median(engineRates);
+  // value: through Auctor's kernel, the path Auctor's own actors take; bare nact is reported beside it
+  const value = median(kernelRates);
   const limit = median(rawRates);
   const result = {
     bench: 'persistence',
@@ -164,10 +223,12 @@ export async function main(): Promise<void> {
     limit: round(limit),
     ratio: Number((value / limit).toFixed(3)),
     limit_unbounded: round(median(unboundedRates)),
+    value_bare_nact: round(median(engineRates)),
+    ratio_bare_nact: Number((median(engineRates) / limit).toFixed(3)),
     writers: WRITERS,
     events_per_run: WRITERS * perWriter,
     runs: RUNS,
-    samples: { value: engineRates.map(round), limit: rawRates.map(round), limit_unbounded: unboundedRates.map(round) },
+    samples: { value: kernelRates.map(round), value_bare_nact: engineRates.map(round), limit: rawRates.map(round), limit_unbounded: unboundedRates.map(round) },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -27,6 +27,7 @@ export interface NactActor {
   stopped: boolean;
   state: unknown;
   onCrash: (msg: unknown, err: unknown, ctx: NactSupervisionCtx, child?: NactRef) => unknown;
+  dispatch(msg: unknown, sender?: NactRef): void;
   stop(): void;
   reset(): void;
   resume(): void;

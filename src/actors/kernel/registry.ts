@@ -36,7 +36,8 @@ export interface ActorTreeNode extends ActorInfo {
   children: ActorTreeNode[];
 }
 
-interface Entry {
+/** The registry's record of one actor; the kernel keeps it to stamp messages without a lookup. */
+export interface RegistryEntry {
   ref: NactRef;
   kind: string;
   parent: string | null;
@@ -48,23 +49,20 @@ interface Entry {
 }
 
 export class ActorRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, RegistryEntry>();
   private deadLetterCount = 0;
 
-  /** Called by the kernel when it spawns an actor. */
-  add(ref: NactRef, kind: string, parent: string | null, summarize?: (state: unknown) => unknown, persistenceKey?: string): void {
-    this.entries.set(refPath(ref), { ref, kind, parent, restarts: 0, lastFailure: null, lastMessageAt: null, summarize, persistenceKey });
+  /** Called by the kernel when it spawns an actor; it sets `lastMessageAt` on the entry itself. */
+  add(ref: NactRef, kind: string, parent: string | null, summarize?: (state: unknown) => unknown, persistenceKey?: string): RegistryEntry {
+    const entry: RegistryEntry = { ref, kind, parent, restarts: 0, lastFailure: null, lastMessageAt: null, summarize, persistenceKey };
+    this.entries.set(refPath(ref), entry);
+    return entry;
   }
 
   /** Called once the actor has stopped, so stopped actors leave the registry. */
   remove(path: string, ref: NactRef): void {
     // A new actor may have been spawned under the same name before the old one's afterStop ran.
     if (this.entries.get(path)?.ref === ref) this.entries.delete(path);
-  }
-
-  touched(path: string, at: number): void {
-    const entry = this.entries.get(path);
-    if (entry) entry.lastMessageAt = at;
   }
 
   failed(path: string, error: unknown, at: number): void {
@@ -123,7 +121,7 @@ export class ActorRegistry {
     return roots.sort(byPath).map((r) => build(r, 1));
   }
 
-  private describe(path: string, entry: Entry): ActorInfo {
+  private describe(path: string, entry: RegistryEntry): ActorInfo {
     const actor = findActor(entry.ref);
     const status: ActorStatus = !actor || actor.stopped ? 'stopped' : actor.auctorRecovering ? 'recovering' : 'running';
     let summary: unknown = null;

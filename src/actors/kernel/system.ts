@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref } from './protocol.js';
-import { ActorRegistry, describeError } from './registry.js';
+import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem } from './shield.js';
 
 installShield();
@@ -42,14 +42,15 @@ export interface Failure {
 export type CrashPolicy = (failure: Failure) => CrashDecision | Promise<CrashDecision>;
 
 export interface ActorContext<M> {
-  self: Ref<M>;
-  path: string;
-  name: string;
-  parent: AnyRef | undefined;
+  readonly self: Ref<M>;
+  readonly path: string;
+  readonly name: string;
+  readonly parent: AnyRef | undefined;
+  /** the children as of the current message */
   children: ReadonlyMap<string, AnyRef>;
-  system: ActorSystem;
-  log: Logger;
-  clock: Clock;
+  readonly system: ActorSystem;
+  readonly log: Logger;
+  readonly clock: Clock;
 }
 
 export interface PersistentContext<M, E> extends ActorContext<M> {
@@ -111,7 +112,6 @@ export class ActorSystem {
   readonly root: AnyRef;
   readonly clock: Clock;
   readonly log: Logger;
-  private readonly loggers = new WeakMap<NactRef, Logger>();
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
@@ -131,34 +131,35 @@ export class ActorSystem {
 
   spawn<S, M>(parent: Parent, spec: ActorSpec<S, M>): Ref<M> {
     let ref: Ref<M> | undefined;
-    const f = async (state: S, msg: M, nctx: NactContext) => {
-      const ctx = this.context<M>(nctx);
-      this.registry.touched(ctx.path, this.clock.now());
+    let entry: RegistryEntry | undefined;
+    let ctx: ActorContext<M> | undefined;
+    const f = (state: S, msg: M, nctx: NactContext) => {
+      ctx = this.refresh(ctx, nctx);
+      if (entry) entry.lastMessageAt = this.clock.now();
       return spec.handle(state, msg, ctx);
     };
     ref = nact.spawn(parent, f, spec.name, {
       ...this.commonProps(spec, () => ref!),
-      initialStateFunc: (nctx: NactContext) => spec.initialState(this.context<M>(nctx)),
+      initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = this.refresh(ctx, nctx))),
     }) as Ref<M>;
-    this.register(ref, parent, spec);
+    entry = this.register(ref, parent, spec);
     return ref;
   }
 
   spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
     let ref: Ref<M> | undefined;
-    const f = async (state: S, msg: unknown, nctx: NactContext) => {
+    let entry: RegistryEntry | undefined;
+    let ctx: PersistentContext<M, E> | undefined;
+    const f = (state: S, msg: unknown, nctx: NactContext) => {
       if (nctx.recovering) return spec.applyEvent(state, msg as E);
+      ctx = this.refresh(ctx, nctx) as PersistentContext<M, E>;
       let working = state;
-      const base = this.context<M>(nctx);
-      const ctx: PersistentContext<M, E> = {
-        ...base,
-        persist: async (event, tags) => {
-          await nctx.persist!(event, tags);
-          working = spec.applyEvent(working, event);
-          return working;
-        },
+      ctx.persist = async (event, tags) => {
+        await nctx.persist!(event, tags);
+        working = spec.applyEvent(working, event);
+        return working;
       };
-      this.registry.touched(ctx.path, this.clock.now());
+      if (entry) entry.lastMessageAt = this.clock.now();
       return spec.handle(state, msg as M, ctx);
     };
     ref = nact.spawnPersistent(parent, f, spec.key, spec.name, {
@@ -168,7 +169,7 @@ export class ActorSystem {
     }) as Ref<M>;
     const actor = findActor(ref);
     if (actor) shieldPersistentActorClass(actor);
-    this.register(ref, parent, spec, spec.key);
+    entry = this.register(ref, parent, spec, spec.key);
     return ref;
   }
 
@@ -190,13 +191,19 @@ export class ActorSystem {
 
   /** Fire and forget. Returns false (and counts a dead letter) when the target is gone. */
   dispatch<M>(ref: Ref<M>, msg: M): boolean {
-    if (ref.type === 'actor' && !findActor(ref)) {
-      this.registry.deadLetter();
-      this.log.debug({ to: refPath(ref), type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
-      return false;
+    if (ref.type !== 'actor') {
+      nact.dispatch(ref, msg);
+      return true;
     }
-    nact.dispatch(ref, msg);
-    return true;
+    // one lookup, not nact.dispatch's second one
+    const actor = findActor(ref);
+    if (actor && !actor.stopped) {
+      actor.dispatch(msg);
+      return true;
+    }
+    this.registry.deadLetter();
+    this.log.debug({ to: refPath(ref), type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    return false;
   }
 
   /** Sends the message built around a reply address and waits for the reply. */
@@ -231,10 +238,18 @@ export class ActorSystem {
     setShieldReporter(this.name, undefined);
   }
 
-  private context<M>(nctx: NactContext): ActorContext<M> {
+  /**
+   * The context an actor's handler sees: built on its first message and kept, since nact runs
+   * one message at a time per actor; only the children can change between messages.
+   */
+  private refresh<M>(ctx: ActorContext<M> | undefined, nctx: NactContext): ActorContext<M> {
+    if (ctx) {
+      ctx.children = nctx.children as ReadonlyMap<string, AnyRef>;
+      return ctx;
+    }
     const path = refPath(nctx.self);
-    const loggers = this.loggers;
     const log = this.log;
+    let child: Logger | undefined;
     return {
       self: nctx.self as Ref<M>,
       path,
@@ -242,20 +257,17 @@ export class ActorSystem {
       parent: nctx.parent as AnyRef | undefined,
       children: nctx.children as ReadonlyMap<string, AnyRef>,
       system: this,
-      // built on first use and kept per actor: a pino child per message would cost more than the message
       get log() {
-        let child = loggers.get(nctx.self);
-        if (!child) loggers.set(nctx.self, (child = log.child({ actor: path })));
-        return child;
+        return (child ??= log.child({ actor: path }));
       },
       clock: this.clock,
     };
   }
 
-  private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): void {
+  private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): RegistryEntry {
     const parentPath = parent.type === 'system' ? null : refPath(parent);
     const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
-    this.registry.add(ref, spec.kind, parentPath, summarize, persistenceKey);
+    return this.registry.add(ref, spec.kind, parentPath, summarize, persistenceKey);
   }
 
   private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
