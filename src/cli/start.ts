@@ -23,7 +23,11 @@ export async function startNode(options: NodeOptions): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // a second signal while stopping: the operator wants out now
+      log.warn({ signal }, 'auctor.stop-forced');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'auctor.stopping');
     await system.shutdown();
@@ -31,8 +35,8 @@ export async function startNode(options: NodeOptions): Promise<void> {
     log.info('auctor.stopped');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 
   log.info({ roles: options.roles, data }, 'auctor.started');
   // The process stays up until a signal: nothing else holds the event loop yet.

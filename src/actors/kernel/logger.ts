@@ -18,7 +18,9 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.AUCTOR_LOG_LEVEL ?? 'info';
   const settings = { level, base: { pid: process.pid, ...options.base } };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  // Synchronous stdout: pino's asynchronous default drops or reorders the last lines when the
+  // process exits (seen with auctor.stopping/auctor.stopped), and scripts wait on these lines.
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** A logger that drops everything: for tests and tools that print their own output. */
