@@ -7,10 +7,9 @@
  * signal's reason and leaves nothing half-made behind.
  */
 
-export interface EnvVar {
-  name: string;
-  value: string;
-}
+import type { EnvVar } from '../models/env-var.js';
+
+export type { EnvVar } from '../models/env-var.js';
 
 /** Who the container is for: gives the process its INSTANCE_* and CF_INSTANCE_* variables. */
 export interface ContainerIdentity {
@@ -95,6 +94,12 @@ export interface Process {
   wait(signal?: AbortSignal): Promise<ExitStatus>;
   /** Sends a signal to the process's whole process group. */
   signal(sig: 'TERM' | 'KILL' | 'INT' | 'HUP'): Promise<void>;
+  /**
+   * Sends the process's output to `io` from now on. For a process adopted after a restart of
+   * the backend: lines it wrote since the last owner read them (at most a few thousand) are
+   * delivered first.
+   */
+  attach(io: ProcessIO): void;
 }
 
 export interface MemoryLimitInfo {
@@ -130,7 +135,10 @@ export interface Container {
   readonly handle: string;
   /** Starts a process in the container; resolves once it has started. */
   run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process>;
-  /** Processes started by this container (or adopted with it) that have not exited. */
+  /**
+   * Processes started in this container (or adopted with it), the most recent exited ones
+   * included: `wait()` on those resolves at once with how they ended.
+   */
   processes(): Process[];
   /**
    * Stops every process: TERM to each process group, then KILL to what is left after the

@@ -1,0 +1,255 @@
+/**
+ * A process run under a keeper: a few lines of POSIX sh that put the command in the container's
+ * cgroup, apply its file limit, run it with output to files, and record its exit status in a
+ * file. The keeper leads its own process group and does not depend on its parent, so when the
+ * cell process dies (kill -9) the command keeps running and a new cell adopts it: it tails the
+ * same files and reads the exit status when it appears. (Garden-runc's `dadoo` plays this role
+ * for Diego; sh costs a millisecond where a Node shim would cost tens.)
+ *
+ * Process directory layout: `process.json` (what adoption needs), `stdout.log`, `stderr.log`,
+ * `offsets.json` (how far the output has been read), `exit` (the status, once the command ended).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants } from 'node:os';
+import type { ExitStatus, OutputLine, OutputStream, Process, ProcessIO } from '../backend.js';
+import { LogTail } from './log-tail.js';
+
+// $1 exit file, $2 cgroup.procs files (':'-separated) or -, $3 nofile or -, then the command.
+// The trap is set after the command starts, so the command keeps default signal handling; a
+// signal to the group interrupts `wait`, and the loop waits again until the command has ended.
+const KEEPER = `exit_file=$1 cgroup=$2 nofile=$3
+shift 3
+if [ "$cgroup" != - ]; then
+  IFS=:
+  for procs in $cgroup; do echo $$ > "$procs" || exit 125; done
+  unset IFS
+fi
+if [ "$nofile" != - ]; then ulimit -n "$nofile" || exit 125; fi
+"$@" &
+child=$!
+trap : TERM INT HUP
+while :; do
+  wait "$child"
+  status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+echo "$status" > "$exit_file.tmp" && mv "$exit_file.tmp" "$exit_file"
+exit "$status"`;
+
+const ADOPTED_POLL_MS = 200;
+const MAX_BUFFERED = 5000;
+/** How often how far the output was read is saved, for an adopter to go on from there. */
+const OFFSETS_SAVE_MS = 1000;
+
+interface ProcessRecord {
+  id: string;
+  pid: number;
+  /** from /proc/<pid>/stat: tells a live keeper from a reused pid */
+  startTime: string | null;
+  source: string;
+  startedAt: number;
+}
+
+export interface KeeperLaunch {
+  id: string;
+  /** the process directory; created if missing */
+  dir: string;
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** `cgroup.procs` files of the container's cgroups (memory, pids), when enforced */
+  cgroupProcs?: string[];
+  nofile?: number;
+  io?: ProcessIO;
+  /** the container's OOM-kill counter, to tell an out-of-memory kill from any other */
+  oomKills?: () => number;
+}
+
+export class KeptProcess implements Process {
+  private status: ExitStatus | undefined;
+  private readonly exited: Promise<ExitStatus>;
+  private readonly tails: LogTail[] = [];
+  private saveOffsets: NodeJS.Timeout | undefined;
+  private sink: ProcessIO | undefined;
+  /** lines read while nobody is attached (an adopted process), up to MAX_BUFFERED */
+  private buffered: OutputLine[] = [];
+  private onExit!: (status: ExitStatus) => void;
+
+  private constructor(
+    readonly id: string,
+    readonly pid: number,
+    private readonly dir: string,
+    private readonly oomKillsAtStart: number,
+    private readonly oomKills: (() => number) | undefined,
+  ) {
+    this.exited = new Promise((resolve) => (this.onExit = resolve));
+  }
+
+  /** Starts the command under a keeper. Resolves once it has been spawned. */
+  static async start(launch: KeeperLaunch): Promise<KeptProcess> {
+    mkdirSync(launch.dir, { recursive: true });
+    const out = openSync(join(launch.dir, 'stdout.log'), 'a');
+    const err = openSync(join(launch.dir, 'stderr.log'), 'a');
+    const oomKillsAtStart = launch.oomKills?.() ?? 0;
+    try {
+      const child = spawn(
+        '/bin/sh',
+        ['-c', KEEPER, 'keeper', join(launch.dir, 'exit'), launch.cgroupProcs?.length ? launch.cgroupProcs.join(':') : '-', launch.nofile ? String(launch.nofile) : '-', ...launch.argv],
+        { cwd: launch.cwd, env: launch.env, detached: true, stdio: ['ignore', out, err] },
+      );
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      const pid = child.pid!;
+      const record: ProcessRecord = { id: launch.id, pid, startTime: startTimeOf(pid), source: launch.io?.source ?? 'APP', startedAt: Date.now() };
+      writeFileSync(join(launch.dir, 'process.json'), JSON.stringify(record));
+      const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills);
+      kept.follow(launch.io, launch.io?.source ?? 'APP', 0, 0);
+      child.once('exit', (code, signal) => void kept.settle(code, signal));
+      child.unref();
+      return kept;
+    } finally {
+      closeSync(out);
+      closeSync(err);
+    }
+  }
+
+  /**
+   * Takes over a process a previous backend run started, from the output it had not read yet.
+   * Returns undefined when the directory holds no started process.
+   */
+  static adopt(dir: string, io?: ProcessIO, oomKills?: () => number): KeptProcess | undefined {
+    const recordPath = join(dir, 'process.json');
+    if (!existsSync(recordPath)) return undefined;
+    const record = JSON.parse(readFileSync(recordPath, 'utf8')) as ProcessRecord;
+    const kept = new KeptProcess(record.id, record.pid, dir, oomKills?.() ?? 0, oomKills);
+    const offsets = readOffsets(dir);
+    kept.follow(io, record.source, offsets.stdout, offsets.stderr);
+    const alive = () => record.startTime !== null && startTimeOf(record.pid) === record.startTime;
+    const check = () => {
+      if (alive()) return;
+      clearInterval(timer);
+      void kept.settle(null, null);
+    };
+    const timer = setInterval(check, ADOPTED_POLL_MS);
+    timer.unref();
+    check();
+    return kept;
+  }
+
+  /** The exit status, once known. */
+  get exitStatus(): ExitStatus | undefined {
+    return this.status;
+  }
+
+  wait(signal?: AbortSignal): Promise<ExitStatus> {
+    if (!signal) return this.exited;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.exited.then((s) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(s);
+      });
+    });
+  }
+
+  async signal(sig: 'TERM' | 'KILL' | 'INT' | 'HUP'): Promise<void> {
+    if (this.status) return;
+    try {
+      process.kill(-this.pid, `SIG${sig}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  attach(io: ProcessIO): void {
+    this.sink = io;
+    const pending = this.buffered;
+    this.buffered = [];
+    for (const line of pending) io.onOutput?.(io.source ? { ...line, source: io.source } : line);
+  }
+
+  private follow(io: ProcessIO | undefined, source: string, stdoutFrom: number, stderrFrom: number): void {
+    this.sink = io;
+    const deliver = (stream: OutputStream, line: string) => {
+      const out: OutputLine = { stream, source: this.sink?.source ?? source, line, at: Date.now() };
+      if (this.sink) this.sink.onOutput?.(out);
+      else if (this.buffered.length < MAX_BUFFERED) this.buffered.push(out);
+    };
+    const tail = (stream: OutputStream, from: number) => new LogTail(join(this.dir, `${stream}.log`), (line) => deliver(stream, line), from);
+    this.tails.push(tail('stdout', stdoutFrom), tail('stderr', stderrFrom));
+    // After a cell crash the adopter re-reads at most this interval's lines, and loses none.
+    let saved = `${stdoutFrom}/${stderrFrom}`;
+    this.saveOffsets = setInterval(() => {
+      const now = `${this.tails[0]!.position}/${this.tails[1]!.position}`;
+      if (now === saved) return;
+      saved = now;
+      writeOffsets(this.dir, this.tails[0]!.position, this.tails[1]!.position);
+    }, OFFSETS_SAVE_MS);
+    this.saveOffsets.unref();
+  }
+
+  /** The keeper has ended: read the status it recorded, drain the output, resolve waiters. */
+  private async settle(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (this.status) return;
+    clearInterval(this.saveOffsets);
+    await Promise.all(this.tails.map((t) => t.close()));
+    writeOffsets(this.dir, this.tails[0]!.position, this.tails[1]!.position);
+    const exitFile = join(this.dir, 'exit');
+    let status: ExitStatus;
+    if (existsSync(exitFile)) {
+      const recorded = Number(readFileSync(exitFile, 'utf8').trim());
+      status = exitStatus(recorded);
+    } else if (signal) {
+      // the keeper itself was killed (KILL to the group): the command went with it
+      status = exitStatus(128 + (constants.signals[signal] ?? 9));
+    } else if (code !== null) {
+      status = exitStatus(code);
+    } else {
+      // adopted, and gone without a record: only KILL ends a keeper before it writes one
+      status = exitStatus(128 + constants.signals.SIGKILL);
+    }
+    if (status.signal === 'KILL' && this.oomKills && this.oomKills() > this.oomKillsAtStart) status.oom = true;
+    writeFileSync(exitFile, String(status.code));
+    this.status = status;
+    this.onExit(status);
+  }
+}
+
+function exitStatus(code: number): ExitStatus {
+  if (code > 128 && code < 128 + 65) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0];
+    if (name) return { code, signal: name.replace(/^SIG/, ''), oom: false };
+  }
+  return { code, oom: false };
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or null if there is no such process. */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count from the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return null;
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function readOffsets(dir: string): { stdout: number; stderr: number } {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'offsets.json'), 'utf8'));
+  } catch {
+    return { stdout: 0, stderr: 0 };
+  }
+}
+
+function writeOffsets(dir: string, stdout: number, stderr: number): void {
+  writeFileSync(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }));
+}

@@ -1,0 +1,205 @@
+/**
+ * One container of the process backend: a directory on the host (its root, with the home
+ * directory at `/home/vcap`), host ports, an optional cgroup, and kept processes. There is no
+ * filesystem or network isolation: a process sees the host, runs as the node's user, and
+ * listens on the host port it is given in `PORT`.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import type {
+  Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo,
+  PortMapping, Process, ProcessIO, ProcessSpec,
+} from '../backend.js';
+import { containerVariables, mergeEnv } from '../env.js';
+import { KeptProcess } from '../keeper/kept-process.js';
+import type { ContainerCgroup } from './cgroup.js';
+
+export const HOME = '/home/vcap';
+/** Exited processes kept per container (their directories too); older ones are pruned. */
+const KEEP_EXITED = 10;
+
+/** What container.json holds: enough to adopt the container after a restart. */
+export interface ContainerRecord {
+  spec: ContainerSpec;
+  ports: PortMapping[];
+  memory: MemoryLimitInfo;
+  properties: Record<string, string>;
+  createdAt: number;
+}
+
+export interface ContainerDeps {
+  dir: string;
+  externalIp: string;
+  gracefulStopMs: number;
+  cgroup: ContainerCgroup | undefined;
+  /** the node's own variables every process starts from (PATH, ...) */
+  baseEnv: EnvVar[];
+}
+
+export class ProcessContainer implements Container {
+  readonly handle: string;
+  private readonly kept = new Map<string, KeptProcess>();
+  private stopped = false;
+
+  constructor(
+    private readonly record: ContainerRecord,
+    private readonly deps: ContainerDeps,
+    readonly adopted: boolean,
+  ) {
+    this.handle = record.spec.handle;
+  }
+
+  /** Creates the container's directories and record on disk. */
+  static make(record: ContainerRecord, deps: ContainerDeps): ProcessContainer {
+    const container = new ProcessContainer(record, deps, false);
+    mkdirSync(container.hostPath(HOME), { recursive: true });
+    mkdirSync(container.hostPath('/tmp'), { recursive: true });
+    mkdirSync(join(deps.dir, 'processes'), { recursive: true });
+    container.save();
+    return container;
+  }
+
+  /** Takes over the processes a previous run of the backend left in the container. */
+  adoptProcesses(): void {
+    const dir = join(this.deps.dir, 'processes');
+    if (!existsSync(dir)) return;
+    for (const id of readdirSync(dir)) {
+      const kept = KeptProcess.adopt(join(dir, id), undefined, this.deps.cgroup?.oomKills);
+      if (kept) this.kept.set(kept.id, kept);
+    }
+  }
+
+  get ports(): PortMapping[] {
+    return this.record.ports;
+  }
+
+  get cgroup(): ContainerCgroup | undefined {
+    return this.deps.cgroup;
+  }
+
+  async run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process> {
+    signal?.throwIfAborted();
+    if (this.stopped) throw new Error(`container ${this.handle} is stopped`);
+    const id = randomUUID();
+    const cwd = this.hostPath(spec.dir ?? HOME);
+    mkdirSync(cwd, { recursive: true });
+    const env = mergeEnv(
+      this.deps.baseEnv,
+      [{ name: 'HOME', value: this.hostPath(HOME) }, { name: 'TMPDIR', value: this.hostPath('/tmp') }],
+      containerVariables(this.record.spec.identity, this.record.ports, this.deps.externalIp),
+      this.record.spec.env,
+      spec.env,
+    );
+    const kept = await KeptProcess.start({
+      id,
+      dir: join(this.deps.dir, 'processes', id),
+      argv: [this.executable(spec.path), ...(spec.args ?? [])],
+      cwd,
+      env,
+      ...(this.deps.cgroup ? { cgroupProcs: this.deps.cgroup.procsFiles } : {}),
+      ...(spec.limits?.nofile ? { nofile: spec.limits.nofile } : {}),
+      ...(io ? { io } : {}),
+      ...(this.deps.cgroup ? { oomKills: this.deps.cgroup.oomKills } : {}),
+    });
+    this.kept.set(id, kept);
+    void kept.wait().then(() => this.prune());
+    return kept;
+  }
+
+  processes(): Process[] {
+    return [...this.kept.values()];
+  }
+
+  async stop(kill: boolean, signal?: AbortSignal): Promise<void> {
+    const live = [...this.kept.values()].filter((p) => !p.exitStatus);
+    const all = Promise.all(live.map((p) => p.wait()));
+    if (!kill) {
+      await Promise.all(live.map((p) => p.signal('TERM')));
+      const graceOver = await Promise.race([all.then(() => false), delay(this.deps.gracefulStopMs, signal).then(() => true)]);
+      if (!graceOver) return;
+    }
+    await Promise.all(live.map((p) => p.signal('KILL')));
+    // a process that left its process group is still in the cgroup
+    this.deps.cgroup?.killAll();
+    await all;
+  }
+
+  /** Stops for good: KILL, cgroup removed, files deleted. */
+  async destroy(): Promise<void> {
+    this.stopped = true;
+    await this.stop(true);
+    if (this.deps.cgroup) {
+      // the kernel empties the cgroup a moment after the KILL; rmdir fails until then
+      await waitUntil(() => this.deps.cgroup!.empty(), 2000);
+      this.deps.cgroup.remove();
+    }
+    rmSync(this.deps.dir, { recursive: true, force: true });
+  }
+
+  async info(): Promise<ContainerInfo> {
+    const live = [...this.kept.values()].filter((p) => !p.exitStatus);
+    return {
+      handle: this.handle,
+      state: this.stopped || live.length === 0 ? 'stopped' : 'active',
+      path: this.deps.dir,
+      externalIp: this.deps.externalIp,
+      ports: this.record.ports,
+      memory: this.record.memory,
+      limits: this.record.spec.limits ?? {},
+      properties: { ...this.record.properties },
+      processes: live.map((p) => p.id),
+      adopted: this.adopted,
+    };
+  }
+
+  async metrics(): Promise<ContainerMetrics> {
+    return { memoryBytes: this.deps.cgroup?.usageBytes() ?? 0, cpuNs: 0 };
+  }
+
+  async setProperty(name: string, value: string): Promise<void> {
+    this.record.properties[name] = value;
+    this.save();
+  }
+
+  hostPath(containerPath: string): string {
+    const inside = normalize(isAbsolute(containerPath) ? containerPath : join(HOME, containerPath));
+    if (inside.startsWith('..')) throw new Error(`path escapes the container: ${containerPath}`);
+    return join(this.deps.dir, 'rootfs', inside);
+  }
+
+  /** An absolute path that exists inside the container (a downloaded app) runs from there; others are the host's. */
+  private executable(path: string): string {
+    if (!isAbsolute(path)) return path;
+    const inside = this.hostPath(path);
+    return existsSync(inside) ? inside : path;
+  }
+
+  private save(): void {
+    writeFileSync(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
+  }
+
+  private prune(): void {
+    const exited = [...this.kept.values()].filter((p) => p.exitStatus);
+    for (const old of exited.slice(0, Math.max(0, exited.length - KEEP_EXITED))) {
+      this.kept.delete(old.id);
+      rmSync(join(this.deps.dir, 'processes', old.id), { recursive: true, force: true });
+    }
+  }
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
