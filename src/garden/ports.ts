@@ -60,7 +60,6 @@ export class PortAllocator {
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.unref();
     server.once('error', () => resolve(false));
     server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
   });

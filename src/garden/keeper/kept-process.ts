@@ -16,19 +16,22 @@ import { constants } from 'node:os';
 import type { ExitStatus, OutputLine, OutputStream, Process, ProcessIO } from '../backend.js';
 import { LogTail } from './log-tail.js';
 
-// $1 exit file, $2 cgroup.procs files (':'-separated) or -, $3 nofile or -, then the command.
 // The trap is set after the command starts, so the command keeps default signal handling; a
 // signal to the group interrupts `wait`, and the loop waits again until the command has ended.
+// The command starts at once and a background subshell moves it (and the keeper) into the
+// container's cgroups meanwhile: a cgroup v1 attach blocks the writer for ~10 ms (an RCU grace
+// period), a third of a Node start, so doing it before the command would slow every start by
+// that much. The cost: what the command forks in its first milliseconds stays outside the
+// cgroups (still in the process group, so stop and destroy reach it).
+// $1 exit file, $2 cgroup.procs files (':'-separated) or -, $3 nofile or -, then the command.
 const KEEPER = `exit_file=$1 cgroup=$2 nofile=$3
 shift 3
-if [ "$cgroup" != - ]; then
-  IFS=:
-  for procs in $cgroup; do echo $$ > "$procs" || exit 125; done
-  unset IFS
-fi
 if [ "$nofile" != - ]; then ulimit -n "$nofile" || exit 125; fi
 "$@" &
 child=$!
+if [ "$cgroup" != - ]; then
+  (IFS=:; for procs in $cgroup; do echo $child > "$procs"; echo $$ > "$procs"; done) 2>/dev/null &
+fi
 trap : TERM INT HUP
 while :; do
   wait "$child"
@@ -72,6 +75,8 @@ export class KeptProcess implements Process {
   private readonly exited: Promise<ExitStatus>;
   private readonly tails: LogTail[] = [];
   private saveOffsets: NodeJS.Timeout | undefined;
+  /** what keeps following the process: the child handle, or the adopted process's poll */
+  private release_: () => void = () => {};
   private sink: ProcessIO | undefined;
   /** lines read while nobody is attached (an adopted process), up to MAX_BUFFERED */
   private buffered: OutputLine[] = [];
@@ -109,7 +114,7 @@ export class KeptProcess implements Process {
       const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills);
       kept.follow(launch.io, launch.io?.source ?? 'APP', 0, 0);
       child.once('exit', (code, signal) => void kept.settle(code, signal));
-      child.unref();
+      kept.release_ = () => child.unref();
       return kept;
     } finally {
       closeSync(out);
@@ -134,8 +139,9 @@ export class KeptProcess implements Process {
       clearInterval(timer);
       void kept.settle(null, null);
     };
+    // the poll keeps Node alive, as a child handle would, until the process ends or is released
     const timer = setInterval(check, ADOPTED_POLL_MS);
-    timer.unref();
+    kept.release_ = () => clearInterval(timer);
     check();
     return kept;
   }
@@ -165,6 +171,18 @@ export class KeptProcess implements Process {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
     }
+  }
+
+  /**
+   * Stops following the process without touching it (the backend is closing; the next one
+   * adopts it). Output read so far is recorded for the adopter; `wait()` stays pending.
+   */
+  async release(): Promise<void> {
+    if (this.status) return;
+    this.release_();
+    clearInterval(this.saveOffsets);
+    await Promise.all(this.tails.map((t) => t.close(false)));
+    writeOffsets(this.dir, this.tails[0]!.position, this.tails[1]!.position);
   }
 
   attach(io: ProcessIO): void {

@@ -46,15 +46,19 @@ export class LogTail {
     return this.offset;
   }
 
-  /** Reads what is left, hands out a last unterminated line too, and stops following. */
-  async close(): Promise<void> {
+  /**
+   * Reads what is left and stops following. `final`: the writer has ended, so a last
+   * unterminated line is handed out too; otherwise it stays unread for whoever follows next.
+   */
+  async close(final = true): Promise<void> {
     if (this.closed) return;
     this.kick();
     await this.reading;
     this.closed = true;
     this.watcher?.close();
     clearInterval(this.poll);
-    if (this.partial) this.onLine(this.partial);
+    if (final && this.partial) this.onLine(this.partial);
+    else this.offset -= Buffer.byteLength(this.partial);
     this.partial = '';
     await this.file?.close().catch(() => {});
   }

@@ -82,6 +82,8 @@ export class Cgroups {
       }
       if (limits.maxPids) writeFileSync(join(memory, 'pids.max'), String(limits.maxPids));
     } else {
+      // what a process allocated before it joined (see the keeper) moves with it
+      tryWrite(join(memory, 'memory.move_charge_at_immigrate'), '3');
       if (bytes) {
         writeFileSync(join(memory, 'memory.limit_in_bytes'), bytes);
         // no swapping past the limit either, where the kernel accounts swap

@@ -142,6 +142,7 @@ export class ProcessBackend implements GardenBackend {
 
   /** Leaves every container running for the next run to adopt. */
   async close(): Promise<void> {
+    await Promise.all([...this.live.values()].map((c) => c.release()));
     this.live.clear();
   }
 

@@ -125,6 +125,11 @@ export class ProcessContainer implements Container {
     await all;
   }
 
+  /** Stops following the processes, which keep running for the next backend to adopt. */
+  async release(): Promise<void> {
+    await Promise.all([...this.kept.values()].map((p) => p.release()));
+  }
+
   /** Stops for good: KILL, cgroup removed, files deleted. */
   async destroy(): Promise<void> {
     this.stopped = true;
