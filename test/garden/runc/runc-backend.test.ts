@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Container, ContainerSpec, OutputLine, ProcessIO } from '../../../src/garden/backend.js';
 import { RuncBackend } from '../../../src/garden/runc/runc-backend.js';
+import { runAction } from '../../../src/garden/actions/index.js';
+import { Actions } from '../../../src/models/actions.js';
 import { Runc, findOnPath } from '../../../src/garden/runc/runc-cli.js';
 import { eventually } from '../../support/eventually.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -134,6 +136,9 @@ describe('runc backend', function () {
     expect((await c.info()).memory).to.deep.equal({ limitMb: 32, enforced: true, mechanism: 'runc' });
     const status = await (await c.run(sh('x=a; while :; do x=$x$x; done'))).wait();
     expect(status).to.deep.equal({ code: 137, signal: 'KILL', oom: true });
+    // through Diego's run action, as the cell runs it, the crash reason says so
+    const run = await runAction(Actions.run({ path: 'sh', args: ['-c', 'x=a; while :; do x=$x$x; done'], user: 'root' }), { container: c });
+    expect(run).to.include({ ok: false, error: 'Exited with status 137 (out of memory)' });
     // the container survives its process: the next one runs, and a KILL of ours is no OOM
     const next = await c.run(sh('sleep 100'));
     await c.stop(true);
