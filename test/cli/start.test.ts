@@ -25,6 +25,40 @@ describe('auctor command', function () {
     expect(bad.stderr).to.contain('invalid field: roles');
   });
 
+  it('a bad number or backend exits 2 naming the field', async () => {
+    const memory = await finished(auctor(['start', '--memory-mb', 'lots']));
+    expect(memory.code).to.equal(2);
+    expect(memory.stderr).to.contain('invalid field: memory-mb: "lots" is not a whole number');
+    const backend = await finished(auctor(['start', '--backend', 'docker']));
+    expect(backend.code).to.equal(2);
+    expect(backend.stderr).to.contain('invalid field: backend: "docker" is not one of process, runc, fake');
+  });
+
+  it('a cell reports its backend and the capacity the flags set', async () => {
+    const dir = tempDir();
+    try {
+      const child = auctor(['start', '--data', dir.path, '--backend', 'fake', '--memory-mb', '2048', '--disk-mb', '999', '--containers', '7']);
+      const out = finished(child);
+      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('auctor.started') && resolve()));
+      child.kill('SIGTERM');
+      const ready = (await out).stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'cell.garden-ready');
+      expect(ready).to.deep.include({ backend: 'fake', capacity: { memoryMb: 2048, diskMb: 999, containers: 7 }, adopted: 0 });
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('a cell whose backend cannot work exits 1 saying why', async () => {
+    const dir = tempDir();
+    try {
+      const result = await finished(auctor(['start', '--data', dir.path, '--backend', 'runc']));
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.match(/^auctor: runc backend unavailable: .*rootfs/m);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('start prints auctor.started, keeps its LMDB in --data, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
     try {
@@ -37,8 +71,8 @@ describe('auctor command', function () {
       const result = await out;
       expect(result.code, result.stderr).to.equal(0);
       const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines.map((l) => l.msg)).to.deep.equal(['auctor.started', 'auctor.stopping', 'auctor.stopped']);
-      expect(lines[0]).to.include({ node: 'cli-test' });
+      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'auctor.started', 'auctor.stopping', 'auctor.stopped']);
+      expect(lines[1]).to.include({ node: 'cli-test' });
       expect(existsSync(join(dir.path, 'lmdb', 'data.mdb'))).to.equal(true);
     } finally {
       dir.remove();

@@ -69,6 +69,18 @@ export class Cgroups {
     return new Cgroups('none', failures.join('; '), '', undefined);
   }
 
+  /** Removes the node's scope directories if no container cgroup is left in them. */
+  removeScopeIfEmpty(): void {
+    for (const dir of [this.memoryDir, this.pidsDir]) {
+      if (!dir) continue;
+      try {
+        rmdirSync(dir);
+      } catch {
+        // containers still have cgroups here (they are left for adoption), or it is gone
+      }
+    }
+  }
+
   /** A cgroup for a new container; undefined when limits cannot be enforced here. */
   create(handle: string, limits: { memoryMb?: number; maxPids?: number }): ContainerCgroup | undefined {
     if (this.mechanism === 'none') return undefined;

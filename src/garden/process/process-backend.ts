@@ -144,6 +144,7 @@ export class ProcessBackend implements GardenBackend {
   async close(): Promise<void> {
     await Promise.all([...this.live.values()].map((c) => c.release()));
     this.live.clear();
+    this.cgroups.removeScopeIfEmpty();
   }
 
   private adoptAll(): void {

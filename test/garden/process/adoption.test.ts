@@ -18,6 +18,7 @@ describe('process backend adoption after kill -9', function () {
   beforeEach(() => (dir = tempDir()));
   afterEach(async () => {
     for (const c of (await backend?.containers()) ?? []) await backend!.destroy(c.handle);
+    await backend?.close();
     dir.remove();
   });
 
