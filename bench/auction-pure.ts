@@ -47,15 +47,15 @@ function cells(existing: readonly LrpStartRequest[] = []): CellState[] {
   const total = { memory_mb: 64 * 1024, disk_mb: 256 * 1024, containers: 250 };
   const out: CellState[] = Array.from({ length: CELLS }, (_, i) => ({
     cell_id: `cell-${i}`, zone: `z${i % ZONES}`, rootfs_providers: ['preloaded:cflinuxfs4', 'docker'],
-    placement_tags: [], optional_placement_tags: [], total, available: { ...total },
+    placement_tags: [], optional_placement_tags: [], rep_url: '', total_resources: total, available_resources: { ...total },
     lrps: [] as CellLrp[], tasks: [], starting_container_count: 0, evacuating: false,
   }));
   existing.forEach((lrp, i) => {
     const cell = out[(i * 7919) % CELLS]!;
     (cell.lrps as CellLrp[]).push({ process_guid: lrp.process_guid, index: lrp.index, memory_mb: lrp.memory_mb, disk_mb: lrp.disk_mb });
-    cell.available.memory_mb -= lrp.memory_mb;
-    cell.available.disk_mb -= lrp.disk_mb;
-    cell.available.containers -= 1;
+    cell.available_resources.memory_mb -= lrp.memory_mb;
+    cell.available_resources.disk_mb -= lrp.disk_mb;
+    cell.available_resources.containers -= 1;
   });
   return out;
 }

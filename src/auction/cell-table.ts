@@ -74,15 +74,15 @@ export class CellTable {
         zoneNames.push(cell.zone);
       }
       this.zoneOf[c] = z;
-      this.availableMemory[c] = cell.available.memory_mb;
-      this.availableDisk[c] = cell.available.disk_mb;
-      this.availableContainers[c] = cell.available.containers;
-      this.totalMemory[c] = cell.total.memory_mb;
-      this.totalDisk[c] = cell.total.disk_mb;
-      this.totalContainers[c] = cell.total.containers;
-      this.invTotalMemory[c] = inverse(cell.total.memory_mb);
-      this.invTotalDisk[c] = inverse(cell.total.disk_mb);
-      this.invTotalContainers[c] = inverse(cell.total.containers);
+      this.availableMemory[c] = cell.available_resources.memory_mb;
+      this.availableDisk[c] = cell.available_resources.disk_mb;
+      this.availableContainers[c] = cell.available_resources.containers;
+      this.totalMemory[c] = cell.total_resources.memory_mb;
+      this.totalDisk[c] = cell.total_resources.disk_mb;
+      this.totalContainers[c] = cell.total_resources.containers;
+      this.invTotalMemory[c] = inverse(cell.total_resources.memory_mb);
+      this.invTotalDisk[c] = inverse(cell.total_resources.disk_mb);
+      this.invTotalContainers[c] = inverse(cell.total_resources.containers);
       this.proxyMemory[c] = cell.proxy_memory_allocation_mb ?? 0;
       this.starting[c] = cell.starting_container_count;
       this.taskCount[c] = cell.tasks.length;

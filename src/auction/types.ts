@@ -1,15 +1,15 @@
 /**
- * The auction's own inputs and outputs, with BBS/rep field names (rep:resources.go `CellState`,
- * `LRP`, `Task`; auction:auctiontypes). The scheduler adapts `src/models/` to these, so the pure
- * auction does not wait on, or churn with, the data model.
+ * The auction's inputs and outputs, with BBS/rep field names (rep:resources.go `CellState`,
+ * `LRP`, `Task`; auction:auctiontypes). Cells are the model's CellState (src/models/); start
+ * requests are the auction's own narrow view of an ActualLRP or Task.
  */
+import type { CellCapacity, CellState, CellStateLrp, CellStateTask } from '../models/cell-state.js';
 
-/** A cell's memory, disk and container slots (rep `Resources`). */
-export interface Resources {
-  memory_mb: number;
-  disk_mb: number;
-  containers: number;
-}
+// The auction reads the cell state model (src/models/cell-state.ts) under its rep names.
+export type { CellState } from '../models/cell-state.js';
+export type Resources = CellCapacity;
+export type CellLrp = CellStateLrp;
+export type CellTask = CellStateTask;
 
 /** One ActualLRP instance to start (rep `LRP`: ActualLRPKey + Resource + PlacementConstraint). */
 export interface LrpStartRequest {
@@ -35,45 +35,8 @@ export interface TaskStartRequest {
   placement_tags?: readonly string[];
 }
 
-/** An LRP instance a cell already runs or has reserved. */
-export interface CellLrp {
-  process_guid: string;
-  index: number;
-  memory_mb: number;
-  disk_mb: number;
-}
 
-/** A task a cell already runs or has reserved. */
-export interface CellTask {
-  task_guid: string;
-  memory_mb: number;
-  disk_mb: number;
-}
 
-/** A cell's auction-time view (rep `GET /state`). */
-export interface CellState {
-  cell_id: string;
-  zone: string;
-  /**
-   * `preloaded:<stack>` entries list the preloaded stacks (they serve both `preloaded:` and
-   * `preloaded+layer:` rootfses); a bare scheme (`docker`) accepts any rootfs of that scheme.
-   */
-  rootfs_providers: readonly string[];
-  /** Required tags: every one must be desired by the work. */
-  placement_tags: readonly string[];
-  /** Tags the work may desire but need not. */
-  optional_placement_tags: readonly string[];
-  total: Resources;
-  available: Resources;
-  lrps: readonly CellLrp[];
-  tasks: readonly CellTask[];
-  starting_container_count: number;
-  evacuating: boolean;
-  /** Orders cells for `binPackFirstFitWeight` (rep `CellIndex`); defaults to input order. */
-  cell_index?: number;
-  /** Extra memory the cell adds to every LRP for its proxy (rep `ProxyMemoryAllocationMB`). */
-  proxy_memory_allocation_mb?: number;
-}
 
 /** Auctioneer tunables (diego-release:jobs/auctioneer/spec). */
 export interface AuctionSettings {

@@ -6,6 +6,8 @@
  */
 export type ErrorCode =
   | 'InvalidRequest'
+  | 'InvalidJSON'
+  | 'Unauthorized'
   | 'ResourceNotFound'
   | 'ResourceExists'
   | 'ResourceConflict'
@@ -32,4 +34,31 @@ export class ActorNotFoundError extends AuctorError {
   constructor(readonly target: string) {
     super('ResourceNotFound', `actor not found: ${target}`);
   }
+}
+
+/** The answer to an operation a caller must branch on: the value, or why not (never a throw). */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AuctorError };
+
+/** A check that passed, or why it did not. Assignable from a failed `Result`. */
+export type Check = { ok: true } | { ok: false; error: AuctorError };
+
+/** A successful `Result`. */
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+/** The passed `Check`. */
+export const passed: { ok: true } = Object.freeze({ ok: true as const });
+
+/** A failed `Result` or `Check`. */
+export function failed(error: AuctorError): { ok: false; error: AuctorError } {
+  return { ok: false, error };
+}
+
+/**
+ * BBS's `ErrInvalidField`, as Auctor words it: `invalid field: <path>`, then `: <reason>` when the
+ * value is present but breaks a rule (a limit, a range, a pattern).
+ */
+export function invalidField(path: string, reason?: string): AuctorError {
+  return new AuctorError('InvalidRequest', reason ? `invalid field: ${path}: ${reason}` : `invalid field: ${path}`);
 }

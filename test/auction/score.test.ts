@@ -59,10 +59,10 @@ describe('auction score (lower wins)', () => {
     cells.forEach((cell, c) => {
       const proxy = cell.proxy_memory_allocation_mb ?? 0;
       const load = { starting: cell.starting_container_count, colocated: cell.lrps.filter((l) => l.process_guid === 'web').length };
-      expect(scores.lrpScoreAt(c, 100, 200)).to.be.closeTo(lrpScore(cell.available, cell.total, need(100 + proxy, 200), load, weights), 1e-12);
-      expect(scores.taskScoreAt(c, 100, 200)).to.be.closeTo(taskScore(cell.available, cell.total, need(100, 200), { starting: cell.starting_container_count, colocated: cell.tasks.length }, weights), 1e-12);
-      expect(scores.lrpScoreAt(c, cell.available.memory_mb - proxy + 1, 0)).to.equal(Infinity);
-      expect(scores.taskScoreAt(c, 0, cell.available.disk_mb + 1)).to.equal(Infinity);
+      expect(scores.lrpScoreAt(c, 100, 200)).to.be.closeTo(lrpScore(cell.available_resources, cell.total_resources, need(100 + proxy, 200), load, weights), 1e-12);
+      expect(scores.taskScoreAt(c, 100, 200)).to.be.closeTo(taskScore(cell.available_resources, cell.total_resources, need(100, 200), { starting: cell.starting_container_count, colocated: cell.tasks.length }, weights), 1e-12);
+      expect(scores.lrpScoreAt(c, cell.available_resources.memory_mb - proxy + 1, 0)).to.equal(Infinity);
+      expect(scores.taskScoreAt(c, 0, cell.available_resources.disk_mb + 1)).to.equal(Infinity);
     });
     table.clearLocal(web);
     expect([...table.local]).to.deep.equal([0, 0]);

@@ -1,0 +1,42 @@
+/**
+ * Domains and their freshness (bbs:db/sqldb/domain_db.go; DIEGO.md 1.7, 3.6). A client marks a
+ * domain fresh for `ttl` seconds (0 = forever); while fresh, convergence may retire extra and
+ * orphaned instances in it. `expire_time` is ns; "forever" is `Number.MAX_SAFE_INTEGER` so it
+ * survives JSON.
+ */
+import type { Result } from './errors.js';
+import { Fields, asRecord, reject, validating, NON_NEGATIVE } from './validation.js';
+
+/** A stored domain row. */
+export interface DomainRecord {
+  domain: string;
+  /** ns; fresh while `expire_time > now` */
+  expire_time: number;
+}
+
+/** `expire_time` of a domain that never expires. */
+export const DOMAIN_FOREVER = Number.MAX_SAFE_INTEGER;
+
+/** Validates `PUT /v1/domains/:domain` with body `{ttl}`: a non-empty name, ttl an integer ≥ 0 (absent = 0). */
+export function validateDomainUpsert(domain: string, body: unknown): Result<{ domain: string; ttl: number }> {
+  return validating(() => {
+    if (domain === '') reject('domain');
+    const ttl = body === undefined || body === null ? undefined : new Fields(asRecord(body, 'body')).int('ttl', NON_NEGATIVE);
+    return { domain, ttl: ttl ?? 0 };
+  });
+}
+
+/** The row for marking `domain` fresh at `now` (ns) for `ttlSeconds` (0 = forever). */
+export function upsertDomain(domain: string, ttlSeconds: number, now: number): DomainRecord {
+  return { domain, expire_time: ttlSeconds === 0 ? DOMAIN_FOREVER : now + ttlSeconds * 1e9 };
+}
+
+/** Whether the domain is fresh at `now` (ns). */
+export function isDomainFresh(record: DomainRecord, now: number): boolean {
+  return record.expire_time > now;
+}
+
+/** The fresh domain names at `now`, sorted. */
+export function freshDomains(records: Iterable<DomainRecord>, now: number): string[] {
+  return [...records].filter((r) => isDomainFresh(r, now)).map((r) => r.domain).sort();
+}
