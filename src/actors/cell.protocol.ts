@@ -1,0 +1,100 @@
+/**
+ * What the control side and a cell (Diego's rep and executor) say to each other.
+ *
+ * Control → cell: `CellMsg`, through a {@link CellClient} so the auctioneer and the instance
+ * actors never hold a cell's ref directly (remoting replaces the client later, not the callers).
+ * Cell → control: `CellReport`, sent to the `reports` ref the cell was spawned with; the control
+ * side routes each report to the ActualLRP or task actor it concerns.
+ */
+import type { Ref } from './kernel/protocol.js';
+import type { CellPresence, CellState } from '../models/cell-state.js';
+import type { DesiredLRP } from '../models/desired-lrp.js';
+import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
+import type { Task } from '../models/task.js';
+
+/** One instance for a cell to start: the LRP as desired, which index, and its new instance guid. */
+export interface LrpWork {
+  desired: DesiredLRP;
+  index: number;
+  /** chosen by the control side before the auction; the container handle on the cell */
+  instance_guid: string;
+}
+
+/** One task for a cell to run; the container handle is the task guid. */
+export interface TaskWork {
+  task: Task;
+}
+
+export interface Work {
+  lrps: LrpWork[];
+  tasks: TaskWork[];
+}
+
+/** The work a cell could not take (rep's `/work` answer): it reserved nothing for these. */
+export interface WorkResult {
+  failedLrps: Array<{ process_guid: string; index: number; instance_guid: string; reason: string }>;
+  failedTasks: Array<{ task_guid: string; reason: string }>;
+}
+
+/** One container a cell runs, as it reports it when reconciling. */
+export type CellContainer =
+  | { kind: 'lrp'; process_guid: string; index: number; instance_guid: string; state: 'CLAIMED' | 'RUNNING' }
+  | { kind: 'task'; task_guid: string; state: 'RUNNING' | 'COMPLETED' };
+
+export type CellMsg =
+  /** the cell's auction-time state: capacity, what it holds, what it is starting */
+  | { type: 'cell/state'; replyTo: Ref<CellState> }
+  /** reserve and start the work; answers with what it could not take */
+  | { type: 'cell/perform'; work: Work; replyTo: Ref<WorkResult> }
+  /** stop one instance (TERM, KILL after the grace period) and report `lrp-stopped` */
+  | { type: 'cell/stop-instance'; process_guid: string; index: number; instance_guid: string }
+  /** kill a task's processes and report it completed, failed `task was cancelled` */
+  | { type: 'cell/cancel-task'; task_guid: string }
+  /** destroy a completed task's container (after the control side has its result) */
+  | { type: 'cell/delete-task'; task_guid: string };
+
+export const CellMsg = {
+  state: (replyTo: Ref<CellState>): CellMsg => ({ type: 'cell/state', replyTo }),
+  perform: (work: Work, replyTo: Ref<WorkResult>): CellMsg => ({ type: 'cell/perform', work, replyTo }),
+  stopInstance: (process_guid: string, index: number, instance_guid: string): CellMsg => ({ type: 'cell/stop-instance', process_guid, index, instance_guid }),
+  cancelTask: (task_guid: string): CellMsg => ({ type: 'cell/cancel-task', task_guid }),
+  deleteTask: (task_guid: string): CellMsg => ({ type: 'cell/delete-task', task_guid }),
+};
+
+interface InstanceReport {
+  cell_id: string;
+  process_guid: string;
+  index: number;
+  instance_guid: string;
+}
+
+export type CellReport =
+  /** the cell presents itself (on start and every heartbeat): presence with a TTL on the control side */
+  | { type: 'cell-report/heartbeat'; presence: CellPresence }
+  /** a container was reserved for the instance (UNCLAIMED → CLAIMED) */
+  | ({ type: 'cell-report/lrp-claimed' } & InstanceReport)
+  /** the instance passed its startup check (→ RUNNING) */
+  | ({ type: 'cell-report/lrp-running'; address: string; ports: ActualLrpPortMapping[] } & InstanceReport)
+  /** the instance's process exited or failed its health check: Diego's crash reason */
+  | ({ type: 'cell-report/lrp-crashed'; reason: string } & InstanceReport)
+  /** the instance was stopped on request and its container destroyed */
+  | ({ type: 'cell-report/lrp-stopped' } & InstanceReport)
+  | { type: 'cell-report/task-started'; cell_id: string; task_guid: string }
+  /** result: the first 10 KB of the task's `result_file`, on success */
+  | { type: 'cell-report/task-completed'; cell_id: string; task_guid: string; failed: boolean; failure_reason: string; result: string }
+  /** everything the cell runs, periodically and after a restart, so the control side can reconcile */
+  | { type: 'cell-report/containers'; cell_id: string; containers: CellContainer[] };
+
+/**
+ * How the control side reaches a cell (rep's client: state, perform, stop, cancel). The local
+ * implementation asks the cell actor; the cluster issue adds one over remoting.
+ */
+export interface CellClient {
+  readonly cellId: string;
+  /** Rejects (Timeout, ResourceNotFound) when the cell does not answer in time. */
+  state(timeoutMs: number): Promise<CellState>;
+  perform(work: Work, timeoutMs: number): Promise<WorkResult>;
+  stopInstance(process_guid: string, index: number, instance_guid: string): void;
+  cancelTask(task_guid: string): void;
+  deleteTask(task_guid: string): void;
+}
