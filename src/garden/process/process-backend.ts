@@ -15,7 +15,8 @@ import type { Logger } from '../../actors/kernel/logger.js';
 import type { Capacity, Container, ContainerSpec, EnvVar, GardenBackend, MemoryLimitInfo } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
 import { AuctorError } from '../../models/errors.js';
-import { containerExists, containerNotFound, unknownRootfs } from '../errors.js';
+import { containerExists, unknownRootfs } from '../errors.js';
+import { ContainerTable } from '../container-table.js';
 import { PortAllocator, type PortRange } from '../ports.js';
 import { Cgroups } from './cgroup.js';
 import { ProcessContainer, type ContainerDeps, type ContainerRecord } from './process-container.js';
@@ -44,7 +45,7 @@ export class ProcessBackend implements GardenBackend {
   private readonly containersDir: string;
   private readonly ports: PortAllocator;
   private readonly cgroups: Cgroups;
-  private readonly live = new Map<string, ProcessContainer>();
+  private readonly live = new ContainerTable<ProcessContainer>();
   /** handles being created, so a second create of the same handle fails at once */
   private readonly creating = new Set<string>();
   private readonly baseEnv: EnvVar[];
@@ -104,7 +105,7 @@ export class ProcessBackend implements GardenBackend {
         createdAt: Date.now(),
       };
       const container = ProcessContainer.make(record, this.deps(spec.handle, cgroup));
-      this.live.set(spec.handle, container);
+      this.live.set(container);
       return container;
     } catch (error) {
       this.ports.release(hostPorts);
@@ -117,33 +118,22 @@ export class ProcessBackend implements GardenBackend {
   }
 
   async destroy(handle: string): Promise<void> {
-    const container = this.live.get(handle);
-    if (!container) throw containerNotFound(handle);
-    this.live.delete(handle);
+    const container = this.live.take(handle);
     await container.destroy();
     this.ports.release(container.ports.map((p) => p.hostPort));
   }
 
-  async containers(filter: Record<string, string> = {}): Promise<Container[]> {
-    const wanted = Object.entries(filter);
-    const matching: Container[] = [];
-    for (const container of this.live.values()) {
-      const { properties } = await container.info();
-      if (wanted.every(([k, v]) => properties[k] === v)) matching.push(container);
-    }
-    return matching;
+  containers(filter: Record<string, string> = {}): Promise<Container[]> {
+    return this.live.matching(filter);
   }
 
   async lookup(handle: string): Promise<Container> {
-    const container = this.live.get(handle);
-    if (!container) throw containerNotFound(handle);
-    return container;
+    return this.live.lookup(handle);
   }
 
   /** Leaves every container running for the next run to adopt. */
   async close(): Promise<void> {
-    await Promise.all([...this.live.values()].map((c) => c.release()));
-    this.live.clear();
+    await this.live.releaseAll();
     this.cgroups.removeScopeIfEmpty();
   }
 
@@ -159,7 +149,7 @@ export class ProcessBackend implements GardenBackend {
       this.ports.reserve(record.ports.map((p) => p.hostPort));
       const container = new ProcessContainer(record, this.deps(handle, this.cgroups.open(handle)), true);
       container.adoptProcesses();
-      this.live.set(handle, container);
+      this.live.set(container);
       this.options.logger?.info({ handle, processes: container.processes().length }, 'garden.adopted-container');
     }
   }

@@ -14,6 +14,7 @@ import type {
 import { containerVariables, mergeEnv } from '../env.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { ContainerCgroup } from './cgroup.js';
+import { delay, waitUntil } from '../wait.js';
 
 export const HOME = '/home/vcap';
 /** Exited processes kept per container (their directories too); older ones are pruned. */
@@ -191,20 +192,4 @@ export class ProcessContainer implements Container {
       rmSync(join(this.deps.dir, 'processes', old.id), { recursive: true, force: true });
     }
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
-}
-
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

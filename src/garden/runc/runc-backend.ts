@@ -16,7 +16,8 @@ import type { Logger } from '../../actors/kernel/logger.js';
 import { AuctorError } from '../../models/errors.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
-import { backendUnavailable, containerExists, containerNotFound, unknownRootfs } from '../errors.js';
+import { backendUnavailable, containerExists, unknownRootfs } from '../errors.js';
+import { ContainerTable } from '../container-table.js';
 import { PortAllocator, type PortRange } from '../ports.js';
 import { containerCgroup } from './container-cgroup.js';
 import { cgroupsPath, ociConfig } from './oci-config.js';
@@ -57,7 +58,7 @@ export class RuncBackend implements GardenBackend {
   private readonly runcRoot: string;
   private readonly scope: string;
   private readonly ports: PortAllocator;
-  private readonly live = new Map<string, RuncContainer>();
+  private readonly live = new ContainerTable<RuncContainer>();
   /** handles being created, so a second create of the same handle fails at once */
   private readonly creating = new Set<string>();
 
@@ -136,7 +137,7 @@ export class RuncBackend implements GardenBackend {
         await container.destroy();
         signal.throwIfAborted();
       }
-      this.live.set(spec.handle, container);
+      this.live.set(container);
       this.options.logger?.info({ handle: spec.handle, rootfs: spec.rootfs }, 'garden.created-container');
       return container;
     } catch (error) {
@@ -149,34 +150,23 @@ export class RuncBackend implements GardenBackend {
   }
 
   async destroy(handle: string): Promise<void> {
-    const container = this.live.get(handle);
-    if (!container) throw containerNotFound(handle);
-    this.live.delete(handle);
+    const container = this.live.take(handle);
     await container.destroy();
     this.ports.release(container.ports.map((p) => p.hostPort));
     this.options.logger?.info({ handle }, 'garden.destroyed-container');
   }
 
-  async containers(filter: Record<string, string> = {}): Promise<Container[]> {
-    const wanted = Object.entries(filter);
-    const matching: Container[] = [];
-    for (const container of this.live.values()) {
-      const { properties } = await container.info();
-      if (wanted.every(([k, v]) => properties[k] === v)) matching.push(container);
-    }
-    return matching;
+  containers(filter: Record<string, string> = {}): Promise<Container[]> {
+    return this.live.matching(filter);
   }
 
   async lookup(handle: string): Promise<Container> {
-    const container = this.live.get(handle);
-    if (!container) throw containerNotFound(handle);
-    return container;
+    return this.live.lookup(handle);
   }
 
   /** Leaves every container running for the next run to adopt. */
   async close(): Promise<void> {
-    await Promise.all([...this.live.values()].map((c) => c.release()));
-    this.live.clear();
+    await this.live.releaseAll();
   }
 
   private async adoptAll(): Promise<void> {
@@ -204,7 +194,7 @@ export class RuncBackend implements GardenBackend {
       const container = new RuncContainer(record, this.deps(handle, runc), true);
       container.adoptInit(state.pid);
       container.adoptProcesses();
-      this.live.set(handle, container);
+      this.live.set(container);
       this.options.logger?.info({ handle, processes: container.processes().length }, 'garden.adopted-container');
     }
     for (const id of states.keys()) {

@@ -22,7 +22,8 @@ import { hostPathIn, insidePath, writable } from './container-paths.js';
 import { DEFAULT_PATH, HOME, TMP, ociProcess, type OciConfig } from './oci-config.js';
 import { lastLine, type Runc } from './runc-cli.js';
 import { PID_FILE, RuncProcess, processGroupOf, startTimeOf } from './runc-process.js';
-import { OutputGate, delay, waitUntil } from './wait.js';
+import { delay, waitUntil } from '../wait.js';
+import { OutputGate } from './output-gate.js';
 
 /** Exited processes kept per container (their directories too); older ones are pruned. */
 const KEEP_EXITED = 10;

@@ -1,8 +1,6 @@
-/** Small waiting helpers of the runc backend. */
-import type { OutputLine, ProcessIO } from '../backend.js';
+/** Waiting helpers shared by the container backends. */
 
 const POLL_MS = 10;
-
 /** Resolves after `ms`, or at once when `signal` aborts. Someone awaits it: the timer keeps Node alive. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -27,30 +25,5 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, signal?:
     if (done()) return true;
     if (Date.now() >= deadline || signal?.aborted) return false;
     await delay(POLL_MS, signal);
-  }
-}
-
-/** Holds a process's output back until `open()`: what comes before (runc's error) is dropped. */
-export class OutputGate {
-  private held: OutputLine[] = [];
-  private opened = false;
-  readonly io: ProcessIO;
-
-  constructor(private readonly target: ProcessIO) {
-    this.io = {
-      ...(target.source !== undefined ? { source: target.source } : {}),
-      onOutput: (line) => {
-        if (this.opened) this.target.onOutput?.(line);
-        else this.held.push(line);
-      },
-    };
-  }
-
-  /** Delivers what was held, then passes every line through. */
-  open(): void {
-    if (this.opened) return;
-    this.opened = true;
-    for (const line of this.held) this.target.onOutput?.(line);
-    this.held = [];
   }
 }
