@@ -1,0 +1,113 @@
+/**
+ * The cell's book of what it holds (pure): one slot per container, keyed by handle (the
+ * instance guid of an LRP, the guid of a task). The cell actor asks it whether work fits, and
+ * builds its CellState and its reconcile report from it.
+ *
+ * | slot state | LRP meaning                                   | task meaning                     |
+ * |------------|-----------------------------------------------|----------------------------------|
+ * | CLAIMED    | container created, not healthy yet (starting) | -                                |
+ * | RUNNING    | healthy (reported `lrp-running`)              | its action runs                  |
+ * | COMPLETED  | -                                             | done, container kept until delete |
+ *
+ * Every slot reserves its memory_mb, disk_mb and one container until it leaves the ledger.
+ */
+import type { CellPresence, CellState } from '../models/cell-state.js';
+import { cellStateOf } from '../models/cell-state.js';
+import type { CellContainer } from './cell.protocol.js';
+
+export type LrpSlot = {
+  kind: 'lrp';
+  handle: string;
+  process_guid: string;
+  index: number;
+  instance_guid: string;
+  memory_mb: number;
+  disk_mb: number;
+  state: 'CLAIMED' | 'RUNNING';
+};
+
+export type TaskSlot = {
+  kind: 'task';
+  handle: string;
+  task_guid: string;
+  memory_mb: number;
+  disk_mb: number;
+  state: 'RUNNING' | 'COMPLETED';
+};
+
+export type Slot = LrpSlot | TaskSlot;
+
+export type Ledger = ReadonlyMap<string, Slot>;
+
+export interface Need {
+  memory_mb: number;
+  disk_mb: number;
+}
+
+/**
+ * Why `need` does not fit beside what the ledger holds (rep's `insufficient resources: memory`
+ * texts), or undefined when it fits. Memory is checked first, then disk, then containers.
+ */
+export function insufficientResources(capacity: CellPresence['capacity'], ledger: Ledger, need: Need): string | undefined {
+  let memory = 0;
+  let disk = 0;
+  for (const slot of ledger.values()) {
+    memory += slot.memory_mb;
+    disk += slot.disk_mb;
+  }
+  if (memory + need.memory_mb > capacity.memory_mb) return 'insufficient resources: memory';
+  if (disk + need.disk_mb > capacity.disk_mb) return 'insufficient resources: disk';
+  if (ledger.size + 1 > capacity.containers) return 'insufficient resources: containers';
+  return undefined;
+}
+
+/** The auction-time state: capacity minus the ledger; LRPs not yet RUNNING count as starting. */
+export function cellStateFromLedger(presence: CellPresence, ledger: Ledger): CellState {
+  const slots = [...ledger.values()];
+  const lrps = slots.filter((s): s is LrpSlot => s.kind === 'lrp');
+  const tasks = slots.filter((s): s is TaskSlot => s.kind === 'task');
+  return cellStateOf(presence, {
+    lrps: lrps.map(({ process_guid, index, memory_mb, disk_mb }) => ({ process_guid, index, memory_mb, disk_mb })),
+    tasks: tasks.map(({ task_guid, memory_mb, disk_mb }) => ({ task_guid, memory_mb, disk_mb })),
+    starting_container_count: lrps.filter((s) => s.state === 'CLAIMED').length,
+  });
+}
+
+/** What the cell reports when reconciling, in handle order. */
+export function containersOf(ledger: Ledger): CellContainer[] {
+  return [...ledger.values()]
+    .sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0))
+    .map((slot): CellContainer =>
+      slot.kind === 'lrp'
+        ? { kind: 'lrp', process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid, state: slot.state }
+        : { kind: 'task', task_guid: slot.task_guid, state: slot.state },
+    );
+}
+
+/** The source that prefixes an LRP's crash reason: `APP/PROC/WEB: Exited with status 1`. */
+export const DEFAULT_LRP_SOURCE = 'APP/PROC/WEB';
+
+/** The log source of an LRP instance's lines: its `log_source`, else `APP/PROC/WEB/<index>`. */
+export function lrpLogSource(logSource: string | undefined, index: number): string {
+  return logSource || `${DEFAULT_LRP_SOURCE}/${index}`;
+}
+
+/**
+ * The crash reason for an LRP whose action ended (DIEGO.md 1.2): `<source>: <error>`, where the
+ * source is the LRP's `log_source` or `APP/PROC/WEB`. An action that ended without error (exit 0
+ * with no monitor) is `Exited with status 0`.
+ */
+export function actionCrashReason(logSource: string | undefined, error: string | undefined): string {
+  return `${logSource || DEFAULT_LRP_SOURCE}: ${error ?? 'Exited with status 0'}`;
+}
+
+/** Diego's texts the cell reports for tasks. */
+export const TaskTexts = {
+  cancelled: 'task was cancelled',
+  resultUnreadable: (why: string) => `failed to read result_file: ${why}`,
+  /** a task container found after a restart with nothing running and nothing to say how it ended */
+  lostOnRestart: 'task container found after a cell restart with no process running',
+};
+
+/** How much of a task's result_file becomes its `result`. */
+export const RESULT_FILE_LIMIT = 10 * 1024;

@@ -1,0 +1,442 @@
+/**
+ * The cell (Diego's rep and executor) as an actor, kind `cell`, named `cell-<id>`: it answers the
+ * control side's CellMsg (cell.protocol.ts), keeps a ledger of the containers it holds
+ * (cell-ledger.ts), runs each container in a child actor (container-actor.ts) and sends
+ * CellReports to the `reports` ref it was spawned with.
+ *
+ * | message / event         | effect                                                                     |
+ * |-------------------------|----------------------------------------------------------------------------|
+ * | start (`cell/init`)     | read capacity; adopt the backend's containers; report heartbeat, containers |
+ * | `cell/state`            | CellState: capacity minus the ledger; CLAIMED LRPs count as starting        |
+ * | `cell/perform`          | reserve each item (or fail it: `insufficient resources: memory`), create the containers together; a failed create fails the item; created: report `lrp-claimed` / `task-started` and spawn its container actor; answer the failures |
+ * | `cell/stop-instance`    | the container actor stops (TERM, KILL after grace) and destroys; report `lrp-stopped` (at once for an unknown instance) |
+ * | `cell/cancel-task`      | the container actor aborts the action; report `task-completed` failed `task was cancelled` (at once for an unknown task; nothing for a completed one) |
+ * | `cell/delete-task`      | destroy the task's container, free its reservation                          |
+ * | container running       | slot RUNNING; report `lrp-running` (address, ports)                         |
+ * | container crashed       | container already destroyed; free the slot; report `lrp-crashed` (`lrp-stopped` when a stop was asked) |
+ * | task finished           | slot COMPLETED (it keeps its reservation until `cell/delete-task`); report `task-completed` |
+ * | container actor failed  | destroy its container, free the slot, report a crash (`container actor failed: <error>`) or a failed task |
+ * | heartbeat tick          | report `heartbeat` with the presence, every `heartbeatMs`                   |
+ * | reconcile tick          | report `containers` from the ledger, every `reconcileMs`                    |
+ *
+ * Timers come from the clock (the system's unless given) and are cancelled when the actor stops
+ * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile.
+ */
+import type { Timer } from './kernel/clock.js';
+import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
+import type { ActorContext, ActorSystem, CrashPolicy } from './kernel/system.js';
+import type { Capacity, Container, ContainerSpec, GardenBackend, OutputLine } from '../garden/backend.js';
+import type { CellCapacity, CellPresence } from '../models/cell-state.js';
+import type { CellMsg, CellReport, LrpWork, TaskWork, WorkResult } from './cell.protocol.js';
+import { cellStateFromLedger, containersOf, insufficientResources, TaskTexts, type LrpSlot, type Slot } from './cell-ledger.js';
+import { spawnContainer, type ContainerEvent, type ContainerJob, type ContainerMsg, type LrpRun } from './container-actor.js';
+
+export interface CellSettings {
+  /** TERM to KILL for a stopped instance or a cancelled task */
+  gracefulStopMs: number;
+  /** between startup checks */
+  unhealthyIntervalMs: number;
+  /** between liveness checks */
+  healthyIntervalMs: number;
+  heartbeatMs: number;
+  reconcileMs: number;
+}
+
+export interface CellOptions {
+  cellId: string;
+  zone: string;
+  placementTags: string[];
+  optionalPlacementTags: string[];
+  backend: GardenBackend;
+  reports: Ref<CellReport>;
+  settings: CellSettings;
+  /** default the actor system's */
+  clock?: ActorSystem['clock'];
+  /** the presence's `rep_address`; default the actor's path */
+  repAddress?: string;
+  repUrl?: string;
+  /** every line the containers' processes and health checks write */
+  onOutput?: (handle: string, line: OutputLine) => void;
+  /** the cell's own policy; default the kernel's (oneForOne) */
+  onCrash?: CrashPolicy;
+}
+
+type Internal =
+  | { type: 'cell/init' }
+  | { type: 'cell/heartbeat-tick' }
+  | { type: 'cell/reconcile-tick' }
+  | ContainerEvent;
+
+interface CellActorState {
+  ready: boolean;
+  capacity: CellCapacity;
+  ledger: Map<string, Slot>;
+  children: Map<string, Ref<ContainerMsg>>;
+  /** instances a stop was asked for: their end is reported `lrp-stopped` */
+  stopping: Set<string>;
+}
+
+type Ctx = ActorContext<CellMsg | Internal>;
+
+export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOptions): Ref<CellMsg> {
+  const { cellId, backend, reports, settings } = options;
+  const clock = options.clock ?? system.clock;
+  const timers = new Set<Timer>();
+  const report = (r: CellReport) => system.dispatch(reports, r);
+  const cancelTimers = () => {
+    for (const timer of timers) timer.cancel();
+    timers.clear();
+  };
+  const every = (self: Ref<CellMsg | Internal>, ms: number, msg: Internal) => {
+    const timer = clock.setTimeout(() => {
+      timers.delete(timer);
+      system.dispatch(self, msg);
+    }, ms);
+    timers.add(timer);
+  };
+
+  const presence = (state: CellActorState, ctx: Ctx): CellPresence => ({
+    cell_id: cellId,
+    rep_address: options.repAddress ?? ctx.path,
+    rep_url: options.repUrl ?? '',
+    zone: options.zone,
+    capacity: { ...state.capacity },
+    rootfs_providers: backend.rootfses(),
+    placement_tags: [...options.placementTags],
+    optional_placement_tags: [...options.optionalPlacementTags],
+  });
+
+  const startChild = (state: CellActorState, ctx: Ctx, container: Container, job: ContainerJob, adopted: boolean) => {
+    const child = spawnContainer(system, ctx.self, {
+      container,
+      backend,
+      job,
+      adopted,
+      cell: ctx.self as Ref<ContainerEvent>,
+      settings: {
+        gracefulStopMs: settings.gracefulStopMs,
+        unhealthyIntervalMs: settings.unhealthyIntervalMs,
+        healthyIntervalMs: settings.healthyIntervalMs,
+        clock,
+        logger: ctx.log,
+        ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+      },
+    });
+    state.children.set(container.handle, child);
+  };
+
+  const forget = (state: CellActorState, handle: string) => {
+    state.ledger.delete(handle);
+    state.stopping.delete(handle);
+    const child = state.children.get(handle);
+    state.children.delete(handle);
+    if (child) system.stop(child);
+  };
+
+  const destroyQuietly = async (ctx: Ctx, handle: string) => {
+    try {
+      await backend.destroy(handle);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ResourceNotFound') ctx.log.warn({ handle, error: String(error) }, 'cell.destroy-failed');
+    }
+  };
+
+  /** Capacity, adoption of what the backend holds, first reports, timers. Runs once per (re)start. */
+  const ensureReady = async (state: CellActorState, ctx: Ctx): Promise<void> => {
+    if (state.ready) return;
+    state.ready = true;
+    state.capacity = capacityOf(await backend.capacity());
+    for (const container of await backend.containers()) await adopt(state, ctx, container);
+    report({ type: 'cell-report/heartbeat', presence: presence(state, ctx) });
+    report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
+    every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
+    every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
+  };
+
+  const adopt = async (state: CellActorState, ctx: Ctx, container: Container) => {
+    const info = await container.info();
+    const p = info.properties;
+    const memory_mb = info.limits.memoryMb ?? 0;
+    const disk_mb = info.limits.diskMb ?? 0;
+    if (p.kind === 'lrp' && p.process_guid && p.instance_guid) {
+      const run = parseRun(p.run, Number(p.index));
+      state.ledger.set(container.handle, {
+        kind: 'lrp', handle: container.handle, process_guid: p.process_guid, index: Number(p.index), instance_guid: p.instance_guid, memory_mb, disk_mb, state: 'CLAIMED',
+      });
+      startChild(state, ctx, container, { kind: 'lrp', run }, true);
+    } else if (p.kind === 'task' && p.task_guid) {
+      state.ledger.set(container.handle, { kind: 'task', handle: container.handle, task_guid: p.task_guid, memory_mb, disk_mb, state: 'RUNNING' });
+      const run = { result_file: p.result_file ?? '', ...(p.log_source ? { log_source: p.log_source } : {}) };
+      startChild(state, ctx, container, { kind: 'task', run }, true);
+    } else {
+      ctx.log.info({ handle: container.handle }, 'cell.foreign-container-ignored');
+    }
+  };
+
+  const perform = async (state: CellActorState, ctx: Ctx, lrps: LrpWork[], tasks: TaskWork[]): Promise<WorkResult> => {
+    const result: WorkResult = { failedLrps: [], failedTasks: [] };
+    const lrpsToCreate: LrpWork[] = [];
+    for (const work of lrps) {
+      if (state.ledger.has(work.instance_guid)) continue; // asked again: it is already here
+      const reason = insufficientResources(state.capacity, state.ledger, work.desired);
+      if (reason) {
+        result.failedLrps.push({ process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid, reason });
+        continue;
+      }
+      state.ledger.set(work.instance_guid, {
+        kind: 'lrp', handle: work.instance_guid, process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid,
+        memory_mb: work.desired.memory_mb, disk_mb: work.desired.disk_mb, state: 'CLAIMED',
+      });
+      lrpsToCreate.push(work);
+    }
+    const tasksToCreate: TaskWork[] = [];
+    for (const work of tasks) {
+      const { task } = work;
+      if (state.ledger.has(task.task_guid)) continue;
+      const reason = insufficientResources(state.capacity, state.ledger, task);
+      if (reason) {
+        result.failedTasks.push({ task_guid: task.task_guid, reason });
+        continue;
+      }
+      state.ledger.set(task.task_guid, { kind: 'task', handle: task.task_guid, task_guid: task.task_guid, memory_mb: task.memory_mb, disk_mb: task.disk_mb, state: 'RUNNING' });
+      tasksToCreate.push(work);
+    }
+    const created = await Promise.all([
+      ...lrpsToCreate.map((work) => create(lrpSpec(work)).then((outcome) => ({ kind: 'lrp' as const, work, outcome }))),
+      ...tasksToCreate.map((work) => create(taskSpec(work)).then((outcome) => ({ kind: 'task' as const, work, outcome }))),
+    ]);
+    for (const item of created) {
+      if (item.kind === 'lrp') {
+        const { work, outcome } = item;
+        const key = { cell_id: cellId, process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid };
+        if ('error' in outcome) {
+          state.ledger.delete(work.instance_guid);
+          result.failedLrps.push({ process_guid: key.process_guid, index: key.index, instance_guid: key.instance_guid, reason: outcome.error });
+          continue;
+        }
+        report({ type: 'cell-report/lrp-claimed', ...key });
+        startChild(state, ctx, outcome.container, { kind: 'lrp', run: lrpRun(work) }, false);
+      } else {
+        const { work, outcome } = item;
+        const { task } = work;
+        if ('error' in outcome) {
+          state.ledger.delete(task.task_guid);
+          result.failedTasks.push({ task_guid: task.task_guid, reason: outcome.error });
+          continue;
+        }
+        report({ type: 'cell-report/task-started', cell_id: cellId, task_guid: task.task_guid });
+        const run = { action: task.action, result_file: task.result_file, ...(task.log_source ? { log_source: task.log_source } : {}) };
+        startChild(state, ctx, outcome.container, { kind: 'task', run }, false);
+      }
+    }
+    return result;
+  };
+
+  const create = async (spec: ContainerSpec): Promise<{ container: Container } | { error: string }> => {
+    try {
+      return { container: await backend.create(spec) };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+
+  const onContainerEvent = async (state: CellActorState, ctx: Ctx, event: ContainerEvent) => {
+    const slot = state.ledger.get(event.handle);
+    if (!slot) return;
+    switch (event.type) {
+      case 'cell/container-running':
+        if (slot.kind !== 'lrp' || state.stopping.has(slot.handle)) return;
+        slot.state = 'RUNNING';
+        report({ type: 'cell-report/lrp-running', ...instanceKey(cellId, slot), address: event.address, ports: event.ports });
+        return;
+      case 'cell/container-crashed':
+      case 'cell/container-stopped': {
+        if (slot.kind !== 'lrp') return;
+        const stopped = event.type === 'cell/container-stopped' || state.stopping.has(slot.handle);
+        forget(state, slot.handle);
+        if (stopped) report({ type: 'cell-report/lrp-stopped', ...instanceKey(cellId, slot) });
+        else report({ type: 'cell-report/lrp-crashed', ...instanceKey(cellId, slot), reason: (event as { reason: string }).reason });
+        return;
+      }
+      case 'cell/task-finished':
+        if (slot.kind !== 'task' || slot.state === 'COMPLETED') return;
+        slot.state = 'COMPLETED';
+        report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: slot.task_guid, failed: event.failed, failure_reason: event.failure_reason, result: event.result });
+        return;
+      case 'cell/container-failed': {
+        const reason = `container actor failed: ${event.error}`;
+        const stopped = state.stopping.has(slot.handle);
+        forget(state, slot.handle);
+        await destroyQuietly(ctx, slot.handle);
+        if (slot.kind === 'lrp') {
+          if (stopped) report({ type: 'cell-report/lrp-stopped', ...instanceKey(cellId, slot) });
+          else report({ type: 'cell-report/lrp-crashed', ...instanceKey(cellId, slot), reason });
+        } else if (slot.state !== 'COMPLETED') {
+          report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: slot.task_guid, failed: true, failure_reason: reason, result: '' });
+        }
+        return;
+      }
+      default:
+        return assertNever(event);
+    }
+  };
+
+  const handle = async (state: CellActorState, msg: CellMsg | Internal, ctx: Ctx): Promise<CellActorState> => {
+    await ensureReady(state, ctx);
+    switch (msg.type) {
+      case 'cell/init':
+        return state;
+      case 'cell/state':
+        system.dispatch(msg.replyTo, cellStateFromLedger(presence(state, ctx), state.ledger));
+        return state;
+      case 'cell/perform':
+        system.dispatch(msg.replyTo, await perform(state, ctx, msg.work.lrps, msg.work.tasks));
+        return state;
+      case 'cell/stop-instance': {
+        const slot = state.ledger.get(msg.instance_guid);
+        const child = state.children.get(msg.instance_guid);
+        if (!slot || slot.kind !== 'lrp' || !child) {
+          report({ type: 'cell-report/lrp-stopped', cell_id: cellId, process_guid: msg.process_guid, index: msg.index, instance_guid: msg.instance_guid });
+          return state;
+        }
+        state.stopping.add(slot.handle);
+        system.dispatch(child, { type: 'container/stop' });
+        return state;
+      }
+      case 'cell/cancel-task': {
+        const slot = state.ledger.get(msg.task_guid);
+        const child = state.children.get(msg.task_guid);
+        if (!slot || slot.kind !== 'task' || !child) {
+          report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: msg.task_guid, failed: true, failure_reason: TaskTexts.cancelled, result: '' });
+          return state;
+        }
+        if (slot.state !== 'COMPLETED') system.dispatch(child, { type: 'container/cancel' });
+        return state;
+      }
+      case 'cell/delete-task': {
+        const slot = state.ledger.get(msg.task_guid);
+        if (!slot || slot.kind !== 'task') return state;
+        forget(state, slot.handle);
+        await destroyQuietly(ctx, slot.handle);
+        return state;
+      }
+      case 'cell/heartbeat-tick':
+        report({ type: 'cell-report/heartbeat', presence: presence(state, ctx) });
+        every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
+        return state;
+      case 'cell/reconcile-tick':
+        report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
+        every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
+        return state;
+      case 'cell/container-running':
+      case 'cell/container-crashed':
+      case 'cell/container-stopped':
+      case 'cell/task-finished':
+      case 'cell/container-failed':
+        await onContainerEvent(state, ctx, msg);
+        return state;
+      default:
+        return assertNever(msg);
+    }
+  };
+
+  const ref = system.spawn<CellActorState, CellMsg | Internal>(parent, {
+    kind: 'cell',
+    name: `cell-${cellId}`,
+    ...(options.onCrash ? { onCrash: options.onCrash } : {}),
+    initialState: (ctx) => {
+      cancelTimers();
+      setImmediate(() => system.dispatch(ctx.self, { type: 'cell/init' }));
+      return { ready: false, capacity: { memory_mb: 0, disk_mb: 0, containers: 0 }, ledger: new Map(), children: new Map(), stopping: new Set() };
+    },
+    handle,
+    summary: (state) => ({ ready: state.ready, containers: containersOf(state.ledger) }),
+    afterStop: cancelTimers,
+  });
+  return ref as Ref<CellMsg>;
+}
+
+function capacityOf(capacity: Capacity): CellCapacity {
+  return { memory_mb: capacity.memoryMb, disk_mb: capacity.diskMb, containers: capacity.containers };
+}
+
+function instanceKey(cell_id: string, slot: LrpSlot) {
+  return { cell_id, process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid };
+}
+
+function limitsOf(item: { memory_mb: number; disk_mb: number; max_pids: number; cpu_weight: number }): ContainerSpec['limits'] {
+  return {
+    ...(item.memory_mb > 0 ? { memoryMb: item.memory_mb } : {}),
+    ...(item.disk_mb > 0 ? { diskMb: item.disk_mb } : {}),
+    ...(item.max_pids > 0 ? { maxPids: item.max_pids } : {}),
+    ...(item.cpu_weight > 0 ? { cpuWeight: item.cpu_weight } : {}),
+  };
+}
+
+function lrpRun(work: LrpWork): LrpRun {
+  const d = work.desired;
+  return {
+    index: work.index,
+    action: d.action,
+    start_timeout_ms: d.start_timeout_ms,
+    ...(d.log_source ? { log_source: d.log_source } : {}),
+    ...(d.setup ? { setup: d.setup } : {}),
+    ...(d.monitor ? { monitor: d.monitor } : {}),
+    ...(d.check_definition ? { check_definition: d.check_definition } : {}),
+  };
+}
+
+/** The health part of an LRP's run, kept in the container's `run` property for adoption. */
+function storedRun(run: LrpRun): string {
+  const { index: _index, setup: _setup, action: _action, ...health } = run;
+  return JSON.stringify(health);
+}
+
+function parseRun(stored: string | undefined, index: number): LrpRun {
+  try {
+    const health = JSON.parse(stored ?? '{}') as Partial<LrpRun>;
+    return { start_timeout_ms: 0, ...health, index };
+  } catch {
+    return { start_timeout_ms: 0, index };
+  }
+}
+
+function lrpSpec(work: LrpWork): ContainerSpec {
+  const d = work.desired;
+  return {
+    handle: work.instance_guid,
+    rootfs: d.rootfs,
+    identity: { index: work.index, guid: work.instance_guid },
+    ports: [...d.ports],
+    env: [...d.env],
+    limits: limitsOf(d),
+    privileged: d.privileged,
+    properties: {
+      kind: 'lrp',
+      process_guid: d.process_guid,
+      index: String(work.index),
+      domain: d.domain,
+      instance_guid: work.instance_guid,
+      run: storedRun(lrpRun(work)),
+    },
+  };
+}
+
+function taskSpec({ task }: TaskWork): ContainerSpec {
+  return {
+    handle: task.task_guid,
+    rootfs: task.rootfs,
+    identity: { guid: task.task_guid },
+    env: [...task.env],
+    limits: limitsOf(task),
+    privileged: task.privileged,
+    properties: {
+      kind: 'task',
+      task_guid: task.task_guid,
+      domain: task.domain,
+      result_file: task.result_file,
+      ...(task.log_source ? { log_source: task.log_source } : {}),
+    },
+  };
+}
+
