@@ -1,0 +1,77 @@
+/**
+ * The cell registry (Diego's BBS cell presences, DIEGO.md 1.8): a presence lives as long as its
+ * heartbeats keep coming within `cellTtlMs` on the Clock. Not persistent: after a control
+ * restart cells announce themselves again with their next heartbeat.
+ */
+import { assertNever, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import type { AnyRef } from '../kernel/protocol.js';
+import type { Timer } from '../kernel/clock.js';
+import type { CellPresence } from '../../models/cell-state.js';
+import { Events } from '../../models/events.js';
+import type { CellClient } from '../cell.protocol.js';
+import type { ControlDeps } from './deps.js';
+import type { CellsMsg } from './cells.protocol.js';
+
+type Internal = { type: 'cells/expired'; cell_id: string; generation: number };
+type Msg = CellsMsg | Internal;
+
+interface Live {
+  presence: CellPresence;
+  timer: Timer;
+  /** bumped on every heartbeat, so a timer that fired late for an old one is ignored */
+  generation: number;
+}
+
+interface State {
+  cells: Map<string, Live>;
+}
+
+export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDeps): Ref<CellsMsg> {
+  return system.spawn<State, Msg>(parent, {
+    kind: 'cells',
+    name: 'cells',
+    initialState: () => ({ cells: new Map() }),
+    summary: (s) => ({ cells: [...s.cells.keys()] }),
+    afterStop: (s) => s.cells.forEach((c) => c.timer.cancel()),
+    handle: (state, msg, ctx) => {
+      switch (msg.type) {
+        case 'cells/heartbeat': {
+          const id = msg.presence.cell_id;
+          const previous = state.cells.get(id);
+          previous?.timer.cancel();
+          const generation = (previous?.generation ?? 0) + 1;
+          const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'cells/expired', cell_id: id, generation }), deps.settings.cellTtlMs);
+          state.cells.set(id, { presence: msg.presence, timer, generation });
+          if (!previous) {
+            ctx.log.info({ cell_id: id }, 'cell.appeared');
+            deps.events.publish(Events.cellAppeared(msg.presence));
+          }
+          return state;
+        }
+        case 'cells/expired': {
+          const live = state.cells.get(msg.cell_id);
+          if (!live || live.generation !== msg.generation) return state;
+          state.cells.delete(msg.cell_id);
+          ctx.log.warn({ cell_id: msg.cell_id }, 'cell.disappeared');
+          deps.events.publish(Events.cellDisappeared(msg.cell_id));
+          return state;
+        }
+        case 'cells/list':
+          system.dispatch(msg.replyTo, [...state.cells.values()].map((c) => c.presence));
+          return state;
+        case 'cells/clients': {
+          const clients: CellClient[] = [];
+          for (const id of state.cells.keys()) {
+            const client = deps.clientFor(id);
+            if (client) clients.push(client);
+          }
+          system.dispatch(msg.replyTo, clients);
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}

@@ -1,0 +1,142 @@
+/**
+ * The control role's subtree (DESIGN.md "The supervision tree"): `control` routes the cells'
+ * reports and supervises cells, auctioneer, lrps (and tasks, domains, convergence when present);
+ * `Control` is the API the gateway calls.
+ *
+ * The subtree is spawned under `control` at start and respawned by `control` itself should one
+ * of its children be gone when a message arrives (refs are paths, so callers keep theirs).
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import type { CellClient, CellReport } from '../cell.protocol.js';
+import type { ActualLRP } from '../../models/actual-lrp.js';
+import type { CellPresence } from '../../models/cell-state.js';
+import type { DesiredLRP } from '../../models/desired-lrp.js';
+import type { Result } from '../../models/errors.js';
+import { spawnAuctioneer } from './auctioneer.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import { spawnCells } from './cells.js';
+import { CellsMsg } from './cells.protocol.js';
+import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } from './deps.js';
+import { EventHub } from './events.js';
+import { spawnLrps } from './lrps.js';
+import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
+
+export interface ControlOptions {
+  clientFor: (cellId: string) => CellClient | undefined;
+  events?: EventHub;
+  settings?: Partial<ControlSettings>;
+  newGuid?: () => string;
+  /** the control actor's name; default `control` */
+  name?: string;
+}
+
+export interface ControlRefs {
+  cells: Ref<CellsMsg>;
+  auctioneer: Ref<AuctioneerMsg>;
+  lrps: Ref<LrpsMsg>;
+}
+
+export type ControlMsg = CellReport;
+
+export class Control {
+  constructor(
+    readonly system: ActorSystem,
+    /** where cells send their reports */
+    readonly reports: Ref<CellReport>,
+    readonly refs: ControlRefs,
+    readonly events: EventHub,
+    readonly settings: ControlSettings,
+  ) {}
+
+  private ask<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M): Promise<R> {
+    return this.system.query<M, R>(ref, make, this.settings.askTimeoutMs);
+  }
+
+  /** Validates and stores a DesiredLRP (parsed JSON); ok only once durable. */
+  desireLrp(input: unknown): Promise<Result<DesiredLRP>> {
+    return this.ask(this.refs.lrps, (r: Ref<Result<DesiredLRP>>) => LrpsMsg.desire(input, r));
+  }
+
+  /** A `PATCH`: instances, routes, annotation, metric_tags. */
+  updateLrp(processGuid: string, input: unknown): Promise<Result<DesiredLRP>> {
+    return this.ask(this.refs.lrps, (r: Ref<Result<DesiredLRP>>) => LrpsMsg.update(processGuid, input, r));
+  }
+
+  /** Stops every instance and forgets the LRP. */
+  removeLrp(processGuid: string): Promise<Result<DesiredLRP>> {
+    // stopping instances asks each one in turn; give it the time of two asks
+    return this.system.query<LrpsMsg, Result<DesiredLRP>>(this.refs.lrps, (r) => LrpsMsg.remove(processGuid, r), this.settings.askTimeoutMs * 2);
+  }
+
+  getLrp(processGuid: string): Promise<DesiredLRP | undefined> {
+    return this.ask(this.refs.lrps, (r: Ref<DesiredLRP | undefined>) => LrpsMsg.get(processGuid, r));
+  }
+
+  lrps(filter: DesiredLrpFilter = {}): Promise<DesiredLRP[]> {
+    return this.ask(this.refs.lrps, (r: Ref<DesiredLRP[]>) => LrpsMsg.list(filter, r));
+  }
+
+  actualLrps(filter: ActualLrpFilter = {}): Promise<ActualLRP[]> {
+    return this.ask(this.refs.lrps, (r: Ref<ActualLRP[]>) => LrpsMsg.actuals(filter, r));
+  }
+
+  /** The live cells' presences. */
+  cells(): Promise<CellPresence[]> {
+    return this.ask(this.refs.cells, CellsMsg.list);
+  }
+
+  /** Sends `control` a report as a cell would (the local path; remoting uses `reports`). */
+  report(report: CellReport): void {
+    this.system.dispatch(this.reports, report);
+  }
+}
+
+/** Spawns the control subtree under `parent` (default the system root) and returns its API. */
+export function startControl(system: ActorSystem, options: ControlOptions, parent: AnyRef = system.root): Control {
+  const settings = controlSettings(options.settings);
+  const events = options.events ?? new EventHub();
+  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings };
+  /** Spawns the children that are missing (all of them at start). */
+  const ensureChildren = (self: AnyRef, children: ReadonlyMap<string, AnyRef>): ControlRefs => {
+    const cells = (children.get('cells') as Ref<CellsMsg> | undefined) ?? spawnCells(system, self, deps);
+    const auctioneer = (children.get('auctioneer') as Ref<AuctioneerMsg> | undefined) ?? spawnAuctioneer(system, self, cells, deps);
+    let lrps = children.get('lrps') as Ref<LrpsMsg> | undefined;
+    if (!lrps) {
+      lrps = spawnLrps(system, self, auctioneer, deps);
+      system.dispatch(lrps, LrpsMsg.init());
+    }
+    return { cells, auctioneer, lrps };
+  };
+
+  const control = system.spawn<undefined, ControlMsg>(parent, {
+    kind: 'control',
+    name: options.name ?? 'control',
+    initialState: () => undefined,
+    handle: (state, msg, ctx) => {
+      const r = ensureChildren(ctx.self, ctx.children);
+      switch (msg.type) {
+        case 'cell-report/heartbeat':
+          system.dispatch(r.cells, CellsMsg.heartbeat(msg.presence));
+          break;
+        case 'cell-report/lrp-claimed':
+        case 'cell-report/lrp-running':
+        case 'cell-report/lrp-crashed':
+        case 'cell-report/lrp-stopped':
+          system.dispatch(r.lrps, LrpsMsg.report(msg));
+          break;
+        case 'cell-report/task-started':
+        case 'cell-report/task-completed':
+          ctx.log.warn({ task_guid: msg.task_guid }, 'control.task-report-unrouted');
+          break;
+        case 'cell-report/containers':
+          ctx.log.debug({ cell_id: msg.cell_id, containers: msg.containers.length }, 'control.containers');
+          break;
+        default:
+          assertNever(msg);
+      }
+      return state;
+    },
+  });
+  return new Control(system, control, ensureChildren(control, new Map()), events, settings);
+}

@@ -1,0 +1,62 @@
+/**
+ * What every control actor is handed when it is spawned: the event hub, the way to reach a
+ * cell, guids, and the settings. Passed by closure, never persisted.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CellClient } from '../cell.protocol.js';
+import { restartSettings, type RestartSettings } from '../../models/restart-policy.js';
+import type { AuctionSettings } from '../../auction/types.js';
+import type { EventHub } from './events.js';
+
+export interface ControlSettings {
+  /** a cell whose last heartbeat is older than this is gone */
+  cellTtlMs: number;
+  /** how long a round waits for a cell's state */
+  cellStateTimeoutMs: number;
+  /** how long a round waits for a cell to accept its work */
+  performTimeoutMs: number;
+  /** 0: a round starts as soon as the mailbox is drained; > 0: waits this long on the clock to batch */
+  auctionBatchWindowMs: number;
+  /** how often a task is rejected before it fails (`--task-retries`) */
+  taskRetries: number;
+  /** completed tasks nobody resolved are deleted after this */
+  completedTaskTtlMs: number;
+  /** callback retry delay after a 503/504 */
+  callbackRetryMs: number;
+  /** how many callback attempts before giving up (the task stays COMPLETED for convergence) */
+  callbackAttempts: number;
+  /** period of the convergence sweep */
+  convergenceIntervalMs: number;
+  restart: RestartSettings;
+  auction: Partial<AuctionSettings>;
+  /** timeout of the internal asks the API makes */
+  askTimeoutMs: number;
+}
+
+export function controlSettings(overrides: Partial<ControlSettings> = {}): ControlSettings {
+  return {
+    cellTtlMs: 30_000,
+    cellStateTimeoutMs: 2_000,
+    performTimeoutMs: 5_000,
+    auctionBatchWindowMs: 0,
+    taskRetries: 3,
+    completedTaskTtlMs: 120_000,
+    callbackRetryMs: 1_000,
+    callbackAttempts: 3,
+    convergenceIntervalMs: 30_000,
+    auction: {},
+    askTimeoutMs: 5_000,
+    ...overrides,
+    restart: restartSettings(overrides.restart),
+  };
+}
+
+export interface ControlDeps {
+  events: EventHub;
+  /** the client of a cell, or undefined when this node cannot reach it */
+  clientFor: (cellId: string) => CellClient | undefined;
+  newGuid: () => string;
+  settings: ControlSettings;
+}
+
+export const defaultGuid = (): string => randomUUID();

@@ -1,0 +1,19 @@
+import type { Ref } from '../kernel/protocol.js';
+import type { ActualLRP } from '../../models/actual-lrp.js';
+import type { DesiredLRP, DesiredLRPUpdate } from '../../models/desired-lrp.js';
+import type { Result } from '../../models/errors.js';
+import type { InstanceReport } from './actual-lrp.protocol.js';
+
+export type LrpSupervisorMsg =
+  /** the first message of a new LRP: persist it, publish, start its instances */
+  | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
+  /** after recovery: respawn the instance actors */
+  | { type: 'lrp/recover' }
+  | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }
+  /** stop every instance, then answer; the registry stops the supervisor afterwards */
+  | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }
+  | { type: 'lrp/get'; replyTo: Ref<DesiredLRP | undefined> }
+  | { type: 'lrp/actuals'; replyTo: Ref<ActualLRP[]> }
+  /** convergence: ask every instance to retry what is due */
+  | { type: 'lrp/converge' }
+  | { type: 'lrp/report'; report: InstanceReport };

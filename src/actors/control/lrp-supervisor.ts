@@ -1,0 +1,138 @@
+/**
+ * One DesiredLRP (Diego's BBS DesiredLRP row plus the handler logic around it): event-sourced,
+ * keeps one ActualLRP actor per index `0..instances-1`, scales through `scaleChange`, routes
+ * instance reports to the index they name, and stops every instance before it is deleted.
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import type { ActualLRP } from '../../models/actual-lrp.js';
+import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../../models/desired-lrp.js';
+import { AuctorError, ok } from '../../models/errors.js';
+import { Events } from '../../models/events.js';
+import { oneForOne } from '../supervision.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
+import { spawnActualLrp } from './actual-lrp.js';
+import type { ControlDeps } from './deps.js';
+import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
+import type { LrpsMsg } from './lrps.protocol.js';
+
+type Event = { type: 'desired'; desired: DesiredLRP } | { type: 'deleted' };
+
+interface State {
+  desired: DesiredLRP | undefined;
+}
+
+export function lrpSupervisorKey(processGuid: string, epoch: string): string {
+  return `lrp/${processGuid}/${epoch}`;
+}
+
+const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
+
+export function spawnLrpSupervisor(
+  system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
+  processGuid: string, epoch: string,
+): Ref<LrpSupervisorMsg> {
+  const policy = oneForOne(system.clock);
+  const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
+  return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
+    kind: 'lrp-supervisor',
+    name: processGuid,
+    key: lrpSupervisorKey(processGuid, epoch),
+    snapshotEvery: 50,
+    initialState: () => ({ desired: undefined }),
+    applyEvent: (_s, e) => (e.type === 'desired' ? { desired: e.desired } : { desired: undefined }),
+    summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
+    handle: async (state, msg, ctx) => {
+      const instance = (index: number) => ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined;
+      const start = (desired: DesiredLRP, indices: number[]) => {
+        for (const index of indices) {
+          if (instance(index)) continue;
+          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index);
+          system.dispatch(ref, ActualLrpMsg.init(desired));
+        }
+      };
+      const removeFrom = async (from: number) => {
+        const doomed = [...ctx.children].filter(([name]) => Number(name) >= from);
+        await Promise.all(doomed.map(async ([, ref]) => {
+          try {
+            await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
+          } catch (error) {
+            ctx.log.warn({ error: String(error) }, 'lrp.remove-instance-failed');
+          }
+          system.stop(ref);
+        }));
+      };
+      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+      switch (msg.type) {
+        case 'lrp/create': {
+          const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
+          deps.events.publish(Events.desiredLrpCreated(msg.desired));
+          system.dispatch(msg.replyTo, ok(msg.desired));
+          start(msg.desired, range(msg.desired.instances));
+          return next;
+        }
+        case 'lrp/recover':
+          if (state.desired) start(state.desired, range(state.desired.instances));
+          else system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });
+          return state;
+        case 'lrp/update': {
+          const before = state.desired;
+          if (!before) {
+            system.dispatch(msg.replyTo, notFound(processGuid));
+            return state;
+          }
+          const after = applyDesiredLrpUpdate(before, msg.update);
+          const next = (await ctx.persist({ type: 'desired', desired: after })) as State;
+          deps.events.publish(Events.desiredLrpChanged(before, after));
+          system.dispatch(msg.replyTo, ok(after));
+          const change = scaleChange(before.instances, after.instances);
+          for (const [name, ref] of ctx.children) if (Number(name) < after.instances) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.desiredChanged(after));
+          if (change.stopFrom !== undefined) await removeFrom(change.stopFrom);
+          start(after, change.start);
+          return next;
+        }
+        case 'lrp/delete': {
+          const desired = state.desired;
+          if (!desired) {
+            system.dispatch(msg.replyTo, notFound(processGuid));
+            return state;
+          }
+          const next = (await ctx.persist({ type: 'deleted' })) as State;
+          deps.events.publish(Events.desiredLrpRemoved(desired));
+          await removeFrom(0);
+          system.dispatch(msg.replyTo, ok(desired));
+          return next;
+        }
+        case 'lrp/get':
+          system.dispatch(msg.replyTo, state.desired);
+          return state;
+        case 'lrp/actuals': {
+          const rows = await Promise.all([...ctx.children.values()].map((ref) => ask<ActualLRP | undefined>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.get).catch(() => undefined)));
+          system.dispatch(msg.replyTo, rows.filter((r): r is ActualLRP => r !== undefined).sort((a, b) => a.index - b.index));
+          return state;
+        }
+        case 'lrp/converge':
+          if (state.desired) start(state.desired, range(state.desired.instances));
+          for (const ref of ctx.children.values()) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.retry());
+          return state;
+        case 'lrp/report': {
+          const ref = instance(msg.report.index);
+          if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
+          else stopStray(deps, msg.report);
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+    onCrash: policy,
+  });
+}
+
+/** An instance of an index nobody desires: stop it (its crash or stop needs nothing). */
+export function stopStray(deps: ControlDeps, r: InstanceReport): void {
+  if (r.type === 'cell-report/lrp-crashed' || r.type === 'cell-report/lrp-stopped') return;
+  deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+}

@@ -1,0 +1,44 @@
+import type { Ref } from '../kernel/protocol.js';
+import type { ActualLRP } from '../../models/actual-lrp.js';
+import type { DesiredLRP } from '../../models/desired-lrp.js';
+import type { Result } from '../../models/errors.js';
+import type { InstanceReport } from './actual-lrp.protocol.js';
+
+export interface DesiredLrpFilter {
+  domain?: string;
+}
+
+export interface ActualLrpFilter {
+  domain?: string;
+  process_guid?: string;
+  cell_id?: string;
+  index?: number;
+}
+
+export type LrpsMsg =
+  /** after spawn (and after recovery): respawn a supervisor per known DesiredLRP */
+  | { type: 'lrps/init' }
+  /** a create request as parsed JSON: validation errors come back as data */
+  | { type: 'lrps/desire'; input: unknown; replyTo: Ref<Result<DesiredLRP>> }
+  | { type: 'lrps/update'; process_guid: string; input: unknown; replyTo: Ref<Result<DesiredLRP>> }
+  | { type: 'lrps/remove'; process_guid: string; replyTo: Ref<Result<DesiredLRP>> }
+  | { type: 'lrps/get'; process_guid: string; replyTo: Ref<DesiredLRP | undefined> }
+  | { type: 'lrps/list'; filter: DesiredLrpFilter; replyTo: Ref<DesiredLRP[]> }
+  | { type: 'lrps/actuals'; filter: ActualLrpFilter; replyTo: Ref<ActualLRP[]> }
+  | { type: 'lrps/report'; report: InstanceReport }
+  /** a supervisor recovered without a DesiredLRP (the control died between the two persists) */
+  | { type: 'lrps/forget'; process_guid: string }
+  /** convergence: every supervisor re-checks its instances */
+  | { type: 'lrps/converge' };
+
+export const LrpsMsg = {
+  init: (): LrpsMsg => ({ type: 'lrps/init' }),
+  desire: (input: unknown, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/desire', input, replyTo }),
+  update: (process_guid: string, input: unknown, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/update', process_guid, input, replyTo }),
+  remove: (process_guid: string, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/remove', process_guid, replyTo }),
+  get: (process_guid: string, replyTo: Ref<DesiredLRP | undefined>): LrpsMsg => ({ type: 'lrps/get', process_guid, replyTo }),
+  list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
+  actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
+  report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),
+  converge: (): LrpsMsg => ({ type: 'lrps/converge' }),
+};

@@ -1,0 +1,151 @@
+/**
+ * The DesiredLRP registry: which process guids exist (and the epoch of each, which names the
+ * supervisor's journal). Event-sourced; on `lrps/init` it respawns one supervisor per LRP, each
+ * of which replays its DesiredLRP and its instances.
+ *
+ * A desire is answered only once both the registry entry and the supervisor's DesiredLRP are
+ * durable (DESIGN.md "Guarantees": a 2xx is durable).
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import type { ActualLRP } from '../../models/actual-lrp.js';
+import { desireLrp, validateDesiredLrpUpdate, type DesiredLRP } from '../../models/desired-lrp.js';
+import { AuctorError, type Result } from '../../models/errors.js';
+import { newModificationTag } from '../../models/modification-tag.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import type { ControlDeps } from './deps.js';
+import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
+import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
+import type { LrpsMsg } from './lrps.protocol.js';
+
+type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
+
+interface State {
+  /** process guid → epoch */
+  lrps: Record<string, string>;
+}
+
+function applyEvent(state: State, event: Event): State {
+  const lrps = { ...state.lrps };
+  if (event.type === 'added') lrps[event.process_guid] = event.epoch;
+  else delete lrps[event.process_guid];
+  return { lrps };
+}
+
+const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
+
+export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps): Ref<LrpsMsg> {
+  const timeout = deps.settings.askTimeoutMs;
+  const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
+  return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
+    kind: 'lrps',
+    name: 'lrps',
+    key: 'lrps',
+    snapshotEvery: 100,
+    initialState: () => ({ lrps: {} }),
+    applyEvent,
+    summary: (s) => ({ lrps: Object.keys(s.lrps).length }),
+    handle: async (state, msg, ctx) => {
+      const supervisor = (guid: string) => ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined;
+      const spawn = (guid: string, epoch: string) => spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch);
+      const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
+
+      switch (msg.type) {
+        case 'lrps/init':
+          for (const [guid, epoch] of Object.entries(state.lrps)) {
+            if (supervisor(guid)) continue;
+            system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+          }
+          return state;
+        case 'lrps/desire': {
+          const epoch = deps.newGuid();
+          const result = desireLrp(msg.input, newModificationTag(epoch));
+          if (!result.ok) {
+            system.dispatch(msg.replyTo, result);
+            return state;
+          }
+          const guid = result.value.process_guid;
+          if (state.lrps[guid] !== undefined) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `desired lrp already exists: ${guid}`) });
+            return state;
+          }
+          const next = (await ctx.persist({ type: 'added', process_guid: guid, epoch })) as State;
+          const ref = spawn(guid, epoch);
+          try {
+            system.dispatch(msg.replyTo, await ask<Result<DesiredLRP>>(ref, (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo })));
+          } catch (error) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) });
+          }
+          return next;
+        }
+        case 'lrps/update': {
+          const ref = supervisor(msg.process_guid);
+          if (!ref) {
+            system.dispatch(msg.replyTo, notFound(msg.process_guid));
+            return state;
+          }
+          const update = validateDesiredLrpUpdate(msg.input);
+          if (!update.ok) system.dispatch(msg.replyTo, update);
+          else system.dispatch(ref, { type: 'lrp/update', update: update.value, replyTo: msg.replyTo });
+          return state;
+        }
+        case 'lrps/remove': {
+          const ref = supervisor(msg.process_guid);
+          if (!ref || state.lrps[msg.process_guid] === undefined) {
+            system.dispatch(msg.replyTo, notFound(msg.process_guid));
+            return state;
+          }
+          let result: Result<DesiredLRP>;
+          try {
+            result = await ask<Result<DesiredLRP>>(ref, (replyTo) => ({ type: 'lrp/delete', replyTo }));
+          } catch (error) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${msg.process_guid} not removed: ${String(error)}`) });
+            return state;
+          }
+          const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          system.stop(ref);
+          system.dispatch(msg.replyTo, result);
+          return next;
+        }
+        case 'lrps/get': {
+          const ref = supervisor(msg.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/get', replyTo: msg.replyTo });
+          else system.dispatch(msg.replyTo, undefined);
+          return state;
+        }
+        case 'lrps/list': {
+          const rows = await Promise.all(all().map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)));
+          const desired = rows.filter((d): d is DesiredLRP => d !== undefined && (msg.filter.domain === undefined || d.domain === msg.filter.domain));
+          system.dispatch(msg.replyTo, desired.sort((a, b) => a.process_guid.localeCompare(b.process_guid)));
+          return state;
+        }
+        case 'lrps/actuals': {
+          const f = msg.filter;
+          const targets = f.process_guid !== undefined ? [supervisor(f.process_guid)].filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined) : all();
+          const rows = (await Promise.all(targets.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))).flat();
+          system.dispatch(msg.replyTo, rows.filter((a) =>
+            (f.domain === undefined || a.domain === f.domain) && (f.cell_id === undefined || a.cell_id === f.cell_id) && (f.index === undefined || a.index === f.index)));
+          return state;
+        }
+        case 'lrps/report': {
+          const ref = supervisor(msg.report.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
+          else stopStray(deps, msg.report);
+          return state;
+        }
+        case 'lrps/forget': {
+          const ref = supervisor(msg.process_guid);
+          if (state.lrps[msg.process_guid] === undefined) return state;
+          const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          if (ref) system.stop(ref);
+          return next;
+        }
+        case 'lrps/converge':
+          for (const ref of all()) system.dispatch(ref, { type: 'lrp/converge' });
+          return state;
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}
