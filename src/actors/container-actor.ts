@@ -20,6 +20,9 @@
  * `task-finished`. Cancel aborts the action and finishes `task was cancelled`. The container is
  * kept: the cell destroys it on `cell/delete-task`.
  *
+ * Stopping the actor itself (the cell shuts down or restarts) ends its health monitor but leaves
+ * the processes running, so the next cell adopts them; a crash or a stop request ends them.
+ *
  * Adopted containers (found after a cell restart) have no action to run: the oldest process
  * still running stands for the action (started before any health check) and its exit is the
  * action's end; an LRP then goes through the health monitor again, so it is reported running
@@ -111,6 +114,8 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
   let monitor: HealthMonitor | undefined;
   let actionDone: Promise<unknown> = Promise.resolve();
   let cancelled = false;
+  /** the actor stopped: nothing more is started */
+  let detached = false;
   let self!: Ref<ContainerMsg | Internal>;
 
   const tell = (event: ContainerEvent) => system.dispatch(cell, event);
@@ -180,7 +185,9 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
       const action = run.action!;
       actionDone = runAction(action, stepContext(), abort.signal).then((result) => post({ type: 'container/action-ended', result }));
     }
+    if (detached) return;
     monitor = await startMonitor(run);
+    if (detached) monitor.stop();
   };
 
   const startMonitor = async (run: LrpRun): Promise<HealthMonitor> => {
@@ -264,8 +271,10 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
     kind: 'container',
     name: handle,
     onCrash,
+    // Stopped without a crash or a stop request (the cell shuts down or restarts): leave the
+    // processes running for the next cell to adopt; only the monitor ends.
     afterStop: () => {
-      abort.abort();
+      detached = true;
       monitor?.stop();
     },
     handle: async (msg) => {
