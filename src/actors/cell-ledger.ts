@@ -101,6 +101,9 @@ export function actionCrashReason(logSource: string | undefined, error: string |
   return `${logSource || DEFAULT_LRP_SOURCE}: ${error ?? 'Exited with status 0'}`;
 }
 
+/** The crash reason (or task failure) when the cell finds a container gone from its backend (DIEGO.md 3.9). */
+export const LOST_CONTAINER_REASON = 'container was destroyed outside the cell';
+
 /** Diego's texts the cell reports for tasks. */
 export const TaskTexts = {
   cancelled: 'task was cancelled',

@@ -17,7 +17,7 @@
  * | task finished           | slot COMPLETED (it keeps its reservation until `cell/delete-task`); report `task-completed` |
  * | container actor failed  | destroy its container, free the slot, report a crash (`container actor failed: <error>`) or a failed task |
  * | heartbeat tick          | report `heartbeat` with the presence, every `heartbeatMs`                   |
- * | reconcile tick          | report `containers` from the ledger, every `reconcileMs`                    |
+ * | reconcile tick          | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` |
  *
  * Timers come from the clock (the system's unless given) and are cancelled when the actor stops
  * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile.
@@ -281,6 +281,26 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     }
   };
 
+  /** Slots whose container the backend no longer has: their actors crash or fail them. */
+  const findLost = async (state: CellActorState, ctx: Ctx) => {
+    let handles: Set<string>;
+    try {
+      handles = new Set((await backend.containers()).map((c) => c.handle));
+    } catch (error) {
+      ctx.log.warn({ error: String(error) }, 'cell.list-containers-failed');
+      return;
+    }
+    for (const slot of [...state.ledger.values()]) {
+      if (handles.has(slot.handle) || state.stopping.has(slot.handle)) continue;
+      if (slot.kind === 'task' && slot.state === 'COMPLETED') {
+        forget(state, slot.handle);
+        continue;
+      }
+      const child = state.children.get(slot.handle);
+      if (child) system.dispatch(child, { type: 'container/lost' });
+    }
+  };
+
   const handle = async (state: CellActorState, msg: CellMsg | Internal, ctx: Ctx): Promise<CellActorState> => {
     await ensureReady(state, ctx);
     switch (msg.type) {
@@ -325,6 +345,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
         every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
         return state;
       case 'cell/reconcile-tick':
+        await findLost(state, ctx);
         report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
         every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
         return state;

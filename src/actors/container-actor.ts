@@ -16,6 +16,9 @@
  * | any live | stop                                    | TERM (KILL after grace), destroy, tell `stopped` |
  * | crash    |                                         | abort everything, destroy, tell `crashed`        |
  *
+ * Lost (the cell's reconcile found the container gone from the backend): an LRP crashes with
+ * `container was destroyed outside the cell`, a running task fails with that reason.
+ *
  * Task: run the action; on success read the first 10 KB of `result_file`; tell the cell
  * `task-finished`. Cancel aborts the action and finishes `task was cancelled`. The container is
  * kept: the cell destroys it on `cell/delete-task`.
@@ -41,7 +44,7 @@ import { monitorActionCheck } from '../garden/health/monitor-action.js';
 import { healthyOnStart, monitorHealth, type HealthMonitor } from '../garden/health/monitor.js';
 import type { Action } from '../models/actions.js';
 import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
-import { actionCrashReason, lrpLogSource, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
+import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
 
 /** What an LRP container runs; stored in the container's `health` property for adoption. */
 export interface LrpRun {
@@ -75,7 +78,9 @@ export type ContainerEvent =
 export type ContainerMsg =
   | { type: 'container/start' }
   | { type: 'container/stop' }
-  | { type: 'container/cancel' };
+  | { type: 'container/cancel' }
+  /** the cell found the container gone from the backend */
+  | { type: 'container/lost' };
 
 type Internal =
   | { type: 'container/healthy' }
@@ -114,6 +119,7 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
   let monitor: HealthMonitor | undefined;
   let actionDone: Promise<unknown> = Promise.resolve();
   let cancelled = false;
+  let lost = false;
   /** the actor stopped: nothing more is started */
   let detached = false;
   let self!: Ref<ContainerMsg | Internal>;
@@ -255,7 +261,8 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
     if (phase === 'done') return;
     phase = 'done';
     let outcome = { failed: false, failure_reason: '', result: '' };
-    if (cancelled) outcome = { failed: true, failure_reason: TaskTexts.cancelled, result: '' };
+    if (lost) outcome = { failed: true, failure_reason: LOST_CONTAINER_REASON, result: '' };
+    else if (cancelled) outcome = { failed: true, failure_reason: TaskTexts.cancelled, result: '' };
     else if (!result.ok) outcome = { failed: true, failure_reason: result.error, result: '' };
     else if (run.result_file) {
       try {
@@ -309,6 +316,13 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
             await Promise.allSettled([container.stop(false), actionDone]);
             post({ type: 'container/action-ended', result: { ok: false, error: TaskTexts.cancelled } });
           });
+          return;
+        case 'container/lost':
+          if (job.kind === 'lrp') return crash(LOST_CONTAINER_REASON);
+          if (phase === 'done') return;
+          lost = true;
+          abort.abort();
+          post({ type: 'container/action-ended', result: { ok: false, error: LOST_CONTAINER_REASON } });
           return;
         case 'container/fault':
           throw msg.error;

@@ -294,6 +294,28 @@ describe('cell actor (fake backend)', () => {
       ]);
     });
 
+    it('reconcile finds containers destroyed outside the cell: a daemonised LRP crashes, a completed task is forgotten', async () => {
+      h = startCell(backend, { clock, settings: { healthyIntervalMs: 60_000 } }); // no liveness check before the reconcile
+      backend.onRun(() => ({ exitCode: 0 }));
+      await h.client.perform({
+        // with a monitor, an action exiting 0 leaves the instance running: only reconcile notices
+        lrps: [lrpWork('ig-1', { monitor: run('check') })],
+        tasks: [{ task: buildTask({ task_guid: 't-done' }) }],
+      }, 1000);
+      await h.next('cell-report/lrp-running');
+      await h.next('cell-report/task-completed');
+      await backend.destroy('ig-1');
+      await backend.destroy('t-done');
+      expect(h.of('cell-report/lrp-crashed')).to.deep.equal([]);
+      await clock.advance(5000);
+      expect(await h.next('cell-report/lrp-crashed')).to.include({ instance_guid: 'ig-1', reason: 'container was destroyed outside the cell' });
+      await eventually(async () => {
+        const state = await h.client.state(1000);
+        expect(state.lrps).to.deep.equal([]);
+        expect(state.tasks).to.deep.equal([]);
+      });
+    });
+
     it('adopts the backend\'s containers on start: running LRPs are reported running again, dead ones crashed and destroyed', async () => {
       const live = await backend.create({ handle: 'ig-live', rootfs: 'preloaded:host', ports: [8080], properties: { kind: 'lrp', process_guid: 'web', index: '0', domain: 'apps', instance_guid: 'ig-live' } });
       await live.run({ path: 'serve' });
