@@ -21,6 +21,9 @@ import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } 
 import { EventHub } from './events.js';
 import { spawnLrps } from './lrps.js';
 import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
+import { spawnTasks } from './tasks.js';
+import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
+import type { Task } from '../../models/task.js';
 
 export interface ControlOptions {
   clientFor: (cellId: string) => CellClient | undefined;
@@ -35,6 +38,7 @@ export interface ControlRefs {
   cells: Ref<CellsMsg>;
   auctioneer: Ref<AuctioneerMsg>;
   lrps: Ref<LrpsMsg>;
+  tasks: Ref<TasksMsg>;
 }
 
 export type ControlMsg = CellReport;
@@ -81,6 +85,29 @@ export class Control {
     return this.ask(this.refs.lrps, (r: Ref<ActualLRP[]>) => LrpsMsg.actuals(filter, r));
   }
 
+  /** Validates and stores a Task (parsed JSON); ok only once durable. It is auctioned at once. */
+  desireTask(input: unknown): Promise<Result<Task>> {
+    return this.ask(this.refs.tasks, (r: Ref<Result<Task>>) => TasksMsg.desire(input, r));
+  }
+
+  /** PENDING or RUNNING → COMPLETED, failed `task was cancelled` (the cell is told to stop it). */
+  cancelTask(taskGuid: string): Promise<Result<Task>> {
+    return this.ask(this.refs.tasks, (r: Ref<Result<Task>>) => TasksMsg.cancel(taskGuid, r));
+  }
+
+  /** The client took the result: a COMPLETED (or RESOLVING) task is deleted. */
+  resolveTask(taskGuid: string): Promise<Result<Task>> {
+    return this.ask(this.refs.tasks, (r: Ref<Result<Task>>) => TasksMsg.resolve(taskGuid, r));
+  }
+
+  getTask(taskGuid: string): Promise<Task | undefined> {
+    return this.ask(this.refs.tasks, (r: Ref<Task | undefined>) => TasksMsg.get(taskGuid, r));
+  }
+
+  tasks(filter: TaskFilter = {}): Promise<Task[]> {
+    return this.ask(this.refs.tasks, (r: Ref<Task[]>) => TasksMsg.list(filter, r));
+  }
+
   /** The live cells' presences. */
   cells(): Promise<CellPresence[]> {
     return this.ask(this.refs.cells, CellsMsg.list);
@@ -106,7 +133,12 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
       lrps = spawnLrps(system, self, auctioneer, deps);
       system.dispatch(lrps, LrpsMsg.init());
     }
-    return { cells, auctioneer, lrps };
+    let tasks = children.get('tasks') as Ref<TasksMsg> | undefined;
+    if (!tasks) {
+      tasks = spawnTasks(system, self, auctioneer, deps);
+      system.dispatch(tasks, TasksMsg.init());
+    }
+    return { cells, auctioneer, lrps, tasks };
   };
 
   const control = system.spawn<undefined, ControlMsg>(parent, {
@@ -127,7 +159,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
           break;
         case 'cell-report/task-started':
         case 'cell-report/task-completed':
-          ctx.log.warn({ task_guid: msg.task_guid }, 'control.task-report-unrouted');
+          system.dispatch(r.tasks, TasksMsg.report(msg));
           break;
         case 'cell-report/containers':
           ctx.log.debug({ cell_id: msg.cell_id, containers: msg.containers.length }, 'control.containers');

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { CellClient } from '../cell.protocol.js';
 import { restartSettings, type RestartSettings } from '../../models/restart-policy.js';
 import type { AuctionSettings } from '../../auction/types.js';
+import type { TaskConvergenceSettings } from '../../models/task-convergence.js';
+import type { LrpConvergenceSettings } from '../../models/lrp-convergence.js';
 import type { EventHub } from './events.js';
 
 export interface ControlSettings {
@@ -19,14 +21,20 @@ export interface ControlSettings {
   auctionBatchWindowMs: number;
   /** how often a task is rejected before it fails (`--task-retries`) */
   taskRetries: number;
+  /** wait before a rejected task is auctioned again */
+  taskRetryMs: number;
   /** completed tasks nobody resolved are deleted after this */
   completedTaskTtlMs: number;
   /** callback retry delay after a 503/504 */
   callbackRetryMs: number;
   /** how many callback attempts before giving up (the task stays COMPLETED for convergence) */
   callbackAttempts: number;
-  /** period of the convergence sweep */
+  /** period of the convergence sweep; 0 = no periodic sweep */
   convergenceIntervalMs: number;
+  /** task convergence tunables (kick, pending expiry); completedTaskTtlMs comes from above */
+  taskConvergence: Partial<Omit<TaskConvergenceSettings, 'completedTaskTtlMs'>>;
+  /** LRP convergence tunables beyond the restart settings */
+  lrpConvergence: Partial<Pick<LrpConvergenceSettings, 'staleUnclaimedMs'>>;
   restart: RestartSettings;
   auction: Partial<AuctionSettings>;
   /** timeout of the internal asks the API makes */
@@ -40,11 +48,14 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     performTimeoutMs: 5_000,
     auctionBatchWindowMs: 0,
     taskRetries: 3,
+    taskRetryMs: 5_000,
     completedTaskTtlMs: 120_000,
     callbackRetryMs: 1_000,
     callbackAttempts: 3,
     convergenceIntervalMs: 30_000,
     auction: {},
+    taskConvergence: {},
+    lrpConvergence: {},
     askTimeoutMs: 5_000,
     ...overrides,
     restart: restartSettings(overrides.restart),

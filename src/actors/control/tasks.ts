@@ -1,0 +1,139 @@
+/**
+ * The task registry: which task guids exist (with the epoch naming each task's journal),
+ * one `task.ts` actor per task, report routing, listing, and the task convergence pass
+ * (`planTaskConvergence`, executed by messages to the task actors).
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import { AuctorError, type Result } from '../../models/errors.js';
+import { desireTask, type Task } from '../../models/task.js';
+import { planTaskConvergence } from '../../models/task-convergence.js';
+import { msToNs } from '../../models/time.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import type { ControlDeps } from './deps.js';
+import { spawnTask } from './task.js';
+import type { TaskMsg } from './task.protocol.js';
+import type { TasksMsg } from './tasks.protocol.js';
+
+type Event = { type: 'added'; task_guid: string; epoch: string } | { type: 'removed'; task_guid: string };
+
+interface State {
+  tasks: Record<string, string>;
+}
+
+function applyEvent(state: State, event: Event): State {
+  const tasks = { ...state.tasks };
+  if (event.type === 'added') tasks[event.task_guid] = event.epoch;
+  else delete tasks[event.task_guid];
+  return { tasks };
+}
+
+const notFound = (guid: string): Result<Task> => ({ ok: false, error: new AuctorError('ResourceNotFound', `task not found: ${guid}`) });
+
+export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps): Ref<TasksMsg> {
+  const timeout = deps.settings.askTimeoutMs;
+  const ask = <R>(ref: Ref<TaskMsg>, make: (replyTo: Ref<R>) => TaskMsg) => system.query<TaskMsg, R>(ref, make, timeout);
+  return system.spawnPersistent<State, TasksMsg, Event>(parent, {
+    kind: 'tasks',
+    name: 'tasks',
+    key: 'tasks',
+    snapshotEvery: 100,
+    initialState: () => ({ tasks: {} }),
+    applyEvent,
+    summary: (s) => ({ tasks: Object.keys(s.tasks).length }),
+    handle: async (state, msg, ctx) => {
+      const actor = (guid: string) => (state.tasks[guid] !== undefined ? (ctx.children.get(guid) as Ref<TaskMsg> | undefined) : undefined);
+      const all = () => Object.keys(state.tasks).map((g) => ctx.children.get(g) as Ref<TaskMsg> | undefined).filter((r): r is Ref<TaskMsg> => r !== undefined);
+      const rows = async () => (await Promise.all(all().map((ref) => ask<Task | undefined>(ref, (replyTo) => ({ type: 'task/get', replyTo })).catch(() => undefined)))).filter((t): t is Task => t !== undefined);
+      const forward = (guid: string, replyTo: Ref<Result<Task>>, make: (replyTo: Ref<Result<Task>>) => TaskMsg) => {
+        const ref = actor(guid);
+        if (ref) system.dispatch(ref, make(replyTo));
+        else system.dispatch(replyTo, notFound(guid));
+      };
+
+      switch (msg.type) {
+        case 'tasks/init':
+          for (const [guid, epoch] of Object.entries(state.tasks)) {
+            if (!ctx.children.get(guid)) system.dispatch(spawnTask(system, ctx.self, deps, auctioneer, guid, epoch), { type: 'task/resume' });
+          }
+          return state;
+        case 'tasks/desire': {
+          const result = desireTask(msg.input, msToNs(ctx.clock.now()));
+          if (!result.ok) {
+            system.dispatch(msg.replyTo, result);
+            return state;
+          }
+          const guid = result.value.task_guid;
+          if (state.tasks[guid] !== undefined) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `task already exists: ${guid}`) });
+            return state;
+          }
+          const epoch = deps.newGuid();
+          const next = (await ctx.persist({ type: 'added', task_guid: guid, epoch })) as State;
+          const ref = spawnTask(system, ctx.self, deps, auctioneer, guid, epoch);
+          try {
+            system.dispatch(msg.replyTo, await ask<Result<Task>>(ref, (replyTo) => ({ type: 'task/create', task: result.value, replyTo })));
+          } catch (error) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `task ${guid} not stored: ${String(error)}`) });
+          }
+          return next;
+        }
+        case 'tasks/cancel':
+          forward(msg.task_guid, msg.replyTo, (replyTo) => ({ type: 'task/cancel', replyTo }));
+          return state;
+        case 'tasks/resolve':
+          forward(msg.task_guid, msg.replyTo, (replyTo) => ({ type: 'task/resolve', replyTo }));
+          return state;
+        case 'tasks/get': {
+          const ref = actor(msg.task_guid);
+          if (ref) system.dispatch(ref, { type: 'task/get', replyTo: msg.replyTo });
+          else system.dispatch(msg.replyTo, undefined);
+          return state;
+        }
+        case 'tasks/list': {
+          const f = msg.filter;
+          const tasks = (await rows()).filter((t) => (f.domain === undefined || t.domain === f.domain) && (f.cell_id === undefined || t.cell_id === f.cell_id));
+          system.dispatch(msg.replyTo, tasks.sort((a, b) => a.created_at - b.created_at || a.task_guid.localeCompare(b.task_guid)));
+          return state;
+        }
+        case 'tasks/report': {
+          const ref = actor(msg.report.task_guid);
+          if (ref) system.dispatch(ref, { type: 'task/report', report: msg.report });
+          else {
+            // a task nobody accounts for: stop it (or destroy its finished container)
+            const client = deps.clientFor(msg.report.cell_id);
+            if (msg.report.type === 'cell-report/task-started') client?.cancelTask(msg.report.task_guid);
+            else client?.deleteTask(msg.report.task_guid);
+          }
+          return state;
+        }
+        case 'tasks/deleted': {
+          if (state.tasks[msg.task_guid] === undefined) return state;
+          const next = (await ctx.persist({ type: 'removed', task_guid: msg.task_guid })) as State;
+          const ref = ctx.children.get(msg.task_guid);
+          if (ref) system.stop(ref);
+          return next;
+        }
+        case 'tasks/converge': {
+          const plan = planTaskConvergence(await rows(), msg.presentCells, msToNs(ctx.clock.now()), {
+            completedTaskTtlMs: deps.settings.completedTaskTtlMs,
+            ...deps.settings.taskConvergence,
+          });
+          const send = (t: Task, action: 'fail' | 'reauction' | 'demote' | 'delete' | 'callback', reason?: string) => {
+            const ref = actor(t.task_guid);
+            if (ref) system.dispatch(ref, { type: 'task/converge', action, ...(reason !== undefined ? { reason } : {}) });
+          };
+          plan.fail.forEach(({ task, reason }) => send(task, 'fail', reason));
+          plan.reauctionPending.forEach((t) => send(t, 'reauction'));
+          plan.demoteResolving.forEach((t) => send(t, 'demote'));
+          plan.deleteCompleted.forEach((t) => send(t, 'delete'));
+          plan.resubmitCallbacks.forEach((t) => send(t, 'callback'));
+          if (plan.counts.kicked + plan.counts.pruned > 0) ctx.log.info(plan.counts, 'tasks.converged');
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}
