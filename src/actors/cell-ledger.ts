@@ -13,7 +13,7 @@
  */
 import type { CellPresence, CellState } from '../models/cell-state.js';
 import { cellStateOf } from '../models/cell-state.js';
-import type { CellContainer } from './cell.protocol.js';
+import type { CellContainer, LrpWork, TaskWork, Work, WorkResult } from './cell.protocol.js';
 
 export type LrpSlot = {
   kind: 'lrp';
@@ -59,6 +59,52 @@ export function insufficientResources(capacity: CellPresence['capacity'], ledger
   if (disk + need.disk_mb > capacity.disk_mb) return 'insufficient resources: disk';
   if (ledger.size + 1 > capacity.containers) return 'insufficient resources: containers';
   return undefined;
+}
+
+export interface Reservation {
+  /** the ledger with a slot for every item that fits (LRPs CLAIMED, tasks RUNNING) */
+  ledger: Map<string, Slot>;
+  /** what to create, in order */
+  lrps: LrpWork[];
+  tasks: TaskWork[];
+  /** what did not fit, with rep's reasons */
+  failed: WorkResult;
+}
+
+/**
+ * Reserves the work in order, LRPs first (rep's `/work`): each item that fits gets a slot, each
+ * that does not is failed with its `insufficient resources` reason. An item whose handle the
+ * ledger already holds is asked again: it is skipped, neither created nor failed.
+ */
+export function reserveWork(capacity: CellPresence['capacity'], current: Ledger, work: Work): Reservation {
+  const ledger = new Map(current);
+  const out: Reservation = { ledger, lrps: [], tasks: [], failed: { failedLrps: [], failedTasks: [] } };
+  for (const item of work.lrps) {
+    const { desired, index, instance_guid } = item;
+    if (ledger.has(instance_guid)) continue;
+    const reason = insufficientResources(capacity, ledger, desired);
+    if (reason) {
+      out.failed.failedLrps.push({ process_guid: desired.process_guid, index, instance_guid, reason });
+      continue;
+    }
+    ledger.set(instance_guid, {
+      kind: 'lrp', handle: instance_guid, process_guid: desired.process_guid, index, instance_guid,
+      memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, state: 'CLAIMED',
+    });
+    out.lrps.push(item);
+  }
+  for (const item of work.tasks) {
+    const { task } = item;
+    if (ledger.has(task.task_guid)) continue;
+    const reason = insufficientResources(capacity, ledger, task);
+    if (reason) {
+      out.failed.failedTasks.push({ task_guid: task.task_guid, reason });
+      continue;
+    }
+    ledger.set(task.task_guid, { kind: 'task', handle: task.task_guid, task_guid: task.task_guid, memory_mb: task.memory_mb, disk_mb: task.disk_mb, state: 'RUNNING' });
+    out.tasks.push(item);
+  }
+  return out;
 }
 
 /** The auction-time state: capacity minus the ledger; LRPs not yet RUNNING count as starting. */

@@ -27,9 +27,10 @@ import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
 import type { ActorContext, ActorSystem, CrashPolicy } from './kernel/system.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend, OutputLine } from '../garden/backend.js';
 import type { CellCapacity, CellPresence } from '../models/cell-state.js';
-import type { CellMsg, CellReport, LrpWork, TaskWork, WorkResult } from './cell.protocol.js';
-import { cellStateFromLedger, containersOf, insufficientResources, TaskTexts, type LrpSlot, type Slot } from './cell-ledger.js';
-import { spawnContainer, type ContainerEvent, type ContainerJob, type ContainerMsg, type LrpRun } from './container-actor.js';
+import type { CellMsg, CellReport, Work, WorkResult } from './cell.protocol.js';
+import { cellStateFromLedger, containersOf, reserveWork, TaskTexts, type LrpSlot, type Slot } from './cell-ledger.js';
+import { adoptedSlot, lrpRun, lrpSpec, taskRun, taskSpec, type ContainerJob } from './cell-specs.js';
+import { spawnContainer, type ContainerEvent, type ContainerMsg } from './container-actor.js';
 
 export interface CellSettings {
   /** TERM to KILL for a stopped instance or a cancelled task */
@@ -154,82 +155,43 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
   };
 
   const adopt = async (state: CellActorState, ctx: Ctx, container: Container) => {
-    const info = await container.info();
-    const p = info.properties;
-    const memory_mb = info.limits.memoryMb ?? 0;
-    const disk_mb = info.limits.diskMb ?? 0;
-    if (p.kind === 'lrp' && p.process_guid && p.instance_guid) {
-      const run = parseRun(p.run, Number(p.index));
-      state.ledger.set(container.handle, {
-        kind: 'lrp', handle: container.handle, process_guid: p.process_guid, index: Number(p.index), instance_guid: p.instance_guid, memory_mb, disk_mb, state: 'CLAIMED',
-      });
-      startChild(state, ctx, container, { kind: 'lrp', run }, true);
-    } else if (p.kind === 'task' && p.task_guid) {
-      state.ledger.set(container.handle, { kind: 'task', handle: container.handle, task_guid: p.task_guid, memory_mb, disk_mb, state: 'RUNNING' });
-      const run = { result_file: p.result_file ?? '', ...(p.log_source ? { log_source: p.log_source } : {}) };
-      startChild(state, ctx, container, { kind: 'task', run }, true);
-    } else {
-      ctx.log.info({ handle: container.handle }, 'cell.foreign-container-ignored');
-    }
+    const adopted = adoptedSlot(container.handle, await container.info());
+    if (!adopted) return ctx.log.info({ handle: container.handle }, 'cell.foreign-container-ignored');
+    state.ledger.set(container.handle, adopted.slot);
+    startChild(state, ctx, container, adopted.job, true);
   };
 
-  const perform = async (state: CellActorState, ctx: Ctx, lrps: LrpWork[], tasks: TaskWork[]): Promise<WorkResult> => {
-    const result: WorkResult = { failedLrps: [], failedTasks: [] };
-    const lrpsToCreate: LrpWork[] = [];
-    for (const work of lrps) {
-      if (state.ledger.has(work.instance_guid)) continue; // asked again: it is already here
-      const reason = insufficientResources(state.capacity, state.ledger, work.desired);
-      if (reason) {
-        result.failedLrps.push({ process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid, reason });
-        continue;
-      }
-      state.ledger.set(work.instance_guid, {
-        kind: 'lrp', handle: work.instance_guid, process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid,
-        memory_mb: work.desired.memory_mb, disk_mb: work.desired.disk_mb, state: 'CLAIMED',
-      });
-      lrpsToCreate.push(work);
-    }
-    const tasksToCreate: TaskWork[] = [];
-    for (const work of tasks) {
-      const { task } = work;
-      if (state.ledger.has(task.task_guid)) continue;
-      const reason = insufficientResources(state.capacity, state.ledger, task);
-      if (reason) {
-        result.failedTasks.push({ task_guid: task.task_guid, reason });
-        continue;
-      }
-      state.ledger.set(task.task_guid, { kind: 'task', handle: task.task_guid, task_guid: task.task_guid, memory_mb: task.memory_mb, disk_mb: task.disk_mb, state: 'RUNNING' });
-      tasksToCreate.push(work);
-    }
-    const created = await Promise.all([
-      ...lrpsToCreate.map((work) => create(lrpSpec(work)).then((outcome) => ({ kind: 'lrp' as const, work, outcome }))),
-      ...tasksToCreate.map((work) => create(taskSpec(work)).then((outcome) => ({ kind: 'task' as const, work, outcome }))),
+  /** Reserves, creates the containers together, reports what started; answers what failed. */
+  const perform = async (state: CellActorState, ctx: Ctx, work: Work): Promise<WorkResult> => {
+    const { ledger, lrps, tasks, failed } = reserveWork(state.capacity, state.ledger, work);
+    state.ledger = ledger;
+    const [lrpOutcomes, taskOutcomes] = await Promise.all([
+      Promise.all(lrps.map((item) => create(lrpSpec(item)))),
+      Promise.all(tasks.map((item) => create(taskSpec(item)))),
     ]);
-    for (const item of created) {
-      if (item.kind === 'lrp') {
-        const { work, outcome } = item;
-        const key = { cell_id: cellId, process_guid: work.desired.process_guid, index: work.index, instance_guid: work.instance_guid };
-        if ('error' in outcome) {
-          state.ledger.delete(work.instance_guid);
-          result.failedLrps.push({ process_guid: key.process_guid, index: key.index, instance_guid: key.instance_guid, reason: outcome.error });
-          continue;
-        }
-        report({ type: 'cell-report/lrp-claimed', ...key });
-        startChild(state, ctx, outcome.container, { kind: 'lrp', run: lrpRun(work) }, false);
-      } else {
-        const { work, outcome } = item;
-        const { task } = work;
-        if ('error' in outcome) {
-          state.ledger.delete(task.task_guid);
-          result.failedTasks.push({ task_guid: task.task_guid, reason: outcome.error });
-          continue;
-        }
-        report({ type: 'cell-report/task-started', cell_id: cellId, task_guid: task.task_guid });
-        const run = { action: task.action, result_file: task.result_file, ...(task.log_source ? { log_source: task.log_source } : {}) };
-        startChild(state, ctx, outcome.container, { kind: 'task', run }, false);
+    lrps.forEach((item, i) => {
+      const outcome = lrpOutcomes[i]!;
+      const { desired, index, instance_guid } = item;
+      if ('error' in outcome) {
+        state.ledger.delete(instance_guid);
+        failed.failedLrps.push({ process_guid: desired.process_guid, index, instance_guid, reason: outcome.error });
+        return;
       }
-    }
-    return result;
+      report({ type: 'cell-report/lrp-claimed', cell_id: cellId, process_guid: desired.process_guid, index, instance_guid });
+      startChild(state, ctx, outcome.container, { kind: 'lrp', run: lrpRun(item) }, false);
+    });
+    tasks.forEach((item, i) => {
+      const outcome = taskOutcomes[i]!;
+      const { task_guid } = item.task;
+      if ('error' in outcome) {
+        state.ledger.delete(task_guid);
+        failed.failedTasks.push({ task_guid, reason: outcome.error });
+        return;
+      }
+      report({ type: 'cell-report/task-started', cell_id: cellId, task_guid });
+      startChild(state, ctx, outcome.container, { kind: 'task', run: taskRun(item) }, false);
+    });
+    return failed;
   };
 
   const create = async (spec: ContainerSpec): Promise<{ container: Container } | { error: string }> => {
@@ -310,7 +272,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
         system.dispatch(msg.replyTo, cellStateFromLedger(presence(state, ctx), state.ledger));
         return state;
       case 'cell/perform':
-        system.dispatch(msg.replyTo, await perform(state, ctx, msg.work.lrps, msg.work.tasks));
+        system.dispatch(msg.replyTo, await perform(state, ctx, msg.work));
         return state;
       case 'cell/stop-instance': {
         const slot = state.ledger.get(msg.instance_guid);
@@ -384,80 +346,3 @@ function capacityOf(capacity: Capacity): CellCapacity {
 function instanceKey(cell_id: string, slot: LrpSlot) {
   return { cell_id, process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid };
 }
-
-function limitsOf(item: { memory_mb: number; disk_mb: number; max_pids: number; cpu_weight: number }): ContainerSpec['limits'] {
-  return {
-    ...(item.memory_mb > 0 ? { memoryMb: item.memory_mb } : {}),
-    ...(item.disk_mb > 0 ? { diskMb: item.disk_mb } : {}),
-    ...(item.max_pids > 0 ? { maxPids: item.max_pids } : {}),
-    ...(item.cpu_weight > 0 ? { cpuWeight: item.cpu_weight } : {}),
-  };
-}
-
-function lrpRun(work: LrpWork): LrpRun {
-  const d = work.desired;
-  return {
-    index: work.index,
-    action: d.action,
-    start_timeout_ms: d.start_timeout_ms,
-    ...(d.log_source ? { log_source: d.log_source } : {}),
-    ...(d.setup ? { setup: d.setup } : {}),
-    ...(d.monitor ? { monitor: d.monitor } : {}),
-    ...(d.check_definition ? { check_definition: d.check_definition } : {}),
-  };
-}
-
-/** The health part of an LRP's run, kept in the container's `run` property for adoption. */
-function storedRun(run: LrpRun): string {
-  const { index: _index, setup: _setup, action: _action, ...health } = run;
-  return JSON.stringify(health);
-}
-
-function parseRun(stored: string | undefined, index: number): LrpRun {
-  try {
-    const health = JSON.parse(stored ?? '{}') as Partial<LrpRun>;
-    return { start_timeout_ms: 0, ...health, index };
-  } catch {
-    return { start_timeout_ms: 0, index };
-  }
-}
-
-function lrpSpec(work: LrpWork): ContainerSpec {
-  const d = work.desired;
-  return {
-    handle: work.instance_guid,
-    rootfs: d.rootfs,
-    identity: { index: work.index, guid: work.instance_guid },
-    ports: [...d.ports],
-    env: [...d.env],
-    limits: limitsOf(d),
-    privileged: d.privileged,
-    properties: {
-      kind: 'lrp',
-      process_guid: d.process_guid,
-      index: String(work.index),
-      domain: d.domain,
-      instance_guid: work.instance_guid,
-      run: storedRun(lrpRun(work)),
-    },
-  };
-}
-
-function taskSpec({ task }: TaskWork): ContainerSpec {
-  return {
-    handle: task.task_guid,
-    rootfs: task.rootfs,
-    identity: { guid: task.task_guid },
-    env: [...task.env],
-    limits: limitsOf(task),
-    privileged: task.privileged,
-    properties: {
-      kind: 'task',
-      task_guid: task.task_guid,
-      domain: task.domain,
-      result_file: task.result_file,
-      ...(task.log_source ? { log_source: task.log_source } : {}),
-    },
-  };
-}
-

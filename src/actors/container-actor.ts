@@ -31,40 +31,19 @@
  * action's end; an LRP then goes through the health monitor again, so it is reported running
  * again once healthy.
  */
-import { open } from 'node:fs/promises';
 import type { Clock } from './kernel/clock.js';
 import type { Logger } from './kernel/logger.js';
 import { assertNever, type Ref } from './kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from './kernel/system.js';
 import type { AnyRef } from './kernel/protocol.js';
-import { runAction, Texts, type StepContext, type StepResult } from '../garden/actions/index.js';
+import { runAction, type StepContext, type StepResult } from '../garden/actions/index.js';
 import type { Container, GardenBackend, OutputLine, Process } from '../garden/backend.js';
-import { checksFromDefinition, type CheckDefinition } from '../garden/health/check-definition.js';
+import { checksFromDefinition } from '../garden/health/check-definition.js';
 import { monitorActionCheck } from '../garden/health/monitor-action.js';
 import { healthyOnStart, monitorHealth, type HealthMonitor } from '../garden/health/monitor.js';
-import type { Action } from '../models/actions.js';
 import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
 import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
-
-/** What an LRP container runs; stored in the container's `health` property for adoption. */
-export interface LrpRun {
-  index: number;
-  log_source?: string;
-  setup?: Action;
-  /** absent for an adopted container: its processes already run */
-  action?: Action;
-  monitor?: Action;
-  check_definition?: CheckDefinition;
-  start_timeout_ms: number;
-}
-
-export interface TaskRun {
-  action?: Action;
-  log_source?: string;
-  result_file: string;
-}
-
-export type ContainerJob = { kind: 'lrp'; run: LrpRun } | { kind: 'task'; run: TaskRun };
+import { exitResult, readHead, type ContainerJob, type LrpRun, type TaskRun } from './cell-specs.js';
 
 /** What a container actor tells its cell. */
 export type ContainerEvent =
@@ -333,20 +312,4 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
   });
   system.dispatch(self, { type: 'container/start' });
   return self as Ref<ContainerMsg>;
-}
-
-function exitResult(status: { code: number; oom: boolean }): StepResult {
-  return status.code === 0 ? { ok: true } : { ok: false, error: Texts.exited(status.code, status.oom) };
-}
-
-/** The first `limit` bytes of a file, as UTF-8. */
-async function readHead(path: string, limit: number): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(limit);
-    const { bytesRead } = await file.read(buffer, 0, limit, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await file.close();
-  }
 }
