@@ -136,8 +136,10 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
 
   // ---- LRP ----
 
-  /** The oldest process still running, standing for the action of an adopted container. */
-  /** 'following' while it runs; how it ended when nothing runs any more; undefined when there was no process. */
+  /**
+   * Follows the oldest process still running, standing for the action of an adopted container:
+   * 'following' while it runs; how the last one ended when none runs; undefined without any.
+   */
   const followAdopted = async (): Promise<'following' | StepResult | undefined> => {
     const info = await container.info();
     const all = container.processes();
@@ -167,6 +169,7 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
         if (abort.signal.aborted) return;
         if (!setup.ok) return post({ type: 'container/crash', reason: actionCrashReason(run.log_source, setup.error) });
       }
+      if (detached) return;
       const action = run.action!;
       actionDone = runAction(action, stepContext(), abort.signal).then((result) => post({ type: 'container/action-ended', result }));
     }

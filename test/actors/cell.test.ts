@@ -162,6 +162,20 @@ describe('cell actor (fake backend)', () => {
       expect(backend.size).to.equal(0);
     });
 
+    it('with a monitor that never passes: crashes after start_timeout_ms with the monitor\'s reason', async () => {
+      start();
+      backend.onRun((spec) => (spec.path === 'check' ? { exitCode: 1 } : undefined));
+      await h.client.perform({ lrps: [lrpWork('ig-1', { monitor: run('check'), start_timeout_ms: 1000 })], tasks: [] }, 1000);
+      await h.next('cell-report/lrp-claimed');
+      await lastRun('ig-1');
+      await clock.advance(999);
+      expect(h.of('cell-report/lrp-crashed')).to.deep.equal([]);
+      await clock.advance(1);
+      expect((await h.next('cell-report/lrp-crashed')).reason).to.equal('Instance never healthy after 1s: Exited with status 1');
+      expect(h.of('cell-report/lrp-running')).to.deep.equal([]);
+      expect(backend.size).to.equal(0);
+    });
+
     it('with a monitor: a non-zero exit of the action crashes at once', async () => {
       start();
       backend.onRun((spec) => (spec.path === 'check' ? { exitCode: 0 } : undefined));
