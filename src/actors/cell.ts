@@ -20,7 +20,11 @@
  * | reconcile tick          | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` |
  *
  * Timers come from the clock (the system's unless given) and are cancelled when the actor stops
- * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile.
+ * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile (a caller's
+ * perform timeout must cover container creation). Reservation is the pure `reserveWork`.
+ * Stopping or restarting the cell actor leaves the containers running: the next start adopts
+ * them (adopted LRPs start CLAIMED and are reported `lrp-running` again once their check passes;
+ * adopted tasks are reported `task-completed` again when their processes have ended).
  */
 import type { Timer } from './kernel/clock.js';
 import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
