@@ -120,6 +120,11 @@ export function spawnActualLrp(
           armRestart(actual);
           return state;
         }
+        case 'actual-lrp/ensure-row': {
+          if (state.actual || !rt.desired) return state;
+          const row = newUnclaimedActualLrp({ process_guid: processGuid, index, domain: rt.desired.domain }, now(), newModificationTag(deps.newGuid));
+          return auction(state, row, [Events.actualLrpCreated(row)]);
+        }
         case 'actual-lrp/desired-changed':
           rt.desired = msg.desired;
           return state;
@@ -142,7 +147,7 @@ export function spawnActualLrp(
         case 'actual-lrp/retry': {
           const actual = state.actual;
           if (!actual) return state;
-          if (actual.state === 'UNCLAIMED') return auction(state, actual, []);
+          if (actual.state === 'UNCLAIMED' && msg.unclaimed) return auction(state, actual, []);
           if (actual.state !== 'CRASHED') return state;
           if (!shouldRestartCrashed(actual, now(), deps.settings.restart)) {
             armRestart(actual);
@@ -162,6 +167,19 @@ export function spawnActualLrp(
         }
         case 'actual-lrp/report':
           return onReport(msg.report);
+        case 'actual-lrp/cell-lost': {
+          const actual = state.actual;
+          if (!actual || (actual.state !== 'CLAIMED' && actual.state !== 'RUNNING') || actual.cell_id !== msg.cell_id) return state;
+          const result = unclaimActualLrp(actual, now());
+          return result.ok ? auction(state, result.value, [Events.actualLrpChanged(actual, result.value)]) : state;
+        }
+        case 'actual-lrp/reconcile': {
+          const c = msg.container;
+          const actual = state.actual;
+          const accounted = !!actual && (actual.state === 'UNCLAIMED' ? c.instance_guid === state.pending : sameKey(actual, c));
+          if (!accounted) deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+          return state;
+        }
         default:
           return assertNever(msg);
       }

@@ -19,9 +19,15 @@ import { spawnCells } from './cells.js';
 import { CellsMsg } from './cells.protocol.js';
 import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } from './deps.js';
 import { EventHub } from './events.js';
+import type { LrpContainer } from './actual-lrp.protocol.js';
 import { spawnLrps } from './lrps.js';
 import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
 import { spawnTasks } from './tasks.js';
+import { spawnDomains } from './domains.js';
+import { DomainsMsg } from './domains.protocol.js';
+import { spawnConvergence } from './convergence.js';
+import { ConvergenceMsg, type ConvergenceReport } from './convergence.protocol.js';
+import type { DomainRecord } from '../../models/domain.js';
 import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
 import type { Task } from '../../models/task.js';
 
@@ -39,6 +45,8 @@ export interface ControlRefs {
   auctioneer: Ref<AuctioneerMsg>;
   lrps: Ref<LrpsMsg>;
   tasks: Ref<TasksMsg>;
+  domains: Ref<DomainsMsg>;
+  convergence: Ref<ConvergenceMsg>;
 }
 
 export type ControlMsg = CellReport;
@@ -108,6 +116,21 @@ export class Control {
     return this.ask(this.refs.tasks, (r: Ref<Task[]>) => TasksMsg.list(filter, r));
   }
 
+  /** Marks a domain fresh for `{ttl}` seconds (0 or absent = forever). */
+  upsertDomain(domain: string, body: unknown): Promise<Result<DomainRecord>> {
+    return this.ask(this.refs.domains, (r: Ref<Result<DomainRecord>>) => DomainsMsg.upsert(domain, body, r));
+  }
+
+  /** The fresh domains, sorted. */
+  domains(): Promise<string[]> {
+    return this.ask(this.refs.domains, DomainsMsg.fresh);
+  }
+
+  /** Runs one convergence pass now and answers once its plans were handed out. */
+  converge(): Promise<ConvergenceReport> {
+    return this.ask(this.refs.convergence, (r: Ref<ConvergenceReport>) => ConvergenceMsg.run(r));
+  }
+
   /** The live cells' presences. */
   cells(): Promise<CellPresence[]> {
     return this.ask(this.refs.cells, CellsMsg.list);
@@ -138,7 +161,9 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
       tasks = spawnTasks(system, self, auctioneer, deps);
       system.dispatch(tasks, TasksMsg.init());
     }
-    return { cells, auctioneer, lrps, tasks };
+    const domains = (children.get('domains') as Ref<DomainsMsg> | undefined) ?? spawnDomains(system, self);
+    const convergence = (children.get('convergence') as Ref<ConvergenceMsg> | undefined) ?? spawnConvergence(system, self, { cells, domains, lrps, tasks }, deps);
+    return { cells, auctioneer, lrps, tasks, domains, convergence };
   };
 
   const control = system.spawn<undefined, ControlMsg>(parent, {
@@ -161,9 +186,17 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
         case 'cell-report/task-completed':
           system.dispatch(r.tasks, TasksMsg.report(msg));
           break;
-        case 'cell-report/containers':
-          ctx.log.debug({ cell_id: msg.cell_id, containers: msg.containers.length }, 'control.containers');
+        case 'cell-report/containers': {
+          const lrps: LrpContainer[] = [];
+          const tasks: Array<{ task_guid: string; state: 'RUNNING' | 'COMPLETED' }> = [];
+          for (const c of msg.containers) {
+            if (c.kind === 'lrp') lrps.push({ ...c, cell_id: msg.cell_id });
+            else tasks.push({ task_guid: c.task_guid, state: c.state });
+          }
+          system.dispatch(r.lrps, LrpsMsg.reconcile(msg.cell_id, lrps));
+          system.dispatch(r.tasks, { type: 'tasks/reconcile', cell_id: msg.cell_id, containers: tasks });
           break;
+        }
         default:
           assertNever(msg);
       }

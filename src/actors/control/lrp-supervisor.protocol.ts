@@ -2,7 +2,7 @@ import type { Ref } from '../kernel/protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { DesiredLRP, DesiredLRPUpdate } from '../../models/desired-lrp.js';
 import type { Result } from '../../models/errors.js';
-import type { InstanceReport } from './actual-lrp.protocol.js';
+import type { InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 
 export type LrpSupervisorMsg =
   /** the first message of a new LRP: persist it, publish, start its instances */
@@ -14,6 +14,10 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrp/get'; replyTo: Ref<DesiredLRP | undefined> }
   | { type: 'lrp/actuals'; replyTo: Ref<ActualLRP[]> }
-  /** convergence: ask every instance to retry what is due */
-  | { type: 'lrp/converge' }
+  /** convergence: make sure these indices have an instance actor (and a row) */
+  | { type: 'lrp/start-missing'; indices: number[] }
+  /** convergence: the instance at `index` retries what is due (stale UNCLAIMED, due CRASHED) */
+  | { type: 'lrp/retry'; index: number; unclaimed: boolean }
+  | { type: 'lrp/cell-lost'; cell_id: string }
+  | { type: 'lrp/reconcile'; containers: LrpContainer[] }
   | { type: 'lrp/report'; report: InstanceReport };

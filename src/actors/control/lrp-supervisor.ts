@@ -113,9 +113,29 @@ export function spawnLrpSupervisor(
           system.dispatch(msg.replyTo, rows.filter((r): r is ActualLRP => r !== undefined).sort((a, b) => a.index - b.index));
           return state;
         }
-        case 'lrp/converge':
-          if (state.desired) start(state.desired, range(state.desired.instances));
-          for (const ref of ctx.children.values()) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.retry());
+        case 'lrp/start-missing':
+          if (!state.desired) return state;
+          // an actor without a row (its init was lost) creates it; one with a row ignores this
+          for (const i of msg.indices) {
+            const ref = instance(i);
+            if (ref) system.dispatch(ref, { type: 'actual-lrp/ensure-row' });
+          }
+          start(state.desired, msg.indices.filter((i) => i < state.desired!.instances));
+          return state;
+        case 'lrp/retry': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, ActualLrpMsg.retry(msg.unclaimed));
+          return state;
+        }
+        case 'lrp/cell-lost':
+          for (const ref of ctx.children.values()) system.dispatch(ref as Ref<ActualLrpMsg>, { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id });
+          return state;
+        case 'lrp/reconcile':
+          for (const c of msg.containers) {
+            const ref = instance(c.index);
+            if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            else deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+          }
           return state;
         case 'lrp/report': {
           const ref = instance(msg.report.index);

@@ -2,7 +2,8 @@ import type { Ref } from '../kernel/protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { DesiredLRP } from '../../models/desired-lrp.js';
 import type { Result } from '../../models/errors.js';
-import type { InstanceReport } from './actual-lrp.protocol.js';
+import type { InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
+import type { LrpConvergenceCounts } from '../../models/lrp-convergence.js';
 
 export interface DesiredLrpFilter {
   domain?: string;
@@ -28,8 +29,10 @@ export type LrpsMsg =
   | { type: 'lrps/report'; report: InstanceReport }
   /** a supervisor recovered without a DesiredLRP (the control died between the two persists) */
   | { type: 'lrps/forget'; process_guid: string }
-  /** convergence: every supervisor re-checks its instances */
-  | { type: 'lrps/converge' };
+  /** convergence: one pass of the LRP plan, given the live cells and fresh domains */
+  | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
+  /** a cell's container list: anything no row accounts for is stopped */
+  | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] };
 
 export const LrpsMsg = {
   init: (): LrpsMsg => ({ type: 'lrps/init' }),
@@ -40,5 +43,6 @@ export const LrpsMsg = {
   list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
   actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),
-  converge: (): LrpsMsg => ({ type: 'lrps/converge' }),
+  converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>): LrpsMsg => ({ type: 'lrps/converge', presentCells, freshDomains, replyTo }),
+  reconcile: (cell_id: string, containers: LrpContainer[]): LrpsMsg => ({ type: 'lrps/reconcile', cell_id, containers }),
 };

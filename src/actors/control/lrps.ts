@@ -17,6 +17,9 @@ import type { ControlDeps } from './deps.js';
 import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
+import type { LrpContainer } from './actual-lrp.protocol.js';
+import { planLrpConvergence } from '../../models/lrp-convergence.js';
+import { msToNs } from '../../models/time.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -140,9 +143,47 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           if (ref) system.stop(ref);
           return next;
         }
-        case 'lrps/converge':
-          for (const ref of all()) system.dispatch(ref, { type: 'lrp/converge' });
+        case 'lrps/converge': {
+          const refs = all();
+          const [desired, actual] = await Promise.all([
+            Promise.all(refs.map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined))),
+            Promise.all(refs.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]))),
+          ]);
+          const plan = planLrpConvergence({
+            desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
+            actualLrps: actual.flat(),
+            presentCellIds: msg.presentCells,
+            freshDomains: msg.freshDomains,
+          }, msToNs(ctx.clock.now()), { ...deps.settings.restart, ...deps.settings.lrpConvergence });
+          const send = (guid: string, m: LrpSupervisorMsg) => {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, m);
+          };
+          for (const s of plan.startMissing) send(s.process_guid, { type: 'lrp/start-missing', indices: s.indices });
+          for (const a of plan.reauctionStaleUnclaimed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: true });
+          for (const a of plan.restartCrashed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: false });
+          // no SUSPECT rows here (yet): an instance on a lost cell is placed again at once
+          const lost = new Set([...plan.suspectAndReplace, ...plan.unclaimReplacements].map((a) => `${a.process_guid}\n${a.cell_id}`));
+          for (const key of lost) {
+            const [guid, cell_id] = key.split('\n') as [string, string];
+            send(guid, { type: 'lrp/cell-lost', cell_id });
+          }
+          // extra and orphaned rows cannot outlive their supervisor here; a cell's stray containers
+          // are stopped by reconciliation instead
+          if (plan.retireExtra.length + plan.retireOrphaned.length > 0) ctx.log.warn({ extra: plan.retireExtra.length, orphaned: plan.retireOrphaned.length }, 'lrps.unexpected-extra');
+          system.dispatch(msg.replyTo, plan.counts);
           return state;
+        }
+        case 'lrps/reconcile': {
+          const byGuid = new Map<string, LrpContainer[]>();
+          for (const c of msg.containers) byGuid.set(c.process_guid, [...(byGuid.get(c.process_guid) ?? []), c]);
+          for (const [guid, containers] of byGuid) {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
+            else containers.forEach((c) => deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid));
+          }
+          return state;
+        }
         default:
           return assertNever(msg);
       }

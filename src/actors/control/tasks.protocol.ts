@@ -20,6 +20,8 @@ export type TasksMsg =
   | { type: 'tasks/report'; report: TaskReport }
   /** a task actor deleted its task: forget it and stop the actor */
   | { type: 'tasks/deleted'; task_guid: string }
+  /** a cell's container list: a task container nobody accounts for is cancelled or destroyed */
+  | { type: 'tasks/reconcile'; cell_id: string; containers: Array<{ task_guid: string; state: 'RUNNING' | 'COMPLETED' }> }
   /** convergence: one pass of the task plan */
   | { type: 'tasks/converge'; presentCells: string[] };
 

@@ -107,6 +107,15 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
           }
           return state;
         }
+        case 'tasks/reconcile': {
+          const client = deps.clientFor(msg.cell_id);
+          for (const c of msg.containers) {
+            if (actor(c.task_guid)) continue;
+            if (c.state === 'RUNNING') client?.cancelTask(c.task_guid);
+            else client?.deleteTask(c.task_guid);
+          }
+          return state;
+        }
         case 'tasks/deleted': {
           if (state.tasks[msg.task_guid] === undefined) return state;
           const next = (await ctx.persist({ type: 'removed', task_guid: msg.task_guid })) as State;

@@ -1,0 +1,81 @@
+/**
+ * Convergence (BBS's converger, DIEGO.md 3.3-3.6): every `convergenceIntervalMs` on the Clock,
+ * and whenever a cell disappears, compare desired with actual. The plans are the models' pure
+ * planners; `lrps` and `tasks` execute them against their children.
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import type { Timer } from '../kernel/clock.js';
+import type { CellPresence } from '../../models/cell-state.js';
+import type { LrpConvergenceCounts } from '../../models/lrp-convergence.js';
+import { CellsMsg } from './cells.protocol.js';
+import type { ControlDeps } from './deps.js';
+import { DomainsMsg } from './domains.protocol.js';
+import { LrpsMsg } from './lrps.protocol.js';
+import { TasksMsg } from './tasks.protocol.js';
+import type { ConvergenceMsg } from './convergence.protocol.js';
+
+type Msg = ConvergenceMsg | { type: 'convergence/tick' };
+
+interface State {
+  passes: number;
+  timer: Timer | undefined;
+  unsubscribe: (() => void) | undefined;
+}
+
+export interface ConvergenceTargets {
+  cells: Ref<CellsMsg>;
+  domains: Ref<DomainsMsg>;
+  lrps: Ref<LrpsMsg>;
+  tasks: Ref<TasksMsg>;
+}
+
+export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: ConvergenceTargets, deps: ControlDeps): Ref<ConvergenceMsg> {
+  const interval = deps.settings.convergenceIntervalMs;
+  const timeout = deps.settings.askTimeoutMs;
+  const arm = (self: Ref<Msg>, ms: number) => (interval > 0 ? system.clock.setTimeout(() => system.dispatch(self, { type: 'convergence/tick' }), ms) : undefined);
+  return system.spawn<State, Msg>(parent, {
+    kind: 'convergence',
+    name: 'convergence',
+    initialState: (ctx) => {
+      // the first pass waits until every live cell has had a TTL to announce itself, so a
+      // restarted control does not take cells it has not heard from yet for lost ones
+      const first = arm(ctx.self, Math.max(interval, deps.settings.cellTtlMs));
+      const subscription = deps.events.events$.subscribe((e) => {
+        if (e.type === 'cell_disappeared') system.dispatch(ctx.self, { type: 'convergence/run' });
+      });
+      return { passes: 0, timer: first, unsubscribe: () => subscription.unsubscribe() };
+    },
+    summary: (s) => ({ passes: s.passes }),
+    afterStop: (s) => {
+      s.timer?.cancel();
+      s.unsubscribe?.();
+    },
+    handle: async (state, msg, ctx) => {
+      switch (msg.type) {
+        case 'convergence/tick':
+        case 'convergence/run': {
+          const pass = state.passes + 1;
+          let lrps: LrpConvergenceCounts | undefined;
+          try {
+            const [cells, fresh] = await Promise.all([
+              system.query<CellsMsg, CellPresence[]>(targets.cells, CellsMsg.list, timeout),
+              system.query<DomainsMsg, string[]>(targets.domains, DomainsMsg.fresh, timeout),
+            ]);
+            const present = cells.map((c) => c.cell_id);
+            system.dispatch(targets.tasks, TasksMsg.converge(present));
+            lrps = await system.query<LrpsMsg, LrpConvergenceCounts>(targets.lrps, (r) => LrpsMsg.converge(present, fresh, r), timeout);
+            ctx.log.debug({ pass, ...lrps }, 'convergence.pass');
+          } catch (error) {
+            ctx.log.warn({ pass, error: String(error) }, 'convergence.pass-failed');
+          }
+          if (msg.type === 'convergence/run' && msg.replyTo) system.dispatch(msg.replyTo, { pass, lrps });
+          const timer = msg.type === 'convergence/tick' ? arm(ctx.self, interval) : state.timer;
+          return { ...state, passes: pass, timer };
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  }) as Ref<ConvergenceMsg>;
+}

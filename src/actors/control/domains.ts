@@ -1,0 +1,54 @@
+/**
+ * Domain freshness (BBS domains, DIEGO.md 3.6): a persistent set of domains with expiry times.
+ * A fresh domain lets convergence retire what it no longer desires.
+ */
+import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { ActorSystem } from '../kernel/system.js';
+import { DOMAIN_FOREVER, freshDomains, upsertDomain, validateDomainUpsert, type DomainRecord } from '../../models/domain.js';
+import { ok } from '../../models/errors.js';
+import { msToNs } from '../../models/time.js';
+import type { DomainsMsg } from './domains.protocol.js';
+
+type Event = { type: 'upserted'; record: DomainRecord };
+
+interface State {
+  domains: Record<string, DomainRecord>;
+}
+
+export function spawnDomains(system: ActorSystem, parent: AnyRef): Ref<DomainsMsg> {
+  return system.spawnPersistent<State, DomainsMsg, Event>(parent, {
+    kind: 'domains',
+    name: 'domains',
+    key: 'domains',
+    snapshotEvery: 100,
+    initialState: () => ({ domains: {} }),
+    applyEvent: (s, e) => ({ domains: { ...s.domains, [e.record.domain]: e.record } }),
+    summary: (s) => ({ domains: Object.keys(s.domains).length }),
+    handle: async (state, msg, ctx) => {
+      const now = msToNs(ctx.clock.now());
+      switch (msg.type) {
+        case 'domains/upsert': {
+          const valid = validateDomainUpsert(msg.domain, msg.body);
+          if (!valid.ok) {
+            system.dispatch(msg.replyTo, valid);
+            return state;
+          }
+          const record = upsertDomain(valid.value.domain, valid.value.ttl, now);
+          const next = (await ctx.persist({ type: 'upserted', record })) as State;
+          system.dispatch(msg.replyTo, ok(record));
+          return next;
+        }
+        case 'domains/fresh':
+          // DOMAIN_FOREVER (2^53 - 1) is below any epoch in ns (~1.7e18), so the model's
+          // freshDomains alone would call a forever domain stale; it is fresh by definition
+          system.dispatch(msg.replyTo, [...new Set([
+            ...freshDomains(Object.values(state.domains), now),
+            ...Object.values(state.domains).filter((d) => d.expire_time === DOMAIN_FOREVER).map((d) => d.domain),
+          ])].sort());
+          return state;
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}
