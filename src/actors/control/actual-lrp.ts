@@ -9,7 +9,7 @@
  * is stopped.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { Timer } from '../kernel/clock.js';
 import {
   claimActualLrp, failActualLrp, newUnclaimedActualLrp, startActualLrp, unclaimActualLrp, type ActualLRP,
@@ -30,7 +30,7 @@ type Event =
 
 /** Not journaled: what the actor holds at run time only (one object per incarnation). */
 interface Runtime {
-  desired: DesiredLRP | undefined;
+  desired: DesiredLRP;
   timer: Timer | undefined;
 }
 
@@ -57,15 +57,19 @@ const sameKey = (a: ActualLRP, r: { instance_guid: string; cell_id: string }) =>
 
 export function spawnActualLrp(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  desired: DesiredLRP, index: number,
+  desired: DesiredLRP, index: number, onCrash?: CrashPolicy,
 ): Ref<ActualLrpMsg> {
   const processGuid = desired.process_guid;
+  // the newest DesiredLRP this instance was told of: survives a supervised restart of the actor
+  // (which starts from initialState and replays only the row)
+  let latest = desired;
   return system.spawnPersistent<State, ActualLrpMsg, Event>(parent, {
     kind: 'actual-lrp',
+    ...(onCrash ? { onCrash } : {}),
     name: String(index),
     key: actualLrpKey(processGuid, desired.modification_tag.epoch, index),
     snapshotEvery: 50,
-    initialState: () => ({ actual: undefined, pending: '', rt: { desired: undefined, timer: undefined } }),
+    initialState: () => ({ actual: undefined, pending: '', rt: { desired: latest, timer: undefined } }),
     applyEvent,
     summary: (s) => (s.actual ? { state: s.actual.state, instance_guid: s.actual.instance_guid, cell_id: s.actual.cell_id, crash_count: s.actual.crash_count } : null),
     afterStop: (s) => s.rt.timer?.cancel(),
@@ -83,7 +87,7 @@ export function spawnActualLrp(
       const auction = async (s: State, actual: ActualLRP, events: AuctorEvent[]): Promise<State> => {
         const guid = deps.newGuid();
         const next = await save(actual, guid, events);
-        if (rt.desired) system.dispatch(auctioneer, AuctioneerMsg.startLrps([{ work: { desired: rt.desired, index, instance_guid: guid }, replyTo: ctx.self }]));
+        system.dispatch(auctioneer, AuctioneerMsg.startLrps([{ work: { desired: rt.desired, index, instance_guid: guid }, replyTo: ctx.self }]));
         return next;
       };
       const armRestart = (actual: ActualLRP) => {
@@ -110,7 +114,7 @@ export function spawnActualLrp(
 
       switch (msg.type) {
         case 'actual-lrp/init': {
-          rt.desired = msg.desired;
+          rt.desired = latest = msg.desired;
           const actual = state.actual;
           if (!actual) {
             const row = newUnclaimedActualLrp({ process_guid: processGuid, index, domain: msg.desired.domain }, now(), newModificationTag(deps.newGuid));
@@ -121,12 +125,12 @@ export function spawnActualLrp(
           return state;
         }
         case 'actual-lrp/ensure-row': {
-          if (state.actual || !rt.desired) return state;
+          if (state.actual) return state;
           const row = newUnclaimedActualLrp({ process_guid: processGuid, index, domain: rt.desired.domain }, now(), newModificationTag(deps.newGuid));
           return auction(state, row, [Events.actualLrpCreated(row)]);
         }
         case 'actual-lrp/desired-changed':
-          rt.desired = msg.desired;
+          rt.desired = latest = msg.desired;
           return state;
         case 'actual-lrp/get':
           system.dispatch(msg.replyTo, state.actual);

@@ -8,7 +8,7 @@
  * work without a second journal that could disagree with the owners'.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { Timer } from '../kernel/clock.js';
 import { stopOnCrash } from '../supervision.js';
 import type { ControlDeps } from './deps.js';
@@ -31,10 +31,11 @@ interface State {
   rounds: number;
 }
 
-export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<CellsMsg>, deps: ControlDeps): Ref<AuctioneerMsg> {
+export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<CellsMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<AuctioneerMsg> {
   const windowMs = deps.settings.auctionBatchWindowMs;
   return system.spawn<State, Msg>(parent, {
     kind: 'auctioneer',
+    ...(onCrash ? { onCrash } : {}),
     name: 'auctioneer',
     initialState: () => ({ lrps: [], tasks: [], running: undefined, flushQueued: false, timer: undefined, rounds: 0 }),
     summary: (s) => ({ queued_lrps: s.lrps.length, queued_tasks: s.tasks.length, running: s.running ?? null, rounds: s.rounds }),

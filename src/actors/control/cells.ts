@@ -4,7 +4,7 @@
  * restart cells announce themselves again with their next heartbeat.
  */
 import { assertNever, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { AnyRef } from '../kernel/protocol.js';
 import type { Timer } from '../kernel/clock.js';
 import type { CellPresence } from '../../models/cell-state.js';
@@ -27,9 +27,10 @@ interface State {
   cells: Map<string, Live>;
 }
 
-export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDeps): Ref<CellsMsg> {
+export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDeps, onCrash?: CrashPolicy): Ref<CellsMsg> {
   return system.spawn<State, Msg>(parent, {
     kind: 'cells',
+    ...(onCrash ? { onCrash } : {}),
     name: 'cells',
     initialState: () => ({ cells: new Map() }),
     summary: (s) => ({ cells: [...s.cells.keys()] }),

@@ -7,7 +7,8 @@
  * of its children be gone when a message arrives (refs are paths, so callers keep theirs).
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
+import { oneForOne } from '../supervision.js';
 import type { CellClient, CellReport } from '../cell.protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { CellPresence } from '../../models/cell-state.js';
@@ -38,6 +39,8 @@ export interface ControlOptions {
   newGuid?: () => string;
   /** the control actor's name; default `control` */
   name?: string;
+  /** control's own policy (the parent's say); default the kernel's oneForOne */
+  onCrash?: CrashPolicy;
 }
 
 export interface ControlRefs {
@@ -147,31 +150,32 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
   const settings = controlSettings(options.settings);
   const events = options.events ?? new EventHub();
   const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings };
-  /** Spawns the children that are missing (all of them at start). */
-  const ensureChildren = (self: AnyRef, children: ReadonlyMap<string, AnyRef>): ControlRefs => {
-    const cells = (children.get('cells') as Ref<CellsMsg> | undefined) ?? spawnCells(system, self, deps);
-    const auctioneer = (children.get('auctioneer') as Ref<AuctioneerMsg> | undefined) ?? spawnAuctioneer(system, self, cells, deps);
-    let lrps = children.get('lrps') as Ref<LrpsMsg> | undefined;
-    if (!lrps) {
-      lrps = spawnLrps(system, self, auctioneer, deps);
-      system.dispatch(lrps, LrpsMsg.init());
-    }
-    let tasks = children.get('tasks') as Ref<TasksMsg> | undefined;
-    if (!tasks) {
-      tasks = spawnTasks(system, self, auctioneer, deps);
-      system.dispatch(tasks, TasksMsg.init());
-    }
-    const domains = (children.get('domains') as Ref<DomainsMsg> | undefined) ?? spawnDomains(system, self);
-    const convergence = (children.get('convergence') as Ref<ConvergenceMsg> | undefined) ?? spawnConvergence(system, self, { cells, domains, lrps, tasks }, deps);
+  /**
+   * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a
+   * restart stops the children first). Refs are paths, so the ones handed out stay valid.
+   */
+  const spawnSubtree = (self: AnyRef): ControlRefs => {
+    // control's children share one policy: 10 restarts in 10 s among them, then control
+    // escalates to its own parent (OTP's one_for_one with intensity)
+    const policy = oneForOne(system.clock, settings.controlIntensity);
+    const cells = spawnCells(system, self, deps, policy);
+    const auctioneer = spawnAuctioneer(system, self, cells, deps, policy);
+    const lrps = spawnLrps(system, self, auctioneer, deps, policy);
+    system.dispatch(lrps, LrpsMsg.init());
+    const tasks = spawnTasks(system, self, auctioneer, deps, policy);
+    system.dispatch(tasks, TasksMsg.init());
+    const domains = spawnDomains(system, self, policy);
+    const convergence = spawnConvergence(system, self, { cells, domains, lrps, tasks }, deps, policy);
     return { cells, auctioneer, lrps, tasks, domains, convergence };
   };
 
-  const control = system.spawn<undefined, ControlMsg>(parent, {
+  let refs: ControlRefs | undefined;
+  const control = system.spawn<ControlRefs, ControlMsg>(parent, {
     kind: 'control',
     name: options.name ?? 'control',
-    initialState: () => undefined,
-    handle: (state, msg, ctx) => {
-      const r = ensureChildren(ctx.self, ctx.children);
+    ...(options.onCrash ? { onCrash: options.onCrash } : {}),
+    initialState: (ctx) => (refs = spawnSubtree(ctx.self)),
+    handle: (r, msg) => {
       switch (msg.type) {
         case 'cell-report/heartbeat':
           system.dispatch(r.cells, CellsMsg.heartbeat(msg.presence));
@@ -200,8 +204,9 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
         default:
           assertNever(msg);
       }
-      return state;
+      return r;
     },
   });
-  return new Control(system, control, ensureChildren(control, new Map()), events, settings);
+  if (!refs) throw new Error('control: the subtree was not spawned');
+  return new Control(system, control, refs, events, settings);
 }

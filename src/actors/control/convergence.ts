@@ -4,7 +4,7 @@
  * planners; `lrps` and `tasks` execute them against their children.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { Timer } from '../kernel/clock.js';
 import type { CellPresence } from '../../models/cell-state.js';
 import type { LrpConvergenceCounts } from '../../models/lrp-convergence.js';
@@ -30,12 +30,13 @@ export interface ConvergenceTargets {
   tasks: Ref<TasksMsg>;
 }
 
-export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: ConvergenceTargets, deps: ControlDeps): Ref<ConvergenceMsg> {
+export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: ConvergenceTargets, deps: ControlDeps, onCrash?: CrashPolicy): Ref<ConvergenceMsg> {
   const interval = deps.settings.convergenceIntervalMs;
   const timeout = deps.settings.askTimeoutMs;
   const arm = (self: Ref<Msg>, ms: number) => (interval > 0 ? system.clock.setTimeout(() => system.dispatch(self, { type: 'convergence/tick' }), ms) : undefined);
   return system.spawn<State, Msg>(parent, {
     kind: 'convergence',
+    ...(onCrash ? { onCrash } : {}),
     name: 'convergence',
     initialState: (ctx) => {
       // the first pass waits until every live cell has had a TTL to announce itself, so a

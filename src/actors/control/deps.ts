@@ -9,6 +9,7 @@ import type { AuctionSettings } from '../../auction/types.js';
 import type { TaskConvergenceSettings } from '../../models/task-convergence.js';
 import type { LrpConvergenceSettings } from '../../models/lrp-convergence.js';
 import type { EventHub } from './events.js';
+import { DEFAULT_INTENSITY, type RestartIntensity } from '../supervision.js';
 
 export interface ControlSettings {
   /** a cell whose last heartbeat is older than this is gone */
@@ -37,6 +38,8 @@ export interface ControlSettings {
   lrpConvergence: Partial<Pick<LrpConvergenceSettings, 'staleUnclaimedMs'>>;
   restart: RestartSettings;
   auction: Partial<AuctionSettings>;
+  /** restarts among control's children before control itself gives up (escalates) */
+  controlIntensity: RestartIntensity;
   /** timeout of the internal asks the API makes */
   askTimeoutMs: number;
 }
@@ -57,6 +60,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     taskConvergence: {},
     lrpConvergence: {},
     askTimeoutMs: 5_000,
+    controlIntensity: DEFAULT_INTENSITY,
     ...overrides,
     restart: restartSettings(overrides.restart),
   };

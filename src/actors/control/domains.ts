@@ -3,7 +3,7 @@
  * A fresh domain lets convergence retire what it no longer desires.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import { DOMAIN_FOREVER, freshDomains, upsertDomain, validateDomainUpsert, type DomainRecord } from '../../models/domain.js';
 import { ok } from '../../models/errors.js';
 import { msToNs } from '../../models/time.js';
@@ -15,9 +15,10 @@ interface State {
   domains: Record<string, DomainRecord>;
 }
 
-export function spawnDomains(system: ActorSystem, parent: AnyRef): Ref<DomainsMsg> {
+export function spawnDomains(system: ActorSystem, parent: AnyRef, onCrash?: CrashPolicy): Ref<DomainsMsg> {
   return system.spawnPersistent<State, DomainsMsg, Event>(parent, {
     kind: 'domains',
+    ...(onCrash ? { onCrash } : {}),
     name: 'domains',
     key: 'domains',
     snapshotEvery: 100,

@@ -4,7 +4,7 @@
  * instance reports to the index they name, and stops every instance before it is deleted.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../../models/desired-lrp.js';
 import { AuctorError, ok } from '../../models/errors.js';
@@ -31,12 +31,14 @@ const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError
 
 export function spawnLrpSupervisor(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  processGuid: string, epoch: string,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy,
 ): Ref<LrpSupervisorMsg> {
-  const policy = oneForOne(system.clock);
+  // one policy for all of this LRP's instances: their restarts count together (OTP intensity)
+  const instancePolicy = oneForOne(system.clock);
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
     kind: 'lrp-supervisor',
+    ...(onCrash ? { onCrash } : {}),
     name: processGuid,
     key: lrpSupervisorKey(processGuid, epoch),
     snapshotEvery: 50,
@@ -44,11 +46,14 @@ export function spawnLrpSupervisor(
     applyEvent: (_s, e) => (e.type === 'desired' ? { desired: e.desired } : { desired: undefined }),
     summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
     handle: async (state, msg, ctx) => {
-      const instance = (index: number) => ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined;
+      // ctx.children is a snapshot taken before this message: remember what it spawns itself
+      const spawned = new Map<number, Ref<ActualLrpMsg>>();
+      const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
       const start = (desired: DesiredLRP, indices: number[]) => {
         for (const index of indices) {
           if (instance(index)) continue;
-          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index);
+          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy);
+          spawned.set(index, ref);
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
       };
@@ -65,6 +70,10 @@ export function spawnLrpSupervisor(
       };
       const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+      // after recovery or a supervised restart (which stops the children) every desired index
+      // gets its actor back before the message is handled, so no report finds its index missing
+      if (state.desired) start(state.desired, range(state.desired.instances));
+
       switch (msg.type) {
         case 'lrp/create': {
           const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
@@ -74,8 +83,7 @@ export function spawnLrpSupervisor(
           return next;
         }
         case 'lrp/recover':
-          if (state.desired) start(state.desired, range(state.desired.instances));
-          else system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });
+          if (!state.desired) system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });
           return state;
         case 'lrp/update': {
           const before = state.desired;
@@ -147,7 +155,6 @@ export function spawnLrpSupervisor(
           return assertNever(msg);
       }
     },
-    onCrash: policy,
   });
 }
 

@@ -7,7 +7,7 @@
  * durable (DESIGN.md "Guarantees": a 2xx is durable).
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import { desireLrp, validateDesiredLrpUpdate, type DesiredLRP } from '../../models/desired-lrp.js';
 import { AuctorError, type Result } from '../../models/errors.js';
@@ -15,6 +15,7 @@ import { newModificationTag } from '../../models/modification-tag.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
+import { oneForOne } from '../supervision.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
@@ -37,11 +38,14 @@ function applyEvent(state: State, event: Event): State {
 
 const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
 
-export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps): Ref<LrpsMsg> {
+export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<LrpsMsg> {
   const timeout = deps.settings.askTimeoutMs;
+  // one policy for all supervisors: their restarts count together (OTP intensity)
+  const supervisorPolicy = oneForOne(system.clock);
   const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
     kind: 'lrps',
+    ...(onCrash ? { onCrash } : {}),
     name: 'lrps',
     key: 'lrps',
     snapshotEvery: 100,
@@ -49,17 +53,24 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     applyEvent,
     summary: (s) => ({ lrps: Object.keys(s.lrps).length }),
     handle: async (state, msg, ctx) => {
-      const supervisor = (guid: string) => ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined;
-      const spawn = (guid: string, epoch: string) => spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch);
+      // ctx.children is a snapshot taken before this message: remember what it spawns itself
+      const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
+      const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
+      const spawn = (guid: string, epoch: string) => {
+        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy);
+        spawned.set(guid, ref);
+        return ref;
+      };
+      // after recovery or a supervised restart (which stops the children) every known LRP gets
+      // its supervisor back before the message is handled; it replays its DesiredLRP and instances
+      for (const [guid, epoch] of Object.entries(state.lrps)) {
+        if (!supervisor(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+      }
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
 
       switch (msg.type) {
         case 'lrps/init':
-          for (const [guid, epoch] of Object.entries(state.lrps)) {
-            if (supervisor(guid)) continue;
-            system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
-          }
-          return state;
+          return state; // the supervisors were respawned above
         case 'lrps/desire': {
           const epoch = deps.newGuid();
           const result = desireLrp(msg.input, newModificationTag(epoch));

@@ -7,7 +7,7 @@
  * after recovery.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import type { Timer } from '../kernel/clock.js';
 import { AuctorError, ok, type Result } from '../../models/errors.js';
 import { Events } from '../../models/events.js';
@@ -43,10 +43,11 @@ export function taskKey(taskGuid: string, epoch: string): string {
   return `task/${taskGuid}/${epoch}`;
 }
 
-export function spawnTask(system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>, taskGuid: string, epoch: string): Ref<TaskMsg> {
+export function spawnTask(system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>, taskGuid: string, epoch: string, onCrash?: CrashPolicy): Ref<TaskMsg> {
   const settings = deps.settings;
   return system.spawnPersistent<State, Msg, Event>(parent, {
     kind: 'task',
+    ...(onCrash ? { onCrash } : {}),
     name: taskGuid,
     key: taskKey(taskGuid, epoch),
     snapshotEvery: 50,

@@ -4,7 +4,7 @@
  * (`planTaskConvergence`, executed by messages to the task actors).
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
-import type { ActorSystem } from '../kernel/system.js';
+import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import { AuctorError, type Result } from '../../models/errors.js';
 import { desireTask, type Task } from '../../models/task.js';
 import { planTaskConvergence } from '../../models/task-convergence.js';
@@ -12,6 +12,7 @@ import { msToNs } from '../../models/time.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import { spawnTask } from './task.js';
+import { oneForOne } from '../supervision.js';
 import type { TaskMsg } from './task.protocol.js';
 import type { TasksMsg } from './tasks.protocol.js';
 
@@ -30,11 +31,14 @@ function applyEvent(state: State, event: Event): State {
 
 const notFound = (guid: string): Result<Task> => ({ ok: false, error: new AuctorError('ResourceNotFound', `task not found: ${guid}`) });
 
-export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps): Ref<TasksMsg> {
+export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<TasksMsg> {
   const timeout = deps.settings.askTimeoutMs;
+  // one policy for all task actors: their restarts count together (OTP intensity)
+  const taskPolicy = oneForOne(system.clock);
   const ask = <R>(ref: Ref<TaskMsg>, make: (replyTo: Ref<R>) => TaskMsg) => system.query<TaskMsg, R>(ref, make, timeout);
   return system.spawnPersistent<State, TasksMsg, Event>(parent, {
     kind: 'tasks',
+    ...(onCrash ? { onCrash } : {}),
     name: 'tasks',
     key: 'tasks',
     snapshotEvery: 100,
@@ -42,8 +46,18 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
     applyEvent,
     summary: (s) => ({ tasks: Object.keys(s.tasks).length }),
     handle: async (state, msg, ctx) => {
-      const actor = (guid: string) => (state.tasks[guid] !== undefined ? (ctx.children.get(guid) as Ref<TaskMsg> | undefined) : undefined);
-      const all = () => Object.keys(state.tasks).map((g) => ctx.children.get(g) as Ref<TaskMsg> | undefined).filter((r): r is Ref<TaskMsg> => r !== undefined);
+      // ctx.children is a snapshot taken before this message: remember what it spawns itself
+      const spawned = new Map<string, Ref<TaskMsg>>();
+      const child = (guid: string) => (ctx.children.get(guid) as Ref<TaskMsg> | undefined) ?? spawned.get(guid);
+      const actor = (guid: string) => (state.tasks[guid] !== undefined ? child(guid) : undefined);
+      const all = () => Object.keys(state.tasks).map(child).filter((r): r is Ref<TaskMsg> => r !== undefined);
+      // after recovery or a supervised restart every known task gets its actor back first
+      for (const [guid, epoch] of Object.entries(state.tasks)) {
+        if (child(guid)) continue;
+        const ref = spawnTask(system, ctx.self, deps, auctioneer, guid, epoch, taskPolicy);
+        spawned.set(guid, ref);
+        system.dispatch(ref, { type: 'task/resume' });
+      }
       const rows = async () => (await Promise.all(all().map((ref) => ask<Task | undefined>(ref, (replyTo) => ({ type: 'task/get', replyTo })).catch(() => undefined)))).filter((t): t is Task => t !== undefined);
       const forward = (guid: string, replyTo: Ref<Result<Task>>, make: (replyTo: Ref<Result<Task>>) => TaskMsg) => {
         const ref = actor(guid);
@@ -53,10 +67,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
 
       switch (msg.type) {
         case 'tasks/init':
-          for (const [guid, epoch] of Object.entries(state.tasks)) {
-            if (!ctx.children.get(guid)) system.dispatch(spawnTask(system, ctx.self, deps, auctioneer, guid, epoch), { type: 'task/resume' });
-          }
-          return state;
+          return state; // the task actors were respawned above
         case 'tasks/desire': {
           const result = desireTask(msg.input, msToNs(ctx.clock.now()));
           if (!result.ok) {
@@ -70,7 +81,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
           }
           const epoch = deps.newGuid();
           const next = (await ctx.persist({ type: 'added', task_guid: guid, epoch })) as State;
-          const ref = spawnTask(system, ctx.self, deps, auctioneer, guid, epoch);
+          const ref = spawnTask(system, ctx.self, deps, auctioneer, guid, epoch, taskPolicy);
           try {
             system.dispatch(msg.replyTo, await ask<Result<Task>>(ref, (replyTo) => ({ type: 'task/create', task: result.value, replyTo })));
           } catch (error) {

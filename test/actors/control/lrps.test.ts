@@ -168,6 +168,32 @@ describe('control: LRPs', () => {
     await eventually(() => expect(cell.stops).to.deep.equal([{ process_guid: 'ghost', index: 0, instance_guid: 'ghost-0' }]));
   });
 
+  it('an actor of the subtree that fails is restarted from its journal: nothing healthy is touched', async () => {
+    setup(1);
+    await h.control.desireLrp(lrpJson('web', { instances: 2 }));
+    await placed(2);
+    startAll();
+    const before = await running(2);
+    for (const path of ['/control/lrps/web/0', '/control/lrps/web', '/control/lrps', '/control']) {
+      const ref = h.system.lookup(path);
+      expect(ref, path).to.not.equal(undefined);
+      h.system.dispatch(ref as never, { type: 'bogus/message' } as never);
+      await eventually(() => expect(h.system.registry.get(path)?.restarts, path).to.equal(1));
+      expect(await running(2), `after ${path} restarted`).to.deep.equal(before);
+    }
+    expect(h.cells.allStops()).to.deep.equal([]);
+    // a restarted control has a new (empty) cell registry until the cells' next heartbeat
+    h.cells.heartbeatAll();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(1));
+    // the restarted instance still knows its DesiredLRP: a crash is placed again
+    const cell = h.cells.get('cell-1');
+    cell.crash(cell.instance('web', 0)!);
+    await placed(2);
+    cell.startAll();
+    const [row] = await running(2);
+    expect(row!.crash_count).to.equal(1);
+  });
+
   it('a restart on the same engine brings every DesiredLRP and ActualLRP back, healthy ones untouched', async () => {
     setup(2);
     await h.control.desireLrp(lrpJson('web'));
