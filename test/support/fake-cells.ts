@@ -94,9 +94,13 @@ export class FakeCell implements CellClient {
     return { cell_id: this.cellId, process_guid: w.desired.process_guid, index: w.index, instance_guid: w.instance_guid };
   }
 
-  /** Reports every instance it holds claimed, then running, with an address and a port each. */
+  /** instance guids already reported running */
+  readonly started = new Set<string>();
+
+  /** Reports every instance it holds and has not started yet claimed, then running, with an address and a port each. */
   startAll(): void {
     for (const w of this.lrps.values()) {
+      if (this.started.has(w.instance_guid)) continue;
       this.claim(w);
       this.run(w);
     }
@@ -107,6 +111,7 @@ export class FakeCell implements CellClient {
   }
 
   run(w: LrpWork, host_port = 61000 + w.index): void {
+    this.started.add(w.instance_guid);
     this.send({ type: 'cell-report/lrp-running', ...this.key(w), address: `10.0.0.${this.cellId.length}`, ports: [{ container_port: 8080, host_port }] });
   }
 

@@ -5,6 +5,7 @@ import type { ControlSettings } from '../../../src/actors/control/deps.js';
 import { EventHub } from '../../../src/actors/control/events.js';
 import type { AuctorEvent } from '../../../src/models/events.js';
 import { MemoryPersistenceEngine } from '../../../src/persistence/memory-engine.js';
+import type { PersistenceEngine } from '../../../src/persistence/engine.js';
 import { FakeCells, FAKE_ROOTFS } from '../../support/fake-cells.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
@@ -15,7 +16,7 @@ export interface Harness {
   control: Control;
   cells: FakeCells;
   clock: FakeClock;
-  engine: MemoryPersistenceEngine;
+  engine: PersistenceEngine;
   events: AuctorEvent[];
   /** stops the actor system and starts a new one on the same engine, cells and clock */
   restart(): Promise<Harness>;
@@ -24,7 +25,7 @@ export interface Harness {
 
 export function startHarness(
   settings: Partial<ControlSettings> = {},
-  shared: { engine?: MemoryPersistenceEngine; cells?: FakeCells; clock?: FakeClock } = {},
+  shared: { engine?: PersistenceEngine; cells?: FakeCells; clock?: FakeClock } = {},
 ): Harness {
   const engine = shared.engine ?? new MemoryPersistenceEngine();
   const clock = shared.clock ?? new FakeClock();

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import { eventually } from '../../support/eventually.js';
+import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { lrpJson, startHarness, types, type Harness } from './harness.js';
 
 describe('control: LRPs', () => {
@@ -216,5 +218,47 @@ describe('control: LRPs', () => {
     expect(h.cells.allStops()).to.deep.equal([]);
     const performsAfter = [...h.cells.cells.values()].reduce((n, c) => n + c.performs.length, 0);
     expect(performsAfter, 'nothing healthy was placed again').to.equal(performs);
+  });
+
+  it('recovers from LMDB too: DesiredLRPs, RUNNING and CRASHED instances, and the crash backoff timer', async () => {
+    await h.stop();
+    const dir = tempDir('auctor-control-');
+    const engine = LmdbPersistenceEngine.open(dir.path);
+    try {
+      h = startHarness({}, { engine });
+      setup(1);
+      await h.control.desireLrp(lrpJson('web', { instances: 2, routes: { 'cf-router': [{ hostnames: ['web.example'], port: 8080 }] } }));
+      await placed(2);
+      startAll();
+      await running(2);
+      const cell = h.cells.get('cell-1');
+      for (let n = 1; n <= 3; n++) {
+        cell.crash(cell.instance('web', 1)!);
+        if (n < 3) {
+          await waitFor((rows) => rows[1]!.crash_count === n, `crash ${n}`);
+          await placed(2);
+          cell.startAll();
+          await running(2);
+        }
+      }
+      const before = await waitFor((rows) => rows[1]!.state === 'CRASHED', 'CRASHED');
+      h = await h.restart();
+      h.cells.heartbeatAll();
+      expect(await actuals()).to.deep.equal(before);
+      expect((await h.control.getLrp('web'))!.routes).to.deep.equal({ 'cf-router': [{ hostnames: ['web.example'], port: 8080 }] });
+      await h.clock.advance(29_000);
+      h.cells.heartbeatAll();
+      await h.clock.advance(1_100);
+      await placed(2);
+      cell.startAll();
+      const rows = await running(2);
+      expect(rows[0]).to.deep.equal(before[0]);
+      expect(rows[1]!.crash_count).to.equal(3);
+    } finally {
+      await h.stop();
+      await engine.close();
+      dir.remove();
+      h = startHarness();
+    }
   });
 });
