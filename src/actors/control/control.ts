@@ -17,7 +17,7 @@ import type { Result } from '../../models/errors.js';
 import { spawnAuctioneer } from './auctioneer.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { spawnCells } from './cells.js';
-import { CellsMsg } from './cells.protocol.js';
+import { CellsMsg, type CellView } from './cells.protocol.js';
 import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } from './deps.js';
 import { EventHub } from './events.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
@@ -62,6 +62,7 @@ export class Control {
     readonly refs: ControlRefs,
     readonly events: EventHub,
     readonly settings: ControlSettings,
+    private readonly clientFor: (cellId: string) => CellClient | undefined,
   ) {}
 
   private ask<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M): Promise<R> {
@@ -139,6 +140,25 @@ export class Control {
     return this.ask(this.refs.cells, CellsMsg.list);
   }
 
+  /** The live cells with their current state (capacity, available resources, what they hold); a cell that does not answer in time has none. */
+  async cellViews(): Promise<CellView[]> {
+    const presences = await this.cells();
+    return Promise.all(presences.map(async (presence): Promise<CellView> => {
+      const client = this.clientFor(presence.cell_id);
+      const state = client && (await client.state(this.settings.cellStateTimeoutMs).catch(() => undefined));
+      return state ? { presence, state } : { presence };
+    }));
+  }
+
+  /**
+   * `DELETE /v1/actual_lrps/:guid/index/:index`: stops that instance and drops its row. The
+   * supervisor keeps one actor per desired index, so a fresh UNCLAIMED row replaces it at once
+   * (Diego leaves that to the next convergence pass).
+   */
+  retireActualLrp(processGuid: string, index: number): Promise<Result<ActualLRP>> {
+    return this.ask(this.refs.lrps, (r: Ref<Result<ActualLRP>>) => LrpsMsg.retire(processGuid, index, r));
+  }
+
   /** Sends `control` a report as a cell would (the local path; remoting uses `reports`). */
   report(report: CellReport): void {
     this.system.dispatch(this.reports, report);
@@ -208,5 +228,5 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
     },
   });
   if (!refs) throw new Error('control: the subtree was not spawned');
-  return new Control(system, control, refs, events, settings);
+  return new Control(system, control, refs, events, settings, options.clientFor);
 }

@@ -13,6 +13,8 @@ export type LrpSupervisorMsg =
   /** stop every instance, then answer; the registry stops the supervisor afterwards */
   | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrp/get'; replyTo: Ref<DesiredLRP | undefined> }
+  /** stop one instance and drop its row; convergence starts a fresh one */
+  | { type: 'lrp/retire'; index: number; replyTo: Ref<Result<ActualLRP>> }
   | { type: 'lrp/actuals'; replyTo: Ref<ActualLRP[]> }
   /** convergence: make sure these indices have an instance actor (and a row) */
   | { type: 'lrp/start-missing'; indices: number[] }

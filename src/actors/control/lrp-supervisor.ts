@@ -57,8 +57,8 @@ export function spawnLrpSupervisor(
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
       };
-      const removeFrom = async (from: number) => {
-        const doomed = [...ctx.children].filter(([name]) => Number(name) >= from);
+      const removeFrom = async (from: number, to = Infinity) => {
+        const doomed = [...ctx.children].filter(([name]) => Number(name) >= from && Number(name) < to);
         await Promise.all(doomed.map(async ([, ref]) => {
           try {
             await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
@@ -112,6 +112,17 @@ export function spawnLrpSupervisor(
           await removeFrom(0);
           system.dispatch(msg.replyTo, ok(desired));
           return next;
+        }
+        case 'lrp/retire': {
+          const ref = instance(msg.index);
+          const row = ref && (await ask<ActualLRP | undefined>(ref, ActualLrpMsg.get).catch(() => undefined));
+          if (!ref || !row) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceNotFound', `actual lrp not found: ${processGuid}/${msg.index}`) });
+            return state;
+          }
+          await removeFrom(msg.index, msg.index + 1);
+          system.dispatch(msg.replyTo, ok(row));
+          return state;
         }
         case 'lrp/get':
           system.dispatch(msg.replyTo, state.desired);

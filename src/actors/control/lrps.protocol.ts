@@ -24,6 +24,8 @@ export type LrpsMsg =
   | { type: 'lrps/update'; process_guid: string; input: unknown; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrps/remove'; process_guid: string; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrps/get'; process_guid: string; replyTo: Ref<DesiredLRP | undefined> }
+  /** `DELETE /v1/actual_lrps/:guid/index/:index`: stop that instance; convergence starts a new one */
+  | { type: 'lrps/retire'; process_guid: string; index: number; replyTo: Ref<Result<ActualLRP>> }
   | { type: 'lrps/list'; filter: DesiredLrpFilter; replyTo: Ref<DesiredLRP[]> }
   | { type: 'lrps/actuals'; filter: ActualLrpFilter; replyTo: Ref<ActualLRP[]> }
   | { type: 'lrps/report'; report: InstanceReport }
@@ -40,6 +42,7 @@ export const LrpsMsg = {
   update: (process_guid: string, input: unknown, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/update', process_guid, input, replyTo }),
   remove: (process_guid: string, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/remove', process_guid, replyTo }),
   get: (process_guid: string, replyTo: Ref<DesiredLRP | undefined>): LrpsMsg => ({ type: 'lrps/get', process_guid, replyTo }),
+  retire: (process_guid: string, index: number, replyTo: Ref<Result<ActualLRP>>): LrpsMsg => ({ type: 'lrps/retire', process_guid, index, replyTo }),
   list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
   actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),

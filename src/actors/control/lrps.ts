@@ -127,6 +127,12 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           else system.dispatch(msg.replyTo, undefined);
           return state;
         }
+        case 'lrps/retire': {
+          const ref = supervisor(msg.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/retire', index: msg.index, replyTo: msg.replyTo });
+          else system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceNotFound', `actual lrp not found: ${msg.process_guid}/${msg.index}`) });
+          return state;
+        }
         case 'lrps/list': {
           const rows = await Promise.all(all().map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)));
           const desired = rows.filter((d): d is DesiredLRP => d !== undefined && (msg.filter.domain === undefined || d.domain === msg.filter.domain));

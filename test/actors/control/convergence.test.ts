@@ -97,6 +97,30 @@ describe('control: convergence, reconciliation, domains', () => {
     expect((await h.control.actualLrps())[0]).to.deep.equal(row);
   });
 
+  it('retires one instance: stopped on its cell, its row replaced by a fresh UNCLAIMED one at once', async () => {
+    const cell = h.cells.add('cell-1');
+    cell.heartbeat();
+    await h.control.desireLrp(lrpJson('web', { instances: 2 }));
+    await eventually(() => expect(cell.lrps.size).to.equal(2));
+    cell.startAll();
+    const before = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING'), 'RUNNING');
+    const retired = await h.control.retireActualLrp('web', 1);
+    expect(retired.ok && retired.value.instance_guid).to.equal(before[1]!.instance_guid);
+    expect(cell.stops.map((s) => s.instance_guid)).to.deep.equal([before[1]!.instance_guid]);
+    const missing = await h.control.retireActualLrp('web', 5);
+    expect(!missing.ok && missing.error.code).to.equal('ResourceNotFound');
+    // the supervisor keeps an actor per desired index: the retired one is replaced at once (Diego
+    // waits for the next convergence pass)
+    await eventually(() => expect(cell.lrps.size).to.equal(2));
+    cell.startAll();
+    const after = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING'), 'RUNNING again');
+    expect(after[0]).to.deep.equal(before[0]);
+    expect(after[1]!.instance_guid).to.not.equal(before[1]!.instance_guid);
+    const [view] = await h.control.cellViews();
+    expect(view!.presence.cell_id).to.equal('cell-1');
+    expect(view!.state!.available_resources.memory_mb).to.equal(4096 - 2 * 256);
+  });
+
   it('keeps domains fresh for their TTL, forever with 0, and refuses a bad ttl', async () => {
     expect((await h.control.upsertDomain('apps', { ttl: 60 })).ok).to.equal(true);
     const forever = await h.control.upsertDomain('jobs', {});
