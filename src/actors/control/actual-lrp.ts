@@ -4,9 +4,9 @@
  * with its before/after. Effects (auction requests, stop orders, backoff timers) run only in
  * `handle`, never in replay; after recovery `actual-lrp/init` resumes them.
  *
- * `pending` is the instance guid of the placement asked for and not yet claimed: a claim or
- * running report for any other guid on an UNCLAIMED row is an instance nobody accounts for and
- * is stopped.
+ * `pending` is the instance guid of the placement asked for and not yet claimed: only its
+ * placement failure counts. An UNCLAIMED row accepts the first instance that claims it (BBS's
+ * rule); once placed, a report from any other instance is one nobody accounts for and is stopped.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
@@ -180,7 +180,8 @@ export function spawnActualLrp(
         case 'actual-lrp/reconcile': {
           const c = msg.container;
           const actual = state.actual;
-          const accounted = !!actual && (actual.state === 'UNCLAIMED' ? c.instance_guid === state.pending : sameKey(actual, c));
+          // an UNCLAIMED row takes the first instance that claims it: leave candidates running
+          const accounted = !!actual && (actual.state === 'UNCLAIMED' || sameKey(actual, c));
           if (!accounted) deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
           return state;
         }
@@ -191,7 +192,9 @@ export function spawnActualLrp(
       async function onReport(r: InstanceReport): Promise<State> {
         const actual = state.actual;
         const key = { instance_guid: r.instance_guid, cell_id: r.cell_id };
-        const expected = !!actual && (actual.state === 'UNCLAIMED' ? r.instance_guid === state.pending : sameKey(actual, key));
+        // as BBS does, an UNCLAIMED row accepts a claim from any placement (the one asked for, or
+        // one from a round lost in a restart): the first wins, any other is stopped when it reports
+        const expected = !!actual && (actual.state === 'UNCLAIMED' || sameKey(actual, key));
         if (r.type === 'cell-report/lrp-stopped') {
           // stopped on request is the end of a placement we already let go of; otherwise the cell
           // gave it up on its own: place it again

@@ -220,6 +220,25 @@ describe('control: LRPs', () => {
     expect(performsAfter, 'nothing healthy was placed again').to.equal(performs);
   });
 
+  it('after a restart mid-placement the first instance to claim the row wins, the other is stopped', async () => {
+    setup(1);
+    await h.control.desireLrp(lrpJson('web', { instances: 1 }));
+    await placed(1);
+    const [first] = h.cells.allInstances();
+    h = await h.restart();
+    h.cells.heartbeatAll();
+    await placed(2);
+    const cell = h.cells.get('cell-1');
+    const second = h.cells.allInstances().find((w) => w.instance_guid !== first!.instance_guid)!;
+    cell.claim(first!);
+    cell.run(first!);
+    const [row] = await running(1);
+    expect(row!.instance_guid).to.equal(first!.instance_guid);
+    cell.claim(second);
+    await eventually(() => expect(cell.stops.map((s) => s.instance_guid)).to.deep.equal([second.instance_guid]));
+    expect((await actuals())[0]).to.deep.equal(row);
+  });
+
   it('recovers from LMDB too: DesiredLRPs, RUNNING and CRASHED instances, and the crash backoff timer', async () => {
     await h.stop();
     const dir = tempDir('auctor-control-');
