@@ -31,9 +31,12 @@ export function upsertDomain(domain: string, ttlSeconds: number, now: number): D
   return { domain, expire_time: ttlSeconds === 0 ? DOMAIN_FOREVER : now + ttlSeconds * 1e9 };
 }
 
-/** Whether the domain is fresh at `now` (ns). */
+/**
+ * Whether the domain is fresh at `now` (ns). "Forever" is checked by name: ns epochs (~1.7e18)
+ * are beyond 2^53, so no number JSON keeps exact is larger than every `now`.
+ */
 export function isDomainFresh(record: DomainRecord, now: number): boolean {
-  return record.expire_time > now;
+  return record.expire_time === DOMAIN_FOREVER || record.expire_time > now;
 }
 
 /** The fresh domain names at `now`, sorted. */

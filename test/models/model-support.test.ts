@@ -60,6 +60,9 @@ describe('domains', () => {
     ];
     for (const [ttl, after, fresh] of table) expect(isDomainFresh(upsertDomain('d', ttl, T0), T0 + after), `ttl ${ttl}, +${after}`).to.equal(fresh);
     expect(upsertDomain('d', 0, T0).expire_time).to.equal(DOMAIN_FOREVER);
+    // at a real ns epoch (beyond 2^53), forever is still fresh
+    const nowNs = 1_795_000_000_000_000_000;
+    expect(isDomainFresh(upsertDomain('d', 0, nowNs), nowNs + 3600 * SEC)).to.equal(true);
     expect(freshDomains([upsertDomain('b', 0, T0), upsertDomain('c', 1, T0), upsertDomain('a', 10, T0)], T0 + 5 * SEC)).to.deep.equal(['a', 'b']);
   });
 

@@ -4,7 +4,7 @@
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
-import { DOMAIN_FOREVER, freshDomains, upsertDomain, validateDomainUpsert, type DomainRecord } from '../../models/domain.js';
+import { freshDomains, upsertDomain, validateDomainUpsert, type DomainRecord } from '../../models/domain.js';
 import { ok } from '../../models/errors.js';
 import { msToNs } from '../../models/time.js';
 import type { DomainsMsg } from './domains.protocol.js';
@@ -40,12 +40,7 @@ export function spawnDomains(system: ActorSystem, parent: AnyRef, onCrash?: Cras
           return next;
         }
         case 'domains/fresh':
-          // DOMAIN_FOREVER (2^53 - 1) is below any epoch in ns (~1.7e18), so the model's
-          // freshDomains alone would call a forever domain stale; it is fresh by definition
-          system.dispatch(msg.replyTo, [...new Set([
-            ...freshDomains(Object.values(state.domains), now),
-            ...Object.values(state.domains).filter((d) => d.expire_time === DOMAIN_FOREVER).map((d) => d.domain),
-          ])].sort());
+          system.dispatch(msg.replyTo, freshDomains(Object.values(state.domains), now));
           return state;
         default:
           return assertNever(msg);
