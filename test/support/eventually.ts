@@ -10,3 +10,13 @@ export async function eventually<T>(fn: () => T | Promise<T>, { timeout = 5000, 
     }
   }
 }
+
+/** Asserts `fn` keeps passing for `duration` ms, checked every `interval` ms (Gomega's Consistently). */
+export async function consistently(fn: () => unknown | Promise<unknown>, { duration = 1000, interval = 100 } = {}): Promise<void> {
+  const deadline = Date.now() + duration;
+  for (;;) {
+    await fn();
+    if (Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
