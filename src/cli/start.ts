@@ -1,32 +1,40 @@
 /**
- * `auctor start`: assembles one node, starting its parts in dependency order and stopping them
- * in reverse on SIGTERM/SIGINT.
+ * `auctor start`: assembles one node, starting its parts in dependency order (container
+ * backend, LMDB, actor system, scheduler) and stopping them in reverse on SIGTERM/SIGINT.
+ * Containers are left running on stop: the next start adopts them.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
+import { startScheduler } from '../actors/node.js';
 import type { GardenBackend } from '../garden/backend.js';
-import { openBackend, type BackendSettings } from '../garden/open-backend.js';
+import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
+import type { StartFlags } from './start-command.js';
 
-export interface NodeOptions {
-  name: string;
-  data: string;
-  roles: Array<'control' | 'cell'>;
-  garden: Omit<BackendSettings, 'dataDir' | 'node' | 'logger'>;
-}
-
-export async function startNode(options: NodeOptions): Promise<void> {
-  const data = resolve(options.data);
-  const log = createLogger({ base: { node: options.name } });
+export async function startNode(flags: StartFlags): Promise<void> {
+  const data = resolve(flags.data);
+  const log = createLogger({ base: { node: flags.name } });
   mkdirSync(data, { recursive: true });
   let garden: GardenBackend | undefined;
-  if (options.roles.includes('cell')) {
+  if (flags.roles.includes('cell')) {
     try {
-      garden = await openBackend({ ...options.garden, dataDir: data, node: options.name, logger: log });
+      garden = await openBackend({
+        backend: flags.backend,
+        dataDir: data,
+        node: flags.name,
+        rootfs: flags.rootfs ?? {},
+        capacity: {
+          ...(flags.memoryMb === undefined ? {} : { memoryMb: flags.memoryMb }),
+          ...(flags.diskMb === undefined ? {} : { diskMb: flags.diskMb }),
+          containers: flags.containers,
+        },
+        gracefulStopMs: flags.gracefulStopMs,
+        logger: log,
+      });
     } catch (error) {
-      log.error({ backend: options.garden.backend, error: (error as Error).message }, 'cell.garden-unavailable');
+      log.error({ backend: flags.backend, error: (error as Error).message }, 'cell.garden-unavailable');
       process.stderr.write(`auctor: ${(error as Error).message}\n`);
       process.exit(1);
     }
@@ -34,7 +42,34 @@ export async function startNode(options: NodeOptions): Promise<void> {
     log.info({ backend: garden.name, capacity: await garden.capacity(), rootfses: garden.rootfses(), adopted: containers.length }, 'cell.garden-ready');
   }
   const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
-  const system = ActorSystem.start({ name: options.name, engine, logger: log });
+  const system = ActorSystem.start({ name: flags.name, engine, logger: log });
+  startScheduler(system, {
+    roles: flags.roles,
+    cellId: flags.name,
+    ...(garden ? { backend: garden } : {}),
+    zone: flags.zone,
+    placementTags: flags.placementTags,
+    optionalPlacementTags: flags.optionalPlacementTags,
+    cell: {
+      gracefulStopMs: flags.gracefulStopMs,
+      unhealthyIntervalMs: flags.unhealthyIntervalMs,
+      healthyIntervalMs: flags.healthyIntervalMs,
+      heartbeatMs: flags.heartbeatMs,
+    },
+    control: {
+      cellTtlMs: flags.cellTtlMs,
+      convergenceIntervalMs: flags.convergenceIntervalMs,
+      taskRetries: flags.taskRetries,
+      completedTaskTtlMs: flags.completedTaskTtlMs,
+      restart: {
+        immediateRestarts: flags.immediateRestarts,
+        backoffMs: flags.crashBackoffMs,
+        maxBackoffMs: flags.crashBackoffMaxMs,
+        maxRestarts: flags.maxRestarts,
+        crashResetMs: flags.crashResetMs,
+      },
+    },
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -55,7 +90,7 @@ export async function startNode(options: NodeOptions): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  log.info({ roles: options.roles, data }, 'auctor.started');
-  // The process stays up until a signal: nothing else holds the event loop yet.
+  log.info({ roles: flags.roles, data }, 'auctor.started');
+  // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

@@ -1,0 +1,66 @@
+/**
+ * Flag parsing shared by the commands. A bad value is a usage error naming the field, which
+ * `auctor` turns into exit status 2 (API.md).
+ */
+import { CommanderError, Option } from 'commander';
+
+export const INVALID_FIELD = 'auctor.invalidField';
+
+export function invalid(message: string): CommanderError {
+  return new CommanderError(2, INVALID_FIELD, message);
+}
+
+/** The flag's env form: `--crash-backoff-ms` is `AUCTOR_CRASH_BACKOFF_MS`. */
+export function envName(flag: string): string {
+  return `AUCTOR_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** A `--flag <value>` with its env form. */
+export function flag(name: string, value: string, description: string): Option {
+  return new Option(`--${name} <${value}>`, description).env(envName(name));
+}
+
+export function count(field: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw invalid(`invalid field: ${field}: "${value}" is not a whole number`);
+    return n;
+  };
+}
+
+/** A whole-number flag with its default. */
+export function countFlag(name: string, description: string, fallback?: number): Option {
+  const option = flag(name, name.endsWith('-ms') ? 'ms' : 'n', description).argParser(count(name));
+  return fallback === undefined ? option : option.default(fallback);
+}
+
+export function oneOf<T extends string>(field: string, allowed: readonly T[]) {
+  return (value: string): T => {
+    if (!(allowed as readonly string[]).includes(value)) throw invalid(`invalid field: ${field}: "${value}" is not one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+}
+
+/** A comma list, each item checked: `--roles control,cell`, `--placement-tags a,b`. */
+export function list(field: string, allowed?: readonly string[]) {
+  return (value: string): string[] => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = allowed ? items.filter((i) => !allowed.includes(i)) : [];
+    if ((allowed && items.length === 0) || bad.length > 0) {
+      throw invalid(`invalid field: ${field}: ${bad.join(', ') || '(empty)'} is not one of ${allowed!.join(', ')}`);
+    }
+    return items;
+  };
+}
+
+/** `busybox=/srv/rootfs,other=/x` into a map. */
+export function rootfsList(value: string): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = item.indexOf('=');
+    const name = at < 0 ? item : item.slice(0, at);
+    if (!/^[a-z0-9_-]+$/i.test(name)) throw invalid(`invalid field: rootfs: "${item}" is not name=path`);
+    entries[name] = at < 0 ? '' : item.slice(at + 1);
+  }
+  return entries;
+}

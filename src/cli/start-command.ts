@@ -1,0 +1,74 @@
+/** `auctor start`: the node flags of API.md that exist so far, each with its env form. */
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { count, countFlag, flag, list, oneOf, rootfsList } from './flags.js';
+
+const ROLES = ['control', 'cell'] as const;
+const BACKENDS = ['process', 'runc', 'fake'] as const;
+
+export interface StartFlags {
+  name: string;
+  data: string;
+  roles: Array<(typeof ROLES)[number]>;
+  backend: (typeof BACKENDS)[number];
+  rootfs?: Record<string, string>;
+  memoryMb?: number;
+  diskMb?: number;
+  containers: number;
+  zone: string;
+  placementTags: string[];
+  optionalPlacementTags: string[];
+  convergenceIntervalMs: number;
+  heartbeatMs: number;
+  cellTtlMs: number;
+  immediateRestarts: number;
+  crashBackoffMs: number;
+  crashBackoffMaxMs: number;
+  maxRestarts: number;
+  crashResetMs: number;
+  gracefulStopMs: number;
+  unhealthyIntervalMs: number;
+  healthyIntervalMs: number;
+  taskRetries: number;
+  completedTaskTtlMs: number;
+}
+
+export function addStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run one node in the foreground until SIGTERM or SIGINT: the control role (DesiredLRPs, ' +
+        'ActualLRPs, tasks, auctions, convergence, on LMDB) and the cell role (containers through ' +
+        'its Garden backend, adopting what a previous run left). The REST gateway arrives with ' +
+        'the next issue; until then a node is driven from code (src/actors/node.ts).',
+    )
+    .addOption(flag('name', 'name', "node name (a cell's cell_id)").default(`${hostname()}-7777`))
+    .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
+    .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
+    .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))
+    .addOption(flag('rootfs', 'list', 'name=path list of root filesystems the cell offers (runc: e.g. busybox=DIR)').argParser(rootfsList))
+    .addOption(flag('memory-mb', 'n', 'memory the cell advertises (default: measured)').argParser(count('memory-mb')))
+    .addOption(flag('disk-mb', 'n', 'disk the cell advertises (default: measured)').argParser(count('disk-mb')))
+    .addOption(countFlag('containers', 'containers the cell advertises', 250))
+    .addOption(flag('zone', 'zone', "the cell's availability zone").default('z1'))
+    .addOption(flag('placement-tags', 'list', 'tags work must desire to run on this cell').default([], 'none').argParser(list('placement-tags')))
+    .addOption(flag('optional-placement-tags', 'list', 'tags work may desire').default([], 'none').argParser(list('optional-placement-tags')))
+    .addOption(countFlag('convergence-interval-ms', 'convergence period', 5000))
+    .addOption(countFlag('heartbeat-ms', 'cell heartbeat', 1000))
+    .addOption(countFlag('cell-ttl-ms', 'a cell is gone after this long without a heartbeat', 5000))
+    .addOption(countFlag('immediate-restarts', 'crashes restarted at once', 3))
+    .addOption(countFlag('crash-backoff-ms', 'first crash backoff', 30_000))
+    .addOption(countFlag('crash-backoff-max-ms', 'crash backoff cap', 960_000))
+    .addOption(countFlag('max-restarts', 'give up after this many crashes', 200))
+    .addOption(countFlag('crash-reset-ms', 'running this long resets the crash count', 300_000))
+    .addOption(countFlag('graceful-stop-ms', 'TERM, then KILL after this', 10_000))
+    .addOption(countFlag('unhealthy-interval-ms', 'health checks before healthy', 500))
+    .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
+    .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
+    .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
+    .action(async (flags: StartFlags) => {
+      // loaded only when needed, so `auctor --help` and client commands start fast
+      const { startNode } = await import('./start.js');
+      await startNode(flags);
+    });
+}
