@@ -9,7 +9,7 @@ import { ActorSystem } from '../../src/actors/kernel/system.js';
 import { ProcessBackend } from '../../src/garden/process/process-backend.js';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
 import { LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
-import { eventually } from '../support/eventually.js';
+import { consistently, eventually } from '../support/eventually.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const SERVER = "require('http').createServer((q, s) => s.end(process.env.INSTANCE_INDEX + ' ' + process.env.INSTANCE_GUID)).listen(Number(process.env.PORT), '127.0.0.1')";
@@ -43,7 +43,7 @@ describe('scheduler on one node with the process backend', function () {
       cellId: 'cell-1',
       backend,
       cell: { gracefulStopMs: 500, unhealthyIntervalMs: 50, healthyIntervalMs: 200, heartbeatMs: 500, reconcileMs: 2000 },
-      control: { cellTtlMs: 5000, convergenceIntervalMs: 1000, taskRetryMs: 50 },
+      control: { cellTtlMs: 5000, convergenceIntervalMs: 1000, taskRetryMs: 50, restart: { immediateRestarts: 3, backoffMs: 400, maxBackoffMs: 800, maxRestarts: 5, crashResetMs: 300_000 } },
     });
     await eventually(async () => expect((await node.control!.cells()).map((c) => c.cell_id)).to.deep.equal(['cell-1']));
   });
@@ -97,6 +97,40 @@ describe('scheduler on one node with the process backend', function () {
     await eventually(async () => expect(await backend.containers()).to.have.length(0));
     for (const port of ports) expect(await fetchText(port).catch((e: Error) => e.message)).to.match(/ECONNREFUSED/);
     expect(await rows()).to.deep.equal([]);
+  });
+
+  it("applies Diego's crash policy to a process that keeps exiting: 2 immediate restarts, then backoff, then giving up", async () => {
+    const started = Date.now();
+    expect((await control().desireLrp({
+      process_guid: 'web', domain: 'apps', rootfs: 'preloaded:host', instances: 1, memory_mb: 32,
+      action: { run: { path: 'sh', args: ['-c', 'exit 17'], user: 'vcap' } },
+    })).ok).to.equal(true);
+    const crashed = await until((r) => r[0]?.state === 'CRASHED' && r[0].crash_count === 3, 'CRASHED after the third crash');
+    expect(crashed[0]!.crash_reason).to.equal('APP/PROC/WEB: Exited with status 17');
+    // backoff 400 ms, then 800 ms (the cap) for crash 4; crash 5 reaches max-restarts and stays
+    const gaveUp = await until((r) => r[0]?.crash_count === 5 && r[0].state === 'CRASHED', 'gave up at 5', 30_000);
+    expect(Date.now() - started).to.be.greaterThan(400 + 800);
+    await consistently(async () => expect((await rows())[0]).to.include({ state: 'CRASHED', crash_count: 5 }), { duration: 1500 });
+    expect(gaveUp[0]!.instance_guid).to.equal('');
+  });
+
+  it('cancels a running task: its process is killed and the task fails with `task was cancelled`', async () => {
+    expect((await control().desireTask({
+      task_guid: 'sleeper', domain: 'jobs', rootfs: 'preloaded:host', memory_mb: 16,
+      action: { run: { path: 'sh', args: ['-c', 'sleep 60'], user: 'vcap' } },
+    })).ok).to.equal(true);
+    await eventually(async () => expect((await control().getTask('sleeper'))?.state).to.equal('RUNNING'));
+    const container = await eventually(() => backend.lookup('sleeper'));
+    await eventually(() => expect(container.processes().length).to.be.greaterThan(0));
+    expect((await control().cancelTask('sleeper')).ok).to.equal(true);
+    const task = await eventually(async () => {
+      const t = await control().getTask('sleeper');
+      expect(t?.state).to.equal('COMPLETED');
+      return t!;
+    });
+    expect(task).to.include({ failed: true, failure_reason: 'task was cancelled' });
+    const statuses = await Promise.all(container.processes().map((p) => p.wait()));
+    expect(statuses.every((s) => s.code !== 0)).to.equal(true);
   });
 
   it('runs a task to its result, fails one that exits non-zero, and fails one no cell can place', async () => {
