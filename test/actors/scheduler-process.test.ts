@@ -3,7 +3,8 @@
  * LMDB, containers through the process backend, small timings.
  */
 import { expect } from 'chai';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startScheduler, type Scheduler } from '../../src/actors/node.js';
 import { ActorSystem } from '../../src/actors/kernel/system.js';
 import { ProcessBackend } from '../../src/garden/process/process-backend.js';
@@ -43,7 +44,7 @@ describe('scheduler on one node with the process backend', function () {
       cellId: 'cell-1',
       backend,
       cell: { gracefulStopMs: 500, unhealthyIntervalMs: 50, healthyIntervalMs: 200, heartbeatMs: 500, reconcileMs: 2000 },
-      control: { cellTtlMs: 5000, convergenceIntervalMs: 1000, taskRetryMs: 50, restart: { immediateRestarts: 3, backoffMs: 400, maxBackoffMs: 800, maxRestarts: 5, crashResetMs: 300_000 } },
+      control: { cellTtlMs: 5000, convergenceIntervalMs: 1000, taskRetryMs: 50, callbackRetryMs: 50, restart: { immediateRestarts: 3, backoffMs: 400, maxBackoffMs: 800, maxRestarts: 5, crashResetMs: 300_000 } },
     });
     await eventually(async () => expect((await node.control!.cells()).map((c) => c.cell_id)).to.deep.equal(['cell-1']));
   });
@@ -131,6 +132,35 @@ describe('scheduler on one node with the process backend', function () {
     expect(task).to.include({ failed: true, failure_reason: 'task was cancelled' });
     const statuses = await Promise.all(container.processes().map((p) => p.wait()));
     expect(statuses.every((s) => s.code !== 0)).to.equal(true);
+  });
+
+  it('calls a task back, retries after a 503, and deletes the task once the callback is answered', async () => {
+    const calls: Array<{ status: number; body: { task_guid: string; failed: boolean; result: string } }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const status = calls.length === 0 ? 503 : 200;
+        calls.push({ status, body: JSON.parse(body) });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      expect((await control().desireTask({
+        task_guid: 'reported', domain: 'jobs', rootfs: 'preloaded:host', memory_mb: 16, result_file: 'out.txt',
+        completion_callback_url: `http://127.0.0.1:${port}/done`,
+        action: { run: { path: 'sh', args: ['-c', 'echo -n done > out.txt'], user: 'vcap' } },
+      })).ok).to.equal(true);
+      await eventually(async () => expect(await control().getTask('reported')).to.equal(undefined), { timeout: 20_000 });
+      expect(calls.map((c) => c.status)).to.deep.equal([503, 200]);
+      expect(calls[1]!.body).to.include({ task_guid: 'reported', failed: false, result: 'done' });
+      // the task's container is gone with it
+      await eventually(async () => expect((await backend.containers()).map((c) => c.handle)).to.not.include('reported'));
+    } finally {
+      server.close();
+    }
   });
 
   it('runs a task to its result, fails one that exits non-zero, and fails one no cell can place', async () => {
