@@ -9,19 +9,50 @@ export type InstanceReport = Extract<CellReport, { type: 'cell-report/lrp-claime
 
 export type LrpContainer = Extract<CellContainer, { kind: 'lrp' }> & { cell_id: string };
 
+/**
+ * A draining cell says it is evacuating one of its instances (Diego's `EvacuateRunningActualLRP` /
+ * `EvacuateClaimedActualLRP`). Cells do not send it yet (their protocol has no such report): the
+ * control side accepts it through `lrps/evacuating`.
+ */
+export interface EvacuatingReport {
+  type: 'cell-report/lrp-evacuating';
+  cell_id: string;
+  process_guid: string;
+  index: number;
+  instance_guid: string;
+}
+
 export type ActualLrpMsg =
   /** after spawn: create the UNCLAIMED row (first time) or resume its effects (after recovery) */
   | { type: 'actual-lrp/init'; desired: DesiredLRP }
   /** the DesiredLRP changed (routes, annotation): future placements use it */
   | { type: 'actual-lrp/desired-changed'; desired: DesiredLRP }
+  /** the ORDINARY row */
   | { type: 'actual-lrp/get'; replyTo: Ref<ActualLRP | undefined> }
-  /** scale down or delete: stop the instance on its cell, remove the row, answer once durable */
+  /** every row of the index: ORDINARY, then SUSPECT, then EVACUATING */
+  | { type: 'actual-lrp/rows'; replyTo: Ref<ActualLRP[]> }
+  /** scale down, delete or retire: stop the instances on their cells, remove every row, answer once durable */
   | { type: 'actual-lrp/remove'; replyTo: Ref<true> }
   /** a CRASHED instance whose backoff may be over; with `unclaimed`, also an UNCLAIMED one to auction again (convergence found it stale) */
   | { type: 'actual-lrp/retry'; unclaimed?: boolean }
   | { type: 'actual-lrp/report'; report: InstanceReport }
-  /** convergence: the cell is gone; an instance placed there is placed again */
+  /**
+   * convergence: the cell is gone. An ORDINARY instance placed there becomes SUSPECT and a
+   * replacement is auctioned; if the index already has a suspect, the (replacement) instance is
+   * unclaimed and auctioned again
+   */
   | { type: 'actual-lrp/cell-lost'; cell_id: string }
+  /**
+   * the cell is present again: a SUSPECT instance there is promoted back to ORDINARY (the
+   * replacement removed and stopped), or removed and stopped if its replacement already runs
+   */
+  | { type: 'actual-lrp/cell-back'; cell_id: string }
+  /** convergence: drop the SUSPECT row of this instance (orphaned, extra or replaced) */
+  | { type: 'actual-lrp/remove-suspect'; instance_guid: string }
+  /** convergence: drop the EVACUATING row of this instance (its cell is gone) */
+  | { type: 'actual-lrp/prune-evacuating'; instance_guid: string }
+  /** a cell evacuates this instance: keep it as EVACUATING while a replacement starts */
+  | { type: 'actual-lrp/evacuating'; report: EvacuatingReport }
   /** convergence found no row for this index: create it if it is missing */
   | { type: 'actual-lrp/ensure-row' }
   /** a cell says it runs this instance: stop it unless it is the one this row accounts for */
@@ -32,6 +63,7 @@ export const ActualLrpMsg = {
   init: (desired: DesiredLRP): ActualLrpMsg => ({ type: 'actual-lrp/init', desired }),
   desiredChanged: (desired: DesiredLRP): ActualLrpMsg => ({ type: 'actual-lrp/desired-changed', desired }),
   get: (replyTo: Ref<ActualLRP | undefined>): ActualLrpMsg => ({ type: 'actual-lrp/get', replyTo }),
+  rows: (replyTo: Ref<ActualLRP[]>): ActualLrpMsg => ({ type: 'actual-lrp/rows', replyTo }),
   remove: (replyTo: Ref<true>): ActualLrpMsg => ({ type: 'actual-lrp/remove', replyTo }),
   retry: (unclaimed = false): ActualLrpMsg => (unclaimed ? { type: 'actual-lrp/retry', unclaimed } : { type: 'actual-lrp/retry' }),
   report: (report: InstanceReport): ActualLrpMsg => ({ type: 'actual-lrp/report', report }),

@@ -1,6 +1,7 @@
 /**
- * Convergence (BBS's converger, DIEGO.md 3.3-3.6): every `convergenceIntervalMs` on the Clock,
- * and whenever a cell disappears, compare desired with actual. The plans are the models' pure
+ * Convergence (BBS's converger, DIEGO.md 3.3-3.7): every `convergenceIntervalMs` on the Clock,
+ * and whenever a cell disappears, compare desired with actual; when a cell appears, its SUSPECT
+ * instances are promoted (`lrps/cell-appeared`). The plans are the models' pure
  * planners; `lrps` and `tasks` execute them against their children.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
@@ -44,6 +45,9 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
       const first = arm(ctx.self, Math.max(interval, deps.settings.cellTtlMs));
       const subscription = deps.events.events$.subscribe((e) => {
         if (e.type === 'cell_disappeared') system.dispatch(ctx.self, { type: 'convergence/run' });
+        // a returning cell's SUSPECT instances are promoted at once (not a whole pass: after a
+        // control restart the cells appear one by one, and a pass would take the others for lost)
+        if (e.type === 'cell_appeared') system.dispatch(targets.lrps, LrpsMsg.cellAppeared(e.data.cell.cell_id));
       });
       return { passes: 0, timer: first, unsubscribe: () => subscription.unsubscribe() };
     },

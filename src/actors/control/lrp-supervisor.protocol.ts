@@ -2,7 +2,7 @@ import type { Ref } from '../kernel/protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { DesiredLRP, DesiredLRPUpdate } from '../../models/desired-lrp.js';
 import type { Result } from '../../models/errors.js';
-import type { InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
+import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 
 export type LrpSupervisorMsg =
   /** the first message of a new LRP: persist it, publish, start its instances */
@@ -20,6 +20,14 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/start-missing'; indices: number[] }
   /** convergence: the instance at `index` retries what is due (stale UNCLAIMED, due CRASHED) */
   | { type: 'lrp/retry'; index: number; unclaimed: boolean }
-  | { type: 'lrp/cell-lost'; cell_id: string }
+  /** convergence: `cell_id` is gone; the instances at `indices` (all when absent) placed there become SUSPECT and are replaced */
+  | { type: 'lrp/cell-lost'; cell_id: string; indices?: number[] }
+  /** `cell_id` is present again: SUSPECT instances there are promoted (or removed if replaced) */
+  | { type: 'lrp/cell-back'; cell_id: string; indices?: number[] }
+  /** convergence: drop a SUSPECT row */
+  | { type: 'lrp/remove-suspect'; index: number; instance_guid: string }
+  /** convergence: drop an EVACUATING row whose cell is gone */
+  | { type: 'lrp/prune-evacuating'; index: number; instance_guid: string }
+  | { type: 'lrp/evacuating'; report: EvacuatingReport }
   | { type: 'lrp/reconcile'; containers: LrpContainer[] }
   | { type: 'lrp/report'; report: InstanceReport };

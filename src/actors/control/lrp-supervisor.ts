@@ -23,6 +23,8 @@ interface State {
   desired: DesiredLRP | undefined;
 }
 
+const PRESENCE_ORDER: Record<ActualLRP['presence'], number> = { ORDINARY: 0, SUSPECT: 1, EVACUATING: 2 };
+
 export function lrpSupervisorKey(processGuid: string, epoch: string): string {
   return `lrp/${processGuid}/${epoch}`;
 }
@@ -128,8 +130,9 @@ export function spawnLrpSupervisor(
           system.dispatch(msg.replyTo, state.desired);
           return state;
         case 'lrp/actuals': {
-          const rows = await Promise.all([...ctx.children.values()].map((ref) => ask<ActualLRP | undefined>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.get).catch(() => undefined)));
-          system.dispatch(msg.replyTo, rows.filter((r): r is ActualLRP => r !== undefined).sort((a, b) => a.index - b.index));
+          const rows = await Promise.all([...ctx.children.values()].map((ref) => ask<ActualLRP[]>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.rows).catch(() => [] as ActualLRP[])));
+          // by index, then ORDINARY, SUSPECT, EVACUATING (each actor answers in that order)
+          system.dispatch(msg.replyTo, rows.flat().sort((a, b) => a.index - b.index || PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence]));
           return state;
         }
         case 'lrp/start-missing':
@@ -147,8 +150,29 @@ export function spawnLrpSupervisor(
           return state;
         }
         case 'lrp/cell-lost':
-          for (const ref of ctx.children.values()) system.dispatch(ref as Ref<ActualLrpMsg>, { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id });
+        case 'lrp/cell-back': {
+          const type = msg.type === 'lrp/cell-lost' ? 'actual-lrp/cell-lost' as const : 'actual-lrp/cell-back' as const;
+          const refs = msg.indices ? msg.indices.map(instance) : [...ctx.children.values()] as Ref<ActualLrpMsg>[];
+          for (const ref of refs) if (ref) system.dispatch(ref, { type, cell_id: msg.cell_id });
           return state;
+        }
+        case 'lrp/remove-suspect': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, { type: 'actual-lrp/remove-suspect', instance_guid: msg.instance_guid });
+          return state;
+        }
+        case 'lrp/prune-evacuating': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, { type: 'actual-lrp/prune-evacuating', instance_guid: msg.instance_guid });
+          return state;
+        }
+        case 'lrp/evacuating': {
+          const r = msg.report;
+          const ref = instance(r.index);
+          if (ref && r.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/evacuating', report: r });
+          else deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+          return state;
+        }
         case 'lrp/reconcile':
           for (const c of msg.containers) {
             const ref = instance(c.index);

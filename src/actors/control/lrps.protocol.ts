@@ -2,7 +2,7 @@ import type { Ref } from '../kernel/protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { DesiredLRP } from '../../models/desired-lrp.js';
 import type { Result } from '../../models/errors.js';
-import type { InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
+import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 import type { LrpConvergenceCounts } from '../../models/lrp-convergence.js';
 
 export interface DesiredLrpFilter {
@@ -33,6 +33,10 @@ export type LrpsMsg =
   | { type: 'lrps/forget'; process_guid: string }
   /** convergence: one pass of the LRP plan, given the live cells and fresh domains */
   | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
+  /** a cell appeared (again): SUSPECT instances on it are promoted back to ORDINARY, or removed if replaced */
+  | { type: 'lrps/cell-appeared'; cell_id: string }
+  /** a draining cell evacuates an instance (no cell sends this yet: see EvacuatingReport) */
+  | { type: 'lrps/evacuating'; report: EvacuatingReport }
   /** a cell's container list: anything no row accounts for is stopped */
   | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] };
 
@@ -48,4 +52,6 @@ export const LrpsMsg = {
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),
   converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>): LrpsMsg => ({ type: 'lrps/converge', presentCells, freshDomains, replyTo }),
   reconcile: (cell_id: string, containers: LrpContainer[]): LrpsMsg => ({ type: 'lrps/reconcile', cell_id, containers }),
+  cellAppeared: (cell_id: string): LrpsMsg => ({ type: 'lrps/cell-appeared', cell_id }),
+  evacuating: (report: EvacuatingReport): LrpsMsg => ({ type: 'lrps/evacuating', report }),
 };

@@ -179,16 +179,38 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           for (const s of plan.startMissing) send(s.process_guid, { type: 'lrp/start-missing', indices: s.indices });
           for (const a of plan.reauctionStaleUnclaimed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: true });
           for (const a of plan.restartCrashed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: false });
-          // no SUSPECT rows here (yet): an instance on a lost cell is placed again at once
-          const lost = new Set([...plan.suspectAndReplace, ...plan.unclaimReplacements].map((a) => `${a.process_guid}\n${a.cell_id}`));
-          for (const key of lost) {
-            const [guid, cell_id] = key.split('\n') as [string, string];
-            send(guid, { type: 'lrp/cell-lost', cell_id });
+          // missing cells (DIEGO.md 3.7): the instance becomes SUSPECT and a replacement is auctioned,
+          // or, when the index already has a suspect, the replacement is placed again
+          const byCell = (rows: readonly ActualLRP[], type: 'lrp/cell-lost' | 'lrp/cell-back') => {
+            const groups = new Map<string, { guid: string; cell_id: string; indices: number[] }>();
+            for (const a of rows) {
+              const key = `${a.process_guid}\n${a.cell_id}`;
+              const group = groups.get(key) ?? { guid: a.process_guid, cell_id: a.cell_id, indices: [] };
+              group.indices.push(a.index);
+              groups.set(key, group);
+            }
+            for (const g of groups.values()) send(g.guid, { type, cell_id: g.cell_id, indices: g.indices });
+          };
+          byCell([...plan.suspectAndReplace, ...plan.unclaimReplacements], 'lrp/cell-lost');
+          byCell(plan.promoteSuspects.map((p) => p.suspect), 'lrp/cell-back');
+          for (const { actual: a, reason } of plan.removeSuspects) {
+            ctx.log.info({ process_guid: a.process_guid, index: a.index, instance_guid: a.instance_guid, reason }, 'lrps.remove-suspect');
+            send(a.process_guid, { type: 'lrp/remove-suspect', index: a.index, instance_guid: a.instance_guid });
           }
+          for (const a of plan.pruneEvacuating) send(a.process_guid, { type: 'lrp/prune-evacuating', index: a.index, instance_guid: a.instance_guid });
           // extra and orphaned rows cannot outlive their supervisor here; a cell's stray containers
           // are stopped by reconciliation instead
           if (plan.retireExtra.length + plan.retireOrphaned.length > 0) ctx.log.warn({ extra: plan.retireExtra.length, orphaned: plan.retireOrphaned.length }, 'lrps.unexpected-extra');
           system.dispatch(msg.replyTo, plan.counts);
+          return state;
+        }
+        case 'lrps/cell-appeared':
+          for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_id: msg.cell_id });
+          return state;
+        case 'lrps/evacuating': {
+          const ref = supervisor(msg.report.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/evacuating', report: msg.report });
+          else deps.clientFor(msg.report.cell_id)?.stopInstance(msg.report.process_guid, msg.report.index, msg.report.instance_guid);
           return state;
         }
         case 'lrps/reconcile': {

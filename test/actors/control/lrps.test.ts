@@ -239,6 +239,34 @@ describe('control: LRPs', () => {
     expect((await actuals())[0]).to.deep.equal(row);
   });
 
+  it('a crash-looping instance is snapshotted and recovered with its backoff timer armed', async () => {
+    await h.stop();
+    h = startHarness({ restart: { immediateRestarts: 0, backoffMs: 10, maxBackoffMs: 10, maxRestarts: 1000, crashResetMs: 300_000 } });
+    setup(1);
+    await h.control.desireLrp(lrpJson('web', { instances: 1 }));
+    const cell = h.cells.get('cell-1');
+    // 4 events a cycle (claimed, running, crashed, unclaimed): past the 50-event snapshot with a CRASHED row
+    for (let n = 1; n <= 14; n++) {
+      await placed(1);
+      cell.startAll();
+      await running(1);
+      cell.crash(cell.instance('web', 0)!);
+      await waitFor((rows) => rows[0]!.state === 'CRASHED' && rows[0]!.crash_count === n, `crash ${n}`);
+      if (n < 14) await h.clock.advance(11);
+    }
+    const before = await actuals();
+    const epoch = (await h.control.getLrp('web'))!.modification_tag.epoch;
+    expect(await h.engine.latestSnapshot(`actual-lrp/web/${epoch}/0`), 'snapshot taken').to.not.equal(undefined);
+    h = await h.restart();
+    h.cells.heartbeatAll();
+    expect(await actuals()).to.deep.equal(before);
+    await h.clock.advance(11);
+    await placed(1);
+    h.cells.get('cell-1').startAll();
+    const [row] = await running(1);
+    expect(row!.crash_count).to.equal(14);
+  });
+
   it('recovers from LMDB too: DesiredLRPs, RUNNING and CRASHED instances, and the crash backoff timer', async () => {
     await h.stop();
     const dir = tempDir('auctor-control-');

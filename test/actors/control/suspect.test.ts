@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import type { ActualLRP } from '../../../src/models/actual-lrp.js';
+import type { AuctorEvent } from '../../../src/models/events.js';
+import { LrpsMsg } from '../../../src/actors/control/lrps.protocol.js';
+import type { FakeCell } from '../../support/fake-cells.js';
+import { eventually } from '../../support/eventually.js';
+import { lrpJson, startHarness, type Harness } from './harness.js';
+
+describe('control: missing cells (SUSPECT) and evacuation', () => {
+  let h: Harness;
+
+  const rowsOf = () => h.control.actualLrps({ process_guid: 'web' });
+  const show = (rows: ActualLRP[]) => JSON.stringify(rows.map((r) => [r.index, r.presence, r.state, r.cell_id, r.instance_guid]));
+  const waitFor = (pred: (rows: ActualLRP[]) => boolean, what: string) =>
+    eventually(async () => {
+      const rows = await rowsOf();
+      expect(pred(rows), `${what}: ${show(rows)}`).to.equal(true);
+      return rows;
+    });
+  const shape = (rows: ActualLRP[]) => rows.map((r) => [r.index, r.presence, r.state, r.cell_id]);
+  /** Advances the clock by `ms` in 2 s steps, the given cells heartbeating before each step. */
+  const live = async (ms: number, ...cells: FakeCell[]) => {
+    for (let t = 0; t < ms; t += 2_000) {
+      cells.forEach((c) => c.heartbeat());
+      await h.clock.advance(Math.min(2_000, ms - t));
+    }
+  };
+  const ofType = <T extends AuctorEvent['type']>(type: T) => h.events.filter((e): e is Extract<AuctorEvent, { type: T }> => e.type === type);
+  const asSuspect = (r: ActualLRP): ActualLRP => ({ ...r, presence: 'SUSPECT', modification_tag: { ...r.modification_tag, index: r.modification_tag.index + 1 } });
+
+  beforeEach(() => {
+    h = startHarness({ cellTtlMs: 10_000, convergenceIntervalMs: 30_000 });
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  /** web: 2 instances RUNNING on cell-1; then only cell-2 heartbeats until cell-1 is lost. */
+  const loseCellOne = async () => {
+    const one = h.cells.add('cell-1');
+    one.heartbeat();
+    await h.control.desireLrp(lrpJson('web', { instances: 2 }));
+    await eventually(() => expect(one.lrps.size).to.equal(2));
+    one.startAll();
+    const before = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING'), 'RUNNING on cell-1');
+    const two = h.cells.add('cell-2');
+    await live(12_000, two);
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['cell-2']));
+    const rows = await waitFor((rows) => rows.length === 4 && rows.filter((r) => r.presence === 'SUSPECT').length === 2, 'SUSPECT + replacement');
+    expect(shape(rows)).to.deep.equal([
+      [0, 'ORDINARY', 'UNCLAIMED', ''], [0, 'SUSPECT', 'RUNNING', 'cell-1'],
+      [1, 'ORDINARY', 'UNCLAIMED', ''], [1, 'SUSPECT', 'RUNNING', 'cell-1'],
+    ]);
+    expect([rows[1], rows[3]]).to.deep.equal(before.map(asSuspect));
+    await eventually(() => expect(two.lrps.size, 'replacements placed on cell-2').to.equal(2));
+    return { one, two, before };
+  };
+
+  it('a lost cell\'s RUNNING instances become SUSPECT while replacements start elsewhere; a RUNNING replacement removes its suspect; the returning cell is told to stop them', async () => {
+    const { one, two, before } = await loseCellOne();
+    const suspected = ofType('actual_lrp_instance_changed').filter((e) => e.data.after.presence === 'SUSPECT');
+    expect(suspected.map((e) => [e.data.before.presence, e.data.after.instance_guid])).to.deep.equal(before.map((r) => ['ORDINARY', r.instance_guid]));
+    expect(ofType('actual_lrp_instance_created')).to.have.length(4);
+    expect(h.cells.allStops(), 'nothing stopped while the suspects serve').to.deep.equal([]);
+
+    two.startAll();
+    const after = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING' && r.cell_id === 'cell-2'), 'replacements RUNNING, suspects gone');
+    expect(after.map((r) => r.crash_count)).to.deep.equal([0, 0]);
+    expect(ofType('actual_lrp_instance_removed').map((e) => [e.data.actual_lrp.presence, e.data.actual_lrp.instance_guid])).to.deep.equal(before.map((r) => ['SUSPECT', r.instance_guid]));
+    expect(one.stops).to.deep.equal([]);
+
+    // cell-1 comes back with its old containers: no row accounts for them, so they are stopped
+    one.heartbeat();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(2));
+    h.control.report({
+      type: 'cell-report/containers',
+      cell_id: 'cell-1',
+      containers: before.map((r) => ({ kind: 'lrp' as const, process_guid: 'web', index: r.index, instance_guid: r.instance_guid, state: 'RUNNING' as const })),
+    });
+    await eventually(() => expect(one.stops.map((s) => s.instance_guid).sort()).to.deep.equal(before.map((r) => r.instance_guid).sort()));
+    // and so is one it reports running again
+    h.control.report({ type: 'cell-report/lrp-running', cell_id: 'cell-1', process_guid: 'web', index: 0, instance_guid: before[0]!.instance_guid, address: '10.0.0.6', ports: [] });
+    await eventually(() => expect(one.stops).to.have.length(3));
+    expect(await rowsOf()).to.deep.equal(after);
+    await h.control.converge();
+    expect(await rowsOf()).to.deep.equal(after);
+    expect(h.cells.allInstances().map((w) => w.instance_guid).sort(), 'exactly 2 instances run').to.deep.equal(after.map((r) => r.instance_guid).sort());
+  });
+
+  it('the lost cell comes back before the replacements run: the suspects are promoted, the replacements stopped', async () => {
+    const { one, two, before } = await loseCellOne();
+    const [w0, w1] = [two.instance('web', 0)!, two.instance('web', 1)!];
+    two.claim(w0);
+    await waitFor((rows) => rows[0]!.state === 'CLAIMED', 'replacement 0 CLAIMED');
+    const eventsBefore = h.events.length;
+
+    one.heartbeat();
+    const rows = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY'), 'suspects promoted');
+    expect(shape(rows)).to.deep.equal([[0, 'ORDINARY', 'RUNNING', 'cell-1'], [1, 'ORDINARY', 'RUNNING', 'cell-1']]);
+    expect(rows.map((r) => r.instance_guid)).to.deep.equal(before.map((r) => r.instance_guid));
+    expect(two.stops.map((s) => s.instance_guid), 'the claimed replacement is stopped').to.deep.equal([w0.instance_guid]);
+    const later = h.events.slice(eventsBefore).filter((e) => e.type.startsWith('actual_lrp'));
+    expect(later.map((e) => e.type).sort()).to.deep.equal(['actual_lrp_instance_changed', 'actual_lrp_instance_changed', 'actual_lrp_instance_removed', 'actual_lrp_instance_removed']);
+
+    // the replacement that was only placed is stopped when it claims
+    two.claim(w1);
+    await eventually(() => expect(two.stops.map((s) => s.instance_guid)).to.deep.equal([w0.instance_guid, w1.instance_guid]));
+    two.stopped(w0);
+    await live(32_000, one, two); // a periodic pass with both cells present
+    await h.control.converge();
+    expect(await rowsOf()).to.deep.equal(rows);
+    expect(h.cells.allInstances().map((w) => w.instance_guid).sort(), 'exactly 2 instances run').to.deep.equal(before.map((r) => r.instance_guid).sort());
+  });
+
+  it('a control restart keeps the suspects; the replacements running afterwards remove them', async () => {
+    const { two } = await loseCellOne();
+    const [w0, w1] = [two.instance('web', 0)!, two.instance('web', 1)!];
+    two.claim(w0);
+    two.claim(w1);
+    const mid = await waitFor((rows) => rows.filter((r) => r.state === 'CLAIMED').length === 2, 'replacements CLAIMED');
+    h = await h.restart();
+    expect(await rowsOf()).to.deep.equal(mid);
+    // only cell-2 comes back; a pass without cell-1 keeps the suspects
+    await live(32_000, two);
+    await h.control.converge();
+    expect(await rowsOf()).to.deep.equal(mid);
+    two.run(w0);
+    two.run(w1);
+    const after = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING' && r.cell_id === 'cell-2'), 'replacements RUNNING');
+    expect(after.map((r) => r.instance_guid)).to.deep.equal([w0.instance_guid, w1.instance_guid]);
+    expect(two.stops).to.deep.equal([]);
+  });
+
+  it('a suspect copy that crashes or stops is removed; the replacement carries on', async () => {
+    const { one, before } = await loseCellOne();
+    one.crash(one.instance('web', 0)!);
+    await waitFor((rows) => rows.length === 3, 'suspect 0 removed');
+    one.stopped(one.instance('web', 1)!);
+    const rows = await waitFor((rows) => rows.length === 2, 'suspect 1 removed');
+    expect(shape(rows)).to.deep.equal([[0, 'ORDINARY', 'UNCLAIMED', ''], [1, 'ORDINARY', 'UNCLAIMED', '']]);
+    expect(rows.map((r) => r.crash_count)).to.deep.equal([0, 0]);
+    expect(ofType('actual_lrp_crashed'), 'a copy\'s crash is no crash of the index').to.deep.equal([]);
+    expect(ofType('actual_lrp_instance_removed').map((e) => e.data.actual_lrp.instance_guid)).to.deep.equal(before.map((r) => r.instance_guid));
+  });
+
+  it('the replacement\'s cell is lost too: the suspects stay, the replacements are placed again', async () => {
+    const { two, before } = await loseCellOne();
+    two.claim(two.instance('web', 0)!);
+    two.claim(two.instance('web', 1)!);
+    await waitFor((rows) => rows.filter((r) => r.state === 'CLAIMED' && r.cell_id === 'cell-2').length === 2, 'replacements CLAIMED on cell-2');
+    const three = h.cells.add('cell-3');
+    await live(12_000, three);
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['cell-3']));
+    const rows = await waitFor((rows) => rows.filter((r) => r.state === 'UNCLAIMED').length === 2, 'replacements unclaimed');
+    expect(shape(rows)).to.deep.equal([
+      [0, 'ORDINARY', 'UNCLAIMED', ''], [0, 'SUSPECT', 'RUNNING', 'cell-1'],
+      [1, 'ORDINARY', 'UNCLAIMED', ''], [1, 'SUSPECT', 'RUNNING', 'cell-1'],
+    ]);
+    expect([rows[1], rows[3]]).to.deep.equal(before.map(asSuspect));
+    await eventually(() => expect(three.lrps.size).to.equal(2));
+    three.startAll();
+    const after = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING' && r.cell_id === 'cell-3'), 'RUNNING on cell-3');
+    expect(after.map((r) => r.crash_count)).to.deep.equal([0, 0]);
+  });
+
+  it('evacuation: the instance stays EVACUATING while its replacement starts elsewhere, then its cell is told to stop it', async () => {
+    const one = h.cells.add('cell-1');
+    one.heartbeat();
+    await h.control.desireLrp(lrpJson('web', { instances: 1 }));
+    await eventually(() => expect(one.lrps.size).to.equal(1));
+    one.startAll();
+    const [before] = await waitFor((rows) => rows.length === 1 && rows[0]!.state === 'RUNNING', 'RUNNING on cell-1');
+    const two = h.cells.add('cell-2');
+    two.heartbeat();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(2));
+    one.unreachable = true; // a draining cell takes no new work
+    h.system.dispatch(h.control.refs.lrps, LrpsMsg.evacuating({ type: 'cell-report/lrp-evacuating', cell_id: 'cell-1', process_guid: 'web', index: 0, instance_guid: before!.instance_guid }));
+    const rows = await waitFor((rows) => rows.length === 2, 'EVACUATING + replacement');
+    expect(shape(rows)).to.deep.equal([[0, 'ORDINARY', 'UNCLAIMED', ''], [0, 'EVACUATING', 'RUNNING', 'cell-1']]);
+    expect(rows[1]!.instance_guid).to.equal(before!.instance_guid);
+    await eventually(() => expect(two.lrps.size).to.equal(1));
+    expect(one.stops).to.deep.equal([]);
+    two.startAll();
+    const after = await waitFor((rows) => rows.length === 1 && rows[0]!.state === 'RUNNING' && rows[0]!.cell_id === 'cell-2', 'replacement RUNNING');
+    expect(after[0]!.presence).to.equal('ORDINARY');
+    expect(one.stops.map((s) => s.instance_guid)).to.deep.equal([before!.instance_guid]);
+    expect(ofType('actual_lrp_instance_removed').map((e) => e.data.actual_lrp.presence)).to.deep.equal(['EVACUATING']);
+  });
+});
