@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import type { AuctorEvent } from '../../../src/models/events.js';
 import { LrpsMsg } from '../../../src/actors/control/lrps.protocol.js';
+import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
+import { tempDir } from '../../support/temp-dir.js';
 import type { FakeCell } from '../../support/fake-cells.js';
 import { eventually } from '../../support/eventually.js';
 import { lrpJson, startHarness, type Harness } from './harness.js';
@@ -163,6 +165,57 @@ describe('control: missing cells (SUSPECT) and evacuation', () => {
     expect(after.map((r) => r.crash_count)).to.deep.equal([0, 0]);
   });
 
+  it('a suspect copy reporting RUNNING stays SUSPECT (its net info kept), its claim changes nothing, nothing is stopped', async () => {
+    const { one, before } = await loseCellOne();
+    const w0 = one.instance('web', 0)!;
+    one.claim(w0);
+    one.run(w0, 62000);
+    const rows = await waitFor((rows) => rows[1]!.ports[0]?.host_port === 62000, 'suspect 0 updated');
+    expect(shape(rows)[1]).to.deep.equal([0, 'SUSPECT', 'RUNNING', 'cell-1']);
+    expect(rows[1]!.instance_guid).to.equal(before[0]!.instance_guid);
+    expect(h.cells.allStops()).to.deep.equal([]);
+  });
+
+  it('scaling down drops the suspect with its index; the remaining suspect is replaced as usual', async () => {
+    const { two, before } = await loseCellOne();
+    const scaled = await h.control.updateLrp('web', { instances: 1 });
+    expect(scaled.ok).to.equal(true);
+    const rows = await waitFor((rows) => rows.length === 2, 'index 1 gone');
+    expect(shape(rows)).to.deep.equal([[0, 'ORDINARY', 'UNCLAIMED', ''], [0, 'SUSPECT', 'RUNNING', 'cell-1']]);
+    const removed = ofType('actual_lrp_instance_removed').map((e) => [e.data.actual_lrp.index, e.data.actual_lrp.presence]);
+    expect(removed).to.have.deep.members([[1, 'ORDINARY'], [1, 'SUSPECT']]);
+    two.startAll();
+    const after = await waitFor((rows) => rows.length === 1 && rows[0]!.state === 'RUNNING' && rows[0]!.cell_id === 'cell-2', 'index 0 replaced');
+    expect(after[0]!.instance_guid).to.not.equal(before[0]!.instance_guid);
+    expect([...two.lrps.values()].map((w) => [w.index, w.instance_guid])).to.deep.equal([[0, after[0]!.instance_guid]]);
+    // index 1's suspect was told to stop with its index; index 0's waits for its cell to come back
+    expect(h.cells.get('cell-1').stops.map((s) => s.instance_guid)).to.deep.equal([before[1]!.instance_guid]);
+  });
+
+  it('recovers the suspects from LMDB', async () => {
+    await h.stop();
+    const dir = tempDir('auctor-suspect-');
+    const engine = LmdbPersistenceEngine.open(dir.path);
+    try {
+      h = startHarness({ cellTtlMs: 10_000, convergenceIntervalMs: 30_000 }, { engine });
+      const { two } = await loseCellOne();
+      const mid = await rowsOf();
+      h = await h.restart();
+      expect(await rowsOf()).to.deep.equal(mid);
+      // the UNCLAIMED replacements are auctioned again after the restart; the first to run wins
+      two.heartbeat();
+      await eventually(() => expect(two.lrps.size).to.equal(4));
+      two.startAll();
+      await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING'), 'replacements RUNNING');
+      await eventually(() => expect(two.lrps.size).to.equal(2));
+    } finally {
+      await h.stop();
+      await engine.close();
+      dir.remove();
+      h = startHarness();
+    }
+  });
+
   it('evacuation: the instance stays EVACUATING while its replacement starts elsewhere, then its cell is told to stop it', async () => {
     const one = h.cells.add('cell-1');
     one.heartbeat();
@@ -185,5 +238,31 @@ describe('control: missing cells (SUSPECT) and evacuation', () => {
     expect(after[0]!.presence).to.equal('ORDINARY');
     expect(one.stops.map((s) => s.instance_guid)).to.deep.equal([before!.instance_guid]);
     expect(ofType('actual_lrp_instance_removed').map((e) => e.data.actual_lrp.presence)).to.deep.equal(['EVACUATING']);
+  });
+
+  it('evacuating a CLAIMED instance unclaims it and drops its container; an EVACUATING copy whose cell is lost is pruned', async () => {
+    const one = h.cells.add('cell-1');
+    one.heartbeat();
+    await h.control.desireLrp(lrpJson('web', { instances: 2 }));
+    await eventually(() => expect(one.lrps.size).to.equal(2));
+    const [w0, w1] = [one.instance('web', 0)!, one.instance('web', 1)!];
+    one.claim(w0);
+    one.claim(w1);
+    one.run(w1);
+    await waitFor((rows) => rows.length === 2 && rows[0]!.state === 'CLAIMED' && rows[1]!.state === 'RUNNING', 'CLAIMED and RUNNING');
+    const two = h.cells.add('cell-2');
+    two.heartbeat();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(2));
+    one.unreachable = true;
+    for (const w of [w0, w1]) h.system.dispatch(h.control.refs.lrps, LrpsMsg.evacuating({ type: 'cell-report/lrp-evacuating', cell_id: 'cell-1', process_guid: 'web', index: w.index, instance_guid: w.instance_guid }));
+    const rows = await waitFor((rows) => rows.length === 3, 'index 0 unclaimed, index 1 EVACUATING');
+    expect(shape(rows)).to.deep.equal([[0, 'ORDINARY', 'UNCLAIMED', ''], [1, 'ORDINARY', 'UNCLAIMED', ''], [1, 'EVACUATING', 'RUNNING', 'cell-1']]);
+    expect(one.stops.map((s) => s.instance_guid), 'the CLAIMED container is dropped').to.deep.equal([w0.instance_guid]);
+    // the draining cell goes away before the replacement runs: its copy is pruned
+    await live(12_000, two);
+    await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY'), 'EVACUATING pruned');
+    await eventually(() => expect(two.lrps.size).to.equal(2));
+    two.startAll();
+    await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING' && r.cell_id === 'cell-2'), 'RUNNING on cell-2');
   });
 });
