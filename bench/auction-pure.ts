@@ -29,7 +29,8 @@ function prng(seed: number): () => number {
   };
 }
 
-function mix(count: number, seed: number, prefix: string): LrpStartRequest[] {
+/** The Diego-like mix (also bench/auction.ts's, so the two figures compare). */
+export function mix(count: number, seed: number, prefix: string): LrpStartRequest[] {
   const random = prng(seed);
   const out: LrpStartRequest[] = [];
   for (let app = 0; out.length < count; app++) {

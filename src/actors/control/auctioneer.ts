@@ -52,10 +52,13 @@ export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<
         return { ...s, flushQueued: true };
       };
       switch (msg.type) {
+        // appended in place: 100k single-instance requests queued behind a round were O(n²) copied
         case 'auctioneer/start-lrps':
-          return scheduleFlush({ ...state, lrps: [...state.lrps, ...msg.starts] });
+          for (const s of msg.starts) state.lrps.push(s);
+          return scheduleFlush(state);
         case 'auctioneer/start-tasks':
-          return scheduleFlush({ ...state, tasks: [...state.tasks, ...msg.starts] });
+          for (const s of msg.starts) state.tasks.push(s);
+          return scheduleFlush(state);
         case 'auctioneer/flush': {
           if (state.running) return { ...state, flushQueued: false, timer: undefined };
           const batch: Batch = { lrps: state.lrps, tasks: state.tasks };
