@@ -27,13 +27,26 @@ type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'r
 interface State {
   /** process guid → epoch */
   lrps: Record<string, string>;
+  /** how many entries `lrps` has (absent in snapshots taken before it existed) */
+  count?: number;
 }
 
+/**
+ * Folds in place: the registry holds tens of thousands of LRPs, and copying the record for every
+ * event made each desire cost O(LRPs) (bench/auction.ts). Nothing outside this actor holds the
+ * state, and a snapshot is encoded when it is taken.
+ */
 function applyEvent(state: State, event: Event): State {
-  const lrps = { ...state.lrps };
-  if (event.type === 'added') lrps[event.process_guid] = event.epoch;
-  else delete lrps[event.process_guid];
-  return { lrps };
+  const count = state.count ?? Object.keys(state.lrps).length;
+  const known = Object.hasOwn(state.lrps, event.process_guid);
+  if (event.type === 'added') {
+    state.lrps[event.process_guid] = event.epoch;
+    state.count = known ? count : count + 1;
+  } else {
+    delete state.lrps[event.process_guid];
+    state.count = known ? count - 1 : count;
+  }
+  return state;
 }
 
 const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
@@ -51,7 +64,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     snapshotEvery: 100,
     initialState: () => ({ lrps: {} }),
     applyEvent,
-    summary: (s) => ({ lrps: Object.keys(s.lrps).length }),
+    summary: (s) => ({ lrps: s.count ?? Object.keys(s.lrps).length }),
     handle: async (state, msg, ctx) => {
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
@@ -62,9 +75,12 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         return ref;
       };
       // after recovery or a supervised restart (which stops the children) every known LRP gets
-      // its supervisor back before the message is handled; it replays its DesiredLRP and instances
-      for (const [guid, epoch] of Object.entries(state.lrps)) {
-        if (!supervisor(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+      // its supervisor back before the message is handled; it replays its DesiredLRP and instances.
+      // Only then: walking every LRP on every message made each report cost O(LRPs).
+      if (ctx.children.size < (state.count ?? Object.keys(state.lrps).length)) {
+        for (const [guid, epoch] of Object.entries(state.lrps)) {
+          if (!supervisor(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+        }
       }
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
 
