@@ -3,7 +3,7 @@
  * LMDB, containers through the process backend, small timings.
  */
 import { expect } from 'chai';
-import { createServer, get } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startScheduler, type Scheduler } from '../../src/actors/node.js';
 import { ActorSystem } from '../../src/actors/kernel/system.js';
@@ -11,19 +11,11 @@ import { ProcessBackend } from '../../src/garden/process/process-backend.js';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
 import { LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
 import { consistently, eventually } from '../support/eventually.js';
+import { fetchText } from '../support/http.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const SERVER = "require('http').createServer((q, s) => s.end(process.env.INSTANCE_INDEX + ' ' + process.env.INSTANCE_GUID)).listen(Number(process.env.PORT), '127.0.0.1')";
 
-function fetchText(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 describe('scheduler on one node with the process backend', function () {
   this.timeout(60_000);

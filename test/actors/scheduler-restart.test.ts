@@ -5,23 +5,14 @@
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
-import { get } from 'node:http';
 import { ProcessBackend } from '../../src/garden/process/process-backend.js';
 import { finished, startFixture } from '../support/child-process.js';
 import { consistently } from '../support/eventually.js';
+import { fetchText } from '../support/http.js';
 import { tempDir } from '../support/temp-dir.js';
 
 interface Running { index: number; instance_guid: string; host_port: number; crash_count: number; since: number }
 
-function fetchText(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 function whenRunning(child: ChildProcess): Promise<Running[]> {
   return new Promise((resolve, reject) => {

@@ -116,6 +116,7 @@ describe('process backend', function () {
 
   it('enforces a memory limit where a cgroup is writable and reports the kill as out of memory', async function () {
     const { mechanism, why } = backend.memoryEnforcement;
+    // skipped only where no cgroup is writable (the limit cannot be enforced there); the reason is printed
     if (mechanism === 'none') {
       console.log(`      skipped: no writable cgroup here (${why})`);
       this.skip();
