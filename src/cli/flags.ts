@@ -64,3 +64,23 @@ export function rootfsList(value: string): Record<string, string> {
   }
   return entries;
 }
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `127.0.0.1:8888`, `[::1]:8888` or `localhost:0` (0 = any free port). */
+export function hostPort(field: string) {
+  return (value: string): HostPort => {
+    const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+    const port = match ? Number(match[3]) : NaN;
+    if (!match || port > 65535) throw invalid(`invalid field: ${field}: "${value}" is not host:port`);
+    return { host: match[1] ?? match[2]!, port };
+  };
+}
+
+/** Whether `host` only listens on this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,7 +1,7 @@
 /** `auctor start`: the node flags of API.md that exist so far, each with its env form. */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { count, countFlag, flag, list, oneOf, rootfsList } from './flags.js';
+import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 const ROLES = ['control', 'cell'] as const;
 const BACKENDS = ['process', 'runc', 'fake'] as const;
@@ -9,6 +9,8 @@ const BACKENDS = ['process', 'runc', 'fake'] as const;
 export interface StartFlags {
   name: string;
   data: string;
+  api: HostPort;
+  apiToken?: string;
   roles: Array<(typeof ROLES)[number]>;
   backend: (typeof BACKENDS)[number];
   rootfs?: Record<string, string>;
@@ -39,11 +41,13 @@ export function addStartCommand(program: Command): void {
     .description(
       'Run one node in the foreground until SIGTERM or SIGINT: the control role (DesiredLRPs, ' +
         'ActualLRPs, tasks, auctions, convergence, on LMDB) and the cell role (containers through ' +
-        'its Garden backend, adopting what a previous run left). The REST gateway arrives with ' +
-        'the next issue; until then a node is driven from code (src/actors/node.ts).',
+        'its Garden backend, adopting what a previous run left), with the REST gateway on --api. ' +
+        'On SIGTERM/SIGINT it stops; containers keep running and the next start adopts them.',
     )
     .addOption(flag('name', 'name', "node name (a cell's cell_id)").default(`${hostname()}-7777`))
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
+    .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
+    .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback)'))
     .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
     .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))
     .addOption(flag('rootfs', 'list', 'name=path list of root filesystems the cell offers (runc: e.g. busybox=DIR)').argParser(rootfsList))
@@ -67,6 +71,9 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
     .action(async (flags: StartFlags) => {
+      if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
+        throw invalid(`invalid field: api-token: required when --api (${flags.api.host}) is not loopback`);
+      }
       // loaded only when needed, so `auctor --help` and client commands start fast
       const { startNode } = await import('./start.js');
       await startNode(flags);

@@ -1,6 +1,6 @@
 /**
  * `auctor start`: assembles one node, starting its parts in dependency order (container
- * backend, LMDB, actor system, scheduler) and stopping them in reverse on SIGTERM/SIGINT.
+ * backend, LMDB, actor system, scheduler, gateway) and stopping them in reverse on SIGTERM/SIGINT.
  * Containers are left running on stop: the next start adopts them.
  */
 import { mkdirSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { startScheduler } from '../actors/node.js';
+import { startGateway, type Gateway } from '../gateway/server.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
@@ -43,7 +44,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
   }
   const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
   const system = ActorSystem.start({ name: flags.name, engine, logger: log });
-  startScheduler(system, {
+  const scheduler = startScheduler(system, {
     roles: flags.roles,
     cellId: flags.name,
     ...(garden ? { backend: garden } : {}),
@@ -71,6 +72,21 @@ export async function startNode(flags: StartFlags): Promise<void> {
     },
   });
 
+  let gateway: Gateway | undefined;
+  if (scheduler.control) {
+    try {
+      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+    } catch (error) {
+      log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
+      process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
+      await system.shutdown();
+      await engine.close();
+      await garden?.close();
+      process.exit(1);
+    }
+    log.info({ url: gateway.url }, 'gateway.listening');
+  }
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -80,6 +96,8 @@ export async function startNode(flags: StartFlags): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'auctor.stopping');
+    // stop taking requests first; in-flight ones finish (fastify drains, then closes)
+    await gateway?.close();
     await system.shutdown();
     await engine.close();
     // containers keep running: the next start adopts them
@@ -90,7 +108,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  log.info({ roles: flags.roles, data }, 'auctor.started');
+  log.info({ roles: flags.roles, data, ...(gateway ? { api: gateway.url } : {}) }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

@@ -1,0 +1,27 @@
+/** `/v1/cells`: the live cells with capacity, what is free and what they run (API.md). */
+import type { FastifyInstance } from 'fastify';
+import type { CellView } from '../actors/control/cells.protocol.js';
+import type { GatewayDeps } from './deps.js';
+import { ref } from './schemas.js';
+
+/** The `Cell` model: the presence, plus the cell's own figures when it answered in time. */
+export function cellModel({ presence, state }: CellView): Record<string, unknown> {
+  return {
+    ...presence,
+    available_resources: state?.available_resources ?? null,
+    lrp_count: state?.lrps.length ?? null,
+    task_count: state?.tasks.length ?? null,
+    starting_container_count: state?.starting_container_count ?? null,
+    evacuating: state?.evacuating ?? false,
+    // null when the cell did not answer within the state timeout
+    reachable: state !== undefined,
+  };
+}
+
+export function registerCells(app: FastifyInstance, deps: GatewayDeps): void {
+  const { control } = deps;
+  app.get('/v1/cells', {
+    schema: { summary: 'Live cells', tags: ['cells'], response: { 200: { type: 'array', items: ref('Cell') } } },
+  }, async () => (await control.cellViews()).map(cellModel).sort((a, b) => String(a.cell_id).localeCompare(String(b.cell_id))));
+
+}

@@ -1,0 +1,12 @@
+/** What the gateway's route files need from the node: one narrow record, built by the node. */
+import type { Logger } from '../actors/kernel/logger.js';
+import type { ActorSystem } from '../actors/kernel/system.js';
+import type { Control } from '../actors/control/control.js';
+
+export interface GatewayDeps {
+  /** the node's name: the first segment of actor paths */
+  node: string;
+  control: Control;
+  system: ActorSystem;
+  log: Logger;
+}

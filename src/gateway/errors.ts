@@ -1,0 +1,63 @@
+/**
+ * Error bodies and statuses (API.md "REST gateway"): every failure is an HTTP status and
+ * `{"error": {"type", "message"}}` with BBS's error types. The mapping from an error's stable
+ * `code` to a status lives here and nowhere else.
+ */
+import type { FastifyReply } from 'fastify';
+import { AuctorError, type ErrorCode } from '../models/errors.js';
+
+export interface ErrorBody {
+  error: { type: string; message: string };
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  InvalidRequest: 400,
+  InvalidJSON: 400,
+  Unauthorized: 401,
+  ResourceNotFound: 404,
+  ResourceExists: 409,
+  ResourceConflict: 409,
+  InvalidStateTransition: 409,
+  Unavailable: 503,
+  // an ask that got no answer: the control side is overloaded or stuck, the client may retry
+  Timeout: 503,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export function errorBody(type: string, message: string): ErrorBody {
+  return { error: { type, message } };
+}
+
+/** Sends `error` with its status; a `Timeout` is reported as BBS's `Unavailable`. */
+export function sendError(reply: FastifyReply, error: AuctorError): FastifyReply {
+  const type = error.code === 'Timeout' ? 'Unavailable' : error.code;
+  return reply.code(statusOf(error.code)).send(errorBody(type, error.message));
+}
+
+export function notFound(what: string): AuctorError {
+  return new AuctorError('ResourceNotFound', `${what} not found`);
+}
+
+/**
+ * Fastify's own failures (a body too large, a malformed body, a wrong content type) as Auctor's
+ * error bodies; anything else is a bug in a handler and answers 500 without its details.
+ */
+export function fromFastifyError(error: { statusCode?: number; code?: string; message: string }): { status: number; body: ErrorBody } {
+  if (error instanceof AuctorError) return { status: statusOf(error.code), body: errorBody(error.code, error.message) };
+  const status = error.statusCode ?? 500;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: errorBody('InvalidRequest', `request body larger than the limit: ${error.message.replace(/^.*?(\d+).*$/, '$1')} bytes`) };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: errorBody('InvalidRequest', 'invalid content type: send application/json') };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: errorBody('InvalidJSON', 'invalid JSON: the body is empty') };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, body: errorBody('InvalidJSON', `invalid JSON: ${error.message}`) };
+  }
+  if (status >= 400 && status < 500) return { status, body: errorBody('InvalidRequest', error.message) };
+  return { status: 500, body: errorBody('InternalError', 'internal error; the node logged it') };
+}

@@ -1,0 +1,80 @@
+/**
+ * The admin REST gateway (API.md "REST gateway"), on fastify. One route file per resource;
+ * this file assembles them with what every route shares: JSON bodies of any declared content
+ * type, a body size limit, bearer auth, Auctor's error bodies, and a 404 for unknown paths.
+ *
+ * Fastify's schema validation and serialization are off: route schemas document the API
+ * (`/openapi.json`), while the models' validators, run by the control actors, are the one
+ * source of truth for what is valid.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { GatewayDeps } from './deps.js';
+import { registerActualLrps } from './actual-lrps.js';
+import { requireToken } from './auth.js';
+import { registerCells } from './cells.js';
+import { registerDesiredLrps } from './desired-lrps.js';
+import { registerDomains } from './domains.js';
+import { errorBody, fromFastifyError } from './errors.js';
+import { registerTasks } from './tasks.js';
+import { AuctorError } from '../models/errors.js';
+
+/** Larger than any valid request (routes ≤ 128 KiB, annotation ≤ 10 KiB), small enough to refuse floods. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface GatewayOptions {
+  /** bearer token every request must carry; none = no auth (loopback only: the CLI enforces it) */
+  token?: string;
+  bodyLimitBytes?: number;
+  /** route files beyond the resources (events, actors, metrics, OpenAPI), registered in order */
+  plugins?: Array<(app: FastifyInstance, deps: GatewayDeps) => void>;
+}
+
+export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // every body is JSON whatever its declared type: `curl -d @lrp.json` sends form-urlencoded
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new AuctorError('InvalidJSON', `invalid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  if (options.token) requireToken(app, options.token);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = fromFastifyError(error as { statusCode?: number; code?: string; message: string });
+    if (status >= 500) deps.log.error({ method: request.method, url: request.url, error: (error as Error).stack ?? String(error) }, 'gateway.request-failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('ResourceNotFound', `no route: ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, ...(options.plugins ?? [])]) register(app, deps);
+  return app;
+}
+
+export interface Gateway {
+  /** `http://host:port` it listens on */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Listens on `host:port` (port 0 picks one). */
+export async function startGateway(deps: GatewayDeps, host: string, port: number, options: GatewayOptions = {}): Promise<Gateway> {
+  const app = buildGateway(deps, options);
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { url: `http://${shown}:${bound}`, port: bound, close: () => app.close() };
+}
