@@ -84,7 +84,6 @@ export async function startNode(flags: StartFlags): Promise<void> {
       await garden?.close();
       process.exit(1);
     }
-    log.info({ url: gateway.url }, 'gateway.listening');
   }
 
   let stopping = false;

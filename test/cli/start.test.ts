@@ -73,6 +73,7 @@ describe('auctor command', function () {
       const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'auctor.started', 'auctor.stopping', 'auctor.stopped']);
       expect(lines[1]).to.include({ node: 'cli-test' });
+      expect(lines[1].api).to.match(/^http:\/\/127.0.0.1:\d+$/);
       expect(existsSync(join(dir.path, 'lmdb', 'data.mdb'))).to.equal(true);
     } finally {
       dir.remove();
