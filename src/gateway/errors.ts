@@ -45,12 +45,12 @@ export function notFound(what: string): AuctorError {
  * Fastify's own failures (a body too large, a malformed body, a wrong content type) as Auctor's
  * error bodies; anything else is a bug in a handler and answers 500 without its details.
  */
-export function fromFastifyError(error: { statusCode?: number; code?: string; message: string }): { status: number; body: ErrorBody } {
+export function fromFastifyError(error: { statusCode?: number; code?: string; message: string }, bodyLimitBytes: number): { status: number; body: ErrorBody } {
   if (error instanceof AuctorError) return { status: statusOf(error.code), body: errorBody(error.code, error.message) };
   const status = error.statusCode ?? 500;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: errorBody('InvalidRequest', `request body larger than the limit: ${error.message.replace(/^.*?(\d+).*$/, '$1')} bytes`) };
+      return { status: 413, body: errorBody('InvalidRequest', `request body larger than the limit of ${bodyLimitBytes} bytes`) };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, body: errorBody('InvalidRequest', 'invalid content type: send application/json') };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

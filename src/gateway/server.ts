@@ -30,7 +30,8 @@ export interface GatewayOptions {
 }
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
-  const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -49,7 +50,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   if (options.token) requireToken(app, options.token);
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = fromFastifyError(error as { statusCode?: number; code?: string; message: string });
+    const { status, body } = fromFastifyError(error as { statusCode?: number; code?: string; message: string }, bodyLimit);
     if (status >= 500) deps.log.error({ method: request.method, url: request.url, error: (error as Error).stack ?? String(error) }, 'gateway.request-failed');
     return reply.code(status).send(body);
   });

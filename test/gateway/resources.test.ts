@@ -6,22 +6,8 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
-import { FAST_FLAGS, http, startNode, type NodeProcess } from '../support/gateway-node.js';
+import { FAST_FLAGS, http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const SERVER = "require('http').createServer((q, s) => s.end(process.env.INSTANCE_INDEX + ' ' + process.env.INSTANCE_GUID)).listen(Number(process.env.PORT), '127.0.0.1')";
-
-export const webLrp = (guid = 'web', instances = 2) => ({
-  process_guid: guid,
-  domain: 'apps',
-  rootfs: 'preloaded:host',
-  instances,
-  memory_mb: 64,
-  disk_mb: 64,
-  ports: [8080],
-  action: { run: { path: process.execPath, args: ['-e', SERVER], user: 'vcap' } },
-  check_definition: { checks: [{ tcp_check: { port: 8080 } }] },
-});
 
 const task = (guid: string, script: string, extra: Record<string, unknown> = {}) => ({
   task_guid: guid,
@@ -205,7 +191,7 @@ describe('gateway resources (real node over HTTP)', function () {
     // the server answers 413 and closes; a client still writing may see the reset instead
     if (answer.status !== 0) {
       expect(answer.status).to.equal(413);
-      expect(answer.json.error.message).to.contain('body');
+      expect(answer.json.error.message).to.equal('request body larger than the limit of 1048576 bytes');
     } else expect(answer.text).to.match(/EPIPE|ECONNRESET|socket hang up/);
     expect((await call('GET', '/v1/ping')).json).to.deep.equal({ available: true });
     expect((await call('GET', '/v1/desired_lrps')).json).to.deep.equal([]);

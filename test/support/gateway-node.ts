@@ -12,8 +12,23 @@ const bin = fileURLToPath(new URL('../../../bin/auctor.js', import.meta.url));
 export const FAST_FLAGS = [
   '--heartbeat-ms', '200', '--cell-ttl-ms', '2000', '--convergence-interval-ms', '500',
   '--unhealthy-interval-ms', '50', '--healthy-interval-ms', '200', '--graceful-stop-ms', '500',
-  '--crash-backoff-ms', '400', '--crash-backoff-max-ms', '800',
+  '--crash-backoff-ms', '400', '--crash-backoff-max-ms', '800', '--task-retries', '1',
 ];
+
+const SERVER = "require('http').createServer((q, s) => s.end(process.env.INSTANCE_INDEX + ' ' + process.env.INSTANCE_GUID)).listen(Number(process.env.PORT), '127.0.0.1')";
+
+/** A DesiredLRP body: a tiny HTTP server answering `<index> <instance guid>` on its port. */
+export const webLrp = (guid = 'web', instances = 2) => ({
+  process_guid: guid,
+  domain: 'apps',
+  rootfs: 'preloaded:host',
+  instances,
+  memory_mb: 64,
+  disk_mb: 64,
+  ports: [8080],
+  action: { run: { path: process.execPath, args: ['-e', SERVER], user: 'vcap' } },
+  check_definition: { checks: [{ tcp_check: { port: 8080 } }] },
+});
 
 export interface NodeProcess {
   child: ChildProcess;
