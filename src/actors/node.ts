@@ -42,6 +42,7 @@ export const DEFAULT_CELL_SETTINGS: CellSettings = {
   healthyIntervalMs: 10_000,
   heartbeatMs: 1_000,
   reconcileMs: 30_000,
+  evacuationTimeoutMs: 600_000,
 };
 
 /**
