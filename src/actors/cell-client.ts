@@ -4,7 +4,7 @@
  */
 import type { Ref } from './kernel/protocol.js';
 import type { ActorSystem } from './kernel/system.js';
-import type { CellState } from '../models/cell-state.js';
+import type { CellPresence, CellState } from '../models/cell-state.js';
 import { CellMsg, type CellClient, type Work, type WorkResult } from './cell.protocol.js';
 
 export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cellId: string): CellClient {
@@ -15,5 +15,6 @@ export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cell
     stopInstance: (process_guid, index, instance_guid) => void system.dispatch(cellRef, CellMsg.stopInstance(process_guid, index, instance_guid)),
     cancelTask: (task_guid) => void system.dispatch(cellRef, CellMsg.cancelTask(task_guid)),
     deleteTask: (task_guid) => void system.dispatch(cellRef, CellMsg.deleteTask(task_guid)),
+    evacuate: (timeoutMs) => system.query<CellMsg, CellPresence>(cellRef, (accepted) => CellMsg.evacuate({ accepted }), timeoutMs),
   };
 }

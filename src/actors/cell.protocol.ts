@@ -51,7 +51,21 @@ export type CellMsg =
   /** kill a task's processes and report it completed, failed `task was cancelled` */
   | { type: 'cell/cancel-task'; task_guid: string }
   /** destroy a completed task's container (after the control side has its result) */
-  | { type: 'cell/delete-task'; task_guid: string };
+  | { type: 'cell/delete-task'; task_guid: string }
+  /**
+   * drain (Diego's rep `POST /evacuate`): take no more work, report every instance
+   * `lrp-evacuating`, wait for the control side to stop them (or `evacuationTimeoutMs`), then
+   * stop what is left. `accepted` hears the cell's presence (now `evacuating`) at once, `replyTo`
+   * hears {@link CellDrained} once nothing is left running. Asked again, it only answers.
+   */
+  | { type: 'cell/evacuate'; accepted?: Ref<CellPresence>; replyTo?: Ref<CellDrained> };
+
+/** What an evacuating cell answers once it has no instance and no running task left. */
+export interface CellDrained {
+  cell_id: string;
+  /** the timeout passed first: the cell stopped the instances and failed the tasks it still had */
+  timed_out: boolean;
+}
 
 export const CellMsg = {
   state: (replyTo: Ref<CellState>): CellMsg => ({ type: 'cell/state', replyTo }),
@@ -59,6 +73,7 @@ export const CellMsg = {
   stopInstance: (process_guid: string, index: number, instance_guid: string): CellMsg => ({ type: 'cell/stop-instance', process_guid, index, instance_guid }),
   cancelTask: (task_guid: string): CellMsg => ({ type: 'cell/cancel-task', task_guid }),
   deleteTask: (task_guid: string): CellMsg => ({ type: 'cell/delete-task', task_guid }),
+  evacuate: (reply: { accepted?: Ref<CellPresence>; replyTo?: Ref<CellDrained> } = {}): CellMsg => ({ type: 'cell/evacuate', ...reply }),
 };
 
 interface InstanceReport {
@@ -79,6 +94,13 @@ export type CellReport =
   | ({ type: 'cell-report/lrp-crashed'; reason: string } & InstanceReport)
   /** the instance was stopped on request and its container destroyed */
   | ({ type: 'cell-report/lrp-stopped' } & InstanceReport)
+  /**
+   * the cell is draining and gives the instance up (Diego's `EvacuateRunningActualLRP` for a
+   * RUNNING one, which keeps serving until told to stop; `EvacuateClaimedActualLRP` for one
+   * still starting, which the cell stops itself): place it elsewhere. Sent again every
+   * `reconcileMs` while the instance runs (the control side treats it idempotently)
+   */
+  | ({ type: 'cell-report/lrp-evacuating' } & InstanceReport)
   | { type: 'cell-report/task-started'; cell_id: string; task_guid: string }
   /** result: the first 10 KB of the task's `result_file`, on success */
   | { type: 'cell-report/task-completed'; cell_id: string; task_guid: string; failed: boolean; failure_reason: string; result: string }
@@ -91,10 +113,19 @@ export type CellReport =
  */
 export interface CellClient {
   readonly cellId: string;
-  /** Rejects (Timeout, ResourceNotFound) when the cell does not answer in time. */
+  /** The cell's auction-time state. Rejects (Timeout, ResourceNotFound) when the cell does not answer in time. */
   state(timeoutMs: number): Promise<CellState>;
+  /** Reserves and starts the work; resolves with what the cell could not take. Rejects as `state` does. */
   perform(work: Work, timeoutMs: number): Promise<WorkResult>;
+  /** Fire and forget: the cell stops the instance and reports `lrp-stopped`. */
   stopInstance(process_guid: string, index: number, instance_guid: string): void;
+  /** Fire and forget: the cell aborts the task and reports it failed `task was cancelled`. */
   cancelTask(task_guid: string): void;
+  /** Fire and forget: the cell destroys a completed task's container. */
   deleteTask(task_guid: string): void;
+  /**
+   * Starts the cell's drain (`cell/evacuate`); resolves with its presence (`evacuating: true`)
+   * once the cell has accepted, long before it is drained. Rejects as `state` does.
+   */
+  evacuate(timeoutMs: number): Promise<CellPresence>;
 }

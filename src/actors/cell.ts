@@ -12,12 +12,10 @@
  * | `cell/stop-instance`    | the container actor stops (TERM, KILL after grace) and destroys; report `lrp-stopped` (at once for an unknown instance) |
  * | `cell/cancel-task`      | the container actor aborts the action; report `task-completed` failed `task was cancelled` (at once for an unknown task; nothing for a completed one) |
  * | `cell/delete-task`      | destroy the task's container, free its reservation                          |
- * | container running       | slot RUNNING; report `lrp-running` (address, ports)                         |
- * | container crashed       | container already destroyed; free the slot; report `lrp-crashed` (`lrp-stopped` when a stop was asked) |
- * | task finished           | slot COMPLETED (it keeps its reservation until `cell/delete-task`); report `task-completed` |
- * | container actor failed  | destroy its container, free the slot, report a crash (`container actor failed: <error>`) or a failed task |
+ * | `cell/evacuate`         | drain (cell-drain.ts): no more work, instances reported `lrp-evacuating`, stopped by the control side or at `evacuationTimeoutMs`; `cell.drained` |
+ * | container events        | cell-containers.ts: `lrp-running`, `lrp-crashed`, `lrp-stopped`, `task-completed` |
  * | heartbeat tick          | report `heartbeat` with the presence, every `heartbeatMs`                   |
- * | reconcile tick          | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` |
+ * | reconcile tick          | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` (and, draining, `lrp-evacuating` again) |
  *
  * Timers come from the clock (the system's unless given) and are cancelled when the actor stops
  * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile (a caller's
@@ -32,9 +30,11 @@ import type { ActorContext, ActorSystem, CrashPolicy } from './kernel/system.js'
 import type { Capacity, Container, ContainerSpec, GardenBackend, OutputLine } from '../garden/backend.js';
 import type { CellCapacity, CellPresence } from '../models/cell-state.js';
 import type { CellMsg, CellReport, Work, WorkResult } from './cell.protocol.js';
-import { cellStateFromLedger, containersOf, reserveWork, TaskTexts, type LrpSlot, type Slot } from './cell-ledger.js';
-import { adoptedSlot, lrpRun, lrpSpec, taskRun, taskSpec, type ContainerJob } from './cell-specs.js';
-import { spawnContainer, type ContainerEvent, type ContainerMsg } from './container-actor.js';
+import { cellStateFromLedger, containersOf, reserveWork, TaskTexts } from './cell-ledger.js';
+import { adoptedSlot, lrpRun, lrpSpec, taskRun, taskSpec } from './cell-specs.js';
+import { containerKeeper, type CellActorState } from './cell-containers.js';
+import { CellDrain, rejectAll, type DrainHost } from './cell-drain.js';
+import type { ContainerEvent } from './container-actor.js';
 
 export interface CellSettings {
   /** TERM to KILL for a stopped instance or a cancelled task */
@@ -45,6 +45,8 @@ export interface CellSettings {
   healthyIntervalMs: number;
   heartbeatMs: number;
   reconcileMs: number;
+  /** a draining cell stops waiting for the control side to stop its instances after this */
+  evacuationTimeoutMs: number;
 }
 
 export interface CellOptions {
@@ -70,16 +72,8 @@ type Internal =
   | { type: 'cell/init' }
   | { type: 'cell/heartbeat-tick' }
   | { type: 'cell/reconcile-tick' }
+  | { type: 'cell/evacuation-timeout' }
   | ContainerEvent;
-
-interface CellActorState {
-  ready: boolean;
-  capacity: CellCapacity;
-  ledger: Map<string, Slot>;
-  children: Map<string, Ref<ContainerMsg>>;
-  /** instances a stop was asked for: their end is reported `lrp-stopped` */
-  stopping: Set<string>;
-}
 
 type Ctx = ActorContext<CellMsg | Internal>;
 
@@ -100,6 +94,9 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     timers.add(timer);
   };
 
+  // outside the actor's state: a cell actor restarted by its supervisor keeps draining
+  const drain = new CellDrain(cellId, settings.evacuationTimeoutMs, () => clock.now());
+
   const presence = (state: CellActorState, ctx: Ctx): CellPresence => ({
     cell_id: cellId,
     rep_address: options.repAddress ?? ctx.path,
@@ -109,42 +106,24 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     rootfs_providers: backend.rootfses(),
     placement_tags: [...options.placementTags],
     optional_placement_tags: [...options.optionalPlacementTags],
+    evacuating: drain.evacuating,
   });
 
-  const startChild = (state: CellActorState, ctx: Ctx, container: Container, job: ContainerJob, adopted: boolean) => {
-    const child = spawnContainer(system, ctx.self, {
-      container,
-      backend,
-      job,
-      adopted,
-      cell: ctx.self as Ref<ContainerEvent>,
-      settings: {
-        gracefulStopMs: settings.gracefulStopMs,
-        unhealthyIntervalMs: settings.unhealthyIntervalMs,
-        healthyIntervalMs: settings.healthyIntervalMs,
-        clock,
-        logger: ctx.log,
-        ...(options.onOutput ? { onOutput: options.onOutput } : {}),
-      },
-    });
-    state.children.set(container.handle, child);
-  };
-
-  const forget = (state: CellActorState, handle: string) => {
-    state.ledger.delete(handle);
-    state.stopping.delete(handle);
-    const child = state.children.get(handle);
-    state.children.delete(handle);
-    if (child) system.stop(child);
-  };
-
-  const destroyQuietly = async (ctx: Ctx, handle: string) => {
-    try {
-      await backend.destroy(handle);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ResourceNotFound') ctx.log.warn({ handle, error: String(error) }, 'cell.destroy-failed');
-    }
-  };
+  const keeper = containerKeeper({ system, cellId, backend, clock, settings, report, ...(options.onOutput ? { onOutput: options.onOutput } : {}) });
+  const { startChild, forget, destroyQuietly } = keeper;
+  const drainHost = (state: CellActorState, ctx: Ctx): DrainHost => ({
+    get ledger() {
+      return state.ledger;
+    },
+    stopping: state.stopping,
+    log: ctx.log,
+    report,
+    stopLrp: (slot) => void keeper.stopLrp(state, slot),
+    cancelTask: (slot, reason) => void keeper.cancelTask(state, slot, reason),
+    heartbeat: () => report({ type: 'cell-report/heartbeat', presence: presence(state, ctx) }),
+    armTimeout: (ms) => every(ctx.self, ms, { type: 'cell/evacuation-timeout' }),
+    reply: (to, drained) => system.dispatch(to, drained),
+  });
 
   /** Capacity, adoption of what the backend holds, first reports, timers. Runs once per (re)start. */
   const ensureReady = async (state: CellActorState, ctx: Ctx): Promise<void> => {
@@ -156,6 +135,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
     every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
     every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
+    drain.resume(drainHost(state, ctx));
   };
 
   const adopt = async (state: CellActorState, ctx: Ctx, container: Container) => {
@@ -206,69 +186,15 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     }
   };
 
-  const onContainerEvent = async (state: CellActorState, ctx: Ctx, event: ContainerEvent) => {
-    const slot = state.ledger.get(event.handle);
-    if (!slot) return;
-    switch (event.type) {
-      case 'cell/container-running':
-        if (slot.kind !== 'lrp' || state.stopping.has(slot.handle)) return;
-        slot.state = 'RUNNING';
-        report({ type: 'cell-report/lrp-running', ...instanceKey(cellId, slot), address: event.address, ports: event.ports });
-        return;
-      case 'cell/container-crashed':
-      case 'cell/container-stopped': {
-        if (slot.kind !== 'lrp') return;
-        const stopped = event.type === 'cell/container-stopped' || state.stopping.has(slot.handle);
-        forget(state, slot.handle);
-        if (stopped) report({ type: 'cell-report/lrp-stopped', ...instanceKey(cellId, slot) });
-        else report({ type: 'cell-report/lrp-crashed', ...instanceKey(cellId, slot), reason: (event as { reason: string }).reason });
-        return;
-      }
-      case 'cell/task-finished':
-        if (slot.kind !== 'task' || slot.state === 'COMPLETED') return;
-        slot.state = 'COMPLETED';
-        report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: slot.task_guid, failed: event.failed, failure_reason: event.failure_reason, result: event.result });
-        return;
-      case 'cell/container-failed': {
-        const reason = `container actor failed: ${event.error}`;
-        const stopped = state.stopping.has(slot.handle);
-        forget(state, slot.handle);
-        await destroyQuietly(ctx, slot.handle);
-        if (slot.kind === 'lrp') {
-          if (stopped) report({ type: 'cell-report/lrp-stopped', ...instanceKey(cellId, slot) });
-          else report({ type: 'cell-report/lrp-crashed', ...instanceKey(cellId, slot), reason });
-        } else if (slot.state !== 'COMPLETED') {
-          report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: slot.task_guid, failed: true, failure_reason: reason, result: '' });
-        }
-        return;
-      }
-      default:
-        return assertNever(event);
-    }
-  };
-
-  /** Slots whose container the backend no longer has: their actors crash or fail them. */
-  const findLost = async (state: CellActorState, ctx: Ctx) => {
-    let handles: Set<string>;
-    try {
-      handles = new Set((await backend.containers()).map((c) => c.handle));
-    } catch (error) {
-      ctx.log.warn({ error: String(error) }, 'cell.list-containers-failed');
-      return;
-    }
-    for (const slot of [...state.ledger.values()]) {
-      if (handles.has(slot.handle) || state.stopping.has(slot.handle)) continue;
-      if (slot.kind === 'task' && slot.state === 'COMPLETED') {
-        forget(state, slot.handle);
-        continue;
-      }
-      const child = state.children.get(slot.handle);
-      if (child) system.dispatch(child, { type: 'container/lost' });
-    }
-  };
-
   const handle = async (state: CellActorState, msg: CellMsg | Internal, ctx: Ctx): Promise<CellActorState> => {
     await ensureReady(state, ctx);
+    const next = await handleMsg(state, msg, ctx);
+    // whatever the message changed, a draining cell may now be drained
+    if (drain.evacuating) drain.check(drainHost(next, ctx));
+    return next;
+  };
+
+  const handleMsg = async (state: CellActorState, msg: CellMsg | Internal, ctx: Ctx): Promise<CellActorState> => {
     switch (msg.type) {
       case 'cell/init':
         return state;
@@ -276,27 +202,20 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
         system.dispatch(msg.replyTo, cellStateFromLedger(presence(state, ctx), state.ledger));
         return state;
       case 'cell/perform':
-        system.dispatch(msg.replyTo, await perform(state, ctx, msg.work));
+        system.dispatch(msg.replyTo, drain.evacuating ? rejectAll(msg.work) : await perform(state, ctx, msg.work));
         return state;
       case 'cell/stop-instance': {
         const slot = state.ledger.get(msg.instance_guid);
-        const child = state.children.get(msg.instance_guid);
-        if (!slot || slot.kind !== 'lrp' || !child) {
+        if (!slot || slot.kind !== 'lrp' || !keeper.stopLrp(state, slot)) {
           report({ type: 'cell-report/lrp-stopped', cell_id: cellId, process_guid: msg.process_guid, index: msg.index, instance_guid: msg.instance_guid });
-          return state;
         }
-        state.stopping.add(slot.handle);
-        system.dispatch(child, { type: 'container/stop' });
         return state;
       }
       case 'cell/cancel-task': {
         const slot = state.ledger.get(msg.task_guid);
-        const child = state.children.get(msg.task_guid);
-        if (!slot || slot.kind !== 'task' || !child) {
+        if (!slot || slot.kind !== 'task' || !keeper.cancelTask(state, slot)) {
           report({ type: 'cell-report/task-completed', cell_id: cellId, task_guid: msg.task_guid, failed: true, failure_reason: TaskTexts.cancelled, result: '' });
-          return state;
         }
-        if (slot.state !== 'COMPLETED') system.dispatch(child, { type: 'container/cancel' });
         return state;
       }
       case 'cell/delete-task': {
@@ -311,16 +230,29 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
         every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
         return state;
       case 'cell/reconcile-tick':
-        await findLost(state, ctx);
+        await keeper.findLost(state, ctx);
         report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
+        drain.remind(drainHost(state, ctx));
         every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
         return state;
-      case 'cell/container-running':
+      case 'cell/evacuate':
+        drain.begin(drainHost(state, ctx), msg.replyTo);
+        if (msg.accepted) system.dispatch(msg.accepted, presence(state, ctx));
+        return state;
+      case 'cell/evacuation-timeout':
+        drain.timeout(drainHost(state, ctx));
+        return state;
+      case 'cell/container-running': {
+        await keeper.onContainerEvent(state, ctx, msg);
+        const slot = state.ledger.get(msg.handle);
+        if (slot?.kind === 'lrp') drain.onRunning(drainHost(state, ctx), slot);
+        return state;
+      }
       case 'cell/container-crashed':
       case 'cell/container-stopped':
       case 'cell/task-finished':
       case 'cell/container-failed':
-        await onContainerEvent(state, ctx, msg);
+        await keeper.onContainerEvent(state, ctx, msg);
         return state;
       default:
         return assertNever(msg);
@@ -345,8 +277,4 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
 
 function capacityOf(capacity: Capacity): CellCapacity {
   return { memory_mb: capacity.memoryMb, disk_mb: capacity.diskMb, containers: capacity.containers };
-}
-
-function instanceKey(cell_id: string, slot: LrpSlot) {
-  return { cell_id, process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid };
 }

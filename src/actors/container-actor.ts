@@ -20,7 +20,8 @@
  * `container was destroyed outside the cell`, a running task fails with that reason.
  *
  * Task: run the action; on success read the first 10 KB of `result_file`; tell the cell
- * `task-finished`. Cancel aborts the action and finishes `task was cancelled`. The container is
+ * `task-finished`. Cancel aborts the action and finishes `task was cancelled` (or the reason the
+ * cancel gives: `timed out during cell evacuation`). The container is
  * kept: the cell destroys it on `cell/delete-task`.
  *
  * Stopping the actor itself (the cell shuts down or restarts) ends its health monitor but leaves
@@ -57,7 +58,8 @@ export type ContainerEvent =
 export type ContainerMsg =
   | { type: 'container/start' }
   | { type: 'container/stop' }
-  | { type: 'container/cancel' }
+  /** abort a task; it finishes failed with `reason` (default `task was cancelled`) */
+  | { type: 'container/cancel'; reason?: string }
   /** the cell found the container gone from the backend */
   | { type: 'container/lost' };
 
@@ -97,7 +99,8 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
   let phase: 'starting' | 'healthy' | 'ending' | 'done' = 'starting';
   let monitor: HealthMonitor | undefined;
   let actionDone: Promise<unknown> = Promise.resolve();
-  let cancelled = false;
+  /** why the task was cancelled, once it was */
+  let cancelled: string | undefined;
   let lost = false;
   /** the actor stopped: nothing more is started */
   let detached = false;
@@ -244,7 +247,7 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
     phase = 'done';
     let outcome = { failed: false, failure_reason: '', result: '' };
     if (lost) outcome = { failed: true, failure_reason: LOST_CONTAINER_REASON, result: '' };
-    else if (cancelled) outcome = { failed: true, failure_reason: TaskTexts.cancelled, result: '' };
+    else if (cancelled !== undefined) outcome = { failed: true, failure_reason: cancelled, result: '' };
     else if (!result.ok) outcome = { failed: true, failure_reason: result.error, result: '' };
     else if (run.result_file) {
       try {
@@ -291,12 +294,12 @@ export function spawnContainer(system: ActorSystem, parent: AnyRef, options: Con
           return stop();
         case 'container/cancel':
           if (job.kind !== 'task' || phase === 'done') return;
-          cancelled = true;
+          cancelled = msg.reason ?? TaskTexts.cancelled;
           abort.abort();
           // an adopted task's processes are not under runAction: stop them, then finish
           detach(async () => {
             await Promise.allSettled([container.stop(false), actionDone]);
-            post({ type: 'container/action-ended', result: { ok: false, error: TaskTexts.cancelled } });
+            post({ type: 'container/action-ended', result: { ok: false, error: cancelled! } });
           });
           return;
         case 'container/lost':

@@ -2,14 +2,14 @@
  * One node's scheduler: the control subtree and/or a cell, in one actor system, started in
  * dependency order (control first, so the cell has somewhere to report) and stopped in reverse.
  * On one node the control side reaches its cell through the local cell client; the cluster
- * issue puts a remote client behind the same `clientFor`.
+ * issue puts a remote client behind the same `clientFor`. `drainBeforeStop` is SIGTERM's drain.
  */
 import type { GardenBackend } from '../garden/backend.js';
 import type { AnyRef, Ref } from './kernel/protocol.js';
 import type { ActorSystem } from './kernel/system.js';
 import { spawnCell, type CellSettings } from './cell.js';
 import { localCellClient } from './cell-client.js';
-import type { CellClient, CellMsg, CellReport } from './cell.protocol.js';
+import { CellMsg, type CellClient, type CellDrained, type CellReport } from './cell.protocol.js';
 import { startControl, type Control } from './control/control.js';
 import type { ControlSettings } from './control/deps.js';
 import { EventHub } from './control/events.js';
@@ -28,12 +28,17 @@ export interface SchedulerOptions {
   events?: EventHub;
   /** where the cell reports when this node has no control role (the cluster issue) */
   reports?: Ref<CellReport>;
+  /** how the control role reaches cells on other nodes (the cluster issue; tests) */
+  clientFor?: (cellId: string) => CellClient | undefined;
 }
 
 export interface Scheduler {
   control: Control | undefined;
   cell: Ref<CellMsg> | undefined;
   events: EventHub;
+  cellId: string;
+  /** the cell role's settings, when it has one */
+  cellSettings: CellSettings | undefined;
 }
 
 export const DEFAULT_CELL_SETTINGS: CellSettings = {
@@ -42,6 +47,7 @@ export const DEFAULT_CELL_SETTINGS: CellSettings = {
   healthyIntervalMs: 10_000,
   heartbeatMs: 1_000,
   reconcileMs: 30_000,
+  evacuationTimeoutMs: 600_000,
 };
 
 /**
@@ -55,11 +61,13 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
   const events = options.events ?? new EventHub();
   let cellClient: CellClient | undefined;
   const control = options.roles.includes('control')
-    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : undefined), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control } }, parent)
+    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : options.clientFor?.(id)), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control } }, parent)
     : undefined;
   let cell: Ref<CellMsg> | undefined;
+  let cellSettings: CellSettings | undefined;
   if (options.roles.includes('cell')) {
     if (!options.backend) throw new Error('the cell role needs a container backend');
+    cellSettings = { ...DEFAULT_CELL_SETTINGS, ...options.cell };
     const reports = control?.reports ?? options.reports;
     if (!reports) throw new Error('a cell without a control role on its node needs somewhere to report');
     cell = spawnCell(system, parent, {
@@ -69,9 +77,34 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
       optionalPlacementTags: options.optionalPlacementTags ?? [],
       backend: options.backend,
       reports,
-      settings: { ...DEFAULT_CELL_SETTINGS, ...options.cell },
+      settings: cellSettings,
     });
     cellClient = localCellClient(system, cell, options.cellId);
   }
-  return { control, cell, events };
+  return { control, cell, events, cellId: options.cellId, cellSettings };
 }
+
+/** What {@link drainBeforeStop} did: drained the cell, or why it left the containers for adoption. */
+export type DrainOutcome = { drained: CellDrained } | { skipped: 'no-cell-role' | 'no-control-role' | 'no-other-live-cell' };
+
+/**
+ * SIGTERM on a cell node (DESIGN.md "Drain"): drains the node's cell (cell-drain.ts) and resolves
+ * once it is drained, within `evacuationTimeoutMs` plus a graceful stop. Only when another live,
+ * non-evacuating cell could take its instances: alone (control and cell on one node) a drain
+ * could place nothing and would only stop them, so the cell is left as it is and its containers
+ * are adopted by the next start. A node without the control role cannot see the other cells
+ * yet (the cluster issue) and skips the drain too.
+ */
+export async function drainBeforeStop(system: ActorSystem, scheduler: Scheduler): Promise<DrainOutcome> {
+  const { cell, control, cellSettings } = scheduler;
+  if (!cell || !cellSettings) return { skipped: 'no-cell-role' };
+  if (!control) return { skipped: 'no-control-role' };
+  const others = (await control.cells()).filter((c) => c.cell_id !== scheduler.cellId && !c.evacuating);
+  if (others.length === 0) return { skipped: 'no-other-live-cell' };
+  const waitMs = cellSettings.evacuationTimeoutMs + cellSettings.gracefulStopMs + DRAIN_MARGIN_MS;
+  const drained = await system.query<CellMsg, CellDrained>(cell, (replyTo) => CellMsg.evacuate({ replyTo }), waitMs);
+  return { drained };
+}
+
+/** Beyond the evacuation timeout and a graceful stop: time for the last stops to be reported. */
+const DRAIN_MARGIN_MS = 5_000;

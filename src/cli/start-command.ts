@@ -33,6 +33,7 @@ export interface StartFlags {
   healthyIntervalMs: number;
   taskRetries: number;
   completedTaskTtlMs: number;
+  evacuationTimeoutMs: number;
 }
 
 export function addStartCommand(program: Command): void {
@@ -70,6 +71,7 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
+    .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))
     .action(async (flags: StartFlags) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
         throw invalid(`invalid field: api-token: required when --api (${flags.api.host}) is not loopback`);

@@ -1,13 +1,15 @@
 /**
  * `auctor start`: assembles one node, starting its parts in dependency order (container
  * backend, LMDB, actor system, scheduler, gateway) and stopping them in reverse on SIGTERM/SIGINT.
- * Containers are left running on stop: the next start adopts them.
+ * On SIGTERM a cell first drains when other live cells can take its instances
+ * (`drainBeforeStop`); otherwise, and on SIGINT, containers are left running on stop: the next
+ * start adopts them.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
-import { startScheduler } from '../actors/node.js';
+import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
@@ -56,6 +58,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
       unhealthyIntervalMs: flags.unhealthyIntervalMs,
       healthyIntervalMs: flags.healthyIntervalMs,
       heartbeatMs: flags.heartbeatMs,
+      evacuationTimeoutMs: flags.evacuationTimeoutMs,
     },
     control: {
       cellTtlMs: flags.cellTtlMs,
@@ -95,7 +98,9 @@ export async function startNode(flags: StartFlags): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'auctor.stopping');
-    // stop taking requests first; in-flight ones finish (fastify drains, then closes)
+    // the gateway keeps answering while the cell drains, so operators can watch it
+    if (signal === 'SIGTERM') await drain();
+    // then stop taking requests; in-flight ones finish (fastify drains, then closes)
     await gateway?.close();
     await system.shutdown();
     await engine.close();
@@ -103,6 +108,17 @@ export async function startNode(flags: StartFlags): Promise<void> {
     await garden?.close();
     log.info('auctor.stopped');
     process.exit(0);
+  };
+  const drain = async () => {
+    try {
+      const outcome = await drainBeforeStop(system, scheduler);
+      if ('skipped' in outcome) {
+        if (outcome.skipped !== 'no-cell-role') log.info({ reason: outcome.skipped }, 'cell.drain-skipped');
+      } else log.info(outcome.drained, 'auctor.drained');
+    } catch (error) {
+      // the drain is bounded by its own timeout; whatever is left is adopted by the next start
+      log.warn({ error: (error as Error).message }, 'cell.drain-failed');
+    }
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

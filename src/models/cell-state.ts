@@ -24,6 +24,8 @@ export interface CellPresence {
   rootfs_providers: string[];
   placement_tags: string[];
   optional_placement_tags: string[];
+  /** the cell is draining (or drained): it takes no new work until it restarts (rep `Evacuating`) */
+  evacuating?: boolean;
 }
 
 /** One LRP instance placed on a cell. */
@@ -96,7 +98,7 @@ export function cellStateOf(presence: CellPresence, work: CellWork = {}): CellSt
     lrps: lrps.map((l) => ({ ...l })),
     tasks: tasks.map((t) => ({ ...t })),
     starting_container_count: work.starting_container_count ?? 0,
-    evacuating: work.evacuating ?? false,
+    evacuating: work.evacuating ?? presence.evacuating ?? false,
   };
 }
 

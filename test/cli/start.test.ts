@@ -71,9 +71,11 @@ describe('auctor command', function () {
       const result = await out;
       expect(result.code, result.stderr).to.equal(0);
       const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'auctor.started', 'auctor.stopping', 'auctor.stopped']);
+      // alone on its node the cell is not drained (nowhere to move its instances): they are left for adoption
+      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'auctor.started', 'auctor.stopping', 'cell.drain-skipped', 'auctor.stopped']);
       expect(lines[1]).to.include({ node: 'cli-test' });
       expect(lines[1].api).to.match(/^http:\/\/127.0.0.1:\d+$/);
+      expect(lines[3]).to.include({ reason: 'no-other-live-cell' });
       expect(existsSync(join(dir.path, 'lmdb', 'data.mdb'))).to.equal(true);
     } finally {
       dir.remove();

@@ -196,4 +196,18 @@ describe('gateway resources (real node over HTTP)', function () {
     expect((await call('GET', '/v1/ping')).json).to.deep.equal({ available: true });
     expect((await call('GET', '/v1/desired_lrps')).json).to.deep.equal([]);
   });
+
+  // last: the drained cell takes no more work
+  it('evacuate: 404 for an unknown cell; 202 for the live one, which then shows evacuating and refuses work', async () => {
+    const unknown = await call('POST', '/v1/cells/nope/evacuate');
+    expect(unknown.status).to.equal(404);
+    expect(unknown.json.error).to.deep.equal({ type: 'ResourceNotFound', message: 'cell not found: nope' });
+    const [cell] = (await call('GET', '/v1/cells')).json;
+    const accepted = await call('POST', `/v1/cells/${cell.cell_id}/evacuate`);
+    expect(accepted.status, accepted.text).to.equal(202);
+    expect((await call('GET', '/v1/cells')).json[0]).to.include({ cell_id: cell.cell_id, evacuating: true });
+    expect((await call('POST', '/v1/desired_lrps', webLrp('late', 1))).status).to.equal(201);
+    await eventually(async () => expect((await call('GET', '/v1/actual_lrps/late/index/0')).json.placement_error).to.not.equal(''));
+    expect((await call('DELETE', '/v1/desired_lrps/late')).status).to.equal(204);
+  });
 });

@@ -19,6 +19,7 @@ export const SETTINGS: CellSettings = {
   healthyIntervalMs: 100,
   heartbeatMs: 1000,
   reconcileMs: 5000,
+  evacuationTimeoutMs: 10_000,
 };
 
 export type ReportOf<T extends CellReport['type']> = Extract<CellReport, { type: T }>;

@@ -85,6 +85,17 @@ export class FakeCell implements CellClient {
     this.tasks.delete(task_guid);
   }
 
+  /** how many times it was told to evacuate */
+  evacuations = 0;
+
+  /** Marks the presence evacuating (its state follows, so the auction skips it); reports nothing by itself: see `evacuating`. */
+  async evacuate(timeoutMs: number): Promise<CellPresence> {
+    if (this.unreachable) throw new AskTimeoutError(this.cellId, timeoutMs);
+    this.evacuations++;
+    this.presence.evacuating = true;
+    return { ...this.presence };
+  }
+
   /** The instance this cell holds for `process_guid`/`index`. */
   instance(process_guid: string, index: number): LrpWork | undefined {
     return [...this.lrps.values()].find((w) => w.desired.process_guid === process_guid && w.index === index);
@@ -123,6 +134,11 @@ export class FakeCell implements CellClient {
   stopped(w: LrpWork): void {
     this.lrps.delete(w.instance_guid);
     this.send({ type: 'cell-report/lrp-stopped', ...this.key(w) });
+  }
+
+  /** Reports the instance `lrp-evacuating`, as a draining cell does. */
+  evacuating(w: LrpWork): void {
+    this.send({ type: 'cell-report/lrp-evacuating', ...this.key(w) });
   }
 
   startTask(task_guid: string): void {

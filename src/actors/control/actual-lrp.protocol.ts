@@ -11,16 +11,9 @@ export type LrpContainer = Extract<CellContainer, { kind: 'lrp' }> & { cell_id: 
 
 /**
  * A draining cell says it is evacuating one of its instances (Diego's `EvacuateRunningActualLRP` /
- * `EvacuateClaimedActualLRP`). Cells do not send it yet (their protocol has no such report): the
- * control side accepts it through `lrps/evacuating`.
+ * `EvacuateClaimedActualLRP`); `control` routes it to `lrps/evacuating`.
  */
-export interface EvacuatingReport {
-  type: 'cell-report/lrp-evacuating';
-  cell_id: string;
-  process_guid: string;
-  index: number;
-  instance_guid: string;
-}
+export type EvacuatingReport = Extract<CellReport, { type: 'cell-report/lrp-evacuating' }>;
 
 export type ActualLrpMsg =
   /** after spawn: create the UNCLAIMED row (first time) or resume its effects (after recovery) */

@@ -13,7 +13,7 @@ import type { CellClient, CellReport } from '../cell.protocol.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { CellPresence } from '../../models/cell-state.js';
 import type { DesiredLRP } from '../../models/desired-lrp.js';
-import type { Result } from '../../models/errors.js';
+import { AuctorError, failed, ok, type Result } from '../../models/errors.js';
 import { spawnAuctioneer } from './auctioneer.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { spawnCells } from './cells.js';
@@ -159,6 +159,23 @@ export class Control {
     return this.ask(this.refs.lrps, (r: Ref<Result<ActualLRP>>) => LrpsMsg.retire(processGuid, index, r));
   }
 
+  /**
+   * `POST /v1/cells/:cell_id/evacuate` (Diego's rep `POST /evacuate`): tells a live cell to drain.
+   * Answers the cell's presence (`evacuating: true`) once the cell has accepted (the gateway's
+   * 202), not once it is drained. ResourceNotFound for a cell the registry does not list;
+   * Unavailable when the cell does not answer within `askTimeoutMs`.
+   */
+  async evacuateCell(cellId: string): Promise<Result<CellPresence>> {
+    const live = (await this.cells()).some((c) => c.cell_id === cellId);
+    const client = live ? this.clientFor(cellId) : undefined;
+    if (!client) return failed(new AuctorError('ResourceNotFound', `cell not found: ${cellId}`));
+    try {
+      return ok(await client.evacuate(this.settings.askTimeoutMs));
+    } catch (error) {
+      return failed(new AuctorError('Unavailable', `cell ${cellId} did not accept the evacuation: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
   /** Sends `control` a report as a cell would (the local path; remoting uses `reports`). */
   report(report: CellReport): void {
     this.system.dispatch(this.reports, report);
@@ -205,6 +222,9 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
         case 'cell-report/lrp-crashed':
         case 'cell-report/lrp-stopped':
           system.dispatch(r.lrps, LrpsMsg.report(msg));
+          break;
+        case 'cell-report/lrp-evacuating':
+          system.dispatch(r.lrps, LrpsMsg.evacuating(msg));
           break;
         case 'cell-report/task-started':
         case 'cell-report/task-completed':

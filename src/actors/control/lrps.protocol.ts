@@ -35,7 +35,7 @@ export type LrpsMsg =
   | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
   /** a cell appeared (again): SUSPECT instances on it are promoted back to ORDINARY, or removed if replaced */
   | { type: 'lrps/cell-appeared'; cell_id: string }
-  /** a draining cell evacuates an instance (no cell sends this yet: see EvacuatingReport) */
+  /** a draining cell evacuates an instance (`cell-report/lrp-evacuating`, routed by `control`) */
   | { type: 'lrps/evacuating'; report: EvacuatingReport }
   /** a cell's container list: anything no row accounts for is stopped */
   | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] };

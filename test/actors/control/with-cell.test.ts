@@ -32,7 +32,7 @@ describe('control with a real cell (fake backend)', () => {
     control = startControl(system, { clientFor: (id) => (id === 'cell-1' && cell ? localCellClient(system, cell, id) : undefined) });
     cell = spawnCell(system, system.root, {
       cellId: 'cell-1', zone: 'z1', placementTags: [], optionalPlacementTags: [], backend, reports: control.reports,
-      settings: { gracefulStopMs: 100, unhealthyIntervalMs: 50, healthyIntervalMs: 100, heartbeatMs: 1000, reconcileMs: 5000 },
+      settings: { gracefulStopMs: 100, unhealthyIntervalMs: 50, healthyIntervalMs: 100, heartbeatMs: 1000, reconcileMs: 5000, evacuationTimeoutMs: 10_000 },
     });
   });
   afterEach(async () => {
