@@ -20,6 +20,7 @@ import type { CellCapacity } from '../models/cell-state.js';
 import type { CellReport } from './cell.protocol.js';
 import type { LrpSlot, Slot, TaskSlot } from './cell-ledger.js';
 import type { ContainerJob } from './cell-specs.js';
+import type { OutputOwner } from './log-buffer.js';
 import { spawnContainer, type ContainerEvent, type ContainerMsg } from './container-actor.js';
 
 export interface CellActorState {
@@ -44,10 +45,20 @@ export interface ContainerKeeperOptions {
   clock: Clock;
   settings: { gracefulStopMs: number; unhealthyIntervalMs: number; healthyIntervalMs: number };
   report: (r: CellReport) => void;
-  onOutput?: (handle: string, line: OutputLine) => void;
+  /** every line of every container, with whose it is (see log-buffer.ts) */
+  onOutput?: (handle: string, line: OutputLine, owner?: OutputOwner) => void;
 }
 
 export type ContainerKeeper = ReturnType<typeof containerKeeper>;
+
+/** The output callback for one container, telling whose lines they are when the ledger knows. */
+function outputTo(onOutput: NonNullable<ContainerKeeperOptions['onOutput']>, slot: Slot | undefined) {
+  const owner: OutputOwner | undefined =
+    slot?.kind === 'lrp' ? { kind: 'lrp', process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid }
+    : slot?.kind === 'task' ? { kind: 'task', task_guid: slot.task_guid }
+    : undefined;
+  return (handle: string, line: OutputLine) => onOutput(handle, line, owner);
+}
 
 export function containerKeeper(options: ContainerKeeperOptions) {
   const { system, cellId, backend, clock, settings, report } = options;
@@ -65,7 +76,7 @@ export function containerKeeper(options: ContainerKeeperOptions) {
         healthyIntervalMs: settings.healthyIntervalMs,
         clock,
         logger: ctx.log,
-        ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+        ...(options.onOutput ? { onOutput: outputTo(options.onOutput, state.ledger.get(container.handle)) } : {}),
       },
     });
     state.children.set(container.handle, child);

@@ -24,6 +24,7 @@
  * them (adopted LRPs start CLAIMED and are reported `lrp-running` again once their check passes;
  * adopted tasks are reported `task-completed` again when their processes have ended).
  */
+import type { OutputOwner } from './log-buffer.js';
 import type { Timer } from './kernel/clock.js';
 import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
 import type { ActorContext, ActorSystem, CrashPolicy } from './kernel/system.js';
@@ -63,7 +64,7 @@ export interface CellOptions {
   repAddress?: string;
   repUrl?: string;
   /** every line the containers' processes and health checks write */
-  onOutput?: (handle: string, line: OutputLine) => void;
+  onOutput?: (handle: string, line: OutputLine, owner?: OutputOwner) => void;
   /** the cell's own policy; default the kernel's (oneForOne) */
   onCrash?: CrashPolicy;
 }

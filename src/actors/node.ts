@@ -13,6 +13,7 @@ import { CellMsg, type CellClient, type CellDrained, type CellReport } from './c
 import { startControl, type Control } from './control/control.js';
 import type { ControlSettings } from './control/deps.js';
 import { EventHub } from './control/events.js';
+import { LogBuffer } from './log-buffer.js';
 
 export interface SchedulerOptions {
   roles: Array<'control' | 'cell'>;
@@ -30,12 +31,16 @@ export interface SchedulerOptions {
   reports?: Ref<CellReport>;
   /** how the control role reaches cells on other nodes (the cluster issue; tests) */
   clientFor?: (cellId: string) => CellClient | undefined;
+  /** where the cell keeps its containers' output; default a new one */
+  logs?: LogBuffer;
 }
 
 export interface Scheduler {
   control: Control | undefined;
   cell: Ref<CellMsg> | undefined;
   events: EventHub;
+  /** the output of this node's containers */
+  logs: LogBuffer;
   cellId: string;
   /** the cell role's settings, when it has one */
   cellSettings: CellSettings | undefined;
@@ -59,6 +64,7 @@ export const NODE_CONTROL_SETTINGS: Partial<ControlSettings> = { auctionBatchWin
 
 export function startScheduler(system: ActorSystem, options: SchedulerOptions, parent: AnyRef = system.root): Scheduler {
   const events = options.events ?? new EventHub();
+  const logs = options.logs ?? new LogBuffer();
   let cellClient: CellClient | undefined;
   const control = options.roles.includes('control')
     ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : options.clientFor?.(id)), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control } }, parent)
@@ -78,10 +84,11 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
       backend: options.backend,
       reports,
       settings: cellSettings,
+      onOutput: (_handle, line, owner) => owner && logs.append(owner, line),
     });
     cellClient = localCellClient(system, cell, options.cellId);
   }
-  return { control, cell, events, cellId: options.cellId, cellSettings };
+  return { control, cell, events, logs, cellId: options.cellId, cellSettings };
 }
 
 /** What {@link drainBeforeStop} did: drained the cell, or why it left the containers for adoption. */
