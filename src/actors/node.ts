@@ -13,6 +13,7 @@ import type { CellClient, CellMsg, CellReport } from './cell.protocol.js';
 import { startControl, type Control } from './control/control.js';
 import type { ControlSettings } from './control/deps.js';
 import { EventHub } from './control/events.js';
+import type { ControlMetrics } from './control/metrics.js';
 
 export interface SchedulerOptions {
   roles: Array<'control' | 'cell'>;
@@ -26,6 +27,8 @@ export interface SchedulerOptions {
   cell?: Partial<CellSettings>;
   control?: Partial<ControlSettings>;
   events?: EventHub;
+  /** the control role's metrics sink (the node's registry); default none */
+  metrics?: ControlMetrics;
   /** where the cell reports when this node has no control role (the cluster issue) */
   reports?: Ref<CellReport>;
 }
@@ -55,7 +58,7 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
   const events = options.events ?? new EventHub();
   let cellClient: CellClient | undefined;
   const control = options.roles.includes('control')
-    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : undefined), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control } }, parent)
+    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : undefined), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control }, ...(options.metrics ? { metrics: options.metrics } : {}) }, parent)
     : undefined;
   let cell: Ref<CellMsg> | undefined;
   if (options.roles.includes('cell')) {

@@ -9,6 +9,7 @@ import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { startScheduler } from '../actors/node.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
@@ -44,8 +45,10 @@ export async function startNode(flags: StartFlags): Promise<void> {
   }
   const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
   const system = ActorSystem.start({ name: flags.name, engine, logger: log });
+  const metrics = new NodeMetrics({ system, processMetrics: true });
   const scheduler = startScheduler(system, {
     roles: flags.roles,
+    metrics: metrics.control,
     cellId: flags.name,
     ...(garden ? { backend: garden } : {}),
     zone: flags.zone,
@@ -74,8 +77,9 @@ export async function startNode(flags: StartFlags): Promise<void> {
 
   let gateway: Gateway | undefined;
   if (scheduler.control) {
+    metrics.watchControl(scheduler.control);
     try {
-      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log, metrics }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
       process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
@@ -98,6 +102,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
     log.info({ signal }, 'auctor.stopping');
     // stop taking requests first; in-flight ones finish (fastify drains, then closes)
     await gateway?.close();
+    metrics.close();
     await system.shutdown();
     await engine.close();
     // containers keep running: the next start adopts them
