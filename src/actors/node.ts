@@ -13,6 +13,7 @@ import { CellMsg, type CellClient, type CellDrained, type CellReport } from './c
 import { startControl, type Control } from './control/control.js';
 import type { ControlSettings } from './control/deps.js';
 import { EventHub } from './control/events.js';
+import type { ControlMetrics } from './control/metrics.js';
 import { LogBuffer } from './log-buffer.js';
 
 export interface SchedulerOptions {
@@ -27,6 +28,8 @@ export interface SchedulerOptions {
   cell?: Partial<CellSettings>;
   control?: Partial<ControlSettings>;
   events?: EventHub;
+  /** the control role's metrics sink (the node's registry); default none */
+  metrics?: ControlMetrics;
   /** where the cell reports when this node has no control role (the cluster issue) */
   reports?: Ref<CellReport>;
   /** how the control role reaches cells on other nodes (the cluster issue; tests) */
@@ -67,7 +70,7 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
   const logs = options.logs ?? new LogBuffer();
   let cellClient: CellClient | undefined;
   const control = options.roles.includes('control')
-    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : options.clientFor?.(id)), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control } }, parent)
+    ? startControl(system, { clientFor: (id) => (id === options.cellId ? cellClient : options.clientFor?.(id)), events, settings: { ...NODE_CONTROL_SETTINGS, ...options.control }, ...(options.metrics ? { metrics: options.metrics } : {}) }, parent)
     : undefined;
   let cell: Ref<CellMsg> | undefined;
   let cellSettings: CellSettings | undefined;

@@ -11,6 +11,7 @@ import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
+import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
@@ -46,8 +47,10 @@ export async function startNode(flags: StartFlags): Promise<void> {
   }
   const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
   const system = ActorSystem.start({ name: flags.name, engine, logger: log });
+  const metrics = new NodeMetrics({ system, processMetrics: true });
   const scheduler = startScheduler(system, {
     roles: flags.roles,
+    metrics: metrics.control,
     cellId: flags.name,
     ...(garden ? { backend: garden } : {}),
     zone: flags.zone,
@@ -77,8 +80,9 @@ export async function startNode(flags: StartFlags): Promise<void> {
 
   let gateway: Gateway | undefined;
   if (scheduler.control) {
+    metrics.watchControl(scheduler.control);
     try {
-      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log, metrics }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
       process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
@@ -102,6 +106,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
     if (signal === 'SIGTERM') await drain();
     // then stop taking requests; in-flight ones finish (fastify drains, then closes)
     await gateway?.close();
+    metrics.close();
     await system.shutdown();
     await engine.close();
     // containers keep running: the next start adopts them

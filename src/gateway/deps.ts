@@ -2,6 +2,7 @@
 import type { Logger } from '../actors/kernel/logger.js';
 import type { ActorSystem } from '../actors/kernel/system.js';
 import type { Control } from '../actors/control/control.js';
+import type { NodeMetrics } from '../metrics/node-metrics.js';
 
 export interface GatewayDeps {
   /** the node's name: the first segment of actor paths */
@@ -9,4 +10,6 @@ export interface GatewayDeps {
   control: Control;
   system: ActorSystem;
   log: Logger;
+  /** the node's metrics (fed by control); without it `/metrics` keeps a registry of its own */
+  metrics?: NodeMetrics;
 }

@@ -12,6 +12,7 @@ import type { CellState } from '../../models/cell-state.js';
 import type { ControlDeps } from './deps.js';
 import { CellsMsg } from './cells.protocol.js';
 import type { LrpStart, TaskStart } from './auctioneer.protocol.js';
+import { secondsSince } from './metrics.js';
 
 export interface Batch {
   lrps: LrpStart[];
@@ -27,10 +28,16 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   const tasks = new Map<string, TaskStart>();
   for (const s of batch.tasks) tasks.set(s.task.task_guid, s);
 
-  const failLrp = (s: LrpStart, placement_error: string) =>
+  const failLrp = (s: LrpStart, placement_error: string) => {
+    deps.metrics.auctioned('lrp', 'failed');
     system.dispatch(s.replyTo, { type: 'auction/lrp-failed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, placement_error });
-  const failTask = (s: TaskStart, placement_error: string) => system.dispatch(s.replyTo, { type: 'auction/task-failed', task_guid: s.task.task_guid, placement_error });
+  };
+  const failTask = (s: TaskStart, placement_error: string) => {
+    deps.metrics.auctioned('task', 'failed');
+    system.dispatch(s.replyTo, { type: 'auction/task-failed', task_guid: s.task.task_guid, placement_error });
+  };
 
+  const fetching = performance.now();
   let clients: CellClient[];
   try {
     clients = await system.query<CellsMsg, CellClient[]>(cells, CellsMsg.clients, deps.settings.askTimeoutMs);
@@ -38,6 +45,7 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
     clients = [];
   }
   const answers = await Promise.allSettled(clients.map((c) => c.state(deps.settings.cellStateTimeoutMs)));
+  deps.metrics.cellStatesFetched(secondsSince(fetching), answers.filter((a) => a.status === 'rejected').length);
   const states: CellState[] = [];
   const byCell = new Map<string, CellClient>();
   answers.forEach((a, i) => {
@@ -83,12 +91,18 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
     for (const s of w.lrps) {
       const reason = failedLrps.get(s.work.instance_guid);
       if (reason !== undefined) failLrp(s, reason);
-      else system.dispatch(s.replyTo, { type: 'auction/lrp-placed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, cell_id: cellId });
+      else {
+        deps.metrics.auctioned('lrp', 'started');
+        system.dispatch(s.replyTo, { type: 'auction/lrp-placed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, cell_id: cellId });
+      }
     }
     for (const s of w.tasks) {
       const reason = failedTasks.get(s.task.task_guid);
       if (reason !== undefined) failTask(s, reason);
-      else system.dispatch(s.replyTo, { type: 'auction/task-placed', task_guid: s.task.task_guid, cell_id: cellId });
+      else {
+        deps.metrics.auctioned('task', 'started');
+        system.dispatch(s.replyTo, { type: 'auction/task-placed', task_guid: s.task.task_guid, cell_id: cellId });
+      }
     }
   }));
 }

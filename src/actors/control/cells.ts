@@ -32,7 +32,10 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
     kind: 'cells',
     ...(onCrash ? { onCrash } : {}),
     name: 'cells',
-    initialState: () => ({ cells: new Map() }),
+    initialState: () => {
+      deps.metrics.presentCells(0);
+      return { cells: new Map() };
+    },
     summary: (s) => ({ cells: [...s.cells.keys()] }),
     afterStop: (s) => s.cells.forEach((c) => c.timer.cancel()),
     handle: (state, msg, ctx) => {
@@ -47,6 +50,7 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           if (!previous) {
             ctx.log.info({ cell_id: id }, 'cell.appeared');
             deps.events.publish(Events.cellAppeared(msg.presence));
+            deps.metrics.presentCells(state.cells.size);
           }
           return state;
         }
@@ -56,6 +60,7 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           state.cells.delete(msg.cell_id);
           ctx.log.warn({ cell_id: msg.cell_id }, 'cell.disappeared');
           deps.events.publish(Events.cellDisappeared(msg.cell_id));
+          deps.metrics.presentCells(state.cells.size);
           return state;
         }
         case 'cells/list':

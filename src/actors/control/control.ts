@@ -20,6 +20,7 @@ import { spawnCells } from './cells.js';
 import { CellsMsg, type CellView } from './cells.protocol.js';
 import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } from './deps.js';
 import { EventHub } from './events.js';
+import { NO_CONTROL_METRICS, type ControlMetrics } from './metrics.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
 import { spawnLrps } from './lrps.js';
 import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
@@ -37,6 +38,8 @@ export interface ControlOptions {
   events?: EventHub;
   settings?: Partial<ControlSettings>;
   newGuid?: () => string;
+  /** where the actors report auctions, convergence and cells (docs/033-metrics.md); default none */
+  metrics?: ControlMetrics;
   /** the control actor's name; default `control` */
   name?: string;
   /** control's own policy (the parent's say); default the kernel's oneForOne */
@@ -186,7 +189,7 @@ export class Control {
 export function startControl(system: ActorSystem, options: ControlOptions, parent: AnyRef = system.root): Control {
   const settings = controlSettings(options.settings);
   const events = options.events ?? new EventHub();
-  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings };
+  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS };
   /**
    * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a
    * restart stops the children first). Refs are paths, so the ones handed out stay valid.

@@ -15,6 +15,7 @@ import { DomainsMsg } from './domains.protocol.js';
 import { LrpsMsg } from './lrps.protocol.js';
 import { TasksMsg } from './tasks.protocol.js';
 import type { ConvergenceMsg } from './convergence.protocol.js';
+import { secondsSince } from './metrics.js';
 
 type Msg = ConvergenceMsg | { type: 'convergence/tick' };
 
@@ -62,6 +63,7 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
         case 'convergence/run': {
           const pass = state.passes + 1;
           let lrps: LrpConvergenceCounts | undefined;
+          const started = performance.now();
           try {
             const [cells, fresh] = await Promise.all([
               system.query<CellsMsg, CellPresence[]>(targets.cells, CellsMsg.list, timeout),
@@ -74,6 +76,7 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
           } catch (error) {
             ctx.log.warn({ pass, error: String(error) }, 'convergence.pass-failed');
           }
+          deps.metrics.convergencePass(secondsSince(started), lrps);
           if (msg.type === 'convergence/run' && msg.replyTo) system.dispatch(msg.replyTo, { pass, lrps });
           const timer = msg.type === 'convergence/tick' ? arm(ctx.self, interval) : state.timer;
           return { ...state, passes: pass, timer };

@@ -9,6 +9,7 @@ import type { AuctionSettings } from '../../auction/types.js';
 import type { TaskConvergenceSettings } from '../../models/task-convergence.js';
 import type { LrpConvergenceSettings } from '../../models/lrp-convergence.js';
 import type { EventHub } from './events.js';
+import type { ControlMetrics } from './metrics.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../supervision.js';
 
 export interface ControlSettings {
@@ -72,6 +73,7 @@ export interface ControlDeps {
   clientFor: (cellId: string) => CellClient | undefined;
   newGuid: () => string;
   settings: ControlSettings;
+  metrics: ControlMetrics;
 }
 
 export const defaultGuid = (): string => randomUUID();
