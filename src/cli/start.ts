@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { startScheduler } from '../actors/node.js';
+import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
@@ -75,7 +76,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
   let gateway: Gateway | undefined;
   if (scheduler.control) {
     try {
-      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env) }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
       process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);

@@ -2,6 +2,8 @@
 import type { Logger } from '../actors/kernel/logger.js';
 import type { ActorSystem } from '../actors/kernel/system.js';
 import type { Control } from '../actors/control/control.js';
+import type { EventFeed } from './event-journal.js';
+import type { EventStreamSettings } from './events.js';
 
 export interface GatewayDeps {
   /** the node's name: the first segment of actor paths */
@@ -9,4 +11,8 @@ export interface GatewayDeps {
   control: Control;
   system: ActorSystem;
   log: Logger;
+  /** the node's event hub, served as `GET /v1/events` */
+  events: EventFeed;
+  /** tuning of the event stream; defaults in `DEFAULT_EVENT_STREAM` */
+  eventStream?: Partial<EventStreamSettings>;
 }

@@ -15,6 +15,7 @@ import { registerCells } from './cells.js';
 import { registerDesiredLrps } from './desired-lrps.js';
 import { registerDomains } from './domains.js';
 import { errorBody, fromFastifyError } from './errors.js';
+import { registerEvents } from './events.js';
 import { registerTasks } from './tasks.js';
 import { AuctorError } from '../models/errors.js';
 
@@ -58,7 +59,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 
