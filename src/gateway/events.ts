@@ -22,7 +22,7 @@ export interface EventStreamSettings {
   bufferBytes: number;
   /** a comment line this often keeps idle connections open through proxies */
   heartbeatMs: number;
-  /** recent events kept for `Last-Event-ID`, by count and by bytes */
+  /** recent events kept for `Last-Event-ID`, by count and by bytes (below `bufferBytes`, so a replay fits) */
   keepEvents: number;
   keepBytes: number;
   /** the `retry:` hint: how long an EventSource waits before reconnecting */
@@ -71,10 +71,12 @@ export function registerEvents(app: FastifyInstance, deps: GatewayDeps): void {
 
 /** The route over a given journal (tests inspect the journal's subscribers). */
 export function registerEventStream(app: FastifyInstance, journal: EventJournal, settings: EventStreamSettings, log: Logger): void {
-  const open = new Set<ServerResponse>();
+  // each open stream and what ends it
+  const open = new Map<ServerResponse, () => void>();
   // the server waits for open responses when closing: end the streams first
   app.addHook('preClose', async () => {
-    for (const res of open) {
+    for (const [res, release] of open) {
+      release();
       res.end();
       setTimeout(() => res.destroy(), 1000).unref();
     }
@@ -118,20 +120,25 @@ export function registerEventStream(app: FastifyInstance, journal: EventJournal,
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    writer.send(sseFrame(`retry: ${settings.retryMs}\n${formatComment(`events of this node from id ${journal.nextId}`)}`));
+    writer.send(sseFrame(`retry: ${settings.retryMs}\n${formatComment(`events of this node from id ${query.after === undefined ? journal.nextId : query.after + 1}`)}`));
     // replays the kept events after `after` synchronously: the headers are out first
     const unsubscribe = journal.subscribe(listener, query.after);
-    open.add(res);
     const heartbeat = setInterval(() => {
       if (!writer.backlogged) writer.send(sseFrame(formatComment('heartbeat')));
     }, settings.heartbeatMs);
     heartbeat.unref();
-    res.once('close', () => {
+    const release = () => {
       clearInterval(heartbeat);
       unsubscribe();
       writer.stop();
       open.delete(res);
-    });
+    };
+    open.set(res, release);
+    res.once('close', release);
+    // the client may have gone while the request went through the hooks: 'close' has passed
+    if (res.destroyed || res.socket === null || res.socket.destroyed) release();
+    // a write racing the client's disconnect must not become an unhandled 'error'
+    res.on('error', () => {});
     return reply;
   }
 }
