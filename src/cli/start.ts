@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
+import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
@@ -82,7 +83,10 @@ export async function startNode(flags: StartFlags): Promise<void> {
   if (scheduler.control) {
     metrics.watchControl(scheduler.control);
     try {
-      gateway = await startGateway({ node: flags.name, control: scheduler.control, system, log, metrics }, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+      gateway = await startGateway(
+        { node: flags.name, control: scheduler.control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs },
+        flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {},
+      );
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
       process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);

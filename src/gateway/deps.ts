@@ -3,6 +3,9 @@ import type { Logger } from '../actors/kernel/logger.js';
 import type { ActorSystem } from '../actors/kernel/system.js';
 import type { Control } from '../actors/control/control.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
+import type { EventFeed } from './event-journal.js';
+import type { EventStreamSettings } from './events.js';
+import type { LogBuffer } from '../actors/log-buffer.js';
 
 export interface GatewayDeps {
   /** the node's name: the first segment of actor paths */
@@ -12,4 +15,10 @@ export interface GatewayDeps {
   log: Logger;
   /** the node's metrics (fed by control); without it `/metrics` keeps a registry of its own */
   metrics?: NodeMetrics;
+  /** the node's event hub, served as `GET /v1/events` */
+  events: EventFeed;
+  /** tuning of the event stream; defaults in `DEFAULT_EVENT_STREAM` */
+  eventStream?: Partial<EventStreamSettings>;
+  /** this node's containers' output, served by the logs routes; none on a node without a cell */
+  logs?: LogBuffer;
 }
