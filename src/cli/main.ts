@@ -5,7 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { INVALID_FIELD } from './flags.js';
+import { addClientCommands } from './client/register.js';
 import { addStartCommand } from './start-command.js';
+import { addUpCommand } from './up-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   addStartCommand(program);
+  addUpCommand(program);
+  addClientCommands(program);
   return program;
 }
 

@@ -1,0 +1,146 @@
+/**
+ * The gateway client the `auctor` commands share: JSON in and out, the bearer token, a timeout
+ * per request, and errors a person can act on. An API error body `{"error":{type,message}}`
+ * becomes an `ApiError` carrying that message (exit 1); a gateway that cannot be reached
+ * becomes one saying so, with the URL tried.
+ */
+
+/** Per request; streams (events, following logs) run until the caller aborts them. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** An error the gateway answered with, or a failure to reach it: `auctor` exits 1 with its message. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    /** BBS error type (`ResourceNotFound`, ...), or `Unreachable` when no answer came */
+    readonly type: string,
+    /** HTTP status; 0 when no answer came */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ClientOptions {
+  /** `http://host:port`; a bare `host:port` (the form `auctor start --api` takes) gets `http://` */
+  api: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+/** `127.0.0.1:8888` → `http://127.0.0.1:8888`; a trailing slash is dropped. */
+export function normalizeApiUrl(api: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(api) ? api : `http://${api}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+export class ApiClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: ClientOptions) {
+    this.url = normalizeApiUrl(options.api);
+    this.token = options.token || undefined;
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  }
+
+  /** `GET path`: the parsed JSON body. Throws `ApiError` on a non-2xx answer. */
+  get<T>(path: string): Promise<T> {
+    return this.json<T>('GET', path);
+  }
+
+  /** `POST path` with a JSON body: the parsed answer, or undefined for an empty one (202/204). */
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.json<T>('POST', path, body);
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PATCH', path, body);
+  }
+
+  delete(path: string): Promise<void> {
+    return this.json<void>('DELETE', path);
+  }
+
+  /**
+   * `GET path` whose body the caller reads as it arrives (SSE). No timeout: it ends when
+   * `signal` aborts or the gateway closes it. Throws `ApiError` on a non-2xx answer.
+   */
+  async stream(path: string, signal: AbortSignal): Promise<Response> {
+    const response = await this.send('GET', path, undefined, signal);
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  /** `GET path` as text, with its content type (logs, whose format depends on the endpoint). */
+  async text(path: string): Promise<{ contentType: string; body: string }> {
+    const response = await this.send('GET', path, undefined, AbortSignal.timeout(this.timeoutMs));
+    if (!response.ok) throw await errorFrom(response);
+    return { contentType: response.headers.get('content-type') ?? '', body: await response.text() };
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const response = await this.send(method, path, body, signal);
+    if (!response.ok) throw await errorFrom(response);
+    const text = await this.read(response);
+    if (text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(`the gateway at ${this.url} answered ${method} ${path} with a body that is not JSON`, 'InvalidResponse', response.status);
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    try {
+      return await fetch(this.url + path, { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+  }
+
+  private async read(response: Response): Promise<string> {
+    try {
+      return await response.text();
+    } catch (error) {
+      throw this.unreachable(error);
+    }
+  }
+
+  private unreachable(error: unknown): ApiError {
+    const err = error as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === 'TimeoutError') {
+      return new ApiError(`the gateway at ${this.url} did not answer within ${this.timeoutMs} ms`, 'Unreachable', 0);
+    }
+    if (err.name === 'AbortError') return new ApiError('aborted', 'Aborted', 0);
+    // fetch reports `TypeError: fetch failed`; the reason (ECONNREFUSED ...) is its cause
+    const reason = err.cause?.message ?? err.cause?.code ?? err.message;
+    return new ApiError(`cannot reach the gateway at ${this.url}: ${reason}`, 'Unreachable', 0);
+  }
+}
+
+/** The `{"error":{type,message}}` body as an `ApiError`; a body of another shape is described by status. */
+async function errorFrom(response: Response): Promise<ApiError> {
+  let text = '';
+  try {
+    text = await response.text();
+  } catch {
+    // the status alone still says what happened
+  }
+  try {
+    const body = JSON.parse(text) as { error?: { type?: unknown; message?: unknown } };
+    if (body.error && typeof body.error.message === 'string') {
+      return new ApiError(body.error.message, typeof body.error.type === 'string' ? body.error.type : 'Error', response.status);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  const detail = text.trim().slice(0, 200);
+  return new ApiError(`HTTP ${response.status} ${response.statusText}${detail ? `: ${detail}` : ''}`, 'Error', response.status);
+}

@@ -1,0 +1,130 @@
+/** The client's output as pure functions of fixed input. */
+import { expect } from 'chai';
+import type { ActualLRP } from '../../src/models/actual-lrp.js';
+import type { DesiredLRP } from '../../src/models/desired-lrp.js';
+import { renderTree, treeRoots } from '../../src/cli/client/actors.js';
+import { renderCells, type CellRow } from '../../src/cli/client/cells.js';
+import { formatEvent, summarize } from '../../src/cli/client/events.js';
+import { normalizeApiUrl } from '../../src/cli/client/http.js';
+import { formatLogBody, formatLogLine } from '../../src/cli/client/logs.js';
+import { addressOf, renderLrp, renderLrps } from '../../src/cli/client/lrps.js';
+import { SseParser } from '../../src/cli/client/sse.js';
+import { age, fields, table } from '../../src/cli/client/table.js';
+
+const desired = (guid: string, instances: number): DesiredLRP => ({ process_guid: guid, domain: 'd', instances, memory_mb: 128, rootfs: 'preloaded:host', action: { run: { path: 'app', args: ['-p'], user: 'root' } } }) as unknown as DesiredLRP;
+const actual = (guid: string, index: number, state: string, extra: Partial<ActualLRP> = {}): ActualLRP =>
+  ({ process_guid: guid, index, state, cell_id: 'c1', address: '', ports: [], crash_count: 0, placement_error: '', since: 0, presence: 'ORDINARY', ...extra }) as unknown as ActualLRP;
+
+describe('client renderers', () => {
+  it('table aligns columns under upper-case headers and shows empty cells as -', () => {
+    const out = table([{ header: 'name', value: (r: { n: string; v?: number }) => r.n }, { header: 'value', value: (r) => r.v }], [{ n: 'a', v: 10 }, { n: 'longer' }]);
+    expect(out).to.equal('NAME    VALUE\na       10\nlonger  -\n');
+    expect(fields([['a', 1], ['long', 'x'], ['skipped', undefined]])).to.equal('a:    1\nlong: x\n');
+  });
+
+  it('age: seconds under 2 minutes, then minutes, hours, days; - for 0', () => {
+    const now = 1_000_000_000_000;
+    const ns = (msAgo: number) => (now - msAgo) * 1e6;
+    expect([age(ns(119_000), now), age(ns(120_000), now), age(ns(7_200_000), now), age(ns(172_800_000), now), age(0, now)]).to.deep.equal(['119s', '2m', '2h', '2d', '-']);
+  });
+
+  it('lrps counts each RUNNING index once, whatever its presence', () => {
+    const out = renderLrps([desired('web', 3), desired('api', 1)], [
+      actual('web', 0, 'RUNNING'), actual('web', 0, 'RUNNING', { presence: 'EVACUATING' } as Partial<ActualLRP>), actual('web', 1, 'CRASHED'), actual('web', 2, 'RUNNING'),
+    ]);
+    expect(out.split('\n').slice(1, 3)).to.deep.equal(['api           d       1          0        128', 'web           d       3          2        128']);
+  });
+
+  it('lrp lists instances by index with address:ports, crashes and placement errors', () => {
+    const now = 1_000_000_000_000;
+    const out = renderLrp(desired('web', 2), [
+      actual('web', 1, 'UNCLAIMED', { cell_id: '', placement_error: 'insufficient resources: memory' }),
+      actual('web', 0, 'RUNNING', { address: '10.0.0.5', ports: [{ container_port: 8080, host_port: 61001 }], crash_count: 2, since: (now - 5000) * 1e6 }),
+    ], now);
+    expect(out).to.contain('action:       run app -p\n');
+    const rows = out.trimEnd().split('\n').slice(-2);
+    expect(rows[0]).to.match(/^0\s+RUNNING\s+c1\s+10\.0\.0\.5:61001->8080\s+2\s+5s\s+-$/);
+    expect(rows[1]).to.match(/^1\s+UNCLAIMED\s+-\s+-\s+0\s+-\s+insufficient resources: memory$/);
+    expect(renderLrp(desired('web', 0), [], now)).to.match(/no instances\n$/);
+    expect(addressOf({ address: '1.2.3.4', ports: [] })).to.equal('1.2.3.4');
+  });
+
+  it('cells shows available/total and ? for a cell that did not answer', () => {
+    const cell = (id: string, extra: Partial<CellRow>): CellRow => ({ cell_id: id, zone: 'z1', capacity: { memory_mb: 1024, disk_mb: 2048, containers: 10 }, available_resources: { memory_mb: 512, disk_mb: 2048, containers: 8 }, lrp_count: 2, task_count: 0, reachable: true, ...extra });
+    const out = renderCells([cell('a', {}), cell('b', { available_resources: null, lrp_count: null, task_count: null, reachable: false }), cell('c', { evacuating: true })]).split('\n');
+    expect(out[1]).to.match(/^a\s+z1\s+512\/1024\s+2048\/2048\s+8\/10\s+2\s+0\s+ok$/);
+    expect(out[2]).to.match(/^b\s+z1\s+\?\/1024\s+\?\/2048\s+\?\/10\s+\?\s+\?\s+unreachable$/);
+    expect(out[3]).to.match(/evacuating$/);
+  });
+
+  describe('tree', () => {
+    const node = (name: string, children: unknown[] = [], extra = {}) => ({ path: `/n/${name}`, name, kind: name, status: 'running', restarts: 0, children, ...extra });
+
+    it('draws nested last and middle children like tree(1)', () => {
+      const out = renderTree(treeRoots(node('a', [node('b', [node('d')]), node('c', [], { status: 'stopped', restarts: 1, mailbox: 4 })])));
+      expect(out).to.equal([
+        '/n/a (a) running restarts=0',
+        '├── b (b) running restarts=0',
+        '│   └── d (d) running restarts=0',
+        '└── c (c) stopped restarts=1 mailbox=4',
+        '',
+        '4 actors',
+        '',
+      ].join('\n'));
+    });
+
+    it('accepts a list of actors, the cluster shape, and a list of node groups', () => {
+      const names = (body: unknown) => treeRoots(body).map((r) => r.name ?? r.path);
+      expect(names([node('a'), node('b')])).to.deep.equal(['a', 'b']);
+      expect(names({ nodes: [{ node: 'n1', actors: [node('a')] }, { node: 'n2', actors: [] }] })).to.deep.equal(['/n1', '/n2']);
+      expect(names([{ node: 'n1', actors: [node('a')] }])).to.deep.equal(['/n1']);
+      expect(renderTree(treeRoots({ nodes: [] }))).to.equal('\n0 actors\n');
+    });
+  });
+
+  describe('events', () => {
+    it('SSE messages split across chunks, with CRLF, comments and multi-line data', () => {
+      const parser = new SseParser();
+      expect(parser.push(': hello\r\nid: 7\r\nevent: task_removed\r\nda')).to.deep.equal([]);
+      expect(parser.push('ta: {"task":\r\ndata: {"task_guid":"t"}}\r')).to.deep.equal([]);
+      expect(parser.push('\n\r\n')).to.deep.equal([{ id: '7', event: 'task_removed', data: '{"task":\n{"task_guid":"t"}}' }]);
+      expect(parser.push('data: x\n\n')).to.deep.equal([{ id: '7', event: 'message', data: 'x' }]);
+    });
+
+    it('summarizes every event type of API.md in a few words', () => {
+      const lrp = (state: string, extra = {}) => ({ process_guid: 'web', index: 0, state, cell_id: 'c1', ...extra });
+      const task = (state: string, extra = {}) => ({ task_guid: 't', state, ...extra });
+      const cases: Array<[string, unknown, string]> = [
+        ['desired_lrp_created', { desired_lrp: { process_guid: 'web', instances: 2 } }, 'web instances=2'],
+        ['desired_lrp_changed', { before: { process_guid: 'web', instances: 2 }, after: { process_guid: 'web', instances: 3 } }, 'web instances=2->3'],
+        ['desired_lrp_removed', { desired_lrp: { process_guid: 'web' } }, 'web'],
+        ['actual_lrp_instance_created', { actual_lrp: lrp('UNCLAIMED') }, 'web/0 UNCLAIMED'],
+        ['actual_lrp_instance_changed', { before: lrp('CLAIMED'), after: lrp('RUNNING') }, 'web/0 CLAIMED->RUNNING cell=c1'],
+        ['actual_lrp_instance_changed', { before: lrp('UNCLAIMED', { cell_id: '' }), after: lrp('UNCLAIMED', { cell_id: '', placement_error: 'insufficient resources: memory' }) }, 'web/0 UNCLAIMED placement_error="insufficient resources: memory"'],
+        ['actual_lrp_instance_removed', { actual_lrp: lrp('RUNNING') }, 'web/0 RUNNING'],
+        ['actual_lrp_crashed', { process_guid: 'web', index: 0, cell_id: 'c1', crash_count: 3, crash_reason: 'exit 1' }, 'web/0 cell=c1 crash_count=3 reason="exit 1"'],
+        ['task_created', { task: task('PENDING') }, 't PENDING'],
+        ['task_changed', { before: task('RUNNING'), after: task('COMPLETED', { failed: true, failure_reason: 'boom' }) }, 't RUNNING->COMPLETED failed: boom'],
+        ['task_removed', { task: task('COMPLETED') }, 't'],
+        ['cell_appeared', { cell: { cell_id: 'c1', zone: 'z2' } }, 'c1 zone=z2'],
+        ['cell_disappeared', { cell_id: 'c1' }, 'c1'],
+        ['something_new', { a: 1 }, '{"a":1}'],
+      ];
+      for (const [type, data, expected] of cases) expect(summarize(type, data as Record<string, unknown>), type).to.equal(expected);
+      expect(formatEvent({ id: '3', event: 'cell_disappeared', data: '{"cell_id":"c1"}' }, false)).to.equal('3 cell_disappeared c1\n');
+      expect(formatEvent({ id: '3', event: 'cell_disappeared', data: '{"cell_id":"c1"}' }, true)).to.equal('{"cell_id":"c1"}\n');
+    });
+  });
+
+  it('log lines: JSON entries with source and index, plain text as is, SSE bodies', () => {
+    expect(formatLogLine('{"line":"hi","source":"APP","index":1}')).to.equal('[APP/1] hi\n');
+    expect(formatLogLine('plain')).to.equal('plain\n');
+    expect(formatLogBody('text/event-stream', 'data: {"message":"a"}\n\ndata: b')).to.equal('a\nb\n');
+    expect(formatLogBody('application/json', '{"lines":[{"line":"x"}]}')).to.equal('x\n');
+  });
+
+  it('--api takes a URL or the host:port form of auctor start', () => {
+    expect(normalizeApiUrl('127.0.0.1:8888')).to.equal('http://127.0.0.1:8888');
+    expect(normalizeApiUrl('https://gw.example/')).to.equal('https://gw.example');
+  });
+});
