@@ -35,6 +35,7 @@ import type { CellMsg, CellReport, Work, WorkResult } from './cell.protocol.js';
 import { cellStateFromLedger, containersOf, reserveWork, TaskTexts, type LrpSlot, type Slot } from './cell-ledger.js';
 import { adoptedSlot, lrpRun, lrpSpec, taskRun, taskSpec, type ContainerJob } from './cell-specs.js';
 import { spawnContainer, type ContainerEvent, type ContainerMsg } from './container-actor.js';
+import { CELL_PROTOCOL } from './cell.protocol-schema.js';
 
 export interface CellSettings {
   /** TERM to KILL for a stopped instance or a cancelled task */
@@ -329,6 +330,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
 
   const ref = system.spawn<CellActorState, CellMsg | Internal>(parent, {
     kind: 'cell',
+    protocol: CELL_PROTOCOL,
     name: `cell-${cellId}`,
     ...(options.onCrash ? { onCrash: options.onCrash } : {}),
     initialState: (ctx) => {

@@ -71,7 +71,7 @@ describe('auctor command', function () {
       const result = await out;
       expect(result.code, result.stderr).to.equal(0);
       const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'auctor.started', 'auctor.stopping', 'auctor.stopped']);
+      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'gateway.listening', 'auctor.started', 'auctor.stopping', 'auctor.stopped']);
       expect(lines[1]).to.include({ node: 'cli-test' });
       expect(existsSync(join(dir.path, 'lmdb', 'data.mdb'))).to.equal(true);
     } finally {
