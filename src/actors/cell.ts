@@ -36,6 +36,7 @@ import { adoptedSlot, lrpRun, lrpSpec, taskRun, taskSpec } from './cell-specs.js
 import { containerKeeper, type CellActorState } from './cell-containers.js';
 import { CellDrain, rejectAll, type DrainHost } from './cell-drain.js';
 import type { ContainerEvent } from './container-actor.js';
+import { CELL_PROTOCOL } from './cell.protocol-schema.js';
 
 export interface CellSettings {
   /** TERM to KILL for a stopped instance or a cancelled task */
@@ -262,6 +263,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
 
   const ref = system.spawn<CellActorState, CellMsg | Internal>(parent, {
     kind: 'cell',
+    protocol: CELL_PROTOCOL,
     name: `cell-${cellId}`,
     ...(options.onCrash ? { onCrash: options.onCrash } : {}),
     initialState: (ctx) => {

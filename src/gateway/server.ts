@@ -9,6 +9,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayDeps } from './deps.js';
+import { registerActors } from './actors.js';
 import { registerActualLrps } from './actual-lrps.js';
 import { requireToken } from './auth.js';
 import { registerCells } from './cells.js';
@@ -62,7 +63,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, registerLogs, registerMetrics, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, registerLogs, registerActors, registerMetrics, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 

@@ -34,6 +34,7 @@ import type { Result } from '../../models/errors.js';
 import { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import type { ActualLrpMsg, EvacuatingReport, InstanceReport } from './actual-lrp.protocol.js';
+import { ACTUAL_LRP_PROTOCOL } from './actual-lrp.protocol-schema.js';
 
 /** Every row of the index (and the pending guid) at once: what one change leaves. */
 interface Rows {
@@ -109,6 +110,7 @@ export function spawnActualLrp(
   let rt: Runtime = { desired, timer: undefined };
   return system.spawnPersistent<State, ActualLrpMsg, Event>(parent, {
     kind: 'actual-lrp',
+    protocol: ACTUAL_LRP_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: String(index),
     key: actualLrpKey(processGuid, desired.modification_tag.epoch, index),

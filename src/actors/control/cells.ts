@@ -12,6 +12,7 @@ import { Events } from '../../models/events.js';
 import type { CellClient } from '../cell.protocol.js';
 import type { ControlDeps } from './deps.js';
 import type { CellsMsg } from './cells.protocol.js';
+import { CELLS_PROTOCOL } from './cells.protocol-schema.js';
 
 type Internal = { type: 'cells/expired'; cell_id: string; generation: number };
 type Msg = CellsMsg | Internal;
@@ -30,6 +31,7 @@ interface State {
 export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDeps, onCrash?: CrashPolicy): Ref<CellsMsg> {
   return system.spawn<State, Msg>(parent, {
     kind: 'cells',
+    protocol: CELLS_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: 'cells',
     initialState: () => {

@@ -16,6 +16,7 @@ import { LrpsMsg } from './lrps.protocol.js';
 import { TasksMsg } from './tasks.protocol.js';
 import type { ConvergenceMsg } from './convergence.protocol.js';
 import { secondsSince } from './metrics.js';
+import { CONVERGENCE_PROTOCOL } from './convergence.protocol-schema.js';
 
 type Msg = ConvergenceMsg | { type: 'convergence/tick' };
 
@@ -38,6 +39,7 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
   const arm = (self: Ref<Msg>, ms: number) => (interval > 0 ? system.clock.setTimeout(() => system.dispatch(self, { type: 'convergence/tick' }), ms) : undefined);
   return system.spawn<State, Msg>(parent, {
     kind: 'convergence',
+    protocol: CONVERGENCE_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: 'convergence',
     initialState: (ctx) => {

@@ -8,6 +8,7 @@ import { freshDomains, upsertDomain, validateDomainUpsert, type DomainRecord } f
 import { ok } from '../../models/errors.js';
 import { msToNs } from '../../models/time.js';
 import type { DomainsMsg } from './domains.protocol.js';
+import { DOMAINS_PROTOCOL } from './domains.protocol-schema.js';
 
 type Event = { type: 'upserted'; record: DomainRecord };
 
@@ -18,6 +19,7 @@ interface State {
 export function spawnDomains(system: ActorSystem, parent: AnyRef, onCrash?: CrashPolicy): Ref<DomainsMsg> {
   return system.spawnPersistent<State, DomainsMsg, Event>(parent, {
     kind: 'domains',
+    protocol: DOMAINS_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: 'domains',
     key: 'domains',

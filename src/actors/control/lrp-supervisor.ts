@@ -16,6 +16,7 @@ import { spawnActualLrp } from './actual-lrp.js';
 import type { ControlDeps } from './deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
+import { LRP_SUPERVISOR_PROTOCOL } from './lrp-supervisor.protocol-schema.js';
 
 type Event = { type: 'desired'; desired: DesiredLRP } | { type: 'deleted' };
 
@@ -40,6 +41,7 @@ export function spawnLrpSupervisor(
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
     kind: 'lrp-supervisor',
+    protocol: LRP_SUPERVISOR_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: processGuid,
     key: lrpSupervisorKey(processGuid, epoch),

@@ -21,6 +21,7 @@ import type { LrpsMsg } from './lrps.protocol.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
 import { planLrpConvergence } from '../../models/lrp-convergence.js';
 import { msToNs } from '../../models/time.js';
+import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -58,6 +59,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
     kind: 'lrps',
+    protocol: LRPS_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: 'lrps',
     key: 'lrps',

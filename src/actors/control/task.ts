@@ -20,6 +20,7 @@ import type { ControlDeps } from './deps.js';
 import { postCallback, type CallbackOutcome } from './task-callback.js';
 import type { TaskMsg, TaskReport } from './task.protocol.js';
 import type { TasksMsg } from './tasks.protocol.js';
+import { TASK_PROTOCOL } from './task.protocol-schema.js';
 
 type Event = { type: 'task'; task: Task } | { type: 'deleted' };
 
@@ -47,6 +48,7 @@ export function spawnTask(system: ActorSystem, parent: AnyRef, deps: ControlDeps
   const settings = deps.settings;
   return system.spawnPersistent<State, Msg, Event>(parent, {
     kind: 'task',
+    protocol: TASK_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: taskGuid,
     key: taskKey(taskGuid, epoch),

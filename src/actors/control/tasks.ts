@@ -15,6 +15,7 @@ import { spawnTask } from './task.js';
 import { oneForOne } from '../supervision.js';
 import type { TaskMsg } from './task.protocol.js';
 import type { TasksMsg } from './tasks.protocol.js';
+import { TASKS_PROTOCOL } from './tasks.protocol-schema.js';
 
 type Event = { type: 'added'; task_guid: string; epoch: string } | { type: 'removed'; task_guid: string };
 
@@ -38,6 +39,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
   const ask = <R>(ref: Ref<TaskMsg>, make: (replyTo: Ref<R>) => TaskMsg) => system.query<TaskMsg, R>(ref, make, timeout);
   return system.spawnPersistent<State, TasksMsg, Event>(parent, {
     kind: 'tasks',
+    protocol: TASKS_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
     name: 'tasks',
     key: 'tasks',

@@ -6,6 +6,7 @@
  */
 import { findActor, type NactRef } from './nact-internals.js';
 import { refPath } from './protocol.js';
+import type { ProtocolSchema } from './protocol-schema.js';
 
 export type ActorStatus = 'recovering' | 'running' | 'stopped';
 
@@ -30,6 +31,10 @@ export interface ActorInfo {
   /** what the actor chooses to expose of its state */
   summary: unknown;
   persistenceKey?: string;
+  /** ms since the epoch it was spawned or last restarted */
+  since: number;
+  /** the messages it accepts from outside; none when absent */
+  protocol?: ProtocolSchema;
 }
 
 export interface ActorTreeNode extends ActorInfo {
@@ -46,6 +51,17 @@ export interface RegistryEntry {
   lastMessageAt: number | null;
   summarize?: (state: unknown) => unknown;
   persistenceKey?: string;
+  since: number;
+  protocol?: ProtocolSchema;
+}
+
+/** What the kernel knows of an actor when it spawns it, besides its ref, kind and parent. */
+export interface RegistryOptions {
+  summarize?: (state: unknown) => unknown;
+  persistenceKey?: string;
+  protocol?: ProtocolSchema;
+  /** ms since the epoch */
+  since: number;
 }
 
 export class ActorRegistry {
@@ -53,8 +69,8 @@ export class ActorRegistry {
   private deadLetterCount = 0;
 
   /** Called by the kernel when it spawns an actor; it sets `lastMessageAt` on the entry itself. */
-  add(ref: NactRef, kind: string, parent: string | null, summarize?: (state: unknown) => unknown, persistenceKey?: string): RegistryEntry {
-    const entry: RegistryEntry = { ref, kind, parent, restarts: 0, lastFailure: null, lastMessageAt: null, summarize, persistenceKey };
+  add(ref: NactRef, kind: string, parent: string | null, options: RegistryOptions): RegistryEntry {
+    const entry: RegistryEntry = { ref, kind, parent, restarts: 0, lastFailure: null, lastMessageAt: null, ...options };
     this.entries.set(refPath(ref), entry);
     return entry;
   }
@@ -70,9 +86,11 @@ export class ActorRegistry {
     if (entry) entry.lastFailure = { message: describeError(error), at };
   }
 
-  restarted(path: string): void {
+  restarted(path: string, at: number): void {
     const entry = this.entries.get(path);
-    if (entry) entry.restarts += 1;
+    if (!entry) return;
+    entry.restarts += 1;
+    entry.since = at;
   }
 
   deadLetter(): void {
@@ -144,6 +162,8 @@ export class ActorRegistry {
       lastMessageAt: entry.lastMessageAt,
       summary,
       ...(entry.persistenceKey === undefined ? {} : { persistenceKey: entry.persistenceKey }),
+      since: entry.since,
+      ...(entry.protocol ? { protocol: entry.protocol } : {}),
     };
   }
 }

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref } from './protocol.js';
+import type { ProtocolSchema } from './protocol-schema.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem } from './shield.js';
 
@@ -70,6 +71,8 @@ interface CommonSpec<S> {
   onCrash?: CrashPolicy;
   /** what the actor exposes of its state to operators */
   summary?: (state: S) => unknown;
+  /** the messages operators may send it through the gateway; none when omitted */
+  protocol?: ProtocolSchema;
   /** idle passivation */
   shutdownAfterMs?: number;
   afterStop?: (state: S) => void;
@@ -267,7 +270,12 @@ export class ActorSystem {
   private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): RegistryEntry {
     const parentPath = parent.type === 'system' ? null : refPath(parent);
     const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
-    return this.registry.add(ref, spec.kind, parentPath, summarize, persistenceKey);
+    return this.registry.add(ref, spec.kind, parentPath, {
+      since: this.clock.now(),
+      ...(summarize ? { summarize } : {}),
+      ...(persistenceKey === undefined ? {} : { persistenceKey }),
+      ...(spec.protocol ? { protocol: spec.protocol } : {}),
+    });
   }
 
   private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
@@ -299,11 +307,11 @@ export class ActorSystem {
         case 'resume':
           return ctx.resume;
         case 'restart':
-          this.registry.restarted(path);
+          this.registry.restarted(path, this.clock.now());
           return ctx.reset;
         case 'restart-all': {
           const parentPath = this.registry.get(path)?.parent ?? null;
-          this.registry.childrenOf(parentPath).forEach((p) => this.registry.restarted(p));
+          this.registry.childrenOf(parentPath).forEach((p) => this.registry.restarted(p, this.clock.now()));
           return ctx.resetAll;
         }
         case 'stop':
