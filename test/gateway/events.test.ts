@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { startAuctorNode, type AuctorNode } from '../support/auctor-node.js';
 import { SseClient, type SseEvent } from '../support/sse.js';
+import { eventually } from '../support/eventually.js';
 
 /** A JSON request on a fresh connection; resolves with the status and parsed body. */
 function send(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
@@ -103,7 +104,8 @@ describe('GET /v1/events (a real node)', function () {
       const desired = await desiredOnly.waitFor((e) => e.some((x) => x.event === 'desired_lrp_removed'));
       const idsIn = (events: SseEvent[]) => events.filter((e) => e.event.startsWith('desired_lrp_') && guidOf(e) === 'life').map((e) => `${e.id} ${e.event}`);
       expect(idsIn(desired)).to.deep.equal(idsIn(all.events)).and.to.have.length(3);
-      expect(all.comments).to.include('heartbeat');
+      // the heartbeat comes every 200 ms; the life above may be quicker than that
+      await eventually(() => expect(all.comments).to.include('heartbeat'), { timeout: 2000 });
       await Promise.all([all.close(), desiredOnly.close()]);
     });
 
