@@ -11,6 +11,7 @@ export interface StartFlags {
   data: string;
   api: HostPort;
   apiToken?: string;
+  router: HostPort | 'off';
   roles: Array<(typeof ROLES)[number]>;
   backend: (typeof BACKENDS)[number];
   rootfs?: Record<string, string>;
@@ -48,6 +49,7 @@ export function addStartCommand(program: Command): void {
     .addOption(flag('name', 'name', "node name (a cell's cell_id)").default(`${hostname()}-7777`))
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
     .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
+    .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))
     .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback)'))
     .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
     .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))

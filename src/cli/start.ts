@@ -1,7 +1,7 @@
 /**
  * `auctor start`: assembles one node, starting its parts in dependency order (container
- * backend, LMDB, actor system, scheduler, gateway) and stopping them in reverse on SIGTERM/SIGINT.
- * On SIGTERM a cell first drains when other live cells can take its instances
+ * backend, LMDB, actor system, scheduler, gateway, router) and stopping them in reverse on
+ * SIGTERM/SIGINT. On SIGTERM a cell first drains when other live cells can take its instances
  * (`drainBeforeStop`); otherwise, and on SIGINT, containers are left running on stop: the next
  * start adopts them.
  */
@@ -16,6 +16,7 @@ import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
+import { startRouter, type Router } from '../router/router.js';
 import type { StartFlags } from './start-command.js';
 
 export async function startNode(flags: StartFlags): Promise<void> {
@@ -97,6 +98,23 @@ export async function startNode(flags: StartFlags): Promise<void> {
     }
   }
 
+  // after the gateway; a busy router port must not stop a newcomer's node (API.md: `off` disables)
+  let router: Router | undefined;
+  if (scheduler.control && flags.router !== 'off') {
+    const control = scheduler.control;
+    const { host, port } = flags.router;
+    try {
+      router = await startRouter({ events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() }, { host, port, log });
+      log.info({ url: router.url }, 'router.listening');
+      // `auctor.started` means routing works; a control side too busy to answer gets 503s meanwhile
+      await Promise.race([router.feed.loaded, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    } catch (error) {
+      const reason = (error as Error).message;
+      log.error({ router: flags.router, error: reason }, 'router.failed-to-listen');
+      process.stderr.write(`auctor: warning: the router cannot listen on ${host}:${port} (${reason}); running without it. Choose another with --router HOST:PORT, or --router off.\n`);
+    }
+  }
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -109,6 +127,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
     // the gateway keeps answering while the cell drains, so operators can watch it
     if (signal === 'SIGTERM') await drain();
     // then stop taking requests; in-flight ones finish (fastify drains, then closes)
+    await router?.close();
     await gateway?.close();
     metrics.close();
     await system.shutdown();
@@ -132,7 +151,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  log.info({ roles: flags.roles, data, ...(gateway ? { api: gateway.url } : {}) }, 'auctor.started');
+  log.info({ roles: flags.roles, data, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}) }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

@@ -42,9 +42,12 @@ export interface NodeProcess {
   kill9(): Promise<void>;
 }
 
-/** Starts `auctor start --data <data> --api 127.0.0.1:0 ...args` and waits for `auctor.started`. */
+/**
+ * Starts `auctor start --data <data> --api 127.0.0.1:0 --router 127.0.0.1:0 ...args` (`args` may
+ * override either) and waits for `auctor.started`.
+ */
 export function startNode(data: string, args: string[] = [], timeoutMs = 15_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [bin, 'start', '--data', data, '--api', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'start', '--data', data, '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
