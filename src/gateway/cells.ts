@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CellView } from '../actors/control/cells.protocol.js';
 import type { GatewayDeps } from './deps.js';
-import { ref } from './schemas.js';
+import { ref, schemaRefs } from './schemas.js';
 
 /** The `Cell` model: the presence, plus the cell's own figures when it answered in time. */
 export function cellModel({ presence, state }: CellView): Record<string, unknown> {
@@ -21,7 +21,7 @@ export function cellModel({ presence, state }: CellView): Record<string, unknown
 export function registerCells(app: FastifyInstance, deps: GatewayDeps): void {
   const { control } = deps;
   app.get('/v1/cells', {
-    schema: { summary: 'Live cells', tags: ['cells'], response: { 200: { type: 'array', items: ref('Cell') } } },
+    schema: { summary: 'Live cells', tags: ['cells'], response: { 200: { type: 'array', items: ref('Cell') }, ...schemaRefs.unavailable } },
   }, async () => (await control.cellViews()).map(cellModel).sort((a, b) => String(a.cell_id).localeCompare(String(b.cell_id))));
 
 }

@@ -15,6 +15,7 @@ import { registerCells } from './cells.js';
 import { registerDesiredLrps } from './desired-lrps.js';
 import { registerDomains } from './domains.js';
 import { errorBody, fromFastifyError } from './errors.js';
+import { collectRoutes, registerOpenApi } from './openapi.js';
 import { registerTasks } from './tasks.js';
 import { AuctorError } from '../models/errors.js';
 
@@ -31,6 +32,7 @@ export interface GatewayOptions {
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  collectRoutes(app); // before any route, for /openapi.json
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -58,7 +60,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 
