@@ -4,7 +4,7 @@ import type { ActualLrpFilter } from '../actors/control/lrps.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
 import { stringParam, wholeNumber } from './params.js';
-import { ref, schemaRefs } from './schemas.js';
+import { errorResponses, ref, schemaRefs } from './schemas.js';
 
 type IndexParams = { Params: { process_guid: string; index: string } };
 const list = { type: 'array', items: ref('ActualLRP') };
@@ -15,7 +15,7 @@ export function registerActualLrps(app: FastifyInstance, { control }: GatewayDep
       summary: 'List ActualLRPs',
       tags: ['lrps'],
       querystring: { type: 'object', properties: { domain: { type: 'string' }, cell_id: { type: 'string' }, process_guid: { type: 'string' } } },
-      response: { 200: list },
+      response: { 200: list, ...schemaRefs.unavailable },
     },
   }, async (request) => {
     const filter: ActualLrpFilter = {};
@@ -27,11 +27,11 @@ export function registerActualLrps(app: FastifyInstance, { control }: GatewayDep
   });
 
   app.get<{ Params: { process_guid: string } }>('/v1/actual_lrps/:process_guid', {
-    schema: { summary: "One LRP's instances", tags: ['lrps'], response: { 200: list } },
+    schema: { summary: "One LRP's instances", tags: ['lrps'], response: { 200: list, ...schemaRefs.unavailable } },
   }, async (request) => control.actualLrps({ process_guid: request.params.process_guid }));
 
   app.get<IndexParams>('/v1/actual_lrps/:process_guid/index/:index', {
-    schema: { summary: 'One instance (its ORDINARY row first)', tags: ['lrps'], response: { 200: ref('ActualLRP'), ...schemaRefs.errors } },
+    schema: { summary: 'One instance (its ORDINARY row first)', tags: ['lrps'], params: schemaRefs.indexParams, response: { 200: ref('ActualLRP'), ...errorResponses(400, 404) } },
   }, async (request, reply) => {
     const index = wholeNumber(request.params.index, 'index');
     const rows = await control.actualLrps({ process_guid: request.params.process_guid, index });
@@ -41,7 +41,7 @@ export function registerActualLrps(app: FastifyInstance, { control }: GatewayDep
   });
 
   app.delete<IndexParams>('/v1/actual_lrps/:process_guid/index/:index', {
-    schema: { summary: 'Retire (stop) one instance; a fresh one replaces it', tags: ['lrps'], response: { 204: { type: 'null' }, ...schemaRefs.errors } },
+    schema: { summary: 'Retire (stop) one instance; a fresh one replaces it', tags: ['lrps'], params: schemaRefs.indexParams, response: { 204: schemaRefs.noContent, ...errorResponses(400, 404) } },
   }, async (request, reply) => {
     const index = wholeNumber(request.params.index, 'index');
     const result = await control.retireActualLrp(request.params.process_guid, index);

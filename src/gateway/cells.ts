@@ -22,7 +22,7 @@ export function cellModel({ presence, state }: CellView): Record<string, unknown
 export function registerCells(app: FastifyInstance, deps: GatewayDeps): void {
   const { control } = deps;
   app.get('/v1/cells', {
-    schema: { summary: 'Live cells', tags: ['cells'], response: { 200: { type: 'array', items: ref('Cell') } } },
+    schema: { summary: 'Live cells', tags: ['cells'], response: { 200: { type: 'array', items: ref('Cell') }, ...schemaRefs.unavailable } },
   }, async () => (await control.cellViews()).map(cellModel).sort((a, b) => String(a.cell_id).localeCompare(String(b.cell_id))));
 
   app.post<{ Params: { cell_id: string } }>('/v1/cells/:cell_id/evacuate', {

@@ -15,9 +15,27 @@ export function ref(name: SchemaName): { $ref: string } {
 
 const errorResponse = ref('Error');
 
+/**
+ * The error answers of a route, by status, each an `Error` body. 503 is always among them: every
+ * route asks the control actors, which may not answer in time.
+ */
+export function errorResponses(...statuses: number[]): Record<number, { $ref: string }> {
+  return Object.fromEntries([...statuses, 503].map((status) => [status, errorResponse]));
+}
+
 export const schemaRefs = {
-  /** the error statuses every mutating route can answer */
-  errors: { 400: errorResponse, 404: errorResponse, 409: errorResponse, 503: errorResponse },
+  /** the error statuses a mutating route can answer */
+  errors: errorResponses(400, 404, 409),
+  /** a route with a JSON body: malformed JSON or an invalid field (400), a body over the limit (413) */
+  bodyErrors: errorResponses(400, 413),
+  /** a path naming one record that may not exist */
+  notFound: errorResponses(404),
+  /** every other route */
+  unavailable: errorResponses(),
+  /** the answer of a route that answers 204 with no body */
+  noContent: { type: 'null' },
+  /** an instance index in a path: a whole number */
+  indexParams: { type: 'object', properties: { index: { type: 'integer', minimum: 0 } } },
 };
 
 // what `/openapi.json` reads from each route besides its JSON Schemas
@@ -26,5 +44,7 @@ declare module 'fastify' {
     summary?: string;
     description?: string;
     tags?: string[];
+    /** OpenAPI's operationId; derived from the verb and path when absent */
+    operationId?: string;
   }
 }

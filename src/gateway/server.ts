@@ -19,6 +19,7 @@ import { errorBody, fromFastifyError } from './errors.js';
 import { registerMetrics } from './metrics.js';
 import { registerEvents } from './events.js';
 import { registerLogs } from './logs.js';
+import { collectRoutes, registerOpenApi } from './openapi.js';
 import { registerTasks } from './tasks.js';
 import { AuctorError } from '../models/errors.js';
 
@@ -36,6 +37,7 @@ export interface GatewayOptions {
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  collectRoutes(app); // before any route, for /openapi.json
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
@@ -63,7 +65,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, registerLogs, registerActors, registerMetrics, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, registerLogs, registerActors, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 

@@ -17,7 +17,7 @@ import type { Result } from './errors.js';
 import { Fields, asRecord, checkEnv, reject, validating, NON_NEGATIVE } from './validation.js';
 
 const KINDS: ReadonlySet<string> = new Set(ACTION_KINDS);
-const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['md5', 'sha1', 'sha256']);
+export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['md5', 'sha1', 'sha256']);
 
 /** Validates one action tree; `path` names it in messages (`action`, `setup`, `monitor`). */
 export function validateAction(value: unknown, path = 'action'): Result<Action> {

@@ -21,6 +21,8 @@ export const GUID_PATTERN = /^[a-zA-Z0-9_-]+$/;
 export const MAX_ANNOTATION_BYTES = 10 * 1024;
 /** BBS `maximumRouteLength`: all route values together, 128 KiB. */
 export const MAX_ROUTES_BYTES = 128 * 1024;
+/** `rootfs`: a URL with a scheme. */
+export const ROOTFS_PATTERN = /^[a-zA-Z][a-zA-Z0-9+.-]*:./;
 
 /** Throws the `InvalidRequest` error for `path` (caught by `validating`). */
 export function reject(path: string, reason?: string): never {
@@ -169,7 +171,7 @@ export const CPU_WEIGHT_RANGE: IntRange = { min: 0, max: 100 };
 /** `rootfs`: required, a URL with a scheme (`preloaded:host`, `docker:///org/img`); `ploop` is not. */
 export function readRootfs(fields: Fields): string {
   const rootfs = fields.requiredString('rootfs');
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:./.test(rootfs)) reject(fields.path('rootfs'), 'must be a URL with a scheme');
+  if (!ROOTFS_PATTERN.test(rootfs)) reject(fields.path('rootfs'), 'must be a URL with a scheme');
   return rootfs;
 }
 
