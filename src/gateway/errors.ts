@@ -46,7 +46,7 @@ export function notFound(what: string): AuctorError {
  * error bodies; anything else is a bug in a handler and answers 500 without its details.
  */
 export function fromFastifyError(error: { statusCode?: number; code?: string; message: string }, bodyLimitBytes: number): { status: number; body: ErrorBody } {
-  if (error instanceof AuctorError) return { status: statusOf(error.code), body: errorBody(error.code, error.message) };
+  if (error instanceof AuctorError) return { status: statusOf(error.code), body: errorBody(error.code === 'Timeout' ? 'Unavailable' : error.code, error.message) };
   const status = error.statusCode ?? 500;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
