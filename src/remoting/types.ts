@@ -1,0 +1,61 @@
+/**
+ * The contract between remoting (`src/remoting/`: gRPC streams between node processes) and its
+ * users (membership in `src/cluster/`, remote refs in the actor kernel). Written first so the
+ * parts can be built side by side; each side tests against an in-memory fake of the other.
+ */
+
+/** One node process of the cluster. A restarted process is a new incarnation: a new member. */
+export interface NodeIdentity {
+  /** `--name`: unique in the cluster, the first segment of actor paths (`/<node>/...`) */
+  name: string;
+  /** chosen at process start (ms since the epoch, or larger); only grows for one name */
+  incarnation: number;
+  /** the remoting address peers dial: `host:port` */
+  address: string;
+}
+
+/** An actor anywhere in the cluster. */
+export interface RemoteRef {
+  node: string;
+  /** when set, a message for another incarnation of `node` is a dead letter */
+  incarnation?: number;
+  /** the actor's path inside that node's tree, e.g. `/control/lrps` */
+  path: string;
+}
+
+/** What travels: one message to one actor. */
+export interface Envelope {
+  /** the target actor's path on the receiving node */
+  to: string;
+  /** the sender's path on the sending node, when it wants to be known */
+  from?: string;
+  /** ties a reply to its query */
+  correlation?: number;
+  /** the message's discriminated-union tag, checked against the body on arrival */
+  type: string;
+  /** the message, msgpack-encoded */
+  body: Uint8Array;
+}
+
+export type PeerEvent =
+  | { type: 'up'; peer: NodeIdentity }
+  | { type: 'down'; peer: NodeIdentity; reason: string };
+
+/** The node's remoting endpoint: a server plus one outbound stream per peer. */
+export interface Remoting {
+  readonly self: NodeIdentity;
+  /**
+   * Queues `envelope` for the peer at `address` (dialling it if needed). False when the peer's
+   * bounded queue is full: the envelope is dropped and counted as a dead letter, never queued
+   * without limit.
+   */
+  sendTo(address: string, envelope: Envelope): boolean;
+  /** Every envelope that arrives from a peer that proved the cluster secret. */
+  onEnvelope(handler: (envelope: Envelope, from: NodeIdentity) => void): () => void;
+  /** Streams to and from peers coming up and going down. */
+  onPeer(handler: (event: PeerEvent) => void): () => void;
+  /** Counters for metrics: sent, received, dropped (dead letters), malformed. */
+  stats(): { sent: number; received: number; dropped: number; malformed: number };
+  /** Flushes what is queued (bounded wait), ends the streams, stops the server. */
+  close(): Promise<void>;
+}
