@@ -1,12 +1,14 @@
 /** The client's output as pure functions of fixed input. */
 import { expect } from 'chai';
+import type { ActorView } from '../../src/gateway/actors.js';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
+import type { AuctorEvent } from '../../src/models/events.js';
 import type { DesiredLRP } from '../../src/models/desired-lrp.js';
-import { renderTree, treeRoots } from '../../src/cli/client/actors.js';
-import { renderCells, type CellRow } from '../../src/cli/client/cells.js';
+import { renderTree } from '../../src/cli/client/actors.js';
+import { renderCells, renderMembers, type CellRow } from '../../src/cli/client/cells.js';
 import { formatEvent, summarize } from '../../src/cli/client/events.js';
 import { normalizeApiUrl } from '../../src/cli/client/http.js';
-import { formatLogBody, formatLogLine } from '../../src/cli/client/logs.js';
+import { formatLogLine } from '../../src/cli/client/logs.js';
 import { addressOf, renderLrp, renderLrps } from '../../src/cli/client/lrps.js';
 import { SseParser } from '../../src/cli/client/sse.js';
 import { age, fields, table } from '../../src/cli/client/table.js';
@@ -57,29 +59,30 @@ describe('client renderers', () => {
     expect(out[3]).to.match(/evacuating$/);
   });
 
-  describe('tree', () => {
-    const node = (name: string, children: unknown[] = [], extra = {}) => ({ path: `/n/${name}`, name, kind: name, status: 'running', restarts: 0, children, ...extra });
+  it('members: roles joined, last heartbeat as an age', () => {
+    const now = 1_000_000_000_000;
+    const out = renderMembers([{ name: 'control-1', roles: ['control', 'cell'], address: '127.0.0.1:7777', status: 'up', last_heartbeat: (now - 3000) * 1e6 }, { name: 'c2', roles: ['cell'], address: '127.0.0.1:7778', status: 'down', last_heartbeat: null }], now).split('\n');
+    expect(out[0]).to.match(/^NAME\s+ROLES\s+ADDRESS\s+STATUS\s+LAST_HEARTBEAT$/);
+    expect(out[1]).to.match(/^control-1\s+control,cell\s+127\.0\.0\.1:7777\s+up\s+3s ago$/);
+    expect(out[2]).to.match(/^c2\s+cell\s+127\.0\.0\.1:7778\s+down\s+-$/);
+  });
 
-    it('draws nested last and middle children like tree(1)', () => {
-      const out = renderTree(treeRoots(node('a', [node('b', [node('d')]), node('c', [], { status: 'stopped', restarts: 1, mailbox: 4 })])));
-      expect(out).to.equal([
-        '/n/a (a) running restarts=0',
-        '├── b (b) running restarts=0',
-        '│   └── d (d) running restarts=0',
-        '└── c (c) stopped restarts=1 mailbox=4',
-        '',
-        '4 actors',
-        '',
-      ].join('\n'));
-    });
-
-    it('accepts a list of actors, the cluster shape, and a list of node groups', () => {
-      const names = (body: unknown) => treeRoots(body).map((r) => r.name ?? r.path);
-      expect(names([node('a'), node('b')])).to.deep.equal(['a', 'b']);
-      expect(names({ nodes: [{ node: 'n1', actors: [node('a')] }, { node: 'n2', actors: [] }] })).to.deep.equal(['/n1', '/n2']);
-      expect(names([{ node: 'n1', actors: [node('a')] }])).to.deep.equal(['/n1']);
-      expect(renderTree(treeRoots({ nodes: [] }))).to.equal('\n0 actors\n');
-    });
+  it('tree: failures, waiting mail and children cut off by --depth, which a healthy node rarely shows', () => {
+    const actor = (name: string, children: ActorView[] = [], extra: Partial<ActorView> = {}): ActorView =>
+      ({ path: `/n1/${name}`, name, kind: name, status: 'running', restarts: 0, last_failure: null, mailbox: 0, since: 0, last_message_at: null, summary: null, children_count: children.length, children, ...extra });
+    const out = renderTree([{ node: 'n1', path: '/n1', actors: [
+      actor('a', [actor('b', [actor('d', [], { children_count: 3 })]), actor('c', [], { status: 'stopped', restarts: 2, mailbox: 4, last_failure: { message: 'boom\n  at x', at: 1 } })]),
+    ] }]);
+    expect(out).to.equal([
+      '/n1',
+      '└── a (a) running restarts=0',
+      '    ├── b (b) running restarts=0',
+      '    │   └── d (d) running restarts=0 (+3 children)',
+      '    └── c (c) stopped restarts=2 mailbox=4 last failure: boom at x',
+      '',
+      '4 actors',
+      '',
+    ].join('\n'));
   });
 
   describe('events', () => {
@@ -110,17 +113,14 @@ describe('client renderers', () => {
         ['cell_disappeared', { cell_id: 'c1' }, 'c1'],
         ['something_new', { a: 1 }, '{"a":1}'],
       ];
-      for (const [type, data, expected] of cases) expect(summarize(type, data as Record<string, unknown>), type).to.equal(expected);
+      for (const [type, data, expected] of cases) expect(summarize({ type, data } as AuctorEvent), type).to.equal(expected);
       expect(formatEvent({ id: '3', event: 'cell_disappeared', data: '{"cell_id":"c1"}' }, false)).to.equal('3 cell_disappeared c1\n');
       expect(formatEvent({ id: '3', event: 'cell_disappeared', data: '{"cell_id":"c1"}' }, true)).to.equal('{"cell_id":"c1"}\n');
     });
   });
 
-  it('log lines: JSON entries with source and index, plain text as is, SSE bodies', () => {
-    expect(formatLogLine('{"line":"hi","source":"APP","index":1}')).to.equal('[APP/1] hi\n');
-    expect(formatLogLine('plain')).to.equal('plain\n');
-    expect(formatLogBody('text/event-stream', 'data: {"message":"a"}\n\ndata: b')).to.equal('a\nb\n');
-    expect(formatLogBody('application/json', '{"lines":[{"line":"x"}]}')).to.equal('x\n');
+  it('log lines: time, source, OUT or ERR, the line', () => {
+    expect(formatLogLine({ at: 86_400_000, source: 'APP/PROC/WEB/1', stream: 'stderr', line: 'hi', index: 1 })).to.equal('1970-01-02T00:00:00.000Z [APP/PROC/WEB/1] ERR hi\n');
   });
 
   it('--api takes a URL or the host:port form of auctor start', () => {

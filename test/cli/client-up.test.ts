@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { auctorBin } from '../support/auctor-cli.js';
+import { auctorBin } from '../support/gateway-node.js';
 import { finished } from '../support/child-process.js';
 import { tempDir } from '../support/temp-dir.js';
 

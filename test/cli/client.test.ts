@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startAuctorNode, runAuctor, type AuctorNode } from '../support/auctor-cli.js';
+import { removeAllLrps, runAuctor, startNode, type NodeProcess } from '../support/gateway-node.js';
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -26,7 +26,8 @@ async function closedPort(): Promise<number> {
 
 describe('auctor client commands against a real node', function () {
   this.timeout(30_000);
-  let node: AuctorNode;
+  let node: NodeProcess;
+  const dir = tempDir('auctor-cli-');
   const files = tempDir('auctor-cli-files-');
   const file = (name: string, content: unknown) => {
     const path = join(files.path, name);
@@ -35,11 +36,16 @@ describe('auctor client commands against a real node', function () {
   };
 
   before(async () => {
-    node = await startAuctorNode();
+    node = await startNode(dir.path, ['--name', `cli-${process.pid}`]);
   });
   after(async () => {
-    await node?.stop();
-    files.remove();
+    try {
+      if (node) await removeAllLrps(node.url);
+    } finally {
+      await node?.stop();
+      dir.remove();
+      files.remove();
+    }
   });
 
   it('--help lists the client commands', async () => {
@@ -179,7 +185,7 @@ describe('auctor client commands against a real node', function () {
   });
 
   it('reads the gateway from AUCTOR_API, also as host:port', async () => {
-    const out = await node.run(['lrps'], { api: false, env: { AUCTOR_API: node.api.replace('http://', '') } });
+    const out = await runAuctor(['lrps'], { env: { AUCTOR_API: node.url.replace('http://', '') } });
     expect(out.code, out.stderr).to.equal(0);
     expect(out.stdout).to.match(/^web\s/m);
   });

@@ -1,21 +1,14 @@
 import { expect } from 'chai';
-import { request } from 'node:http';
 import { connect } from 'node:net';
-import { startAuctorNode, type AuctorNode } from '../support/auctor-node.js';
+import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
 import { SseClient, type SseEvent } from '../support/sse.js';
 import { eventually } from '../support/eventually.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** A JSON request on a fresh connection; resolves with the status and parsed body. */
-function send(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+async function send(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const answer = await http(base, method, path, body);
+  return { status: answer.status, body: answer.json };
 }
 
 const lrp = (guid: string, instances: number) => ({
@@ -49,7 +42,8 @@ describe('GET /v1/events (a real node)', function () {
   this.timeout(60_000);
 
   it('ids count from 0: the first change on a fresh node is event 0', async () => {
-    const node = await startAuctorNode(['--roles', 'control']);
+    const dir = tempDir();
+    const node = await startNode(dir.path, ['--roles', 'control']);
     try {
       const client = await SseClient.open(`${node.url}/v1/events`);
       expect((await send(node.url, 'POST', '/v1/desired_lrps', lrp('first', 1))).status).to.equal(201);
@@ -59,19 +53,23 @@ describe('GET /v1/events (a real node)', function () {
       await client.close();
     } finally {
       await node.stop();
+      dir.remove();
     }
   });
 
   describe('on a control and cell node', () => {
-    let node: AuctorNode;
+    let node: NodeProcess;
+    const dir = tempDir();
     before(async () => {
-      node = await startAuctorNode(
+      node = await startNode(
+        dir.path,
         ['--name', 'events-node', '--backend', 'process', '--heartbeat-ms', '200', '--convergence-interval-ms', '1000', '--graceful-stop-ms', '1000'],
-        { AUCTOR_EVENTS_BUFFER_BYTES: String(64 * 1024), AUCTOR_EVENTS_HEARTBEAT_MS: '200' },
+        { env: { AUCTOR_EVENTS_BUFFER_BYTES: String(64 * 1024), AUCTOR_EVENTS_HEARTBEAT_MS: '200' } },
       );
     });
     after(async () => {
       await node?.stop();
+      dir.remove();
     });
 
     it("streams an LRP's life in order, every subscriber seeing the same ids", async () => {

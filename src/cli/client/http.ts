@@ -74,13 +74,6 @@ export class ApiClient {
     return response;
   }
 
-  /** `GET path` as text, with its content type (logs, whose format depends on the endpoint). */
-  async text(path: string): Promise<{ contentType: string; body: string }> {
-    const response = await this.send('GET', path, undefined, AbortSignal.timeout(this.timeoutMs));
-    if (!response.ok) throw await errorFrom(response);
-    return { contentType: response.headers.get('content-type') ?? '', body: await response.text() };
-  }
-
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     const response = await this.send(method, path, body, signal);

@@ -70,7 +70,7 @@ export function addClientCommands(program: Command): void {
 
   client(program, 'tree', 'Draw the supervision tree (of every node, or below PATH) like tree(1), with status and restart counts')
     .argument('[path]', 'actor path, e.g. /<node>/control')
-    .addOption(new Option('--depth <n>', 'levels below the roots').argParser(count('depth')))
+    .addOption(new Option('--depth <n>', 'levels below the root (at least 1), like tree -L').argParser(count('depth')))
     .action(async (path: string | undefined, flags: ClientFlags & { depth?: number }) => (await import('./actors.js')).tree(await context(flags), path, flags.depth));
 
   client(program, 'send', 'Send a JSON message to an actor; with --ask print its reply')
@@ -84,11 +84,11 @@ export function addClientCommands(program: Command): void {
   client(program, 'events', 'Print events as they happen, one line each (`<id> <type> <summary>`; --json: the data), until Ctrl-C')
     .action(async (flags: ClientFlags) => (await import('./events.js')).events(await context(flags)));
 
-  client(program, 'logs', "An LRP's instance output, or a task's (GUID names an LRP when one exists)")
+  client(program, 'logs', "An LRP's instance output, or a task's (GUID is tried as an LRP, then as a task)")
     .argument('<guid>', 'process_guid or task_guid')
     .addOption(new Option('-f, --follow', 'keep printing new output until Ctrl-C'))
     .addOption(new Option('--tail <n>', 'only the last N lines').argParser(count('tail')))
-    .addOption(new Option('--task', 'GUID is a task_guid'))
+    .addOption(new Option('--task', 'GUID is a task_guid: skip the LRP'))
     .action(async (guid: string, flags: ClientFlags & { follow?: boolean; tail?: number; task?: boolean }) =>
       (await import('./logs.js')).logs(await context(flags), guid, flags));
 }

@@ -1,4 +1,6 @@
 /** A Server-Sent Events reader (the WHATWG event-stream format), fed chunks as they arrive. */
+import type { ClientContext } from './context.js';
+import { ApiError } from './http.js';
 
 export interface SseMessage {
   /** the last `id` seen, as SSE carries it over; '' before any */
@@ -60,4 +62,27 @@ export async function readSse(body: ReadableStream<Uint8Array>, onMessage: (mess
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     for (const message of parser.push(decoder.decode(chunk, { stream: true }))) onMessage(message);
   }
+}
+
+/**
+ * Reads the SSE stream at `path` until Ctrl-C (SIGINT/SIGTERM), which is success. A stream the
+ * gateway ends or that breaks is an `ApiError` (exit 1) naming `what`.
+ */
+export async function followSse(ctx: ClientContext, path: string, what: string, onMessage: (message: SseMessage) => void): Promise<void> {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const response = await ctx.client.stream(path, abort.signal);
+    await readSse(response.body!, onMessage);
+  } catch (error) {
+    if (abort.signal.aborted) return;
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(`the ${what} from ${ctx.client.url} broke: ${(error as Error).message}`, 'Unreachable', 0);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  if (!abort.signal.aborted) throw new ApiError(`the gateway at ${ctx.client.url} closed the ${what}`, 'Unavailable', 0);
 }
