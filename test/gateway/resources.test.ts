@@ -39,6 +39,13 @@ describe('gateway resources (real node over HTTP)', function () {
     dir.remove();
   });
 
+  it('serves its OpenAPI document, listing the resources', async () => {
+    const doc = (await call('GET', '/openapi.json')).json;
+    expect(doc.openapi).to.equal('3.1.0');
+    expect(doc.paths).to.include.keys('/v1/desired_lrps', '/v1/desired_lrps/{process_guid}', '/v1/tasks/{task_guid}/cancel', '/v1/events', '/v1/actors');
+    expect(doc.components.schemas).to.include.keys('DesiredLRP', 'ActualLRP', 'Task', 'Error');
+  });
+
   it('ping answers, unknown paths are 404 ResourceNotFound', async () => {
     expect((await call('GET', '/v1/ping')).json).to.deep.equal({ available: true });
     const missing = await call('GET', '/v1/nothing');
