@@ -186,7 +186,8 @@ export function shieldSystem(system: NactSystem): void {
 
 /**
  * Patches what only nact's unexported PersistentActor class has, given one of its instances.
- * Marks replay so the registry can tell `recovering` from `running`.
+ * Marks replay so the registry can tell `recovering` from `running`, and makes a restart wait
+ * for the actor's eager writes still in flight ({@link trackWrite}).
  */
 export function shieldPersistentActorClass(instance: NactActor): void {
   if (persistentPatched) return;
@@ -196,11 +197,28 @@ export function shieldPersistentActorClass(instance: NactActor): void {
   proto.recover = async function (this: NactActor) {
     this.auctorRecovering = true;
     try {
+      // a restart replays only what is durable: let the eager writes in flight land (or fail) first
+      if (this.auctorWrites?.size) await Promise.allSettled([...this.auctorWrites]);
       await recover.call(this);
     } finally {
       this.auctorRecovering = false;
     }
   };
+}
+
+/**
+ * Remembers an eager write of `actor` until it settles, so a restart waits for it. Returns the
+ * write, already marked handled (its failure reaches the actor through the kernel, not as an
+ * unhandled rejection).
+ */
+export function trackWrite(actor: NactActor | undefined, write: Promise<void>): Promise<void> {
+  write.catch(() => undefined);
+  if (!actor) return write;
+  const writes = (actor.auctorWrites ??= new Set());
+  writes.add(write);
+  const forget = () => writes.delete(write);
+  write.then(forget, forget);
+  return write;
 }
 
 function isActorObject(x: NactRef | NactActor): x is NactActor {
