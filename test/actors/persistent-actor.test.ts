@@ -34,11 +34,12 @@ describe('persistent actors', () => {
   });
 
   const startSystem = (e: PersistenceEngine = engine) => (system = ActorSystem.start({ name: `persistent-${names++}`, engine: e }));
-  const spawnLedger = (snapshotEvery?: number | ((s: { total: number }) => number)) =>
+  const spawnLedger = (snapshotEvery?: number | ((s: { total: number }) => number), fresh = false) =>
     system.spawnPersistent<{ total: number }, LedgerMsg, LedgerEvent>(system.root, {
       kind: 'ledger',
       name: 'ledger',
       key: 'ledger/main',
+      fresh,
       ...(snapshotEvery ? { snapshotEvery } : {}),
       initialState: () => ({ total: 0 }),
       summary: (s) => s,
@@ -190,5 +191,22 @@ describe('persistent actors', () => {
     expect(await snapshotSeq()).to.equal(3);
     await add(ledger, 1);
     await eventually(async () => expect(await snapshotSeq()).to.equal(6));
+  });
+
+  it('fresh: the first start reads no journal, a restart replays it', async () => {
+    const memory = new MemoryPersistenceEngine();
+    let reads = 0;
+    const counting: PersistenceEngine = Object.assign(Object.create(memory), {
+      latestSnapshot: (key: string) => (reads++, memory.latestSnapshot(key)),
+    });
+    startSystem(counting);
+    const ledger = spawnLedger(undefined, true);
+    expect(await add(ledger, 2)).to.equal(2);
+    expect(await add(ledger, 3)).to.equal(5);
+    expect(reads).to.equal(0);
+    system.dispatch(ledger, { type: 'ledger/fail' });
+    expect(await total(ledger)).to.equal(5);
+    expect(reads, 'the restart recovered from the journal').to.equal(1);
+    expect(await add(ledger, 1), 'and numbers its events after the stored ones').to.equal(6);
   });
 });

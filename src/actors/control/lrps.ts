@@ -72,8 +72,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
       const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
-      const spawn = (guid: string, epoch: string) => {
-        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy);
+      // fresh: a desire's epoch is new, so its journal is empty and need not be read
+      const spawn = (guid: string, epoch: string, fresh = false) => {
+        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh);
         spawned.set(guid, ref);
         return ref;
       };
@@ -105,7 +106,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
           // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
           const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
-          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
+          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
           Promise.all([created, durable]).then(
             ([answer]) => system.dispatch(msg.replyTo, answer),
             (error: unknown) => system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) }),

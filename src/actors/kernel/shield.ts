@@ -16,6 +16,7 @@
  * | (f) escalate then parent `resume` leaves the child stuck  | resume on an escalated fault resumes the child |
  * | (g) stopping an actor or the system never stops its children (found here, not in ACTORS.md) | stop children first, then the actor |
  * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a {@link ChildrenView}: O(1) to make, exact for its message |
+ * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
  *
  * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
@@ -57,6 +58,13 @@ export function installShield(): void {
     stop.call(this);
   };
   const proto = ActorClass.prototype as NactActor & ChildTracking;
+  // (i) nact keeps the last message's Immediate on the actor, and through its closure the message
+  // itself: every idle actor retained its last message (100k ActualLRPs: their last report each)
+  const processNext = ActorClass.prototype.processNext;
+  ActorClass.prototype.processNext = function (this: NactActor & { immediate?: unknown }) {
+    this.immediate = undefined;
+    processNext.call(this);
+  };
   proto.createContext = function (this: NactActor & ChildTracking, sender: unknown) {
     const children = new ChildrenView(this.childReferences);
     this.auctorChildrenView = children;
@@ -203,6 +211,21 @@ export function shieldPersistentActorClass(instance: NactActor): void {
     } finally {
       this.auctorRecovering = false;
     }
+  };
+}
+
+/**
+ * For a persistent actor whose key has never been written: its first start skips reading the
+ * journal (an empty snapshot read and an empty event range per actor); a restart replays it.
+ */
+export function skipFirstRecovery(actor: NactActor): void {
+  const fresh = actor as NactActor & { recover?: () => void; clearTimeout(): void };
+  fresh.recover = function (this: typeof fresh) {
+    delete this.recover;
+    this.clearTimeout();
+    this.sequenceNumber = 0;
+    this.messagesToNextSnapshot = this.snapshotEvery;
+    this.processNext();
   };
 }
 

@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref } from './protocol.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
-import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, trackWrite } from './shield.js';
+import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 installShield();
 
@@ -93,6 +93,12 @@ export interface ActorSpec<S, M> extends CommonSpec<S> {
 export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
   /** the journal key; one live actor per key */
   key: string;
+  /**
+   * the key has never been written (it names an epoch chosen just now): the first start does
+   * not read the journal; a restart still replays it. Wrong when the key has events: the actor
+   * would start empty and its first write would collide with the stored sequence.
+   */
+  fresh?: boolean;
   /**
    * persisted events between snapshots; none when omitted. A function is asked after each
    * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
@@ -207,7 +213,10 @@ export class ActorSystem {
       ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
     }) as Ref<M>;
     actor = findActor(ref);
-    if (actor) shieldPersistentActorClass(actor);
+    if (actor) {
+      shieldPersistentActorClass(actor);
+      if (spec.fresh) skipFirstRecovery(actor);
+    }
     entry = this.register(ref, parent, spec, spec.key);
     return ref;
   }
