@@ -66,7 +66,8 @@ export interface PersistentContext<M, E, S = unknown> extends ActorContext<M> {
    * state and `durable`, which resolves once the event is durable: nothing that depends on the
    * event may be acknowledged before. If the write fails, `durable` rejects and the actor fails
    * with the error (its policy decides); a restart first waits for the writes in flight, then
-   * replays what is durable.
+   * replays what is durable. Caveat: a snapshot taken meanwhile holds the eager state, so it can
+   * include an event whose write then fails (a full disk, or a duplicate sequence: two live actors).
    */
   persistEagerly(event: E, tags?: string[]): { state: S; durable: Promise<void> };
 }
