@@ -61,4 +61,9 @@ describe('nact hazards', function () {
       afterSystemStop: ['a', 'a-child', 'b'],
     });
   });
+
+  it('an idle actor keeps its last message (through its Immediate) on bare nact; the kernel drops it', async () => {
+    expect(result(await run('idle-keeps-message', 'bare'))).to.deep.equal({ keepsImmediate: true });
+    expect(result(await run('idle-keeps-message', 'shielded'))).to.deep.equal({ keepsImmediate: false });
+  });
 });

@@ -101,7 +101,7 @@ function rowsEvent(rows: Rows): Event {
 
 export function spawnActualLrp(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  desired: DesiredLRP, index: number, onCrash?: CrashPolicy,
+  desired: DesiredLRP, index: number, onCrash?: CrashPolicy, fresh = false,
 ): Ref<ActualLrpMsg> {
   const processGuid = desired.process_guid;
   // the newest DesiredLRP this instance was told of: survives a supervised restart of the actor
@@ -114,6 +114,7 @@ export function spawnActualLrp(
     ...(onCrash ? { onCrash } : {}),
     name: String(index),
     key: actualLrpKey(processGuid, desired.modification_tag.epoch, index),
+    fresh,
     snapshotEvery: 50,
     initialState: () => {
       rt.timer?.cancel();

@@ -34,7 +34,7 @@ const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError
 
 export function spawnLrpSupervisor(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  processGuid: string, epoch: string, onCrash?: CrashPolicy,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false,
 ): Ref<LrpSupervisorMsg> {
   // one policy for all of this LRP's instances: their restarts count together (OTP intensity)
   const instancePolicy = oneForOne(system.clock);
@@ -45,6 +45,7 @@ export function spawnLrpSupervisor(
     ...(onCrash ? { onCrash } : {}),
     name: processGuid,
     key: lrpSupervisorKey(processGuid, epoch),
+    fresh,
     snapshotEvery: 50,
     initialState: () => ({ desired: undefined }),
     applyEvent: (_s, e) => (e.type === 'desired' ? { desired: e.desired } : { desired: undefined }),
@@ -53,10 +54,12 @@ export function spawnLrpSupervisor(
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<number, Ref<ActualLrpMsg>>();
       const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
-      const start = (desired: DesiredLRP, indices: number[]) => {
+      // fresh: the instances of an LRP just created have empty journals (its epoch is new); a
+      // scaled-up index may have one (scale 3 → 1 → 3 keeps index 2's journal)
+      const start = (desired: DesiredLRP, indices: number[], fresh = false) => {
         for (const index of indices) {
           if (instance(index)) continue;
-          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy);
+          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy, fresh);
           spawned.set(index, ref);
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
@@ -83,7 +86,7 @@ export function spawnLrpSupervisor(
           const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
           deps.events.publish(Events.desiredLrpCreated(msg.desired));
           system.dispatch(msg.replyTo, ok(msg.desired));
-          start(msg.desired, range(msg.desired.instances));
+          start(msg.desired, range(msg.desired.instances), true);
           return next;
         }
         case 'lrp/recover':

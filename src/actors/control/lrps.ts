@@ -4,7 +4,8 @@
  * of which replays its DesiredLRP and its instances.
  *
  * A desire is answered only once both the registry entry and the supervisor's DesiredLRP are
- * durable (DESIGN.md "Guarantees": a 2xx is durable).
+ * durable (DESIGN.md "Guarantees": a 2xx is durable); desires are pipelined (`persistEagerly`),
+ * so the registry does not wait for one desire's fsync before taking the next.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
@@ -63,7 +64,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     ...(onCrash ? { onCrash } : {}),
     name: 'lrps',
     key: 'lrps',
-    snapshotEvery: 100,
+    // the whole registry is one record: a snapshot every `count` events keeps its cost O(1) per
+    // event (a fixed 100 rewrote 40k entries every 100 desires) and replay under 2 × count events
+    snapshotEvery: (s) => Math.max(100, s.count ?? 0),
     initialState: () => ({ lrps: {} }),
     applyEvent,
     summary: (s) => ({ lrps: s.count ?? Object.keys(s.lrps).length }),
@@ -71,8 +74,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
       const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
-      const spawn = (guid: string, epoch: string) => {
-        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy);
+      // fresh: a desire's epoch is new, so its journal is empty and need not be read
+      const spawn = (guid: string, epoch: string, fresh = false) => {
+        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh);
         spawned.set(guid, ref);
         return ref;
       };
@@ -101,13 +105,14 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `desired lrp already exists: ${guid}`) });
             return state;
           }
-          const next = (await ctx.persist({ type: 'added', process_guid: guid, epoch })) as State;
-          const ref = spawn(guid, epoch);
-          try {
-            system.dispatch(msg.replyTo, await ask<Result<DesiredLRP>>(ref, (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo })));
-          } catch (error) {
-            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) });
-          }
+          // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
+          // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
+          const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
+          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
+          Promise.all([created, durable]).then(
+            ([answer]) => system.dispatch(msg.replyTo, answer),
+            (error: unknown) => system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) }),
+          );
           return next;
         }
         case 'lrps/update': {

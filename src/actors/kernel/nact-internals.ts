@@ -38,6 +38,11 @@ export interface NactActor {
   auctorRecovering?: boolean;
   key?: string;
   sequenceNumber?: number;
+  /** persistent actors: events between snapshots, and events left until the next one */
+  snapshotEvery?: number;
+  messagesToNextSnapshot?: number;
+  /** set by the kernel: eager writes still in flight (a restart waits for them) */
+  auctorWrites?: Set<Promise<void>>;
 }
 
 export interface NactSystem {

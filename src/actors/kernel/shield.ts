@@ -16,6 +16,7 @@
  * | (f) escalate then parent `resume` leaves the child stuck  | resume on an escalated fault resumes the child |
  * | (g) stopping an actor or the system never stops its children (found here, not in ACTORS.md) | stop children first, then the actor |
  * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a {@link ChildrenView}: O(1) to make, exact for its message |
+ * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
  *
  * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
@@ -57,6 +58,13 @@ export function installShield(): void {
     stop.call(this);
   };
   const proto = ActorClass.prototype as NactActor & ChildTracking;
+  // (i) nact keeps the last message's Immediate on the actor, and through its closure the message
+  // itself: every idle actor retained its last message (100k ActualLRPs: their last report each)
+  const processNext = ActorClass.prototype.processNext;
+  ActorClass.prototype.processNext = function (this: NactActor & { immediate?: unknown }) {
+    this.immediate = undefined;
+    processNext.call(this);
+  };
   proto.createContext = function (this: NactActor & ChildTracking, sender: unknown) {
     const children = new ChildrenView(this.childReferences);
     this.auctorChildrenView = children;
@@ -186,7 +194,8 @@ export function shieldSystem(system: NactSystem): void {
 
 /**
  * Patches what only nact's unexported PersistentActor class has, given one of its instances.
- * Marks replay so the registry can tell `recovering` from `running`.
+ * Marks replay so the registry can tell `recovering` from `running`, and makes a restart wait
+ * for the actor's eager writes still in flight ({@link trackWrite}).
  */
 export function shieldPersistentActorClass(instance: NactActor): void {
   if (persistentPatched) return;
@@ -196,11 +205,43 @@ export function shieldPersistentActorClass(instance: NactActor): void {
   proto.recover = async function (this: NactActor) {
     this.auctorRecovering = true;
     try {
+      // a restart replays only what is durable: let the eager writes in flight land (or fail) first
+      if (this.auctorWrites?.size) await Promise.allSettled([...this.auctorWrites]);
       await recover.call(this);
     } finally {
       this.auctorRecovering = false;
     }
   };
+}
+
+/**
+ * For a persistent actor whose key has never been written: its first start skips reading the
+ * journal (an empty snapshot read and an empty event range per actor); a restart replays it.
+ */
+export function skipFirstRecovery(actor: NactActor): void {
+  const fresh = actor as NactActor & { recover?: () => void; clearTimeout(): void };
+  fresh.recover = function (this: typeof fresh) {
+    delete this.recover;
+    this.clearTimeout();
+    this.sequenceNumber = 0;
+    this.messagesToNextSnapshot = this.snapshotEvery;
+    this.processNext();
+  };
+}
+
+/**
+ * Remembers an eager write of `actor` until it settles, so a restart waits for it. Returns the
+ * write, already marked handled (its failure reaches the actor through the kernel, not as an
+ * unhandled rejection).
+ */
+export function trackWrite(actor: NactActor | undefined, write: Promise<void>): Promise<void> {
+  write.catch(() => undefined);
+  if (!actor) return write;
+  const writes = (actor.auctorWrites ??= new Set());
+  writes.add(write);
+  const forget = () => writes.delete(write);
+  write.then(forget, forget);
+  return write;
 }
 
 function isActorObject(x: NactRef | NactActor): x is NactActor {

@@ -8,11 +8,11 @@ import type { PersistenceEngine } from '../../persistence/engine.js';
 import { oneForOne } from '../supervision.js';
 import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findActor, findSystem, nact, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
+import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref } from './protocol.js';
 import type { ProtocolSchema } from './protocol-schema.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
-import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem } from './shield.js';
+import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 installShield();
 
@@ -54,12 +54,23 @@ export interface ActorContext<M> {
   readonly clock: Clock;
 }
 
-export interface PersistentContext<M, E> extends ActorContext<M> {
+export interface PersistentContext<M, E, S = unknown> extends ActorContext<M> {
   /**
    * Persists `event`, waits until it is durable, applies it to the state being built for this
    * message and returns that state. Only once it resolves may the actor acknowledge anything.
    */
-  persist(event: E, tags?: string[]): Promise<unknown>;
+  persist(event: E, tags?: string[]): Promise<S>;
+  /**
+   * Applies `event` to the state being built at once and journals it without waiting (Akka's
+   * `persistAsync`, with the state updated eagerly), so the actor takes its next message while
+   * the write is in flight and concurrent writes share a commit and an fsync. Returns the new
+   * state and `durable`, which resolves once the event is durable: nothing that depends on the
+   * event may be acknowledged before. If the write fails, `durable` rejects and the actor fails
+   * with the error (its policy decides); a restart first waits for the writes in flight, then
+   * replays what is durable. Caveat: a snapshot taken meanwhile holds the eager state, so it can
+   * include an event whose write then fails (a full disk, or a duplicate sequence: two live actors).
+   */
+  persistEagerly(event: E, tags?: string[]): { state: S; durable: Promise<void> };
 }
 
 interface CommonSpec<S> {
@@ -86,13 +97,23 @@ export interface ActorSpec<S, M> extends CommonSpec<S> {
 export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
   /** the journal key; one live actor per key */
   key: string;
-  /** persisted events between snapshots; none when omitted */
-  snapshotEvery?: number;
+  /**
+   * the key has never been written (it names an epoch chosen just now): the first start does
+   * not read the journal; a restart still replays it. Wrong when the key has events: the actor
+   * would start empty and its first write would collide with the stored sequence.
+   */
+  fresh?: boolean;
+  /**
+   * persisted events between snapshots; none when omitted. A function is asked after each
+   * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
+   * spread over as many events and replay stays bounded by the size.
+   */
+  snapshotEvery?: number | ((state: S) => number);
   initialState: () => S;
   /** pure: folds one event into the state, during replay and after each persist */
   applyEvent: (state: S, event: E) => S;
   /** handles a command; effects belong here and never run during replay */
-  handle: (state: S, msg: M, ctx: PersistentContext<M, E>) => S | Promise<S>;
+  handle: (state: S, msg: M, ctx: PersistentContext<M, E, S>) => S | Promise<S>;
 }
 
 export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
@@ -108,6 +129,11 @@ export interface SystemOptions {
 }
 
 type Parent = AnyRef;
+
+/** Sent by the kernel to an actor whose eager write failed: its handler fails with `error`. */
+class PersistFailed {
+  constructor(readonly error: unknown) {}
+}
 
 export class ActorSystem {
   readonly registry = new ActorRegistry();
@@ -152,26 +178,49 @@ export class ActorSystem {
   spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
     let ref: Ref<M> | undefined;
     let entry: RegistryEntry | undefined;
-    let ctx: PersistentContext<M, E> | undefined;
+    let ctx: PersistentContext<M, E, S> | undefined;
+    let actor: NactActor | undefined;
+    const every = spec.snapshotEvery;
     const f = (state: S, msg: unknown, nctx: NactContext) => {
       if (nctx.recovering) return spec.applyEvent(state, msg as E);
-      ctx = this.refresh(ctx, nctx) as PersistentContext<M, E>;
+      if (msg instanceof PersistFailed) throw msg.error;
+      ctx = this.refresh(ctx, nctx) as PersistentContext<M, E, S>;
       let working = state;
       ctx.persist = async (event, tags) => {
         await nctx.persist!(event, tags);
         working = spec.applyEvent(working, event);
         return working;
       };
+      ctx.persistEagerly = (event, tags) => {
+        working = spec.applyEvent(working, event);
+        const durable = trackWrite(actor, nctx.persist!(event, tags));
+        durable.catch((error: unknown) => {
+          if (ref) this.dispatch(ref as Ref<unknown>, new PersistFailed(error));
+        });
+        return { state: working, durable };
+      };
       if (entry) entry.lastMessageAt = this.clock.now();
-      return spec.handle(state, msg as M, ctx);
+      const next = spec.handle(state, msg as M, ctx);
+      if (typeof every !== 'function' || !actor) return next;
+      // nact re-arms its countdown from `snapshotEvery` when it takes a snapshot, after this
+      return Promise.resolve(next).then((s) => {
+        const a = actor!;
+        a.snapshotEvery = Math.max(1, every(s));
+        a.messagesToNextSnapshot = Math.min(a.messagesToNextSnapshot ?? a.snapshotEvery, a.snapshotEvery);
+        return s;
+      });
     };
     ref = nact.spawnPersistent(parent, f, spec.key, spec.name, {
       ...this.commonProps(spec, () => ref!),
       initialStateFunc: () => spec.initialState(),
-      ...(spec.snapshotEvery ? { snapshotEvery: spec.snapshotEvery } : {}),
+      // a function's first answer comes after the first message (the countdown is clamped then)
+      ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
     }) as Ref<M>;
-    const actor = findActor(ref);
-    if (actor) shieldPersistentActorClass(actor);
+    actor = findActor(ref);
+    if (actor) {
+      shieldPersistentActorClass(actor);
+      if (spec.fresh) skipFirstRecovery(actor);
+    }
     entry = this.register(ref, parent, spec, spec.key);
     return ref;
   }
