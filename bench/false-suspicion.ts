@@ -98,7 +98,7 @@ export async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * HEARTBEAT_MS));
     const killedAt = performance.now();
     child.kill('SIGKILL');
-    const down = await waitFor(`${name} down`, 15_000, () => events.find((e) => e.type === 'member-down' && e.member.name === name));
+    const down = await waitFor(`${name} down`, 15_000, () => events.find((e) => e.type === 'member-down' && e.member.name === name && e.at >= killedAt));
     return Math.round(down.at - killedAt);
   }
 
