@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
+/** `--join a:1,b:2`: each item a host:port. */
+function hostPortList(field: string) {
+  const one = hostPort(field);
+  return (value: string): HostPort[] => value.split(',').map((s) => s.trim()).filter(Boolean).map(one);
+}
+
 const ROLES = ['control', 'cell'] as const;
 const BACKENDS = ['process', 'runc', 'fake'] as const;
 
@@ -12,6 +18,11 @@ export interface StartFlags {
   api: HostPort;
   apiToken?: string;
   router: HostPort | 'off';
+  /** remoting address (the cluster issue: parsed here, wired once the transport lands) */
+  listen: HostPort;
+  /** nodes to join through; none for the first node */
+  join: HostPort[];
+  clusterSecret?: string;
   roles: Array<(typeof ROLES)[number]>;
   backend: (typeof BACKENDS)[number];
   rootfs?: Record<string, string>;
@@ -50,6 +61,9 @@ export function addStartCommand(program: Command): void {
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
     .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))
+    .addOption(flag('listen', 'host:port', 'remoting address peers dial').default({ host: '127.0.0.1', port: 7777 }, '127.0.0.1:7777').argParser(hostPort('listen')))
+    .addOption(flag('join', 'list', 'host:port,... of nodes to join the cluster through').default([], 'none').argParser(hostPortList('join')))
+    .addOption(flag('cluster-secret', 'secret', 'shared secret nodes prove to each other (required when --listen is not loopback)'))
     .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback)'))
     .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
     .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))
@@ -77,6 +91,9 @@ export function addStartCommand(program: Command): void {
     .action(async (flags: StartFlags) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
         throw invalid(`invalid field: api-token: required when --api (${flags.api.host}) is not loopback`);
+      }
+      if (!isLoopback(flags.listen.host) && !flags.clusterSecret) {
+        throw invalid(`invalid field: cluster-secret: required when --listen (${flags.listen.host}) is not loopback`);
       }
       // loaded only when needed, so `auctor --help` and client commands start fast
       const { startNode } = await import('./start.js');
