@@ -82,11 +82,14 @@ function toWire(value: unknown, ctx: CodecContext, depth: number): unknown {
     }
     return out ?? value;
   }
-  if (value instanceof RemoteActorRef || isNactRef(value)) return { $ref: wireRef(value as KernelRef, ctx) };
+  if (value instanceof RemoteActorRef) return { $ref: wireRef(value, ctx) };
+  if (isNactRef(value)) return { $ref: wireRef(value, ctx) };
+  if (isRemoteShaped(value)) return { $ref: wireRef(new RemoteActorRef(value.node, value.at, value.incarnation), ctx) };
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value)) {
+  // for-in: no key array per object; plain objects inherit no enumerable keys
+  for (const key in value) {
     if (key === '$ref') throw new CodecError('`$ref` is a reserved key in messages');
     const item = (value as Record<string, unknown>)[key];
     const wire = toWire(item, ctx, depth + 1);
@@ -106,8 +109,11 @@ function fromWire(value: unknown, ctx: CodecContext, depth: number): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const record = value as Record<string, unknown>;
-  if ('$ref' in record) return refFromWire(record, ctx);
-  for (const key of Object.keys(record)) record[key] = fromWire(record[key], ctx, depth + 1);
+  if (record.$ref !== undefined) return refFromWire(record, ctx);
+  for (const key in record) {
+    const item = record[key];
+    if (item !== null && typeof item === 'object') record[key] = fromWire(item, ctx, depth + 1);
+  }
   return record;
 }
 
@@ -131,6 +137,12 @@ function refFromWire(record: Record<string, unknown>, ctx: CodecContext): Kernel
   if (path.startsWith('/~')) return new RemoteActorRef(node, path, ctx.incarnation);
   // an actor that has stopped still gets a well-formed ref: sending to it is a dead letter
   return ctx.lookup(path) ?? { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: node } };
+}
+
+/** A RemoteActorRef that lost its class on the way (a persisted message, a structured clone). */
+function isRemoteShaped(value: object): value is RemoteActorRef {
+  const ref = value as Partial<RemoteActorRef>;
+  return ref.type === 'remote' && typeof ref.node === 'string' && typeof ref.at === 'string';
 }
 
 function isNactRef(value: object): value is NactRef {

@@ -89,6 +89,20 @@ describe('remote refs: dispatch and query across nodes', () => {
     expect(hops[2]).to.match(new RegExp(`^${c!.name}>${a!.name} /~reply/\\d+$`));
   });
 
+  it('lets the reply address of a local query travel to another node and back', async () => {
+    cluster = startCluster(['a', 'b']);
+    const [a, b] = cluster.nodes;
+    const forwarder = spawnEcho(a!.system, 'forwarder');
+    spawnEcho(b!.system);
+    const reply = await a!.system.query<EchoMsg, string>(
+      forwarder.ref,
+      (replyTo) => ({ type: 'echo/forward', text: 'round trip', via: remoteRef(b!.name, '/echo'), replyTo }),
+      5000,
+    );
+    expect(reply).to.equal('ROUND TRIP');
+    expect(a!.system.registry.deadLetters + b!.system.registry.deadLetters).to.equal(0);
+  });
+
   it('carries refs inside messages: local on arrival when they name the receiving node, remote otherwise', async () => {
     cluster = startCluster(['a', 'b', 'c']);
     const [a, b, c] = cluster.nodes;
@@ -113,6 +127,24 @@ describe('remote refs: dispatch and query across nodes', () => {
     expect(a!.system.dispatch(kept.one as Ref<EchoMsg>, { type: 'echo/tell', text: 'local again' })).to.equal(true);
     b!.system.dispatch(keptAtB.refs.one as Ref<EchoMsg>, { type: 'echo/tell', text: 'from b' });
     await eventually(() => expect(atA.seen.map((m) => (m.type === 'echo/tell' ? m.text : m.type))).to.have.members(['local again', 'from b']));
+  });
+
+  it('still routes refs that lost their class on the way (persisted or cloned as plain data)', async () => {
+    cluster = startCluster(['a', 'b']);
+    const [a, b] = cluster.nodes;
+    const atA = spawnEcho(a!.system, 'home');
+    const atB = spawnEcho(b!.system);
+    const toB = JSON.parse(JSON.stringify(remoteRef<EchoMsg>(b!.name, '/echo'))) as Ref<EchoMsg>;
+    expect(toB).to.deep.equal({ type: 'remote', node: b!.name, at: '/echo' });
+    const kept = await a!.system.query<EchoMsg, { type: 'echo/kept'; one: AnyRef; list: AnyRef[] }>(
+      toB,
+      (replyTo) => ({ type: 'echo/keep', refs: { one: structuredClone(atA.ref), list: [structuredClone(remoteRef(b!.name, '/echo'))] }, replyTo }),
+      5000,
+    );
+    expect(kept.one).to.equal(atA.ref);
+    const keptAtB = atB.seen[0] as Extract<EchoMsg, { type: 'echo/keep' }>;
+    expect(keptAtB.refs.one).to.include({ type: 'remote', node: a!.name, at: '/home' });
+    expect(keptAtB.refs.list[0]).to.equal(b!.system.lookup('/echo'));
   });
 
   it('counts a message to an actor that does not exist as a dead letter on the receiving node; the sender is unaffected', async () => {

@@ -13,18 +13,23 @@ declare const protocol: unique symbol;
  */
 export class RemoteActorRef {
   readonly type = 'remote' as const;
-  /** the node name, as nact refs carry their system's name */
-  readonly system: { readonly name: string };
-  readonly path: { readonly parts: readonly string[] };
+  #parts: { readonly parts: readonly string[] } | undefined;
 
   constructor(
     readonly node: string,
     /** the path inside that node's tree, `/control/lrps` */
     readonly at: string,
     readonly incarnation?: number,
-  ) {
-    this.system = { name: node };
-    this.path = { parts: at.split('/').filter(Boolean) };
+  ) {}
+
+  /** the node name, as nact refs carry their system's name */
+  get system(): { readonly name: string } {
+    return { name: this.node };
+  }
+
+  /** `at` split as nact splits paths; made when first asked (remoting itself never asks) */
+  get path(): { readonly parts: readonly string[] } {
+    return (this.#parts ??= { parts: this.at.split('/').filter(Boolean) });
   }
 }
 
