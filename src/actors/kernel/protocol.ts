@@ -7,10 +7,40 @@ import type { NactRef } from './nact-internals.js';
 declare const protocol: unique symbol;
 
 /**
- * An address that accepts messages of type `M`. At run time it is nact's reference object; the
- * type parameter only exists for the compiler.
+ * An actor on another node of the cluster, or a reserved address on one (a remote query's reply
+ * slot). Plain data: remoting resolves it through the node directory on every send, so it stays
+ * valid across reconnects; `incarnation`, when set, pins it to one life of that node.
  */
-export type Ref<M> = NactRef & { readonly [protocol]?: (msg: M) => void };
+export class RemoteActorRef {
+  readonly type = 'remote' as const;
+  #parts: { readonly parts: readonly string[] } | undefined;
+
+  constructor(
+    readonly node: string,
+    /** the path inside that node's tree, `/control/lrps` */
+    readonly at: string,
+    readonly incarnation?: number,
+  ) {}
+
+  /** the node name, as nact refs carry their system's name */
+  get system(): { readonly name: string } {
+    return { name: this.node };
+  }
+
+  /** `at` split as nact splits paths; made when first asked (remoting itself never asks) */
+  get path(): { readonly parts: readonly string[] } {
+    return (this.#parts ??= { parts: this.at.split('/').filter(Boolean) });
+  }
+}
+
+/** What the kernel accepts as an address: one of nact's references, or a remote one. */
+export type KernelRef = NactRef | RemoteActorRef;
+
+/**
+ * An address that accepts messages of type `M`. At run time it is nact's reference object or a
+ * {@link RemoteActorRef}; the type parameter only exists for the compiler.
+ */
+export type Ref<M> = KernelRef & { readonly [protocol]?: (msg: M) => void };
 
 /**
  * A reference whose protocol the holder does not know (parents, children, lookups). Every
@@ -27,7 +57,22 @@ export function assertNever(value: never, what = 'message'): never {
   throw new Error(`unexpected ${what}: ${tag === undefined ? JSON.stringify(value) : String(tag)}`);
 }
 
-/** The path of a reference as the registry and the gateway show it: `/control/lrps/web`. */
-export function refPath(ref: NactRef): string {
-  return '/' + ref.path.parts.join('/');
+/** The path of a reference inside its node's tree, as the registry and the gateway show it: `/control/lrps/web`. */
+export function refPath(ref: KernelRef): string {
+  return ref.type === 'remote' ? ref.at : '/' + ref.path.parts.join('/');
+}
+
+/** The node a reference lives on (its actor system's name); undefined only for nact's `Nobody`. */
+export function refNode(ref: KernelRef): string | undefined {
+  return ref.system.name;
+}
+
+/** A reference to the actor at `path` (`/control/lrps`) on `node`, optionally pinned to one incarnation. */
+export function remoteRef<M>(node: string, path: string, incarnation?: number): Ref<M> {
+  return new RemoteActorRef(node, path.startsWith('/') ? path : '/' + path, incarnation) as Ref<M>;
+}
+
+/** True for a reference that names another node (or a reserved address) and travels through remoting. */
+export function isRemoteRef(ref: KernelRef): ref is RemoteActorRef {
+  return ref.type === 'remote';
 }

@@ -9,7 +9,7 @@ import { oneForOne } from '../supervision.js';
 import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
-import { refPath, type AnyRef, type Ref } from './protocol.js';
+import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
 import type { ProtocolSchema } from './protocol-schema.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
@@ -135,8 +135,22 @@ class PersistFailed {
   constructor(readonly error: unknown) {}
 }
 
+/** Carries messages for refs on other nodes; installed by remoting (src/remoting/remote-node.ts). */
+export interface RemoteRouter {
+  /** Sends `msg` toward `ref`'s node; false (a dead letter, counted) when it cannot. Never throws. */
+  dispatch(ref: RemoteActorRef, msg: unknown): boolean;
+  /** Asks across nodes: the reply, or AskTimeoutError after `timeoutMs`, or a fast failure when the node is unreachable or down. */
+  query<R>(ref: RemoteActorRef, make: (replyTo: AnyRef) => unknown, timeoutMs: number): Promise<R>;
+}
+
+function localParent(parent: Parent): NactRef {
+  if (parent.type === 'remote') throw new Error(`cannot spawn under a remote actor: /${parent.node}${parent.at}`);
+  return parent;
+}
+
 export class ActorSystem {
   readonly registry = new ActorRegistry();
+  private remote: RemoteRouter | undefined;
   /** the system itself: the parent of top-level actors */
   readonly root: AnyRef;
   readonly clock: Clock;
@@ -159,7 +173,7 @@ export class ActorSystem {
   }
 
   spawn<S, M>(parent: Parent, spec: ActorSpec<S, M>): Ref<M> {
-    let ref: Ref<M> | undefined;
+    let ref: NactRef | undefined;
     let entry: RegistryEntry | undefined;
     let ctx: ActorContext<M> | undefined;
     const f = (state: S, msg: M, nctx: NactContext) => {
@@ -167,16 +181,16 @@ export class ActorSystem {
       if (entry) entry.lastMessageAt = this.clock.now();
       return spec.handle(state, msg, ctx);
     };
-    ref = nact.spawn(parent, f, spec.name, {
+    ref = nact.spawn(localParent(parent), f, spec.name, {
       ...this.commonProps(spec, () => ref!),
       initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = this.refresh(ctx, nctx))),
-    }) as Ref<M>;
+    });
     entry = this.register(ref, parent, spec);
-    return ref;
+    return ref as Ref<M>;
   }
 
   spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
-    let ref: Ref<M> | undefined;
+    let ref: NactRef | undefined;
     let entry: RegistryEntry | undefined;
     let ctx: PersistentContext<M, E, S> | undefined;
     let actor: NactActor | undefined;
@@ -210,19 +224,19 @@ export class ActorSystem {
         return s;
       });
     };
-    ref = nact.spawnPersistent(parent, f, spec.key, spec.name, {
+    ref = nact.spawnPersistent(localParent(parent), f, spec.key, spec.name, {
       ...this.commonProps(spec, () => ref!),
       initialStateFunc: () => spec.initialState(),
       // a function's first answer comes after the first message (the countdown is clamped then)
       ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
-    }) as Ref<M>;
+    });
     actor = findActor(ref);
     if (actor) {
       shieldPersistentActorClass(actor);
       if (spec.fresh) skipFirstRecovery(actor);
     }
     entry = this.register(ref, parent, spec, spec.key);
-    return ref;
+    return ref as Ref<M>;
   }
 
   /**
@@ -243,6 +257,7 @@ export class ActorSystem {
 
   /** Fire and forget. Returns false (and counts a dead letter) when the target is gone. */
   dispatch<M>(ref: Ref<M>, msg: M): boolean {
+    if (ref.type === 'remote') return this.remoteDispatch(ref, msg);
     if (ref.type !== 'actor') {
       nact.dispatch(ref, msg);
       return true;
@@ -260,6 +275,11 @@ export class ActorSystem {
 
   /** Sends the message built around a reply address and waits for the reply. */
   async query<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M, timeoutMs: number): Promise<R> {
+    if (ref.type === 'remote') {
+      if (this.remote) return this.remote.query<R>(ref, make as (replyTo: AnyRef) => unknown, timeoutMs);
+      this.remoteDispatch(ref, undefined);
+      throw new ActorNotFoundError(`/${ref.node}${ref.at}`);
+    }
     if (ref.type === 'actor' && !findActor(ref)) {
       this.registry.deadLetter();
       throw new ActorNotFoundError(refPath(ref));
@@ -272,8 +292,28 @@ export class ActorSystem {
     }
   }
 
+  /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */
   stop(ref: AnyRef): void {
-    nact.stop(ref);
+    if (ref.type !== 'remote') nact.stop(ref);
+  }
+
+  /**
+   * Routes messages for remote refs through `router` (remoting calls this when it attaches);
+   * the returned function detaches it. Without a router they are dead letters.
+   */
+  routeRemote(router: RemoteRouter): () => void {
+    if (this.remote) throw new Error(`actor system "${this.name}" already has remoting attached`);
+    this.remote = router;
+    return () => {
+      if (this.remote === router) this.remote = undefined;
+    };
+  }
+
+  private remoteDispatch(ref: RemoteActorRef, msg: unknown): boolean {
+    if (this.remote) return this.remote.dispatch(ref, msg);
+    this.registry.deadLetter();
+    this.log.debug({ node: ref.node, to: ref.at, type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    return false;
   }
 
   /** Looks up a live actor by its path (`/a/b`). */
@@ -285,7 +325,7 @@ export class ActorSystem {
 
   /** Stops every actor, then waits a turn so their afterStop hooks have run. */
   async shutdown(): Promise<void> {
-    nact.stop(this.root);
+    nact.stop(this.root as NactRef);
     await new Promise((resolve) => setImmediate(resolve));
     setShieldReporter(this.name, undefined);
   }
