@@ -1,0 +1,121 @@
+/**
+ * A node's part in the cluster, assembled in dependency order: membership over the node's
+ * Remoting (heartbeats, joins, the failure detector), remote refs in the actor kernel (so
+ * `dispatch`/`query` reach actors on other nodes, addressed through membership), the `/cluster`
+ * actor, and death-watch fed by membership: a member that goes down or leaves fails the queries
+ * waiting on it at once and tells its watchers.
+ *
+ * It also answers the two questions the scheduler asks of the cluster: where the control node
+ * is (a cell reports there) and how to reach a cell (the control side's CellClient).
+ */
+import type { Logger } from '../actors/kernel/logger.js';
+import { remoteRef, type AnyRef, type Ref } from '../actors/kernel/protocol.js';
+import type { ActorSystem } from '../actors/kernel/system.js';
+import { localCellClient } from '../actors/cell-client.js';
+import type { CellClient, CellMsg, CellReport } from '../actors/cell.protocol.js';
+import { attachRemoting, type RemoteNode } from '../remoting/remote-node.js';
+import type { NodeDirectory } from '../remoting/remote-directory.js';
+import type { Remoting } from '../remoting/types.js';
+import { spawnClusterActor } from './cluster-actor.js';
+import type { Member } from './member.js';
+import { Membership } from './membership.js';
+import { CLUSTER_PATH } from './protocol.js';
+
+export interface ClusterNodeOptions {
+  system: ActorSystem;
+  remoting: Remoting;
+  roles: string[];
+  /** `--join` */
+  seeds: string[];
+  heartbeatMs: number;
+  cellTtlMs: number;
+  log: Logger;
+}
+
+/** A member that messages may go to: not down, not gone. */
+const reachable = (m: Member | undefined): m is Member => m !== undefined && (m.status === 'up' || m.status === 'suspect' || m.status === 'joining');
+
+/** The actor path of a cell's actor on its node (`spawnCell` names it after the cell). */
+export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
+
+export class ClusterNode {
+  readonly membership: Membership;
+  readonly remote: RemoteNode;
+  private readonly disposers: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(private readonly options: ClusterNodeOptions) {
+    const { system, remoting } = options;
+    this.membership = new Membership({ remoting, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log });
+    const directory: NodeDirectory = {
+      address: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.address : undefined),
+      incarnation: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.incarnation : undefined),
+    };
+    // membership handles `/cluster` envelopes where they arrive; remote refs carry the rest
+    const forActors: Remoting = {
+      get self() {
+        return remoting.self;
+      },
+      sendTo: (address, envelope) => remoting.sendTo(address, envelope),
+      onEnvelope: (handler) => remoting.onEnvelope((envelope, from) => envelope.to !== CLUSTER_PATH && handler(envelope, from)),
+      onPeer: (handler) => remoting.onPeer(handler),
+      stats: () => remoting.stats(),
+      close: () => remoting.close(),
+    };
+    this.remote = attachRemoting(system, forActors, directory);
+    this.disposers.push(
+      this.membership.onEvent((event) => {
+        if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
+        if (event.type === 'member-left') this.remote.nodeDown(event.member.name, event.member.incarnation, 'node left');
+      }),
+    );
+  }
+
+  /** Starts membership (joining through the seeds) and spawns `/cluster`. */
+  start(parent: AnyRef = this.options.system.root): this {
+    this.membership.start();
+    spawnClusterActor(this.options.system, this.membership, parent);
+    return this;
+  }
+
+  /** The control node's name: this node when it has the role, else a reachable member with it. */
+  controlNode(): string | undefined {
+    const self = this.options.remoting.self.name;
+    if (this.options.roles.includes('control')) return self;
+    return this.membership.members().find((m) => m.name !== self && m.roles.includes('control') && m.status === 'up')?.name;
+  }
+
+  /** The client of a cell on another node, while that node is a reachable member with the cell role. */
+  cellClient(cellId: string): CellClient | undefined {
+    const member = this.membership.member(cellId);
+    if (!reachable(member) || !member.roles.includes('cell')) return undefined;
+    return localCellClient(this.options.system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId);
+  }
+
+  /**
+   * A local actor that forwards each cell report to the control node of the moment: a cell
+   * keeps one ref however often the control node restarts. With no control node reachable the
+   * report is a dead letter; the cell's heartbeats and periodic reconcile report again.
+   */
+  spawnReportForwarder(parent: AnyRef = this.options.system.root): Ref<CellReport> {
+    const { system } = this.options;
+    return system.spawnStateless<CellReport>(parent, {
+      kind: 'control-link',
+      name: 'control-link',
+      handle: (report) => {
+        const control = this.controlNode();
+        if (control) system.dispatch(remoteRef<CellReport>(control, '/control'), report);
+        else system.registry.deadLetter();
+      },
+    });
+  }
+
+  /** Leaves the cluster (members see `left`, not `down`) and detaches remote refs. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const dispose of this.disposers.splice(0)) dispose();
+    this.membership.stop();
+    this.remote.detach();
+  }
+}
