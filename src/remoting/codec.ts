@@ -1,15 +1,15 @@
 /**
- * Hand-written protobuf encoding of the frames in proto/remoting.proto. No code generation and
- * no reflection: a batch is sized in one pass and written into one exact buffer in a second, and
- * decoding builds envelopes straight from the frame (bodies are views into it, not copies).
- * Decoding never trusts the input: anything out of shape throws `MalformedFrame`, and an
- * envelope that decodes but is unusable (empty target or type) is counted, not returned.
+ * Hand-written protobuf encoding of the frames in proto/remoting.proto: no code generation, no
+ * reflection. Batches are written by batch-writer.ts; this file holds the handshake frames and
+ * the decoder, which builds envelopes straight from the frame (bodies are views into it, not
+ * copies). Decoding never trusts the input: anything out of shape throws `MalformedFrame`, and
+ * an envelope that decodes but is unusable (empty target or type) is counted, not returned.
  */
 import type { Envelope, NodeIdentity } from './types.js';
+import { FRAME_BATCH, FRAME_CHALLENGE, FRAME_HELLO, FRAME_PROOF, MalformedFrame, Reader, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint } from './wire.js';
 
-export class MalformedFrame extends Error {
-  override name = 'MalformedFrame';
-}
+export { MalformedFrame } from './wire.js';
+export { BatchWriter, encodeBatch } from './batch-writer.js';
 
 export type HandshakeFrame =
   | { kind: 'hello'; node: NodeIdentity; nonce: Buffer }
@@ -17,124 +17,6 @@ export type HandshakeFrame =
   | { kind: 'proof'; proof: Buffer };
 
 export type Frame = HandshakeFrame | { kind: 'batch'; envelopes: Envelope[]; invalid: number };
-
-const FRAME_HELLO = 1;
-const FRAME_CHALLENGE = 2;
-const FRAME_PROOF = 3;
-const FRAME_BATCH = 4;
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-/** Bytes of a length-delimited field (every field number here fits a one-byte key). */
-const lenField = (size: number) => 1 + varintSize(size) + size;
-
-// Reused between calls: encoding is synchronous and single-threaded.
-const envelopeSizes: number[] = [];
-const targetIndex = new Map<string, number>();
-const typeIndex = new Map<string, number>();
-const senderIndex = new Map<string, number>();
-const targetCodes: number[] = [];
-const typeCodes: number[] = [];
-const senderCodes: number[] = [];
-
-function intern(table: Map<string, number>, value: string): number {
-  let index = table.get(value);
-  if (index === undefined) {
-    index = table.size;
-    table.set(value, index);
-  }
-  return index;
-}
-
-function tableSize(table: Map<string, number>): number {
-  let size = 0;
-  for (const value of table.keys()) size += lenField(Buffer.byteLength(value));
-  return size;
-}
-
-function writeTable(buf: Buffer, pos: number, table: Map<string, number>, field: number): number {
-  for (const value of table.keys()) {
-    buf[pos++] = (field << 3) | WIRE_LEN;
-    pos = writeVarint(buf, pos, Buffer.byteLength(value));
-    pos += buf.write(value, pos);
-  }
-  return pos;
-}
-
-/** Encodes `queue[start, start + count)` as one Frame{batch}. */
-export function encodeBatch(queue: readonly Envelope[], start: number, count: number): Buffer {
-  targetIndex.clear();
-  typeIndex.clear();
-  senderIndex.clear();
-  let envelopesSize = 0;
-  for (let i = 0; i < count; i++) {
-    const e = queue[start + i]!;
-    const target = intern(targetIndex, e.to);
-    const type = intern(typeIndex, e.type);
-    let size = 2 + varintSize(target) + varintSize(type) + lenField(e.body.length);
-    let sender = -1;
-    if (e.from !== undefined) {
-      sender = intern(senderIndex, e.from);
-      size += 1 + varintSize(sender);
-    }
-    if (e.correlation !== undefined) size += 1 + varintSize(e.correlation);
-    targetCodes[i] = target;
-    typeCodes[i] = type;
-    senderCodes[i] = sender;
-    envelopeSizes[i] = size;
-    envelopesSize += lenField(size);
-  }
-  const batchSize = tableSize(targetIndex) + tableSize(typeIndex) + tableSize(senderIndex) + envelopesSize;
-  const buf = Buffer.allocUnsafe(lenField(batchSize));
-  let pos = 0;
-  buf[pos++] = (FRAME_BATCH << 3) | WIRE_LEN;
-  pos = writeVarint(buf, pos, batchSize);
-  pos = writeTable(buf, pos, targetIndex, 1);
-  pos = writeTable(buf, pos, typeIndex, 2);
-  pos = writeTable(buf, pos, senderIndex, 3);
-  for (let i = 0; i < count; i++) {
-    const e = queue[start + i]!;
-    buf[pos++] = (4 << 3) | WIRE_LEN;
-    pos = writeVarint(buf, pos, envelopeSizes[i]!);
-    buf[pos++] = (1 << 3) | WIRE_VARINT;
-    pos = writeVarint(buf, pos, targetCodes[i]!);
-    buf[pos++] = (2 << 3) | WIRE_VARINT;
-    pos = writeVarint(buf, pos, typeCodes[i]!);
-    if (senderCodes[i]! >= 0) {
-      buf[pos++] = (3 << 3) | WIRE_VARINT;
-      pos = writeVarint(buf, pos, senderCodes[i]!);
-    }
-    if (e.correlation !== undefined) {
-      buf[pos++] = (4 << 3) | WIRE_VARINT;
-      pos = writeVarint(buf, pos, e.correlation);
-    }
-    buf[pos++] = (5 << 3) | WIRE_LEN;
-    pos = writeVarint(buf, pos, e.body.length);
-    buf.set(e.body, pos);
-    pos += e.body.length;
-  }
-  return buf;
-}
 
 /** Checks what the codec can carry; a caller handing anything else is a bug. */
 export function assertEnvelope(e: Envelope): void {
@@ -185,76 +67,6 @@ export function encodeHandshake(f: HandshakeFrame): Buffer {
 
 // --- decoding ---
 
-/** A cursor over `buf[pos, end)` that throws MalformedFrame instead of reading past the end. */
-class Reader {
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    public end: number,
-  ) {}
-
-  get done(): boolean {
-    return this.pos >= this.end;
-  }
-
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.end) throw new MalformedFrame('truncated varint');
-      const byte = this.buf[this.pos++]!;
-      result += (byte & 127) * scale;
-      if (byte < 128) break;
-      scale *= 128;
-      if (scale > 2 ** 49) throw new MalformedFrame('varint beyond 2^53');
-    }
-    if (result > Number.MAX_SAFE_INTEGER) throw new MalformedFrame('varint beyond 2^53');
-    return result;
-  }
-
-  /** Reads a length prefix and returns the end of the field it bounds. */
-  lengthEnd(): number {
-    const length = this.varint();
-    const end = this.pos + length;
-    if (end > this.end) throw new MalformedFrame('length past the end of the frame');
-    return end;
-  }
-
-  bytes(): Buffer {
-    const end = this.lengthEnd();
-    const view = this.buf.subarray(this.pos, end);
-    this.pos = end;
-    return view;
-  }
-
-  string(): string {
-    const end = this.lengthEnd();
-    const value = this.buf.toString('utf8', this.pos, end);
-    this.pos = end;
-    return value;
-  }
-
-  skip(wire: number): void {
-    if (wire === WIRE_VARINT) this.varint();
-    else if (wire === WIRE_LEN) this.pos = this.lengthEnd();
-    else if (wire === WIRE_I64 || wire === WIRE_I32) {
-      this.pos += wire === WIRE_I64 ? 8 : 4;
-      if (this.pos > this.end) throw new MalformedFrame('truncated fixed field');
-    } else throw new MalformedFrame(`unsupported wire type ${wire}`);
-  }
-
-  /** Reads a field key; returns its number and leaves the wire type in `wire`. */
-  key(): number {
-    const key = this.varint();
-    this.wire = key & 7;
-    return Math.floor(key / 8);
-  }
-  wire = 0;
-
-  expect(wire: number): void {
-    if (this.wire !== wire) throw new MalformedFrame(`wire type ${this.wire}, expected ${wire}`);
-  }
-}
 
 function readIdentity(r: Reader): NodeIdentity {
   const end = r.lengthEnd();
@@ -298,6 +110,13 @@ function readHandshake(kind: number, r: Reader): HandshakeFrame {
   return { kind: 'challenge', node, nonce, proof };
 }
 
+function slowVarint(r: Reader, pos: number, end: number): [number, number] {
+  r.pos = pos;
+  r.end = end;
+  const value = r.varint();
+  return [value, r.pos];
+}
+
 // Offsets of the envelopes in the batch being decoded (tables may follow them on the wire).
 const envelopeStarts: number[] = [];
 const envelopeEnds: number[] = [];
@@ -322,28 +141,49 @@ function readBatch(r: Reader): Frame {
   }
   const envelopes: Envelope[] = [];
   let invalid = 0;
-  const e = new Reader(r.buf, 0, 0);
+  const buf = r.buf;
+  const e = new Reader(buf, 0, 0); // for the rare multi-byte varint and unknown fields
+  // bodies are views into the frame: a Uint8Array on its memory costs half a Buffer.subarray
+  const memory = buf.buffer;
+  const offset = buf.byteOffset;
   for (let i = 0; i < count; i++) {
-    e.pos = envelopeStarts[i]!;
-    e.end = envelopeEnds[i]!;
+    let pos = envelopeStarts[i]!;
+    const end = envelopeEnds[i]!;
     let target = 0;
     let type = 0;
     let sender = -1;
     let correlation = -1;
-    let body: Buffer | undefined;
-    while (!e.done) {
-      const field = e.key();
-      if (field === 5) {
-        e.expect(WIRE_LEN);
-        body = e.bytes();
-      } else if (field >= 1 && field <= 4) {
-        e.expect(WIRE_VARINT);
-        const v = e.varint();
-        if (field === 1) target = v;
-        else if (field === 2) type = v;
-        else if (field === 3) sender = v;
-        else correlation = v;
-      } else e.skip(e.wire);
+    let body: Uint8Array | undefined;
+    while (pos < end) {
+      // fast path: one-byte keys and varints (every key here, indexes, most lengths)
+      let key = buf[pos]!;
+      if (key < 128) pos++;
+      else {
+        [key, pos] = slowVarint(e, pos, end);
+      }
+      const field = Math.floor(key / 8);
+      const wire = key % 8;
+      if (wire === WIRE_VARINT || wire === WIRE_LEN) {
+        let value = pos < end ? buf[pos]! : 128;
+        if (value < 128) pos++;
+        else [value, pos] = slowVarint(e, pos, end);
+        if (wire === WIRE_LEN) {
+          if (pos + value > end) throw new MalformedFrame('length past the end of the envelope');
+          if (field === 5) body = new Uint8Array(memory, offset + pos, value);
+          else if (field >= 1 && field <= 4) throw new MalformedFrame(`envelope field ${field} is not length-delimited`);
+          pos += value;
+        } else if (field === 1) target = value;
+        else if (field === 2) type = value;
+        else if (field === 3) sender = value;
+        else if (field === 4) correlation = value;
+        else if (field === 5) throw new MalformedFrame('envelope body is not length-delimited');
+      } else {
+        if (field >= 1 && field <= 5) throw new MalformedFrame(`envelope field ${field} with wire type ${wire}`);
+        e.pos = pos;
+        e.end = end;
+        e.skip(wire);
+        pos = e.pos;
+      }
     }
     const to = targets[target];
     const typeName = types[type];
@@ -352,10 +192,13 @@ function readBatch(r: Reader): Frame {
       invalid++;
       continue;
     }
-    const envelope: Envelope = { to, type: typeName, body: body ?? Buffer.alloc(0) };
-    if (from !== undefined) envelope.from = from;
-    if (correlation >= 0) envelope.correlation = correlation;
-    envelopes.push(envelope);
+    body ??= new Uint8Array(0);
+    // one literal per combination of optional fields keeps each envelope's shape fixed from birth
+    if (from === undefined) {
+      envelopes.push(correlation < 0 ? { to, type: typeName, body } : { to, correlation, type: typeName, body });
+    } else {
+      envelopes.push(correlation < 0 ? { to, from, type: typeName, body } : { to, from, correlation, type: typeName, body });
+    }
   }
   return { kind: 'batch', envelopes, invalid };
 }

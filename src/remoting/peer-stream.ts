@@ -6,14 +6,15 @@
  *   connecting --bad proof/timeout/fails--> backoff
  *   any --close()--> closed;  backoff --unused for idlePeerMs, queue empty--> closed (forgotten)
  *
- * Envelopes queue in every state but closed; they are written only while open. A batch goes out
- * when it reaches `batchEnvelopes` or `batchBytes`, else on the next turn of the event loop, and
- * never while gRPC asks us to wait for 'drain'.
+ * Envelopes queue (encoded, outbound-queue.ts) in every state but closed; they are written only
+ * while open. A batch goes out when it reaches `batchEnvelopes` or `batchBytes`, else on the next
+ * turn of the event loop, and never while gRPC asks us to wait for 'drain'.
  */
 import { Client, credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
-import { decodeFrame, encodeBatch, encodeHandshake } from './codec.js';
+import { decodeFrame, encodeHandshake } from './codec.js';
 import { newNonce, proofFor, verifyProof } from './handshake.js';
-import { channelOptions, CONNECT_PATH, envelopeCost, passThrough, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
+import { OutboundQueue } from './outbound-queue.js';
+import { channelOptions, CONNECT_PATH, passThrough, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
 import type { Envelope, NodeIdentity } from './types.js';
 
 type State = 'connecting' | 'open' | 'backoff' | 'closed';
@@ -37,12 +38,12 @@ export class PeerStream {
   private readonly client: Client;
   private call: ClientDuplexStream<Buffer, Buffer> | undefined;
   private peer: NodeIdentity | undefined;
-  private queue: Envelope[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  private readonly queue: OutboundQueue;
   private flushScheduled = false;
   private waitingDrain = false;
   private attempt = 0;
+  /** sent to since the last reconnect attempt (cheaper than a clock read per envelope) */
+  private used = true;
   private lastUsed = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void) | undefined;
@@ -51,24 +52,20 @@ export class PeerStream {
     readonly address: string,
     private readonly deps: PeerStreamDeps,
   ) {
+    this.queue = new OutboundQueue(deps.limits);
     this.client = new Client(address, credentials.createInsecure(), channelOptions(deps.limits));
     this.connect();
   }
 
   /** Queues `e`; false (and a counted drop) when closed or the queue is at its bound. */
   enqueue(e: Envelope): boolean {
-    const { limits, counters } = this.deps;
-    const cost = envelopeCost(e);
-    const pending = this.queue.length - this.head;
-    if (this.state === 'closed' || pending >= limits.maxQueueEnvelopes || this.queuedBytes + cost > limits.maxQueueBytes) {
-      counters.dropped++;
+    if (this.state === 'closed' || !this.queue.push(e)) {
+      this.deps.counters.dropped++;
       return false;
     }
-    this.lastUsed = Date.now();
-    this.queue.push(e);
-    this.queuedBytes += cost;
+    this.used = true;
     if (this.state !== 'open' || this.waitingDrain) return true;
-    if (pending + 1 >= limits.batchEnvelopes || this.queuedBytes >= limits.batchBytes) this.flush();
+    if (this.queue.hasSealed) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -76,30 +73,18 @@ export class PeerStream {
     return true;
   }
 
-  /** Writes batches until the queue is empty or gRPC asks to wait. */
+  /** Writes batches until the queue is empty or gRPC asks to wait for 'drain'. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const call = this.call;
-    const { limits, counters } = this.deps;
-    while (this.state === 'open' && !this.waitingDrain && call && this.head < this.queue.length) {
-      let count = 0;
-      let bytes = 0;
-      while (this.head + count < this.queue.length && count < limits.batchEnvelopes && bytes < limits.batchBytes) {
-        bytes += envelopeCost(this.queue[this.head + count]!);
-        count++;
-      }
-      const frame = encodeBatch(this.queue, this.head, count);
-      this.head += count;
-      this.queuedBytes -= bytes;
-      counters.sent += count;
-      if (this.head === this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      } else if (this.head >= 4096 && this.head * 2 >= this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      if (!call.write(frame)) {
+    if (this.state !== 'open' || !call) return;
+    const { counters } = this.deps;
+    while (!this.waitingDrain) {
+      if (!this.queue.hasSealed) this.queue.seal();
+      const next = this.queue.take();
+      if (!next) break;
+      counters.sent += next.count;
+      if (!call.write(next.frame)) {
         this.waitingDrain = true;
         call.once('drain', () => {
           if (this.call !== call) return;
@@ -108,7 +93,7 @@ export class PeerStream {
         });
       }
     }
-    if (this.head === this.queue.length) this.idle?.();
+    if (this.queue.isEmpty) this.idle?.();
   };
 
   private connect(): void {
@@ -169,7 +154,11 @@ export class PeerStream {
     } else if (!wasOpen) this.deps.log.debug({ peer: this.address, reason }, 'remoting.connect-failed');
     this.idle?.();
     if (this.state === 'closed') return;
-    if (this.head === this.queue.length && Date.now() - this.lastUsed > this.deps.limits.idlePeerMs) {
+    if (this.used) {
+      this.used = false;
+      this.lastUsed = Date.now();
+    }
+    if (this.queue.isEmpty && Date.now() - this.lastUsed > this.deps.limits.idlePeerMs) {
       this.deps.log.info({ peer: this.address }, 'remoting.peer-forgotten');
       void this.close(0);
       return;
@@ -183,11 +172,11 @@ export class PeerStream {
   async close(timeoutMs: number): Promise<void> {
     if (this.state === 'closed') return;
     const live = () => this.state === 'open' || this.state === 'connecting';
-    if (live() && this.head < this.queue.length && timeoutMs > 0) {
+    if (live() && !this.queue.isEmpty && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs).unref();
         this.idle = () => {
-          if (this.head === this.queue.length || !live()) {
+          if (this.queue.isEmpty || !live()) {
             clearTimeout(timer);
             resolve();
           }
@@ -201,10 +190,7 @@ export class PeerStream {
     this.state = 'closed';
     this.call = undefined;
     clearTimeout(this.timer);
-    this.deps.counters.dropped += this.queue.length - this.head;
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
+    this.deps.counters.dropped += this.queue.clear();
     if (call && wasOpen) {
       if (this.peer) this.deps.onDown(this.peer, 'closed');
       // half-close and wait for the listener's status, so frames still in gRPC's buffers arrive
