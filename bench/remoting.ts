@@ -236,9 +236,12 @@ export async function main(): Promise<void> {
     const layer = (n: number) => () => throughLayer(remoting, addresses.remoting, acks, n);
     const raw = (mode: RawMode, n: number) => () => rawGrpc(addresses.raw, mode, n);
 
-    await layer(200_000)();
-    await raw('framed', 200_000)();
-    await raw('bytes', 200_000)();
+    // warm-up: JIT and heap settle before the first measured run
+    for (let i = 0; i < 2; i++) {
+      await layer(300_000)();
+      await raw('framed', 300_000)();
+      await raw('bytes', 300_000)();
+    }
     await queries(remoting, addresses.remoting, answers, 500);
     const values: Sample[] = [];
     const limits: Sample[] = [];

@@ -14,6 +14,7 @@ export const WIRE_LEN = 2;
 export const WIRE_I32 = 5;
 
 export function varintSize(n: number): number {
+  if (n < 128) return 1;
   let size = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -23,6 +24,10 @@ export function varintSize(n: number): number {
 }
 
 export function writeVarint(buf: Buffer, pos: number, n: number): number {
+  if (n < 128) {
+    buf[pos] = n;
+    return pos + 1;
+  }
   while (n >= 128) {
     buf[pos++] = (n % 128) | 128;
     n = Math.floor(n / 128);
