@@ -1,0 +1,286 @@
+/**
+ * Messages/s one way from this process to a child process through the remoting layer (`value`:
+ * envelopes with a ~100-byte msgpack body handed to `sendTo`, each delivered to the child's
+ * handler), against raw grpc-js bidi streaming of the same payloads in batches of the same size
+ * between the same two processes, with the same channel options (`limit`): each payload
+ * length-prefixed into the batch and handed to the receiver as its own view, the least any
+ * messaging over a byte stream does. `limit_unframed` streams the payloads as bare bytes (the
+ * receiver cannot tell the messages apart): gRPC's byte throughput, for reference. Runs
+ * interleave; medians of RUNS. Also: CPU time per message on each side (robust to a busy
+ * machine, where throughput is not), and the round trip of a query (an envelope the child
+ * answers with one carrying its correlation) through the layer, sequential, p50 and p99.
+ *
+ * Flow control: `sendTo` drops rather than queue without bound, so the sender keeps at most
+ * WINDOW envelopes unacknowledged (the child acknowledges every ACK_EVERY, as an actor protocol
+ * would) and yields to the event loop every CHUNK, as a busy actor system does; the raw streams
+ * wait for gRPC's 'drain'. Nothing is dropped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Client, credentials, Metadata, Server, ServerCredentials, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { pack } from 'msgpackr';
+import { startRemoting } from '../src/remoting/grpc-remoting.js';
+import { channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
+import type { Remoting } from '../src/remoting/types.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
+const RUNS = 3;
+const WINDOW = DEFAULT_LIMITS.maxQueueEnvelopes;
+const ACK_EVERY = 1000;
+const CHUNK = 1000;
+const BATCH = DEFAULT_LIMITS.batchEnvelopes;
+const QUERIES = 5000;
+const SECRET = 'bench-secret';
+
+// what an actor message looks like on the wire: a small discriminated union, msgpack-encoded
+const BODY = pack({ type: 'lrps/bench', process_guid: '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', index: 7, payload: 'x'.repeat(16) });
+const quiet: RemotingLog = { debug() {}, info() {}, warn() {}, error() {} };
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+type RawMode = 'framed' | 'bytes';
+const rawMethod = (mode: RawMode) => ({
+  path: `/auctor.bench.Raw/${mode}`,
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: passThrough,
+  requestDeserialize: passThrough,
+  responseSerialize: passThrough,
+  responseDeserialize: passThrough,
+});
+
+function countFrame(count: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  b.writeDoubleLE(count);
+  return b;
+}
+
+/** A raw receiver: counts messages, acknowledges every 10 ACK_EVERY and at the end. */
+function rawReceiver(mode: RawMode, sink: (message: Uint8Array) => void) {
+  return (call: ServerDuplexStream<Buffer, Buffer>) => {
+    let count = 0;
+    call.on('error', () => {});
+    call.on('data', (frame: Buffer) => {
+      const before = count;
+      if (mode === 'bytes') count += frame.length / BODY.length;
+      else {
+        const memory = frame.buffer;
+        for (let pos = 0; pos < frame.length; ) {
+          const length = frame[pos++]!; // every payload here is under 128 bytes: a one-byte varint
+          sink(new Uint8Array(memory, frame.byteOffset + pos, length));
+          pos += length;
+          count++;
+        }
+      }
+      if (Math.floor(count / (ACK_EVERY * 10)) !== Math.floor(before / (ACK_EVERY * 10))) call.write(countFrame(count));
+    });
+    call.on('end', () => {
+      call.write(countFrame(count));
+      call.end();
+    });
+  };
+}
+
+/** The receiving process: a Remoting that counts and answers, raw servers that count; `cpu` on stdin reports CPU time. */
+async function child(): Promise<void> {
+  const remoting = await startRemoting({ self: { name: 'bench-receiver', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, log: quiet });
+  let received = 0;
+  let bytes = 0;
+  remoting.onEnvelope((e, from) => {
+    if (e.type === 'lrps/bench') {
+      bytes += e.body.length;
+      if (++received % ACK_EVERY === 0) remoting.sendTo(from.address, { to: e.from ?? '/', type: 'bench/ack', correlation: received, body: e.body.subarray(0, 0) });
+    } else if (e.type === 'bench/query') {
+      remoting.sendTo(from.address, { to: e.from ?? '/', type: 'bench/answer', correlation: e.correlation, body: e.body });
+    }
+  });
+  const sink = (m: Uint8Array) => (bytes += m.length);
+  const server = new Server(serverOptions(DEFAULT_LIMITS));
+  server.addService({ framed: rawMethod('framed'), bytes: rawMethod('bytes') }, {
+    framed: rawReceiver('framed', sink),
+    bytes: rawReceiver('bytes', sink),
+  } as UntypedServiceImplementation);
+  const rawPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  createInterface({ input: process.stdin }).on('line', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ cpu: user + system, bytes })}\n`);
+  });
+  process.stdin.once('end', () => void Promise.all([remoting.close(), new Promise<void>((r) => server.tryShutdown(() => r()))]));
+  process.stdout.write(`${JSON.stringify({ remoting: remoting.self.address, raw: `127.0.0.1:${rawPort}` })}\n`);
+}
+
+interface Acks {
+  count: number;
+  waiter?: () => void;
+}
+
+/** Sends `total` envelopes through the layer; resolves once the child has them all. */
+async function throughLayer(remoting: Remoting, address: string, acks: Acks, total: number): Promise<void> {
+  const start = acks.count;
+  let sent = 0;
+  while (sent < total) {
+    const burst = Math.min(total - sent, CHUNK, WINDOW - (sent - (acks.count - start)));
+    for (let i = 0; i < burst; i++) {
+      if (!remoting.sendTo(address, { to: '/bench/sink', from: '/bench/source', type: 'lrps/bench', body: BODY })) throw new Error('dropped');
+    }
+    sent += burst;
+    if (sent - (acks.count - start) >= WINDOW) await new Promise<void>((resolve) => (acks.waiter = resolve));
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  while (acks.count - start < total) await new Promise<void>((resolve) => (acks.waiter = resolve));
+}
+
+/** The same payloads in frames of BATCH over a bare grpc-js bidi stream, waiting for 'drain'. */
+async function rawGrpc(address: string, mode: RawMode, total: number): Promise<void> {
+  const client = new Client(address, credentials.createInsecure(), channelOptions(DEFAULT_LIMITS));
+  try {
+    const call = client.makeBidiStreamRequest<Buffer, Buffer>(rawMethod(mode).path, passThrough, passThrough, new Metadata());
+    let acked = 0;
+    let waiter: (() => void) | undefined;
+    call.on('data', (b: Buffer) => {
+      acked = b.readDoubleLE(0);
+      waiter?.();
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('error', reject);
+      call.on('status', () => resolve());
+    });
+    const frameBytes = BATCH * (BODY.length + (mode === 'framed' ? 1 : 0));
+    for (let sent = 0; sent < total; sent += BATCH) {
+      const frame = Buffer.allocUnsafe(frameBytes);
+      for (let i = 0, pos = 0; i < BATCH; i++) {
+        if (mode === 'framed') frame[pos++] = BODY.length;
+        frame.set(BODY, pos);
+        pos += BODY.length;
+      }
+      if (!call.write(frame)) await new Promise((resolve) => call.once('drain', resolve));
+    }
+    while (acked < total) await new Promise<void>((resolve) => (waiter = resolve));
+    call.end();
+    await ended;
+  } finally {
+    client.close();
+  }
+}
+
+/** Sequential queries through the layer: ms from `sendTo` to the answer's delivery. */
+async function queries(remoting: Remoting, address: string, answers: Map<number, () => void>, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      answers.set(i, resolve);
+      remoting.sendTo(address, { to: '/bench/replier', from: '/bench/asker', correlation: i, type: 'bench/query', body: BODY });
+    });
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+interface Sample {
+  rate: number;
+  /** CPU ns per message in this process and in the child */
+  sender: number;
+  receiver: number;
+}
+
+/** The child's CPU time so far, in µs: ask on its stdin, read its answer line. */
+function childCpu(receiver: ChildProcess, lines: Interface): Promise<number> {
+  const answer = new Promise<number>((resolve) => lines.once('line', (l) => resolve((JSON.parse(l) as { cpu: number }).cpu)));
+  receiver.stdin!.write('cpu\n');
+  return answer;
+}
+
+/** Runs `run` (which moves `total` messages) and measures its rate and the CPU of both processes. */
+async function measure(receiver: ChildProcess, lines: Interface, total: number, run: () => Promise<void>): Promise<Sample> {
+  const child0 = await childCpu(receiver, lines);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await run();
+  const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const child1 = await childCpu(receiver, lines);
+  const nsPerMessage = (us: number) => Math.round((us * 1000) / total);
+  return { rate: total / (elapsed / 1000), sender: nsPerMessage(cpu.user + cpu.system), receiver: nsPerMessage(child1 - child0) };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+const summary = (samples: Sample[]) => ({
+  rate: Math.round(median(samples.map((s) => s.rate))),
+  sender: median(samples.map((s) => s.sender)),
+  receiver: median(samples.map((s) => s.receiver)),
+});
+
+export async function main(): Promise<void> {
+  const receiver = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: receiver.stdout! });
+  const remoting = await startRemoting({ self: { name: 'bench-sender', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, log: quiet });
+  try {
+    const first = await new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      receiver.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+    });
+    const addresses = JSON.parse(first) as { remoting: string; raw: string };
+    const acks: Acks = { count: 0 };
+    const answers = new Map<number, () => void>();
+    remoting.onEnvelope((e) => {
+      if (e.type === 'bench/ack') {
+        acks.count = e.correlation!;
+        acks.waiter?.();
+      } else if (e.type === 'bench/answer') {
+        answers.get(e.correlation!)?.();
+        answers.delete(e.correlation!);
+      }
+    });
+    const layer = (n: number) => () => throughLayer(remoting, addresses.remoting, acks, n);
+    const raw = (mode: RawMode, n: number) => () => rawGrpc(addresses.raw, mode, n);
+
+    // warm-up: JIT and heap settle before the first measured run
+    for (let i = 0; i < 2; i++) {
+      await layer(300_000)();
+      await raw('framed', 300_000)();
+      await raw('bytes', 300_000)();
+    }
+    await queries(remoting, addresses.remoting, answers, 500);
+    const values: Sample[] = [];
+    const limits: Sample[] = [];
+    const unframed: Sample[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      values.push(await measure(receiver, lines, MESSAGES, layer(MESSAGES)));
+      limits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES)));
+      unframed.push(await measure(receiver, lines, MESSAGES, raw('bytes', MESSAGES)));
+      const show = (s: Sample) => `${Math.round(s.rate)} msgs/s (cpu ${s.sender}+${s.receiver} ns/msg)`;
+      log(`run ${run}/${RUNS}: remoting ${show(values.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}`);
+    }
+    const rtt = await queries(remoting, addresses.remoting, answers, QUERIES);
+    const value = summary(values);
+    const limit = summary(limits);
+    const bytes = summary(unframed);
+    const ms = (x: number) => Number(x.toFixed(3));
+    const result = {
+      name: 'remoting',
+      value: value.rate,
+      unit: 'msgs/s',
+      limit: limit.rate,
+      ratio: Number((value.rate / limit.rate).toFixed(3)),
+      p50_ms: ms(percentile(rtt, 50)),
+      p99_ms: ms(percentile(rtt, 99)),
+      limit_unframed: bytes.rate,
+      ratio_unframed: Number((value.rate / bytes.rate).toFixed(3)),
+      cpu_ns_per_msg: { remoting: [value.sender, value.receiver], raw: [limit.sender, limit.receiver], raw_unframed: [bytes.sender, bytes.receiver] },
+      body_bytes: BODY.length,
+      batch: BATCH,
+      messages_per_run: MESSAGES,
+      runs: RUNS,
+      dropped: remoting.stats().dropped,
+      samples: { value: values.map((s) => Math.round(s.rate)), limit: limits.map((s) => Math.round(s.rate)), limit_unframed: unframed.map((s) => Math.round(s.rate)) },
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await remoting.close();
+    receiver.stdin!.end();
+  }
+}
+
+if (process.argv[2] === 'child' && process.argv[1] === fileURLToPath(import.meta.url)) await child();

@@ -1,0 +1,143 @@
+/**
+ * The listener's side of one stream a peer dialled: the listener's half of the handshake, then
+ * batches in. Nothing is accepted before the dialler has proved the cluster secret; a stream that
+ * tries is closed with UNAUTHENTICATED. After that, a frame or envelope that is out of shape is
+ * dropped and counted as malformed; the stream stays, since one bad message is not a bad peer.
+ *
+ *   hello --Hello--> proof --valid Proof--> open --ends/fails/close()--> done
+ *   hello|proof --anything else, bad proof, or timeout--> done (UNAUTHENTICATED)
+ */
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { decodeFrame, encodeHandshake, MalformedFrame } from './codec.js';
+import { newNonce, proofFor, verifyProof, type Transcript } from './handshake.js';
+import type { Counters, RemotingLimits, RemotingLog } from './options.js';
+import type { Envelope, NodeIdentity } from './types.js';
+
+type State = 'hello' | 'proof' | 'open' | 'done';
+
+export interface InboundDeps {
+  self: NodeIdentity;
+  secret: string;
+  limits: RemotingLimits;
+  log: RemotingLog;
+  counters: Counters;
+  deliver(envelope: Envelope, from: NodeIdentity): void;
+  onUp(peer: NodeIdentity): void;
+  onDown(peer: NodeIdentity, reason: string): void;
+  /** the stream is finished; forget it */
+  onDone(stream: InboundStream): void;
+}
+
+/** Malformed input is logged for the first few, then every thousandth, per stream. */
+const LOG_FIRST_MALFORMED = 5;
+
+export class InboundStream {
+  private state: State = 'hello';
+  private transcript: Transcript | undefined;
+  private peer: NodeIdentity | undefined;
+  private malformed = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly remote: string;
+
+  constructor(
+    private readonly call: ServerDuplexStream<Buffer, Buffer>,
+    private readonly deps: InboundDeps,
+  ) {
+    this.remote = call.getPeer();
+    this.timer = setTimeout(() => this.refuse('handshake timed out'), deps.limits.handshakeTimeoutMs).unref();
+    call.on('data', this.onFrame);
+    call.on('error', (error: Error) => this.finish(`stream failed: ${error.message}`));
+    call.on('cancelled', () => this.finish('stream cancelled'));
+    call.on('end', () => {
+      this.finish('stream ended');
+      if (!call.writableEnded) call.end(); // the dialler half-closed: end our half too, with OK
+    });
+    call.on('close', () => this.finish('stream closed'));
+  }
+
+  private readonly onFrame = (buf: Buffer): void => {
+    if (this.state === 'done') return;
+    let frame;
+    try {
+      frame = decodeFrame(buf);
+    } catch (error) {
+      // whatever the decoder trips on, the input is at fault: never let it reach the event loop
+      return this.onMalformed(error instanceof MalformedFrame ? error.message : String(error), buf.length);
+    }
+    if (this.state === 'open') {
+      if (frame.kind !== 'batch') return this.onMalformed(`unexpected ${frame.kind} frame`, buf.length);
+      const { counters, limits, deliver } = this.deps;
+      const peer = this.peer!;
+      if (frame.invalid > 0) this.onMalformed('envelope without target or type', buf.length, frame.invalid);
+      for (const envelope of frame.envelopes) {
+        if (envelope.body.length > limits.maxEnvelopeBytes) {
+          this.onMalformed('envelope over the size limit', envelope.body.length);
+          continue;
+        }
+        counters.received++;
+        deliver(envelope, peer);
+      }
+      return;
+    }
+    const { self, secret, log } = this.deps;
+    if (this.state === 'hello' && frame.kind === 'hello') {
+      const nonce = newNonce();
+      this.transcript = { dialler: frame.node, diallerNonce: frame.nonce, listener: self, listenerNonce: nonce };
+      this.state = 'proof';
+      this.call.write(encodeHandshake({ kind: 'challenge', node: self, nonce, proof: proofFor('listener', secret, this.transcript) }));
+      return;
+    }
+    if (this.state === 'proof' && frame.kind === 'proof') {
+      if (!verifyProof('dialler', secret, this.transcript!, frame.proof)) {
+        log.warn({ remote: this.remote, claimed: this.transcript!.dialler }, 'remoting.handshake-refused');
+        return this.refuse('dialler failed to prove the cluster secret');
+      }
+      clearTimeout(this.timer);
+      this.state = 'open';
+      this.peer = this.transcript!.dialler;
+      log.info({ peer: this.peer }, 'remoting.peer-accepted');
+      this.deps.onUp(this.peer);
+      return;
+    }
+    this.deps.counters.malformed++;
+    this.refuse(`${frame.kind} frame before the handshake finished`);
+  };
+
+  private onMalformed(reason: string, bytes: number, count = 1): void {
+    this.deps.counters.malformed += count;
+    const n = ++this.malformed;
+    if (n <= LOG_FIRST_MALFORMED || n % 1000 === 0) {
+      this.deps.log.warn({ remote: this.remote, peer: this.peer?.name, reason, bytes, malformed: n }, 'remoting.malformed-dropped');
+    }
+    if (this.state !== 'open') this.refuse(`malformed handshake: ${reason}`);
+  }
+
+  /** Closes a stream that has not authenticated, with UNAUTHENTICATED. */
+  private refuse(reason: string): void {
+    if (this.state === 'done') return;
+    this.deps.log.warn({ remote: this.remote, reason }, 'remoting.stream-refused');
+    this.finish(reason, true);
+    this.call.emit('error', { code: status.UNAUTHENTICATED, details: reason });
+  }
+
+  /** Marks the stream finished (once) and reports its peer down if it was up. */
+  private finish(reason: string, refused = false): void {
+    if (this.state === 'done') return;
+    const wasOpen = this.state === 'open';
+    if (!wasOpen && !refused) this.deps.log.warn({ remote: this.remote, reason }, 'remoting.handshake-abandoned');
+    this.state = 'done';
+    clearTimeout(this.timer);
+    if (wasOpen && this.peer) {
+      this.deps.log.info({ peer: this.peer, reason }, 'remoting.peer-left');
+      this.deps.onDown(this.peer, reason);
+    }
+    this.deps.onDone(this);
+  }
+
+  /** Ends the stream from this side (OK status): the node is closing. */
+  close(): void {
+    if (this.state === 'done') return;
+    this.finish('closed', this.state !== 'open');
+    if (!this.call.writableEnded) this.call.end();
+  }
+}
