@@ -5,6 +5,7 @@
  * issue puts a remote client behind the same `clientFor`. `drainBeforeStop` is SIGTERM's drain.
  */
 import type { GardenBackend } from '../garden/backend.js';
+import type { CellPresence } from '../models/cell-state.js';
 import type { AnyRef, Ref } from './kernel/protocol.js';
 import type { ActorSystem } from './kernel/system.js';
 import { spawnCell, type CellSettings } from './cell.js';
@@ -105,11 +106,13 @@ export type DrainOutcome = { drained: CellDrained } | { skipped: 'no-cell-role' 
  * are adopted by the next start. A node without the control role cannot see the other cells
  * yet (the cluster issue) and skips the drain too.
  */
-export async function drainBeforeStop(system: ActorSystem, scheduler: Scheduler): Promise<DrainOutcome> {
+export async function drainBeforeStop(system: ActorSystem, scheduler: Scheduler, liveCells?: () => Promise<CellPresence[]>): Promise<DrainOutcome> {
   const { cell, control, cellSettings } = scheduler;
   if (!cell || !cellSettings) return { skipped: 'no-cell-role' };
-  if (!control) return { skipped: 'no-control-role' };
-  const others = (await control.cells()).filter((c) => c.cell_id !== scheduler.cellId && !c.evacuating);
+  // a cell on its own node asks the control node of the cluster (`liveCells`)
+  const cells = control ? () => control.cells() : liveCells;
+  if (!cells) return { skipped: 'no-control-role' };
+  const others = (await cells()).filter((c) => c.cell_id !== scheduler.cellId && !c.evacuating);
   if (others.length === 0) return { skipped: 'no-other-live-cell' };
   const waitMs = cellSettings.evacuationTimeoutMs + cellSettings.gracefulStopMs + DRAIN_MARGIN_MS;
   const drained = await system.query<CellMsg, CellDrained>(cell, (replyTo) => CellMsg.evacuate({ replyTo }), waitMs);

@@ -13,6 +13,7 @@ const ROLES = ['control', 'cell'] as const;
 const BACKENDS = ['process', 'runc', 'fake'] as const;
 
 export interface StartFlags {
+  /** set from the host name and --listen port when not given */
   name: string;
   data: string;
   api: HostPort;
@@ -57,7 +58,7 @@ export function addStartCommand(program: Command): void {
         'its Garden backend, adopting what a previous run left), with the REST gateway on --api. ' +
         'On SIGTERM/SIGINT it stops; containers keep running and the next start adopts them.',
     )
-    .addOption(flag('name', 'name', "node name (a cell's cell_id)").default(`${hostname()}-7777`))
+    .addOption(flag('name', 'name', "node name (a cell's cell_id); default: host name and --listen port"))
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
     .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))
@@ -95,6 +96,8 @@ export function addStartCommand(program: Command): void {
       if (!isLoopback(flags.listen.host) && !flags.clusterSecret) {
         throw invalid(`invalid field: cluster-secret: required when --listen (${flags.listen.host}) is not loopback`);
       }
+      // host name + remoting port, as API.md says (the pid when the port is picked at bind time)
+      flags.name ??= `${hostname()}-${flags.listen.port || process.pid}`;
       // loaded only when needed, so `auctor --help` and client commands start fast
       const { startNode } = await import('./start.js');
       await startNode(flags);

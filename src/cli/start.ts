@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
+import { startClusterPart, type ClusterPart } from './start-cluster.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
@@ -50,10 +51,25 @@ export async function startNode(flags: StartFlags): Promise<void> {
   const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
   const system = ActorSystem.start({ name: flags.name, engine, logger: log });
   const metrics = new NodeMetrics({ system, processMetrics: true });
+  let clustered: ClusterPart;
+  try {
+    clustered = await startClusterPart(flags, system, log);
+  } catch (error) {
+    log.error({ listen: flags.listen, error: (error as Error).message }, 'remoting.failed-to-listen');
+    process.stderr.write(`auctor: remoting cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(error as Error).message}\n`);
+    await system.shutdown();
+    await engine.close();
+    await garden?.close();
+    process.exit(1);
+  }
+  const { cluster, remoting } = clustered;
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
     cellId: flags.name,
+    // cells on other nodes, over remoting; a cell alone on its node reports to the control node
+    clientFor: (id) => cluster.cellClient(id),
+    ...(flags.roles.includes('control') ? {} : { reports: cluster.spawnReportForwarder() }),
     ...(garden ? { backend: garden } : {}),
     zone: flags.zone,
     placementTags: flags.placementTags,
@@ -130,7 +146,10 @@ export async function startNode(flags: StartFlags): Promise<void> {
     await router?.close();
     await gateway?.close();
     metrics.close();
+    // leave first, so peers see `left` rather than a failure
+    await cluster.stop();
     await system.shutdown();
+    await remoting.close();
     await engine.close();
     // containers keep running: the next start adopts them
     await garden?.close();
@@ -139,7 +158,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
   };
   const drain = async () => {
     try {
-      const outcome = await drainBeforeStop(system, scheduler);
+      const outcome = await drainBeforeStop(system, scheduler, clustered.liveCells);
       if ('skipped' in outcome) {
         if (outcome.skipped !== 'no-cell-role') log.info({ reason: outcome.skipped }, 'cell.drain-skipped');
       } else log.info(outcome.drained, 'auctor.drained');
@@ -151,7 +170,9 @@ export async function startNode(flags: StartFlags): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  log.info({ roles: flags.roles, data, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}) }, 'auctor.started');
+  // a cell counts as started once it is part of the cluster (API.md)
+  await cluster.joined();
+  log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}) }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

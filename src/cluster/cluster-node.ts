@@ -110,6 +110,19 @@ export class ClusterNode {
     });
   }
 
+  /** Resolves once this node is part of a cluster (at once without seeds); logs while it waits. */
+  async joined(): Promise<void> {
+    const started = Date.now();
+    let logged = started;
+    while (this.membership.status !== 'up' && !this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (Date.now() - logged >= 5_000) {
+        logged = Date.now();
+        this.options.log.warn({ seeds: this.options.seeds, waited_ms: logged - started }, 'cluster.still-joining');
+      }
+    }
+  }
+
   /** Leaves the cluster (members see `left`, not `down`) and detaches remote refs. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -37,7 +37,7 @@ describe('auctor command', function () {
   it('a cell reports its backend and the capacity the flags set', async () => {
     const dir = tempDir();
     try {
-      const child = auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--data', dir.path, '--backend', 'fake', '--memory-mb', '2048', '--disk-mb', '999', '--containers', '7']);
+      const child = auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', dir.path, '--backend', 'fake', '--memory-mb', '2048', '--disk-mb', '999', '--containers', '7']);
       const out = finished(child);
       await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('auctor.started') && resolve()));
       child.kill('SIGTERM');
@@ -51,7 +51,7 @@ describe('auctor command', function () {
   it('a cell whose backend cannot work exits 1 saying why', async () => {
     const dir = tempDir();
     try {
-      const result = await finished(auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--data', dir.path, '--backend', 'runc']));
+      const result = await finished(auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', dir.path, '--backend', 'runc']));
       expect(result.code).to.equal(1);
       expect(result.stderr).to.match(/^auctor: runc backend unavailable: .*rootfs/m);
     } finally {
@@ -62,7 +62,7 @@ describe('auctor command', function () {
   it('start prints auctor.started, keeps its LMDB in --data, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
     try {
-      const child = auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--data', dir.path, '--name', 'cli-test']);
+      const child = auctor(['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', dir.path, '--name', 'cli-test']);
       const out = finished(child);
       await new Promise<void>((resolve) => {
         child.stdout!.on('data', (d: Buffer) => d.toString().includes('auctor.started') && resolve());
@@ -72,11 +72,11 @@ describe('auctor command', function () {
       expect(result.code, result.stderr).to.equal(0);
       const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
       // alone on its node the cell is not drained (nowhere to move its instances): they are left for adoption
-      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'router.listening', 'auctor.started', 'auctor.stopping', 'cell.drain-skipped', 'auctor.stopped']);
-      expect(lines[2]).to.include({ node: 'cli-test' });
-      expect(lines[2].api).to.match(/^http:\/\/127.0.0.1:\d+$/);
-      expect(lines[2].router).to.equal(lines[1].url).and.match(/^http:\/\/127.0.0.1:\d+$/);
-      expect(lines[4]).to.include({ reason: 'no-other-live-cell' });
+      expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'remoting.started', 'cluster.started', 'router.listening', 'auctor.started', 'auctor.stopping', 'cell.drain-skipped', 'cluster.stopped', 'remoting.stopping', 'remoting.stopped', 'auctor.stopped']);
+      expect(lines[4]).to.include({ node: 'cli-test' });
+      expect(lines[4].api).to.match(/^http:\/\/127.0.0.1:\d+$/);
+      expect(lines[4].router).to.equal(lines[3].url).and.match(/^http:\/\/127.0.0.1:\d+$/);
+      expect(lines[6]).to.include({ reason: 'no-other-live-cell' });
       expect(existsSync(join(dir.path, 'lmdb', 'data.mdb'))).to.equal(true);
     } finally {
       dir.remove();

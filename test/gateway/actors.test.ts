@@ -55,7 +55,7 @@ describe('gateway: /v1/actors against `auctor start`', function () {
   before(async () => {
     dir = tempDir();
     // the fake backend: the instances are in-memory processes, so nothing outlives the node
-    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', NODE, '--api', '127.0.0.1:0', '--backend', 'fake'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', NODE, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--router', 'off', '--backend', 'fake'], { stdio: ['ignore', 'pipe', 'pipe'] });
     exited = finished(child, 60_000);
     api = await new Promise<string>((resolve, reject) => {
       let out = '';

@@ -32,7 +32,7 @@ describe('gateway: GET /metrics (real auctor start)', function () {
 
   before(async () => {
     dir = tempDir();
-    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', 'metrics-node', '--backend', 'fake', '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', 'metrics-node', '--backend', 'fake', '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--router', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
     exited = finished(child, 60_000);
     api = await new Promise<string>((resolve, reject) => {
       let seen = '';

@@ -73,11 +73,11 @@ export interface StartOptions {
 }
 
 /**
- * Starts `auctor start --data <data> --api 127.0.0.1:0 --router 127.0.0.1:0 ...args` (`args` may
+ * Starts `auctor start --data <data> --api 127.0.0.1:0 --router 127.0.0.1:0 --listen 127.0.0.1:0 ...args` (`args` may
  * override either) and waits for `auctor.started`. The caller owns `data`.
  */
 export async function startNode(data: string, args: string[] = [], options: StartOptions = {}): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [auctorBin, 'start', '--data', data, '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [auctorBin, 'start', '--data', data, '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

@@ -1,0 +1,46 @@
+/**
+ * The cluster part of `auctor start`: remoting on `--listen` (gRPC, the cluster secret proved
+ * on every connection), then membership and remote refs (ClusterNode), joining through `--join`.
+ */
+import type { Logger } from '../actors/kernel/logger.js';
+import { remoteRef } from '../actors/kernel/protocol.js';
+import type { ActorSystem } from '../actors/kernel/system.js';
+import { CellsMsg } from '../actors/control/cells.protocol.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import type { CellPresence } from '../models/cell-state.js';
+import { startRemoting } from '../remoting/grpc-remoting.js';
+import type { Remoting } from '../remoting/types.js';
+import type { StartFlags } from './start-command.js';
+
+export interface ClusterPart {
+  remoting: Remoting;
+  cluster: ClusterNode;
+  /** the live cells as the control node of the moment sees them (a cell's drain asks it) */
+  liveCells(): Promise<CellPresence[]>;
+}
+
+/** Listens for peers and starts membership; throws when `--listen` cannot be bound. */
+export async function startClusterPart(flags: StartFlags, system: ActorSystem, log: Logger): Promise<ClusterPart> {
+  const remoting = await startRemoting({
+    // a restarted process is a new member: its incarnation is its start time
+    self: { name: flags.name, incarnation: Date.now() },
+    listen: flags.listen,
+    ...(flags.clusterSecret === undefined ? {} : { secret: flags.clusterSecret }),
+    log,
+  });
+  const cluster = new ClusterNode({
+    system,
+    remoting,
+    roles: flags.roles,
+    seeds: flags.join.map((j) => `${j.host}:${j.port}`),
+    heartbeatMs: flags.heartbeatMs,
+    cellTtlMs: flags.cellTtlMs,
+    log,
+  }).start();
+  const liveCells = async (): Promise<CellPresence[]> => {
+    const control = cluster.controlNode();
+    if (!control) return [];
+    return system.query<CellsMsg, CellPresence[]>(remoteRef(control, '/control/cells'), CellsMsg.list, 5_000);
+  };
+  return { remoting, cluster, liveCells };
+}
