@@ -16,9 +16,14 @@ export class PortAllocator {
   private readonly taken = new Set<number>();
   private next: number;
 
-  constructor(private readonly range: PortRange = DEFAULT_PORT_RANGE) {
+  /**
+   * `spread` (e.g. the node name) picks where in the range the search starts, so several cells
+   * on one machine rarely probe the same port at the same moment (the bind check alone cannot
+   * stop two processes handing out one port they both found free).
+   */
+  constructor(private readonly range: PortRange = DEFAULT_PORT_RANGE, spread = '') {
     if (range.from < 1 || range.to > 65535 || range.from > range.to) throw new Error(`invalid port range ${range.from}-${range.to}`);
-    this.next = range.from;
+    this.next = range.from + (spread === '' ? 0 : hashOf(spread) % (range.to - range.from + 1));
   }
 
   /** Marks ports as in use (a container found on disk). */
@@ -55,6 +60,13 @@ export class PortAllocator {
       throw error;
     }
   }
+}
+
+/** FNV-1a of `text`: a stable, well-spread start offset. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 function isFree(port: number): Promise<boolean> {

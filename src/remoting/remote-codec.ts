@@ -45,6 +45,9 @@ export interface CodecContext {
 /** A body that cannot be decoded, or a message that cannot be encoded. */
 export class CodecError extends Error {}
 
+/** The envelope tag of an untagged value (a reply such as a list or a state): the transport needs a non-empty one. */
+export const UNTAGGED = '~value';
+
 /** The tag the envelope carries: the message's `type`, or '' for an untagged value (a reply). */
 export function tagOf(value: unknown): string {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return '';

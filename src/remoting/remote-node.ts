@@ -16,7 +16,7 @@ import { RemoteActorRef, type AnyRef, type KernelRef, type Ref } from '../actors
 import { describeError } from '../actors/kernel/registry.js';
 import type { ActorSystem, RemoteRouter } from '../actors/kernel/system.js';
 import { ActorNotFoundError } from '../models/errors.js';
-import { CodecError, decodeBody, encodeBody, REPLY_PREFIX, tagOf, TEMP_PREFIX, type CodecContext } from './remote-codec.js';
+import { CodecError, decodeBody, encodeBody, REPLY_PREFIX, tagOf, TEMP_PREFIX, UNTAGGED, type CodecContext } from './remote-codec.js';
 import type { NodeDirectory } from './remote-directory.js';
 import { PendingQueries, RemoteUnavailableError } from './remote-queries.js';
 import { DeathWatch, type NodeDown } from './remote-watch.js';
@@ -167,11 +167,16 @@ export class RemoteNode {
           failure = `message cannot be encoded: ${describeError(error)}`;
         }
         if (body) {
-          if (this.remoting.sendTo(address, { to: ref.at, type, body })) {
-            this.counts.sent++;
-            return undefined;
+          try {
+            if (this.remoting.sendTo(address, { to: ref.at, type: type === '' ? UNTAGGED : type, body })) {
+              this.counts.sent++;
+              return undefined;
+            }
+            failure = 'dropped by the transport';
+          } catch (error) {
+            // the transport refuses what it cannot carry; a send never throws at the sender
+            failure = `refused by the transport: ${describeError(error)}`;
           }
-          failure = 'dropped by the transport';
         }
       }
     }
@@ -195,7 +200,7 @@ export class RemoteNode {
         return this.malformed(envelope, from, error instanceof CodecError ? error.message : `undecodable body: ${describeError(error)}`);
       }
       const tag = tagOf(msg);
-      if (tag !== type) return this.malformed(envelope, from, `body type "${tag}" is not the envelope's "${type}"`);
+      if (tag !== (type === UNTAGGED ? '' : type)) return this.malformed(envelope, from, `body type "${tag}" is not the envelope's "${type}"`);
       if (tag === '' && !to.startsWith('/~')) return this.malformed(envelope, from, 'an actor message must be an object with a string type');
       this.deliver(to, msg, from.name);
     } catch (error) {

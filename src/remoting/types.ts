@@ -31,7 +31,7 @@ export interface Envelope {
   from?: string;
   /** ties a reply to its query */
   correlation?: number;
-  /** the message's discriminated-union tag, checked against the body on arrival */
+  /** the message's discriminated-union tag, checked against the body on arrival; never empty (an untagged reply travels as `~value`) */
   type: string;
   /** the message, msgpack-encoded */
   body: Uint8Array;
@@ -47,7 +47,7 @@ export interface Remoting {
   /**
    * Queues `envelope` for the peer at `address` (dialling it if needed). False when the peer's
    * bounded queue is full: the envelope is dropped and counted as a dead letter, never queued
-   * without limit.
+   * without limit. Throws a TypeError for an envelope it cannot carry (empty `to` or `type`).
    */
   sendTo(address: string, envelope: Envelope): boolean;
   /** Every envelope that arrives from a peer that proved the cluster secret. */

@@ -21,8 +21,8 @@ describe('remote refs: faults', () => {
     const raw = (envelope: Envelope) => expect(a.remoting.sendTo(b.remoting.self.address, envelope)).to.equal(true);
     raw({ to: '/echo', type: 'echo/tell', body: Uint8Array.from([0xc1, 0xff, 0x00, 0x13]) }); // not msgpack
     raw({ to: '/echo', type: 'echo/tell', body: pack({ type: 'echo/say', text: 'x' }) }); // type mismatch
-    raw({ to: '/echo', type: '', body: pack(42) }); // not an object
-    raw({ to: '/echo', type: '', body: pack(['echo/tell', 'x']) }); // not an object either
+    raw({ to: '/echo', type: '~value', body: pack(42) }); // not an object, to an actor
+    raw({ to: '/echo', type: '~value', body: pack(['echo/tell', 'x']) }); // not an object either
     raw({ to: '/echo', type: 'echo/tell', body: pack({ type: 'echo/tell', text: { $ref: { node: 5 } } }) }); // a forged ref
     raw({ to: '/echo', type: 'echo/tell', body: new Uint8Array(0) }); // empty
     raw({ to: '/echo', type: 'echo/tell', body: pack({ type: 'echo/tell', text: 'fine' }) });

@@ -189,6 +189,10 @@ export class FakeRemoting implements Remoting {
   constructor(private readonly hub: FakeRemotingHub, readonly self: NodeIdentity, readonly queueLimit: number) {}
 
   sendTo(address: string, envelope: Envelope): boolean {
+    // as the gRPC transport: an envelope it cannot carry is the caller's bug
+    if (typeof envelope.to !== 'string' || envelope.to === '' || typeof envelope.type !== 'string' || envelope.type === '') {
+      throw new TypeError('envelope.to and envelope.type must be non-empty strings');
+    }
     if (!this.closed && this.hub.send(this, address, envelope)) {
       this.counts.sent++;
       return true;

@@ -54,7 +54,7 @@ export class ProcessBackend implements GardenBackend {
   private constructor(private readonly options: ProcessBackendOptions) {
     this.containersDir = join(resolve(options.dataDir), 'containers');
     mkdirSync(this.containersDir, { recursive: true });
-    this.ports = new PortAllocator(options.portRange);
+    this.ports = new PortAllocator(options.portRange, options.scope ?? '');
     this.cgroups = Cgroups.detect(options.scope ?? 'auctor', options.cgroupRoot);
     this.baseEnv = ['PATH', 'LANG', 'TZ'].flatMap((name) => (process.env[name] ? [{ name, value: process.env[name]! }] : []));
   }

@@ -69,7 +69,7 @@ export class RuncBackend implements GardenBackend {
     this.scope = options.scope ?? 'auctor';
     mkdirSync(this.containersDir, { recursive: true });
     mkdirSync(this.runcRoot, { recursive: true, mode: 0o700 });
-    this.ports = new PortAllocator(options.portRange);
+    this.ports = new PortAllocator(options.portRange, options.scope ?? '');
   }
 
   /** Opens the backend on `dataDir`, adopting the containers a previous run left there. */
