@@ -10,7 +10,7 @@
  * `/cluster` where they arrive (membership.ts says why; cluster-routing.ts splits them from the
  * envelopes for this actor), and its owner (the node's wiring) starts and stops it.
  */
-import { MAX_ASK_TIMEOUT_MS, NodeIntrospection, failure, type Outcome } from '../actors/introspection.js';
+import { MAX_ASK_TIMEOUT_MS, NodeIntrospection, failure, type ActorView, type Outcome } from '../actors/introspection.js';
 import { defineProtocol, field } from '../actors/kernel/protocol-schema.js';
 import type { AnyRef, Ref } from '../actors/kernel/protocol.js';
 import type { ActorSystem } from '../actors/kernel/system.js';
@@ -46,8 +46,26 @@ export const CLUSTER_PROTOCOL = defineProtocol<ClusterActorMsg>('cluster', {
 
 const MAX_PATH = 4096;
 
-export function spawnClusterActor(system: ActorSystem, membership: Membership, parent: AnyRef = system.root): Ref<ClusterActorMsg> {
+/**
+ * A tree answer must fit one envelope (the gRPC transport's limit is 4 MiB; an actor's view is a
+ * few hundred bytes): a larger tree is refused with a 400 that says to ask for less.
+ */
+export const MAX_ACTORS_PER_ANSWER = 5_000;
+
+export interface ClusterActorOptions {
+  parent?: AnyRef;
+  maxActorsPerAnswer?: number;
+}
+
+export function spawnClusterActor(system: ActorSystem, membership: Membership, options: ClusterActorOptions = {}): Ref<ClusterActorMsg> {
+  const { parent = system.root, maxActorsPerAnswer = MAX_ACTORS_PER_ANSWER } = options;
   const introspection = new NodeIntrospection(system);
+  const bounded = (outcome: Outcome): Outcome => {
+    const body = outcome.body as { actors?: ActorView[]; children?: ActorView[] };
+    const count = outcome.status === 200 ? countActors(body.actors ?? [body as ActorView]) : 0;
+    if (count <= maxActorsPerAnswer) return outcome;
+    return failure(new AuctorError('InvalidRequest', `${count} actors are more than one answer from node ${system.name} carries (${maxActorsPerAnswer}): ask with a smaller depth, or for a subtree`));
+  };
   return system.spawn<Membership, ClusterActorMsg>(parent, {
     kind: 'cluster',
     name: 'cluster',
@@ -62,18 +80,19 @@ export function spawnClusterActor(system: ActorSystem, membership: Membership, p
       // messages from other nodes arrive checked for their tag only: every field is checked here
       switch (msg?.type) {
         case 'cluster/members':
+          if (!isRef(msg.replyTo)) break;
           ctx.system.dispatch(msg.replyTo, m.models());
           return m;
         case 'cluster/tree': {
           if (!isRef(msg.replyTo)) break;
           const bad = checkDepth(msg.depth);
-          answer(bad ?? { status: 200, body: introspection.tree(msg.depth) });
+          answer(bad ?? bounded({ status: 200, body: introspection.tree(msg.depth) }));
           return m;
         }
         case 'cluster/actor': {
           if (!isRef(msg.replyTo)) break;
           const bad = checkPath(msg.path) ?? checkDepth(msg.depth);
-          answer(bad ?? introspection.actor(msg.path, msg.depth));
+          answer(bad ?? bounded(introspection.actor(msg.path, msg.depth)));
           return m;
         }
         case 'cluster/deliver': {
@@ -96,6 +115,12 @@ export function spawnClusterActor(system: ActorSystem, membership: Membership, p
       return m;
     },
   });
+}
+
+function countActors(views: ActorView[]): number {
+  let count = 0;
+  for (const view of views) count += 1 + countActors(view.children ?? []);
+  return count;
 }
 
 function isRef(value: unknown): boolean {

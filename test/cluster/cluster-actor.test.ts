@@ -65,4 +65,18 @@ describe('/cluster actor', () => {
     expect((await ask(ClusterActorMsg.tree(undefined))).status).to.equal(200);
     expect(system.registry.get('/cluster')!.restarts).to.equal(0);
   });
+
+  it('refuses a tree larger than one answer carries, saying to ask for less', async () => {
+    const a = cluster.start('a');
+    const ref = spawnClusterActor(system, a.membership, { maxActorsPerAnswer: 2 });
+    const parent = system.spawnStateless<never>(system.root, { kind: 'group', name: 'group', handle: () => {} });
+    for (const name of ['x', 'y']) system.spawnStateless<never>(parent, { kind: 'leaf', name, handle: () => {} });
+    const ask = (make: (replyTo: Ref<Outcome>) => ClusterActorMsg) => system.query<ClusterActorMsg, Outcome>(ref, make, 1000);
+    expect(await ask(ClusterActorMsg.tree(undefined))).to.deep.equal({
+      status: 400, body: { error: { type: 'InvalidRequest', message: '4 actors are more than one answer from node node-a carries (2): ask with a smaller depth, or for a subtree' } },
+    });
+    expect((await ask(ClusterActorMsg.tree(1))).status).to.equal(200);
+    expect((await ask(ClusterActorMsg.actor('/group', undefined))).status).to.equal(400);
+    expect((await ask(ClusterActorMsg.actor('/group/x', undefined))).status).to.equal(200);
+  });
 });
