@@ -2,91 +2,79 @@
  * `/v1/actors`: the supervision tree, one actor, and messages to an actor (API.md, docs/032).
  *
  * Paths name the node first: `/<node>/<path in that node's tree>`, e.g. `/control-1/control/lrps`.
- * `GET /v1/actors` answers `{nodes: [{node, path, actors}]}`, one entry per node, so the cluster
- * issue adds nodes without changing the shape; today there is this node only.
+ * `GET /v1/actors` answers `{nodes: [{node, path, actors}]}`: this node first, then every other
+ * member by name. This node answers from its own registry (../actors/introspection.ts); another
+ * node answers through its `/cluster` actor over remoting, with the same code, so it checks
+ * messages against its own actors' protocols. A member that does not answer within
+ * {@link PEER_TIMEOUT_MS} is listed `status: 'unreachable'` without actors; its own routes answer
+ * 503.
  *
  * POST `/v1/actors/<path>/messages`: the last segment `messages` is the verb, so an actor named
  * `messages` is reached as `.../messages/messages`.
  */
-import type { FastifyInstance } from 'fastify';
-import type { ActorTreeNode } from '../actors/kernel/registry.js';
-import type { Ref } from '../actors/kernel/protocol.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, NodeIntrospection, type NodeView, type Outcome } from '../actors/introspection.js';
+import { remoteRef, type Ref } from '../actors/kernel/protocol.js';
+import { describeError } from '../actors/kernel/registry.js';
+import { ClusterActorMsg } from '../cluster/cluster-actor.js';
+import { isAlive, type MemberModel } from '../cluster/member.js';
+import { CLUSTER_PATH } from '../cluster/protocol.js';
 import { AskTimeoutError, AuctorError, invalidField } from '../models/errors.js';
-import { msToNs } from '../models/time.js';
-import { ActorMessageChecker, replyToJson } from './actor-messages.js';
 import type { GatewayDeps } from './deps.js';
-import { errorBody, sendError } from './errors.js';
+import { errorBody } from './errors.js';
 import { flagParam, optionalWholeNumber } from './params.js';
 import { ref } from './schemas.js';
 
-export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
-export const MAX_ASK_TIMEOUT_MS = 60_000;
+export { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, type ActorView, type NodeView } from '../actors/introspection.js';
 
-/** One actor as the API shows it; times in ns since the epoch, like the models' `since`. */
-export interface ActorView {
-  path: string;
-  name: string;
-  kind: string;
-  status: string;
-  restarts: number;
-  last_failure: { message: string; at: number } | null;
-  mailbox: number;
-  since: number;
-  last_message_at: number | null;
-  summary: unknown;
-  persistence_key?: string;
-  /** live children, whether listed below or cut off by `depth` */
-  children_count: number;
-  children: ActorView[];
-}
-
-export interface NodeView {
-  node: string;
-  path: string;
-  actors: ActorView[];
-}
+/** How long a read waits for another node, and how much longer than the ask a delivery waits. */
+export const PEER_TIMEOUT_MS = 2_000;
 
 type Wildcard = { Params: { '*': string }; Querystring: Record<string, string | undefined> };
 
 export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
-  const checker = new ActorMessageChecker();
   const { node, system } = deps;
-  const prefix = `/${node}`;
+  const local = new NodeIntrospection(system, node);
 
-  /** The views under `path` (every top-level actor when omitted), `depth` levels deep. */
-  const views = (path: string | undefined, depth: number): ActorView[] => {
-    // one level more than shown, so the last shown level still knows how many children it has
-    const toView = (n: ActorTreeNode, level: number): ActorView => ({
-      path: prefix + n.path,
-      name: n.name,
-      kind: n.kind,
-      status: n.status,
-      restarts: n.restarts,
-      last_failure: n.lastFailure && { message: n.lastFailure.message, at: msToNs(n.lastFailure.at) },
-      mailbox: n.mailbox,
-      since: msToNs(n.since),
-      last_message_at: n.lastMessageAt === null ? null : msToNs(n.lastMessageAt),
-      summary: replyToJson(n.summary),
-      ...(n.persistenceKey === undefined ? {} : { persistence_key: n.persistenceKey }),
-      children_count: n.children.length,
-      children: level < depth ? n.children.map((c) => toView(c, level + 1)) : [],
-    });
-    return system.registry.tree(path, depth + 1).map((n) => toView(n, 1));
+  /** Every other member this node knows, by name (left members are gone). */
+  const peers = (): MemberModel[] =>
+    (deps.cluster?.models() ?? []).filter((m) => !m.self && m.name !== node && m.status !== 'left').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  /** Asks `member`'s `/cluster` actor; any failure to get an answer is a 503 outcome. */
+  const askPeer = async (member: MemberModel, make: (replyTo: Ref<Outcome>) => ClusterActorMsg, timeoutMs: number): Promise<Outcome> => {
+    if (!isAlive(member.status)) return unavailable(`node ${member.name} is ${member.status}`);
+    try {
+      const answer = await system.query<ClusterActorMsg, Outcome>(remoteRef(member.name, CLUSTER_PATH, member.incarnation), make, timeoutMs);
+      return isOutcome(answer) ? answer : unavailable(`node ${member.name} answered with something that is not an outcome`);
+    } catch (error) {
+      if (error instanceof AskTimeoutError) return unavailable(`no answer from node ${member.name} within ${timeoutMs}ms`);
+      if (error instanceof AuctorError) return unavailable(`node ${member.name} is unreachable: ${error.message}`);
+      deps.log.warn({ member: member.name, error: describeError(error) }, 'gateway.peer-query-failed');
+      return unavailable(`node ${member.name} is unreachable`);
+    }
   };
 
-  const nodeView = (depth: number): NodeView => ({ node, path: prefix, actors: views(undefined, depth) });
+  const peerTree = async (member: MemberModel, depth: number | undefined): Promise<NodeView> => {
+    const outcome = await askPeer(member, ClusterActorMsg.tree(depth), PEER_TIMEOUT_MS);
+    if (outcome.status === 200 && isNodeView(outcome.body)) return outcome.body;
+    const reason = (outcome.body as { error?: { message?: string } } | null)?.error?.message ?? `status ${outcome.status}`;
+    return { node: member.name, path: `/${member.name}`, actors: [], status: 'unreachable', reason };
+  };
 
-  /** The actor path inside this node, or the ResourceNotFound error; `''` names the node itself. */
-  const local = (wildcard: string): string => {
+  /** The node a wildcard names and the actor path inside it (`''` names the node itself). */
+  const split = (wildcard: string): { target: string; path: string; member?: MemberModel } => {
     const segments = wildcard.split('/').filter((s) => s !== '');
-    if (segments[0] !== node) throw new AuctorError('ResourceNotFound', `node not found: ${segments[0] ?? ''}`);
-    return segments.slice(1).map((s) => '/' + s).join('');
+    const target = segments[0] ?? '';
+    const path = segments.slice(1).map((s) => '/' + s).join('');
+    if (target === node) return { target, path };
+    const member = target === '' ? undefined : peers().find((m) => m.name === target);
+    if (!member) throw new AuctorError('ResourceNotFound', `node not found: ${target}`);
+    return { target, path, member };
   };
 
-  const depthParam = (value: string | undefined): number => {
+  const depthParam = (value: string | undefined): number | undefined => {
     const depth = optionalWholeNumber(value, 'depth');
-    if (depth === undefined) return Number.POSITIVE_INFINITY;
-    if (depth < 1) throw invalidField('depth', 'must be at least 1');
+    if (depth !== undefined && depth < 1) throw invalidField('depth', 'must be at least 1');
     return depth;
   };
 
@@ -94,19 +82,19 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
 
   app.get<Wildcard>('/v1/actors', {
     schema: { summary: 'The supervision tree of every node', tags: ['actors'], querystring: depthQuery, response: { 400: ref('Error') } },
-  }, async (request) => ({ nodes: [nodeView(depthParam(request.query.depth))] }));
+  }, async (request) => {
+    const depth = depthParam(request.query.depth);
+    const others = await Promise.all(peers().map((m) => peerTree(m, depth)));
+    return { nodes: [local.tree(depth), ...others] };
+  });
 
   app.get<Wildcard>('/v1/actors/*', {
-    schema: { summary: 'One node or actor, with its subtree and the messages it accepts', tags: ['actors'], querystring: depthQuery, response: { 400: ref('Error'), 404: ref('Error') } },
+    schema: { summary: 'One node or actor, with its subtree and the messages it accepts', tags: ['actors'], querystring: depthQuery, response: { 400: ref('Error'), 404: ref('Error'), 503: ref('Error') } },
   }, async (request, reply) => {
     const depth = depthParam(request.query.depth);
-    const path = local(request.params['*']);
-    if (path === '') return nodeView(depth);
-    const [view] = views(path, depth);
-    if (!view) return sendError(reply, new AuctorError('ResourceNotFound', `actor not found: ${prefix}${path}`));
-    const protocol = system.registry.get(path)?.protocol;
-    const accepts = Object.entries(protocol?.messages ?? {}).map(([type, m]) => ({ type, ...m }));
-    return { ...view, accepts };
+    const { path, member } = split(request.params['*']);
+    if (!member) return path === '' ? local.tree(depth) : send(reply, local.actor(path, depth));
+    return send(reply, await askPeer(member, path === '' ? ClusterActorMsg.tree(depth) : ClusterActorMsg.actor(path, depth), PEER_TIMEOUT_MS));
   });
 
   app.post<Wildcard>('/v1/actors/*', {
@@ -115,35 +103,36 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
       tags: ['actors'],
       querystring: { type: 'object', properties: { ask: { type: 'boolean' }, timeout_ms: { type: 'integer', minimum: 1, maximum: MAX_ASK_TIMEOUT_MS } } },
       body: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] },
-      response: { 200: { type: 'object', properties: { reply: {} } }, 202: { type: 'null' }, 400: ref('Error'), 404: ref('Error'), 504: ref('Error') },
+      response: { 200: { type: 'object', properties: { reply: {} } }, 202: { type: 'null' }, 400: ref('Error'), 404: ref('Error'), 503: ref('Error'), 504: ref('Error') },
     },
   }, async (request, reply) => {
-    const wildcard = request.params['*'];
-    const match = /^(.*)\/messages\/?$/.exec(wildcard);
+    const match = /^(.*)\/messages\/?$/.exec(request.params['*']);
     if (!match) return reply.code(404).send(errorBody('ResourceNotFound', `no route: POST ${request.url.split('?')[0]}`));
     const ask = flagParam(request.query.ask, 'ask');
     const timeoutMs = optionalWholeNumber(request.query.timeout_ms, 'timeout_ms') ?? DEFAULT_ASK_TIMEOUT_MS;
     if (timeoutMs < 1 || timeoutMs > MAX_ASK_TIMEOUT_MS) throw invalidField('timeout_ms', `must be between 1 and ${MAX_ASK_TIMEOUT_MS}`);
-    const path = local(match[1]!);
-    const info = path === '' ? undefined : system.registry.get(path);
-    const target = info && (system.lookup(path) as Ref<Record<string, unknown>> | undefined);
-    if (!info || !target) return sendError(reply, new AuctorError('ResourceNotFound', `actor not found: ${prefix}${path}`));
-    const { message, reply: replies } = checker.check(prefix + path, info.kind, info.protocol, request.body, ask);
-
-    if (!ask) {
-      if (!system.dispatch(target, message)) return sendError(reply, new AuctorError('ResourceNotFound', `actor not found: ${prefix}${path}`));
-      return reply.code(202).send();
-    }
-    try {
-      const answer = await system.query<Record<string, unknown>, unknown>(target, (replyTo) => (replies === 'none' ? message : { ...message, replyTo }), timeoutMs);
-      return { reply: replyToJson(answer) };
-    } catch (error) {
-      if (error instanceof AskTimeoutError) {
-        const hint = replies === 'none' ? ` (${String(message.type)} has no reply; it was delivered)` : '';
-        return reply.code(504).send(errorBody('Timeout', `no reply from ${prefix}${path} within ${timeoutMs}ms${hint}`));
-      }
-      if (error instanceof AuctorError) return sendError(reply, error);
-      throw error;
-    }
+    const { path, member } = split(match[1]!);
+    if (!member) return send(reply, await local.deliver({ path, message: request.body, ask, timeoutMs }));
+    // the node answers 504 itself when the ask times out there; the margin covers the way back
+    const waitMs = (ask ? timeoutMs : 0) + PEER_TIMEOUT_MS;
+    return send(reply, await askPeer(member, ClusterActorMsg.deliver(path, request.body, ask, timeoutMs), waitMs));
   });
+}
+
+function send(reply: FastifyReply, outcome: Outcome): FastifyReply {
+  return outcome.status === 202 ? reply.code(202).send() : reply.code(outcome.status).send(outcome.body);
+}
+
+function unavailable(message: string): Outcome {
+  return { status: 503, body: errorBody('Unavailable', message) };
+}
+
+function isOutcome(value: unknown): value is Outcome {
+  const status = (value as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599;
+}
+
+function isNodeView(value: unknown): value is NodeView {
+  const view = value as Partial<NodeView> | null;
+  return typeof view === 'object' && view !== null && typeof view.node === 'string' && Array.isArray(view.actors);
 }

@@ -6,6 +6,13 @@ import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { EventFeed } from './event-journal.js';
 import type { EventStreamSettings } from './events.js';
 import type { LogBuffer } from '../actors/log-buffer.js';
+import type { MemberModel } from '../cluster/member.js';
+
+/** The cluster as this node sees it (a Membership fits). */
+export interface GatewayCluster {
+  /** Every member this node knows, itself included (`self: true`); times in ms since the epoch. */
+  models(): MemberModel[];
+}
 
 export interface GatewayDeps {
   /** the node's name: the first segment of actor paths */
@@ -21,4 +28,9 @@ export interface GatewayDeps {
   eventStream?: Partial<EventStreamSettings>;
   /** this node's containers' output, served by the logs routes; none on a node without a cell */
   logs?: LogBuffer;
+  /**
+   * the cluster's members: `GET /v1/members`, and the nodes `/v1/actors` reaches through their
+   * `/cluster` actors (the system needs remoting attached); without it the node is alone
+   */
+  cluster?: GatewayCluster;
 }

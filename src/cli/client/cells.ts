@@ -37,9 +37,9 @@ export function renderCells(cells: readonly CellRow[]): string {
 }
 
 /**
- * A cluster member as `GET /v1/members` will list it (API.md: name, roles, address, status, last
- * heartbeat). The route comes with the cluster issue; until then the command exits 1 with the
- * gateway's 404. Times in ns since the epoch, like every time the API answers.
+ * A cluster member as `GET /v1/members` lists it (gateway/members.ts), as the answering node sees
+ * it; times in ns since the epoch, like every time the API answers. A node started without a
+ * cluster lists itself, with no remoting address.
  */
 export interface MemberRow {
   name: string;
@@ -47,6 +47,10 @@ export interface MemberRow {
   address: string;
   status: string;
   last_heartbeat: number | null;
+  incarnation?: number;
+  up_since?: number | null;
+  /** the node that answered: it does not heartbeat itself */
+  self?: boolean;
 }
 
 export async function listMembers(ctx: ClientContext): Promise<void> {
@@ -59,8 +63,8 @@ export function renderMembers(members: readonly MemberRow[], nowMs: number): str
   return table<MemberRow>([
     { header: 'name', value: (m) => m.name },
     { header: 'roles', value: (m) => m.roles.join(',') },
-    { header: 'address', value: (m) => m.address },
+    { header: 'address', value: (m) => m.address || '-' },
     { header: 'status', value: (m) => m.status },
-    { header: 'last_heartbeat', value: (m) => (m.last_heartbeat ? `${age(m.last_heartbeat, nowMs)} ago` : '-') },
+    { header: 'last_heartbeat', value: (m) => (m.self ? 'self' : m.last_heartbeat ? `${age(m.last_heartbeat, nowMs)} ago` : '-') },
   ], members);
 }
