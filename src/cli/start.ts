@@ -101,7 +101,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
     metrics.watchControl(scheduler.control);
     try {
       gateway = await startGateway(
-        { node: flags.name, control: scheduler.control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs },
+        { node: flags.name, control: scheduler.control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs, cluster: cluster.membership },
         flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {},
       );
     } catch (error) {

@@ -14,12 +14,11 @@ import type { ActorSystem } from '../actors/kernel/system.js';
 import { localCellClient } from '../actors/cell-client.js';
 import type { CellClient, CellMsg, CellReport } from '../actors/cell.protocol.js';
 import { attachRemoting, type RemoteNode } from '../remoting/remote-node.js';
-import type { NodeDirectory } from '../remoting/remote-directory.js';
 import type { Remoting } from '../remoting/types.js';
 import { spawnClusterActor } from './cluster-actor.js';
 import type { Member } from './member.js';
 import { Membership } from './membership.js';
-import { CLUSTER_PATH } from './protocol.js';
+import { membershipDirectory, splitRemoting } from './cluster-routing.js';
 
 export interface ClusterNodeOptions {
   system: ActorSystem;
@@ -46,23 +45,10 @@ export class ClusterNode {
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
-    this.membership = new Membership({ remoting, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log });
-    const directory: NodeDirectory = {
-      address: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.address : undefined),
-      incarnation: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.incarnation : undefined),
-    };
-    // membership handles `/cluster` envelopes where they arrive; remote refs carry the rest
-    const forActors: Remoting = {
-      get self() {
-        return remoting.self;
-      },
-      sendTo: (address, envelope) => remoting.sendTo(address, envelope),
-      onEnvelope: (handler) => remoting.onEnvelope((envelope, from) => envelope.to !== CLUSTER_PATH && handler(envelope, from)),
-      onPeer: (handler) => remoting.onPeer(handler),
-      stats: () => remoting.stats(),
-      close: () => remoting.close(),
-    };
-    this.remote = attachRemoting(system, forActors, directory);
+    // membership reads its own envelopes to `/cluster`; remote refs carry the rest (cluster-routing.ts)
+    const split = splitRemoting(remoting);
+    this.membership = new Membership({ remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log });
+    this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
     this.disposers.push(
       this.membership.onEvent((event) => {
         if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
@@ -74,7 +60,7 @@ export class ClusterNode {
   /** Starts membership (joining through the seeds) and spawns `/cluster`. */
   start(parent: AnyRef = this.options.system.root): this {
     this.membership.start();
-    spawnClusterActor(this.options.system, this.membership, parent);
+    spawnClusterActor(this.options.system, this.membership, { parent });
     return this;
   }
 
