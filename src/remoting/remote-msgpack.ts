@@ -27,14 +27,12 @@ let pos = 0;
 /** Makes room for `n` more bytes of the value being written; false when it cannot (huge value). */
 function room(n: number): boolean {
   if (pos + n <= slab.length) return true;
-  const size = pos - start;
-  if (size + n > SLAB_BYTES * 16) return false;
-  const next = new Uint8Array(Math.max(SLAB_BYTES, (size + n) * 2));
-  next.set(slab.subarray(start, pos));
+  if (pos - start + n > SLAB_BYTES * 16) return false;
+  // offsets stay as they are (a map's header is filled in after its entries)
+  const next = new Uint8Array(Math.max(SLAB_BYTES, (pos + n) * 2));
+  next.set(slab.subarray(start, pos), start);
   slab = next;
   view = new DataView(slab.buffer);
-  start = 0;
-  pos = size;
   return true;
 }
 
@@ -260,10 +258,16 @@ function read(depth: number): unknown {
       return at + 2 <= end ? ((at += 2), readString(u16(at - 2))) : SLOW;
     case 0xdc:
       return at + 2 <= end ? ((at += 2), readArray(u16(at - 2), depth)) : SLOW;
+    case 0xdb:
+      return at + 4 <= end ? ((at += 4), readString(u32(at - 4))) : SLOW;
+    case 0xdd:
+      return at + 4 <= end ? ((at += 4), readArray(u32(at - 4), depth)) : SLOW;
     case 0xde:
       return at + 2 <= end ? ((at += 2), readMap(u16(at - 2), depth)) : SLOW;
+    case 0xdf:
+      return at + 4 <= end ? ((at += 4), readMap(u32(at - 4), depth)) : SLOW;
     default:
-      return SLOW; // float32 (msgpackr may round it), 64-bit integers, bin, ext, 32-bit lengths, 0xc1
+      return SLOW; // float32 (msgpackr may round it), 64-bit integers, bin, ext, 0xc1
   }
 }
 
@@ -275,10 +279,30 @@ function isAscii(from: number, to: number): boolean {
   return true;
 }
 
+const fromCharCode = String.fromCharCode;
+
 function readString(n: number): string | Slow {
-  if (at + n > end || !isAscii(at, at + n)) return SLOW;
-  at += n;
-  return latin1Slice.call(src, at - n, at);
+  const p = at;
+  if (p + n > end) return SLOW;
+  const b = src;
+  // short strings are cheaper built in JS than through a native call
+  if (n <= 8) {
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const c = b[p + i]!;
+      if (c >= 0x80) return SLOW;
+      s += fromCharCode(c);
+    }
+    at = p + n;
+    return s;
+  }
+  if (n <= 32) {
+    const key = readKey(n);
+    if (key !== SLOW) return key;
+  }
+  if (!isAscii(p, p + n)) return SLOW;
+  at = p + n;
+  return latin1Slice.call(b, p, p + n);
 }
 
 // Keys repeat from message to message: a direct-mapped cache hands back the same string (no
@@ -303,8 +327,9 @@ function readKey(n: number): string | Slow {
       return cached;
     }
   }
-  const key = readString(n);
-  if (key !== SLOW) keyCache[slot] = key;
+  if (!isAscii(at, at + n)) return SLOW;
+  const key = latin1Slice.call(src, at, (at += n));
+  keyCache[slot] = key;
   return key;
 }
 
