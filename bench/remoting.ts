@@ -1,19 +1,20 @@
 /**
- * Messages/s one way from this process to a child process through the remoting layer (`value`:
- * envelopes with a ~100-byte msgpack body handed to `sendTo`, each delivered to the child's
- * handler), against raw grpc-js bidi streaming of the same payloads in batches of the same size
- * between the same two processes, with the same channel options (`limit`): each payload
- * length-prefixed into the batch and handed to the receiver as its own view, the least any
- * messaging over a byte stream does. `limit_unframed` streams the payloads as bare bytes (the
- * receiver cannot tell the messages apart): gRPC's byte throughput, for reference. Runs
+ * Messages/s one way from an actor system in this process to an actor in a child process
+ * (`value`): `system.dispatch` with a remote ref, through RemoteNode and gRPC remoting, to one
+ * receiving actor that counts typed `bench/msg` messages (~100 bytes of msgpack, a fresh object
+ * per send) and acknowledges every 1 000 to an actor here (test/fixtures/bench-remote-actors.ts);
+ * `value_4_actors` spreads the same messages over four receiving actors. Against `limit`: raw
+ * grpc-js bidi streaming of the same payloads in batches of the same size between the same two
+ * processes, with the same channel options, each payload length-prefixed and handed to the
+ * receiver as its own view. `transport_value` is the layer without actors (envelopes handed to
+ * `sendTo`, counted in the child's handler); `limit_unframed` streams bare bytes. Runs
  * interleave; medians of RUNS. Also: CPU time per message on each side (robust to a busy
- * machine, where throughput is not), and the round trip of a query (an envelope the child
- * answers with one carrying its correlation) through the layer, sequential, p50 and p99.
+ * machine, where throughput is not), and `system.query` round trips to the remote actor
+ * (`p50_ms`, `p99_ms`; the transport's own as `transport_p50_ms`/`transport_p99_ms`).
  *
- * Flow control: `sendTo` drops rather than queue without bound, so the sender keeps at most
- * WINDOW envelopes unacknowledged (the child acknowledges every ACK_EVERY, as an actor protocol
- * would) and yields to the event loop every CHUNK, as a busy actor system does; the raw streams
- * wait for gRPC's 'drain'. Nothing is dropped.
+ * Flow control: the transport drops rather than queue without bound, so each sender keeps at
+ * most WINDOW messages unacknowledged and yields to the event loop every CHUNK, as a busy actor
+ * system does; the raw streams wait for gRPC's 'drain'. Nothing is dropped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
@@ -23,7 +24,7 @@ import { pack } from 'msgpackr';
 import { startRemoting } from '../src/remoting/grpc-remoting.js';
 import { channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
 import type { NodeIdentity, Remoting } from '../src/remoting/types.js';
-import { Acks as ActorAcks, actorQueries, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
+import { Acks as ActorAcks, actorQueries, benchMsg, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
 import type { Ref } from '../src/actors/kernel/protocol.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -310,6 +311,7 @@ export async function main(): Promise<void> {
         raw_unframed: [bytes.sender, bytes.receiver],
       },
       body_bytes: BODY.length,
+      actor_body_bytes: pack(benchMsg(MESSAGES / 2)).length,
       batch: BATCH,
       messages_per_run: MESSAGES,
       runs: RUNS,
