@@ -1,19 +1,20 @@
 /**
- * Messages/s one way from this process to a child process through the remoting layer (`value`:
- * envelopes with a ~100-byte msgpack body handed to `sendTo`, each delivered to the child's
- * handler), against raw grpc-js bidi streaming of the same payloads in batches of the same size
- * between the same two processes, with the same channel options (`limit`): each payload
- * length-prefixed into the batch and handed to the receiver as its own view, the least any
- * messaging over a byte stream does. `limit_unframed` streams the payloads as bare bytes (the
- * receiver cannot tell the messages apart): gRPC's byte throughput, for reference. Runs
+ * Messages/s one way from an actor system in this process to an actor in a child process
+ * (`value`): `system.dispatch` with a remote ref, through RemoteNode and gRPC remoting, to one
+ * receiving actor that counts typed `bench/msg` messages (~100 bytes of msgpack, a fresh object
+ * per send) and acknowledges every 1 000 to an actor here (test/fixtures/bench-remote-actors.ts);
+ * `value_4_actors` spreads the same messages over four receiving actors. Against `limit`: raw
+ * grpc-js bidi streaming of the same payloads in batches of the same size between the same two
+ * processes, with the same channel options, each payload length-prefixed and handed to the
+ * receiver as its own view. `transport_value` is the layer without actors (envelopes handed to
+ * `sendTo`, counted in the child's handler); `limit_unframed` streams bare bytes. Runs
  * interleave; medians of RUNS. Also: CPU time per message on each side (robust to a busy
- * machine, where throughput is not), and the round trip of a query (an envelope the child
- * answers with one carrying its correlation) through the layer, sequential, p50 and p99.
+ * machine, where throughput is not), and `system.query` round trips to the remote actor
+ * (`p50_ms`, `p99_ms`; the transport's own as `transport_p50_ms`/`transport_p99_ms`).
  *
- * Flow control: `sendTo` drops rather than queue without bound, so the sender keeps at most
- * WINDOW envelopes unacknowledged (the child acknowledges every ACK_EVERY, as an actor protocol
- * would) and yields to the event loop every CHUNK, as a busy actor system does; the raw streams
- * wait for gRPC's 'drain'. Nothing is dropped.
+ * Flow control: the transport drops rather than queue without bound, so each sender keeps at
+ * most WINDOW messages unacknowledged and yields to the event loop every CHUNK, as a busy actor
+ * system does; the raw streams wait for gRPC's 'drain'. Nothing is dropped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
@@ -22,7 +23,9 @@ import { Client, credentials, Metadata, Server, ServerCredentials, type ServerDu
 import { pack } from 'msgpackr';
 import { startRemoting } from '../src/remoting/grpc-remoting.js';
 import { channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
-import type { Remoting } from '../src/remoting/types.js';
+import type { NodeIdentity, Remoting } from '../src/remoting/types.js';
+import { Acks as ActorAcks, actorQueries, benchMsg, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
+import type { Ref } from '../src/actors/kernel/protocol.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const RUNS = 3;
@@ -31,6 +34,8 @@ const ACK_EVERY = 1000;
 const CHUNK = 1000;
 const BATCH = DEFAULT_LIMITS.batchEnvelopes;
 const QUERIES = 5000;
+/** the multi-actor variant: the same messages spread round robin over this many receiving actors */
+const SINKS = 4;
 const SECRET = 'bench-secret';
 
 // what an actor message looks like on the wire: a small discriminated union, msgpack-encoded
@@ -82,7 +87,11 @@ function rawReceiver(mode: RawMode, sink: (message: Uint8Array) => void) {
 }
 
 /** The receiving process: a Remoting that counts and answers, raw servers that count; `cpu` on stdin reports CPU time. */
-async function child(): Promise<void> {
+async function child(parent: NodeIdentity): Promise<void> {
+  const node = await startNode('bench-receiver', SECRET);
+  node.directory.set(parent);
+  spawnSink(node.system, 'sink');
+  for (let i = 0; i < SINKS; i++) spawnSink(node.system, `sink-${i}`);
   const remoting = await startRemoting({ self: { name: 'bench-receiver', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, log: quiet });
   let received = 0;
   let bytes = 0;
@@ -105,8 +114,8 @@ async function child(): Promise<void> {
     const { user, system } = process.cpuUsage();
     process.stdout.write(`${JSON.stringify({ cpu: user + system, bytes })}\n`);
   });
-  process.stdin.once('end', () => void Promise.all([remoting.close(), new Promise<void>((r) => server.tryShutdown(() => r()))]));
-  process.stdout.write(`${JSON.stringify({ remoting: remoting.self.address, raw: `127.0.0.1:${rawPort}` })}\n`);
+  process.stdin.once('end', () => void Promise.all([node.close(), remoting.close(), new Promise<void>((r) => server.tryShutdown(() => r()))]));
+  process.stdout.write(`${JSON.stringify({ actors: node.remoting.self, remoting: remoting.self.address, raw: `127.0.0.1:${rawPort}` })}\n`);
 }
 
 interface Acks {
@@ -206,22 +215,28 @@ async function measure(receiver: ChildProcess, lines: Interface, total: number, 
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-const summary = (samples: Sample[]) => ({
+interface Summary {
+  rate: number;
+  sender: number;
+  receiver: number;
+}
+const summary = (samples: Sample[]): Summary => ({
   rate: Math.round(median(samples.map((s) => s.rate))),
   sender: median(samples.map((s) => s.sender)),
   receiver: median(samples.map((s) => s.receiver)),
 });
 
 export async function main(): Promise<void> {
-  const receiver = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const node = await startNode('bench-sender', SECRET);
+  const receiver = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'child', JSON.stringify(node.remoting.self)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: receiver.stdout! });
-  const remoting = await startRemoting({ self: { name: 'bench-sender', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, log: quiet });
+  const remoting = await startRemoting({ self: { name: 'bench-sender-transport', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, log: quiet });
   try {
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
       receiver.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
     });
-    const addresses = JSON.parse(first) as { remoting: string; raw: string };
+    const addresses = JSON.parse(first) as { actors: NodeIdentity; remoting: string; raw: string };
     const acks: Acks = { count: 0 };
     const answers = new Map<number, () => void>();
     remoting.onEnvelope((e) => {
@@ -233,54 +248,83 @@ export async function main(): Promise<void> {
         answers.delete(e.correlation!);
       }
     });
+    // the actor path: system.dispatch with remote refs, acknowledged by the sinks to a local actor
+    node.directory.set(addresses.actors);
+    const actorAcks = new ActorAcks();
+    const ackTo = actorAcks.spawn(node.system);
+    const one = [sinkRef(addresses.actors, 'sink')];
+    const many = Array.from({ length: SINKS }, (_, i) => sinkRef(addresses.actors, `sink-${i}`));
+    for (const sink of [...one, ...many]) node.system.dispatch(sink, { type: 'bench/start', ackTo });
+    await actorQueries(node.system, one[0]!, 10); // both streams up, the queues empty
+    const actors = (sinks: Ref<BenchMsg>[], n: number) => () => sendThroughActors(node.system, sinks, () => actorAcks.total(), () => actorAcks.next(), n, WINDOW, CHUNK);
     const layer = (n: number) => () => throughLayer(remoting, addresses.remoting, acks, n);
     const raw = (mode: RawMode, n: number) => () => rawGrpc(addresses.raw, mode, n);
 
     // warm-up: JIT and heap settle before the first measured run
     for (let i = 0; i < 2; i++) {
+      await actors(one, 300_000)();
+      await actors(many, 300_000)();
       await layer(300_000)();
       await raw('framed', 300_000)();
       await raw('bytes', 300_000)();
     }
-    await queries(remoting, addresses.remoting, answers, 500);
+    await actorQueries(node.system, one[0]!, 500);
     const values: Sample[] = [];
+    const spread: Sample[] = [];
+    const transport: Sample[] = [];
     const limits: Sample[] = [];
     const unframed: Sample[] = [];
+    const show = (s: Sample) => `${Math.round(s.rate)} msgs/s (cpu ${s.sender}+${s.receiver} ns/msg)`;
     for (let run = 1; run <= RUNS; run++) {
-      values.push(await measure(receiver, lines, MESSAGES, layer(MESSAGES)));
+      values.push(await measure(receiver, lines, MESSAGES, actors(one, MESSAGES)));
+      spread.push(await measure(receiver, lines, MESSAGES, actors(many, MESSAGES)));
+      transport.push(await measure(receiver, lines, MESSAGES, layer(MESSAGES)));
       limits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES)));
       unframed.push(await measure(receiver, lines, MESSAGES, raw('bytes', MESSAGES)));
-      const show = (s: Sample) => `${Math.round(s.rate)} msgs/s (cpu ${s.sender}+${s.receiver} ns/msg)`;
-      log(`run ${run}/${RUNS}: remoting ${show(values.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}`);
+      log(`run ${run}/${RUNS}: actor to actor ${show(values.at(-1)!)}, to ${SINKS} actors ${show(spread.at(-1)!)}, transport ${show(transport.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}`);
     }
-    const rtt = await queries(remoting, addresses.remoting, answers, QUERIES);
-    const value = summary(values);
-    const limit = summary(limits);
-    const bytes = summary(unframed);
+    const rtt = await actorQueries(node.system, one[0]!, QUERIES);
+    const transportRtt = await queries(remoting, addresses.remoting, answers, QUERIES);
+    const [value, spreadValue, transportValue, limit, bytes] = [values, spread, transport, limits, unframed].map(summary) as [Summary, Summary, Summary, Summary, Summary];
     const ms = (x: number) => Number(x.toFixed(3));
+    const ratio = (x: number) => Number((x / limit.rate).toFixed(3));
     const result = {
       name: 'remoting',
       value: value.rate,
       unit: 'msgs/s',
       limit: limit.rate,
-      ratio: Number((value.rate / limit.rate).toFixed(3)),
+      ratio: ratio(value.rate),
       p50_ms: ms(percentile(rtt, 50)),
       p99_ms: ms(percentile(rtt, 99)),
+      [`value_${SINKS}_actors`]: spreadValue.rate,
+      [`ratio_${SINKS}_actors`]: ratio(spreadValue.rate),
+      transport_value: transportValue.rate,
+      transport_ratio: ratio(transportValue.rate),
+      transport_p50_ms: ms(percentile(transportRtt, 50)),
+      transport_p99_ms: ms(percentile(transportRtt, 99)),
       limit_unframed: bytes.rate,
-      ratio_unframed: Number((value.rate / bytes.rate).toFixed(3)),
-      cpu_ns_per_msg: { remoting: [value.sender, value.receiver], raw: [limit.sender, limit.receiver], raw_unframed: [bytes.sender, bytes.receiver] },
+      cpu_ns_per_msg: {
+        actors: [value.sender, value.receiver],
+        [`actors_${SINKS}`]: [spreadValue.sender, spreadValue.receiver],
+        transport: [transportValue.sender, transportValue.receiver],
+        raw: [limit.sender, limit.receiver],
+        raw_unframed: [bytes.sender, bytes.receiver],
+      },
       body_bytes: BODY.length,
+      actor_body_bytes: pack(benchMsg(MESSAGES / 2)).length,
       batch: BATCH,
       messages_per_run: MESSAGES,
       runs: RUNS,
-      dropped: remoting.stats().dropped,
-      samples: { value: values.map((s) => Math.round(s.rate)), limit: limits.map((s) => Math.round(s.rate)), limit_unframed: unframed.map((s) => Math.round(s.rate)) },
+      dead_letters: node.remote.stats().deadLetters,
+      dropped: remoting.stats().dropped + node.remoting.stats().dropped,
+      samples: { value: values.map((s) => Math.round(s.rate)), limit: limits.map((s) => Math.round(s.rate)), transport_value: transport.map((s) => Math.round(s.rate)) },
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await remoting.close();
+    await node.close();
     receiver.stdin!.end();
   }
 }
 
-if (process.argv[2] === 'child' && process.argv[1] === fileURLToPath(import.meta.url)) await child();
+if (process.argv[2] === 'child' && process.argv[1] === fileURLToPath(import.meta.url)) await child(JSON.parse(process.argv[3]!) as NodeIdentity);

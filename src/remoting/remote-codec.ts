@@ -9,12 +9,16 @@
  * msgpackr) stores. The walk copies only the objects on the way to a reference; a message
  * without refs goes to the Packr untouched.
  *
+ * Most messages take the fast path (remote-msgpack.ts): plain data without refs is written and
+ * read straight, with no walk and no Packr; anything else falls back to the walk and msgpackr.
+ *
  * Messages must be structured-clone-safe data (plain objects, arrays, primitives, Date, Set,
  * typed arrays); refs are found in plain objects and arrays. `$ref` is a reserved key.
  */
 import { Packr } from 'msgpackr';
 import type { NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type KernelRef } from '../actors/kernel/protocol.js';
+import { readFast, SLOW, writeFast } from './remote-msgpack.js';
 
 /** One shared Packr: plain msgpack (no records, so any peer decodes any body on its own). */
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -55,13 +59,18 @@ export function tagOf(value: unknown): string {
   return typeof type === 'string' ? type : '';
 }
 
+const isRefLike = (value: object): boolean => isNactRef(value) || isRemoteShaped(value);
+
 export function encodeBody(message: unknown, ctx: CodecContext): Uint8Array {
-  return packr.pack(toWire(message, ctx, 0));
+  const fast = writeFast(message, isRefLike);
+  return fast === SLOW ? packr.pack(toWire(message, ctx, 0)) : fast;
 }
 
 /** Throws {@link CodecError} (or msgpackr's error) when the bytes are not a well-formed body. */
 export function decodeBody(body: Uint8Array, ctx: CodecContext): unknown {
-  return fromWire(packr.unpack(body), ctx, 0);
+  const fast = readFast(body);
+  if (fast === SLOW) return fromWire(packr.unpack(body), ctx, 0);
+  return fast.refs ? fromWire(fast.value, ctx, 0) : fast.value;
 }
 
 /** The wire form of a local or remote reference. */

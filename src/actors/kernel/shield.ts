@@ -17,6 +17,7 @@
  * | (g) stopping an actor or the system never stops its children (found here, not in ACTORS.md) | stop children first, then the actor |
  * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a {@link ChildrenView}: O(1) to make, exact for its message |
  * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
+ * | (j) one turn of the event loop per message caps one actor near 0.85 M msgs/s | up to 64 queued messages per turn (turns.ts) |
  *
  * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
@@ -24,6 +25,7 @@
  */
 import { ActorClass, findActor, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
+import { handleMessageInTurns } from './turns.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -52,6 +54,7 @@ export function installShield(): void {
   installed = true;
   ActorClass.getSafeTimeout = safeTimeout;
   ActorClass.prototype.handleFault = handleFaultTotally;
+  (ActorClass.prototype as unknown as { handleMessage: typeof handleMessageInTurns }).handleMessage = handleMessageInTurns;
   const stop = ActorClass.prototype.stop;
   ActorClass.prototype.stop = function (this: NactActor) {
     stopChildren(this);

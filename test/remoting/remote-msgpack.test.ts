@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import { pack, Packr } from 'msgpackr';
+import { RemoteActorRef } from '../../src/actors/kernel/protocol.js';
+import { decodeBody, encodeBody, type CodecContext } from '../../src/remoting/remote-codec.js';
+import { readFast, SLOW, writeFast } from '../../src/remoting/remote-msgpack.js';
+
+const msgpackr = new Packr({ useRecords: false, moreTypes: true });
+const noRefs = () => false;
+const ctx: CodecContext = {
+  node: 'here',
+  incarnation: 7,
+  lookup: () => undefined,
+  root: { type: 'system', path: { parts: [] }, system: { name: 'here' } },
+};
+
+/** A seeded generator, so a failure replays. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const INTS = [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 53)];
+const STRINGS = [0, 1, 8, 9, 16, 31, 32, 33, 255, 256, 70_000].map((n) => 'abcdefghij'.repeat(Math.ceil(n / 10)).slice(0, n));
+
+function plainValue(next: () => number, depth = 0): unknown {
+  const pick = Math.floor(next() * (depth > 4 ? 5 : 8));
+  switch (pick) {
+    case 0:
+      return INTS[Math.floor(next() * INTS.length)];
+    case 1:
+      return (next() - 0.5) * 1e6;
+    case 2:
+      return STRINGS[Math.floor(next() * 9)];
+    case 3:
+      return next() < 0.5 ? null : next() < 0.5;
+    case 4:
+      return `k${Math.floor(next() * 50)}`;
+    case 5:
+    case 6: {
+      const object: Record<string, unknown> = {};
+      const keys = next() < 0.1 ? 20 : Math.floor(next() * 6);
+      for (let i = 0; i < keys; i++) object[`f${Math.floor(next() * 40)}`] = plainValue(next, depth + 1);
+      return object;
+    }
+    default:
+      return Array.from({ length: next() < 0.1 ? 17 : Math.floor(next() * 5) }, () => plainValue(next, depth + 1));
+  }
+}
+
+describe('remote bodies: the fast msgpack path', () => {
+  it('writes standard msgpack that msgpackr reads back to the same value, and reads what msgpackr writes', () => {
+    const values: unknown[] = [
+      ...INTS,
+      1.5,
+      -0.25,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      ...STRINGS,
+      { type: 'bench/msg', process_guid: '6f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', index: 7, payload: 'x'.repeat(16) },
+      Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, i])), // map16
+      Array.from({ length: 70_000 }, (_, i) => i % 300), // array32
+      { nested: [[{ deep: [null, true, false] }]], '': 'empty key' },
+    ];
+    const next = random(6);
+    for (let i = 0; i < 2000; i++) values.push(plainValue(next));
+    for (const value of values) {
+      const bytes = writeFast(value, noRefs);
+      expect(bytes).to.not.equal(SLOW);
+      const copy = Uint8Array.from(bytes as Uint8Array); // the fast bytes are a view into a shared slab
+      expect(msgpackr.unpack(copy)).to.deep.equal(value);
+      const read = readFast(copy);
+      expect(read === SLOW ? SLOW : read.value).to.deep.equal(value);
+      const theirs = readFast(msgpackr.pack(value));
+      if (theirs !== SLOW) expect(theirs.value).to.deep.equal(value);
+    }
+  });
+
+  it('leaves refs, class instances, dates, undefined, non-ASCII text, `$ref` keys and deep nesting to the general path', () => {
+    const isRef = (v: object) => (v as { type?: unknown }).type === 'remote';
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    const slow = [
+      { to: { type: 'remote', node: 'n', at: '/a' } },
+      { to: new RemoteActorRef('n', '/a') },
+      { at: new Date(0) },
+      { gone: undefined },
+      [1, , 3], // a hole
+      'héllo',
+      { héllo: 1 },
+      { $ref: 1 },
+      { __proto__: null, ok: { ['__proto__']: 1 } },
+      new Uint8Array(3),
+      10n,
+      deep,
+    ];
+    slow.forEach((value, i) => expect(writeFast(value, isRef), `value ${i}`).to.equal(SLOW));
+  });
+
+  it('gives up on bytes that are not exactly one value it knows, and the general path still decides', () => {
+    const good = pack({ type: 'x/y', list: [1, 2, 3], text: 'abc' });
+    expect(readFast(good.subarray(0, good.length - 1))).to.equal(SLOW);
+    expect(readFast(Buffer.concat([good, Buffer.of(0)]))).to.equal(SLOW);
+    expect(readFast(Buffer.of(0xc1))).to.equal(SLOW);
+    expect(readFast(Buffer.of(0xdd, 0xff, 0xff, 0xff, 0xff))).to.equal(SLOW);
+    expect(() => decodeBody(good.subarray(0, good.length - 1), ctx)).to.throw();
+    // mutated bodies: the fast reader either gives up or agrees with msgpackr
+    const next = random(51);
+    const base = Uint8Array.from(writeFast({ type: 'a/b', n: 300, s: 'hello world', list: [1, -5, 'x', null, { k: 2.5 }] }, noRefs) as Uint8Array);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = base.slice();
+      for (let m = 0; m < 3; m++) bytes[Math.floor(next() * bytes.length)] = Math.floor(next() * 256);
+      const fast = readFast(bytes);
+      if (fast === SLOW) continue;
+      expect(fast.value).to.deep.equal(msgpackr.unpack(bytes));
+    }
+  });
+
+  it('keeps keys apart that share a cache slot', () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `k${i.toString(36)}${'z'.repeat(i % 20)}`);
+    for (let i = 0; i < keys.length; i += 2) {
+      const value = { [keys[i]!]: i, [keys[i + 1]!]: i + 1 };
+      const read = readFast(pack(value));
+      expect(read === SLOW ? SLOW : read.value).to.deep.equal(value);
+    }
+  });
+
+  it('still rewrites a ref deep inside a message that otherwise takes the fast path', () => {
+    const message = { type: 'deep/ref', a: { b: [{ c: [new RemoteActorRef('there', '/x/y', 3)] }] }, plain: 'text' };
+    const decoded = decodeBody(encodeBody(message, ctx), ctx) as { a: { b: Array<{ c: RemoteActorRef[] }> }; plain: string };
+    const ref = decoded.a.b[0]!.c[0]!;
+    expect(ref).to.be.instanceOf(RemoteActorRef);
+    expect([ref.node, ref.at, ref.incarnation]).to.deep.equal(['there', '/x/y', 3]);
+    expect(decoded.plain).to.equal('text');
+    // and a ref-free message with a `$ref`-looking body from a peer is checked, not trusted
+    expect(() => decodeBody(pack({ type: 'x', r: { $ref: { node: 5 } } }), ctx)).to.throw(/\$ref/);
+  });
+});
