@@ -46,7 +46,12 @@ export class ClusterNode {
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
-    this.membership = new Membership({ remoting, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log });
+    this.membership = new Membership({
+      remoting, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log,
+      // a cell that lost its control node tries the seeds at least every heartbeat, so it finds
+      // a restarted control node well within a TTL (its first convergence pass waits two)
+      joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
+    });
     const directory: NodeDirectory = {
       address: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.address : undefined),
       incarnation: (node) => (reachable(this.membership.member(node)) ? this.membership.member(node)!.incarnation : undefined),
@@ -66,6 +71,7 @@ export class ClusterNode {
     this.disposers.push(
       this.membership.onEvent((event) => {
         if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
+        if (event.type === 'member-up') this.remote.nodeUp(event.member.name, event.member.incarnation);
         if (event.type === 'member-left') this.remote.nodeDown(event.member.name, event.member.incarnation, 'node left');
       }),
     );
