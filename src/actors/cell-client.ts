@@ -15,6 +15,7 @@ export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cell
     stopInstance: (process_guid, index, instance_guid) => void system.dispatch(cellRef, CellMsg.stopInstance(process_guid, index, instance_guid)),
     cancelTask: (task_guid) => void system.dispatch(cellRef, CellMsg.cancelTask(task_guid)),
     deleteTask: (task_guid) => void system.dispatch(cellRef, CellMsg.deleteTask(task_guid)),
+    reconcile: () => void system.dispatch(cellRef, CellMsg.reconcile()),
     evacuate: (timeoutMs) => system.query<CellMsg, CellPresence>(cellRef, (accepted) => CellMsg.evacuate({ accepted }), timeoutMs),
   };
 }

@@ -53,6 +53,11 @@ export type CellMsg =
   /** destroy a completed task's container (after the control side has its result) */
   | { type: 'cell/delete-task'; task_guid: string }
   /**
+   * report every container now (`cell-report/containers`), as the reconcile tick does: the
+   * control side asks when the cell appears again, so copies it replaced meanwhile stop at once
+   */
+  | { type: 'cell/reconcile' }
+  /**
    * drain (Diego's rep `POST /evacuate`): take no more work, report every instance
    * `lrp-evacuating`, wait for the control side to stop them (or `evacuationTimeoutMs`), then
    * stop what is left. `accepted` hears the cell's presence (now `evacuating`) at once, `replyTo`
@@ -73,6 +78,7 @@ export const CellMsg = {
   stopInstance: (process_guid: string, index: number, instance_guid: string): CellMsg => ({ type: 'cell/stop-instance', process_guid, index, instance_guid }),
   cancelTask: (task_guid: string): CellMsg => ({ type: 'cell/cancel-task', task_guid }),
   deleteTask: (task_guid: string): CellMsg => ({ type: 'cell/delete-task', task_guid }),
+  reconcile: (): CellMsg => ({ type: 'cell/reconcile' }),
   evacuate: (reply: { accepted?: Ref<CellPresence>; replyTo?: Ref<CellDrained> } = {}): CellMsg => ({ type: 'cell/evacuate', ...reply }),
 };
 
@@ -123,6 +129,8 @@ export interface CellClient {
   cancelTask(task_guid: string): void;
   /** Fire and forget: the cell destroys a completed task's container. */
   deleteTask(task_guid: string): void;
+  /** Fire and forget: the cell reports every container it runs (`cell-report/containers`). */
+  reconcile?(): void;
   /**
    * Starts the cell's drain (`cell/evacuate`); resolves with its presence (`evacuating: true`)
    * once the cell has accepted, long before it is drained. Rejects as `state` does.

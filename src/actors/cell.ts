@@ -15,7 +15,7 @@
  * | `cell/evacuate`         | drain (cell-drain.ts): no more work, instances reported `lrp-evacuating`, stopped by the control side or at `evacuationTimeoutMs`; `cell.drained` |
  * | container events        | cell-containers.ts: `lrp-running`, `lrp-crashed`, `lrp-stopped`, `task-completed` |
  * | heartbeat tick          | report `heartbeat` with the presence, every `heartbeatMs`                   |
- * | reconcile tick          | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` (and, draining, `lrp-evacuating` again) |
+ * | reconcile tick, `cell/reconcile` | containers gone from the backend: LRPs crash, running tasks fail (`container was destroyed outside the cell`), completed tasks are forgotten; then report `containers` from the ledger, every `reconcileMs` (and, draining, `lrp-evacuating` again) |
  *
  * Timers come from the clock (the system's unless given) and are cancelled when the actor stops
  * or restarts. Perform awaits the creates, so the cell answers nothing else meanwhile (a caller's
@@ -232,10 +232,11 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
         every(ctx.self, settings.heartbeatMs, { type: 'cell/heartbeat-tick' });
         return state;
       case 'cell/reconcile-tick':
+      case 'cell/reconcile':
         await keeper.findLost(state, ctx);
         report({ type: 'cell-report/containers', cell_id: cellId, containers: containersOf(state.ledger) });
         drain.remind(drainHost(state, ctx));
-        every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
+        if (msg.type === 'cell/reconcile-tick') every(ctx.self, settings.reconcileMs, { type: 'cell/reconcile-tick' });
         return state;
       case 'cell/evacuate':
         drain.begin(drainHost(state, ctx), msg.replyTo);

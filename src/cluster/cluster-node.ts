@@ -47,11 +47,17 @@ export class ClusterNode {
     const { system, remoting } = options;
     // membership reads its own envelopes to `/cluster`; remote refs carry the rest (cluster-routing.ts)
     const split = splitRemoting(remoting);
-    this.membership = new Membership({ remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log });
+    this.membership = new Membership({
+      remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log,
+      // a cell that lost its control node tries the seeds at least every heartbeat, so it finds
+      // a restarted control node well within a TTL (its first convergence pass waits two)
+      joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
+    });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
     this.disposers.push(
       this.membership.onEvent((event) => {
         if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
+        if (event.type === 'member-up') this.remote.nodeUp(event.member.name, event.member.incarnation);
         if (event.type === 'member-left') this.remote.nodeDown(event.member.name, event.member.incarnation, 'node left');
       }),
     );

@@ -110,6 +110,14 @@ export class RemoteNode {
     this.system.log.info({ node, incarnation, reason, watchersTold: told, queriesFailed: failed }, 'remoting.node-down');
   }
 
+  /**
+   * Membership's news that `incarnation` of `node` is up again after it was down (a link healed
+   * before the node restarted): sends to it flow again. Watchers told of the down stay told.
+   */
+  nodeUp(node: string, incarnation: number): void {
+    this.deathWatch.nodeUp(node, incarnation);
+  }
+
   stats(): RemoteStats {
     return { ...this.counts, pendingQueries: this.queries.size };
   }

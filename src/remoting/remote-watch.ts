@@ -50,6 +50,11 @@ export class DeathWatch {
     return known !== undefined && incarnation !== undefined && incarnation <= known.incarnation;
   }
 
+  /** Membership re-admitted `incarnation` of `node` (a healed link): it is no longer down. */
+  nodeUp(node: string, incarnation: number): void {
+    if (this.downed.get(node)?.incarnation === incarnation) this.downed.delete(node);
+  }
+
   /** Tells (once) every watch of `down.node` at `down.incarnation` or older; how many were told. */
   nodeDown(down: NodeDown): number {
     const known = this.downed.get(down.node);

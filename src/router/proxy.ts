@@ -10,6 +10,8 @@
  * | no LRP claims the hostname                    | 404 `no route for host <h>` |
  * | claimed, but no instance serves it            | 503 `no running instance for host <h>` |
  * | connection refused/unreachable                | retried once on the next backend, then 502 |
+ * | GET/HEAD/OPTIONS without a body: connection    | retried once on the next backend, then 502 |
+ * |   reset or closed before any response byte     |        |
  * | no response or body bytes within the timeout  | 504    |
  * | upstream fails after the response has begun   | client connection cut |
  *
@@ -123,9 +125,19 @@ export function proxyHandler(options: ProxyOptions): (req: IncomingMessage, res:
   };
 }
 
-function forward(options: ProxyOptions, req: IncomingMessage, res: ServerResponse, host: string, backends: readonly Backend[], at: number, retries: number): void {
+/**
+ * A request that can be sent again after the backend dropped it unanswered (a container stopped
+ * mid-request, as a drained cell's does; gorouter retries these too): idempotent and bodiless.
+ */
+function replayable(req: IncomingMessage): boolean {
+  const bodiless = req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] === undefined || req.headers['content-length'] === '0');
+  return bodiless && (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS');
+}
+
+function forward(options: ProxyOptions, req: IncomingMessage, res: ServerResponse, host: string, backends: readonly Backend[], at: number, retries: number, replay = false): void {
   const backend = backends[at % backends.length]!;
   let connected = false;
+  let responded = false;
   let settled = false;
   const upstream: ClientRequest = request({
     host: backend.address,
@@ -141,12 +153,15 @@ function forward(options: ProxyOptions, req: IncomingMessage, res: ServerRespons
   upstream.on('socket', (socket) => {
     const send = () => {
       connected = true;
-      req.pipe(upstream);
+      // a replayed request's (empty) body was read by the first try
+      if (replay) upstream.end();
+      else req.pipe(upstream);
     };
     if (socket.connecting) socket.once('connect', send);
     else send();
   });
   upstream.on('response', (up) => {
+    responded = true;
     res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEnd(up.headers));
     up.pipe(res);
     up.on('error', () => res.destroy());
@@ -155,9 +170,10 @@ function forward(options: ProxyOptions, req: IncomingMessage, res: ServerRespons
     if (settled || res.destroyed) return;
     settled = true;
     const where = { host, backend: `${backend.address}:${backend.host_port}`, process_guid: backend.process_guid, index: backend.index, error: error.message };
-    if (!connected && !(error instanceof UpstreamTimeout) && retries === 0 && backends.length > 1) {
+    const unanswered = !connected || (!responded && replayable(req));
+    if (unanswered && !(error instanceof UpstreamTimeout) && retries === 0 && backends.length > 1) {
       options.log.debug(where, 'router.retrying-next-backend');
-      return forward(options, req, res, host, backends, at + 1, retries + 1);
+      return forward(options, req, res, host, backends, at + 1, retries + 1, connected);
     }
     options.log.warn(where, 'router.backend-failed');
     req.unpipe(upstream);

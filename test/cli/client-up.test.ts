@@ -1,25 +1,47 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { auctorBin } from '../support/gateway-node.js';
+import { alive } from '../support/garden.js';
+import { eventually } from '../support/eventually.js';
+import { auctorBin, http } from '../support/gateway-node.js';
 import { finished } from '../support/child-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('auctor up', function () {
-  this.timeout(20_000);
+  this.timeout(30_000);
 
-  it('starts one node with the flags passed through, says it is one node, and stops it on SIGTERM', async () => {
+  it('starts a control node and --cells cell nodes as separate processes, prefixes their lines, and stops them all on SIGTERM', async () => {
     const dir = tempDir();
     try {
-      const child = spawn(process.execPath, [auctorBin, 'up', '--cells', '2', '--data', dir.path, '--api', '127.0.0.1:0', '--name', 'up-test'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const done = finished(child);
-      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('auctor.started') && resolve()));
+      const child = spawn(process.execPath, [
+        auctorBin, 'up', '--cells', '2', '--data', dir.path, '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--heartbeat-ms', '200',
+      ], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const done = finished(child, 25_000);
+      let out = '';
+      const started = await new Promise<{ api: string; nodes: Array<{ node: string; roles: string[] }> }>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.startsWith('{') && l.includes('"auctor.started"'));
+        if (line) resolve(JSON.parse(line));
+      }));
+      expect(started.nodes.map((n) => [n.node, n.roles.join(',')])).to.deep.equal([['control', 'control'], ['cell-1', 'cell'], ['cell-2', 'cell']]);
+      // one gateway for the cluster; the cells in zones z1, z2, each in its own data dir
+      await eventually(async () => {
+        const cells = (await http(started.api, 'GET', '/v1/cells')).json as Array<{ cell_id: string; zone: string }>;
+        expect(cells.map((c) => [c.cell_id, c.zone])).to.deep.equal([['cell-1', 'z1'], ['cell-2', 'z2']]);
+      }, { timeout: 10_000, interval: 100 });
+
       child.kill('SIGTERM');
       const result = await done;
       expect(result.code, result.stderr).to.equal(0);
-      expect(result.stderr).to.contain('multi-node clusters are not implemented yet; starting one node instead of 2 cells');
-      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; node: string });
-      expect(lines.find((l) => l.msg === 'auctor.started')).to.include({ node: 'up-test' });
-      expect(lines.at(-1)!.msg).to.equal('auctor.stopped');
+      const lines = result.stdout.trim().split('\n');
+      const byNode = (name: string) => lines.filter((l) => l.startsWith(`${name} | `)).map((l) => JSON.parse(l.slice(name.length + 3)) as { msg: string; node: string; pid: number; data?: string });
+      for (const name of ['control', 'cell-1', 'cell-2']) {
+        const own = byNode(name);
+        expect(own.find((l) => l.msg === 'auctor.started')).to.include({ node: name, data: `${dir.path}/${name}` });
+        expect(own.at(-1)!.msg).to.equal('auctor.stopped');
+        // stopped with SIGINT: no drain
+        expect(own.some((l) => l.msg === 'auctor.drained' || l.msg === 'cell.drain-skipped')).to.equal(false);
+        expect(alive(own[0]!.pid)).to.equal(false);
+      }
     } finally {
       dir.remove();
     }

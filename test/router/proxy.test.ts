@@ -104,6 +104,24 @@ describe('router proxy (in-process)', function () {
     }
   });
 
+  it('a bodiless GET the backend drops unanswered (a stopping container) is retried on the next backend; a PUT is not', async () => {
+    const dropping = await backend((req) => req.socket.destroy());
+    const live = await backend((req, res) => res.end(`live ${req.method}`));
+    for (let i = 0; i < 2; i++) {
+      routes['web.example'] = [at(portOf(dropping), 0), at(portOf(live), 1)];
+      const answer = await get('web.example');
+      expect([answer.status, answer.text]).to.deep.equal([200, 'live GET']);
+    }
+    let puts = 0;
+    for (let i = 0; i < 2; i++) {
+      const answer = await http(url, 'PUT', '/', 'body', { host: 'web.example' });
+      if (answer.status === 502) puts++;
+      else expect([answer.status, answer.text]).to.deep.equal([200, 'live PUT']);
+    }
+    // round robin: one of the two PUTs went to the dropping backend first, and was not replayed
+    expect(puts).to.equal(1);
+  });
+
   it('502 when both tries are refused', async () => {
     routes['web.example'] = [at(await closedPort(), 0), at(await closedPort(), 1), at(await closedPort(), 2)];
     const answer = await get('web.example');

@@ -47,9 +47,15 @@ export interface RunOptions {
 
 export interface NodeProcess {
   child: ChildProcess;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`; empty on a node without the control role */
   url: string;
   port: number;
+  /** the remoting address it advertises (`auctor.started`'s `listen`) */
+  listen: string;
+  /** the router's URL, when it runs one */
+  router?: string;
+  /** its `--data` */
+  data: string;
   /** the node's name (its cell_id) */
   name: string;
   /** everything it printed so far */
@@ -135,11 +141,14 @@ export async function startNode(data: string, args: string[] = [], options: Star
     await exited;
     throw error;
   }
-  const url = String(started.api);
+  const url = started.api === undefined ? '' : String(started.api);
   return {
     child,
     url,
-    port: Number(new URL(url).port),
+    port: url ? Number(new URL(url).port) : 0,
+    listen: String(started.listen),
+    ...(started.router === undefined ? {} : { router: String(started.router) }),
+    data,
     name: String(started.node),
     output: () => out + err,
     logs,

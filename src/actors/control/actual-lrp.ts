@@ -329,7 +329,10 @@ export function spawnActualLrp(
           const actual = state.actual;
           // an UNCLAIMED row takes the first instance that claims it: leave candidates running
           const accounted = (!!actual && (actual.state === 'UNCLAIMED' || sameKey(actual, c))) || sameKey(state.suspect, c) || sameKey(state.evacuating, c);
-          if (!accounted) deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+          if (!accounted) {
+            ctx.log.info({ cell_id: c.cell_id, instance_guid: c.instance_guid }, 'actual-lrp.stop-unaccounted');
+            deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+          }
           return state;
         }
         default:

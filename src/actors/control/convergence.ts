@@ -43,14 +43,20 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
     ...(onCrash ? { onCrash } : {}),
     name: 'convergence',
     initialState: (ctx) => {
-      // the first pass waits until every live cell has had a TTL to announce itself, so a
-      // restarted control does not take cells it has not heard from yet for lost ones
-      const first = arm(ctx.self, Math.max(interval, deps.settings.cellTtlMs));
+      // the first pass waits until every live cell has had two TTLs to find a restarted control
+      // node (through its join and reconnect backoffs) and announce itself, so a restarted
+      // control does not take cells it has not heard from yet for lost ones
+      const first = arm(ctx.self, Math.max(interval, 2 * deps.settings.cellTtlMs));
       const subscription = deps.events.events$.subscribe((e) => {
         if (e.type === 'cell_disappeared') system.dispatch(ctx.self, { type: 'convergence/run' });
         // a returning cell's SUSPECT instances are promoted at once (not a whole pass: after a
         // control restart the cells appear one by one, and a pass would take the others for lost)
-        if (e.type === 'cell_appeared') system.dispatch(targets.lrps, LrpsMsg.cellAppeared(e.data.cell.cell_id));
+        if (e.type === 'cell_appeared') {
+          system.dispatch(targets.lrps, LrpsMsg.cellAppeared(e.data.cell.cell_id));
+          // a cell back from a cut link may still run copies replaced meanwhile: its report of
+          // them now gets them stopped, instead of at its next reconcile tick (30 s)
+          deps.clientFor(e.data.cell.cell_id)?.reconcile?.();
+        }
       });
       return { passes: 0, timer: first, unsubscribe: () => subscription.unsubscribe() };
     },
