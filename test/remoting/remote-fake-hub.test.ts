@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import type { Envelope, PeerEvent } from '../../src/remoting/types.js';
 import { eventually } from '../support/eventually.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { FakeRemotingHub } from '../support/fake-remoting.js';
 
-// The fake stands in for the gRPC transport in every remote-ref test, so it keeps the promises
-// of the Remoting interface (src/remoting/types.ts) that those tests rely on.
+// The fake stands in for the gRPC transport in every remote-ref and membership test, so it keeps
+// the promises of the Remoting interface (src/remoting/types.ts) that those tests rely on.
 describe('fake remoting hub', () => {
   let hub: FakeRemotingHub;
   beforeEach(() => (hub = new FakeRemotingHub()));
@@ -79,5 +80,42 @@ describe('fake remoting hub', () => {
     hub.heal('a', 'b');
     b.kill();
     expect(events).to.deep.equal(['up b', 'down b partitioned', 'up b', 'down b killed']);
+  });
+
+  it('throws a TypeError for an envelope with an empty `to` or `type`, as the gRPC transport does', () => {
+    const a = hub.endpoint('a');
+    const b = hub.endpoint('b');
+    expect(() => a.sendTo(b.self.address, { to: '', type: 't', body: Uint8Array.of(1) })).to.throw(TypeError);
+    expect(() => a.sendTo(b.self.address, { to: '/x', type: '', body: Uint8Array.of(1) })).to.throw(TypeError);
+    expect(a.stats()).to.include({ sent: 0, dropped: 0 });
+  });
+
+  it('on a fake clock: delays wait for `advance`, and the sent log is stamped with its time', async () => {
+    const clock = new FakeClock();
+    const timed = new FakeRemotingHub({ clock });
+    const a = timed.endpoint('a');
+    const b = timed.endpoint('b', { address: 'b:1' });
+    const got = collect(b);
+    timed.delay('a', 'b', 1000);
+    a.sendTo('b:1', envelope(1));
+    await clock.advance(999);
+    expect(got).to.deep.equal([]);
+    await clock.advance(1);
+    expect(got).to.deep.equal([1]);
+    a.sendTo('nowhere:1', envelope(2));
+    expect(timed.sendTimes('a', 'b:1', 't')).to.deep.equal([clock.now() - 1000]);
+    expect(timed.sendTimes('a', 'nowhere:1', 't')).to.deep.equal([clock.now()]);
+    await timed.close();
+  });
+
+  it('reuses the address of a killed endpoint, not of an open one; inject delivers from anyone', () => {
+    const a = hub.endpoint('a', { address: 'a:7777', incarnation: 1 });
+    expect(() => hub.endpoint('a', { address: 'a:7777', incarnation: 2 })).to.throw('address a:7777 is in use by a');
+    a.kill();
+    const again = hub.endpoint('a', { address: 'a:7777', incarnation: 2 });
+    const got = collect(again);
+    hub.inject({ name: 'z', incarnation: 1, address: 'z:1' }, 'a:7777', envelope(7));
+    expect(got).to.deep.equal([7]);
+    expect(again.listeners).to.equal(1);
   });
 });

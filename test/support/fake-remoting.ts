@@ -1,11 +1,15 @@
 /**
  * In-memory remoting: a hub joins several {@link Remoting} endpoints in one process, as gRPC
  * streams join node processes, with faults a test can inject: partitions, per-link delay, loss
- * on the wire, a dead endpoint. It keeps the interface's promises: `sendTo` is false (and counts
- * a drop) when the peer is unknown, closed or partitioned away, or its bounded queue is full;
- * envelopes between two endpoints arrive in order and never synchronously; a handler that
- * throws is recorded in `hub.handlerErrors`, so a test can assert nothing did.
+ * on the wire, a dead endpoint (`kill`, as kill -9), an envelope from anyone (`inject`). It keeps
+ * the interface's promises: `sendTo` throws a TypeError for an envelope with an empty `to` or
+ * `type` (as the gRPC transport does), is false (and counts a drop) when the peer is unknown,
+ * closed or partitioned away, or its bounded queue is full; envelopes between two endpoints arrive
+ * in order and never synchronously; peers see each other come up and go down; a handler that
+ * throws is recorded in `hub.handlerErrors`, so a test can assert nothing did. Delays run on the
+ * hub's clock: a FakeClock makes them (and the `sent` log's times) move only with `advance`.
  */
+import { systemClock, type Clock, type Timer } from '../../src/actors/kernel/clock.js';
 import type { Envelope, NodeIdentity, PeerEvent, Remoting } from '../../src/remoting/types.js';
 
 interface InFlight {
@@ -16,7 +20,7 @@ interface InFlight {
 class Link {
   readonly queue: InFlight[] = [];
   head = 0;
-  timer: { cancel(): void } | undefined;
+  timer: Timer | undefined;
 
   constructor(readonly from: FakeRemoting, readonly to: FakeRemoting) {}
 
@@ -27,6 +31,8 @@ class Link {
 
 export interface EndpointOptions {
   incarnation?: number;
+  /** where peers reach it; default a fresh `<name>.fake:<n>`. A killed or closed endpoint's address may be reused. */
+  address?: string;
   /** envelopes queued toward one peer before `sendTo` refuses; default 100 000 */
   queueLimit?: number;
 }
@@ -34,11 +40,24 @@ export interface EndpointOptions {
 /** Decides whether an envelope in flight is lost on the wire (after `sendTo` said true). */
 export type DropRule = (envelope: Envelope, from: NodeIdentity, to: NodeIdentity) => boolean;
 
+/** One envelope an endpoint handed to `sendTo`, delivered or not. */
+export interface SentEnvelope {
+  from: string;
+  /** the address it was sent to */
+  to: string;
+  type: string;
+  /** the hub clock's time */
+  at: number;
+}
+
 export class FakeRemotingHub {
   /** what endpoint handlers threw; a correct receiver leaves this empty */
   readonly handlerErrors: unknown[] = [];
   /** envelopes lost after `sendTo` accepted them (partition or peer gone meanwhile, or a drop rule) */
   lost = 0;
+  /** every envelope an open endpoint sent, delivered or not */
+  readonly sent: SentEnvelope[] = [];
+  private readonly clock: Clock;
   private readonly byAddress = new Map<string, FakeRemoting>();
   private readonly links = new Map<string, Link>();
   private readonly partitions = new Set<string>();
@@ -47,9 +66,16 @@ export class FakeRemotingHub {
   private nextPort = 1;
   private nextIncarnation = Date.now();
 
-  /** A new endpoint for node `name`, reachable at a fresh fake address. */
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** A new endpoint for node `name`; throws if an open endpoint has its address. */
   endpoint(name: string, options: EndpointOptions = {}): FakeRemoting {
-    const self: NodeIdentity = { name, incarnation: options.incarnation ?? this.nextIncarnation++, address: `${name}.fake:${this.nextPort++}` };
+    const address = options.address ?? `${name}.fake:${this.nextPort++}`;
+    const existing = this.byAddress.get(address);
+    if (existing) throw new Error(`address ${address} is in use by ${existing.self.name}`);
+    const self: NodeIdentity = { name, incarnation: options.incarnation ?? this.nextIncarnation++, address };
     const endpoint = new FakeRemoting(this, self, options.queueLimit ?? 100_000);
     for (const peer of this.byAddress.values()) {
       peer.emitPeer({ type: 'up', peer: self });
@@ -75,15 +101,26 @@ export class FakeRemotingHub {
     this.forPair(a, b, (x, y) => x.emitPeer({ type: 'up', peer: y.self }));
   }
 
-  /** Envelopes from node `from` to node `to` arrive `ms` later (order kept). */
+  /** Envelopes from node `from` to node `to` arrive `ms` later (order kept; 0 removes the delay). */
   delay(from: string, to: string, ms: number): void {
-    this.delays.set(`${from}>${to}`, ms);
+    if (ms > 0) this.delays.set(`${from}>${to}`, ms);
+    else this.delays.delete(`${from}>${to}`);
   }
 
   /** Loses envelopes on the wire while `rule` says so; the result removes the rule. */
   dropWhere(rule: DropRule): () => void {
     this.dropRules.add(rule);
     return () => this.dropRules.delete(rule);
+  }
+
+  /** Delivers `envelope` to the open endpoint at `address` now, as if `from` (an authenticated peer) had sent it. */
+  inject(from: NodeIdentity, address: string, envelope: Envelope): void {
+    this.byAddress.get(address)?.receive(envelope, from);
+  }
+
+  /** When the envelopes of `type` that node `from` sent to `address` were sent. */
+  sendTimes(from: string, address: string, type: string): number[] {
+    return this.sent.filter((s) => s.from === from && s.to === address && s.type === type).map((s) => s.at);
   }
 
   /** Closes every endpoint. */
@@ -93,6 +130,7 @@ export class FakeRemotingHub {
 
   /** @internal */
   send(from: FakeRemoting, address: string, envelope: Envelope): boolean {
+    this.sent.push({ from: from.self.name, to: address, type: envelope.type, at: this.clock.now() });
     const to = this.byAddress.get(address);
     if (!to || this.isPartitioned(from.self.name, to.self.name)) return false;
     const key = `${from.self.address}>${address}`;
@@ -101,7 +139,7 @@ export class FakeRemotingHub {
     if (link.length >= from.queueLimit) return false;
     // the wire copies: the sender may reuse its buffer
     const copy: Envelope = { ...envelope, body: envelope.body instanceof Uint8Array ? envelope.body.slice() : envelope.body };
-    link.queue.push({ envelope: copy, dueAt: Date.now() + (this.delays.get(`${from.self.name}>${to.self.name}`) ?? 0) });
+    link.queue.push({ envelope: copy, dueAt: this.clock.now() + (this.delays.get(`${from.self.name}>${to.self.name}`) ?? 0) });
     this.schedule(link);
     return true;
   }
@@ -132,10 +170,10 @@ export class FakeRemotingHub {
 
   private schedule(link: Link): void {
     if (link.timer || link.length === 0) return;
-    const wait = link.queue[link.head]!.dueAt - Date.now();
+    const wait = link.queue[link.head]!.dueAt - this.clock.now();
     const flush = () => {
       link.timer = undefined;
-      const now = Date.now();
+      const now = this.clock.now();
       while (link.length > 0 && link.queue[link.head]!.dueAt <= now) this.deliver(link, link.queue[link.head++]!.envelope);
       if (link.head > 1024 && link.head * 2 > link.queue.length) {
         link.queue.splice(0, link.head);
@@ -147,8 +185,7 @@ export class FakeRemotingHub {
       const handle = setImmediate(flush);
       link.timer = { cancel: () => clearImmediate(handle) };
     } else {
-      const handle = setTimeout(flush, wait);
-      link.timer = { cancel: () => clearTimeout(handle) };
+      link.timer = this.clock.setTimeout(flush, wait);
     }
   }
 
@@ -220,6 +257,11 @@ export class FakeRemoting implements Remoting {
     this.hub.drain(this, true);
     this.closed = true;
     this.hub.remove(this, 'closed');
+  }
+
+  /** Handlers listening now: a test checks a stopped user let go of its subscription. */
+  get listeners(): number {
+    return this.envelopeHandlers.size;
   }
 
   /** Dies at once, like kill -9: what it had queued is lost, peers see it go down. */
