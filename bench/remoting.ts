@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata, Server, ServerCredentials, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { pack } from 'msgpackr';
 import { startRemoting } from '../src/remoting/grpc-remoting.js';
-import { channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
+import { bidiBytesMethod, channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
 import type { NodeIdentity, Remoting } from '../src/remoting/types.js';
 import { Acks as ActorAcks, actorQueries, benchMsg, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
 import type { Ref } from '../src/actors/kernel/protocol.js';
@@ -44,15 +44,7 @@ const quiet: RemotingLog = { debug() {}, info() {}, warn() {}, error() {} };
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 type RawMode = 'framed' | 'bytes';
-const rawMethod = (mode: RawMode) => ({
-  path: `/auctor.bench.Raw/${mode}`,
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: passThrough,
-  requestDeserialize: passThrough,
-  responseSerialize: passThrough,
-  responseDeserialize: passThrough,
-});
+const rawMethod = (mode: RawMode) => bidiBytesMethod(`/auctor.bench.Raw/${mode}`);
 
 function countFrame(count: number): Buffer {
   const b = Buffer.allocUnsafe(8);

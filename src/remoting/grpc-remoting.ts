@@ -9,7 +9,7 @@ import { Server, ServerCredentials, status, type ServerDuplexStream, type Untype
 import { assertEnvelope } from './codec.js';
 import { isLoopbackHost } from './handshake.js';
 import { InboundStream } from './inbound-stream.js';
-import { CONNECT_PATH, DEFAULT_LIMITS, passThrough, serverOptions, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
+import { bidiBytesMethod, CONNECT_PATH, DEFAULT_LIMITS, serverOptions, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
 import { PeerStream } from './peer-stream.js';
 import type { Envelope, NodeIdentity, PeerEvent, Remoting } from './types.js';
 
@@ -24,17 +24,7 @@ export interface RemotingOptions {
   limits?: Partial<RemotingLimits>;
 }
 
-const SERVICE = {
-  connect: {
-    path: CONNECT_PATH,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: passThrough,
-    requestDeserialize: passThrough,
-    responseSerialize: passThrough,
-    responseDeserialize: passThrough,
-  },
-};
+const SERVICE = { connect: bidiBytesMethod(CONNECT_PATH) };
 
 function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -81,6 +81,16 @@ export function serverOptions(limits: RemotingLimits): ChannelOptions {
 /** The one RPC: every frame is passed through as bytes; src/remoting/codec.ts does the rest. */
 export const CONNECT_PATH = '/auctor.remoting.Remoting/Connect';
 export const passThrough = (b: Buffer): Buffer => b;
+/** A bidirectional streaming gRPC method at `path` whose messages are bytes, passed through as they are. */
+export const bidiBytesMethod = (path: string) => ({
+  path,
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: passThrough,
+  requestDeserialize: passThrough,
+  responseSerialize: passThrough,
+  responseDeserialize: passThrough,
+});
 
 /** Bytes an envelope holds in a queue or batch, near enough for the limits above. */
 export function envelopeCost(e: Envelope): number {
