@@ -28,7 +28,6 @@ describe('the cluster across processes: control restart, secrets, cut links', fu
   this.timeout(90_000);
   let cluster: ClusterNodes | undefined;
   afterEach(async () => {
-    for (const node of cluster?.cells.values() ?? []) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGCONT');
     await cluster?.close();
     cluster = undefined;
   });

@@ -12,7 +12,6 @@ describe('remote query and death-watch across processes', function () {
   this.timeout(60_000);
   let cluster: ClusterNodes | undefined;
   afterEach(async () => {
-    for (const node of cluster?.cells.values() ?? []) if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGCONT');
     await cluster?.close();
     cluster = undefined;
   });

@@ -1,11 +1,8 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { finished, type Finished } from '../support/child-process.js';
 import { eventually } from '../support/eventually.js';
+import { startNode, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
 
-const bin = fileURLToPath(new URL('../../../bin/auctor.js', import.meta.url));
 const NODE = 'actors-test';
 
 interface Actor {
@@ -32,8 +29,7 @@ function find(actors: Actor[], path: string): Actor | undefined {
 describe('gateway: /v1/actors against `auctor start`', function () {
   this.timeout(30_000);
   let dir: ReturnType<typeof tempDir>;
-  let child: ChildProcess;
-  let exited: Promise<Finished>;
+  let node: NodeProcess | undefined;
   let api: string;
 
   const call = async (method: string, path: string, body?: unknown) => {
@@ -55,24 +51,14 @@ describe('gateway: /v1/actors against `auctor start`', function () {
   before(async () => {
     dir = tempDir();
     // the fake backend: the instances are in-memory processes, so nothing outlives the node
-    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', NODE, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--router', 'off', '--backend', 'fake'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    exited = finished(child, 60_000);
-    api = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const started = out.split('\n').find((l) => l.includes('auctor.started'));
-        if (started) resolve(JSON.parse(started).api);
-      });
-      child.once('exit', (code) => reject(new Error(`auctor exited ${code} before it started`)));
-    });
+    node = await startNode(dir.path, ['--name', NODE, '--router', 'off', '--backend', 'fake']);
+    api = node.url;
   });
 
   after(async () => {
-    child?.kill('SIGTERM');
-    const result = await exited;
+    const code = await node?.stop();
     dir?.remove();
-    expect(result.code, result.stderr).to.equal(0);
+    if (node) expect(code, node.output()).to.equal(0);
   });
 
   it('shows the supervision tree under the node: paths, kinds, status, restarts, mailbox, children', async () => {

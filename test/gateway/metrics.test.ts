@@ -1,13 +1,9 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { finished, type Finished } from '../support/child-process.js';
 import { eventually } from '../support/eventually.js';
+import { startNode, type NodeProcess } from '../support/gateway-node.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const bin = fileURLToPath(new URL('../../../bin/auctor.js', import.meta.url));
 
 /** One request on a fresh connection (nothing lingers after the test). */
 function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; type: string; text: string }> {
@@ -26,29 +22,18 @@ function call(base: string, method: string, path: string, body?: unknown): Promi
 describe('gateway: GET /metrics (real auctor start)', function () {
   this.timeout(30_000);
   let dir: ReturnType<typeof tempDir>;
-  let child: ChildProcess;
-  let exited: Promise<Finished>;
+  let node: NodeProcess | undefined;
   let api: string;
 
   before(async () => {
     dir = tempDir();
-    child = spawn(process.execPath, [bin, 'start', '--data', dir.path, '--name', 'metrics-node', '--backend', 'fake', '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--router', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    exited = finished(child, 60_000);
-    api = await new Promise<string>((resolve, reject) => {
-      let seen = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        seen += d.toString();
-        const line = seen.split('\n').find((l) => l.includes('"auctor.started"'));
-        if (line) resolve(JSON.parse(line).api);
-      });
-      child.once('exit', (code) => reject(new Error(`auctor start exited ${code}: ${seen}`)));
-    });
+    node = await startNode(dir.path, ['--name', 'metrics-node', '--backend', 'fake', '--router', 'off']);
+    api = node.url;
   });
   after(async () => {
-    child.kill('SIGTERM');
-    const result = await exited;
+    const code = await node?.stop();
     dir.remove();
-    expect(result.code, result.stderr).to.equal(0);
+    if (node) expect(code, node.output()).to.equal(0);
   });
 
   it('after 2 instances run: desired 2, running 2, one cell, the auctions and the route latency, as valid exposition', async () => {

@@ -113,10 +113,14 @@ export class ClusterNodes {
     await node.kill9();
   }
 
-  /** Stops every node (SIGINT: no drain, so close is quick), kills leftover containers, removes the dirs. */
+  /**
+   * Stops every node (SIGINT: no drain, so close is quick; a SIGSTOPped one is resumed first, to
+   * hear it), kills leftover containers, removes the dirs.
+   */
   async close(): Promise<void> {
     await Promise.all(this.started.map(async (node) => {
       if (node.child.exitCode === null && node.child.signalCode === null) {
+        node.child.kill('SIGCONT');
         node.child.kill('SIGINT');
         const timer = setTimeout(() => node.child.kill('SIGKILL'), 10_000);
         await new Promise((resolve) => node.child.once('exit', resolve));
