@@ -32,61 +32,25 @@
  * action's end; an LRP then goes through the health monitor again, so it is reported running
  * again once healthy.
  */
-import type { Clock } from './kernel/clock.js';
-import type { Logger } from './kernel/logger.js';
 import { assertNever, type Ref } from './kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from './kernel/system.js';
 import type { AnyRef } from './kernel/protocol.js';
 import { runAction, type StepContext, type StepResult } from '../garden/actions/index.js';
-import type { Container, GardenBackend, OutputLine, Process } from '../garden/backend.js';
+import type { OutputLine, Process } from '../garden/backend.js';
 import { checksFromDefinition } from '../garden/health/check-definition.js';
 import { monitorActionCheck } from '../garden/health/monitor-action.js';
 import { healthyOnStart, monitorHealth, type HealthMonitor } from '../garden/health/monitor.js';
-import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
 import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
-import { exitResult, readHead, type ContainerJob, type LrpRun, type TaskRun } from './cell-specs.js';
+import { exitResult, readHead, type LrpRun, type TaskRun } from './cell-specs.js';
+import type { ContainerActorOptions, ContainerEvent, ContainerMsg } from './container-actor.protocol.js';
 
-/** What a container actor tells its cell. */
-export type ContainerEvent =
-  | { type: 'cell/container-running'; handle: string; address: string; ports: ActualLrpPortMapping[] }
-  | { type: 'cell/container-crashed'; handle: string; reason: string }
-  | { type: 'cell/container-stopped'; handle: string }
-  | { type: 'cell/task-finished'; handle: string; failed: boolean; failure_reason: string; result: string }
-  /** the container actor itself failed; the cell reports a crash and destroys the container */
-  | { type: 'cell/container-failed'; handle: string; error: string };
-
-export type ContainerMsg =
-  | { type: 'container/start' }
-  | { type: 'container/stop' }
-  /** abort a task; it finishes failed with `reason` (default `task was cancelled`) */
-  | { type: 'container/cancel'; reason?: string }
-  /** the cell found the container gone from the backend */
-  | { type: 'container/lost' };
+export type { ContainerActorOptions, ContainerEvent, ContainerMsg, ContainerSettings } from './container-actor.protocol.js';
 
 type Internal =
   | { type: 'container/healthy' }
   | { type: 'container/crash'; reason: string }
   | { type: 'container/action-ended'; result: StepResult }
   | { type: 'container/fault'; error: unknown };
-
-export interface ContainerSettings {
-  gracefulStopMs: number;
-  unhealthyIntervalMs: number;
-  healthyIntervalMs: number;
-  clock: Clock;
-  onOutput?: (handle: string, line: OutputLine) => void;
-  logger?: Logger;
-}
-
-export interface ContainerActorOptions {
-  container: Container;
-  backend: GardenBackend;
-  job: ContainerJob;
-  /** found after a restart of the cell: follow its processes instead of running the action */
-  adopted: boolean;
-  cell: Ref<ContainerEvent>;
-  settings: ContainerSettings;
-}
 
 /**
  * Spawns the container's actor and starts it. Its policy stops it on any failure after telling
