@@ -11,7 +11,7 @@
  * object; a failing envelope is dropped, counted and logged (`remoting.malformed-envelope`).
  * See docs/051-remote-refs.md.
  */
-import { findSystem, type NactRef } from '../actors/kernel/nact-internals.js';
+import { findActor, findSystem, type NactActor, type NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type AnyRef, type KernelRef, type Ref } from '../actors/kernel/protocol.js';
 import { describeError } from '../actors/kernel/registry.js';
 import type { ActorSystem, RemoteRouter } from '../actors/kernel/system.js';
@@ -53,7 +53,7 @@ export class RemoteNode {
   private readonly queries: PendingQueries;
   private readonly deathWatch: DeathWatch;
   private readonly codec: CodecContext;
-  private readonly refs = new Map<string, NactRef>();
+  private readonly actors = new Map<string, WeakRef<NactActor>>();
   private readonly counts = { sent: 0, received: 0, malformed: 0, deadLetters: 0 };
   private readonly disposers: Array<() => void> = [];
   private detached = false;
@@ -218,6 +218,7 @@ export class RemoteNode {
 
   /** Hands `msg` to the local address `path`: a reply slot, a local query's temp ref, or an actor. */
   private deliver(path: string, msg: unknown, from: string): boolean {
+    if (path.charCodeAt(1) !== 0x7e /* ~ */) return this.deliverToActor(path, msg);
     if (path.startsWith(REPLY_PREFIX)) {
       if (this.queries.settle(Number(path.slice(REPLY_PREFIX.length)), msg)) return true;
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
@@ -231,19 +232,30 @@ export class RemoteNode {
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
       return false;
     }
-    if (path.startsWith('/~')) {
-      this.deadLetter(this.self.name, path, tagOf(msg), 'no such address', from);
-      return false;
+    this.deadLetter(this.self.name, path, tagOf(msg), 'no such address', from);
+    return false;
+  }
+
+  private deliverToActor(path: string, msg: unknown): boolean {
+    // The live actor at a path is remembered (weakly: a stopped actor and its state are not kept
+    // alive by this cache), so a message costs no path resolution through nact's tree. A stopped
+    // one is resolved again: a new actor may live at the path now, or none (a dead letter).
+    const known = this.actors.get(path)?.deref();
+    if (known !== undefined && !known.stopped) {
+      known.dispatch(msg);
+      return true;
     }
-    // nact refs resolve by path on every send, so one ref per path serves every later message
-    let ref = this.refs.get(path);
-    if (!ref) ref = { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: this.system.name } };
+    const ref: NactRef = { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: this.system.name } };
+    const actor = findActor(ref);
+    if (actor !== undefined && !actor.stopped) {
+      if (this.actors.size >= MAX_CACHED_PATHS) this.actors.clear();
+      this.actors.set(path, new WeakRef(actor));
+      actor.dispatch(msg);
+      return true;
+    }
+    this.actors.delete(path);
     const delivered = this.system.dispatch(ref as AnyRef, msg as never);
     if (!delivered) this.counts.deadLetters++; // the kernel counted and logged it
-    else if (!this.refs.has(path)) {
-      if (this.refs.size >= MAX_CACHED_PATHS) this.refs.clear();
-      this.refs.set(path, ref);
-    }
     return delivered;
   }
 
