@@ -54,6 +54,8 @@ export class RemoteNode {
   private readonly deathWatch: DeathWatch;
   private readonly codec: CodecContext;
   private readonly actors = new Map<string, WeakRef<NactActor>>();
+  private lastPath = '';
+  private lastActor: NactActor | undefined;
   private readonly counts = { sent: 0, received: 0, malformed: 0, deadLetters: 0 };
   private readonly disposers: Array<() => void> = [];
   private detached = false;
@@ -127,6 +129,8 @@ export class RemoteNode {
     if (this.detached) return;
     this.detached = true;
     for (const dispose of this.disposers.splice(0)) dispose();
+    this.lastActor = undefined;
+    this.actors.clear();
     this.queries.failAll(() => new RemoteUnavailableError(`/${this.self.name}`, 'remoting detached'));
     this.deathWatch.clear();
   }
@@ -237,11 +241,20 @@ export class RemoteNode {
   }
 
   private deliverToActor(path: string, msg: unknown): boolean {
-    // The live actor at a path is remembered (weakly: a stopped actor and its state are not kept
-    // alive by this cache), so a message costs no path resolution through nact's tree. A stopped
-    // one is resolved again: a new actor may live at the path now, or none (a dead letter).
+    // The live actor at a path is remembered, so a message costs no path resolution through
+    // nact's tree: the last one strongly (a WeakRef's deref costs as much as the lookup it saves),
+    // the others weakly, so this cache keeps at most one stopped actor and its state alive. A
+    // stopped one is resolved again: a new actor may live at the path now, or none (a dead letter).
+    const last = this.lastActor;
+    if (last !== undefined && path === this.lastPath && !last.stopped) {
+      last.dispatch(msg);
+      return true;
+    }
+    this.lastActor = undefined;
     const known = this.actors.get(path)?.deref();
     if (known !== undefined && !known.stopped) {
+      this.lastPath = path;
+      this.lastActor = known;
       known.dispatch(msg);
       return true;
     }
@@ -250,6 +263,8 @@ export class RemoteNode {
     if (actor !== undefined && !actor.stopped) {
       if (this.actors.size >= MAX_CACHED_PATHS) this.actors.clear();
       this.actors.set(path, new WeakRef(actor));
+      this.lastPath = path;
+      this.lastActor = actor;
       actor.dispatch(msg);
       return true;
     }
