@@ -18,7 +18,7 @@
 import { Packr } from 'msgpackr';
 import type { NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type KernelRef } from '../actors/kernel/protocol.js';
-import { readFast, SLOW, writeFast } from './remote-msgpack.js';
+import { lastHadRefs, readValue, SLOW, writeFast } from './remote-msgpack.js';
 
 /** One shared Packr: plain msgpack (no records, so any peer decodes any body on its own). */
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -59,7 +59,12 @@ export function tagOf(value: unknown): string {
   return typeof type === 'string' ? type : '';
 }
 
-const isRefLike = (value: object): boolean => isNactRef(value) || isRemoteShaped(value);
+/** Every ref's `type` is one of these: a message's own tag rules it out without more reads. */
+const isRefLike = (value: object): boolean => {
+  const type = (value as { type?: unknown }).type;
+  if (type !== 'actor' && type !== 'system' && type !== 'temp' && type !== 'nobody' && type !== 'remote') return false;
+  return isNactRef(value) || isRemoteShaped(value);
+};
 
 export function encodeBody(message: unknown, ctx: CodecContext): Uint8Array {
   const fast = writeFast(message, isRefLike);
@@ -68,9 +73,9 @@ export function encodeBody(message: unknown, ctx: CodecContext): Uint8Array {
 
 /** Throws {@link CodecError} (or msgpackr's error) when the bytes are not a well-formed body. */
 export function decodeBody(body: Uint8Array, ctx: CodecContext): unknown {
-  const fast = readFast(body);
+  const fast = readValue(body);
   if (fast === SLOW) return fromWire(packr.unpack(body), ctx, 0);
-  return fast.refs ? fromWire(fast.value, ctx, 0) : fast.value;
+  return lastHadRefs() ? fromWire(fast, ctx, 0) : fast;
 }
 
 /** The wire form of a local or remote reference. */

@@ -11,7 +11,7 @@
  * object; a failing envelope is dropped, counted and logged (`remoting.malformed-envelope`).
  * See docs/051-remote-refs.md.
  */
-import { findSystem, type NactRef } from '../actors/kernel/nact-internals.js';
+import { findActor, findSystem, type NactActor, type NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type AnyRef, type KernelRef, type Ref } from '../actors/kernel/protocol.js';
 import { describeError } from '../actors/kernel/registry.js';
 import type { ActorSystem, RemoteRouter } from '../actors/kernel/system.js';
@@ -53,7 +53,9 @@ export class RemoteNode {
   private readonly queries: PendingQueries;
   private readonly deathWatch: DeathWatch;
   private readonly codec: CodecContext;
-  private readonly refs = new Map<string, NactRef>();
+  private readonly actors = new Map<string, WeakRef<NactActor>>();
+  private lastPath = '';
+  private lastActor: NactActor | undefined;
   private readonly counts = { sent: 0, received: 0, malformed: 0, deadLetters: 0 };
   private readonly disposers: Array<() => void> = [];
   private detached = false;
@@ -127,6 +129,8 @@ export class RemoteNode {
     if (this.detached) return;
     this.detached = true;
     for (const dispose of this.disposers.splice(0)) dispose();
+    this.lastActor = undefined;
+    this.actors.clear();
     this.queries.failAll(() => new RemoteUnavailableError(`/${this.self.name}`, 'remoting detached'));
     this.deathWatch.clear();
   }
@@ -218,6 +222,7 @@ export class RemoteNode {
 
   /** Hands `msg` to the local address `path`: a reply slot, a local query's temp ref, or an actor. */
   private deliver(path: string, msg: unknown, from: string): boolean {
+    if (path.charCodeAt(1) !== 0x7e /* ~ */) return this.deliverToActor(path, msg);
     if (path.startsWith(REPLY_PREFIX)) {
       if (this.queries.settle(Number(path.slice(REPLY_PREFIX.length)), msg)) return true;
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
@@ -231,19 +236,41 @@ export class RemoteNode {
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
       return false;
     }
-    if (path.startsWith('/~')) {
-      this.deadLetter(this.self.name, path, tagOf(msg), 'no such address', from);
-      return false;
+    this.deadLetter(this.self.name, path, tagOf(msg), 'no such address', from);
+    return false;
+  }
+
+  private deliverToActor(path: string, msg: unknown): boolean {
+    // The live actor at a path is remembered, so a message costs no path resolution through
+    // nact's tree: the last one strongly (a WeakRef's deref costs as much as the lookup it saves),
+    // the others weakly, so this cache keeps at most one stopped actor and its state alive. A
+    // stopped one is resolved again: a new actor may live at the path now, or none (a dead letter).
+    const last = this.lastActor;
+    if (last !== undefined && path === this.lastPath && !last.stopped) {
+      last.dispatch(msg);
+      return true;
     }
-    // nact refs resolve by path on every send, so one ref per path serves every later message
-    let ref = this.refs.get(path);
-    if (!ref) ref = { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: this.system.name } };
+    this.lastActor = undefined;
+    const known = this.actors.get(path)?.deref();
+    if (known !== undefined && !known.stopped) {
+      this.lastPath = path;
+      this.lastActor = known;
+      known.dispatch(msg);
+      return true;
+    }
+    const ref: NactRef = { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: this.system.name } };
+    const actor = findActor(ref);
+    if (actor !== undefined && !actor.stopped) {
+      if (this.actors.size >= MAX_CACHED_PATHS) this.actors.clear();
+      this.actors.set(path, new WeakRef(actor));
+      this.lastPath = path;
+      this.lastActor = actor;
+      actor.dispatch(msg);
+      return true;
+    }
+    this.actors.delete(path);
     const delivered = this.system.dispatch(ref as AnyRef, msg as never);
     if (!delivered) this.counts.deadLetters++; // the kernel counted and logged it
-    else if (!this.refs.has(path)) {
-      if (this.refs.size >= MAX_CACHED_PATHS) this.refs.clear();
-      this.refs.set(path, ref);
-    }
     return delivered;
   }
 

@@ -50,4 +50,45 @@ describe('actor kernel: several messages per turn', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(handled).to.deep.equal([...Array(10).keys()]);
   });
+
+  it('awaits a handler that returns a promise before the next message, and takes a plain state at once, in order', async () => {
+    const seen: string[] = [];
+    const ref = system.spawn<number, number>(system.root, {
+      kind: 'mixed',
+      name: 'mixed',
+      initialState: () => 0,
+      handle: (total, n) => {
+        seen.push(`start ${n} at ${total}`);
+        if (n % 3 !== 0) return total + n;
+        return new Promise<number>((resolve) => setTimeout(() => resolve(total + n), 1));
+      },
+    });
+    for (let n = 1; n <= 9; n++) system.dispatch(ref, n);
+    await eventually(() => expect(seen).to.have.length(9));
+    // message n starts with the sum of 1..n-1: each state, sync or async, reached the next message
+    expect(seen).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `start ${n} at ${(n * (n - 1)) / 2}`));
+  });
+
+  it('shows each message the children as of its start, while contexts are reused between messages', async () => {
+    const views: string[][] = [];
+    const ref = system.spawn<undefined, 'spawn' | 'stop' | 'look'>(system.root, {
+      kind: 'parent',
+      name: 'parent',
+      initialState: () => undefined,
+      handle: (_state, msg, ctx) => {
+        views.push([...ctx.children.keys()]);
+        if (msg === 'spawn') {
+          system.spawn(ctx.self, { kind: 'child', name: `c${views.length}`, initialState: () => 0, handle: (s: number) => s });
+          views.push([...ctx.children.keys()]); // still as of the message's start
+        }
+        if (msg === 'stop') for (const child of ctx.children.values()) system.stop(child);
+      },
+    });
+    for (const msg of ['look', 'look', 'spawn', 'look', 'look', 'stop', 'look'] as const) system.dispatch(ref, msg);
+    await eventually(() => expect(views).to.have.length(8));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    system.dispatch(ref, 'look');
+    await eventually(() => expect(views).to.have.length(9));
+    expect(views).to.deep.equal([[], [], [], [], ['c3'], ['c3'], ['c3'], [], []]);
+  });
 });

@@ -118,6 +118,38 @@ describe('remote bodies: the fast msgpack path', () => {
     }
   });
 
+  it('writes and reads a shape seen often through its compiled encoder and constructor, exactly as before', () => {
+    // keys that need escaping in generated code, numeric keys (their own order), an empty key, nesting
+    const shapes = [
+      (i: number) => ({ type: 'shape/a', 'quo"te': i, 'back\\slash': `v${i}`, '': null }),
+      (i: number) => ({ 2: 'two', type: 'shape/b', 1: i, inner: { type: 'shape/a', 'quo"te': -i - 1, 'back\\slash': 'x', '': [i, { deep: true }] } }),
+      (i: number) => ({ type: 'shape/c', 'line\nbreak': i, "it's": 'ok', '${x}': i * 0.5 }),
+    ];
+    const written = (value: unknown) => Buffer.from(writeFast(value, noRefs) as Uint8Array);
+    const before = shapes.map((make) => written(make(0))); // by the general loop: each shape is new
+    for (let i = 0; i < 100; i++) {
+      for (const make of shapes) {
+        const value = make(i);
+        const bytes = writeFast(value, noRefs);
+        expect(bytes).to.not.equal(SLOW);
+        const copy = Uint8Array.from(bytes as Uint8Array);
+        expect(msgpackr.unpack(copy)).to.deep.equal(value);
+        const read = readFast(copy);
+        expect(read === SLOW ? SLOW : read.value).to.deep.equal(value);
+        expect(Object.keys(read === SLOW ? {} : (read.value as object))).to.deep.equal(Object.keys(value));
+      }
+    }
+    shapes.forEach((make, i) => expect(written(make(0)).equals(before[i]!), `shape ${i} compiled`).to.equal(true));
+    // a known shape with a value it cannot write still gives up, and an undefined still does
+    for (let i = 0; i < 20; i++) expect(writeFast({ type: 'shape/c', 'line\nbreak': i, "it's": 'ok', '${x}': i }, noRefs)).to.not.equal(SLOW);
+    expect(writeFast({ type: 'shape/c', 'line\nbreak': 1, "it's": 'ök', '${x}': 1 }, noRefs)).to.equal(SLOW);
+    expect(writeFast({ type: 'shape/c', 'line\nbreak': 1, "it's": undefined, '${x}': 1 }, noRefs)).to.equal(SLOW);
+    // a body that breaks off inside a known shape's nested map is refused, and the next one reads
+    const good = msgpackr.pack(shapes[1]!(3));
+    expect(readFast(good.subarray(0, good.length - 3))).to.equal(SLOW);
+    expect((readFast(good) as { value: unknown }).value).to.deep.equal(shapes[1]!(3));
+  });
+
   it('keeps keys apart that share a cache slot', () => {
     const keys = Array.from({ length: 5000 }, (_, i) => `k${i.toString(36)}${'z'.repeat(i % 20)}`);
     for (let i = 0; i < keys.length; i += 2) {

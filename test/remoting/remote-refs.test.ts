@@ -158,6 +158,23 @@ describe('remote refs: dispatch and query across nodes', () => {
     expect(await say(a!, remoteRef(b!.name, '/echo'), 'still here')).to.equal('STILL HERE');
   });
 
+  it('reaches the new actor at a path after the old one stopped, with a dead letter in between', async () => {
+    cluster = startCluster(['a', 'b']);
+    const [a, b] = cluster.nodes;
+    const first = spawnEcho(b!.system);
+    const target = remoteRef<EchoMsg>(b!.name, '/echo');
+    a!.system.dispatch(target, { type: 'echo/tell', text: 'one' });
+    await eventually(() => expect(first.seen).to.have.length(1));
+    b!.system.stop(first.ref);
+    await eventually(() => expect(b!.system.lookup('/echo')).to.equal(undefined));
+    a!.system.dispatch(target, { type: 'echo/tell', text: 'lost' });
+    await eventually(() => expect(b!.system.registry.deadLetters).to.equal(1));
+    const second = spawnEcho(b!.system);
+    a!.system.dispatch(target, { type: 'echo/tell', text: 'two' });
+    await eventually(() => expect(second.seen).to.deep.equal([{ type: 'echo/tell', text: 'two' }]));
+    expect(first.seen).to.deep.equal([{ type: 'echo/tell', text: 'one' }]);
+  });
+
   it('makes a message to a node the directory does not know, or to a stale incarnation, a dead letter without throwing', async () => {
     cluster = startCluster(['a', 'b']);
     const [a, b] = cluster.nodes;

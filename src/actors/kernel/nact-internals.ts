@@ -107,6 +107,9 @@ interface ActorClass {
 
 export const ActorClass: ActorClass = require('nact/lib/actor.js').Actor;
 
+/** nact's reference to no one: the sender of a message sent from outside any actor. */
+export const NactNobody: new () => NactRef = require('nact/lib/references.js').Nobody;
+
 /** lib/persistence/persistent-actor.js does not export its class; reach it through a live instance. */
 export const supervisionActions: Record<string, Decision> = require('nact/lib/supervision.js').SupervisionActions;
 

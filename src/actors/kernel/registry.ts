@@ -26,7 +26,7 @@ export interface ActorInfo {
   restarts: number;
   lastFailure: ActorFailure | null;
   mailbox: number;
-  /** ms since the epoch of the last message handled, null before the first */
+  /** ms since the epoch of the last message handled, null before the first (stamped once per turn: it may lag by up to 64 messages or 2 ms) */
   lastMessageAt: number | null;
   /** what the actor chooses to expose of its state */
   summary: unknown;

@@ -18,12 +18,13 @@
  * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a {@link ChildrenView}: O(1) to make, exact for its message |
  * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
  * | (j) one turn of the event loop per message caps one actor near 0.85 M msgs/s | up to 64 queued messages per turn (turns.ts) |
+ * | (k) every dispatch without a sender allocates a new `Nobody` (four objects), so a reused context never matched | one shared Nobody |
  *
  * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
  * detached but keep running, and their afterStop never runs.
  */
-import { ActorClass, findActor, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
+import { ActorClass, findActor, NactNobody, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
 import { handleMessageInTurns } from './turns.js';
 
@@ -54,6 +55,14 @@ export function installShield(): void {
   installed = true;
   ActorClass.getSafeTimeout = safeTimeout;
   ActorClass.prototype.handleFault = handleFaultTotally;
+  // (k) nact's dispatch made a new Nobody (four objects) for every message without a sender
+  const nobody = new NactNobody();
+  ActorClass.prototype.dispatch = function (this: NactActor & DispatchInternals, message: unknown, sender: unknown = nobody) {
+    this.assertNotStopped();
+    if (this.timeout !== undefined) this.clearTimeout();
+    if (!this.busy) this.handleMessage(message, sender);
+    else this.mailbox.push({ message, sender });
+  };
   (ActorClass.prototype as unknown as { handleMessage: typeof handleMessageInTurns }).handleMessage = handleMessageInTurns;
   const stop = ActorClass.prototype.stop;
   ActorClass.prototype.stop = function (this: NactActor) {
@@ -69,9 +78,15 @@ export function installShield(): void {
     processNext.call(this);
   };
   proto.createContext = function (this: NactActor & ChildTracking, sender: unknown) {
+    // the last context serves again while its children view recorded no change (it then reads
+    // the live children, as a new one would) and the sender is the same: no garbage per message
+    const last = this.auctorContext;
+    if (last !== undefined && last.sender === sender && last.children.unchanged) return last;
     const children = new ChildrenView(this.childReferences);
     this.auctorChildrenView = children;
-    return { parent: this.parent ? this.parent.reference : undefined, path: this.path, self: this.reference, name: this.name, children, sender, log: this.log };
+    const ctx = { parent: this.parent ? this.parent.reference : undefined, path: this.path, self: this.reference, name: this.name, children, sender, log: this.log };
+    this.auctorContext = ctx;
+    return ctx;
   };
   proto.childSpawned = function (this: NactActor & ChildTracking, child: NactActor) {
     this.auctorChildrenView?.record(child.name, this.childReferences.get(child.name));
@@ -85,6 +100,15 @@ export function installShield(): void {
   };
 }
 
+/** What nact's Actor.dispatch uses, for the (k) patch. */
+interface DispatchInternals {
+  timeout: unknown;
+  mailbox: { push(entry: { message: unknown; sender: unknown }): void };
+  assertNotStopped(): void;
+  clearTimeout(): void;
+  handleMessage(message: unknown, sender: unknown): void;
+}
+
 /** What the (h) patch adds to nact's Actor. */
 interface ChildTracking {
   childReferences: Map<string, NactRef>;
@@ -92,6 +116,8 @@ interface ChildTracking {
   log: unknown;
   /** the view handed to the message being handled; it records the changes made meanwhile */
   auctorChildrenView?: ChildrenView;
+  /** the context handed to the last message */
+  auctorContext?: { sender: unknown; children: ChildrenView };
   createContext(sender: unknown): unknown;
   childSpawned(child: NactActor): void;
   childStopped(child: NactActor): void;
@@ -114,6 +140,11 @@ export class ChildrenView implements ReadonlyMap<string, NactRef> {
   record(name: string, previous: NactRef | undefined): void {
     this.undo ??= new Map();
     if (!this.undo.has(name)) this.undo.set(name, previous);
+  }
+
+  /** @internal no child was spawned or stopped since this view was made */
+  get unchanged(): boolean {
+    return this.undo === undefined;
   }
 
   get(name: string): NactRef | undefined {

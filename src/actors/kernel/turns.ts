@@ -6,13 +6,18 @@
  * took 512 turns to drain it. Here an actor handles up to {@link THROUGHPUT} queued messages in
  * one Immediate, or fewer if {@link TURN_BUDGET_MS} has passed (Akka's dispatcher `throughput`
  * with its deadline). Everything else is nact's: the handler is awaited before the next message,
- * a fault goes to handleFault and ends the turn, afterMessage runs after each message, a stopped
+ * a fault goes to handleFault and ends the turn,
+ * (a handler's promise is awaited; a plain state is taken at once, without a microtask), afterMessage runs after each message, a stopped
  * actor takes nothing more, and an empty mailbox leaves the actor idle through processNext.
  */
 import type { NactActor } from './nact-internals.js';
 
 export const THROUGHPUT = 64;
 export const TURN_BUDGET_MS = 2;
+
+let turns = 0;
+/** Counts turns in this process: the kernel stamps an actor's `lastMessageAt` once per turn, not per message. */
+export const currentTurn = (): number => turns;
 
 interface TurnActor extends NactActor {
   f: (this: unknown, state: unknown, msg: unknown, ctx: unknown) => unknown;
@@ -30,10 +35,13 @@ export function handleMessageInTurns(this: TurnActor, message: unknown, sender: 
 
 async function turn(actor: TurnActor, message: unknown, sender: unknown): Promise<void> {
   const started = performance.now();
+  turns++;
   for (let handled = 1; ; handled++) {
     try {
       const ctx = actor.createContext(sender);
-      actor.state = await actor.f.call(ctx, actor.state, message, ctx);
+      const next = actor.f.call(ctx, actor.state, message, ctx);
+      // a synchronous handler's state is taken as is: awaiting it would cost a microtask per message
+      actor.state = isThenable(next) ? await next : next;
       actor.afterMessage();
     } catch (error) {
       void actor.handleFault(message, sender, error);
@@ -48,4 +56,8 @@ async function turn(actor: TurnActor, message: unknown, sender: unknown): Promis
     message = next.message;
     sender = next.sender;
   }
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
 }
