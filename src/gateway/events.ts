@@ -7,7 +7,6 @@
  * bound. docs/031-events.md describes it for users.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import type { Logger } from '../actors/kernel/logger.js';
 import { EVENT_TYPES, type EventType } from '../models/events.js';
 import { invalidField } from '../models/errors.js';
@@ -15,7 +14,8 @@ import type { GatewayDeps } from './deps.js';
 import { errorBody } from './errors.js';
 import { EventJournal, type JournalEntry } from './event-journal.js';
 import { wholeNumber } from './params.js';
-import { SseWriter, formatComment, sseFrame } from './sse-writer.js';
+import { formatComment } from './sse-writer.js';
+import { SseStreams } from './sse-stream.js';
 
 export interface EventStreamSettings {
   /** bytes a subscriber may have waiting beyond its socket's buffer before it is dropped */
@@ -71,16 +71,9 @@ export function registerEvents(app: FastifyInstance, deps: GatewayDeps): void {
 
 /** The route over a given journal (tests inspect the journal's subscribers). */
 export function registerEventStream(app: FastifyInstance, journal: EventJournal, settings: EventStreamSettings, log: Logger): void {
-  // each open stream and what ends it
-  const open = new Map<ServerResponse, () => void>();
+  const streams = new SseStreams();
   // the server waits for open responses when closing: end the streams first
-  app.addHook('preClose', async () => {
-    for (const [res, release] of open) {
-      release();
-      res.end();
-      setTimeout(() => res.destroy(), 1000).unref();
-    }
-  });
+  app.addHook('preClose', async () => streams.endAll());
 
   app.get<{ Querystring: { types?: string } }>('/v1/events', {
     schema: {
@@ -98,47 +91,23 @@ export function registerEventStream(app: FastifyInstance, journal: EventJournal,
   });
 
   function stream(request: FastifyRequest, reply: FastifyReply, query: { types: Set<EventType> | undefined; after: number | undefined }): FastifyReply {
-    const res = reply.raw;
-    const writer = new SseWriter(res, settings.bufferBytes, (queuedBytes) => {
-      log.warn({ remote: request.ip, limit_bytes: settings.bufferBytes, queued_bytes: queuedBytes, next_id: journal.nextId }, 'gateway.events-subscriber-dropped');
-      // destroy, not end: ending would wait behind everything the client has not read
-      res.destroy();
-    });
-    const listener = (entry: JournalEntry) => {
-      if (query.types === undefined || query.types.has(entry.type)) writer.send(entry);
-    };
     const gap = query.after === undefined ? undefined : journal.gapAfter(query.after);
     if (gap) {
       const kept = gap.oldest === undefined ? 'none are kept' : `the oldest kept is ${gap.oldest}`;
       return reply.code(410).send(errorBody('ResourceNotFound', `invalid field: Last-Event-ID: the events after ${gap.after} are not kept (the next id is ${gap.next}, ${kept}); list the state again and subscribe without it`));
     }
-
-    reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
+    const preamble = `retry: ${settings.retryMs}\n${formatComment(`events of this node from id ${query.after === undefined ? journal.nextId : query.after + 1}`)}`;
+    const sse = streams.open200(request, reply, preamble, {
+      limitBytes: settings.bufferBytes,
+      heartbeatMs: settings.heartbeatMs,
+      droppedEvent: 'gateway.events-subscriber-dropped',
+      fields: () => ({ next_id: journal.nextId }),
+      log,
     });
-    writer.send(sseFrame(`retry: ${settings.retryMs}\n${formatComment(`events of this node from id ${query.after === undefined ? journal.nextId : query.after + 1}`)}`));
     // replays the kept events after `after` synchronously: the headers are out first
-    const unsubscribe = journal.subscribe(listener, query.after);
-    const heartbeat = setInterval(() => {
-      if (!writer.backlogged) writer.send(sseFrame(formatComment('heartbeat')));
-    }, settings.heartbeatMs);
-    heartbeat.unref();
-    const release = () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      writer.stop();
-      open.delete(res);
-    };
-    open.set(res, release);
-    res.once('close', release);
-    // the client may have gone while the request went through the hooks: 'close' has passed
-    if (res.destroyed || res.socket === null || res.socket.destroyed) release();
-    // a write racing the client's disconnect must not become an unhandled 'error'
-    res.on('error', () => {});
+    sse.onRelease(journal.subscribe((entry: JournalEntry) => {
+      if (query.types === undefined || query.types.has(entry.type)) sse.send(entry);
+    }, query.after));
     return reply;
   }
 }

@@ -6,13 +6,13 @@
  * subscriber (bounded, never buffered without limit).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { logKey, type LogLine } from '../actors/log-buffer.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
 import { flagParam, optionalWholeNumber } from './params.js';
 import { invalidField } from '../models/errors.js';
-import { formatComment, formatEvent, sseFrame, SseWriter } from './sse-writer.js';
+import { formatComment, formatEvent, sseFrame } from './sse-writer.js';
+import { SseStreams } from './sse-stream.js';
 
 const DEFAULT_TAIL = 100;
 const MAX_TAIL = 10_000;
@@ -42,10 +42,8 @@ const querystring = (withIndex: boolean) => ({
 });
 
 export function registerLogs(app: FastifyInstance, deps: GatewayDeps): void {
-  const followers = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const release of [...followers]) release();
-  });
+  const streams = new SseStreams();
+  app.addHook('preClose', async () => streams.endAll());
 
   app.get<{ Params: { process_guid: string }; Querystring: LogsQuery }>('/v1/actual_lrps/:process_guid/logs', {
     schema: { summary: "An LRP's output (all instances, across restarts); SSE with follow=true", tags: ['lrps'], querystring: querystring(true), response: { 200: { type: 'array', items: logLineSchema } } },
@@ -77,33 +75,19 @@ export function registerLogs(app: FastifyInstance, deps: GatewayDeps): void {
   }
 
   function followLogs(request: FastifyRequest, reply: FastifyReply, key: string, index: number | undefined, backlog: LogLine[]): FastifyReply {
-    const res: ServerResponse = reply.raw;
     let id = 0;
-    const writer = new SseWriter(res, FOLLOWER_LIMIT_BYTES, (queuedBytes) => {
-      deps.log.warn({ remote: request.ip, key, queued_bytes: queuedBytes }, 'gateway.logs-follower-dropped');
-      res.destroy();
+    const sse = streams.open200(request, reply, formatComment(`logs of ${key}`), {
+      limitBytes: FOLLOWER_LIMIT_BYTES,
+      heartbeatMs: HEARTBEAT_MS,
+      droppedEvent: 'gateway.logs-follower-dropped',
+      fields: () => ({ key }),
+      log: deps.log,
     });
     const send = (line: LogLine) => {
-      if (index === undefined || line.index === index) writer.send(sseFrame(formatEvent(id++, 'log', JSON.stringify(line))));
+      if (index === undefined || line.index === index) sse.send(sseFrame(formatEvent(id++, 'log', JSON.stringify(line))));
     };
-    reply.hijack();
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    writer.send(sseFrame(formatComment(`logs of ${key}`)));
     for (const line of backlog) send(line);
-    const unfollow = deps.logs?.follow(key, send) ?? (() => {});
-    const heartbeat = setInterval(() => writer.backlogged || writer.send(sseFrame(formatComment('heartbeat'))), HEARTBEAT_MS);
-    heartbeat.unref();
-    const release = () => {
-      clearInterval(heartbeat);
-      unfollow();
-      writer.stop();
-      followers.delete(release);
-      if (!res.writableEnded) res.end();
-    };
-    followers.add(release);
-    res.once('close', release);
-    res.on('error', () => {});
-    if (res.destroyed || res.socket === null || res.socket.destroyed) release();
+    if (deps.logs) sse.onRelease(deps.logs.follow(key, send));
     return reply;
   }
 }
