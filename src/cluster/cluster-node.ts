@@ -16,7 +16,7 @@ import type { CellClient, CellMsg, CellReport } from '../actors/cell.protocol.js
 import { attachRemoting, type RemoteNode } from '../remoting/remote-node.js';
 import type { Remoting } from '../remoting/types.js';
 import { spawnClusterActor } from './cluster-actor.js';
-import type { Member } from './member.js';
+import { isAlive } from './member.js';
 import { Membership } from './membership.js';
 import { membershipDirectory, splitRemoting } from './cluster-routing.js';
 
@@ -30,9 +30,6 @@ export interface ClusterNodeOptions {
   cellTtlMs: number;
   log: Logger;
 }
-
-/** A member that messages may go to: not down, not gone. */
-const reachable = (m: Member | undefined): m is Member => m !== undefined && (m.status === 'up' || m.status === 'suspect' || m.status === 'joining');
 
 /** The actor path of a cell's actor on its node (`spawnCell` names it after the cell). */
 export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
@@ -80,7 +77,7 @@ export class ClusterNode {
   /** The client of a cell on another node, while that node is a reachable member with the cell role. */
   cellClient(cellId: string): CellClient | undefined {
     const member = this.membership.member(cellId);
-    if (!reachable(member) || !member.roles.includes('cell')) return undefined;
+    if (!member || !isAlive(member.status) || !member.roles.includes('cell')) return undefined;
     return localCellClient(this.options.system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId);
   }
 

@@ -31,10 +31,14 @@ export function errorBody(type: string, message: string): ErrorBody {
   return { error: { type, message } };
 }
 
-/** Sends `error` with its status; a `Timeout` is reported as BBS's `Unavailable`. */
+/** The error's body: a `Timeout` is reported as BBS's `Unavailable`. */
+function bodyOf(error: AuctorError): ErrorBody {
+  return errorBody(error.code === 'Timeout' ? 'Unavailable' : error.code, error.message);
+}
+
+/** Sends `error` with its status and body. */
 export function sendError(reply: FastifyReply, error: AuctorError): FastifyReply {
-  const type = error.code === 'Timeout' ? 'Unavailable' : error.code;
-  return reply.code(statusOf(error.code)).send(errorBody(type, error.message));
+  return reply.code(statusOf(error.code)).send(bodyOf(error));
 }
 
 export function notFound(what: string): AuctorError {
@@ -46,7 +50,7 @@ export function notFound(what: string): AuctorError {
  * error bodies; anything else is a bug in a handler and answers 500 without its details.
  */
 export function fromFastifyError(error: { statusCode?: number; code?: string; message: string }, bodyLimitBytes: number): { status: number; body: ErrorBody } {
-  if (error instanceof AuctorError) return { status: statusOf(error.code), body: errorBody(error.code === 'Timeout' ? 'Unavailable' : error.code, error.message) };
+  if (error instanceof AuctorError) return { status: statusOf(error.code), body: bodyOf(error) };
   const status = error.statusCode ?? 500;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
