@@ -38,6 +38,11 @@ export class InboundStream {
   private malformed = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly remote: string;
+  /** frames received in the open state and not yet handled, oldest first */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private drainScheduled: NodeJS.Immediate | undefined;
+  private paused = false;
 
   constructor(
     private readonly call: ServerDuplexStream<Buffer, Buffer>,
@@ -57,6 +62,35 @@ export class InboundStream {
 
   private readonly onFrame = (buf: Buffer): void => {
     if (this.state === 'done') return;
+    if (this.state === 'open') {
+      this.pending.push(buf);
+      this.pendingBytes += buf.length;
+      this.drainScheduled ??= setImmediate(this.drainPending);
+      if (this.pendingBytes > this.deps.limits.maxPendingInboundBytes && !this.paused) {
+        this.paused = true;
+        this.call.pause();
+      }
+      return;
+    }
+    this.handleFrame(buf);
+  };
+
+  /** Handles every frame received so far, in order, then lets the stream flow again. */
+  private readonly drainPending = (): void => {
+    if (this.drainScheduled) clearImmediate(this.drainScheduled);
+    this.drainScheduled = undefined;
+    const frames = this.pending;
+    if (frames.length === 0) return;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const buf of frames) this.handleFrame(buf);
+    if (this.paused && this.state === 'open') {
+      this.paused = false;
+      this.call.resume();
+    }
+  };
+
+  private handleFrame(buf: Buffer): void {
     let frame;
     try {
       frame = decodeFrame(buf);
@@ -101,7 +135,7 @@ export class InboundStream {
     }
     this.deps.counters.malformed++;
     this.refuse(`${frame.kind} frame before the handshake finished`);
-  };
+  }
 
   private onMalformed(reason: string, bytes: number, count = 1): void {
     this.deps.counters.malformed += count;
@@ -124,6 +158,7 @@ export class InboundStream {
   private finish(reason: string, refused = false): void {
     if (this.state === 'done') return;
     const wasOpen = this.state === 'open';
+    if (wasOpen) this.drainPending(); // what arrived before the end is delivered, as it would have been at once
     if (!wasOpen && !refused) this.deps.log.warn({ remote: this.remote, reason }, 'remoting.handshake-abandoned');
     this.state = 'done';
     clearTimeout(this.timer);

@@ -15,6 +15,11 @@ export interface RemotingLimits {
   batchEnvelopes: number;
   /** ...or this many bytes, or on the next turn of the event loop, whichever comes first (default 256 KiB) */
   batchBytes: number;
+  /**
+   * bytes of received frames a stream holds before handling them; past this it pauses the gRPC
+   * stream (HTTP/2 flow control then holds the sender back) until they are handled (default 4 MiB)
+   */
+  maxPendingInboundBytes: number;
   /** an envelope whose body is larger is dropped by the sender and counted malformed by a receiver (default 4 MiB) */
   maxEnvelopeBytes: number;
   /** a stream whose handshake has not finished by then is closed (default 5 s) */
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: RemotingLimits = {
   maxQueueBytes: 16 * 1024 * 1024,
   batchEnvelopes: 512,
   batchBytes: 256 * 1024,
+  maxPendingInboundBytes: 4 * 1024 * 1024,
   maxEnvelopeBytes: 4 * 1024 * 1024,
   handshakeTimeoutMs: 5_000,
   backoffInitialMs: 100,
