@@ -18,7 +18,9 @@
 import { Packr } from 'msgpackr';
 import type { NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type KernelRef } from '../actors/kernel/protocol.js';
-import { lastHadRefs, readValue, SLOW, writeFast } from './remote-msgpack.js';
+import { SLOW } from './remote-msgpack.js';
+import { lastHadRefs, readValue } from './remote-msgpack-reader.js';
+import { writeFast } from './remote-msgpack-writer.js';
 
 /** One shared Packr: plain msgpack (no records, so any peer decodes any body on its own). */
 const packr = new Packr({ useRecords: false, moreTypes: true });

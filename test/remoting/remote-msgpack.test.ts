@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { pack, Packr } from 'msgpackr';
 import { RemoteActorRef } from '../../src/actors/kernel/protocol.js';
 import { decodeBody, encodeBody, type CodecContext } from '../../src/remoting/remote-codec.js';
-import { readFast, SLOW, writeFast } from '../../src/remoting/remote-msgpack.js';
+import { SLOW } from '../../src/remoting/remote-msgpack.js';
+import { readFast } from '../../src/remoting/remote-msgpack-reader.js';
+import { writeFast } from '../../src/remoting/remote-msgpack-writer.js';
 
 const msgpackr = new Packr({ useRecords: false, moreTypes: true });
 const noRefs = () => false;
