@@ -1,125 +1,26 @@
 /**
  * The kernel: one actor system per node, a thin typed layer over nact with the shield
  * installed, every actor registered for introspection, and supervision declared per actor as a
- * {@link CrashPolicy} (policies live in ../supervision.ts).
+ * {@link CrashPolicy} (crash-policy.ts; the policies live in ../supervision.ts). Actor specs and
+ * handler contexts are in actor-spec.ts; this module re-exports them and the crash types.
  */
 import { ActorNotFoundError, AskTimeoutError } from '../../models/errors.js';
 import type { PersistenceEngine } from '../../persistence/engine.js';
 import { oneForOne } from '../supervision.js';
+import type { ActorContext, ActorSpec, CommonSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 import { systemClock, type Clock } from './clock.js';
+import { supervise, type CrashPolicy } from './crash-policy.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef, type NactSupervisionCtx } from './nact-internals.js';
+import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
-import type { ProtocolSchema } from './protocol-schema.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
 import { currentTurn } from './turns.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
+export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
+export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
+
 installShield();
-
-/** What a supervision policy decides about a failure. */
-export type CrashDecision =
-  /** the faulted actor keeps its state and goes on with its next message */
-  | 'resume'
-  /** the faulted actor starts over: initial state (a persistent one replays its journal), children stopped */
-  | 'restart'
-  /** the faulted actor and all its siblings restart (one-for-all) */
-  | 'restart-all'
-  | 'stop'
-  | 'stop-all'
-  /** the parent decides, as if it had failed itself */
-  | 'escalate';
-
-export interface Failure {
-  /** path of the actor whose policy is deciding */
-  path: string;
-  error: unknown;
-  /** the message being handled, when there was one */
-  message: unknown;
-  /** set when a child escalated: the child's path */
-  child?: string;
-}
-
-/** Decides what happens to an actor that failed (or whose child escalated to it). */
-export type CrashPolicy = (failure: Failure) => CrashDecision | Promise<CrashDecision>;
-
-export interface ActorContext<M> {
-  readonly self: Ref<M>;
-  readonly path: string;
-  readonly name: string;
-  readonly parent: AnyRef | undefined;
-  /** the children as of the current message */
-  children: ReadonlyMap<string, AnyRef>;
-  readonly system: ActorSystem;
-  readonly log: Logger;
-  readonly clock: Clock;
-}
-
-export interface PersistentContext<M, E, S = unknown> extends ActorContext<M> {
-  /**
-   * Persists `event`, waits until it is durable, applies it to the state being built for this
-   * message and returns that state. Only once it resolves may the actor acknowledge anything.
-   */
-  persist(event: E, tags?: string[]): Promise<S>;
-  /**
-   * Applies `event` to the state being built at once and journals it without waiting (Akka's
-   * `persistAsync`, with the state updated eagerly), so the actor takes its next message while
-   * the write is in flight and concurrent writes share a commit and an fsync. Returns the new
-   * state and `durable`, which resolves once the event is durable: nothing that depends on the
-   * event may be acknowledged before. If the write fails, `durable` rejects and the actor fails
-   * with the error (its policy decides); a restart first waits for the writes in flight, then
-   * replays what is durable. Caveat: a snapshot taken meanwhile holds the eager state, so it can
-   * include an event whose write then fails (a full disk, or a duplicate sequence: two live actors).
-   */
-  persistEagerly(event: E, tags?: string[]): { state: S; durable: Promise<void> };
-}
-
-interface CommonSpec<S> {
-  /** what the registry and the tree show, e.g. `lrp-supervisor` */
-  kind: string;
-  /** unique among siblings; nact's rules: letters, digits and `-$_.+!*'(),` */
-  name?: string;
-  /** default: oneForOne with the default restart intensity (../supervision.ts) */
-  onCrash?: CrashPolicy;
-  /** what the actor exposes of its state to operators */
-  summary?: (state: S) => unknown;
-  /** the messages operators may send it through the gateway; none when omitted */
-  protocol?: ProtocolSchema;
-  /** idle passivation */
-  shutdownAfterMs?: number;
-  afterStop?: (state: S) => void;
-}
-
-export interface ActorSpec<S, M> extends CommonSpec<S> {
-  initialState: (ctx: ActorContext<M>) => S;
-  handle: (state: S, msg: M, ctx: ActorContext<M>) => S | Promise<S>;
-}
-
-export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
-  /** the journal key; one live actor per key */
-  key: string;
-  /**
-   * the key has never been written (it names an epoch chosen just now): the first start does
-   * not read the journal; a restart still replays it. Wrong when the key has events: the actor
-   * would start empty and its first write would collide with the stored sequence.
-   */
-  fresh?: boolean;
-  /**
-   * persisted events between snapshots; none when omitted. A function is asked after each
-   * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
-   * spread over as many events and replay stays bounded by the size.
-   */
-  snapshotEvery?: number | ((state: S) => number);
-  initialState: () => S;
-  /** pure: folds one event into the state, during replay and after each persist */
-  applyEvent: (state: S, event: E) => S;
-  /** handles a command; effects belong here and never run during replay */
-  handle: (state: S, msg: M, ctx: PersistentContext<M, E, S>) => S | Promise<S>;
-}
-
-export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
-  handle: (msg: M, ctx: ActorContext<M>) => void | Promise<void>;
-}
 
 export interface SystemOptions {
   /** the node name; unique in this process */
@@ -375,47 +276,12 @@ export class ActorSystem {
 
   private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
     return {
-      onCrash: this.supervise(spec.onCrash ?? oneForOne(this.clock)),
+      onCrash: supervise(this, spec.onCrash ?? oneForOne(this.clock)),
       afterStop: (state: S) => {
         this.registry.remove(refPath(self()), self());
         spec.afterStop?.(state);
       },
       ...(spec.shutdownAfterMs ? { shutdownAfter: spec.shutdownAfterMs } : {}),
-    };
-  }
-
-  /** Adapts a CrashPolicy to nact's onCrash: records the failure, maps the decision. */
-  private supervise(policy: CrashPolicy) {
-    return async (message: unknown, error: unknown, ctx: NactSupervisionCtx, child?: NactRef) => {
-      const path = refPath(ctx.self);
-      const childPath = child && refPath(child);
-      if (!childPath) this.registry.failed(path, error, this.clock.now());
-      let decision: CrashDecision;
-      try {
-        decision = await policy({ path, error, message, ...(childPath ? { child: childPath } : {}) });
-      } catch (policyError) {
-        this.log.error({ actor: path, error: describeError(policyError) }, 'actor.policy-failed');
-        decision = 'escalate';
-      }
-      this.log.warn({ actor: path, child: childPath, error: describeError(error), decision }, 'actor.crashed');
-      switch (decision) {
-        case 'resume':
-          return ctx.resume;
-        case 'restart':
-          this.registry.restarted(path, this.clock.now());
-          return ctx.reset;
-        case 'restart-all': {
-          const parentPath = this.registry.get(path)?.parent ?? null;
-          this.registry.childrenOf(parentPath).forEach((p) => this.registry.restarted(p, this.clock.now()));
-          return ctx.resetAll;
-        }
-        case 'stop':
-          return ctx.stop;
-        case 'stop-all':
-          return ctx.stopAll;
-        case 'escalate':
-          return ctx.escalate;
-      }
     };
   }
 }
