@@ -18,7 +18,7 @@
 import { Packr } from 'msgpackr';
 import type { NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type KernelRef } from '../actors/kernel/protocol.js';
-import { SLOW } from './remote-msgpack.js';
+import { SLOW, TYPED_BODY } from './remote-msgpack.js';
 import { lastHadRefs, readValue } from './remote-msgpack-reader.js';
 import { writeFast } from './remote-msgpack-writer.js';
 
@@ -68,16 +68,28 @@ const isRefLike = (value: object): boolean => {
   return isNactRef(value) || isRemoteShaped(value);
 };
 
-export function encodeBody(message: unknown, ctx: CodecContext): Uint8Array {
-  const fast = writeFast(message, isRefLike);
+/**
+ * `typed`: the message's `type` travels in the envelope, so the fast path leaves it out of the
+ * body (a typed body, remote-msgpack.ts); the general path always writes the whole message.
+ */
+export function encodeBody(message: unknown, ctx: CodecContext, typed = false): Uint8Array {
+  const fast = writeFast(message, isRefLike, typed);
   return fast === SLOW ? packr.pack(toWire(message, ctx, 0)) : fast;
 }
 
-/** Throws {@link CodecError} (or msgpackr's error) when the bytes are not a well-formed body. */
-export function decodeBody(body: Uint8Array, ctx: CodecContext): unknown {
-  const fast = readValue(body);
-  if (fast === SLOW) return fromWire(packr.unpack(body), ctx, 0);
-  return lastHadRefs() ? fromWire(fast, ctx, 0) : fast;
+/**
+ * `type`: the envelope's type, put back into a typed body. Throws {@link CodecError} (or
+ * msgpackr's error) when the bytes are not a well-formed body.
+ */
+export function decodeBody(body: Uint8Array, ctx: CodecContext, type?: string): unknown {
+  const fast = readValue(body, type);
+  if (fast !== SLOW) return lastHadRefs() ? fromWire(fast, ctx, 0) : fast;
+  if (body[0] !== TYPED_BODY) return fromWire(packr.unpack(body), ctx, 0);
+  if (type === undefined) throw new CodecError('a typed body without an envelope type');
+  const rest: unknown = packr.unpack(body.subarray(1));
+  if (rest === null || typeof rest !== 'object' || Array.isArray(rest)) throw new CodecError('a typed body that is not a map');
+  if (Object.hasOwn(rest, 'type')) throw new CodecError('a typed body that carries a type of its own');
+  return fromWire({ type, ...rest }, ctx, 0);
 }
 
 /** The wire form of a local or remote reference. */

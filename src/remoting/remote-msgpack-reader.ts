@@ -3,7 +3,7 @@
  * from its msgpack bytes, with map keys handed out from a cache and objects of a recurring key
  * sequence built by an object literal compiled for it.
  */
-import { COMPILE_AFTER, MAX_COMPILED, MAX_DEPTH, SLOW, type Slow } from './remote-msgpack.js';
+import { COMPILE_AFTER, MAX_COMPILED, MAX_DEPTH, SLOW, TYPED_BODY, type Slow } from './remote-msgpack.js';
 
 let src: Uint8Array = new Uint8Array(0);
 let srcView: DataView | undefined;
@@ -22,15 +22,18 @@ export function readFast(body: Uint8Array): { value: unknown; refs: boolean } | 
   return value === SLOW ? SLOW : { value, refs: sawRef };
 }
 
-/** {@link readFast} without the result object: the value or SLOW; then {@link lastHadRefs} tells about `$ref` keys. */
-export function readValue(body: Uint8Array): unknown {
+/**
+ * {@link readFast} without the result object: the value or SLOW; then {@link lastHadRefs} tells
+ * about `$ref` keys. `type`: the envelope's type, which a typed body leaves out (SLOW without it).
+ */
+export function readValue(body: Uint8Array, type?: string): unknown {
   src = body;
   srcView = undefined;
   at = 0;
   end = body.length;
   sawRef = false;
   sp = 0;
-  const value = read(0);
+  const value = end > 0 && body[0] === TYPED_BODY ? (type === undefined ? SLOW : ((at = 1), readTypedMap(type))) : read(0);
   const done = at === end;
   src = EMPTY; // do not keep the frame alive
   srcView = undefined;
@@ -208,27 +211,51 @@ function compile(keys: string[]): Shape['make'] {
   return new Function('v', 'b', `return { ${fields} };`) as Shape['make'];
 }
 
-function readMap(n: number, depth: number): Record<string, unknown> | Slow {
+/** The map after a typed body's first byte, with `type` put back as its first key. */
+function readTypedMap(type: string): Record<string, unknown> | Slow {
+  if (at >= end) return SLOW;
+  const b = src[at++]!;
+  if (b >= 0x80 && b < 0x90) return readMap(b & 0x0f, 0, type);
+  if (b === 0xde) return at + 2 <= end ? ((at += 2), readMap(u16(at - 2), 0, type)) : SLOW;
+  if (b === 0xdf) return at + 4 <= end ? ((at += 4), readMap(u32(at - 4), 0, type)) : SLOW;
+  return SLOW;
+}
+
+/** A hash slot standing for the `type` key a typed body leaves out. */
+const TYPE_KEY_SLOT = 0x1f3;
+
+/** A map of `n` entries; with `type`, a typed body's map, which must not hold a `type` key itself. */
+function readMap(n: number, depth: number, type?: string): Record<string, unknown> | Slow {
   if (depth >= MAX_DEPTH || n * 2 > end - at) return SLOW;
   const base = sp;
   let hash = n;
+  let first = 0;
+  if (type !== undefined) {
+    stackKeys[base] = 'type';
+    stackValues[base] = type;
+    sp = base + 1;
+    first = 1;
+    hash = (hash * 31 + TYPE_KEY_SLOT) & (SHAPE_CACHE_SIZE - 1);
+  }
   for (let i = 0; i < n; i++) {
     const b = at < end ? src[at]! : 0;
     if (b < 0xa0 || b >= 0xc0) return (sp = base), SLOW; // keys: fixstr only here
     at++;
     const key = readKey(b & 0x1f);
-    if (key === SLOW || key === '__proto__') return (sp = base), SLOW;
+    if (key === SLOW || key === '__proto__' || (first === 1 && key === 'type')) return (sp = base), SLOW;
     if (key === '$ref') sawRef = true;
     hash = (hash * 31 + keySlot) & (SHAPE_CACHE_SIZE - 1);
-    stackKeys[base + i] = key;
-    sp = base + i + 1;
+    const slot = base + first + i;
+    stackKeys[slot] = key;
+    sp = slot + 1;
     const item = read(depth + 1);
     if (item === SLOW) return (sp = base), SLOW;
-    stackValues[base + i] = item;
+    stackValues[slot] = item;
   }
   sp = base;
-  const object = n <= MAX_SHAPE_KEYS ? fromShape(n, base, hash) : fromStores(n, base);
-  for (let i = 0; i < n; i++) stackValues[base + i] = undefined; // keep no message alive
+  const total = n + first;
+  const object = total <= MAX_SHAPE_KEYS ? fromShape(total, base, hash) : fromStores(total, base);
+  for (let i = 0; i < total; i++) stackValues[base + i] = undefined; // keep no message alive
   return object;
 }
 

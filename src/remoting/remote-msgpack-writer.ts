@@ -3,7 +3,7 @@
  * of a plain message, written into a shared slab, with objects of a recurring key sequence
  * written by a shape encoder compiled for it.
  */
-import { COMPILE_AFTER, MAX_COMPILED, MAX_DEPTH, SLOW, type Slow } from './remote-msgpack.js';
+import { COMPILE_AFTER, MAX_COMPILED, MAX_DEPTH, SLOW, TYPED_BODY, type Slow } from './remote-msgpack.js';
 
 const SLAB_BYTES = 64 * 1024;
 
@@ -33,15 +33,26 @@ function room(n: number): boolean {
 /**
  * The msgpack bytes of `value`, or SLOW. The bytes are a view into a shared slab that is never
  * written again (each body gets its own range), so the caller may keep them.
+ *
+ * `typed`: `value` is a tagged message (an object whose `type` the envelope carries): it is
+ * written as {@link TYPED_BODY} followed by the map of its other keys.
  */
-export function writeFast(value: unknown, isRef: (value: object) => boolean): Uint8Array | Slow {
+export function writeFast(value: unknown, isRef: (value: object) => boolean, typed = false): Uint8Array | Slow {
   if (ws.slab.length - ws.pos < 1024) {
     ws.slab = new Uint8Array(SLAB_BYTES);
     ws.view = new DataView(ws.slab.buffer);
     ws.pos = 0;
   }
   ws.start = ws.pos;
-  if (!write(value, isRef, 0)) {
+  let written: boolean;
+  if (typed) {
+    written = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (written) {
+      ws.slab[ws.pos++] = TYPED_BODY; // room: a fresh body has at least 1 KiB
+      written = writeObject(value as object, isRef, 0, true);
+    }
+  } else written = write(value, isRef, 0);
+  if (!written) {
     ws.pos = ws.start;
     return SLOW;
   }
@@ -87,14 +98,20 @@ function write(value: unknown, isRef: (value: object) => boolean, depth: number)
     for (let i = 0; i < n; i++) if (!write(value[i], isRef, depth + 1)) return false;
     return true;
   }
+  return writeObject(value, isRef, depth, false);
+}
+
+/** A plain object as a msgpack map (without its `type` entry when `skipType`); false for anything else. */
+function writeObject(value: object, isRef: (value: object) => boolean, depth: number, skipType: boolean): boolean {
   const proto = Object.getPrototypeOf(value);
   if ((proto !== Object.prototype && proto !== null) || isRef(value)) return false;
-  const shaped = writeShaped(value, isRef, depth);
+  const shaped = writeShaped(value, isRef, depth, skipType);
   if (shaped !== undefined) return shaped;
   if (!room(1)) return false;
   const header = ws.pos++;
   let n = 0;
   for (const key in value) {
+    if (skipType && key === 'type') continue;
     const item = (value as Record<string, unknown>)[key];
     if (key === '$ref' || key === '__proto__' || item === undefined) return false;
     if (!writeString(key) || !write(item, isRef, depth + 1)) return false;
@@ -130,13 +147,15 @@ interface WriteShape {
   seen: number;
   /** null: this shape cannot be compiled (or the budget is spent) */
   encode: ShapeEncoder | null | undefined;
+  /** the same for a typed body: every key but `type` */
+  typed: ShapeEncoder | null | undefined;
 }
 const WRITE_SHAPES = 512;
 const writeShapes: (WriteShape | undefined)[] = new Array(WRITE_SHAPES);
 let compiledEncoders = 0;
 
 /** true or false when a shape's encoder wrote `value` (or failed), undefined when the general loop must. */
-function writeShaped(value: object, isRef: (value: object) => boolean, depth: number): boolean | undefined {
+function writeShaped(value: object, isRef: (value: object) => boolean, depth: number, skipType: boolean): boolean | undefined {
   let hash = 0;
   let n = 0;
   for (const key in value) {
@@ -154,24 +173,28 @@ function writeShaped(value: object, isRef: (value: object) => boolean, depth: nu
       i++;
     }
     if (i === n) {
-      if (shape.encode) return shape.encode(value, isRef, depth);
-      if (shape.encode === undefined && ++shape.seen >= COMPILE_AFTER) {
-        shape.encode = compileEncoder(keys);
-        if (shape.encode) return shape.encode(value, isRef, depth);
+      const encode = skipType ? shape.typed : shape.encode;
+      if (encode) return encode(value, isRef, depth);
+      if (encode === undefined && ++shape.seen >= COMPILE_AFTER) {
+        const compiled = compileEncoder(skipType ? keys.filter((key) => key !== 'type') : keys);
+        if (skipType) shape.typed = compiled;
+        else shape.encode = compiled;
+        if (compiled) return compiled(value, isRef, depth);
       }
       return undefined;
     }
   }
   const keys: string[] = [];
   for (const key in value) keys.push(key);
-  shape = { keys, seen: 1, encode: undefined };
+  shape = { keys, seen: 1, encode: undefined, typed: undefined };
   writeShapes[hash] = shape;
   return undefined;
 }
 
+/** An encoder that writes a map of exactly `keys`, in order. */
 function compileEncoder(keys: string[]): ShapeEncoder | null {
   if (compiledEncoders >= MAX_COMPILED) return null;
-  const lines: string[] = [];
+  const lines: string[] = keys.length === 0 ? ['if (!room(1)) return false;', 'ws.slab[ws.pos++] = 0x80;'] : [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (key.length > 31 || key === '$ref' || key === '__proto__' || !/^[\x00-\x7f]*$/.test(key)) return null;

@@ -10,6 +10,10 @@
  * before. What the fast writer emits is standard msgpack that msgpackr reads to the same value,
  * and the fast reader returns what msgpackr would.
  *
+ * A typed body is a tagged message whose `type` travels only in the envelope: the byte
+ * {@link TYPED_BODY} (which msgpack never uses) and then the map of the message's other keys. The
+ * reader is given the envelope's type and puts it back as the first key.
+ *
  * This module holds what the two halves share.
  */
 
@@ -23,3 +27,5 @@ export const MAX_DEPTH = 64;
 export const COMPILE_AFTER = 16;
 /** At most this many compiled functions per direction, ever. */
 export const MAX_COMPILED = 2048;
+/** The first byte of a typed body: 0xc1, which msgpack leaves unused. */
+export const TYPED_BODY = 0xc1;

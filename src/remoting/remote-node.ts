@@ -174,7 +174,7 @@ export class RemoteNode {
       else {
         let body: Uint8Array | undefined;
         try {
-          body = encodeBody(msg, this.codec);
+          body = encodeBody(msg, this.codec, type !== '');
         } catch (error) {
           failure = `message cannot be encoded: ${describeError(error)}`;
         }
@@ -207,7 +207,7 @@ export class RemoteNode {
       }
       let msg: unknown;
       try {
-        msg = decodeBody(body, this.codec);
+        msg = decodeBody(body, this.codec, type === UNTAGGED ? undefined : type);
       } catch (error) {
         return this.malformed(envelope, from, error instanceof CodecError ? error.message : `undecodable body: ${describeError(error)}`);
       }
