@@ -85,7 +85,10 @@ export class BatchWriter {
     if (newSender) sender = this.senders.add(from);
 
     const bodyLength = e.body.length;
-    let size = 3 + varintSize(target) + varintSize(type) + varintSize(bodyLength) + bodyLength;
+    // proto3 leaves out a field at its default: index 0 (a batch's first target and type) costs nothing
+    let size = 1 + varintSize(bodyLength) + bodyLength;
+    if (target !== 0) size += 1 + varintSize(target);
+    if (type !== 0) size += 1 + varintSize(type);
     if (sender >= 0) size += 1 + varintSize(sender);
     if (e.correlation !== undefined) size += 1 + varintSize(e.correlation);
     let total = 1 + varintSize(size) + size;
@@ -101,10 +104,14 @@ export class BatchWriter {
     if (newSender) pos = writeEntry(buf, pos, 3, from, fromBytes);
     buf[pos++] = (4 << 3) | WIRE_LEN;
     pos = writeVarint(buf, pos, size);
-    buf[pos++] = (1 << 3) | WIRE_VARINT;
-    pos = writeVarint(buf, pos, target);
-    buf[pos++] = (2 << 3) | WIRE_VARINT;
-    pos = writeVarint(buf, pos, type);
+    if (target !== 0) {
+      buf[pos++] = (1 << 3) | WIRE_VARINT;
+      pos = writeVarint(buf, pos, target);
+    }
+    if (type !== 0) {
+      buf[pos++] = (2 << 3) | WIRE_VARINT;
+      pos = writeVarint(buf, pos, type);
+    }
     if (sender >= 0) {
       buf[pos++] = (3 << 3) | WIRE_VARINT;
       pos = writeVarint(buf, pos, sender);

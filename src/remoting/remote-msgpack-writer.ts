@@ -154,8 +154,24 @@ const WRITE_SHAPES = 512;
 const writeShapes: (WriteShape | undefined)[] = new Array(WRITE_SHAPES);
 let compiledEncoders = 0;
 
+/** The shape the last top-level object had: messages of one kind often come in a row. */
+let lastTop: WriteShape | undefined;
+
 /** true or false when a shape's encoder wrote `value` (or failed), undefined when the general loop must. */
 function writeShaped(value: object, isRef: (value: object) => boolean, depth: number, skipType: boolean): boolean | undefined {
+  if (depth === 0 && lastTop !== undefined) {
+    // one pass comparing keys instead of a hash pass and then the same comparison
+    const keys = lastTop.keys;
+    let i = 0;
+    for (const key in value) {
+      if (keys[i] !== key) {
+        i = -1;
+        break;
+      }
+      i++;
+    }
+    if (i === keys.length) return writeWith(lastTop, value, isRef, depth, skipType);
+  }
   let hash = 0;
   let n = 0;
   for (const key in value) {
@@ -173,21 +189,27 @@ function writeShaped(value: object, isRef: (value: object) => boolean, depth: nu
       i++;
     }
     if (i === n) {
-      const encode = skipType ? shape.typed : shape.encode;
-      if (encode) return encode(value, isRef, depth);
-      if (encode === undefined && ++shape.seen >= COMPILE_AFTER) {
-        const compiled = compileEncoder(skipType ? keys.filter((key) => key !== 'type') : keys);
-        if (skipType) shape.typed = compiled;
-        else shape.encode = compiled;
-        if (compiled) return compiled(value, isRef, depth);
-      }
-      return undefined;
+      if (depth === 0) lastTop = shape;
+      return writeWith(shape, value, isRef, depth, skipType);
     }
   }
   const keys: string[] = [];
   for (const key in value) keys.push(key);
   shape = { keys, seen: 1, encode: undefined, typed: undefined };
   writeShapes[hash] = shape;
+  return undefined;
+}
+
+/** Writes `value` of a known shape through its compiled encoder, compiling it once it is seen often. */
+function writeWith(shape: WriteShape, value: object, isRef: (value: object) => boolean, depth: number, skipType: boolean): boolean | undefined {
+  const encode = skipType ? shape.typed : shape.encode;
+  if (encode) return encode(value, isRef, depth);
+  if (encode === undefined && ++shape.seen >= COMPILE_AFTER) {
+    const compiled = compileEncoder(skipType ? shape.keys.filter((key) => key !== 'type') : shape.keys);
+    if (skipType) shape.typed = compiled;
+    else shape.encode = compiled;
+    if (compiled) return compiled(value, isRef, depth);
+  }
   return undefined;
 }
 

@@ -42,6 +42,14 @@ describe('remoting codec', () => {
     ]);
   });
 
+  it('leaves out index 0, proto3\'s default: a batch of one target and type costs 4 bytes per envelope', () => {
+    const same = Array.from({ length: 10 }, (_, i): Envelope => ({ to: '/sink', type: 'bench/msg', body: Buffer.alloc(90, i) }));
+    const frame = encodeBatch(same, 0, same.length);
+    // frame key + padded length, the two table entries, then per envelope: key, length, body key, body length, body
+    expect(frame.length).to.equal(5 + (2 + '/sink'.length) + (2 + 'bench/msg'.length) + 10 * (4 + 90));
+    expect(batchOf(decodeFrame(frame))).to.deep.equal(same);
+  });
+
   it('reads what protobufjs writes, whatever the field order', () => {
     const message = ProtoFrame.fromObject({
       batch: {
