@@ -5,15 +5,17 @@
  * copies). Decoding never trusts the input: anything out of shape throws `MalformedFrame`, and
  * an envelope that decodes but is unusable (empty target or type) is counted, not returned.
  */
+import { PROTOCOL_VERSION } from './handshake.js';
 import type { Envelope, NodeIdentity } from './types.js';
 import { FRAME_BATCH, FRAME_CHALLENGE, FRAME_HELLO, FRAME_PROOF, MalformedFrame, Reader, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint } from './wire.js';
 
 export { MalformedFrame } from './wire.js';
 export { BatchWriter, encodeBatch } from './batch-writer.js';
 
+/** `protocol`: the sender's protocol version; written as PROTOCOL_VERSION when not given, read as 0 when absent. */
 export type HandshakeFrame =
-  | { kind: 'hello'; node: NodeIdentity; nonce: Buffer }
-  | { kind: 'challenge'; node: NodeIdentity; nonce: Buffer; proof: Buffer }
+  | { kind: 'hello'; node: NodeIdentity; nonce: Buffer; protocol?: number }
+  | { kind: 'challenge'; node: NodeIdentity; nonce: Buffer; proof: Buffer; protocol?: number }
   | { kind: 'proof'; proof: Buffer };
 
 export type Frame = HandshakeFrame | { kind: 'batch'; envelopes: Envelope[]; invalid: number };
@@ -50,6 +52,11 @@ function identityBytes(node: NodeIdentity): Buffer {
   ]);
 }
 
+/** Field 4 of Hello and Challenge; nothing for 0 (proto3's default, what a version-1 node sends). */
+function protocolPart(protocol = PROTOCOL_VERSION): Buffer[] {
+  return protocol === 0 ? [] : [Buffer.of((4 << 3) | WIRE_VARINT), varintBytes(protocol)];
+}
+
 function frame(kind: number, parts: Buffer[]): Buffer {
   return Buffer.concat(lenPart(kind, Buffer.concat(parts)));
 }
@@ -57,9 +64,9 @@ function frame(kind: number, parts: Buffer[]): Buffer {
 export function encodeHandshake(f: HandshakeFrame): Buffer {
   switch (f.kind) {
     case 'hello':
-      return frame(FRAME_HELLO, [...lenPart(1, identityBytes(f.node)), ...lenPart(2, f.nonce)]);
+      return frame(FRAME_HELLO, [...lenPart(1, identityBytes(f.node)), ...lenPart(2, f.nonce), ...protocolPart(f.protocol)]);
     case 'challenge':
-      return frame(FRAME_CHALLENGE, [...lenPart(1, identityBytes(f.node)), ...lenPart(2, f.nonce), ...lenPart(3, f.proof)]);
+      return frame(FRAME_CHALLENGE, [...lenPart(1, identityBytes(f.node)), ...lenPart(2, f.nonce), ...lenPart(3, f.proof), ...protocolPart(f.protocol)]);
     case 'proof':
       return frame(FRAME_PROOF, lenPart(1, f.proof));
   }
@@ -88,6 +95,7 @@ function readHandshake(kind: number, r: Reader): HandshakeFrame {
   let node: NodeIdentity | undefined;
   let nonce: Buffer | undefined;
   let proof: Buffer | undefined;
+  let protocol = 0;
   while (!r.done) {
     const field = r.key();
     if (kind === FRAME_PROOF) {
@@ -98,6 +106,7 @@ function readHandshake(kind: number, r: Reader): HandshakeFrame {
     if (field === 1 && r.wire === WIRE_LEN) node = readIdentity(r);
     else if (field === 2 && r.wire === WIRE_LEN) nonce = r.bytes();
     else if (field === 3 && r.wire === WIRE_LEN && kind === FRAME_CHALLENGE) proof = r.bytes();
+    else if (field === 4 && r.wire === WIRE_VARINT) protocol = r.varint();
     else r.skip(r.wire);
   }
   if (kind === FRAME_PROOF) {
@@ -105,9 +114,9 @@ function readHandshake(kind: number, r: Reader): HandshakeFrame {
     return { kind: 'proof', proof };
   }
   if (!node || !nonce) throw new MalformedFrame('handshake frame without node or nonce');
-  if (kind === FRAME_HELLO) return { kind: 'hello', node, nonce };
+  if (kind === FRAME_HELLO) return { kind: 'hello', node, nonce, protocol };
   if (!proof) throw new MalformedFrame('challenge without its HMAC');
-  return { kind: 'challenge', node, nonce, proof };
+  return { kind: 'challenge', node, nonce, proof, protocol };
 }
 
 function slowVarint(r: Reader, pos: number, end: number): [number, number] {

@@ -15,6 +15,17 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NodeIdentity } from './types.js';
 
 export const NONCE_BYTES = 32;
+/**
+ * The version of the remoting protocol this node speaks, sent in Hello and Challenge. Nodes of
+ * different versions refuse each other at the handshake instead of dropping every message the
+ * other sends. 2: typed bodies (docs/051-remote-refs.md). 1 (sent as nothing): before them.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Why a stream is refused when the peer speaks another version; undefined when it speaks this one. */
+export function protocolMismatch(peer: number): string | undefined {
+  return peer === PROTOCOL_VERSION ? undefined : `peer speaks remoting protocol ${peer || 1}, this node speaks ${PROTOCOL_VERSION}`;
+}
 const LABEL = 'auctor.remoting.v1';
 
 export type Role = 'listener' | 'dialler';

@@ -9,7 +9,7 @@
  */
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { decodeFrame, encodeHandshake, MalformedFrame } from './codec.js';
-import { newNonce, proofFor, verifyProof, type Transcript } from './handshake.js';
+import { newNonce, proofFor, protocolMismatch, verifyProof, type Transcript } from './handshake.js';
 import type { Counters, RemotingLimits, RemotingLog } from './options.js';
 import type { Envelope, NodeIdentity } from './types.js';
 
@@ -115,6 +115,11 @@ export class InboundStream {
     }
     const { self, secret, log } = this.deps;
     if (this.state === 'hello' && frame.kind === 'hello') {
+      const mismatch = protocolMismatch(frame.protocol ?? 0);
+      if (mismatch) {
+        log.warn({ remote: this.remote, claimed: frame.node, protocol: frame.protocol ?? 0 }, 'remoting.protocol-mismatch');
+        return this.refuse(mismatch);
+      }
       const nonce = newNonce();
       this.transcript = { dialler: frame.node, diallerNonce: frame.nonce, listener: self, listenerNonce: nonce };
       this.state = 'proof';

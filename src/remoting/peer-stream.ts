@@ -12,7 +12,7 @@
  */
 import { Client, credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
 import { decodeFrame, encodeHandshake } from './codec.js';
-import { newNonce, proofFor, verifyProof } from './handshake.js';
+import { newNonce, proofFor, protocolMismatch, verifyProof } from './handshake.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { channelOptions, CONNECT_PATH, passThrough, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
 import type { Envelope, NodeIdentity } from './types.js';
@@ -114,6 +114,11 @@ export class PeerStream {
         log.warn({ peer: this.address, err: String(error) }, 'remoting.handshake-malformed');
       }
       if (challenge?.kind !== 'challenge') return this.fail(call, 'listener did not answer with a challenge', true);
+      const mismatch = protocolMismatch(challenge.protocol ?? 0);
+      if (mismatch) {
+        log.warn({ peer: this.address, claimed: challenge.node, protocol: challenge.protocol ?? 0 }, 'remoting.protocol-mismatch');
+        return this.fail(call, mismatch, true);
+      }
       const transcript = { dialler: self, diallerNonce: nonce, listener: challenge.node, listenerNonce: challenge.nonce };
       const proof = encodeHandshake({ kind: 'proof', proof: proofFor('dialler', secret, transcript) });
       if (!verifyProof('listener', secret, transcript, challenge.proof)) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { decodeFrame, encodeBatch, encodeHandshake, MalformedFrame, type Frame } from '../../src/remoting/codec.js';
+import { PROTOCOL_VERSION } from '../../src/remoting/handshake.js';
 import type { Envelope } from '../../src/remoting/types.js';
 
 // The .proto beside the sources (tsc does not copy it to dist): the codec must match it byte for byte.
@@ -69,11 +70,14 @@ describe('remoting codec', () => {
     const node = { name: 'cell-1', incarnation: 1_767_000_000_123, address: '127.0.0.1:7001' };
     const nonce = Buffer.alloc(32, 1);
     const proof = Buffer.alloc(32, 2);
-    expect(decodeFrame(encodeHandshake({ kind: 'hello', node, nonce }))).to.deep.equal({ kind: 'hello', node, nonce });
-    expect(decodeFrame(encodeHandshake({ kind: 'challenge', node, nonce, proof }))).to.deep.equal({ kind: 'challenge', node, nonce, proof });
+    // the protocol version goes out as this node's unless given, and reads as 0 where it is absent (a version-1 node)
+    expect(decodeFrame(encodeHandshake({ kind: 'hello', node, nonce }))).to.deep.equal({ kind: 'hello', node, nonce, protocol: PROTOCOL_VERSION });
+    expect(decodeFrame(encodeHandshake({ kind: 'hello', node, nonce, protocol: 0 }))).to.deep.equal({ kind: 'hello', node, nonce, protocol: 0 });
+    expect(decodeFrame(encodeHandshake({ kind: 'challenge', node, nonce, proof, protocol: 7 }))).to.deep.equal({ kind: 'challenge', node, nonce, proof, protocol: 7 });
     expect(decodeFrame(encodeHandshake({ kind: 'proof', proof }))).to.deep.equal({ kind: 'proof', proof });
     const viaProto = ProtoFrame.toObject(ProtoFrame.decode(encodeHandshake({ kind: 'challenge', node, nonce, proof })), { longs: Number });
     expect(viaProto.challenge.node).to.deep.equal(node);
+    expect(viaProto.challenge.protocol).to.equal(PROTOCOL_VERSION);
   });
 
   it('counts envelopes without a target or type, or with an index past its table, and keeps the rest', () => {

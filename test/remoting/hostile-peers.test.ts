@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Client, credentials, Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type StatusObject, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { decodeFrame, encodeBatch, encodeHandshake } from '../../src/remoting/codec.js';
-import { newNonce, proofFor } from '../../src/remoting/handshake.js';
+import { newNonce, proofFor, PROTOCOL_VERSION } from '../../src/remoting/handshake.js';
 import { CONNECT_PATH, passThrough } from '../../src/remoting/options.js';
 import type { NodeIdentity } from '../../src/remoting/types.js';
 import { consistently, eventually } from '../support/eventually.js';
@@ -108,6 +108,17 @@ describe('remoting against peers that break the protocol', function () {
     await consistently(() => expect(b.peerEvents.map((e) => e.type)).to.deep.equal(['up', 'up']), { duration: 200, interval: 50 });
   });
 
+  it('refuses a dialler that speaks another protocol version, and says which', async () => {
+    const r = raw();
+    r.call.write(encodeHandshake({ kind: 'hello', node: stranger, nonce: newNonce(), protocol: 0 }));
+    const ended = await r.ended;
+    expect([ended.code, ended.details]).to.deep.equal([status.UNAUTHENTICATED, `peer speaks remoting protocol 1, this node speaks ${PROTOCOL_VERSION}`]);
+    expect(r.frames).to.have.length(0); // no challenge: nothing of the handshake is given away
+    expect(b.log.events()).to.include('remoting.protocol-mismatch');
+    expect(b.peerEvents).to.have.length(0);
+    await stillServes(1);
+  });
+
   it('keeps serving while many clients throw garbage at it', async () => {
     const attackers = Array.from({ length: 20 }, (_, i) => {
       const r = raw();
@@ -124,6 +135,36 @@ describe('remoting against peers that break the protocol', function () {
 describe('remoting against a listener that breaks the protocol', () => {
   let server: Server | undefined;
   afterEach(() => server?.forceShutdown());
+
+  it('never comes up with a listener that speaks another protocol version, and logs it', async () => {
+    let challenges = 0;
+    server = new Server();
+    const connect = (call: ServerDuplexStream<Buffer, Buffer>) => {
+      call.on('error', () => {});
+      call.once('data', (buf: Buffer) => {
+        const hello = decodeFrame(buf);
+        if (hello.kind !== 'hello') return;
+        // a well-proved challenge (no secret on loopback), from an older node
+        const nonce = newNonce();
+        const transcript = { dialler: hello.node, diallerNonce: hello.nonce, listener: stranger, listenerNonce: nonce };
+        challenges++;
+        call.write(encodeHandshake({ kind: 'challenge', node: stranger, nonce, proof: proofFor('listener', '', transcript), protocol: 0 }));
+      });
+    };
+    server.addService({ connect: { path: CONNECT_PATH, requestStream: true, responseStream: true, requestSerialize: passThrough, requestDeserialize: passThrough, responseSerialize: passThrough, responseDeserialize: passThrough } }, { connect } as UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) => server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const a = await startNode('a', { limits: { backoffMaxMs: 50, backoffInitialMs: 10 } });
+    try {
+      a.remoting.sendTo(`127.0.0.1:${port}`, envelope(1));
+      await eventually(() => expect(challenges).to.be.at.least(2));
+      expect(a.log.events()).to.include('remoting.protocol-mismatch');
+      expect(a.log.events()).to.not.include('remoting.peer-connected');
+      expect(a.peerEvents).to.have.length(0);
+      expect(a.remoting.stats().sent).to.equal(0);
+    } finally {
+      await a.remoting.close();
+    }
+  });
 
   it('never comes up with a listener that answers garbage or a forged challenge, and logs it', async () => {
     let calls = 0;
