@@ -4,8 +4,9 @@
  *
  * Wire layout, valid protobuf for proto/remoting.proto: the frame's key, then the batch length as
  * a 4-byte varint (padded with continuation bits, so it can be filled in last), then for each
- * envelope the table entries it introduces (`targets`, `type_names`, `senders`: repeated fields
- * may interleave with others) followed by the envelope itself, referring to them by index.
+ * envelope the table entries it introduces (`targets`, `type_names`, `senders`, `shapes`:
+ * repeated fields may interleave with others) followed by the envelope itself, referring to them
+ * by index.
  */
 import type { Envelope } from './types.js';
 import { FRAME_BATCH, varintSize, WIRE_LEN, WIRE_VARINT, writeVarint } from './wire.js';
@@ -48,6 +49,44 @@ function writeEntry(buf: Buffer, pos: number, field: number, value: string, byte
 
 const entrySize = (bytes: number) => 1 + varintSize(bytes) + bytes;
 
+/** A batch's shapes (key lists of shaped bodies), by the identity of the list the writer handed out. */
+class Shapes {
+  private readonly index = new Map<readonly string[], number>();
+  private last: readonly string[] | undefined;
+  private lastIndex = 0;
+
+  find(keys: readonly string[]): number {
+    if (keys === this.last) return this.lastIndex;
+    const index = this.index.get(keys);
+    if (index === undefined) return -1;
+    this.last = keys;
+    this.lastIndex = index;
+    return index;
+  }
+
+  add(keys: readonly string[]): number {
+    const index = this.index.size;
+    this.index.set(keys, index);
+    this.last = keys;
+    this.lastIndex = index;
+    return index;
+  }
+}
+
+/** Bytes of a Shape message's fields: each key as a `keys` entry. */
+function shapeFieldsSize(keys: readonly string[]): number {
+  let size = 0;
+  for (const key of keys) size += entrySize(Buffer.byteLength(key));
+  return size;
+}
+
+function writeShape(buf: Buffer, pos: number, keys: readonly string[], fieldsSize: number): number {
+  buf[pos++] = (5 << 3) | WIRE_LEN;
+  pos = writeVarint(buf, pos, fieldsSize);
+  for (const key of keys) pos = writeEntry(buf, pos, 1, key, Buffer.byteLength(key));
+  return pos;
+}
+
 export class BatchWriter {
   private buf: Buffer;
   private pos = HEADER;
@@ -56,6 +95,7 @@ export class BatchWriter {
   private readonly targets = new Table();
   private readonly types = new Table();
   private readonly senders = new Table();
+  private readonly shapes = new Shapes();
 
   /** `capacity`: a guess at the batch's final size in bytes (it grows as needed). */
   constructor(capacity = MIN_CAPACITY) {
@@ -84,6 +124,12 @@ export class BatchWriter {
     if (newType) type = this.types.add(e.type);
     if (newSender) sender = this.senders.add(from);
 
+    const keys = e.shape;
+    let shape = keys === undefined ? -1 : this.shapes.find(keys);
+    const newShape = keys !== undefined && shape < 0;
+    const shapeBytes = newShape ? shapeFieldsSize(keys) : 0;
+    if (newShape) shape = this.shapes.add(keys);
+
     const bodyLength = e.body.length;
     // proto3 leaves out a field at its default: index 0 (a batch's first target and type) costs nothing
     let size = 1 + varintSize(bodyLength) + bodyLength;
@@ -91,7 +137,9 @@ export class BatchWriter {
     if (type !== 0) size += 1 + varintSize(type);
     if (sender >= 0) size += 1 + varintSize(sender);
     if (e.correlation !== undefined) size += 1 + varintSize(e.correlation);
+    if (shape >= 0) size += 1 + varintSize(shape + 1);
     let total = 1 + varintSize(size) + size;
+    if (newShape) total += entrySize(shapeBytes);
     if (newTarget) total += entrySize(toBytes);
     if (newType) total += entrySize(typeBytes);
     if (newSender) total += entrySize(fromBytes);
@@ -102,6 +150,7 @@ export class BatchWriter {
     if (newTarget) pos = writeEntry(buf, pos, 1, e.to, toBytes);
     if (newType) pos = writeEntry(buf, pos, 2, e.type, typeBytes);
     if (newSender) pos = writeEntry(buf, pos, 3, from, fromBytes);
+    if (newShape) pos = writeShape(buf, pos, keys, shapeBytes);
     buf[pos++] = (4 << 3) | WIRE_LEN;
     pos = writeVarint(buf, pos, size);
     if (target !== 0) {
@@ -124,6 +173,10 @@ export class BatchWriter {
     pos = writeVarint(buf, pos, bodyLength);
     buf.set(e.body, pos);
     pos += bodyLength;
+    if (shape >= 0) {
+      buf[pos++] = (6 << 3) | WIRE_VARINT;
+      pos = writeVarint(buf, pos, shape + 1);
+    }
     this.pos = pos;
     this.count++;
     return pos - start;

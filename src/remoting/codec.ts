@@ -29,6 +29,7 @@ export function assertEnvelope(e: Envelope): void {
     throw new TypeError('envelope.correlation must be a non-negative safe integer');
   }
   if (!(e.body instanceof Uint8Array)) throw new TypeError('envelope.body must be a Uint8Array');
+  if (e.shape !== undefined && !Array.isArray(e.shape)) throw new TypeError('envelope.shape must be a list of keys');
 }
 
 // --- handshake frames: small, so built from parts ---
@@ -130,17 +131,44 @@ function slowVarint(r: Reader, pos: number, end: number): [number, number] {
 const envelopeStarts: number[] = [];
 const envelopeEnds: number[] = [];
 
+// Shapes arrive once per batch; the same key list is handed out as the same array every time, so
+// the body reader can keep what it compiled for it. Bounded: a peer inventing shapes costs a clear.
+const MAX_INTERNED_SHAPES = 4096;
+const interned = new Map<string, readonly string[]>();
+
+function readShape(r: Reader): readonly string[] {
+  const end = r.lengthEnd();
+  const inner = new Reader(r.buf, r.pos, end);
+  const keys: string[] = [];
+  while (!inner.done) {
+    const field = inner.key();
+    if (field === 1) {
+      inner.expect(WIRE_LEN);
+      keys.push(inner.string());
+    } else inner.skip(inner.wire);
+  }
+  r.pos = end;
+  const id = keys.join('\u0000');
+  const known = interned.get(id);
+  if (known !== undefined && known.length === keys.length) return known;
+  if (interned.size >= MAX_INTERNED_SHAPES) interned.clear();
+  interned.set(id, keys);
+  return keys;
+}
+
 function readBatch(r: Reader): Frame {
   const targets: string[] = [];
   const types: string[] = [];
   const senders: string[] = [];
+  const shapes: (readonly string[])[] = [];
   let count = 0;
   while (!r.done) {
     const field = r.key();
-    if (field >= 1 && field <= 4) r.expect(WIRE_LEN);
+    if (field >= 1 && field <= 5) r.expect(WIRE_LEN);
     if (field === 1) targets.push(r.string());
     else if (field === 2) types.push(r.string());
     else if (field === 3) senders.push(r.string());
+    else if (field === 5) shapes.push(readShape(r));
     else if (field === 4) {
       const end = r.lengthEnd();
       envelopeStarts[count] = r.pos;
@@ -162,6 +190,7 @@ function readBatch(r: Reader): Frame {
     let type = 0;
     let sender = -1;
     let correlation = -1;
+    let shapeRef = 0;
     let body: Uint8Array | undefined;
     while (pos < end) {
       // fast path: one-byte keys and varints (every key here, indexes, most lengths)
@@ -179,15 +208,16 @@ function readBatch(r: Reader): Frame {
         if (wire === WIRE_LEN) {
           if (pos + value > end) throw new MalformedFrame('length past the end of the envelope');
           if (field === 5) body = new Uint8Array(memory, offset + pos, value);
-          else if (field >= 1 && field <= 4) throw new MalformedFrame(`envelope field ${field} is not length-delimited`);
+          else if ((field >= 1 && field <= 4) || field === 6) throw new MalformedFrame(`envelope field ${field} is not length-delimited`);
           pos += value;
         } else if (field === 1) target = value;
         else if (field === 2) type = value;
         else if (field === 3) sender = value;
         else if (field === 4) correlation = value;
+        else if (field === 6) shapeRef = value;
         else if (field === 5) throw new MalformedFrame('envelope body is not length-delimited');
       } else {
-        if (field >= 1 && field <= 5) throw new MalformedFrame(`envelope field ${field} with wire type ${wire}`);
+        if (field >= 1 && field <= 6) throw new MalformedFrame(`envelope field ${field} with wire type ${wire}`);
         e.pos = pos;
         e.end = end;
         e.skip(wire);
@@ -197,17 +227,22 @@ function readBatch(r: Reader): Frame {
     const to = targets[target];
     const typeName = types[type];
     const from = sender >= 0 ? senders[sender] : undefined;
-    if (!to || !typeName || (sender >= 0 && from === undefined)) {
+    const shape = shapeRef > 0 ? shapes[shapeRef - 1] : undefined;
+    if (!to || !typeName || (sender >= 0 && from === undefined) || (shapeRef > 0 && shape === undefined)) {
       invalid++;
       continue;
     }
     body ??= new Uint8Array(0);
-    // one literal per combination of optional fields keeps each envelope's shape fixed from birth
+    // one literal per combination of the usual fields keeps each envelope's shape fixed from birth
+    let envelope: Envelope;
     if (from === undefined) {
-      envelopes.push(correlation < 0 ? { to, type: typeName, body } : { to, correlation, type: typeName, body });
+      if (correlation < 0) envelope = shape === undefined ? { to, type: typeName, body } : { to, type: typeName, body, shape };
+      else envelope = { to, correlation, type: typeName, body };
     } else {
-      envelopes.push(correlation < 0 ? { to, from, type: typeName, body } : { to, from, correlation, type: typeName, body });
+      envelope = correlation < 0 ? { to, from, type: typeName, body } : { to, from, correlation, type: typeName, body };
     }
+    if (shape !== undefined && envelope.shape === undefined) envelope.shape = shape;
+    envelopes.push(envelope);
   }
   return { kind: 'batch', envelopes, invalid };
 }

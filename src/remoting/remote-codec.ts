@@ -20,7 +20,7 @@ import type { NactRef } from '../actors/kernel/nact-internals.js';
 import { RemoteActorRef, type KernelRef } from '../actors/kernel/protocol.js';
 import { SLOW, TYPED_BODY } from './remote-msgpack.js';
 import { lastHadRefs, readValue } from './remote-msgpack-reader.js';
-import { writeFast } from './remote-msgpack-writer.js';
+import { lastBodyShape, writeFast } from './remote-msgpack-writer.js';
 
 /** One shared Packr: plain msgpack (no records, so any peer decodes any body on its own). */
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -81,15 +81,30 @@ export function encodeBody(message: unknown, ctx: CodecContext, typed = false): 
  * `type`: the envelope's type, put back into a typed body. Throws {@link CodecError} (or
  * msgpackr's error) when the bytes are not a well-formed body.
  */
-export function decodeBody(body: Uint8Array, ctx: CodecContext, type?: string): unknown {
-  const fast = readValue(body, type);
+export function decodeBody(body: Uint8Array, ctx: CodecContext, type?: string, shape?: readonly string[]): unknown {
+  const fast = readValue(body, type, shape);
   if (fast !== SLOW) return lastHadRefs() ? fromWire(fast, ctx, 0) : fast;
   if (body[0] !== TYPED_BODY) return fromWire(packr.unpack(body), ctx, 0);
   if (type === undefined) throw new CodecError('a typed body without an envelope type');
+  if (body[1] === TYPED_BODY) return fromWire(shapedMessage(type, shape, body.subarray(2)), ctx, 0);
   const rest: unknown = packr.unpack(body.subarray(1));
   if (rest === null || typeof rest !== 'object' || Array.isArray(rest)) throw new CodecError('a typed body that is not a map');
   if (Object.hasOwn(rest, 'type')) throw new CodecError('a typed body that carries a type of its own');
   return fromWire({ type, ...rest }, ctx, 0);
+}
+
+/** The keys of the body {@link encodeBody} wrote last when it was shaped (the envelope carries them). */
+export const encodedShape = (): readonly string[] | undefined => lastBodyShape();
+
+/** A shaped body the fast reader left (a value it does not read): msgpackr reads the values. */
+function shapedMessage(type: string, shape: readonly string[] | undefined, values: Uint8Array): Record<string, unknown> {
+  if (shape === undefined) throw new CodecError('a shaped body without its shape');
+  if (shape.includes('type') || shape.includes('__proto__') || new Set(shape).size !== shape.length) throw new CodecError('a shape with a reserved or repeated key');
+  const read = values.length === 0 ? [] : (packr.unpackMultiple(values) as unknown[]);
+  if (read.length !== shape.length) throw new CodecError(`a shaped body with ${read.length} values for ${shape.length} keys`);
+  const message: Record<string, unknown> = { type };
+  shape.forEach((key, i) => (message[key] = read[i]));
+  return message;
 }
 
 /** The wire form of a local or remote reference. */

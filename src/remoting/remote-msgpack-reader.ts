@@ -24,16 +24,21 @@ export function readFast(body: Uint8Array): { value: unknown; refs: boolean } | 
 
 /**
  * {@link readFast} without the result object: the value or SLOW; then {@link lastHadRefs} tells
- * about `$ref` keys. `type`: the envelope's type, which a typed body leaves out (SLOW without it).
+ * about `$ref` keys. `type`: the envelope's type, which a typed body leaves out (SLOW without it);
+ * `shape`: the envelope's shape, the keys of a shaped body's values (SLOW without it).
  */
-export function readValue(body: Uint8Array, type?: string): unknown {
+export function readValue(body: Uint8Array, type?: string, shape?: readonly string[]): unknown {
   src = body;
   srcView = undefined;
   at = 0;
   end = body.length;
   sawRef = false;
   sp = 0;
-  const value = end > 0 && body[0] === TYPED_BODY ? (type === undefined ? SLOW : ((at = 1), readTypedMap(type))) : read(0);
+  let value: unknown;
+  if (end === 0 || body[0] !== TYPED_BODY) value = read(0);
+  else if (type === undefined) value = SLOW;
+  else if (end > 1 && body[1] === TYPED_BODY) value = shape === undefined ? SLOW : ((at = 2), readShaped(type, shape));
+  else value = ((at = 1), readTypedMap(type));
   const done = at === end;
   src = EMPTY; // do not keep the frame alive
   srcView = undefined;
@@ -219,6 +224,56 @@ function readTypedMap(type: string): Record<string, unknown> | Slow {
   if (b === 0xde) return at + 2 <= end ? ((at += 2), readMap(u16(at - 2), 0, type)) : SLOW;
   if (b === 0xdf) return at + 4 <= end ? ((at += 4), readMap(u32(at - 4), 0, type)) : SLOW;
   return SLOW;
+}
+
+// Shaped bodies: the values of a key list the batch carried. What is built for a list (its check
+// and its object literal) is kept by the list's identity: the codec hands out one array per list.
+interface ShapedMaker {
+  /** null: a list no message may have (`type`, `__proto__`, a repeated key) */
+  make: ((values: unknown[], base: number) => Record<string, unknown>) | null;
+  refs: boolean;
+}
+const makers = new WeakMap<readonly string[], ShapedMaker>();
+let lastShape: readonly string[] | undefined;
+let lastMaker: ShapedMaker | undefined;
+
+function makerFor(keys: readonly string[]): ShapedMaker {
+  if (keys === lastShape) return lastMaker!;
+  let maker = makers.get(keys);
+  if (maker === undefined) {
+    const ok = !keys.includes('type') && !keys.includes('__proto__') && new Set(keys).size === keys.length && keys.length < MAX_SHAPE_KEYS;
+    maker = { make: ok ? (compiled < MAX_COMPILED ? compile(['type', ...keys])! : (v, b) => fromStoresOf(['type', ...keys], v, b)) : null, refs: keys.includes('$ref') };
+    makers.set(keys, maker);
+  }
+  lastShape = keys;
+  lastMaker = maker;
+  return maker;
+}
+
+function fromStoresOf(keys: readonly string[], values: unknown[], base: number): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) object[keys[i]!] = values[base + i];
+  return object;
+}
+
+/** A shaped body's values (after its two first bytes), as the message with `type` first. */
+function readShaped(type: string, keys: readonly string[]): Record<string, unknown> | Slow {
+  const maker = makerFor(keys);
+  if (maker.make === null) return SLOW;
+  if (maker.refs) sawRef = true;
+  const n = keys.length;
+  const base = sp;
+  stackValues[base] = type;
+  sp = base + 1 + n;
+  for (let i = 0; i < n; i++) {
+    const item = read(1);
+    if (item === SLOW) return (sp = base), SLOW;
+    stackValues[base + 1 + i] = item;
+  }
+  sp = base;
+  const object = maker.make(stackValues, base);
+  for (let i = 0; i <= n; i++) stackValues[base + i] = undefined; // keep no message alive
+  return object;
 }
 
 /** A hash slot standing for the `type` key a typed body leaves out. */

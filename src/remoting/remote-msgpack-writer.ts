@@ -30,12 +30,18 @@ function room(n: number): boolean {
   return true;
 }
 
+let bodyShape: readonly string[] | undefined;
+
+/** The keys of the body {@link writeFast} wrote last when it was shaped; undefined when it was not. */
+export const lastBodyShape = (): readonly string[] | undefined => bodyShape;
+
 /**
  * The msgpack bytes of `value`, or SLOW. The bytes are a view into a shared slab that is never
  * written again (each body gets its own range), so the caller may keep them.
  *
  * `typed`: `value` is a tagged message (an object whose `type` the envelope carries): it is
- * written as {@link TYPED_BODY} followed by the map of its other keys.
+ * written as {@link TYPED_BODY} followed by the map of its other keys, or, once its shape is
+ * compiled, shaped: TYPED_BODY twice, then the values of {@link lastBodyShape}'s keys.
  */
 export function writeFast(value: unknown, isRef: (value: object) => boolean, typed = false): Uint8Array | Slow {
   if (ws.slab.length - ws.pos < 1024) {
@@ -44,6 +50,7 @@ export function writeFast(value: unknown, isRef: (value: object) => boolean, typ
     ws.pos = 0;
   }
   ws.start = ws.pos;
+  bodyShape = undefined;
   let written: boolean;
   if (typed) {
     written = typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -54,6 +61,7 @@ export function writeFast(value: unknown, isRef: (value: object) => boolean, typ
   } else written = write(value, isRef, 0);
   if (!written) {
     ws.pos = ws.start;
+    bodyShape = undefined;
     return SLOW;
   }
   const body = new Uint8Array(ws.slab.buffer, ws.start, ws.pos - ws.start);
@@ -147,8 +155,10 @@ interface WriteShape {
   seen: number;
   /** null: this shape cannot be compiled (or the budget is spent) */
   encode: ShapeEncoder | null | undefined;
-  /** the same for a typed body: every key but `type` */
-  typed: ShapeEncoder | null | undefined;
+  /** for a typed body: writes the values of `wire` (every key but `type`) and nothing else */
+  values: ShapeEncoder | null | undefined;
+  /** the keys a shaped body's values belong to; one array for the shape's lifetime (the batch keys its table by it) */
+  wire: readonly string[];
 }
 const WRITE_SHAPES = 512;
 const writeShapes: (WriteShape | undefined)[] = new Array(WRITE_SHAPES);
@@ -195,40 +205,50 @@ function writeShaped(value: object, isRef: (value: object) => boolean, depth: nu
   }
   const keys: string[] = [];
   for (const key in value) keys.push(key);
-  shape = { keys, seen: 1, encode: undefined, typed: undefined };
+  shape = { keys, seen: 1, encode: undefined, values: undefined, wire: keys.filter((key) => key !== 'type') };
   writeShapes[hash] = shape;
   return undefined;
 }
 
-/** Writes `value` of a known shape through its compiled encoder, compiling it once it is seen often. */
+/**
+ * Writes `value` of a known shape through its compiled encoder, compiling it once it is seen
+ * often. A typed body (`skipType`) of a compiled shape is written shaped: TYPED_BODY again, then
+ * the values alone; {@link lastBodyShape} names their keys.
+ */
 function writeWith(shape: WriteShape, value: object, isRef: (value: object) => boolean, depth: number, skipType: boolean): boolean | undefined {
-  const encode = skipType ? shape.typed : shape.encode;
-  if (encode) return encode(value, isRef, depth);
+  const encode = skipType ? shape.values : shape.encode;
   if (encode === undefined && ++shape.seen >= COMPILE_AFTER) {
-    const compiled = compileEncoder(skipType ? shape.keys.filter((key) => key !== 'type') : shape.keys);
-    if (skipType) shape.typed = compiled;
-    else shape.encode = compiled;
-    if (compiled) return compiled(value, isRef, depth);
+    if (skipType) shape.values = compileEncoder(shape.wire, true);
+    else shape.encode = compileEncoder(shape.keys, false);
+    return writeWith(shape, value, isRef, depth, skipType);
   }
-  return undefined;
+  if (!encode) return undefined;
+  if (skipType) {
+    if (!room(1)) return false;
+    ws.slab[ws.pos++] = TYPED_BODY;
+    bodyShape = shape.wire;
+  }
+  return encode(value, isRef, depth);
 }
 
-/** An encoder that writes a map of exactly `keys`, in order. */
-function compileEncoder(keys: string[]): ShapeEncoder | null {
+/** An encoder that writes a map of exactly `keys`, in order; with `valuesOnly`, their values alone. */
+function compileEncoder(keys: readonly string[], valuesOnly: boolean): ShapeEncoder | null {
   if (compiledEncoders >= MAX_COMPILED) return null;
-  const lines: string[] = keys.length === 0 ? ['if (!room(1)) return false;', 'ws.slab[ws.pos++] = 0x80;'] : [];
+  const lines: string[] = keys.length === 0 && !valuesOnly ? ['if (!room(1)) return false;', 'ws.slab[ws.pos++] = 0x80;'] : [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (key.length > 31 || key === '$ref' || key === '__proto__' || !/^[\x00-\x7f]*$/.test(key)) return null;
-    const bytes = [0xa0 | key.length, ...Array.from(key, (c) => c.charCodeAt(0))];
-    if (i === 0) bytes.unshift(0x80 | keys.length);
-    lines.push(
-      `if (!room(${bytes.length})) return false;`,
-      `b = ws.slab; p = ws.pos;`,
-      ...bytes.map((byte, j) => `b[p + ${j}] = ${byte};`),
-      `ws.pos = p + ${bytes.length};`,
-      `if (!write(value[${JSON.stringify(key)}], isRef, depth + 1)) return false;`,
-    );
+    const bytes = valuesOnly ? [] : [0xa0 | key.length, ...Array.from(key, (c) => c.charCodeAt(0))];
+    if (i === 0 && !valuesOnly) bytes.unshift(0x80 | keys.length);
+    if (bytes.length > 0) {
+      lines.push(
+        `if (!room(${bytes.length})) return false;`,
+        `b = ws.slab; p = ws.pos;`,
+        ...bytes.map((byte, j) => `b[p + ${j}] = ${byte};`),
+        `ws.pos = p + ${bytes.length};`,
+      );
+    }
+    lines.push(`if (!write(value[${JSON.stringify(key)}], isRef, depth + 1)) return false;`);
   }
   compiledEncoders++;
   const body = `return function (value, isRef, depth) { let b, p; ${lines.join(' ')} return true; };`;

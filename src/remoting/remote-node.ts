@@ -16,7 +16,7 @@ import { RemoteActorRef, type AnyRef, type KernelRef, type Ref } from '../actors
 import { describeError } from '../actors/kernel/registry.js';
 import type { ActorSystem, RemoteRouter } from '../actors/kernel/system.js';
 import { ActorNotFoundError } from '../models/errors.js';
-import { CodecError, decodeBody, encodeBody, REPLY_PREFIX, tagOf, TEMP_PREFIX, UNTAGGED, type CodecContext } from './remote-codec.js';
+import { CodecError, decodeBody, encodeBody, encodedShape, REPLY_PREFIX, tagOf, TEMP_PREFIX, UNTAGGED, type CodecContext } from './remote-codec.js';
 import type { NodeDirectory } from './remote-directory.js';
 import { PendingQueries, RemoteUnavailableError } from './remote-queries.js';
 import { DeathWatch, type NodeDown } from './remote-watch.js';
@@ -179,8 +179,9 @@ export class RemoteNode {
           failure = `message cannot be encoded: ${describeError(error)}`;
         }
         if (body) {
+          const shape = encodedShape();
           try {
-            if (this.remoting.sendTo(address, { to: ref.at, type: type === '' ? UNTAGGED : type, body })) {
+            if (this.remoting.sendTo(address, shape === undefined ? { to: ref.at, type: type === '' ? UNTAGGED : type, body } : { to: ref.at, type, body, shape })) {
               this.counts.sent++;
               return undefined;
             }
@@ -201,13 +202,14 @@ export class RemoteNode {
   private receive(envelope: Envelope, from: NodeIdentity): void {
     this.counts.received++;
     try {
-      const { to, type, body } = (envelope ?? {}) as Partial<Envelope>;
+      const { to, type, body, shape } = (envelope ?? {}) as Partial<Envelope>;
       if (typeof to !== 'string' || !to.startsWith('/') || typeof type !== 'string' || !(body instanceof Uint8Array)) {
         return this.malformed(envelope, from, 'envelope is not {to, type, body}');
       }
       let msg: unknown;
       try {
-        msg = decodeBody(body, this.codec, type === UNTAGGED ? undefined : type);
+        if (shape !== undefined && !Array.isArray(shape)) return this.malformed(envelope, from, 'envelope shape is not a list of keys');
+        msg = decodeBody(body, this.codec, type === UNTAGGED ? undefined : type, shape);
       } catch (error) {
         return this.malformed(envelope, from, error instanceof CodecError ? error.message : `undecodable body: ${describeError(error)}`);
       }

@@ -35,6 +35,11 @@ export interface Envelope {
   type: string;
   /** the message, msgpack-encoded */
   body: Uint8Array;
+  /**
+   * Set for a shaped body (docs/051-remote-refs.md "Wire form"): the message's keys, in order,
+   * whose values alone the body holds. The transport carries it: once per batch on the wire.
+   */
+  shape?: readonly string[];
 }
 
 export type PeerEvent =

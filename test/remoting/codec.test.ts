@@ -51,6 +51,38 @@ describe('remoting codec', () => {
     expect(batchOf(decodeFrame(frame))).to.deep.equal(same);
   });
 
+  it('writes each shape once per batch, which protobufjs reads, and hands the same key list back for it', () => {
+    const keys = ['process_guid', 'index'];
+    const other = ['a'];
+    const shaped: Envelope[] = [
+      { to: '/x', type: 't/a', body: Buffer.from([1]), shape: keys },
+      { to: '/x', type: 't/a', body: Buffer.from([2]), shape: keys },
+      { to: '/x', type: 't/b', body: Buffer.from([3]), shape: other },
+      { to: '/x', type: 't/c', body: Buffer.from([4]) },
+    ];
+    const frame = encodeBatch(shaped, 0, shaped.length);
+    const decoded = ProtoFrame.toObject(ProtoFrame.decode(frame), { longs: Number, defaults: false }) as {
+      batch: { shapes: { keys: string[] }[]; envelopes: { shape?: number }[] };
+    };
+    expect(decoded.batch.shapes).to.deep.equal([{ keys }, { keys: other }]);
+    expect(decoded.batch.envelopes.map((e) => e.shape ?? 0)).to.deep.equal([1, 1, 2, 0]);
+    const [first, second, third, fourth] = batchOf(decodeFrame(frame));
+    expect([first!.shape, third!.shape, fourth!.shape]).to.deep.equal([keys, other, undefined]);
+    expect(second!.shape).to.equal(first!.shape);
+    // the next batch with the same keys gets the very same list: receivers keep what they built for it
+    expect(batchOf(decodeFrame(encodeBatch(shaped, 0, 1)))[0]!.shape).to.equal(first!.shape);
+  });
+
+  it('counts an envelope whose shape index is past the shapes table as invalid', () => {
+    const message = ProtoFrame.fromObject({
+      batch: { targets: ['/a'], typeNames: ['t/x'], shapes: [{ keys: ['k'] }], envelopes: [{ body: Buffer.from('ok'), shape: 1 }, { body: Buffer.from('no'), shape: 2 }] },
+    });
+    const frame = decodeFrame(Buffer.from(ProtoFrame.encode(message).finish()));
+    if (frame.kind !== 'batch') throw new Error('expected a batch');
+    expect(frame.invalid).to.equal(1);
+    expect(frame.envelopes.map((e) => [Buffer.from(e.body).toString(), e.shape])).to.deep.equal([['ok', ['k']]]);
+  });
+
   it('reads what protobufjs writes, whatever the field order', () => {
     const message = ProtoFrame.fromObject({
       batch: {

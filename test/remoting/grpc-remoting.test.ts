@@ -17,7 +17,7 @@ describe('gRPC remoting between two nodes', function () {
   it('delivers an envelope with every field intact, from the authenticated sender', async () => {
     const a = await node('a');
     const b = await node('b');
-    const sent = { to: '/control/lrps', from: '/cell/rep', correlation: 2 ** 40 + 7, type: 'lrps/desire', body: Buffer.from([0x81, 0xa1, 0x78, 0x01]) };
+    const sent = { to: '/control/lrps', from: '/cell/rep', correlation: 2 ** 40 + 7, type: 'lrps/desire', body: Buffer.from([0x01]), shape: ['x'] };
     expect(a.remoting.sendTo(b.remoting.self.address, sent)).to.equal(true);
     await eventually(() => expect(b.received).to.have.length(1));
     const { envelope: got, from } = b.received[0]!;

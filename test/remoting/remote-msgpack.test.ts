@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pack, Packr } from 'msgpackr';
 import { RemoteActorRef } from '../../src/actors/kernel/protocol.js';
-import { decodeBody, encodeBody, type CodecContext } from '../../src/remoting/remote-codec.js';
+import { decodeBody, encodeBody, encodedShape, type CodecContext } from '../../src/remoting/remote-codec.js';
 import { SLOW } from '../../src/remoting/remote-msgpack.js';
 import { readFast } from '../../src/remoting/remote-msgpack-reader.js';
 import { writeFast } from '../../src/remoting/remote-msgpack-writer.js';
@@ -175,6 +175,12 @@ describe('remote bodies: the fast msgpack path', () => {
 
 describe('remote bodies: typed bodies (the type travels in the envelope)', () => {
   const typed = (message: { type: string } & Record<string, unknown>) => encodeBody(message, ctx, true);
+  /** encodes typed and decodes as a receiver would, with the envelope's type and shape */
+  const roundTrip = (message: { type: string } & Record<string, unknown>) => {
+    const body = Uint8Array.from(typed(message));
+    const shape = encodedShape();
+    return { body, shape, decoded: decodeBody(body, ctx, message.type, shape) as Record<string, unknown> };
+  };
 
   it('leaves the type out of the body and puts it back first, for every shape and through compiled code', () => {
     const next = random(11);
@@ -182,21 +188,50 @@ describe('remote bodies: typed bodies (the type travels in the envelope)', () =>
       const rest = plainValue(next);
       const message = { ...(rest !== null && typeof rest === 'object' && !Array.isArray(rest) ? rest : { value: rest }), type: `t/${i % 7}` };
       const whole = encodeBody(message, ctx);
-      const body = typed(message);
-      if (whole[0] !== 0xc1 && body[0] === 0xc1) expect(body.length, `message ${i}`).to.be.below(whole.length);
-      const decoded = decodeBody(Uint8Array.from(body), ctx, message.type) as Record<string, unknown>;
+      const { body, decoded } = roundTrip(message);
+      if (body[0] === 0xc1) expect(body.length, `message ${i}`).to.be.below(whole.length);
       expect(decoded, `message ${i}`).to.deep.equal(message);
       expect(Object.keys(decoded)[0]).to.equal('type');
     }
-    // a recurring shape: compiled both ways, typed and whole, and they do not mix
+    // a recurring shape: a typed map until its shape is compiled, then shaped (the values alone,
+    // their keys in the envelope); whole bodies of the same shape stay plain msgpack
+    const keys = ['guid_t', 'index_t', 'payload_t']; // a key sequence no other test uses
+    const kinds: string[] = [];
     for (let i = 0; i < 50; i++) {
-      const message = { type: 'bench/msg', process_guid: 'guid', index: i, payload: 'x'.repeat(16) };
-      const body = typed(message);
-      expect([body[0], body[1]], `typed ${i}`).to.deep.equal([0xc1, 0x83]);
-      expect(decodeBody(Uint8Array.from(body), ctx, 'bench/msg')).to.deep.equal(message);
+      const message = { type: 'bench/msg', guid_t: 'guid', index_t: i, payload_t: 'x'.repeat(16) };
+      const { body, shape, decoded } = roundTrip(message);
+      if (body[1] === 0x83) {
+        kinds.push('map');
+        expect(shape, `typed ${i}`).to.equal(undefined);
+      } else {
+        kinds.push('shaped');
+        expect([body[0], body[1], shape], `shaped ${i}`).to.deep.equal([0xc1, 0xc1, keys]);
+        expect(body.length).to.equal(2 + 5 + 1 + 17);
+      }
+      expect(decoded).to.deep.equal(message);
+      expect(Object.keys(decoded)).to.deep.equal(['type', ...keys]);
       expect(msgpackr.unpack(Uint8Array.from(encodeBody(message, ctx)))).to.deep.equal(message);
     }
+    const compiledAt = kinds.indexOf('shaped');
+    expect(compiledAt).to.be.within(1, 16); // once the shape is seen often (whole and typed writes both count)
+    expect(kinds.slice(compiledAt).every((k) => k === 'shaped')).to.equal(true);
+    // one key list for the shape's lifetime: the batch keys its table by it
+    const first = roundTrip({ type: 'bench/msg', guid_t: 'g', index_t: 1, payload_t: 'p' }).shape;
+    expect(roundTrip({ type: 'other/type', guid_t: 'g', index_t: 2, payload_t: 'p' }).shape).to.equal(first);
     expect(Array.from(typed({ type: 'only' }))).to.deep.equal([0xc1, 0x80]);
+  });
+
+  it('reads a shaped body only with its shape, and refuses one whose values and keys do not agree', () => {
+    let shaped = roundTrip({ type: 's/x', a: 1, b: 'two' });
+    for (let i = 0; i < 20; i++) shaped = roundTrip({ type: 's/x', a: i, b: 'two' });
+    expect(shaped.shape).to.deep.equal(['a', 'b']);
+    expect(() => decodeBody(shaped.body, ctx, 's/x')).to.throw(/shaped body without its shape/);
+    expect(() => decodeBody(shaped.body, ctx, 's/x', ['a'])).to.throw(/2 values for 1 keys/);
+    expect(() => decodeBody(shaped.body, ctx, 's/x', ['a', 'b', 'c'])).to.throw(/2 values for 3 keys/);
+    for (const bad of [['a', 'type'], ['__proto__', 'b'], ['a', 'a']]) expect(() => decodeBody(shaped.body, ctx, 's/x', bad)).to.throw(/reserved or repeated key/);
+    // values the fast reader leaves to msgpackr (a float32) are still read
+    const float32 = Buffer.concat([Buffer.of(0xc1, 0xc1, 0xca), Buffer.from(new Float32Array([1.5]).buffer).reverse(), Buffer.of(0xa1, 0x78)]);
+    expect(decodeBody(float32, ctx, 's/f', ['f', 'g'])).to.deep.equal({ type: 's/f', f: 1.5, g: 'x' });
   });
 
   it('writes whole what the fast path cannot, and reads typed bodies the fast reader leaves to msgpackr', () => {
