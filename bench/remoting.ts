@@ -7,7 +7,7 @@
  * grpc-js bidi streaming of the same payloads in batches of the same size between the same two
  * processes, with the same channel options, each payload length-prefixed and handed to the
  * receiver as its own view. `transport_value` is the layer without actors (envelopes handed to
- * `sendTo`, counted in the child's handler); `limit_unframed` streams bare bytes. Runs
+ * `sendTo`, counted in the child's handler); `limit_unframed` streams bare bytes; `limit_wire_bytes` streams, framed, the bytes the layer sends for the message (its shaped body) instead of its plain msgpack. Runs
  * interleave; medians of RUNS. Also: CPU time per message on each side (robust to a busy
  * machine, where throughput is not), and `system.query` round trips to the remote actor
  * (`p50_ms`, `p99_ms`; the transport's own as `transport_p50_ms`/`transport_p99_ms`).
@@ -133,7 +133,7 @@ async function throughLayer(remoting: Remoting, address: string, acks: Acks, tot
 }
 
 /** The same payloads in frames of BATCH over a bare grpc-js bidi stream, waiting for 'drain'. */
-async function rawGrpc(address: string, mode: RawMode, total: number): Promise<void> {
+async function rawGrpc(address: string, mode: RawMode, total: number, body: Uint8Array = BODY): Promise<void> {
   const client = new Client(address, credentials.createInsecure(), channelOptions(DEFAULT_LIMITS));
   try {
     const call = client.makeBidiStreamRequest<Buffer, Buffer>(rawMethod(mode).path, passThrough, passThrough, new Metadata());
@@ -147,13 +147,13 @@ async function rawGrpc(address: string, mode: RawMode, total: number): Promise<v
       call.on('error', reject);
       call.on('status', () => resolve());
     });
-    const frameBytes = BATCH * (BODY.length + (mode === 'framed' ? 1 : 0));
+    const frameBytes = BATCH * (body.length + (mode === 'framed' ? 1 : 0));
     for (let sent = 0; sent < total; sent += BATCH) {
       const frame = Buffer.allocUnsafe(frameBytes);
       for (let i = 0, pos = 0; i < BATCH; i++) {
-        if (mode === 'framed') frame[pos++] = BODY.length;
-        frame.set(BODY, pos);
-        pos += BODY.length;
+        if (mode === 'framed') frame[pos++] = body.length;
+        frame.set(body, pos);
+        pos += body.length;
       }
       if (!call.write(frame)) await new Promise((resolve) => call.once('drain', resolve));
     }
@@ -251,7 +251,7 @@ export async function main(): Promise<void> {
     await actorQueries(node.system, one[0]!, 10); // both streams up, the queues empty
     const actors = (sinks: Ref<BenchMsg>[], n: number) => () => sendThroughActors(node.system, sinks, () => actorAcks.total(), () => actorAcks.next(), n, WINDOW, CHUNK);
     const layer = (n: number) => () => throughLayer(remoting, addresses.remoting, acks, n);
-    const raw = (mode: RawMode, n: number) => () => rawGrpc(addresses.raw, mode, n);
+    const raw = (mode: RawMode, n: number, body?: Uint8Array) => () => rawGrpc(addresses.raw, mode, n, body);
 
     // warm-up: JIT and heap settle before the first measured run (with 300k per path the first
     // actor run still came out 5-10 % below the others: its code was still being optimised)
@@ -263,11 +263,15 @@ export async function main(): Promise<void> {
       await raw('bytes', 300_000)();
     }
     await actorQueries(node.system, one[0]!, 500);
+    // the bench message as the layer puts it on the wire now its shape is compiled (a shaped body:
+    // its values alone, its type and keys carried by the batch), for a raw stream of those bytes
+    const wireBody = Uint8Array.from(writeFast(benchMsg(MESSAGES / 2), () => false, true) as Uint8Array);
     const values: Sample[] = [];
     const spread: Sample[] = [];
     const transport: Sample[] = [];
     const limits: Sample[] = [];
     const unframed: Sample[] = [];
+    const wireLimits: Sample[] = [];
     const show = (s: Sample) => `${Math.round(s.rate)} msgs/s (cpu ${s.sender}+${s.receiver} ns/msg)`;
     for (let run = 1; run <= RUNS; run++) {
       values.push(await measure(receiver, lines, MESSAGES, actors(one, MESSAGES)));
@@ -275,11 +279,12 @@ export async function main(): Promise<void> {
       transport.push(await measure(receiver, lines, MESSAGES, layer(MESSAGES)));
       limits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES)));
       unframed.push(await measure(receiver, lines, MESSAGES, raw('bytes', MESSAGES)));
-      log(`run ${run}/${RUNS}: actor to actor ${show(values.at(-1)!)}, to ${SINKS} actors ${show(spread.at(-1)!)}, transport ${show(transport.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}`);
+      wireLimits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES, wireBody)));
+      log(`run ${run}/${RUNS}: actor to actor ${show(values.at(-1)!)}, to ${SINKS} actors ${show(spread.at(-1)!)}, transport ${show(transport.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}, raw of the layer's body bytes ${show(wireLimits.at(-1)!)}`);
     }
     const rtt = await actorQueries(node.system, one[0]!, QUERIES);
     const transportRtt = await queries(remoting, addresses.remoting, answers, QUERIES);
-    const [value, spreadValue, transportValue, limit, bytes] = [values, spread, transport, limits, unframed].map(summary) as [Summary, Summary, Summary, Summary, Summary];
+    const [value, spreadValue, transportValue, limit, bytes, wireLimit] = [values, spread, transport, limits, unframed, wireLimits].map(summary) as [Summary, Summary, Summary, Summary, Summary, Summary];
     const ms = (x: number) => Number(x.toFixed(3));
     const ratio = (x: number) => Number((x / limit.rate).toFixed(3));
     const result = {
@@ -297,16 +302,20 @@ export async function main(): Promise<void> {
       transport_p50_ms: ms(percentile(transportRtt, 50)),
       transport_p99_ms: ms(percentile(transportRtt, 99)),
       limit_unframed: bytes.rate,
+      // raw streaming of the bytes the layer sends for the message rather than its plain msgpack
+      limit_wire_bytes: wireLimit.rate,
+      ratio_wire_bytes: Number((value.rate / wireLimit.rate).toFixed(3)),
       cpu_ns_per_msg: {
         actors: [value.sender, value.receiver],
         [`actors_${SINKS}`]: [spreadValue.sender, spreadValue.receiver],
         transport: [transportValue.sender, transportValue.receiver],
         raw: [limit.sender, limit.receiver],
         raw_unframed: [bytes.sender, bytes.receiver],
+        raw_wire_bytes: [wireLimit.sender, wireLimit.receiver],
       },
       body_bytes: BODY.length,
-      // the actor message as the layer sends it: a typed body (its type travels in the envelope)
-      actor_body_bytes: (writeFast(benchMsg(MESSAGES / 2), () => false, true) as Uint8Array).length,
+      // the actor message as the layer sends it: a shaped body (type and keys travel in the batch)
+      actor_body_bytes: wireBody.length,
       batch: BATCH,
       messages_per_run: MESSAGES,
       runs: RUNS,
