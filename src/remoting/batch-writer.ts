@@ -16,14 +16,17 @@ export const BATCH_HEADER_BYTES = 5;
 const HEADER = BATCH_HEADER_BYTES;
 const MIN_CAPACITY = 4096;
 
-/** A batch's table of distinct strings; neighbours usually repeat, so the last hit is kept. */
-class Table {
-  private readonly index = new Map<string, number>();
-  private last: string | undefined;
+/**
+ * A batch's table of distinct strings (or key lists, by identity); neighbours usually repeat, so
+ * the last hit is kept.
+ */
+class Table<T extends string | readonly string[] = string> {
+  private readonly index = new Map<T, number>();
+  private last: T | undefined;
   private lastIndex = 0;
 
-  /** The string's index, or -1 when it is not in the table yet. */
-  find(value: string): number {
+  /** The value's index, or -1 when it is not in the table yet. */
+  find(value: T): number {
     if (value === this.last) return this.lastIndex;
     const index = this.index.get(value);
     if (index === undefined) return -1;
@@ -32,7 +35,7 @@ class Table {
     return index;
   }
 
-  add(value: string): number {
+  add(value: T): number {
     const index = this.index.size;
     this.index.set(value, index);
     this.last = value;
@@ -48,30 +51,6 @@ function writeEntry(buf: Buffer, pos: number, field: number, value: string, byte
 }
 
 const entrySize = (bytes: number) => 1 + varintSize(bytes) + bytes;
-
-/** A batch's shapes (key lists of shaped bodies), by the identity of the list the writer handed out. */
-class Shapes {
-  private readonly index = new Map<readonly string[], number>();
-  private last: readonly string[] | undefined;
-  private lastIndex = 0;
-
-  find(keys: readonly string[]): number {
-    if (keys === this.last) return this.lastIndex;
-    const index = this.index.get(keys);
-    if (index === undefined) return -1;
-    this.last = keys;
-    this.lastIndex = index;
-    return index;
-  }
-
-  add(keys: readonly string[]): number {
-    const index = this.index.size;
-    this.index.set(keys, index);
-    this.last = keys;
-    this.lastIndex = index;
-    return index;
-  }
-}
 
 /** Bytes of a Shape message's fields: each key as a `keys` entry. */
 function shapeFieldsSize(keys: readonly string[]): number {
@@ -95,7 +74,8 @@ export class BatchWriter {
   private readonly targets = new Table();
   private readonly types = new Table();
   private readonly senders = new Table();
-  private readonly shapes = new Shapes();
+  /** key lists of shaped bodies, by the identity of the list the body writer handed out */
+  private readonly shapes = new Table<readonly string[]>();
 
   /** `capacity`: a guess at the batch's final size in bytes (it grows as needed). */
   constructor(capacity = MIN_CAPACITY) {

@@ -136,9 +136,15 @@ describe('remoting against a listener that breaks the protocol', () => {
   let server: Server | undefined;
   afterEach(() => server?.forceShutdown());
 
+  /** A bare gRPC server on the remoting RPC whose streams `connect` handles; its port. */
+  function listen(connect: (call: ServerDuplexStream<Buffer, Buffer>) => void): Promise<number> {
+    server = new Server();
+    server.addService({ connect: { path: CONNECT_PATH, requestStream: true, responseStream: true, requestSerialize: passThrough, requestDeserialize: passThrough, responseSerialize: passThrough, responseDeserialize: passThrough } }, { connect } as UntypedServiceImplementation);
+    return new Promise<number>((resolve, reject) => server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  }
+
   it('never comes up with a listener that speaks another protocol version, and logs it', async () => {
     let challenges = 0;
-    server = new Server();
     const connect = (call: ServerDuplexStream<Buffer, Buffer>) => {
       call.on('error', () => {});
       call.once('data', (buf: Buffer) => {
@@ -151,8 +157,7 @@ describe('remoting against a listener that breaks the protocol', () => {
         call.write(encodeHandshake({ kind: 'challenge', node: stranger, nonce, proof: proofFor('listener', '', transcript), protocol: 0 }));
       });
     };
-    server.addService({ connect: { path: CONNECT_PATH, requestStream: true, responseStream: true, requestSerialize: passThrough, requestDeserialize: passThrough, responseSerialize: passThrough, responseDeserialize: passThrough } }, { connect } as UntypedServiceImplementation);
-    const port = await new Promise<number>((resolve, reject) => server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await listen(connect);
     const a = await startNode('a', { limits: { backoffMaxMs: 50, backoffInitialMs: 10 } });
     try {
       a.remoting.sendTo(`127.0.0.1:${port}`, envelope(1));
@@ -168,7 +173,6 @@ describe('remoting against a listener that breaks the protocol', () => {
 
   it('never comes up with a listener that answers garbage or a forged challenge, and logs it', async () => {
     let calls = 0;
-    server = new Server();
     const connect = (call: ServerDuplexStream<Buffer, Buffer>) => {
       call.on('error', () => {});
       call.once('data', () => {
@@ -176,8 +180,7 @@ describe('remoting against a listener that breaks the protocol', () => {
         call.write(++calls % 2 ? Buffer.from([0x00, 0x01, 0x02]) : forged);
       });
     };
-    server.addService({ connect: { path: CONNECT_PATH, requestStream: true, responseStream: true, requestSerialize: passThrough, requestDeserialize: passThrough, responseSerialize: passThrough, responseDeserialize: passThrough } }, { connect } as UntypedServiceImplementation);
-    const port = await new Promise<number>((resolve, reject) => server!.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const port = await listen(connect);
     const a = await startNode('a', { limits: { backoffMaxMs: 50, backoffInitialMs: 10 } });
     try {
       a.remoting.sendTo(`127.0.0.1:${port}`, envelope(1));
