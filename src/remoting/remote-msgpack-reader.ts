@@ -120,13 +120,23 @@ function readString(n: number): string | Slow {
   const p = at;
   if (p + n > end) return SLOW;
   const b = src;
-  // short strings are cheaper built in JS than through a native call
+  // short strings are cheaper built in JS than through a native call; one that recurs (a state,
+  // a zone) comes from the key cache, which takes short values only into empty slots, so values
+  // that never repeat do not push the keys out
   if (n <= 8) {
+    if (n > 1) {
+      const cached = fromKeyCache(n);
+      if (cached !== undefined) return cached;
+    }
     let s = '';
     for (let i = 0; i < n; i++) {
       const c = b[p + i]!;
       if (c >= 0x80) return SLOW;
       s += fromCharCode(c);
+    }
+    if (n > 1 && keyCache[keySlot] === undefined) {
+      keyBytes.set(b.subarray(p, p + n), keySlot * 32);
+      keyCache[keySlot] = s;
     }
     at = p + n;
     return s;
@@ -149,27 +159,25 @@ const keyBytes = new Uint8Array(KEY_CACHE_SIZE * 32);
 /** the cache slot of the key readKey returned last: maps hash their key sequence from these */
 let keySlot = 0;
 
-function readKey(n: number): string | Slow {
-  if (at + n > end) return SLOW;
+/** The cached string equal to the next `n` bytes (and `at` past them), or undefined; sets keySlot either way. */
+function fromKeyCache(n: number): string | undefined {
   const slot = n === 0 ? 0 : (n * 31 + src[at]! * 7 + src[at + (n >> 1)]! * 3 + src[at + n - 1]!) & (KEY_CACHE_SIZE - 1);
   keySlot = slot;
   const cached = keyCache[slot];
-  if (cached !== undefined && cached.length === n) {
-    let same = true;
-    // locals: module variables would be reloaded on every iteration
-    const bytes = src;
-    const from = at;
-    for (let i = 0, o = slot * 32; i < n; i++) {
-      if (keyBytes[o + i] !== bytes[from + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
-      at += n;
-      return cached;
-    }
-  }
+  if (cached === undefined || cached.length !== n) return undefined;
+  // locals: module variables would be reloaded on every iteration
+  const bytes = src;
+  const from = at;
+  for (let i = 0, o = slot * 32; i < n; i++) if (keyBytes[o + i] !== bytes[from + i]) return undefined;
+  at += n;
+  return cached;
+}
+
+function readKey(n: number): string | Slow {
+  if (at + n > end) return SLOW;
+  const cached = fromKeyCache(n);
+  if (cached !== undefined) return cached;
+  const slot = keySlot;
   if (!isAscii(at, at + n)) return SLOW;
   keyBytes.set(src.subarray(at, at + n), slot * 32);
   const key = latin1Slice.call(src, at, (at += n));

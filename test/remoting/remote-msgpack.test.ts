@@ -161,6 +161,18 @@ describe('remote bodies: the fast msgpack path', () => {
     }
   });
 
+  it('reads short values right whether they recur or not, and whatever the key cache holds', () => {
+    const values = Array.from({ length: 5000 }, (_, i) => `v${i.toString(36)}`.slice(0, 2 + (i % 7)));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < values.length; i++) {
+        const value = { state: i % 3 ? 'RUNNING' : 'CRASHED', id: values[i], [values[(i * 7) % values.length]!]: values[i] };
+        const read = readFast(pack(value));
+        expect(read === SLOW ? SLOW : read.value, `round ${round}, value ${i}`).to.deep.equal(value);
+      }
+    }
+    expect(readFast(pack({ s: 'caf\u00e9' }))).to.equal(SLOW); // non-ASCII still goes the general way
+  });
+
   it('still rewrites a ref deep inside a message that otherwise takes the fast path', () => {
     const message = { type: 'deep/ref', a: { b: [{ c: [new RemoteActorRef('there', '/x/y', 3)] }] }, plain: 'text' };
     const decoded = decodeBody(encodeBody(message, ctx), ctx) as { a: { b: Array<{ c: RemoteActorRef[] }> }; plain: string };
