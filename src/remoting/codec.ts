@@ -148,9 +148,9 @@ function readShape(r: Reader): readonly string[] {
     } else inner.skip(inner.wire);
   }
   r.pos = end;
-  const id = keys.join('\u0000');
+  const id = JSON.stringify(keys); // unambiguous whatever the keys hold (a join could make two lists one)
   const known = interned.get(id);
-  if (known !== undefined && known.length === keys.length) return known;
+  if (known !== undefined) return known;
   if (interned.size >= MAX_INTERNED_SHAPES) interned.clear();
   interned.set(id, keys);
   return keys;

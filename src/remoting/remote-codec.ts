@@ -10,7 +10,8 @@
  * without refs goes to the Packr untouched.
  *
  * Most messages take the fast path (remote-msgpack.ts): plain data without refs is written and
- * read straight, with no walk and no Packr; anything else falls back to the walk and msgpackr.
+ * read straight, with no walk and no Packr, a tagged message as a typed or shaped body; anything
+ * else falls back to the walk and msgpackr.
  *
  * Messages must be structured-clone-safe data (plain objects, arrays, primitives, Date, Set,
  * typed arrays); refs are found in plain objects and arrays. `$ref` is a reserved key.

@@ -12,7 +12,9 @@
  *
  * A typed body is a tagged message whose `type` travels only in the envelope: the byte
  * {@link TYPED_BODY} (which msgpack never uses) and then the map of the message's other keys. The
- * reader is given the envelope's type and puts it back as the first key.
+ * reader is given the envelope's type and puts it back as the first key. Once the writer has
+ * compiled a message's shape, the body is shaped: TYPED_BODY twice, then the values alone, their
+ * keys carried by the envelope (`Envelope.shape`, once per batch on the wire).
  *
  * This module holds what the two halves share.
  */

@@ -73,6 +73,13 @@ describe('remoting codec', () => {
     expect(batchOf(decodeFrame(encodeBatch(shaped, 0, 1)))[0]!.shape).to.equal(first!.shape);
   });
 
+  it('keeps key lists apart that only a naive join would confuse', () => {
+    const one = ['a\u0000b', 'c'];
+    const two = ['a', 'b\u0000c'];
+    const frame = encodeBatch([{ to: '/x', type: 't', body: Buffer.from([1]), shape: one }, { to: '/x', type: 't', body: Buffer.from([2]), shape: two }]);
+    expect(batchOf(decodeFrame(frame)).map((e) => e.shape)).to.deep.equal([one, two]);
+  });
+
   it('counts an envelope whose shape index is past the shapes table as invalid', () => {
     const message = ProtoFrame.fromObject({
       batch: { targets: ['/a'], typeNames: ['t/x'], shapes: [{ keys: ['k'] }], envelopes: [{ body: Buffer.from('ok'), shape: 1 }, { body: Buffer.from('no'), shape: 2 }] },
