@@ -17,7 +17,7 @@ import type { AuctorEvent } from '../../src/models/events.js';
 import { MemoryPersistenceEngine } from '../../src/persistence/memory-engine.js';
 import { buildTask } from '../models/builders.js';
 import { CELL_ID, lrpWork, SETTINGS as CELL_HARNESS_SETTINGS, startCell, type CellHarness } from '../support/cell-harness.js';
-import { eventually } from '../support/eventually.js';
+import { eventually, eventuallyWhere } from '../support/eventually.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -70,13 +70,8 @@ describe('cell drain (control and two cells in one process, fake backends)', () 
   };
   const handles = async (cellId: string) => (await backends.get(cellId)!.containers()).map((c) => c.handle).sort();
   const rows = () => control.actualLrps({ process_guid: 'web' });
-  const show = (r: ActualLRP[]) => JSON.stringify(r.map((a) => [a.index, a.presence, a.state, a.cell_id, a.placement_error]));
-  const waitRows = (pred: (r: ActualLRP[]) => boolean, what: string) =>
-    eventually(async () => {
-      const r = await rows();
-      expect(pred(r), `${what}: ${show(r)}`).to.equal(true);
-      return r;
-    });
+  const show = (r: ActualLRP[]) => r.map((a) => [a.index, a.presence, a.state, a.cell_id, a.placement_error]);
+  const waitRows = (pred: (r: ActualLRP[]) => boolean, what: string) => eventuallyWhere(rows, pred, show, what);
   const shape = (r: ActualLRP[]) => r.map((a) => [a.index, a.presence, a.state, a.cell_id]);
   /** web, 2 instances, RUNNING on cell-a (the only cell so far) */
   const runWebOnA = async () => {

@@ -10,7 +10,7 @@ import { ActorSystem } from '../../src/actors/kernel/system.js';
 import { ProcessBackend } from '../../src/garden/process/process-backend.js';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
 import { LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
-import { consistently, eventually } from '../support/eventually.js';
+import { consistently, eventually, eventuallyWhere } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -51,11 +51,7 @@ describe('scheduler on one node with the process backend', function () {
   const control = () => node.control!;
   const rows = async () => (await control().actualLrps({ process_guid: 'web' })).sort((a, b) => a.index - b.index);
   const until = (pred: (r: ActualLRP[]) => boolean, what: string, timeout = 20_000) =>
-    eventually(async () => {
-      const r = await rows();
-      expect(pred(r), `${what}: ${JSON.stringify(r.map((a) => [a.index, a.state, a.crash_count, a.crash_reason]))}`).to.equal(true);
-      return r;
-    }, { timeout });
+    eventuallyWhere(rows, pred, (r) => r.map((a) => [a.index, a.state, a.crash_count, a.crash_reason]), what, { timeout });
   const desireWeb = (instances: number) =>
     control().desireLrp({
       process_guid: 'web', domain: 'apps', rootfs: 'preloaded:host', instances, memory_mb: 128, disk_mb: 64, ports: [8080],

@@ -2,18 +2,14 @@ import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import { DOMAIN_FOREVER } from '../../../src/models/domain.js';
 import { FAKE_ROOTFS } from '../../support/fake-cells.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { lrpJson, startHarness, type Harness } from './harness.js';
 
 describe('control: convergence, reconciliation, domains', () => {
   let h: Harness;
 
   const waitFor = (pred: (rows: ActualLRP[]) => boolean, what: string) =>
-    eventually(async () => {
-      const rows = await h.control.actualLrps({ process_guid: 'web' });
-      expect(pred(rows), `${what}: ${JSON.stringify(rows.map((r) => [r.index, r.state, r.cell_id, r.placement_error]))}`).to.equal(true);
-      return rows;
-    });
+    eventuallyWhere(() => h.control.actualLrps({ process_guid: 'web' }), pred, (rows) => rows.map((r) => [r.index, r.state, r.cell_id, r.placement_error]), what);
 
   beforeEach(() => {
     h = startHarness({ cellTtlMs: 10_000, convergenceIntervalMs: 30_000 });

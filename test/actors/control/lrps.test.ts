@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { lrpJson, startHarness, types, type Harness } from './harness.js';
@@ -14,11 +14,7 @@ describe('control: LRPs', () => {
   };
   const actuals = () => h.control.actualLrps({ process_guid: 'web' });
   const waitFor = (pred: (rows: ActualLRP[]) => boolean, what: string) =>
-    eventually(async () => {
-      const rows = await actuals();
-      expect(pred(rows), `${what}: ${JSON.stringify(rows.map((r) => [r.index, r.state, r.instance_guid, r.placement_error]))}`).to.equal(true);
-      return rows;
-    });
+    eventuallyWhere(actuals, pred, (rows) => rows.map((r) => [r.index, r.state, r.instance_guid, r.placement_error]), what);
   const placed = (n: number) => eventually(() => expect(h.cells.allInstances()).to.have.length(n));
   const startAll = () => h.cells.cells.forEach((c) => c.startAll());
   const running = (n: number) => waitFor((rows) => rows.length === n && rows.every((r) => r.state === 'RUNNING'), `${n} RUNNING`);

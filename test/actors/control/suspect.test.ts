@@ -5,20 +5,15 @@ import { LrpsMsg } from '../../../src/actors/control/lrps.protocol.js';
 import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
 import { tempDir } from '../../support/temp-dir.js';
 import type { FakeCell } from '../../support/fake-cells.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { lrpJson, startHarness, type Harness } from './harness.js';
 
 describe('control: missing cells (SUSPECT) and evacuation', () => {
   let h: Harness;
 
   const rowsOf = () => h.control.actualLrps({ process_guid: 'web' });
-  const show = (rows: ActualLRP[]) => JSON.stringify(rows.map((r) => [r.index, r.presence, r.state, r.cell_id, r.instance_guid]));
-  const waitFor = (pred: (rows: ActualLRP[]) => boolean, what: string) =>
-    eventually(async () => {
-      const rows = await rowsOf();
-      expect(pred(rows), `${what}: ${show(rows)}`).to.equal(true);
-      return rows;
-    });
+  const show = (rows: ActualLRP[]) => rows.map((r) => [r.index, r.presence, r.state, r.cell_id, r.instance_guid]);
+  const waitFor = (pred: (rows: ActualLRP[]) => boolean, what: string) => eventuallyWhere(rowsOf, pred, show, what);
   const shape = (rows: ActualLRP[]) => rows.map((r) => [r.index, r.presence, r.state, r.cell_id]);
   /** Advances the clock by `ms` in 2 s steps, the given cells heartbeating before each step. */
   const live = async (ms: number, ...cells: FakeCell[]) => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Task } from '../../../src/models/task.js';
 import { FAKE_ROOTFS } from '../../support/fake-cells.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { startHarness, types, type Harness } from './harness.js';
 
 function taskJson(task_guid: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -15,11 +15,7 @@ describe('control: tasks', () => {
 
   const task = (guid: string) => h.control.getTask(guid);
   const waitTask = (guid: string, pred: (t: Task | undefined) => boolean, what: string) =>
-    eventually(async () => {
-      const t = await task(guid);
-      expect(pred(t), `${what}: ${JSON.stringify(t && [t.state, t.failed, t.failure_reason, t.rejection_count])}`).to.equal(true);
-      return t;
-    });
+    eventuallyWhere(() => task(guid), pred, (t) => t && [t.state, t.failed, t.failure_reason, t.rejection_count], what);
 
   beforeEach(() => {
     h = startHarness({ completedTaskTtlMs: 120_000, callbackRetryMs: 1_000 });

@@ -12,7 +12,7 @@ import { ActorSystem } from '../../../src/actors/kernel/system.js';
 import { FakeBackend, type FakeContainer } from '../../../src/garden/fake/fake-backend.js';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import { MemoryPersistenceEngine } from '../../../src/persistence/memory-engine.js';
-import { eventually } from '../../support/eventually.js';
+import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -43,11 +43,7 @@ describe('control with a real cell (fake backend)', () => {
 
   const rows = () => control.actualLrps({ process_guid: 'web' });
   const waitRows = (pred: (rows: ActualLRP[]) => boolean, what: string) =>
-    eventually(async () => {
-      const r = await rows();
-      expect(pred(r), `${what}: ${JSON.stringify(r.map((a) => [a.index, a.state, a.instance_guid, a.crash_count]))}`).to.equal(true);
-      return r;
-    });
+    eventuallyWhere(rows, pred, (r) => r.map((a) => [a.index, a.state, a.instance_guid, a.crash_count]), what);
 
   it('desires, runs, restarts a crash, runs a task, and deletes, through the cell', async () => {
     await eventually(async () => expect((await control.cells()).map((c) => c.cell_id)).to.deep.equal(['cell-1']));
