@@ -94,15 +94,7 @@ function write(value: unknown, isRef: (value: object) => boolean, depth: number)
     const n = value.length;
     if (!room(5)) return false;
     if (n < 16) ws.slab[ws.pos++] = 0x90 | n;
-    else if (n < 0x10000) {
-      ws.slab[ws.pos] = 0xdc;
-      ws.view.setUint16(ws.pos + 1, n);
-      ws.pos += 3;
-    } else {
-      ws.slab[ws.pos] = 0xdd;
-      ws.view.setUint32(ws.pos + 1, n);
-      ws.pos += 5;
-    }
+    else ws.pos += writeSized(ws.pos, n, 0xdc, 0xdd);
     for (let i = 0; i < n; i++) if (!write(value[i], isRef, depth + 1)) return false;
     return true;
   }
@@ -132,13 +124,7 @@ function writeObject(value: object, isRef: (value: object) => boolean, depth: nu
     if (!room(extra)) return false;
     ws.slab.copyWithin(header + 1 + extra, header + 1, ws.pos);
     ws.pos += extra;
-    if (extra === 2) {
-      ws.slab[header] = 0xde;
-      ws.view.setUint16(header + 1, n);
-    } else {
-      ws.slab[header] = 0xdf;
-      ws.view.setUint32(header + 1, n);
-    }
+    writeSized(header, n, 0xde, 0xdf);
   }
   return true;
 }
@@ -255,6 +241,18 @@ function compileEncoder(keys: readonly string[], valuesOnly: boolean): ShapeEnco
   return new Function('ws', 'room', 'write', body)(ws, room, write) as ShapeEncoder;
 }
 
+/** At `at`: `code16` and `n` as a uint16 when it fits, else `code32` and a uint32; returns the bytes written. */
+function writeSized(at: number, n: number, code16: number, code32: number): number {
+  if (n < 0x10000) {
+    ws.slab[at] = code16;
+    ws.view.setUint16(at + 1, n);
+    return 3;
+  }
+  ws.slab[at] = code32;
+  ws.view.setUint32(at + 1, n);
+  return 5;
+}
+
 function writeString(s: string): boolean {
   const n = s.length;
   if (!room(n + 5)) return false;
@@ -264,15 +262,7 @@ function writeString(s: string): boolean {
   else if (n < 0x100) {
     b[p++] = 0xd9;
     b[p++] = n;
-  } else if (n < 0x10000) {
-    b[p] = 0xda;
-    ws.view.setUint16(p + 1, n);
-    p += 3;
-  } else {
-    b[p] = 0xdb;
-    ws.view.setUint32(p + 1, n);
-    p += 5;
-  }
+  } else p += writeSized(p, n, 0xda, 0xdb);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) return false;
@@ -290,15 +280,7 @@ function writeNumber(x: number): boolean {
       else if (x < 0x100) {
         ws.slab[ws.pos++] = 0xcc;
         ws.slab[ws.pos++] = x;
-      } else if (x < 0x10000) {
-        ws.slab[ws.pos] = 0xcd;
-        ws.view.setUint16(ws.pos + 1, x);
-        ws.pos += 3;
-      } else {
-        ws.slab[ws.pos] = 0xce;
-        ws.view.setUint32(ws.pos + 1, x);
-        ws.pos += 5;
-      }
+      } else ws.pos += writeSized(ws.pos, x, 0xcd, 0xce);
     } else if (x >= -32) ws.slab[ws.pos++] = x & 0xff;
     else if (x >= -0x80) {
       ws.slab[ws.pos++] = 0xd0;
