@@ -49,8 +49,6 @@ export interface ContainerKeeperOptions {
   onOutput?: (handle: string, line: OutputLine, owner?: OutputOwner) => void;
 }
 
-export type ContainerKeeper = ReturnType<typeof containerKeeper>;
-
 /** The output callback for one container, telling whose lines they are when the ledger knows. */
 function outputTo(onOutput: NonNullable<ContainerKeeperOptions['onOutput']>, slot: Slot | undefined) {
   const owner: OutputOwner | undefined =

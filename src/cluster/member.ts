@@ -97,11 +97,6 @@ export function infoOf(member: MemberInfo): MemberInfo {
   return { name: member.name, incarnation: member.incarnation, address: member.address, roles: [...member.roles] };
 }
 
-/** Which of two claims about one name wins: the higher incarnation. */
-export function compareIncarnation(a: Pick<MemberInfo, 'incarnation'>, b: Pick<MemberInfo, 'incarnation'>): number {
-  return Math.sign(a.incarnation - b.incarnation);
-}
-
 /** A member as `GET /v1/members` shows it (API.md): times are ms since the epoch, or null. */
 export interface MemberModel {
   name: string;

@@ -14,15 +14,6 @@ export interface NodeIdentity {
   address: string;
 }
 
-/** An actor anywhere in the cluster. */
-export interface RemoteRef {
-  node: string;
-  /** when set, a message for another incarnation of `node` is a dead letter */
-  incarnation?: number;
-  /** the actor's path inside that node's tree, e.g. `/control/lrps` */
-  path: string;
-}
-
 /** What travels: one message to one actor. */
 export interface Envelope {
   /** the target actor's path on the receiving node */
