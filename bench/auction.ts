@@ -23,12 +23,21 @@
  *
  * Env: BENCH_CELLS, BENCH_INSTANCES, BENCH_MIX (mix|equal), BENCH_MAX_S (give up and report what
  * was placed: `complete: false`), BENCH_WINDOW_MS (default 100), BENCH_DESIRE_CONCURRENCY
- * (default 256), BENCH_CONVERGENCE_MS (control's convergence interval; default 30 s, Diego's).
+ * (default 256), BENCH_CONVERGENCE_MS (control's convergence interval; default 30 s, Diego's),
+ * BENCH_HEAPSNAP (a path: write a heap snapshot there once everything is placed).
  * Run node with --expose-gc for exact heap figures (`heap_exact`).
+ *
+ * `floor`: bench/auction-floor.ts on INSTANCES, in a child process first (BENCH_FLOOR=0 skips
+ * it): instances/s of nothing but one bare nact persistent actor per instance journaling its
+ * UNCLAIMED and CLAIMED rows. Every placement here costs at least that, so `ratio` can reach at
+ * most `ratio_ceiling` = floor / (limit + floor), the auction and that floor running one after the
+ * other on one thread (`ratio_ceiling_parallel` = floor / limit, were they on two cores).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ActorSystem } from '../src/actors/kernel/system.js';
 import { findSystem } from '../src/actors/kernel/nact-internals.js';
 import { spawnCell } from '../src/actors/cell.js';
@@ -103,7 +112,26 @@ function pureLimit(batch: LrpStartRequest[], states: CellState[]): { rate: numbe
   return { rate: rates.sort((a, b) => a - b)[1]!, spread, placed };
 }
 
+interface Floor {
+  value: number;
+  limit: number;
+}
+
+/** bench/auction-floor.ts in a child process (a heap of its own): its JSON line, or undefined. */
+function measureFloor(): Floor | undefined {
+  if (process.env.BENCH_FLOOR === '0') return undefined;
+  const run = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
+  const child = spawnSync(process.execPath, [run, 'auction-floor'], { env: { ...process.env, BENCH_INSTANCES: String(INSTANCES) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = child.stdout.trim().split('\n').at(-1);
+  if (child.status !== 0 || !last) {
+    log(`auction-floor failed (exit ${child.status}); no floor reported`);
+    return undefined;
+  }
+  return JSON.parse(last) as Floor;
+}
+
 export async function main(): Promise<void> {
+  const floor = measureFloor();
   const dir = mkdtempSync(join(tmpdir(), 'auctor-bench-auction-'));
   const engine = LmdbPersistenceEngine.open(dir, { mapSize: 8 * 1024 ** 3 });
   const system = ActorSystem.start({ name: `bench-auction-${process.pid}`, engine });
@@ -212,6 +240,7 @@ export async function main(): Promise<void> {
     clearInterval(progress);
     const elapsedS = ((timedOut ? performance.now() : lastPlacedAt) - t0) / 1000;
     const heap2 = heapUsed();
+    if (process.env.BENCH_HEAPSNAP) (await import("node:v8")).writeHeapSnapshot(process.env.BENCH_HEAPSNAP);
     await Promise.race([desires, new Promise((r) => setTimeout(r, 100))]);
 
     const value = placedOn.size / elapsedS;
@@ -225,6 +254,10 @@ export async function main(): Promise<void> {
       limit: Math.round(pure.rate),
       ratio: Number((value / pure.rate).toFixed(4)),
       spread: spread.spread,
+      floor: floor?.value ?? null,
+      floor_raw_lmdb: floor?.limit ?? null,
+      ratio_ceiling: floor ? Number((floor.value / (pure.rate + floor.value)).toFixed(4)) : null,
+      ratio_ceiling_parallel: floor ? Number(Math.min(1, floor.value / pure.rate).toFixed(4)) : null,
       spread_of: MIX === 'equal' ? 'equal 128 MB single-instance apps, all cells' : 'whole mix (unequal sizes), all cells',
       spread_pure: pure.spread,
       placed: placedOn.size,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { configurePersistence, dispatch, query, spawn, spawnPersistent, start, stop } from 'nact';
-import { LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
+import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
 import { ActorSystem } from '../src/actors/kernel/system.js';
 import type { Ref } from '../src/actors/kernel/protocol.js';
 
@@ -160,7 +160,7 @@ type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 async function rawPuts(events: ClaimedEvent[][], bounded: boolean): Promise<number> {
   const dir = tempDir();
   const root = open({ path: dir, ...LMDB_ENV_OPTIONS });
-  const db = root.openDB<unknown, [string, number]>('events', {});
+  const db = root.openDB<unknown, [string, number]>('events', LMDB_DB_OPTIONS);
   const put = async (w: number, i: number): Promise<void> => {
     const write = db.put([`actual-lrp/${w}`, i + 1], { d: events[w]![i], c: Date.now() }) as Flushable;
     await write;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { open, type RootDatabase } from 'lmdb';
+import { Unpackr } from 'msgpackr';
 import { persistedEvent } from '../../src/persistence/engine.js';
 import { LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
 import { collect } from '../support/collect.js';
@@ -105,5 +106,39 @@ describe('LmdbPersistenceEngine', function () {
     await engine.close();
     await root.put('still-open', true);
     expect(root.get('still-open')).to.equal(true);
+  });
+
+  it('reads events and snapshots stored with lmdb-js\'s default record encoding (stores written before plain msgpack)', async function () {
+    const rows = [1, 2, 3].map((i) => ({ type: 'row', actual: { process_guid: 'app', index: i, state: 'CLAIMED', modification_tag: { epoch: 'e', index: i } }, pending: '' }));
+    const before = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    // the layout the engine uses, written by lmdb-js's default encoder (msgpackr records)
+    const events = before.openDB<unknown, [string, number]>('events', {});
+    const snapshots = before.openDB<unknown, [string, number]>('snapshots', {});
+    for (const [i, row] of rows.entries()) await events.put(['actual-lrp/app/e/1', i + 1], { d: row, c: 1000 + i });
+    await snapshots.put(['actual-lrp/app/e/1', 2], { d: { actual: rows[1] }, c: 2000 });
+    await before.close();
+
+    const engine = LmdbPersistenceEngine.open(dir);
+    try {
+      expect((await collect(engine.events('actual-lrp/app/e/1'))).map((e) => e.data)).to.deep.equal(rows);
+      expect((await engine.latestSnapshot('actual-lrp/app/e/1'))?.data).to.deep.equal({ actual: rows[1] });
+      // and the next event lands after them, in the new encoding
+      await engine.persist(persistedEvent('actual-lrp/app/e/1', 4, { type: 'removed' }));
+      expect((await collect(engine.events('actual-lrp/app/e/1', 3))).map((e) => e.data)).to.deep.equal([{ type: 'removed' }]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('stores values as plain msgpack maps, which any msgpack reader decodes', async function () {
+    const engine = LmdbPersistenceEngine.open(dir);
+    await engine.persist(persistedEvent('lrp-1', 1, { type: 'row', actual: { state: 'CLAIMED' } }));
+    await engine.close();
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const raw = root.openDB<Buffer, [string, number]>('events', { encoding: 'binary' }).getBinary(['lrp-1', 1])!;
+    // a map header (fixmap, map16 or map32), not msgpackr's record extension (0xd4 0x72 ...)
+    const isMap = (raw[0]! & 0xf0) === 0x80 || raw[0] === 0xde || raw[0] === 0xdf;
+    expect(isMap, `first byte 0x${raw[0]!.toString(16)}`).to.equal(true);
+    expect(new Unpackr({ useRecords: false }).unpack(raw)).to.deep.include({ d: { type: 'row', actual: { state: 'CLAIMED' } } });
   });
 });

@@ -1,0 +1,125 @@
+/**
+ * The least that DESIGN.md's structure costs per placed instance, with nothing else running: one
+ * nact persistent actor per ActualLRP (spawned by bare nact on the LMDB engine, as Auctor's
+ * kernel spawns its actors) whose first message journals the UNCLAIMED row and then the CLAIMED
+ * row, each durable before the next, the way an instance is placed. No desire, no auction, no
+ * cell, no container actor, no events: every real placement costs at least this.
+ *
+ * `value`: instances/s (median of 3 runs of INSTANCES each, every run on a fresh LMDB env).
+ * `limit`: raw lmdb-js puts of the same two rows per instance, with the same env options and
+ * durability wait and without actors. bench/auction.ts runs this in a child process (a heap of
+ * its own) and reports the ceiling it puts on its `ratio`.
+ *
+ * Env: BENCH_INSTANCES (default 100 000).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { configurePersistence, dispatch, spawnPersistent, start, stop } from 'nact';
+import { claimActualLrp, newUnclaimedActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
+import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
+
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
+const RUNS = 3;
+
+interface Nact {
+  start(plugin: unknown): unknown;
+  configurePersistence(engine: unknown): unknown;
+  spawnPersistent(parent: unknown, f: unknown, key: string, name: string): unknown;
+  dispatch(ref: unknown, msg: unknown): void;
+  stop(ref: unknown): void;
+}
+const nact = { configurePersistence, dispatch, spawnPersistent, start, stop } as unknown as Nact;
+
+type RowEvent = { type: 'row'; actual: ActualLRP; pending: string };
+
+/** The two rows instance `i` journals: UNCLAIMED with a pending guid, then CLAIMED on a cell. */
+function rowsOf(i: number): [RowEvent, RowEvent] {
+  const now = 1_700_000_000_000_000_000 + i;
+  const unclaimed = newUnclaimedActualLrp({ process_guid: `app-${i}-8c6f3b2e-3a1d-4f5e-9b7a-2d4c6e8f0a1b`, index: i % 4, domain: 'bench' }, now, { epoch: `epoch-${i}`, index: 0 });
+  const instanceGuid = `instance-${i}-5e7f9a1b-3c5d`;
+  const claimed = claimActualLrp(unclaimed, { instance_guid: instanceGuid, cell_id: `cell-${String(i % 1000).padStart(4, '0')}` }, now + 1);
+  if (!claimed.ok) throw claimed.error;
+  return [{ type: 'row', actual: unclaimed, pending: instanceGuid }, { type: 'row', actual: claimed.value, pending: '' }];
+}
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'auctor-bench-floor-'));
+
+/** One persistent actor per instance: spawned, then its first message journals both rows. */
+async function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
+  const dir = tempDir();
+  const engine = LmdbPersistenceEngine.open(dir, { mapSize: 4 * 1024 ** 3 });
+  const system = nact.start(nact.configurePersistence(engine));
+  try {
+    let placed = 0;
+    let allPlaced!: () => void;
+    const done = new Promise<void>((resolve) => (allPlaced = resolve));
+    const instance = async (state: number | undefined, msg: [RowEvent, RowEvent], ctx: { recovering?: boolean; persist(e: unknown): Promise<void> }) => {
+      if (ctx.recovering) return state;
+      await ctx.persist(msg[0]);
+      await ctx.persist(msg[1]);
+      if (++placed === rows.length) allPlaced();
+      return 2;
+    };
+    const t0 = performance.now();
+    rows.forEach((pair, i) => nact.dispatch(nact.spawnPersistent(system, instance, `actual-lrp/${i}`, `i${i}`), pair));
+    await done;
+    return rows.length / ((performance.now() - t0) / 1000);
+  } finally {
+    nact.stop(system);
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
+
+/** The same rows as raw puts: per instance the UNCLAIMED row durable, then the CLAIMED one. */
+async function rawPuts(rows: [RowEvent, RowEvent][]): Promise<number> {
+  const dir = tempDir();
+  const root = open({ path: dir, mapSize: 4 * 1024 ** 3, ...LMDB_ENV_OPTIONS });
+  const db = root.openDB<unknown, [string, number]>('events', LMDB_DB_OPTIONS);
+  const put = async (key: string, seq: number, event: RowEvent) => {
+    const write = db.put([key, seq], { d: event, c: Date.now() }) as Flushable;
+    await write;
+    await write.flushed;
+  };
+  try {
+    const t0 = performance.now();
+    await Promise.all(rows.map(async (pair, i) => {
+      await put(`actual-lrp/${i}`, 1, pair[0]);
+      await put(`actual-lrp/${i}`, 2, pair[1]);
+    }));
+    return rows.length / ((performance.now() - t0) / 1000);
+  } finally {
+    await root.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function main(): Promise<void> {
+  const actorRates: number[] = [];
+  const rawRates: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const rows = Array.from({ length: INSTANCES }, (_, i) => rowsOf(i));
+    actorRates.push(await throughNact(rows));
+    rawRates.push(await rawPuts(rows));
+    process.stderr.write(`run ${run}: ${Math.round(actorRates.at(-1)!)} instances/s through nact, ${Math.round(rawRates.at(-1)!)}/s raw puts\n`);
+  }
+  const value = median(actorRates);
+  const limit = median(rawRates);
+  process.stdout.write(`${JSON.stringify({
+    bench: 'auction-floor',
+    value: Math.round(value),
+    unit: 'instances/s',
+    limit: Math.round(limit),
+    ratio: Number((value / limit).toFixed(3)),
+    means: 'one bare nact persistent actor per instance journaling UNCLAIMED then CLAIMED; limit: the same rows as raw lmdb puts',
+    instances: INSTANCES,
+    runs: actorRates.map(Math.round),
+    raw_runs: rawRates.map(Math.round),
+  })}\n`);
+}
