@@ -240,7 +240,7 @@ export async function main(): Promise<void> {
     clearInterval(progress);
     const elapsedS = ((timedOut ? performance.now() : lastPlacedAt) - t0) / 1000;
     const heap2 = heapUsed();
-    if (process.env.BENCH_HEAPSNAP) (await import("node:v8")).writeHeapSnapshot(process.env.BENCH_HEAPSNAP);
+    if (process.env.BENCH_HEAPSNAP) (await import('node:v8')).writeHeapSnapshot(process.env.BENCH_HEAPSNAP);
     await Promise.race([desires, new Promise((r) => setTimeout(r, 100))]);
 
     const value = placedOn.size / elapsedS;
