@@ -6,6 +6,8 @@
  * cell, no container actor, no events: every real placement costs at least this.
  *
  * `value`: instances/s (median of 3 runs of INSTANCES each, every run on a fresh LMDB env).
+ * `value_actor_per_lrp`: the same rows journaled by one actor per DesiredLRP instead (the
+ * structure DESIGN.md does not have), for comparison.
  * `limit`: raw lmdb-js puts of the same two rows per instance, with the same env options and
  * durability wait and without actors. bench/auction.ts runs this in a child process (a heap of
  * its own) and reports the ceiling it puts on its `ratio`.
@@ -75,6 +77,40 @@ async function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
 
 type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 
+/**
+ * The alternative structure, for comparison: one persistent actor per DesiredLRP journaling the
+ * rows of all its instances together (UNCLAIMED, then CLAIMED), apps of 1, 2, 3, 4, 1, … instances
+ * (2.5 on average, as the mix). Returns instances/s.
+ */
+async function throughSupervisors(rows: [RowEvent, RowEvent][]): Promise<number> {
+  const apps: [RowEvent, RowEvent][][] = [];
+  for (let i = 0, size = 1; i < rows.length; i += size, size = (size % 4) + 1) apps.push(rows.slice(i, i + size));
+  const dir = tempDir();
+  const engine = LmdbPersistenceEngine.open(dir, { mapSize: 4 * 1024 ** 3 });
+  const system = nact.start(nact.configurePersistence(engine));
+  try {
+    let placed = 0;
+    let allPlaced!: () => void;
+    const done = new Promise<void>((resolve) => (allPlaced = resolve));
+    const supervisor = async (state: number | undefined, msg: [RowEvent, RowEvent][], ctx: { recovering?: boolean; persist(e: unknown): Promise<void> }) => {
+      if (ctx.recovering) return state;
+      await ctx.persist({ type: 'rows', rows: msg.map((pair) => pair[0]) });
+      await ctx.persist({ type: 'rows', rows: msg.map((pair) => pair[1]) });
+      placed += msg.length;
+      if (placed === rows.length) allPlaced();
+      return 2;
+    };
+    const t0 = performance.now();
+    apps.forEach((app, i) => nact.dispatch(nact.spawnPersistent(system, supervisor, `lrp/${i}`, `a${i}`), app));
+    await done;
+    return rows.length / ((performance.now() - t0) / 1000);
+  } finally {
+    nact.stop(system);
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The same rows as raw puts: per instance the UNCLAIMED row durable, then the CLAIMED one. */
 async function rawPuts(rows: [RowEvent, RowEvent][]): Promise<number> {
   const dir = tempDir();
@@ -103,11 +139,14 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export async function main(): Promise<void> {
   const actorRates: number[] = [];
   const rawRates: number[] = [];
+  const perLrpRates: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const rows = Array.from({ length: INSTANCES }, (_, i) => rowsOf(i));
     actorRates.push(await throughNact(rows));
     rawRates.push(await rawPuts(rows));
-    process.stderr.write(`run ${run}: ${Math.round(actorRates.at(-1)!)} instances/s through nact, ${Math.round(rawRates.at(-1)!)}/s raw puts\n`);
+    perLrpRates.push(await throughSupervisors(rows));
+    process.stderr.write(`run ${run}: ${Math.round(actorRates.at(-1)!)} instances/s through nact, ${Math.round(rawRates.at(-1)!)}/s raw puts, `
+      + `${Math.round(perLrpRates.at(-1)!)}/s with one actor per LRP\n`);
   }
   const value = median(actorRates);
   const limit = median(rawRates);
@@ -119,6 +158,7 @@ export async function main(): Promise<void> {
     ratio: Number((value / limit).toFixed(3)),
     means: 'one bare nact persistent actor per instance journaling UNCLAIMED then CLAIMED; limit: the same rows as raw lmdb puts',
     instances: INSTANCES,
+    value_actor_per_lrp: Math.round(median(perLrpRates)),
     runs: actorRates.map(Math.round),
     raw_runs: rawRates.map(Math.round),
   })}\n`);

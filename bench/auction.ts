@@ -32,6 +32,8 @@
  * UNCLAIMED and CLAIMED rows. Every placement here costs at least that, so `ratio` can reach at
  * most `ratio_ceiling` = floor / (limit + floor), the auction and that floor running one after the
  * other on one thread (`ratio_ceiling_parallel` = floor / limit, were they on two cores).
+ * `floor_raw_lmdb` and `floor_actor_per_lrp` are the same rows as raw puts and journaled by one
+ * actor per DesiredLRP: what other structures would leave.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -115,6 +117,7 @@ function pureLimit(batch: LrpStartRequest[], states: CellState[]): { rate: numbe
 interface Floor {
   value: number;
   limit: number;
+  value_actor_per_lrp: number;
 }
 
 /** bench/auction-floor.ts in a child process (a heap of its own): its JSON line, or undefined. */
@@ -256,6 +259,7 @@ export async function main(): Promise<void> {
       spread: spread.spread,
       floor: floor?.value ?? null,
       floor_raw_lmdb: floor?.limit ?? null,
+      floor_actor_per_lrp: floor?.value_actor_per_lrp ?? null,
       ratio_ceiling: floor ? Number((floor.value / (pure.rate + floor.value)).toFixed(4)) : null,
       ratio_ceiling_parallel: floor ? Number(Math.min(1, floor.value / pure.rate).toFixed(4)) : null,
       spread_of: MIX === 'equal' ? 'equal 128 MB single-instance apps, all cells' : 'whole mix (unequal sizes), all cells',
