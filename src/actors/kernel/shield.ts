@@ -2,9 +2,10 @@
  * Runtime patches that shield a Node 20 process from nact 7.6.2's hazards (ACTORS.md section 0,
  * item 4). Installed once, on first import of the kernel; nact's files on disk stay untouched.
  *
- * Why patch at run time rather than with patch-package: the fixes are small and live in one
- * file with their reasons beside them, `npm install` needs no extra step, and the hazard tests
- * can run the same program on bare nact (without this module) to prove each hazard is real.
+ * Why patch at run time rather than with patch-package: the fixes are small and live with their
+ * reasons beside them (here, and in children-view.ts and turns.ts for (h) and (j)), `npm install`
+ * needs no extra step, and the hazard tests can run the same program on bare nact (without this
+ * module) to prove each hazard is real.
  *
  * | hazard (ACTORS.md 0.4)                                   | fix here                                   |
  * |----------------------------------------------------------|--------------------------------------------|
@@ -15,7 +16,7 @@
  * | (e) spawnStateless overwrites onCrash                     | the kernel's spawnStateless keeps it (system.ts) |
  * | (f) escalate then parent `resume` leaves the child stuck  | resume on an escalated fault resumes the child |
  * | (g) stopping an actor or the system never stops its children (found here, not in ACTORS.md) | stop children first, then the actor |
- * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a {@link ChildrenView}: O(1) to make, exact for its message |
+ * | (h) every message copies the actor's children into a new Map (O(children) per message: 40k LRP supervisors under `lrps` made each report cost ~1 ms) | a ChildrenView (children-view.ts): O(1) to make, exact for its message |
  * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
  * | (j) one turn of the event loop per message caps one actor near 0.85 M msgs/s | up to 64 queued messages per turn (turns.ts) |
  * | (k) every dispatch without a sender allocates a new `Nobody` (four objects), so a reused context never matched | one shared Nobody |
@@ -24,6 +25,7 @@
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
  * detached but keep running, and their afterStop never runs.
  */
+import { installChildrenView } from './children-view.js';
 import { ActorClass, findActor, NactNobody, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
 import { handleMessageInTurns } from './turns.js';
@@ -69,7 +71,6 @@ export function installShield(): void {
     stopChildren(this);
     stop.call(this);
   };
-  const proto = ActorClass.prototype as NactActor & ChildTracking;
   // (i) nact keeps the last message's Immediate on the actor, and through its closure the message
   // itself: every idle actor retained its last message (100k ActualLRPs: their last report each)
   const processNext = ActorClass.prototype.processNext;
@@ -77,27 +78,8 @@ export function installShield(): void {
     this.immediate = undefined;
     processNext.call(this);
   };
-  proto.createContext = function (this: NactActor & ChildTracking, sender: unknown) {
-    // the last context serves again while its children view recorded no change (it then reads
-    // the live children, as a new one would) and the sender is the same: no garbage per message
-    const last = this.auctorContext;
-    if (last !== undefined && last.sender === sender && last.children.unchanged) return last;
-    const children = new ChildrenView(this.childReferences);
-    this.auctorChildrenView = children;
-    const ctx = { parent: this.parent ? this.parent.reference : undefined, path: this.path, self: this.reference, name: this.name, children, sender, log: this.log };
-    this.auctorContext = ctx;
-    return ctx;
-  };
-  proto.childSpawned = function (this: NactActor & ChildTracking, child: NactActor) {
-    this.auctorChildrenView?.record(child.name, this.childReferences.get(child.name));
-    this.children.set(child.name, child);
-    this.childReferences.set(child.name, child.reference);
-  };
-  proto.childStopped = function (this: NactActor & ChildTracking, child: NactActor) {
-    this.auctorChildrenView?.record(child.name, this.childReferences.get(child.name));
-    this.children.delete(child.name);
-    this.childReferences.delete(child.name);
-  };
+  // (h) a message's context gets a view of the children instead of a copy (children-view.ts)
+  installChildrenView();
 }
 
 /** What nact's Actor.dispatch uses, for the (k) patch. */
@@ -107,87 +89,6 @@ interface DispatchInternals {
   assertNotStopped(): void;
   clearTimeout(): void;
   handleMessage(message: unknown, sender: unknown): void;
-}
-
-/** What the (h) patch adds to nact's Actor. */
-interface ChildTracking {
-  childReferences: Map<string, NactRef>;
-  path: unknown;
-  log: unknown;
-  /** the view handed to the message being handled; it records the changes made meanwhile */
-  auctorChildrenView?: ChildrenView;
-  /** the context handed to the last message */
-  auctorContext?: { sender: unknown; children: ChildrenView };
-  createContext(sender: unknown): unknown;
-  childSpawned(child: NactActor): void;
-  childStopped(child: NactActor): void;
-}
-
-/**
- * The children as of the start of a message, without copying them (nact copied the whole map
- * for every message). It reads the live map and keeps, for each child spawned or stopped since,
- * what the name held before, so lookups stay O(1) and the view stays exact while its message is
- * handled. Iteration builds the snapshot only when children changed. Once the actor starts its
- * next message the view stops recording and follows the live children (no handler keeps one
- * past its own message).
- */
-export class ChildrenView implements ReadonlyMap<string, NactRef> {
-  private undo: Map<string, NactRef | undefined> | undefined;
-
-  constructor(private readonly live: ReadonlyMap<string, NactRef>) {}
-
-  /** @internal called before the live map changes under `name` */
-  record(name: string, previous: NactRef | undefined): void {
-    this.undo ??= new Map();
-    if (!this.undo.has(name)) this.undo.set(name, previous);
-  }
-
-  /** @internal no child was spawned or stopped since this view was made */
-  get unchanged(): boolean {
-    return this.undo === undefined;
-  }
-
-  get(name: string): NactRef | undefined {
-    return this.undo?.has(name) ? this.undo.get(name) : this.live.get(name);
-  }
-
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
-  get size(): number {
-    return this.snapshot().size;
-  }
-
-  forEach(f: (value: NactRef, key: string, map: ReadonlyMap<string, NactRef>) => void, thisArg?: unknown): void {
-    this.snapshot().forEach((v, k) => f.call(thisArg, v, k, this));
-  }
-
-  entries(): MapIterator<[string, NactRef]> {
-    return this.snapshot().entries();
-  }
-
-  keys(): MapIterator<string> {
-    return this.snapshot().keys();
-  }
-
-  values(): MapIterator<NactRef> {
-    return this.snapshot().values();
-  }
-
-  [Symbol.iterator](): MapIterator<[string, NactRef]> {
-    return this.entries();
-  }
-
-  private snapshot(): ReadonlyMap<string, NactRef> {
-    if (!this.undo || this.undo.size === 0) return this.live;
-    const map = new Map(this.live);
-    for (const [name, ref] of this.undo) {
-      if (ref === undefined) map.delete(name);
-      else map.set(name, ref);
-    }
-    return map;
-  }
 }
 
 function stopChildren(parent: { children: Map<string, NactActor> }): void {
