@@ -135,7 +135,17 @@ export function shieldSystem(system: NactSystem): void {
 export function shieldPersistentActorClass(instance: NactActor): void {
   if (persistentPatched) return;
   persistentPatched = true;
-  const proto = Object.getPrototypeOf(instance) as { recover(this: NactActor): Promise<void> };
+  const proto = Object.getPrototypeOf(instance) as { recover(this: NactActor): Promise<void>; createContext(this: PersistentContextCache, sender: unknown): object };
+  // nact spread the Actor's context into a new object with a newly bound `persist` for every
+  // message; this one serves again while the Actor's context does (children-view.ts)
+  proto.createContext = function (this: PersistentContextCache, sender: unknown) {
+    const base = (ActorClass.prototype as unknown as { createContext(this: NactActor, sender: unknown): object }).createContext.call(this, sender);
+    const last = this.auctorPersistentContext;
+    if (last !== undefined && last.base === base) return last.ctx;
+    const ctx = { ...base, persist: (this.auctorPersist ??= this.persist.bind(this)) };
+    this.auctorPersistentContext = { base, ctx };
+    return ctx;
+  };
   const recover = proto.recover;
   proto.recover = async function (this: NactActor) {
     this.auctorRecovering = true;
@@ -147,6 +157,13 @@ export function shieldPersistentActorClass(instance: NactActor): void {
       this.auctorRecovering = false;
     }
   };
+}
+
+/** What the persistent-context patch keeps on a PersistentActor. */
+interface PersistentContextCache extends NactActor {
+  persist(event: unknown, tags?: string[]): Promise<void>;
+  auctorPersist?: (event: unknown, tags?: string[]) => Promise<void>;
+  auctorPersistentContext?: { base: object; ctx: object };
 }
 
 /**
