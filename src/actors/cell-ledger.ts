@@ -11,8 +11,8 @@
  *
  * Every slot reserves its memory_mb, disk_mb and one container until it leaves the ledger.
  */
-import type { CellPresence, CellState } from '../models/cell-state.js';
-import { cellStateOf } from '../models/cell-state.js';
+import type { CellPresence, CellState, CellStateLrp, CellStateTask } from '../models/cell-state.js';
+import { cellStateOwning } from '../models/cell-state.js';
 import type { CellContainer, LrpWork, TaskWork, Work, WorkResult } from './cell.protocol.js';
 
 export type LrpSlot = {
@@ -44,21 +44,37 @@ export interface Need {
   disk_mb: number;
 }
 
-/**
- * Why `need` does not fit beside what the ledger holds (rep's `insufficient resources: memory`
- * texts), or undefined when it fits. Memory is checked first, then disk, then containers.
- */
-export function insufficientResources(capacity: CellPresence['capacity'], ledger: Ledger, need: Need): string | undefined {
+/** What the ledger's slots use: memory, disk and containers (one each). */
+interface Usage {
+  memory_mb: number;
+  disk_mb: number;
+  containers: number;
+}
+
+function usageOf(ledger: Ledger): Usage {
   let memory = 0;
   let disk = 0;
   for (const slot of ledger.values()) {
     memory += slot.memory_mb;
     disk += slot.disk_mb;
   }
-  if (memory + need.memory_mb > capacity.memory_mb) return 'insufficient resources: memory';
-  if (disk + need.disk_mb > capacity.disk_mb) return 'insufficient resources: disk';
-  if (ledger.size + 1 > capacity.containers) return 'insufficient resources: containers';
+  return { memory_mb: memory, disk_mb: disk, containers: ledger.size };
+}
+
+/** Why `need` does not fit beside `used`; memory first, then disk, then containers. */
+function shortfall(capacity: CellPresence['capacity'], used: Usage, need: Need): string | undefined {
+  if (used.memory_mb + need.memory_mb > capacity.memory_mb) return 'insufficient resources: memory';
+  if (used.disk_mb + need.disk_mb > capacity.disk_mb) return 'insufficient resources: disk';
+  if (used.containers + 1 > capacity.containers) return 'insufficient resources: containers';
   return undefined;
+}
+
+/**
+ * Why `need` does not fit beside what the ledger holds (rep's `insufficient resources: memory`
+ * texts), or undefined when it fits. Memory is checked first, then disk, then containers.
+ */
+export function insufficientResources(capacity: CellPresence['capacity'], ledger: Ledger, need: Need): string | undefined {
+  return shortfall(capacity, usageOf(ledger), need);
 }
 
 export interface Reservation {
@@ -79,15 +95,24 @@ export interface Reservation {
 export function reserveWork(capacity: CellPresence['capacity'], current: Ledger, work: Work): Reservation {
   const ledger = new Map(current);
   const out: Reservation = { ledger, lrps: [], tasks: [], failed: { failedLrps: [], failedTasks: [] } };
+  // summed once and kept up to date: checking each item against the whole ledger made a
+  // cell's perform O(items × containers)
+  const used = usageOf(current);
+  const take = (slot: Slot) => {
+    ledger.set(slot.handle, slot);
+    used.memory_mb += slot.memory_mb;
+    used.disk_mb += slot.disk_mb;
+    used.containers += 1;
+  };
   for (const item of work.lrps) {
     const { desired, index, instance_guid } = item;
     if (ledger.has(instance_guid)) continue;
-    const reason = insufficientResources(capacity, ledger, desired);
+    const reason = shortfall(capacity, used, desired);
     if (reason) {
       out.failed.failedLrps.push({ process_guid: desired.process_guid, index, instance_guid, reason });
       continue;
     }
-    ledger.set(instance_guid, {
+    take({
       kind: 'lrp', handle: instance_guid, process_guid: desired.process_guid, index, instance_guid,
       memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, state: 'CLAIMED',
     });
@@ -96,12 +121,12 @@ export function reserveWork(capacity: CellPresence['capacity'], current: Ledger,
   for (const item of work.tasks) {
     const { task } = item;
     if (ledger.has(task.task_guid)) continue;
-    const reason = insufficientResources(capacity, ledger, task);
+    const reason = shortfall(capacity, used, task);
     if (reason) {
       out.failed.failedTasks.push({ task_guid: task.task_guid, reason });
       continue;
     }
-    ledger.set(task.task_guid, { kind: 'task', handle: task.task_guid, task_guid: task.task_guid, memory_mb: task.memory_mb, disk_mb: task.disk_mb, state: 'RUNNING' });
+    take({ kind: 'task', handle: task.task_guid, task_guid: task.task_guid, memory_mb: task.memory_mb, disk_mb: task.disk_mb, state: 'RUNNING' });
     out.tasks.push(item);
   }
   return out;
@@ -109,14 +134,18 @@ export function reserveWork(capacity: CellPresence['capacity'], current: Ledger,
 
 /** The auction-time state: capacity minus the ledger; LRPs not yet RUNNING count as starting. */
 export function cellStateFromLedger(presence: CellPresence, ledger: Ledger): CellState {
-  const slots = [...ledger.values()];
-  const lrps = slots.filter((s): s is LrpSlot => s.kind === 'lrp');
-  const tasks = slots.filter((s): s is TaskSlot => s.kind === 'task');
-  return cellStateOf(presence, {
-    lrps: lrps.map(({ process_guid, index, memory_mb, disk_mb }) => ({ process_guid, index, memory_mb, disk_mb })),
-    tasks: tasks.map(({ task_guid, memory_mb, disk_mb }) => ({ task_guid, memory_mb, disk_mb })),
-    starting_container_count: lrps.filter((s) => s.state === 'CLAIMED').length,
-  });
+  // one pass, and the rows are handed over rather than copied again: a cell answers every
+  // auction round with one row per container it holds
+  const lrps: CellStateLrp[] = [];
+  const tasks: CellStateTask[] = [];
+  let starting = 0;
+  for (const s of ledger.values()) {
+    if (s.kind === 'lrp') {
+      lrps.push({ process_guid: s.process_guid, index: s.index, memory_mb: s.memory_mb, disk_mb: s.disk_mb });
+      if (s.state === 'CLAIMED') starting++;
+    } else tasks.push({ task_guid: s.task_guid, memory_mb: s.memory_mb, disk_mb: s.disk_mb });
+  }
+  return cellStateOwning(presence, { lrps, tasks, starting_container_count: starting });
 }
 
 /** What the cell reports when reconciling, in handle order. */

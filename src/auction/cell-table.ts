@@ -42,8 +42,13 @@ export class CellTable {
   readonly local: Float64Array;
   private readonly byGuid = new Map<string, GuidInstances>();
 
-  /** `cells` must already exclude cells that take no work (evacuating). */
-  constructor(cells: readonly CellState[]) {
+  /**
+   * `cells` must already exclude cells that take no work (evacuating). With `guids`, only the
+   * instances of those process guids are indexed: locality only compares an LRP with its own
+   * guid, so a round needs the guids it places, not every instance the cells hold (an auctioneer
+   * placing a few hundred instances beside 100k running ones indexed all 100k every round).
+   */
+  constructor(cells: readonly CellState[], guids?: ReadonlySet<string>) {
     const n = cells.length;
     this.size = n;
     this.cellIds = cells.map((c) => c.cell_id);
@@ -86,7 +91,7 @@ export class CellTable {
       this.proxyMemory[c] = cell.proxy_memory_allocation_mb ?? 0;
       this.starting[c] = cell.starting_container_count;
       this.taskCount[c] = cell.tasks.length;
-      for (const lrp of cell.lrps) this.addInstance(lrp.process_guid, c);
+      for (const lrp of cell.lrps) if (guids === undefined || guids.has(lrp.process_guid)) this.addInstance(lrp.process_guid, c);
     }
     this.zoneNames = zoneNames;
 
@@ -98,7 +103,7 @@ export class CellTable {
     }
   }
 
-  /** Cells holding instances of `processGuid` (including ones reserved in this auction). */
+  /** Cells holding instances of `processGuid` (including ones reserved in this auction); a guid left out of the constructor's `guids` reads as none until reserved. */
   instancesOf(processGuid: string): GuidInstances | undefined {
     return this.byGuid.get(processGuid);
   }

@@ -82,7 +82,10 @@ export function schedule(batch: AuctionBatch, cells: readonly CellState[], setti
     return results;
   }
 
-  const auction = new Auction(live, { startingContainerWeight, binPackFirstFitWeight });
+  const guids = new Set<string>();
+  for (const r of ordered.lrpsBeforeTasks) guids.add(r.process_guid);
+  for (const r of ordered.lrpsAfterTasks) guids.add(r.process_guid);
+  const auction = new Auction(live, guids, { startingContainerWeight, binPackFirstFitWeight });
   let inflight = auction.table.startingTotal();
   const atLimit = (): boolean => startingContainerCountMaximum > 0 && inflight >= startingContainerCountMaximum;
 
@@ -129,8 +132,9 @@ class Auction {
   private epoch = 0;
   private lastRefusal: { found: Candidates; memoryMb: number; diskMb: number; lrp: boolean; epoch: number; refusal: Refusal } | undefined;
 
-  constructor(cells: readonly CellState[], weights: ScoreWeights) {
-    this.table = new CellTable(cells);
+  /** `guids`: the process guids of the batch's LRPs (the only ones whose locality is asked). */
+  constructor(cells: readonly CellState[], guids: ReadonlySet<string>, weights: ScoreWeights) {
+    this.table = new CellTable(cells, guids);
     this.scores = new CellScores(this.table, weights);
     this.candidates = new CandidateIndex(this.table, cells);
     this.zoneInstances = new Float64Array(this.table.zoneNames.length);

@@ -78,9 +78,27 @@ export interface CellWork {
  * what the LRPs and tasks use (one container each), never below 0.
  */
 export function cellStateOf(presence: CellPresence, work: CellWork = {}): CellState {
+  return cellStateOwning(presence, {
+    ...work,
+    lrps: (work.lrps ?? []).map((l) => ({ ...l })),
+    tasks: (work.tasks ?? []).map((t) => ({ ...t })),
+  });
+}
+
+/** {@link cellStateOf} keeping `work`'s arrays as the state's own (the caller made them for it). */
+export function cellStateOwning(presence: CellPresence, work: CellWork): CellState {
   const lrps = work.lrps ?? [];
   const tasks = work.tasks ?? [];
-  const used = [...lrps, ...tasks].reduce((sum, w) => ({ memory_mb: sum.memory_mb + w.memory_mb, disk_mb: sum.disk_mb + w.disk_mb }), { memory_mb: 0, disk_mb: 0 });
+  let memory = 0;
+  let disk = 0;
+  for (const l of lrps) {
+    memory += l.memory_mb;
+    disk += l.disk_mb;
+  }
+  for (const t of tasks) {
+    memory += t.memory_mb;
+    disk += t.disk_mb;
+  }
   const total = { ...presence.capacity };
   return {
     cell_id: presence.cell_id,
@@ -90,13 +108,13 @@ export function cellStateOf(presence: CellPresence, work: CellWork = {}): CellSt
     placement_tags: [...presence.placement_tags],
     optional_placement_tags: [...presence.optional_placement_tags],
     available_resources: {
-      memory_mb: Math.max(0, total.memory_mb - used.memory_mb),
-      disk_mb: Math.max(0, total.disk_mb - used.disk_mb),
+      memory_mb: Math.max(0, total.memory_mb - memory),
+      disk_mb: Math.max(0, total.disk_mb - disk),
       containers: Math.max(0, total.containers - lrps.length - tasks.length),
     },
     total_resources: total,
-    lrps: lrps.map((l) => ({ ...l })),
-    tasks: tasks.map((t) => ({ ...t })),
+    lrps,
+    tasks,
     starting_container_count: work.starting_container_count ?? 0,
     evacuating: work.evacuating ?? presence.evacuating ?? false,
   };
