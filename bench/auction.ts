@@ -124,7 +124,7 @@ interface Floor {
 function measureFloor(): Floor | undefined {
   if (process.env.BENCH_FLOOR === '0') return undefined;
   const run = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
-  const child = spawnSync(process.execPath, [run, 'auction-floor'], { env: { ...process.env, BENCH_INSTANCES: String(INSTANCES) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync(process.execPath, [...process.execArgv, run, 'auction-floor'], { env: { ...process.env, BENCH_INSTANCES: String(INSTANCES) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const last = child.stdout.trim().split('\n').at(-1);
   if (child.status !== 0 || !last) {
     log(`auction-floor failed (exit ${child.status}); no floor reported`);

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The `auctor` command. The TypeScript sources are compiled to dist/ by `npm install`
-// (the `prepare` script), so this shim only loads the compiled entry point.
+// (the `prepare` script), so this shim only loads the compiled entry point. The shebang's flags
+// are src/cli/node-flags.ts's NODE_FLAGS (`env -S` splits them; GNU and BSD env both have it).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

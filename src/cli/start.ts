@@ -172,7 +172,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
 
   // a cell counts as started once it is part of the cluster (API.md)
   await cluster.joined();
-  log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}) }, 'auctor.started');
+  log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}), node_flags: process.execArgv }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { count, flag, hostPort, type HostPort } from './flags.js';
+import { NODE_FLAGS } from './node-flags.js';
 
 const bin = fileURLToPath(new URL('../../../bin/auctor.js', import.meta.url));
 const ZONES = ['z1', 'z2', 'z3'];
@@ -61,7 +62,7 @@ export function addUpCommand(program: Command): void {
 
 /** Starts `auctor start ...args` in its own process group (a terminal's Ctrl-C reaches only `up`). */
 function startChild(name: string, args: string[]): Child {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [...NODE_FLAGS, bin, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let onStarted!: (line: Record<string, unknown>) => void;
   const started = new Promise<Record<string, unknown>>((resolve) => (onStarted = resolve));
   const exited = new Promise<number | null>((resolve) => {

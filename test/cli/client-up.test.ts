@@ -5,6 +5,7 @@ import { eventually } from '../support/eventually.js';
 import { auctorBin, http } from '../support/gateway-node.js';
 import { finished } from '../support/child-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 describe('auctor up', function () {
   this.timeout(30_000);
@@ -36,7 +37,7 @@ describe('auctor up', function () {
       const byNode = (name: string) => lines.filter((l) => l.startsWith(`${name} | `)).map((l) => JSON.parse(l.slice(name.length + 3)) as { msg: string; node: string; pid: number; data?: string });
       for (const name of ['control', 'cell-1', 'cell-2']) {
         const own = byNode(name);
-        expect(own.find((l) => l.msg === 'auctor.started')).to.include({ node: name, data: `${dir.path}/${name}` });
+        expect(own.find((l) => l.msg === 'auctor.started')).to.deep.include({ node: name, data: `${dir.path}/${name}`, node_flags: [...NODE_FLAGS] });
         expect(own.at(-1)!.msg).to.equal('auctor.stopped');
         // stopped with SIGINT: no drain
         expect(own.some((l) => l.msg === 'auctor.drained' || l.msg === 'cell.drain-skipped')).to.equal(false);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { finished } from '../support/child-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -57,6 +58,25 @@ describe('auctor command', function () {
     } finally {
       dir.remove();
     }
+  });
+
+  it('run as a command (through its shebang, as npx runs it), a node has NODE_FLAGS and says so in auctor.started', async () => {
+    const dir = tempDir();
+    try {
+      const child = spawn(bin, ['start', '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--data', dir.path, '--backend', 'fake'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = finished(child);
+      await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('auctor.started') && resolve()));
+      child.kill('SIGTERM');
+      const started = (await out).stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.msg === 'auctor.started');
+      expect(started.node_flags).to.deep.equal([...NODE_FLAGS]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('npm run bench runs node with NODE_FLAGS, so benchmarks measure nodes as they run', () => {
+    const scripts = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.bench).to.contain(`node ${NODE_FLAGS.join(' ')} dist/bench/run.js`);
   });
 
   it('start prints auctor.started, keeps its LMDB in --data, and stops cleanly on SIGTERM', async () => {
