@@ -53,10 +53,10 @@ export async function cellLost(t: Turn, cellId: string): Promise<ActualLrpState>
 }
 
 /** `actual-lrp/cell-back`: the SUSPECT copy's cell returned: the copy is promoted, unless its replacement already runs. */
-export async function cellBack(t: Turn, cellId: string): Promise<ActualLrpState> {
+export async function cellBack(t: Turn, cellIds: readonly string[]): Promise<ActualLrpState> {
   const { state } = t;
   const suspect = state.suspect;
-  if (!suspect || suspect.cell_id !== cellId) return state;
+  if (!suspect || !cellIds.includes(suspect.cell_id)) return state;
   const replacement = state.actual;
   if (replacement?.state === 'RUNNING') {
     // the replacement won: the returning cell stops its copy

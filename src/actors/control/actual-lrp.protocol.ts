@@ -36,10 +36,10 @@ export type ActualLrpMsg =
    */
   | { type: 'actual-lrp/cell-lost'; cell_id: string }
   /**
-   * the cell is present again: a SUSPECT instance there is promoted back to ORDINARY (the
-   * replacement removed and stopped), or removed and stopped if its replacement already runs
+   * the cells are present again: a SUSPECT instance on one of them is promoted back to ORDINARY
+   * (the replacement removed and stopped), or removed and stopped if its replacement already runs
    */
-  | { type: 'actual-lrp/cell-back'; cell_id: string }
+  | { type: 'actual-lrp/cell-back'; cell_ids: readonly string[] }
   /** convergence: drop the SUSPECT row of this instance (orphaned, extra or replaced) */
   | { type: 'actual-lrp/remove-suspect'; instance_guid: string }
   /** convergence: drop the EVACUATING row of this instance (its cell is gone) */

@@ -108,7 +108,7 @@ export function spawnActualLrp(
         case 'actual-lrp/cell-lost':
           return cellLost(t, msg.cell_id);
         case 'actual-lrp/cell-back':
-          return cellBack(t, msg.cell_id);
+          return cellBack(t, msg.cell_ids);
         case 'actual-lrp/remove-suspect':
           return removeCopy(t, 'suspect', msg.instance_guid);
         case 'actual-lrp/prune-evacuating':

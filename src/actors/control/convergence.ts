@@ -1,7 +1,8 @@
 /**
  * Convergence (BBS's converger, DIEGO.md 3.3-3.7): every `convergenceIntervalMs` on the Clock,
  * and whenever a cell disappears, compare desired with actual; when a cell appears, its SUSPECT
- * instances are promoted (`lrps/cell-appeared`). The plans are the models' pure
+ * instances are promoted (`lrps/cell-appeared`; `lrps` announces the cells that appear close
+ * together in one message to each supervisor). The plans are the models' pure
  * planners; `lrps` and `tasks` execute them against their children.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';

@@ -22,8 +22,8 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/retry'; index: number; unclaimed: boolean }
   /** convergence: `cell_id` is gone; the instances at `indices` (all when absent) placed there become SUSPECT and are replaced */
   | { type: 'lrp/cell-lost'; cell_id: string; indices?: number[] }
-  /** `cell_id` is present again: SUSPECT instances there are promoted (or removed if replaced) */
-  | { type: 'lrp/cell-back'; cell_id: string; indices?: number[] }
+  /** the cells `cell_ids` are present again: SUSPECT instances there are promoted (or removed if replaced) */
+  | { type: 'lrp/cell-back'; cell_ids: string[]; indices?: number[] }
   /** convergence: drop a SUSPECT row */
   | { type: 'lrp/remove-suspect'; index: number; instance_guid: string }
   /** convergence: drop an EVACUATING row whose cell is gone */

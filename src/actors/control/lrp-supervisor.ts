@@ -156,9 +156,9 @@ export function spawnLrpSupervisor(
         }
         case 'lrp/cell-lost':
         case 'lrp/cell-back': {
-          const type = msg.type === 'lrp/cell-lost' ? 'actual-lrp/cell-lost' as const : 'actual-lrp/cell-back' as const;
+          const m: ActualLrpMsg = msg.type === 'lrp/cell-lost' ? { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id } : { type: 'actual-lrp/cell-back', cell_ids: msg.cell_ids };
           const refs = msg.indices ? msg.indices.map(instance) : [...ctx.children.values()] as Ref<ActualLrpMsg>[];
-          for (const ref of refs) if (ref) system.dispatch(ref, { type, cell_id: msg.cell_id });
+          for (const ref of refs) if (ref) system.dispatch(ref, m);
           return state;
         }
         case 'lrp/remove-suspect': {

@@ -35,6 +35,8 @@ export type LrpsMsg =
   | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
   /** a cell appeared (again): SUSPECT instances on it are promoted back to ORDINARY, or removed if replaced */
   | { type: 'lrps/cell-appeared'; cell_id: string }
+  /** internal: tell every supervisor of the cells that appeared since the last time */
+  | { type: 'lrps/cells-back' }
   /** a draining cell evacuates an instance (`cell-report/lrp-evacuating`, routed by `control`) */
   | { type: 'lrps/evacuating'; report: EvacuatingReport }
   /** a cell's container list: anything no row accounts for is stopped */

@@ -58,6 +58,10 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   // one policy for all supervisors: their restarts count together (OTP intensity)
   const supervisorPolicy = oneForOne(system.clock);
   const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
+  // cells that appeared since the last `lrps/cells-back` (outside the state: nothing to journal,
+  // and a restart keeps them, its `cells-back` still queued)
+  const appeared = new Set<string>();
+  let cellsBackQueued = false;
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
     kind: 'lrps',
     protocol: LRPS_PROTOCOL,
@@ -212,7 +216,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
               group.indices.push(a.index);
               groups.set(key, group);
             }
-            for (const g of groups.values()) send(g.guid, { type, cell_id: g.cell_id, indices: g.indices });
+            for (const g of groups.values()) {
+              send(g.guid, type === 'lrp/cell-lost' ? { type, cell_id: g.cell_id, indices: g.indices } : { type, cell_ids: [g.cell_id], indices: g.indices });
+            }
           };
           byCell([...plan.suspectAndReplace, ...plan.unclaimReplacements], 'lrp/cell-lost');
           byCell(plan.promoteSuspects.map((p) => p.suspect), 'lrp/cell-back');
@@ -228,8 +234,20 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/cell-appeared':
-          for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_id: msg.cell_id });
+          // every supervisor and instance hears of it, so the cells that appear while that
+          // message waits go together: after a control restart a thousand cells appear within
+          // seconds, and one broadcast each was (LRPs + instances) × cells messages
+          appeared.add(msg.cell_id);
+          if (!cellsBackQueued) system.dispatch(ctx.self, { type: 'lrps/cells-back' });
+          cellsBackQueued = true;
           return state;
+        case 'lrps/cells-back': {
+          cellsBackQueued = false;
+          const cell_ids = [...appeared];
+          appeared.clear();
+          if (cell_ids.length > 0) for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_ids });
+          return state;
+        }
         case 'lrps/evacuating': {
           const ref = supervisor(msg.report.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/evacuating', report: msg.report });

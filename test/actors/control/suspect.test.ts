@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import type { AuctorEvent } from '../../../src/models/events.js';
 import { LrpsMsg } from '../../../src/actors/control/lrps.protocol.js';
+import type { Ref } from '../../../src/actors/kernel/protocol.js';
 import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
 import { tempDir } from '../../support/temp-dir.js';
 import type { FakeCell } from '../../support/fake-cells.js';
@@ -107,6 +108,34 @@ describe('control: missing cells (SUSPECT) and evacuation', () => {
     await h.control.converge();
     expect(await rowsOf()).to.deep.equal(rows);
     expect(h.cells.allInstances().map((w) => w.instance_guid).sort(), 'exactly 2 instances run').to.deep.equal(before.map((r) => r.instance_guid).sort());
+  });
+
+  it('cells that come back together are announced together: their suspects are promoted, each supervisor hears once', async () => {
+    const [one, three] = [h.cells.add('cell-1'), h.cells.add('cell-3')];
+    one.heartbeat();
+    three.heartbeat();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(2));
+    await h.control.desireLrp(lrpJson('web', { instances: 2 }));
+    await eventually(() => expect(one.lrps.size + three.lrps.size).to.equal(2));
+    one.startAll();
+    three.startAll();
+    const before = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING'), 'RUNNING on cell-1 and cell-3');
+    expect(before.map((r) => r.cell_id).sort()).to.deep.equal(['cell-1', 'cell-3']);
+    await live(12_000, h.cells.add('cell-2'));
+    await waitFor((rows) => rows.filter((r) => r.presence === 'SUSPECT').length === 2, 'both SUSPECT');
+
+    const announced: string[][] = [];
+    const dispatch = h.system.dispatch.bind(h.system);
+    h.system.dispatch = <M>(ref: Ref<M>, msg: M) => {
+      const m = msg as { type?: string; cell_ids?: string[] };
+      if (m?.type === 'lrp/cell-back') announced.push([...m.cell_ids!].sort());
+      return dispatch(ref, msg);
+    };
+    one.heartbeat();
+    three.heartbeat();
+    const rows = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING'), 'suspects promoted');
+    expect(rows.map((r) => r.instance_guid)).to.deep.equal(before.map((r) => r.instance_guid));
+    expect(announced, 'one announcement of both cells to the one supervisor').to.deep.equal([['cell-1', 'cell-3']]);
   });
 
   it('a control restart keeps the suspects; the replacements running afterwards remove them', async () => {
