@@ -48,8 +48,16 @@ function rowsOf(i: number): [RowEvent, RowEvent] {
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'auctor-bench-floor-'));
 
-/** One persistent actor per instance: spawned, then its first message journals both rows. */
-async function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
+interface JournalContext {
+  recovering?: boolean;
+  persist(e: unknown): Promise<void>;
+}
+
+/**
+ * Bare nact on a fresh LMDB engine: `start` spawns the actors and tells `placed` how many
+ * instances each one journaled; resolves instances/s once all `total` are.
+ */
+async function timedOnNact(total: number, start: (system: unknown, placed: (n: number) => void) => void): Promise<number> {
   const dir = tempDir();
   const engine = LmdbPersistenceEngine.open(dir, { mapSize: 4 * 1024 ** 3 });
   const system = nact.start(nact.configurePersistence(engine));
@@ -57,17 +65,13 @@ async function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
     let placed = 0;
     let allPlaced!: () => void;
     const done = new Promise<void>((resolve) => (allPlaced = resolve));
-    const instance = async (state: number | undefined, msg: [RowEvent, RowEvent], ctx: { recovering?: boolean; persist(e: unknown): Promise<void> }) => {
-      if (ctx.recovering) return state;
-      await ctx.persist(msg[0]);
-      await ctx.persist(msg[1]);
-      if (++placed === rows.length) allPlaced();
-      return 2;
-    };
     const t0 = performance.now();
-    rows.forEach((pair, i) => nact.dispatch(nact.spawnPersistent(system, instance, `actual-lrp/${i}`, `i${i}`), pair));
+    start(system, (n) => {
+      placed += n;
+      if (placed === total) allPlaced();
+    });
     await done;
-    return rows.length / ((performance.now() - t0) / 1000);
+    return total / ((performance.now() - t0) / 1000);
   } finally {
     nact.stop(system);
     await engine.close();
@@ -75,41 +79,41 @@ async function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
   }
 }
 
-type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
+/** One persistent actor per instance: spawned, then its first message journals both rows. */
+function throughNact(rows: [RowEvent, RowEvent][]): Promise<number> {
+  return timedOnNact(rows.length, (system, placed) => {
+    const instance = async (state: number | undefined, msg: [RowEvent, RowEvent], ctx: JournalContext) => {
+      if (ctx.recovering) return state;
+      await ctx.persist(msg[0]);
+      await ctx.persist(msg[1]);
+      placed(1);
+      return 2;
+    };
+    rows.forEach((pair, i) => nact.dispatch(nact.spawnPersistent(system, instance, `actual-lrp/${i}`, `i${i}`), pair));
+  });
+}
 
 /**
  * The alternative structure, for comparison: one persistent actor per DesiredLRP journaling the
  * rows of all its instances together (UNCLAIMED, then CLAIMED), apps of 1, 2, 3, 4, 1, … instances
  * (2.5 on average, as the mix). Returns instances/s.
  */
-async function throughSupervisors(rows: [RowEvent, RowEvent][]): Promise<number> {
+function throughSupervisors(rows: [RowEvent, RowEvent][]): Promise<number> {
   const apps: [RowEvent, RowEvent][][] = [];
   for (let i = 0, size = 1; i < rows.length; i += size, size = (size % 4) + 1) apps.push(rows.slice(i, i + size));
-  const dir = tempDir();
-  const engine = LmdbPersistenceEngine.open(dir, { mapSize: 4 * 1024 ** 3 });
-  const system = nact.start(nact.configurePersistence(engine));
-  try {
-    let placed = 0;
-    let allPlaced!: () => void;
-    const done = new Promise<void>((resolve) => (allPlaced = resolve));
-    const supervisor = async (state: number | undefined, msg: [RowEvent, RowEvent][], ctx: { recovering?: boolean; persist(e: unknown): Promise<void> }) => {
+  return timedOnNact(rows.length, (system, placed) => {
+    const supervisor = async (state: number | undefined, msg: [RowEvent, RowEvent][], ctx: JournalContext) => {
       if (ctx.recovering) return state;
       await ctx.persist({ type: 'rows', rows: msg.map((pair) => pair[0]) });
       await ctx.persist({ type: 'rows', rows: msg.map((pair) => pair[1]) });
-      placed += msg.length;
-      if (placed === rows.length) allPlaced();
+      placed(msg.length);
       return 2;
     };
-    const t0 = performance.now();
     apps.forEach((app, i) => nact.dispatch(nact.spawnPersistent(system, supervisor, `lrp/${i}`, `a${i}`), app));
-    await done;
-    return rows.length / ((performance.now() - t0) / 1000);
-  } finally {
-    nact.stop(system);
-    await engine.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
+
+type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 
 /** The same rows as raw puts: per instance the UNCLAIMED row durable, then the CLAIMED one. */
 async function rawPuts(rows: [RowEvent, RowEvent][]): Promise<number> {
