@@ -91,4 +91,30 @@ describe('actor kernel: several messages per turn', () => {
     await eventually(() => expect(views).to.have.length(9));
     expect(views).to.deep.equal([[], [], [], [], ['c3'], ['c3'], ['c3'], [], []]);
   });
+
+  it('actors that start without children each get their own when they spawn one (they share empty ones until then)', async () => {
+    const seen = new Map<string, string[]>();
+    const parents = ['p1', 'p2'].map((name) => system.spawn<undefined, 'spawn' | 'look'>(system.root, {
+      kind: 'parent',
+      name,
+      initialState: () => undefined,
+      handle: (_state, msg, ctx) => {
+        if (msg === 'spawn') system.spawn(ctx.self, { kind: 'child', name: `${name}-child`, initialState: () => 0, handle: (s: number) => s });
+        else seen.set(name, [...ctx.children.keys()]);
+      },
+    }));
+    parents.forEach((ref) => system.dispatch(ref, 'look'));
+    await eventually(() => expect(seen.size).to.equal(2));
+    expect([...seen.values()]).to.deep.equal([[], []]);
+    system.dispatch(parents[0]!, 'spawn');
+    parents.forEach((ref) => system.dispatch(ref, 'look'));
+    await eventually(() => expect(seen.get('p2')).to.deep.equal([]) && expect(seen.get('p1')).to.deep.equal(['p1-child']));
+    system.dispatch(parents[1]!, 'spawn');
+    parents.forEach((ref) => system.dispatch(ref, 'look'));
+    await eventually(() => expect(seen.get('p2')).to.deep.equal(['p2-child']));
+    expect(seen.get('p1')).to.deep.equal(['p1-child']);
+    expect(system.registry.tree().filter((n) => n.kind === 'parent').map((n) => [n.path, n.children.map((c) => c.path)])).to.deep.equal([
+      ['/p1', ['/p1/p1-child']], ['/p2', ['/p2/p2-child']],
+    ]);
+  });
 });

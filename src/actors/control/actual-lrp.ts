@@ -99,7 +99,9 @@ export function spawnActualLrp(
         case 'actual-lrp/retry':
           return retry(t, msg.unclaimed);
         case 'auction/lrp-placed':
-          ctx.log.debug({ cell_id: msg.cell_id, instance_guid: msg.instance_guid }, 'actual-lrp.placed');
+          // nothing to do: the cell's claim is what changes the row (and the round logs its
+          // placements). Not even a debug line: `ctx.log` makes a pino child per actor, kept for
+          // its life, and 100k instances each paid for one to log at a level that is off
           return state;
         case 'auction/lrp-failed':
           return placementFailed(t, msg.instance_guid, msg.placement_error);

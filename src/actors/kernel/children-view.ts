@@ -24,6 +24,12 @@ export function installChildrenView(): void {
   };
   proto.childSpawned = function (this: NactActor & ChildTracking, child: NactActor) {
     this.auctorChildrenView?.record(child.name, this.childReferences.get(child.name));
+    // its first child: maps of its own (a view made before keeps reading the shared empty ones,
+    // which is what the children were when its message started)
+    if (this.children === NO_CHILDREN) {
+      this.children = new Map();
+      this.childReferences = new Map();
+    }
     this.children.set(child.name, child);
     this.childReferences.set(child.name, child.reference);
   };
@@ -32,6 +38,28 @@ export function installChildrenView(): void {
     this.children.delete(child.name);
     this.childReferences.delete(child.name);
   };
+}
+
+/** A Map that refuses to be filled: the shared empty child maps must stay empty. */
+class NoChildren<V> extends Map<string, V> {
+  override set(name: string): this {
+    throw new Error(`shared empty child map: cannot add "${name}"`);
+  }
+}
+
+const NO_CHILDREN = new NoChildren<NactActor>();
+const NO_CHILD_REFERENCES = new NoChildren<NactRef>();
+
+/**
+ * Gives a just-spawned actor that has no children the shared empty child maps: nact makes two
+ * Maps per actor (about 400 bytes with their tables) that most actors (instances, containers)
+ * never fill. The first child it spawns gets it maps of its own.
+ */
+export function shareEmptyChildMaps(actor: NactActor): void {
+  const a = actor as NactActor & ChildTracking;
+  if (a.children.size > 0 || a.childReferences.size > 0) return;
+  a.children = NO_CHILDREN;
+  a.childReferences = NO_CHILD_REFERENCES;
 }
 
 /** What the (h) patch adds to nact's Actor. */

@@ -15,6 +15,7 @@ import { findActor, findSystem, nact, type NactActor, type NactContext, type Nac
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
 import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
 import { currentTurn } from './turns.js';
+import { shareEmptyChildMaps } from './children-view.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
@@ -92,6 +93,8 @@ export class ActorSystem {
       ...this.commonProps(spec, () => ref!),
       initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = this.refresh(ctx, nctx))),
     });
+    const actor = findActor(ref);
+    if (actor) shareEmptyChildMaps(actor);
     entry = this.register(ref, parent, spec);
     return ref as Ref<M>;
   }
@@ -139,6 +142,7 @@ export class ActorSystem {
     });
     actor = findActor(ref);
     if (actor) {
+      shareEmptyChildMaps(actor);
       shieldPersistentActorClass(actor);
       if (spec.fresh) skipFirstRecovery(actor);
     }
