@@ -18,21 +18,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { configurePersistence, dispatch, spawnPersistent, start, stop } from 'nact';
+import { nact } from './support/bare-nact.js';
 import { claimActualLrp, newUnclaimedActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
 import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const RUNS = 3;
 
-interface Nact {
-  start(plugin: unknown): unknown;
-  configurePersistence(engine: unknown): unknown;
-  spawnPersistent(parent: unknown, f: unknown, key: string, name: string): unknown;
-  dispatch(ref: unknown, msg: unknown): void;
-  stop(ref: unknown): void;
-}
-const nact = { configurePersistence, dispatch, spawnPersistent, start, stop } as unknown as Nact;
 
 type RowEvent = { type: 'row'; actual: ActualLRP; pending: string };
 

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configurePersistence, dispatch, spawnPersistent, start, stop } from 'nact';
+import { nact } from './support/bare-nact.js';
 import { ActorSystem } from '../src/actors/kernel/system.js';
 import { startControl } from '../src/actors/control/control.js';
 import { EventHub } from '../src/actors/control/events.js';
@@ -31,14 +31,6 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);
 const CELLS = 100;
 const ROOTFS = 'preloaded:cflinuxfs4';
 
-interface Nact {
-  start(plugin: unknown): unknown;
-  configurePersistence(engine: unknown): unknown;
-  spawnPersistent(parent: unknown, f: unknown, key: string, name: string): unknown;
-  dispatch(ref: unknown, msg: unknown): void;
-  stop(ref: unknown): void;
-}
-const nact = { configurePersistence, dispatch, spawnPersistent, start, stop } as unknown as Nact;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const heapUsed = () => {

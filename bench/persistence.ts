@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { configurePersistence, dispatch, query, spawn, spawnPersistent, start, stop } from 'nact';
+import { nact } from './support/bare-nact.js';
 import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
 import { ActorSystem } from '../src/actors/kernel/system.js';
 import type { Ref } from '../src/actors/kernel/protocol.js';
@@ -21,16 +21,6 @@ const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const RUNS = 3;
 const MAX_RUN_MS = 20_000;
 
-interface Nact {
-  start(plugin: unknown): unknown;
-  configurePersistence(engine: unknown): unknown;
-  spawn(parent: unknown, f: unknown): unknown;
-  spawnPersistent(parent: unknown, f: unknown, key: string, name: string): unknown;
-  dispatch(ref: unknown, msg: unknown): void;
-  query<T>(ref: unknown, factory: (replyTo: unknown) => unknown, timeout: number): Promise<T>;
-  stop(ref: unknown): void;
-}
-const nact = { configurePersistence, dispatch, query, spawn, spawnPersistent, start, stop } as unknown as Nact;
 
 type ClaimedEvent = {
   type: 'actual-lrp/claimed';
