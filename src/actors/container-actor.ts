@@ -31,18 +31,22 @@
  * still running stands for the action (started before any health check) and its exit is the
  * action's end; an LRP then goes through the health monitor again, so it is reported running
  * again once healthy.
+ *
+ * Memory: the actor's state is one `ContainerRun` per container, whose methods live once on the
+ * prototype; the spec's only closures of its own are `initialState` and `onCrash`. What the
+ * garden is asked (step context, adopted process, health monitor, task outcome) is in
+ * container-effects.ts.
  */
-import { assertNever, type Ref } from './kernel/protocol.js';
-import type { ActorSystem, CrashPolicy } from './kernel/system.js';
-import type { AnyRef } from './kernel/protocol.js';
-import { runAction, type StepContext, type StepResult } from '../garden/actions/index.js';
-import type { OutputLine, Process } from '../garden/backend.js';
-import { checksFromDefinition } from '../garden/health/check-definition.js';
-import { monitorActionCheck } from '../garden/health/monitor-action.js';
-import { healthyOnStart, monitorHealth, type HealthMonitor } from '../garden/health/monitor.js';
-import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
-import { exitResult, readHead, type LrpRun, type TaskRun } from './cell-specs.js';
-import type { ContainerActorOptions, ContainerEvent, ContainerMsg } from './container-actor.protocol.js';
+import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
+import type { ActorSystem, Failure } from './kernel/system.js';
+import { runAction, type StepResult } from '../garden/actions/index.js';
+import type { Action } from '../models/actions.js';
+import type { Container, GardenBackend } from '../garden/backend.js';
+import type { HealthMonitor } from '../garden/health/monitor.js';
+import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, TaskTexts } from './cell-ledger.js';
+import { exitResult, type ContainerJob, type LrpRun, type TaskRun } from './cell-specs.js';
+import type { ContainerActorOptions, ContainerEvent, ContainerMsg, ContainerSettings } from './container-actor.protocol.js';
+import { adoptedMain, destroyContainer, hasHealthCheck, outputSink, startHealthMonitor, stepContext, taskOutcome } from './container-effects.js';
 
 export type { ContainerActorOptions, ContainerEvent, ContainerMsg, ContainerSettings } from './container-actor.protocol.js';
 
@@ -52,234 +56,238 @@ type Internal =
   | { type: 'container/action-ended'; result: StepResult }
   | { type: 'container/fault'; error: unknown };
 
+type Msg = ContainerMsg | Internal;
+
 /**
  * Spawns the container's actor and starts it. Its policy stops it on any failure after telling
  * the cell (`cell/container-failed`): a container is never restarted blindly.
  */
 export function spawnContainer(system: ActorSystem, parent: AnyRef, options: ContainerActorOptions): Ref<ContainerMsg> {
-  const { container, backend, job, adopted, cell, settings } = options;
-  const handle = container.handle;
-  const abort = new AbortController();
-  let phase: 'starting' | 'healthy' | 'ending' | 'done' = 'starting';
-  let monitor: HealthMonitor | undefined;
-  let actionDone: Promise<unknown> = Promise.resolve();
-  /** why the task was cancelled, once it was */
-  let cancelled: string | undefined;
-  let lost = false;
-  /** the actor stopped: nothing more is started */
-  let detached = false;
-  let self!: Ref<ContainerMsg | Internal>;
-
-  const tell = (event: ContainerEvent) => system.dispatch(cell, event);
-  const post = (msg: Internal) => system.dispatch(self, msg);
-  /** detached work: a throw becomes a fault in the actor, so supervision sees it */
-  const detach = (work: () => Promise<unknown>) => void work().catch((error: unknown) => post({ type: 'container/fault', error }));
-
-  const logSource = job.kind === 'lrp' ? lrpLogSource(job.run.log_source, job.run.index) : job.run.log_source || 'TASK';
-  const stepContext = (source = logSource): StepContext => ({
-    container,
-    logSource: source,
-    clock: settings.clock,
-    gracefulStopMs: settings.gracefulStopMs,
-    ...(settings.logger ? { logger: settings.logger } : {}),
-    ...(settings.onOutput ? { onOutput: (line: OutputLine) => settings.onOutput!(handle, line) } : {}),
+  const run = new ContainerRun(system, options);
+  const self = system.spawn<ContainerRun, Msg>(parent, {
+    kind: 'container',
+    name: run.handle,
+    initialState: () => run,
+    onCrash: (failure) => run.onCrash(failure),
+    afterStop,
+    handle,
   });
+  run.start(self);
+  return self as Ref<ContainerMsg>;
+}
 
-  const destroy = async () => {
-    try {
-      await backend.destroy(handle);
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'ResourceNotFound') throw error;
+/** Every container actor's handler: the state is its run, which stays the same object. */
+async function handle(run: ContainerRun, msg: Msg): Promise<ContainerRun> {
+  await run.receive(msg);
+  return run;
+}
+
+function afterStop(run: ContainerRun): void {
+  run.afterStop();
+}
+
+/** One container's state and what its actor does with each message. */
+class ContainerRun {
+  readonly handle: string;
+  private readonly container: Container;
+  private readonly backend: GardenBackend;
+  private readonly job: ContainerJob;
+  private readonly adopted: boolean;
+  private readonly cell: Ref<ContainerEvent>;
+  private readonly settings: ContainerSettings;
+  private readonly logSource: string;
+  private readonly abort = new AbortController();
+  private phase: 'starting' | 'healthy' | 'ending' | 'done' = 'starting';
+  private monitor: HealthMonitor | undefined;
+  /** the action (or the adopted process standing for it) ending; undefined before it runs */
+  private actionDone: Promise<unknown> | undefined;
+  /** why the task was cancelled, once it was */
+  private cancelled: string | undefined;
+  private lost = false;
+  /** the actor stopped: nothing more is started */
+  private detached = false;
+  private self!: Ref<Msg>;
+
+  constructor(private readonly system: ActorSystem, options: ContainerActorOptions) {
+    const { container, job } = options;
+    this.handle = container.handle;
+    this.container = container;
+    this.backend = options.backend;
+    this.job = job;
+    this.adopted = options.adopted;
+    this.cell = options.cell;
+    this.settings = options.settings;
+    this.logSource = job.kind === 'lrp' ? lrpLogSource(job.run.log_source, job.run.index) : job.run.log_source || 'TASK';
+  }
+
+  /** The actor exists: remember it and start the job. */
+  start(self: Ref<Msg>): void {
+    this.self = self;
+    this.system.dispatch(self, { type: 'container/start' });
+  }
+
+  async receive(msg: Msg): Promise<void> {
+    const job = this.job;
+    switch (msg.type) {
+      case 'container/start':
+        return this.detach(job.kind === 'lrp' ? this.startLrp(job.run) : this.startTask(job.run));
+      case 'container/healthy': {
+        if (this.phase !== 'starting' || job.kind !== 'lrp') return;
+        this.phase = 'healthy';
+        const info = await this.container.info();
+        const ports = info.ports.map((p) => ({ container_port: p.containerPort, host_port: p.hostPort }));
+        this.tell({ type: 'cell/container-running', handle: this.handle, address: info.externalIp, ports });
+        return;
+      }
+      case 'container/action-ended':
+        if (job.kind === 'task') return this.finishTask(job.run, msg.result);
+        if (this.phase === 'ending' || this.phase === 'done' || this.abort.signal.aborted) return;
+        if (msg.result.ok && hasHealthCheck(job.run)) return;
+        return this.crash(actionCrashReason(job.run.log_source, msg.result.ok ? undefined : msg.result.error));
+      case 'container/crash':
+        return this.crash(msg.reason);
+      case 'container/stop':
+        return this.stop();
+      case 'container/cancel':
+        if (job.kind !== 'task' || this.phase === 'done') return;
+        this.cancelled = msg.reason ?? TaskTexts.cancelled;
+        this.abort.abort();
+        return this.detach(this.endCancelled());
+      case 'container/lost':
+        if (job.kind === 'lrp') return this.crash(LOST_CONTAINER_REASON);
+        if (this.phase === 'done') return;
+        this.lost = true;
+        this.abort.abort();
+        this.post({ type: 'container/action-ended', result: { ok: false, error: LOST_CONTAINER_REASON } });
+        return;
+      case 'container/fault':
+        throw msg.error;
+      default:
+        return assertNever(msg);
     }
-  };
+  }
 
-  const onCrash: CrashPolicy = (failure) => {
-    abort.abort();
-    monitor?.stop();
+  /** The actor's policy: it failed, so end the action and the monitor, tell the cell, stop. */
+  onCrash(failure: Failure): 'stop' {
+    this.abort.abort();
+    this.monitor?.stop();
     const error = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    tell({ type: 'cell/container-failed', handle, error });
+    this.tell({ type: 'cell/container-failed', handle: this.handle, error });
     return 'stop';
-  };
-
-  // ---- LRP ----
+  }
 
   /**
-   * Follows the oldest process still running, standing for the action of an adopted container:
-   * 'following' while it runs; how the last one ended when none runs; undefined without any.
+   * Stopped without a crash or a stop request (the cell shuts down or restarts): leave the
+   * processes running for the next cell to adopt; only the monitor ends.
    */
-  const followAdopted = async (): Promise<'following' | StepResult | undefined> => {
-    const info = await container.info();
-    const all = container.processes();
-    const main: Process | undefined = all.find((p) => info.processes.includes(p.id));
-    if (!main) {
-      const last = all[all.length - 1];
-      if (!last) return undefined;
-      return exitResult(await last.wait());
-    }
-    main.attach({ source: logSource, ...(settings.onOutput ? { onOutput: (line: OutputLine) => settings.onOutput!(handle, line) } : {}) });
-    actionDone = main.wait(abort.signal).then(
-      (status) => post({ type: 'container/action-ended', result: exitResult(status) }),
+  afterStop(): void {
+    this.detached = true;
+    this.monitor?.stop();
+  }
+
+  private tell(event: ContainerEvent): void {
+    this.system.dispatch(this.cell, event);
+  }
+
+  private post(msg: Internal): void {
+    this.system.dispatch(this.self, msg);
+  }
+
+  /** detached work: a throw becomes a fault in the actor, so supervision sees it */
+  private detach(work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.post({ type: 'container/fault', error }));
+  }
+
+  /** Runs `action` as the container's action; its result comes back as `container/action-ended`. */
+  private runMain(action: Action): void {
+    this.actionDone = runAction(action, stepContext(this.container, this.settings, this.logSource), this.abort.signal).then((result) =>
+      this.post({ type: 'container/action-ended', result }),
+    );
+  }
+
+  /**
+   * Follows the process standing for an adopted container's action (its exit is the action's
+   * end): 'following' while it runs; how the last one ended when none runs; undefined without any.
+   */
+  private async followAdopted(): Promise<'following' | StepResult | undefined> {
+    const found = await adoptedMain(this.container);
+    if (!found || 'ended' in found) return found?.ended;
+    const onOutput = outputSink(this.settings, this.handle);
+    found.main.attach({ source: this.logSource, ...(onOutput ? { onOutput } : {}) });
+    this.actionDone = found.main.wait(this.abort.signal).then(
+      (status) => this.post({ type: 'container/action-ended', result: exitResult(status) }),
       () => {},
     );
     return 'following';
-  };
+  }
 
-  const startLrp = async (run: LrpRun) => {
-    if (adopted) {
-      const following = await followAdopted();
-      if (following === undefined) return post({ type: 'container/crash', reason: actionCrashReason(run.log_source, 'no process found after a cell restart') });
-      if (following !== 'following') return post({ type: 'container/crash', reason: actionCrashReason(run.log_source, following.ok ? undefined : following.error) });
-      if (phase !== 'starting') return;
+  // ---- LRP ----
+
+  private async startLrp(run: LrpRun): Promise<void> {
+    if (this.adopted) {
+      const following = await this.followAdopted();
+      if (following === undefined) return this.post({ type: 'container/crash', reason: actionCrashReason(run.log_source, 'no process found after a cell restart') });
+      if (following !== 'following') return this.post({ type: 'container/crash', reason: actionCrashReason(run.log_source, following.ok ? undefined : following.error) });
+      if (this.phase !== 'starting') return;
     } else {
       if (run.setup) {
-        const setup = await runAction(run.setup, stepContext(), abort.signal);
-        if (abort.signal.aborted) return;
-        if (!setup.ok) return post({ type: 'container/crash', reason: actionCrashReason(run.log_source, setup.error) });
+        const setup = await runAction(run.setup, stepContext(this.container, this.settings, this.logSource), this.abort.signal);
+        if (this.abort.signal.aborted) return;
+        if (!setup.ok) return this.post({ type: 'container/crash', reason: actionCrashReason(run.log_source, setup.error) });
       }
-      if (detached) return;
-      const action = run.action!;
-      actionDone = runAction(action, stepContext(), abort.signal).then((result) => post({ type: 'container/action-ended', result }));
+      if (this.detached) return;
+      this.runMain(run.action!);
     }
-    if (detached) return;
-    monitor = await startMonitor(run);
-    if (detached) monitor.stop();
-  };
+    if (this.detached) return;
+    const monitor = await startHealthMonitor(this.container, run, this.settings, {
+      signal: this.abort.signal,
+      onHealthy: () => this.post({ type: 'container/healthy' }),
+      onUnhealthy: (reason) => this.post({ type: 'container/crash', reason }),
+    });
+    this.monitor = monitor;
+    if (this.detached) monitor.stop();
+  }
 
-  const startMonitor = async (run: LrpRun): Promise<HealthMonitor> => {
-    const onHealthy = () => post({ type: 'container/healthy' });
-    const common = {
-      startTimeoutMs: run.start_timeout_ms,
-      unhealthyIntervalMs: settings.unhealthyIntervalMs,
-      healthyIntervalMs: settings.healthyIntervalMs,
-      clock: settings.clock,
-      signal: abort.signal,
-      onHealthy,
-      onUnhealthy: (reason: string) => post({ type: 'container/crash', reason }),
-    };
-    if (run.check_definition) {
-      const info = await container.info();
-      const checks = checksFromDefinition(run.check_definition, { host: info.externalIp, ports: info.ports });
-      const source = run.check_definition.log_source || 'HEALTH';
-      return monitorHealth({
-        ...common,
-        check: checks.check,
-        liveness: checks.liveness,
-        onLog: (line, stream) => settings.onOutput?.(handle, { stream, source, line, at: settings.clock.now() }),
-      });
-    }
-    if (run.monitor) return monitorHealth({ ...common, check: monitorActionCheck(run.monitor, stepContext('HEALTH')) });
-    return healthyOnStart({ signal: abort.signal, onHealthy });
-  };
+  private async crash(reason: string): Promise<void> {
+    if (this.phase === 'ending' || this.phase === 'done') return;
+    this.phase = 'ending';
+    this.abort.abort();
+    this.monitor?.stop();
+    await destroyContainer(this.backend, this.handle);
+    this.phase = 'done';
+    this.tell({ type: 'cell/container-crashed', handle: this.handle, reason });
+  }
 
-  const hasHealthCheck = (run: LrpRun) => Boolean(run.check_definition || run.monitor);
-
-  const crash = async (reason: string) => {
-    if (phase === 'ending' || phase === 'done') return;
-    phase = 'ending';
-    abort.abort();
-    monitor?.stop();
-    await destroy();
-    phase = 'done';
-    tell({ type: 'cell/container-crashed', handle, reason });
-  };
-
-  const stop = async () => {
-    if (phase === 'ending' || phase === 'done') return;
-    phase = 'ending';
-    monitor?.stop();
-    abort.abort();
-    await Promise.allSettled([container.stop(false), actionDone]);
-    await destroy();
-    phase = 'done';
-    tell({ type: 'cell/container-stopped', handle });
-  };
+  private async stop(): Promise<void> {
+    if (this.phase === 'ending' || this.phase === 'done') return;
+    this.phase = 'ending';
+    this.monitor?.stop();
+    this.abort.abort();
+    await Promise.allSettled([this.container.stop(false), this.actionDone]);
+    await destroyContainer(this.backend, this.handle);
+    this.phase = 'done';
+    this.tell({ type: 'cell/container-stopped', handle: this.handle });
+  }
 
   // ---- task ----
 
-  const startTask = async (run: TaskRun) => {
-    if (adopted) {
-      const following = await followAdopted();
-      if (following === undefined) return post({ type: 'container/action-ended', result: { ok: false, error: TaskTexts.lostOnRestart } });
-      if (following !== 'following') return post({ type: 'container/action-ended', result: following });
-      return;
-    }
-    actionDone = runAction(run.action!, stepContext(), abort.signal).then((result) => post({ type: 'container/action-ended', result }));
-  };
+  private async startTask(run: TaskRun): Promise<void> {
+    if (!this.adopted) return this.runMain(run.action!);
+    const following = await this.followAdopted();
+    if (following === undefined) return this.post({ type: 'container/action-ended', result: { ok: false, error: TaskTexts.lostOnRestart } });
+    if (following !== 'following') return this.post({ type: 'container/action-ended', result: following });
+  }
 
-  const finishTask = async (run: TaskRun, result: StepResult) => {
-    if (phase === 'done') return;
-    phase = 'done';
-    let outcome = { failed: false, failure_reason: '', result: '' };
-    if (lost) outcome = { failed: true, failure_reason: LOST_CONTAINER_REASON, result: '' };
-    else if (cancelled !== undefined) outcome = { failed: true, failure_reason: cancelled, result: '' };
-    else if (!result.ok) outcome = { failed: true, failure_reason: result.error, result: '' };
-    else if (run.result_file) {
-      try {
-        outcome.result = await readHead(container.hostPath(run.result_file), RESULT_FILE_LIMIT);
-      } catch (error) {
-        outcome = { failed: true, failure_reason: TaskTexts.resultUnreadable(error instanceof Error ? error.message : String(error)), result: '' };
-      }
-    }
-    tell({ type: 'cell/task-finished', handle, ...outcome });
-  };
+  /** A cancelled task ends once its processes have (an adopted task's are not under runAction). */
+  private async endCancelled(): Promise<void> {
+    await Promise.allSettled([this.container.stop(false), this.actionDone]);
+    this.post({ type: 'container/action-ended', result: { ok: false, error: this.cancelled! } });
+  }
 
-  self = system.spawnStateless<ContainerMsg | Internal>(parent, {
-    kind: 'container',
-    name: handle,
-    onCrash,
-    // Stopped without a crash or a stop request (the cell shuts down or restarts): leave the
-    // processes running for the next cell to adopt; only the monitor ends.
-    afterStop: () => {
-      detached = true;
-      monitor?.stop();
-    },
-    handle: async (msg) => {
-      switch (msg.type) {
-        case 'container/start':
-          if (job.kind === 'lrp') detach(() => startLrp(job.run));
-          else detach(() => startTask(job.run));
-          return;
-        case 'container/healthy': {
-          if (phase !== 'starting' || job.kind !== 'lrp') return;
-          phase = 'healthy';
-          const info = await container.info();
-          const ports = info.ports.map((p) => ({ container_port: p.containerPort, host_port: p.hostPort }));
-          tell({ type: 'cell/container-running', handle, address: info.externalIp, ports });
-          return;
-        }
-        case 'container/action-ended':
-          if (job.kind === 'task') return finishTask(job.run, msg.result);
-          if (phase === 'ending' || phase === 'done' || abort.signal.aborted) return;
-          if (msg.result.ok && hasHealthCheck(job.run)) return;
-          return crash(actionCrashReason(job.run.log_source, msg.result.ok ? undefined : msg.result.error));
-        case 'container/crash':
-          return crash(msg.reason);
-        case 'container/stop':
-          return stop();
-        case 'container/cancel':
-          if (job.kind !== 'task' || phase === 'done') return;
-          cancelled = msg.reason ?? TaskTexts.cancelled;
-          abort.abort();
-          // an adopted task's processes are not under runAction: stop them, then finish
-          detach(async () => {
-            await Promise.allSettled([container.stop(false), actionDone]);
-            post({ type: 'container/action-ended', result: { ok: false, error: cancelled! } });
-          });
-          return;
-        case 'container/lost':
-          if (job.kind === 'lrp') return crash(LOST_CONTAINER_REASON);
-          if (phase === 'done') return;
-          lost = true;
-          abort.abort();
-          post({ type: 'container/action-ended', result: { ok: false, error: LOST_CONTAINER_REASON } });
-          return;
-        case 'container/fault':
-          throw msg.error;
-        default:
-          return assertNever(msg);
-      }
-    },
-  });
-  system.dispatch(self, { type: 'container/start' });
-  return self as Ref<ContainerMsg>;
+  private async finishTask(run: TaskRun, result: StepResult): Promise<void> {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    const outcome = await taskOutcome(this.container, run, result, this.lost, this.cancelled);
+    this.tell({ type: 'cell/task-finished', handle: this.handle, ...outcome });
+  }
 }
