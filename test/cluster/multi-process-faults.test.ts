@@ -9,7 +9,7 @@
  * as behind a cut link; its containers (separate processes) keep running.
  */
 import { expect } from 'chai';
-import { actualRows, ClusterNodes, type ActualRow } from '../support/cluster-nodes.js';
+import { actualRows, ClusterNodes, closeClustersAfterEach, type ActualRow } from '../support/cluster-nodes.js';
 import { consistently, eventually } from '../support/eventually.js';
 import { http, webLrp } from '../support/gateway-node.js';
 
@@ -27,10 +27,7 @@ async function allRunning(url: string, guid: string, n: number): Promise<ActualR
 describe('the cluster across processes: control restart, secrets, cut links', function () {
   this.timeout(90_000);
   let cluster: ClusterNodes | undefined;
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
+  closeClustersAfterEach();
 
   it('kill -9 control: instances keep serving; restarted with the same data, it adopts every one unchanged', async () => {
     cluster = await ClusterNodes.start({ cells: [{ name: 'cell-1', zone: 'z1' }, { name: 'cell-2', zone: 'z2' }] });

@@ -4,17 +4,14 @@
  * node that dies fails as soon as membership declares the node down, not at its own timeout.
  */
 import { expect } from 'chai';
-import { ClusterNodes } from '../support/cluster-nodes.js';
+import { ClusterNodes, closeClustersAfterEach } from '../support/cluster-nodes.js';
 import { eventually } from '../support/eventually.js';
 import { http } from '../support/gateway-node.js';
 
 describe('remote query and death-watch across processes', function () {
   this.timeout(60_000);
   let cluster: ClusterNodes | undefined;
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
+  closeClustersAfterEach();
 
   it('asks a cell actor in another process; a pending ask fails fast when that node dies', async () => {
     cluster = await ClusterNodes.start({ cells: [{ name: 'cell-1', zone: 'z1' }] });

@@ -5,15 +5,12 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { http, webLrp } from '../support/gateway-node.js';
-import { actualRows, ClusterNodes, countBy, routedLrp, startHammer } from '../support/cluster-nodes.js';
+import { actualRows, ClusterNodes, closeClustersAfterEach, countBy, routedLrp, startHammer } from '../support/cluster-nodes.js';
 
 describe('the cluster across processes: form, spread, lose a cell, drain', function () {
   this.timeout(90_000);
   let cluster: ClusterNodes | undefined;
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
+  closeClustersAfterEach();
 
   it('forms: every cell is listed, and an LRP spreads over every cell and both zones', async () => {
     cluster = await ClusterNodes.start({ cells: [{ name: 'cell-1', zone: 'z1' }, { name: 'cell-2', zone: 'z2' }, { name: 'cell-3', zone: 'z1' }] });

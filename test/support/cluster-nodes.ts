@@ -35,6 +35,16 @@ export interface ClusterOptions {
   controlArgs?: string[];
 }
 
+/** Clusters started and not closed yet. */
+const open = new Set<ClusterNodes>();
+
+/** In a `describe`: after each test, closes every cluster it started, whether it passed or not. */
+export function closeClustersAfterEach(): void {
+  afterEach(async () => {
+    await Promise.all([...open].map((cluster) => cluster.close()));
+  });
+}
+
 export class ClusterNodes {
   readonly root = tempDir('auctor-cluster-');
   control!: NodeProcess;
@@ -48,6 +58,7 @@ export class ClusterNodes {
   /** Starts the control node, then every cell (in parallel), each up once it logs `auctor.started`. */
   static async start(options: ClusterOptions): Promise<ClusterNodes> {
     const cluster = new ClusterNodes(options);
+    open.add(cluster);
     try {
       await cluster.startControl();
       await Promise.all(options.cells.map((spec) => cluster.startCell(spec)));
@@ -118,6 +129,7 @@ export class ClusterNodes {
    * hear it), kills leftover containers, removes the dirs.
    */
   async close(): Promise<void> {
+    open.delete(this);
     await Promise.all(this.started.map(async (node) => {
       if (node.child.exitCode === null && node.child.signalCode === null) {
         node.child.kill('SIGCONT');
