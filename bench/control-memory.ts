@@ -42,14 +42,14 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const tempDir = () => mkdtempSync(join(tmpdir(), 'auctor-bench-memory-'));
 
 /** A cell stub: answers states from what it holds; claims and runs every instance it is given at once. */
-function stubCell(cellId: string, report: (r: CellReport) => void): CellClient {
+function stubCell(cellId: string, zone: string, report: (r: CellReport) => void): { client: CellClient; presence: CellPresence } {
   const presence: CellPresence = {
-    cell_id: cellId, rep_address: '', rep_url: '', zone: `z${cellId.length % 3}`,
+    cell_id: cellId, rep_address: '', rep_url: '', zone,
     capacity: { memory_mb: 10_000_000, disk_mb: 10_000_000, containers: 100_000 },
     rootfs_providers: [ROOTFS], placement_tags: [], optional_placement_tags: [],
   };
   const lrps: CellStateLrp[] = [];
-  return {
+  const client: CellClient = {
     cellId,
     state: async () => cellStateOf(presence, { lrps }),
     perform: async (work: Work) => {
@@ -64,8 +64,9 @@ function stubCell(cellId: string, report: (r: CellReport) => void): CellClient {
     stopInstance: () => undefined,
     cancelTask: () => undefined,
     deleteTask: () => undefined,
-    evacuate: async () => presence,
+    evacuate: async () => ({ ...presence, evacuating: true }),
   };
+  return { client, presence };
 }
 
 /** Heap per instance of the control side with every instance RUNNING, and its actor count. */
@@ -87,9 +88,9 @@ async function controlSide(): Promise<{ bytes: number; actors: number; apps: num
   try {
     for (let i = 0; i < CELLS; i++) {
       const id = `cell-${String(i).padStart(3, '0')}`;
-      const client = stubCell(id, (r) => control.report(r));
+      const { client, presence } = stubCell(id, `z${(i % 3) + 1}`, (r) => control.report(r));
       clients.set(id, client);
-      control.report({ type: 'cell-report/heartbeat', presence: { ...(await client.evacuate(0)), evacuating: false } });
+      control.report({ type: 'cell-report/heartbeat', presence });
     }
     while ((await control.cells()).length < CELLS) await settle(20);
     const apps = new Map<string, { instances: number; memory_mb: number }>();

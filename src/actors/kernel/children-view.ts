@@ -53,13 +53,16 @@ const NO_CHILD_REFERENCES = new NoChildren<NactRef>();
 /**
  * Gives a just-spawned actor that has no children the shared empty child maps: nact makes two
  * Maps per actor (about 400 bytes with their tables) that most actors (instances, containers)
- * never fill. The first child it spawns gets it maps of its own.
+ * never fill. Its first child gives it maps of its own (childSpawned above).
  */
 export function shareEmptyChildMaps(actor: NactActor): void {
   const a = actor as NactActor & ChildTracking;
   if (a.children.size > 0 || a.childReferences.size > 0) return;
   a.children = NO_CHILDREN;
   a.childReferences = NO_CHILD_REFERENCES;
+  // the context its initial state was made with views the Maps just dropped: not to be reused
+  a.auctorContext = undefined;
+  a.auctorChildrenView = undefined;
 }
 
 /** What the (h) patch adds to nact's Actor. */
