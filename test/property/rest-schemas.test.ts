@@ -1,0 +1,271 @@
+/**
+ * Property tests over the REST schemas (issue 12), with fast-check, against a real node: bodies
+ * generated from the JSON Schemas the node serves (`/openapi.json`, and the messages its actors
+ * declare), and one-field breakages of them (wrong type, out of range, too long, too deep, a lone
+ * surrogate, a missing or unknown key). For each route:
+ * - a body the node refuses gets a 4xx naming the broken field, and changes nothing stored; a body
+ *   the schema refuses is always refused;
+ * - a body the schema accepts is accepted, stored as sent, and reads back identical after the node
+ *   restarts (one restart for everything, at the end);
+ * - no request gets a 5xx (or no answer).
+ * `PROPERTY_SEED` replays a run (fast-check prints the seed of a failure); `PROPERTY_RUNS` sets
+ * the runs per property (default 100); `PROPERTY_KINDS` (a comma list) tries only those kinds of
+ * breakage.
+ */
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { intersect, schemaArbitrary, type Schema } from '../support/schema-arbitrary.js';
+import { MUTATION_KINDS, mutationArbitrary, type Mutation, type MutationKind } from '../support/schema-mutations.js';
+import { expectKept, namedField, preview, PropertyNode, related, sameJson, segment } from './rest-node.js';
+
+const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 100);
+const KINDS = (process.env.PROPERTY_KINDS?.split(',') ?? MUTATION_KINDS) as MutationKind[];
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+
+/** What a route made of a body: accepted with the stored record, or refused with a message. */
+interface Outcome {
+  accepted: boolean;
+  stored?: unknown;
+  message?: string;
+  /** the refusal names a field inside this one (an actor's reply names fields of its `input`) */
+  prefix?: string;
+  /** a create of a guid this test already created: the node keeps the first (409) */
+  exists?: boolean;
+}
+
+interface Route {
+  name: string;
+  /** the component the bodies follow */
+  schema: string;
+  valid: () => fc.Arbitrary<unknown>;
+  send(body: unknown): Promise<Outcome>;
+  /** what a refused request must leave as it was */
+  snapshot(body: unknown): Promise<unknown>;
+  /** checks an accepted body against what the node stored, and records it for the read-back */
+  keep(body: unknown, outcome: Outcome): void;
+}
+
+describe('REST schemas (property tests, fast-check)', function () {
+  this.timeout(120_000);
+  let node: PropertyNode;
+  /** what the node acknowledged, by what reads it back */
+  const ledger = { lrps: new Map<string, unknown>(), tasks: new Map<string, unknown>(), domains: new Set<string>() };
+  let properties = 0;
+  const params = () => ({ seed: SEED + properties++, numRuns: RUNS, endOnFailure: true });
+
+  before(async () => {
+    node = await PropertyNode.start();
+    await defineRouteSchemas(node);
+  });
+  after(async () => {
+    await node?.stop();
+  });
+
+  /** bodies with a guid nobody used yet (a uuid in front) and a handful of instances */
+  const overrides = () => {
+    const guid = (field: string, component: string) => {
+      const max = node.components[component]!.properties[field].maxLength ?? Infinity;
+      return fc.tuple(fc.uuid(), schemaArbitrary(node.components[component]!.properties[field], { components: node.components })).map(([u, g]) => `${u}-${String(g)}`.slice(0, max));
+    };
+    return {
+      process_guid: guid('process_guid', 'DesiredLRPRequest'),
+      task_guid: guid('task_guid', 'TaskRequest'),
+      instances: fc.integer({ min: 0, max: 3 }),
+      // fresh for longer than the test runs: the read-back must find it
+      ttl: fc.oneof(fc.constant(0), fc.constant(null), fc.integer({ min: 3600, max: 2 ** 31 })),
+      completion_callback_url: fc.oneof(fc.constant(''), fc.webUrl({ validSchemes: ['http', 'https'] })),
+    };
+  };
+  const bodies = (schema: string) => () => schemaArbitrary(ref(schema), { components: node.components, overrides: overrides() });
+
+  const count = async (actor: 'lrps' | 'tasks') => (await node.call('GET', `/v1/actors/${node.name}/control/${actor}?depth=1`)).json.summary;
+  const restOutcome = (status: number, json: any, ok: number): Outcome =>
+    status === ok ? { accepted: true, stored: json } : { accepted: false, message: json?.error?.message, exists: json?.error?.type === 'ResourceExists' };
+  const guidOf = (body: unknown, key: string) => (typeof (body as any)?.[key] === 'string' ? (body as any)[key] as string : undefined);
+
+  const keepLrp = (body: unknown, outcome: Outcome) => {
+    expectKept(body, outcome.stored);
+    ledger.lrps.set((outcome.stored as any).process_guid, outcome.stored);
+  };
+  const lrpSnapshot = async (body: unknown) => {
+    const guid = guidOf(body, 'process_guid');
+    return [await count('lrps'), guid === undefined || guid === '' ? null : (await node.call('GET', `/v1/desired_lrps/${segment(guid)}`)).json];
+  };
+
+  const createLrp: Route = {
+    name: 'POST /v1/desired_lrps',
+    schema: 'DesiredLRPRequest',
+    valid: bodies('DesiredLRPRequest'),
+    send: async (body) => {
+      const { status, json } = await node.call('POST', '/v1/desired_lrps', body);
+      return restOutcome(status, json, 201);
+    },
+    snapshot: lrpSnapshot,
+    keep: keepLrp,
+  };
+
+  const PATCHED = 'patch-target';
+  const patchLrp: Route = {
+    name: 'PATCH /v1/desired_lrps/:process_guid',
+    schema: 'DesiredLRPUpdate',
+    valid: bodies('DesiredLRPUpdate'),
+    send: async (body) => {
+      const { status, json } = await node.call('PATCH', `/v1/desired_lrps/${PATCHED}`, body);
+      return restOutcome(status, json, 200);
+    },
+    snapshot: async () => (await node.call('GET', `/v1/desired_lrps/${PATCHED}`)).json,
+    keep: keepLrp,
+  };
+
+  // a task's server-set fields change as it is auctioned (and fails: this node has no cell)
+  const SERVER_SET = ['state', 'cell_id', 'failed', 'failure_reason', 'result', 'rejection_count', 'rejection_reason', 'updated_at', 'first_completed_at'];
+  const desired = (task: any) => Object.fromEntries(Object.entries(task).filter(([key]) => !SERVER_SET.includes(key)));
+  const keepTask = (body: unknown, outcome: Outcome) => {
+    expectKept(body, outcome.stored);
+    ledger.tasks.set((outcome.stored as any).task_guid, desired(outcome.stored));
+  };
+  const createTask: Route = {
+    name: 'POST /v1/tasks',
+    schema: 'TaskRequest',
+    valid: bodies('TaskRequest'),
+    send: async (body) => {
+      const { status, json } = await node.call('POST', '/v1/tasks', body);
+      return restOutcome(status, json, 201);
+    },
+    snapshot: async (body) => {
+      const guid = guidOf(body, 'task_guid');
+      const one = guid === undefined || guid === '' ? null : await node.call('GET', `/v1/tasks/${segment(guid)}`);
+      return [await count('tasks'), one && (one.status === 404 ? 404 : desired(one.json))];
+    },
+    keep: keepTask,
+  };
+
+  // `PUT /v1/domains/:domain` takes its name in the path: the schema is {domain, body}
+  const keepDomain = (body: unknown) => ledger.domains.add((body as { domain: string }).domain);
+  const domainsNow = async () => ((await node.call('GET', '/v1/domains')).json as string[]).sort();
+  const putDomain: Route = {
+    name: 'PUT /v1/domains/:domain',
+    schema: 'DomainPut',
+    valid: bodies('DomainPut'),
+    send: async (body) => {
+      // the name is a path segment: always a string, never missing (the actor route tries those)
+      fc.pre(typeof (body as { domain?: unknown } | null)?.domain === 'string');
+      const { domain, body: ttl } = body as { domain: string; body: unknown };
+      const { status, json } = await node.call('PUT', `/v1/domains/${segment(domain)}`, ttl);
+      return status === 204 ? { accepted: true } : { accepted: false, message: json?.error?.message, prefix: 'body' };
+    },
+    snapshot: domainsNow,
+    keep: keepDomain,
+  };
+
+  /** `POST /v1/actors/<node>/control/<actor>/messages?ask=true`: a refusal is a 400, or a reply `{ok: false, error}` naming a field of `input`/`body`. */
+  const message = (actor: string, type: string, inner: string, keep: (body: unknown, outcome: Outcome) => void, snapshot: Route['snapshot']): Route => ({
+    name: `POST /v1/actors/<node>/control/${actor}/messages ${type}`,
+    schema: messageSchemaName(type),
+    valid: bodies(messageSchemaName(type)),
+    send: async (body) => {
+      const { status, json } = await node.call('POST', `/v1/actors/${node.name}/control/${actor}/messages?ask=true`, body);
+      if (status !== 200) return { accepted: false, message: json?.error?.message };
+      const reply = json.reply;
+      if (reply.ok) return { accepted: true, stored: reply.value };
+      return { accepted: false, message: reply.error?.message, prefix: inner, exists: reply.error?.type === 'ResourceExists' };
+    },
+    snapshot,
+    keep,
+  });
+  const inner = (key: string, keep: (body: unknown, outcome: Outcome) => void) => (body: unknown, outcome: Outcome) => keep((body as Record<string, unknown>)[key], outcome);
+  const desireByMessage = message('lrps', 'lrps/desire', 'input', inner('input', keepLrp), (body) => lrpSnapshot((body as any)?.input));
+  const taskByMessage = message('tasks', 'tasks/desire', 'input', inner('input', keepTask), (body) => createTask.snapshot((body as any)?.input));
+  const domainByMessage = message('domains', 'domains/upsert', 'body', keepDomain, domainsNow);
+
+  /** A body the schema accepts is accepted and stored as sent. */
+  async function accepted(route: Route): Promise<void> {
+    await fc.assert(fc.asyncProperty(route.valid(), async (body) => {
+      expect(node.accepts(route.schema, body), 'the generator makes bodies the schema accepts').to.equal(true);
+      const outcome = await route.send(body);
+      if (outcome.exists) return;
+      expect(outcome.accepted, `${route.name} refused a body its schema accepts: ${outcome.message}`).to.equal(true);
+      route.keep(body, outcome);
+    }), params());
+  }
+
+  /** A broken body is refused naming the field and changes nothing, or (if the schema accepts it) is kept exactly. */
+  async function broken(route: Route): Promise<void> {
+    await fc.assert(fc.asyncProperty(mutationArbitrary(route.valid(), ref(route.schema), node.components, KINDS), async (mutation: Mutation) => {
+      const before = await route.snapshot(mutation.body);
+      const outcome = await route.send(mutation.body);
+      if (outcome.exists) return;
+      if (outcome.accepted) {
+        expect(node.accepts(route.schema, mutation.body), `${route.name} accepted a body its schema refuses`).to.equal(true);
+        route.keep(mutation.body, outcome);
+        return;
+      }
+      // a refused body that is not even an object has no field to name
+      if (mutation.field === '') expect(outcome.message, 'a refusal says why').to.be.a('string');
+      const named = mutation.field === '' ? '' : namedField(outcome.message);
+      expect(named, `the refusal names a field: ${outcome.message}`).to.not.equal(undefined);
+      const prefixed = outcome.prefix && named ? `${outcome.prefix}.${named}` : named;
+      expect(related(named!, mutation.field) || related(prefixed!, mutation.field), `the refusal "${outcome.message}" names the broken field ${mutation.field}`).to.equal(true);
+      const after = await route.snapshot(mutation.body);
+      if (!sameJson(after, before)) expect.fail(`a refused request changed what is stored: ${preview(before)} became ${preview(after)}`);
+    }), params());
+  }
+
+  const routes = () => [createLrp, patchLrp, createTask, putDomain, desireByMessage, taskByMessage, domainByMessage];
+  for (const [i, name] of ['POST /v1/desired_lrps', 'PATCH /v1/desired_lrps/:process_guid', 'POST /v1/tasks', 'PUT /v1/domains/:domain', 'lrps/desire message', 'tasks/desire message', 'domains/upsert message'].entries()) {
+    describe(name, () => {
+      before(async () => {
+        if (name.startsWith('PATCH')) {
+          const created = await node.call('POST', '/v1/desired_lrps', { process_guid: PATCHED, domain: 'd', rootfs: 'preloaded:host', instances: 0, action: { run: { path: 'p', user: 'u' } } });
+          expect(created.status, created.text).to.equal(201);
+          ledger.lrps.set(PATCHED, created.json);
+        }
+      });
+      it('accepts every body its schema accepts and stores it as sent', () => accepted(routes()[i]!));
+      it('refuses a broken body naming the field and changing nothing, or keeps it exactly; never a 5xx', () => broken(routes()[i]!));
+    });
+  }
+
+  describe('after a restart', () => {
+  it('reads back everything it acknowledged, identical, after a restart', async () => {
+    await node.restart();
+    for (const [guid, stored] of ledger.lrps) {
+      const read = await node.call('GET', `/v1/desired_lrps/${segment(guid)}`);
+      if (!sameJson(read.json, stored)) expect.fail(`PROPERTY_SEED=${SEED}: DesiredLRP ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
+    }
+    for (const [guid, stored] of ledger.tasks) {
+      const read = await node.call('GET', `/v1/tasks/${segment(guid)}`);
+      if (!sameJson(desired(read.json), stored)) expect.fail(`PROPERTY_SEED=${SEED}: Task ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
+    }
+    const domains = await domainsNow();
+    for (const name of ledger.domains) expect(domains, `PROPERTY_SEED=${SEED}: domain ${JSON.stringify(name.slice(0, 80))} after the restart`).to.include(name);
+  });
+  });
+});
+
+function messageSchemaName(type: string): string {
+  return `Message_${type.replace('/', '_')}`;
+}
+
+/**
+ * The synthetic schemas: `DomainPut` ({domain, body} of `PUT /v1/domains/:domain`), and each
+ * message as its actor declares it (`accepts`), its `input`/`body` narrowed to the model's schema.
+ */
+async function defineRouteSchemas(node: PropertyNode): Promise<void> {
+  const domainName = node.components.DesiredLRPRequest!.properties.domain;
+  const extra: Record<string, Schema> = {
+    DomainPut: { type: 'object', required: ['domain'], properties: { domain: domainName, body: ref('DomainRequest') } },
+  };
+  for (const [actor, type, key, model] of [['lrps', 'lrps/desire', 'input', 'DesiredLRPRequest'], ['tasks', 'tasks/desire', 'input', 'TaskRequest'], ['domains', 'domains/upsert', 'body', 'DomainRequest']] as const) {
+    const accepts = (await node.call('GET', `/v1/actors/${node.name}/control/${actor}`)).json.accepts as Array<{ type: string; properties: Record<string, Schema>; required?: string[] }>;
+    const declared = accepts.find((m) => m.type === type)!;
+    extra[messageSchemaName(type)] = {
+      type: 'object',
+      required: ['type', ...(declared.required ?? [])],
+      properties: { type: { const: type }, ...declared.properties, [key]: intersect(declared.properties[key]!, ref(model), node.components) },
+      additionalProperties: false,
+    };
+  }
+  node.define(extra);
+}
