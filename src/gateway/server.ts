@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayDeps } from './deps.js';
 import { registerActors } from './actors.js';
 import { registerActualLrps } from './actual-lrps.js';
+import { BadUrlAnswers } from './bad-url.js';
 import { requireToken } from './auth.js';
 import { registerCells } from './cells.js';
 import { registerDesiredLrps } from './desired-lrps.js';
@@ -37,8 +38,10 @@ export interface GatewayOptions {
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  const badUrls = new BadUrlAnswers();
+  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true, frameworkErrors: badUrls.handler });
   collectRoutes(app); // before any route, for /openapi.json
+  badUrls.collect(app); // and to name the parameter of a path that is not UTF-8
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
