@@ -79,7 +79,10 @@ const MAX_BACKOFF_EXPONENT = 40;
 
 /**
  * The wait before restarting at `crashCount`: `undefined` once `maxRestarts` is reached, else 0
- * while immediate, else `backoffMs × 2^(count − immediateRestarts)` capped at `maxBackoffMs`.
+ * while immediate, else `backoffMs × 2^(count − first)` capped at `maxBackoffMs`, where `first`
+ * is the first crash count that waits (`immediateRestarts`, or 1 when that is 0: Diego's
+ * `count − immediateRestarts` would make the first wait of `immediateRestarts: 0` twice
+ * `backoffMs`).
  * (BBS also stops the exponent at ⌊log2 ⌈max/base⌉⌋, so a cap that is not a power-of-two
  * multiple of the base is never reached there; here the cap is always reached. Same numbers
  * with the defaults, 30 s and 16 min.)
@@ -87,7 +90,8 @@ const MAX_BACKOFF_EXPONENT = 40;
 export function restartBackoffMs(crashCount: number, settings: RestartSettings = DEFAULT_RESTART_SETTINGS): number | undefined {
   if (crashCount >= settings.maxRestarts) return undefined;
   if (crashCount < settings.immediateRestarts) return 0;
-  const exponent = Math.min(crashCount - settings.immediateRestarts, MAX_BACKOFF_EXPONENT);
+  const first = Math.max(settings.immediateRestarts, 1);
+  const exponent = Math.min(Math.max(0, crashCount - first), MAX_BACKOFF_EXPONENT);
   return Math.min(settings.backoffMs * 2 ** exponent, settings.maxBackoffMs);
 }
 

@@ -152,6 +152,11 @@ describe('restart policy', () => {
       });
     }
 
+    it('backoffMs is the first wait, also with no immediate restarts', () => {
+      expect([1, 2, 3, 4].map((n) => restartBackoffMs(n, restartSettings({ immediateRestarts: 0, backoffMs: 1000, maxBackoffMs: 10_000 })))).to.deep.equal([1000, 2000, 4000, 8000]);
+      expect([1, 2, 3].map((n) => restartBackoffMs(n, restartSettings({ immediateRestarts: 1, backoffMs: 1000, maxBackoffMs: 10_000 })))).to.deep.equal([1000, 2000, 4000]);
+    });
+
     it('a zero backoff stays 0 (not NaN) at any crash count, and a cap stays the cap', () => {
       const zero = restartSettings({ immediateRestarts: 0, backoffMs: 0, maxRestarts: 10_000 });
       expect([1, 1100, 9999].map((n) => restartBackoffMs(n, zero))).to.deep.equal([0, 0, 0]);
