@@ -65,7 +65,11 @@ export function readCrashPolicy(fields: Fields): CrashPolicy | undefined {
   return fields.has('crash_policy') ? checkCrashPolicy(fields.record['crash_policy'], fields.path('crash_policy')) : undefined;
 }
 
-/** The settings one LRP's crashes follow: its `crash_policy` over the node's settings. */
+/**
+ * The settings one LRP's crashes follow: its `crash_policy` over the node's settings. What the
+ * LRP gives is never cut by a flag it did not choose: a `backoff_ms` above the node's cap raises
+ * the cap to it (a `max_backoff_ms` below the node's backoff caps it, as any cap does).
+ */
 export function restartSettingsFor(node: RestartSettings, policy: CrashPolicy | undefined): RestartSettings {
   if (policy === undefined) return node;
   const merged: RestartSettings = { ...node };
@@ -73,6 +77,7 @@ export function restartSettingsFor(node: RestartSettings, policy: CrashPolicy | 
     const value = policy[key];
     if (value !== undefined) merged[CRASH_POLICY_FIELDS[key].setting] = value;
   }
+  if (policy.backoff_ms !== undefined && policy.max_backoff_ms === undefined) merged.maxBackoffMs = Math.max(merged.maxBackoffMs, policy.backoff_ms);
   return merged;
 }
 
