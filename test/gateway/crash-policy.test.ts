@@ -78,6 +78,13 @@ describe('crash_policy end to end (real node, process backend, over REST)', func
     expect((await call('GET', '/v1/desired_lrps')).json).to.deep.equal([]);
   });
 
+  it('/openapi.json describes it: the CrashPolicy component, in a DesiredLRP and in a PATCH', async () => {
+    const schemas = (await call('GET', '/openapi.json')).json.components.schemas;
+    expect(Object.keys(schemas.CrashPolicy.properties)).to.deep.equal(['immediate_restarts', 'backoff_ms', 'max_backoff_ms', 'max_restarts', 'reset_after_ms']);
+    expect(schemas.DesiredLRP.properties.crash_policy).to.deep.equal({ $ref: '#/components/schemas/CrashPolicy' });
+    expect(JSON.stringify(schemas.DesiredLRPUpdate.properties.crash_policy)).to.contain('#/components/schemas/CrashPolicy');
+  });
+
   it('immediate_restarts 2, backoff_ms 1000, max_restarts 3: a restart at once, a 1 s CRASHED wait, then CRASHED for good; a PATCH applies from the next crash', async () => {
     const policy = { immediate_restarts: 2, backoff_ms: 1000, max_restarts: 3 };
     const created = await call('POST', '/v1/desired_lrps', crashingLrp(policy));
