@@ -8,13 +8,17 @@
  * Unknown request fields are dropped (BBS ignores unknown JSON keys too); server-set fields in a
  * request are ignored.
  *
- * Updates (`PATCH`): only `instances`, `routes`, `annotation`, `metric_tags`; any other key is
- * rejected naming it (`invalid field: rootfs: cannot be updated`). Every update bumps the
- * modification index, as BBS does.
+ * Updates (`PATCH`): only `instances`, `routes`, `annotation`, `metric_tags`, `crash_policy`; any
+ * other key is rejected naming it (`invalid field: rootfs: cannot be updated`). Every update bumps
+ * the modification index, as BBS does.
+ *
+ * `crash_policy` (crash-policy.ts) is Auctor's, not BBS's: stored as given (only the fields the
+ * user set), so the node's flags still decide the others; a PATCH replaces it whole.
  */
 import type { Action } from './actions.js';
 import { checkAction } from './action-validation.js';
 import { checkCheckDefinition, type CheckDefinition } from './check-definition.js';
+import { readCrashPolicy, type CrashPolicy } from './crash-policy.js';
 import type { EnvVar } from './env-var.js';
 import type { Result } from './errors.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';
@@ -25,6 +29,7 @@ import {
 
 export type { MetricTagValue, Routes } from './validation.js';
 export type { CheckDefinition } from './check-definition.js';
+export type { CrashPolicy } from './crash-policy.js';
 
 /** A stored DesiredLRP. */
 export interface DesiredLRP {
@@ -58,6 +63,8 @@ export interface DesiredLRP {
   metric_tags: Record<string, MetricTagValue>;
   annotation?: string;
   placement_tags: string[];
+  /** this LRP's own restart settings; absent fields fall back to the node's flags */
+  crash_policy?: CrashPolicy;
   modification_tag: ModificationTag;
 }
 
@@ -87,10 +94,12 @@ export interface DesiredLRPUpdate {
   routes?: Routes;
   annotation?: string;
   metric_tags?: Record<string, MetricTagValue>;
+  /** replaces the whole policy; `{}` goes back to the node's flags */
+  crash_policy?: CrashPolicy;
 }
 
 /** Keys a `DesiredLRPUpdate` may carry. */
-export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags'];
+export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags', 'crash_policy'];
 
 /** Validates a create request (parsed JSON) against BBS's rules. */
 export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition> {
@@ -134,11 +143,12 @@ export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition>
       metric_tags,
       annotation: readAnnotation(f),
       placement_tags: f.stringArray('placement_tags'),
+      crash_policy: readCrashPolicy(f),
     });
   });
 }
 
-/** Validates a `PATCH` body: only the four updatable keys, each by its create rule. */
+/** Validates a `PATCH` body: only the updatable keys, each by its create rule. */
 export function validateDesiredLrpUpdate(input: unknown): Result<DesiredLRPUpdate> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'update'));
@@ -149,6 +159,7 @@ export function validateDesiredLrpUpdate(input: unknown): Result<DesiredLRPUpdat
       routes: readRoutes(f),
       annotation: readAnnotation(f),
       metric_tags: readMetricTags(f),
+      crash_policy: readCrashPolicy(f),
     });
   });
 }
@@ -180,6 +191,7 @@ export function normalizeDesiredLrp(definition: DesiredLRPDefinition, tag: Modif
     metric_tags: { ...(definition.metric_tags ?? d.metric_tags) },
     annotation: definition.annotation,
     placement_tags: [...(definition.placement_tags ?? d.placement_tags)],
+    crash_policy: definition.crash_policy && { ...definition.crash_policy },
     modification_tag: tag,
   });
 }
@@ -198,6 +210,7 @@ export function applyDesiredLrpUpdate(desired: DesiredLRP, update: DesiredLRPUpd
     ...(update.routes !== undefined ? { routes: { ...update.routes } } : {}),
     ...(update.annotation !== undefined ? { annotation: update.annotation } : {}),
     ...(update.metric_tags !== undefined ? { metric_tags: { ...update.metric_tags } } : {}),
+    ...(update.crash_policy !== undefined ? { crash_policy: { ...update.crash_policy } } : {}),
     modification_tag: incrementModificationTag(desired.modification_tag),
   };
 }

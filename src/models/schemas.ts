@@ -12,6 +12,7 @@
  */
 import { ACTION_SCHEMAS } from './action-schema.js';
 import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
+import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
 import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
 import type { ErrorCode } from './errors.js';
 import { EVENT_SCHEMAS } from './event-schemas.js';
@@ -71,6 +72,7 @@ const lrpOptional = {
   metric_tags: { ...metricTags, description: 'a static source_id must equal metrics_guid when both are set (the server checks; JSON Schema cannot)' },
   annotation,
   placement_tags: textList,
+  crash_policy: ref('CrashPolicy'),
 };
 const [lrpDefaulted, lrpRest] = split(lrpOptional, Object.keys(DESIRED_LRP_DEFAULTS));
 const lrpFields = { ...lrpRequired, ...lrpOptional };
@@ -191,6 +193,7 @@ export const MODEL_SCHEMAS = {
   },
   TcpCheck: check(integer(PORT_RANGE), { connect_timeout_ms: count, interval_ms: count }),
   HttpCheck: check(integer(PORT_RANGE), { path: text, request_timeout_ms: count, interval_ms: count }),
+  CrashPolicy: CRASH_POLICY_SCHEMA,
   MetricTagValue: {
     type: 'object',
     description: 'exactly one of static (a string) or dynamic (INDEX, INSTANCE_GUID)',

@@ -36,6 +36,24 @@ function agreement(component: string, validate: (input: unknown) => { ok: boolea
 }
 
 const run = { run: { path: '/bin/app', user: 'vcap' } };
+
+// a DesiredLRP's crash_policy, in a create and in a PATCH (crash-policy.test.ts has the messages)
+const CRASH_POLICIES: Case[] = [
+  ['all five', { immediate_restarts: 2, backoff_ms: 1000, max_backoff_ms: 4000, max_restarts: 3, reset_after_ms: 60000 }, 'ok'],
+  ['empty', {}, 'ok'],
+  ['null', null, 'ok'],
+  ['null fields', { backoff_ms: null, max_restarts: 0 }, 'ok'],
+  ['the largest values', { immediate_restarts: 100, backoff_ms: 2 ** 31 - 1, max_backoff_ms: 2 ** 31 - 1, max_restarts: 10000, reset_after_ms: 2 ** 31 - 1 }, 'ok'],
+  ['a list', [], 'reject'],
+  ['immediate_restarts 101', { immediate_restarts: 101 }, 'reject'],
+  ['backoff_ms negative', { backoff_ms: -1 }, 'reject'],
+  ['backoff_ms fractional', { backoff_ms: 0.5 }, 'reject'],
+  ['max_backoff_ms 2^31', { max_backoff_ms: 2 ** 31 }, 'reject'],
+  ['max_restarts 10001', { max_restarts: 10001 }, 'reject'],
+  ['reset_after_ms a string', { reset_after_ms: '5' }, 'reject'],
+  ['an unknown field', { max_restart: 3 }, 'reject'],
+  ['backoff_ms above max_backoff_ms', { backoff_ms: 2000, max_backoff_ms: 1000 }, 'serverOnly: one field must not exceed another'],
+];
 const lrp = (overrides: Record<string, unknown>) => desiredLrpRequest(overrides);
 const download = (extra: Record<string, unknown>) => ({ download: { from: 'f', to: 't', user: 'u', ...extra } });
 const tcp = (port: unknown) => ({ tcp_check: { port } });
@@ -184,6 +202,7 @@ describe('model schemas agree with the validators', () => {
       ['check_definition http path a number', lrp({ check_definition: { checks: [{ http_check: { port: 80, path: 1 } }] } }), 'reject'],
       ['check_definition empty', lrp({ check_definition: {} }), 'ok'],
       ['check_definition not an object', lrp({ check_definition: 'tcp' }), 'reject'],
+      ...CRASH_POLICIES.map(([name, policy, expected]): Case => [`crash_policy ${name}`, lrp({ crash_policy: policy }), expected]),
     ]);
   });
 
@@ -205,6 +224,7 @@ describe('model schemas agree with the validators', () => {
       ['bad metric tag', { metric_tags: { a: { dynamic: 'NOPE' } } }, 'reject'],
       ['not an object', 3, 'reject'],
       ['a list', [], 'reject'],
+      ...CRASH_POLICIES.map(([name, crash_policy, expected]): Case => [`crash_policy ${name}`, { crash_policy }, expected]),
     ]);
   });
 
@@ -273,6 +293,7 @@ describe('stored model schemas describe what the server stores', () => {
     const full = desiredLrpRequest({
       setup: run, monitor: run, check_definition: { checks: [tcp(8080)] }, ports: [8080], routes: { 'cf-router': [] },
       env: [{ name: 'A' }], log_guid: 'l', metrics_guid: 'm', metric_tags: { i: { dynamic: 'INDEX' } }, annotation: 'a', placement_tags: ['x'],
+      crash_policy: { max_restarts: 3, backoff_ms: 1000 },
     });
     for (const request of [desiredLrpRequest(), full]) {
       const result = validateDesiredLrp(request);
