@@ -67,6 +67,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     process.exit(1);
   }
   const { cluster, remoting } = clustered;
+  metrics.watchRemoting(remoting);
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
