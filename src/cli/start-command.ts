@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import type { LogFormat } from '../actors/kernel/logger.js';
-import { count, countFlag, envName, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
+import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
 function hostPortList(field: string) {
@@ -82,8 +82,8 @@ export function addStartCommand(program: Command): void {
     .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))
     .addOption(flag('listen', 'host:port', 'remoting address peers dial').default({ host: '127.0.0.1', port: 7777 }, '127.0.0.1:7777').argParser(hostPort('listen')))
     .addOption(flag('join', 'list', 'host:port,... of nodes to join the cluster through').default([], 'none').argParser(hostPortList('join')))
-    .addOption(flag('cluster-secret', 'secret', `shared secret nodes prove to each other (required when --listen is not loopback); pass it as ${envName('cluster-secret')}, since arguments show in ps`))
-    .addOption(flag('api-token', 'token', `bearer token the gateway requires (required when --api is not loopback); pass it as ${envName('api-token')}, since arguments show in ps`))
+    .addOption(flag('cluster-secret', 'secret', 'shared secret nodes prove to each other (required when --listen is not loopback); arguments show in ps: prefer the environment variable'))
+    .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback); an argument shows in ps: prefer the environment variable'))
     .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
     .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))
     .addOption(flag('rootfs', 'list', 'name=path list of root filesystems the cell offers (runc: e.g. busybox=DIR)').argParser(rootfsList))
