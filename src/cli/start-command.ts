@@ -1,7 +1,8 @@
 /** `auctor start`: the node flags of API.md that exist so far, each with its env form. */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
+import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
+import { count, countFlag, countIn, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
 function hostPortList(field: string) {
@@ -47,6 +48,7 @@ export interface StartFlags {
   taskRetries: number;
   completedTaskTtlMs: number;
   evacuationTimeoutMs: number;
+  maxInstances: number;
 }
 
 export function addStartCommand(program: Command): void {
@@ -88,6 +90,7 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
+    .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))
     .action(async (flags: StartFlags) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {

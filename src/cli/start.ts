@@ -86,6 +86,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
       convergenceIntervalMs: flags.convergenceIntervalMs,
       taskRetries: flags.taskRetries,
       completedTaskTtlMs: flags.completedTaskTtlMs,
+      maxInstances: flags.maxInstances,
       restart: {
         immediateRestarts: flags.immediateRestarts,
         backoffMs: flags.crashBackoffMs,
