@@ -16,9 +16,9 @@ export const MAX_DOMAIN_BYTES = 255;
 export const DOMAIN_PATTERN = /^(?=[\s\S]*\S)[^\x00-\x1f\x7f]+$/;
 
 /**
- * `instances` of one DesiredLRP unless the node says otherwise (`--max-instances`): Cloud
- * Foundry's largest apps run a few thousand instances, and 10,000 per LRP keeps one LRP under a
- * tenth of what a control node was measured to carry (100k instances, docs/020-control.md).
+ * `instances` of one DesiredLRP unless the node says otherwise (`--max-instances`): Diego sets no
+ * maximum of its own; 10,000 keeps one LRP at a tenth of what a control node was measured to
+ * carry (100k instances, docs/020-control.md).
  */
 export const DEFAULT_MAX_INSTANCES = 10_000;
 
