@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { fetchText } from '../support/http.js';
 import { eventually } from '../support/eventually.js';
-import { FAST_FLAGS, http, removeAllLrps, startNode, webLrp, type HttpAnswer, type NodeProcess } from '../support/gateway-node.js';
+import { FAST_FLAGS, http, removeAllLrps, runAuctor, startNode, webLrp, type HttpAnswer, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MAX_INSTANCES = 20;
@@ -145,5 +145,18 @@ describe('gateway bounds: hostile input is refused naming the field and changes 
       expect(row).to.include({ state: 'RUNNING', instance_guid: instanceGuid });
       expect(await fetchText(row.ports[0].host_port)).to.equal(`0 ${instanceGuid}`);
     }, { timeout: 20_000, interval: 100 });
+  });
+});
+
+describe('auctor start --max-instances', function () {
+  this.timeout(30_000);
+
+  it('a maximum outside 1..1000000 exits 2 naming the field, as flag or env', async () => {
+    const flag = await runAuctor(['start', '--max-instances', '0']);
+    expect(flag.code).to.equal(2);
+    expect(flag.stderr).to.contain('invalid field: max-instances: must be in 1..1000000, got 0');
+    const env = await runAuctor(['start'], { env: { AUCTOR_MAX_INSTANCES: '4294967296' } });
+    expect(env.code).to.equal(2);
+    expect(env.stderr).to.contain('invalid field: max-instances: must be in 1..1000000, got 4294967296');
   });
 });
