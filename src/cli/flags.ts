@@ -28,6 +28,16 @@ export function count(field: string) {
   };
 }
 
+/** A whole number in `min..max`. */
+export function countIn(field: string, min: number, max: number) {
+  const whole = count(field);
+  return (value: string): number => {
+    const n = whole(value);
+    if (n < min || n > max) throw invalid(`invalid field: ${field}: must be in ${min}..${max}, got ${n}`);
+    return n;
+  };
+}
+
 /** A whole-number flag with its default. */
 export function countFlag(name: string, description: string, fallback?: number): Option {
   const option = flag(name, name.endsWith('-ms') ? 'ms' : 'n', description).argParser(count(name));

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import type { LogFormat } from '../actors/kernel/logger.js';
-import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
+import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
+import { count, countFlag, countIn, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
 function hostPortList(field: string) {
@@ -49,6 +50,7 @@ export interface StartFlags {
   taskRetries: number;
   completedTaskTtlMs: number;
   evacuationTimeoutMs: number;
+  maxInstances: number;
   /** unset: pretty when stdout is a terminal, else json (`chooseLogFormat`) */
   logFormat?: LogFormat;
 }
@@ -106,6 +108,7 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
+    .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))
     .addOption(flag('log-format', 'format', 'pretty (readable lines) or json (one object a line); default: pretty when stdout is a terminal, else json').argParser(oneOf('log-format', LOG_FORMATS)))
     .action(async (flags: StartFlags, command: Command) => {

@@ -91,6 +91,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       convergenceIntervalMs: flags.convergenceIntervalMs,
       taskRetries: flags.taskRetries,
       completedTaskTtlMs: flags.completedTaskTtlMs,
+      maxInstances: flags.maxInstances,
       restart: {
         immediateRestarts: flags.immediateRestarts,
         backoffMs: flags.crashBackoffMs,

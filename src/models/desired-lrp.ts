@@ -21,9 +21,11 @@ import { checkCheckDefinition, type CheckDefinition } from './check-definition.j
 import { readCrashPolicy, type CrashPolicy } from './crash-policy.js';
 import type { EnvVar } from './env-var.js';
 import type { Result } from './errors.js';
+import { checkJsonBounds } from './json-bounds.js';
+import { DEFAULT_LIMITS, PIDS, SIZE_MB, TIMER_MS, instancesRange, type ModelLimits } from './limits.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';
 import {
-  CPU_WEIGHT_RANGE, Fields, NON_NEGATIVE, asRecord, compact, readAnnotation, readEnv, readMetricTags, readPorts,
+  CPU_WEIGHT_RANGE, Fields, asRecord, compact, readAnnotation, readEnv, readMetricTags, readPorts,
   readRootfs, readRoutes, reject, validating, type MetricTagValue, type Routes,
 } from './validation.js';
 
@@ -101,14 +103,15 @@ export interface DesiredLRPUpdate {
 /** Keys a `DesiredLRPUpdate` may carry. */
 export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags', 'crash_policy'];
 
-/** Validates a create request (parsed JSON) against BBS's rules. */
-export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition> {
+/** Validates a create request (parsed JSON) against BBS's rules and the node's `limits`. */
+export function validateDesiredLrp(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPDefinition> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'desired_lrp'));
+    checkJsonBounds(input);
     const process_guid = f.guid('process_guid');
-    const domain = f.requiredString('domain');
+    const domain = f.domain('domain');
     const rootfs = readRootfs(f);
-    const instances = f.requiredInt('instances', NON_NEGATIVE);
+    const instances = f.requiredInt('instances', instancesRange(limits));
     const action = checkAction(f.record['action'], 'action');
     const setup = f.has('setup') ? checkAction(f.record['setup'], 'setup') : undefined;
     const monitor = f.has('monitor') ? checkAction(f.record['monitor'], 'monitor') : undefined;
@@ -128,11 +131,11 @@ export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition>
       setup,
       monitor,
       check_definition,
-      start_timeout_ms: f.int('start_timeout_ms', NON_NEGATIVE),
-      memory_mb: f.int('memory_mb', NON_NEGATIVE),
-      disk_mb: f.int('disk_mb', NON_NEGATIVE),
+      start_timeout_ms: f.int('start_timeout_ms', TIMER_MS),
+      memory_mb: f.int('memory_mb', SIZE_MB),
+      disk_mb: f.int('disk_mb', SIZE_MB),
       cpu_weight: f.int('cpu_weight', CPU_WEIGHT_RANGE),
-      max_pids: f.int('max_pids', NON_NEGATIVE),
+      max_pids: f.int('max_pids', PIDS),
       privileged: f.bool('privileged'),
       ports: readPorts(f),
       routes: readRoutes(f),
@@ -149,13 +152,14 @@ export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition>
 }
 
 /** Validates a `PATCH` body: only the updatable keys, each by its create rule. */
-export function validateDesiredLrpUpdate(input: unknown): Result<DesiredLRPUpdate> {
+export function validateDesiredLrpUpdate(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPUpdate> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'update'));
+    checkJsonBounds(input);
     const allowed: ReadonlySet<string> = new Set(DESIRED_LRP_UPDATE_KEYS);
     for (const key of Object.keys(f.record)) if (!allowed.has(key)) reject(key, 'cannot be updated');
     return compact<DesiredLRPUpdate>({
-      instances: f.int('instances', NON_NEGATIVE),
+      instances: f.int('instances', instancesRange(limits)),
       routes: readRoutes(f),
       annotation: readAnnotation(f),
       metric_tags: readMetricTags(f),
@@ -197,8 +201,8 @@ export function normalizeDesiredLrp(definition: DesiredLRPDefinition, tag: Modif
 }
 
 /** Validate then normalize: the stored DesiredLRP for a create request, or why not. */
-export function desireLrp(input: unknown, tag: ModificationTag): Result<DesiredLRP> {
-  const result = validateDesiredLrp(input);
+export function desireLrp(input: unknown, tag: ModificationTag, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRP> {
+  const result = validateDesiredLrp(input, limits);
   return result.ok ? { ok: true, value: normalizeDesiredLrp(result.value, tag) } : result;
 }
 

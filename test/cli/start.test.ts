@@ -115,8 +115,9 @@ describe('auctor command', function () {
       child.kill('SIGTERM');
       const result = await out;
       expect(result.code, result.stderr).to.equal(0);
-      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      // alone on its node the cell is not drained (nowhere to move its instances): they are left for adoption
+      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.msg !== 'cell.appeared');
+      // alone on its node the cell is not drained (nowhere to move its instances): they are left for adoption.
+      // Whether the control logs its cell's first heartbeat before SIGTERM depends on the machine's load: not compared.
       expect(lines.map((l) => l.msg)).to.deep.equal(['cell.garden-ready', 'remoting.started', 'cluster.started', 'router.listening', 'auctor.started', 'auctor.stopping', 'cell.drain-skipped', 'cluster.stopped', 'remoting.stopping', 'remoting.stopped', 'auctor.stopped']);
       expect(lines[4]).to.include({ node: 'cli-test' });
       expect(lines[4].api).to.match(/^http:\/\/127.0.0.1:\d+$/);
