@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import type { LogFormat } from '../actors/kernel/logger.js';
 import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
-import { count, countFlag, countIn, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
+import { count, countFlag, countIn, flag, nodeName, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
 function hostPortList(field: string) {
@@ -78,7 +78,7 @@ export function addStartCommand(program: Command): void {
         'its Garden backend, adopting what a previous run left), with the REST gateway on --api. ' +
         'On SIGTERM/SIGINT it stops; containers keep running and the next start adopts them.',
     )
-    .addOption(flag('name', 'name', "node name (a cell's cell_id); default: host name and --listen port"))
+    .addOption(flag('name', 'name', "node name (a cell's cell_id; letters, digits, . _ : -, at most 128); default: host name and --listen port").argParser(nodeName))
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
     .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))

@@ -160,3 +160,25 @@ describe('auctor start --max-instances', function () {
     expect(env.stderr).to.contain('invalid field: max-instances: must be in 1..1000000, got 4294967296');
   });
 });
+
+describe('auctor start: flags bounded by what the node can honour', function () {
+  this.timeout(30_000);
+
+  it('a duration over 2^31-1 ms (which Node would fire at once) exits 2 naming the flag', async () => {
+    const flag = await runAuctor(['start', '--crash-backoff-ms', '2147483648']);
+    expect(flag.code).to.equal(2);
+    expect(flag.stderr).to.contain('invalid field: crash-backoff-ms: must be in 0..2147483647, got 2147483648');
+    const env = await runAuctor(['start'], { env: { AUCTOR_CELL_TTL_MS: '1e300' } });
+    expect(env.code).to.equal(2);
+    expect(env.stderr).to.contain('invalid field: cell-ttl-ms');
+  });
+
+  it('a node name that cannot be a cell id or an actor path segment exits 2 naming the field', async () => {
+    for (const name of ['a/b', 'x'.repeat(129), 'bad name', '']) {
+      const result = await runAuctor(['start', '--name', name]);
+      expect(result.code, name).to.equal(2);
+      expect(result.stderr, name).to.contain('invalid field: name');
+    }
+  });
+});
+
