@@ -18,6 +18,9 @@ const segmentsOf = (path: string) => path.split('/').slice(1);
 export class BadUrlAnswers {
   private readonly patterns: Pattern[] = [];
 
+  /** `other` answers the framework's other errors (an async constraint failing). */
+  constructor(private readonly other: (error: FastifyError, reply: FastifyReply) => void) {}
+
   /** Records the routes added to `app` from now on; call it before adding any. */
   collect(app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {
@@ -25,12 +28,9 @@ export class BadUrlAnswers {
     });
   }
 
-  /** fastify's `frameworkErrors`: a bad URL as Auctor's 400; anything else as fastify says, in Auctor's shape. */
+  /** fastify's `frameworkErrors`: a bad URL as Auctor's 400 naming the parameter. */
   readonly handler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
-    if (error.code !== 'FST_ERR_BAD_URL') {
-      void reply.code(error.statusCode ?? 400).send(errorBody('InvalidRequest', error.message));
-      return;
-    }
+    if (error.code !== 'FST_ERR_BAD_URL') return this.other(error, reply);
     const raw = segmentsOf(request.url.split('?')[0]!);
     const bad = raw.findIndex((segment) => !decodes(segment));
     const shown = (raw[bad] ?? '').slice(0, 100);

@@ -2,6 +2,8 @@
  * The admin REST gateway (API.md "REST gateway"), on fastify. One route file per resource;
  * this file assembles them with what every route shares: JSON bodies of any declared content
  * type, a body size limit, bearer auth, Auctor's error bodies, and a 404 for unknown paths.
+ * Every body is checked once as it is parsed (`checkJsonBounds`): nested at most 32 deep, every
+ * string well-formed Unicode, so no route, actor or other node ever gets one that is not.
  *
  * Fastify's schema validation and serialization are off: route schemas document the API
  * (`/openapi.json`), while the models' validators, run by the control actors, are the one
@@ -24,9 +26,17 @@ import { registerMembers } from './members.js';
 import { collectRoutes, registerOpenApi } from './openapi.js';
 import { registerTasks } from './tasks.js';
 import { AuctorError } from '../models/errors.js';
+import { checkJsonBounds } from '../models/json-bounds.js';
 
 /** Larger than any valid request (routes ≤ 128 KiB, annotation ≤ 10 KiB), small enough to refuse floods. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Fastify refuses a path parameter longer than 100 characters with a 414 of its own shape (a
+ * guard for regex parameters, which no route has); Node's 16 KiB header limit bounds a URL
+ * already, so the models judge a long guid or domain and name it.
+ */
+const MAX_PARAM_LENGTH = 16 * 1024;
 
 export interface GatewayOptions {
   /** bearer token every request must carry; none = no auth (loopback only: the CLI enforces it) */
@@ -38,8 +48,18 @@ export interface GatewayOptions {
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const badUrls = new BadUrlAnswers();
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true, frameworkErrors: badUrls.handler });
+  const badUrls = new BadUrlAnswers((error, reply) => {
+    const { status, body } = fromFastifyError(error, bodyLimit);
+    void reply.code(status).send(body);
+  });
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // a malformed URL gets Auctor's error body too, naming the parameter when the path is not UTF-8
+    frameworkErrors: badUrls.handler,
+  });
   collectRoutes(app); // before any route, for /openapi.json
   badUrls.collect(app); // and to name the parameter of a path that is not UTF-8
   app.setValidatorCompiler(() => () => true);
@@ -50,11 +70,18 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
-      done(new AuctorError('InvalidJSON', `invalid JSON: ${(error as Error).message}`), undefined);
+      return done(new AuctorError('InvalidJSON', `invalid JSON: ${(error as Error).message}`), undefined);
     }
+    try {
+      checkJsonBounds(parsed);
+    } catch (error) {
+      return done(error as AuctorError, undefined);
+    }
+    done(null, parsed);
   });
 
   if (options.token) requireToken(app, options.token);

@@ -99,7 +99,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state; // the supervisors were respawned above
         case 'lrps/desire': {
           const epoch = deps.newGuid();
-          const result = desireLrp(msg.input, newModificationTag(epoch));
+          const result = desireLrp(msg.input, newModificationTag(epoch), { maxInstances: deps.settings.maxInstances });
           if (!result.ok) {
             system.dispatch(msg.replyTo, result);
             return state;
@@ -125,7 +125,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             system.dispatch(msg.replyTo, notFound(msg.process_guid));
             return state;
           }
-          const update = validateDesiredLrpUpdate(msg.input);
+          const update = validateDesiredLrpUpdate(msg.input, { maxInstances: deps.settings.maxInstances });
           if (!update.ok) system.dispatch(msg.replyTo, update);
           else system.dispatch(ref, { type: 'lrp/update', update: update.value, replyTo: msg.replyTo });
           return state;
