@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { startNode, type NodeProcess } from '../support/gateway-node.js';
 import { schemaSet, type SchemaSet } from '../support/json-schema.js';
 import type { Schema } from '../support/schema-arbitrary.js';
-import { DEEP, deepValueOf, wire } from '../support/schema-mutations.js';
+import { DEEP, deepValueOf, fieldName, wire, type Path } from '../support/schema-mutations.js';
 import { tempDir } from '../support/temp-dir.js';
 
 export interface Answer {
@@ -97,7 +97,9 @@ const NODE_ARGS = ['--roles', 'control', '--router', 'off'];
 function call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
   const payload = body === undefined ? undefined : wire(body);
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
+    // the path as given: a URL string would be parsed, and `/v1/domains/.` lose its name to dot-segment removal
+    const { hostname, port } = new URL(url);
+    const req = request({ hostname, port, path, method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
@@ -117,16 +119,26 @@ function call(url: string, method: string, path: string, body?: unknown): Promis
   });
 }
 
-/** The field an `invalid field: <field>[: reason]` message names. */
-export function namedField(message: string | undefined): string | undefined {
-  const match = /^invalid field: ([^:]*?)(?::|$)/.exec(message ?? '');
-  return match?.[1]?.trim();
-}
-
-/** Whether `named` is `field`, or contains it, or lies inside it (`action` and `action.run.path`); any name fits the whole body (''). */
-export function related(named: string, field: string): boolean {
-  const inside = (a: string, b: string) => a === '' || b === a || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
-  return inside(named, field) || inside(field, named);
+/**
+ * Whether `message` (`invalid field: <field>[: reason]`) names the field at `path`, a field that
+ * contains it, or one inside it (`action` and `action.run.path` name each other). A key may hold
+ * `:` or `.`, so the names are compared as the validators write them, not parsed back. `prefix`
+ * is where the message's names start (an actor's reply names fields of its `input`). Any
+ * message fits a broken body that is not even an object: it has no field to name.
+ */
+export function namesField(message: string | undefined, path: Path, prefix = ''): boolean {
+  // a body that is not even an object has no field to name
+  if (path.length === 0) return true;
+  const named = /^invalid field: ([\s\S]*)$/.exec(message ?? '')?.[1];
+  if (named === undefined) return false;
+  const full = prefix === '' ? named : `${prefix}.${named}`;
+  const field = fieldName(path);
+  if (full.startsWith(`${field}.`) || full.startsWith(`${field}[`)) return true;
+  for (let i = path.length; i > 0; i--) {
+    const ancestor = fieldName(path.slice(0, i));
+    if (full === ancestor || full.startsWith(`${ancestor}: `)) return true;
+  }
+  return false;
 }
 
 /**

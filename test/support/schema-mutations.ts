@@ -13,14 +13,15 @@ import { intersect, jsonType, resolve, typesOf, type Schema } from './schema-arb
 export const MUTATION_KINDS = ['missing', 'unknown-key', 'wrong-type', 'out-of-range', 'too-long', 'too-deep', 'lone-surrogate'] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
+export type Path = Array<string | number>;
+
 export interface Mutation {
   kind: MutationKind;
   /** the broken field, as the validators name it; '' is the body itself */
   field: string;
+  path: Path;
   body: unknown;
 }
-
-type Path = Array<string | number>;
 
 interface Site {
   path: Path;
@@ -177,7 +178,7 @@ function breakages(site: Site, components: Record<string, Schema>): Array<[Mutat
 /** Every one-field mutation of `body` (a value `schema` accepts), each made when `make` is called. */
 export function mutationsOf(body: unknown, schema: Schema, components: Record<string, Schema>): Array<{ kind: MutationKind; make: () => Mutation }> {
   return sitesOf(body, schema, components).flatMap((site) =>
-    breakages(site, components).map(([kind, value]) => ({ kind, make: () => describe({ kind, field: fieldName(site.path), body: replaced(body, site.path, value()) }) })),
+    breakages(site, components).map(([kind, value]) => ({ kind, make: () => describe({ kind, field: fieldName(site.path), path: site.path, body: replaced(body, site.path, value()) }) })),
   );
 }
 
