@@ -2,7 +2,7 @@
  * Property tests over the REST schemas (issue 12), with fast-check, against a real node: bodies
  * generated from the JSON Schemas the node serves (`/openapi.json`, and the messages its actors
  * declare), and one-field breakages of them (wrong type, out of range, too long, too deep, a lone
- * surrogate, a missing or unknown key). For each route:
+ * surrogate, a missing, unknown or `__proto__` key). For each route:
  * - a body the node refuses gets a 4xx naming the broken field, and changes nothing stored; a body
  *   the schema refuses is always refused;
  * - a body the schema accepts is accepted, stored as sent, and reads back identical after the node
@@ -26,10 +26,10 @@ const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
 
 /**
  * The breakages the server may refuse although the schema accepts them: sizes in bytes (the
- * schema counts characters), depth and lone surrogates, which JSON Schema cannot say (docs/030
- * "Bounds"). Any other breakage the schema accepts must be accepted.
+ * schema counts characters), depth, lone surrogates and a key `__proto__`, which JSON Schema
+ * cannot say (docs/030 "Bounds"). Any other breakage the schema accepts must be accepted.
  */
-const BEYOND_SCHEMA: readonly MutationKind[] = ['too-long', 'too-deep', 'lone-surrogate'];
+const BEYOND_SCHEMA: readonly MutationKind[] = ['too-long', 'too-deep', 'lone-surrogate', 'reserved-key'];
 
 /** What a route made of a body: accepted with the stored record, or refused with a message. */
 interface Outcome {
@@ -270,10 +270,10 @@ function jsonDepth(value: unknown): number {
 
 /**
  * The rules docs/030 ("Bounds", "Schemas") lists as the server's where JSON Schema cannot say
- * them, which a body the property calls valid must keep too: at most 32 levels; a crash policy's
- * `backoff_ms` at most its `max_backoff_ms`; a static `metric_tags.source_id` equal to
- * `metrics_guid`. (Sizes in bytes and URL parsing are kept by the generator: its strings are
- * short and its callback URLs are URLs.)
+ * them, which a body the property calls valid must keep too: at most 32 levels; no key
+ * `__proto__`; a crash policy's `backoff_ms` at most its `max_backoff_ms`; a static
+ * `metric_tags.source_id` equal to `metrics_guid`. (Sizes in bytes and URL parsing are kept by
+ * the generator: its strings are short and its callback URLs are URLs.)
  */
 function withinServerRules(body: unknown): boolean {
   if (jsonDepth(body) > 32) return false;
@@ -285,6 +285,7 @@ function withinServerRules(body: unknown): boolean {
   };
   collect(body);
   return records.every((r) => {
+    if (Object.hasOwn(r, '__proto__')) return false;
     const policy = r.crash_policy;
     if (typeof policy?.backoff_ms === 'number' && typeof policy?.max_backoff_ms === 'number' && policy.backoff_ms > policy.max_backoff_ms) return false;
     const source = r.metric_tags?.source_id?.static;

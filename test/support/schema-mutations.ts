@@ -4,13 +4,13 @@
  * fields (`action.serial.actions[0].run.user`). Whether the schema still accepts the result is
  * for the caller to ask (ajv): a wrong type or a number out of range it refuses; a 200,000
  * character string, a 10,000-deep `routes` or a lone surrogate it may accept (JSON Schema cannot
- * say "not too deep"), and then the server must either refuse it naming the field or keep it
- * exactly.
+ * say "not too deep"), or a key `__proto__`, and then the server must either refuse it naming
+ * the field or keep it exactly.
  */
 import fc from 'fast-check';
 import { intersect, jsonType, resolve, typesOf, type Schema } from './schema-arbitrary.js';
 
-export const MUTATION_KINDS = ['missing', 'unknown-key', 'wrong-type', 'out-of-range', 'too-long', 'too-deep', 'lone-surrogate'] as const;
+export const MUTATION_KINDS = ['missing', 'unknown-key', 'wrong-type', 'out-of-range', 'too-long', 'too-deep', 'lone-surrogate', 'reserved-key'] as const;
 export type MutationKind = (typeof MUTATION_KINDS)[number];
 
 export type Path = Array<string | number>;
@@ -168,6 +168,8 @@ function breakages(site: Site, components: Record<string, Schema>): Array<[Mutat
       add('too-deep', () => ({ ...value, deep: deepObject() }));
       add('too-long', () => ({ ...value, long: 'x'.repeat(LONG[1]!) }));
       add('lone-surrogate', () => ({ ...value, '\udc00': '\ud800' }));
+      // an own key "__proto__", as JSON.parse makes one
+      add('reserved-key', () => Object.defineProperty({ ...value }, '__proto__', { value: 1, enumerable: true, writable: true, configurable: true }));
     }
     if (site.declared === components.Action) add('too-deep', () => deepAction(value));
   }
