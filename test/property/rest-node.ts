@@ -33,20 +33,23 @@ export function segment(text: string): string {
 export class PropertyNode {
   /** the served components, plus the synthetic schemas the tests add */
   readonly components: Record<string, Schema>;
+  /** the served document's `paths` */
+  readonly paths: Record<string, Record<string, { parameters?: Array<{ in: string; name: string }> }>>;
   private schemas: SchemaSet;
   private node: NodeProcess;
 
-  private constructor(private readonly dir: { path: string; remove: () => void }, node: NodeProcess, components: Record<string, Schema>) {
+  private constructor(private readonly dir: { path: string; remove: () => void }, node: NodeProcess, doc: { components: { schemas: Record<string, Schema> }; paths: PropertyNode['paths'] }) {
     this.node = node;
-    this.components = components;
-    this.schemas = schemaSet({ components: { schemas: components } });
+    this.components = { ...doc.components.schemas };
+    this.paths = doc.paths;
+    this.schemas = schemaSet({ components: { schemas: this.components } });
   }
 
   static async start(): Promise<PropertyNode> {
     const dir = tempDir('auctor-property-');
     const node = await startNode(dir.path, NODE_ARGS);
     const doc = (await call(node.url, 'GET', '/openapi.json')).json;
-    return new PropertyNode(dir, node, { ...doc.components.schemas });
+    return new PropertyNode(dir, node, doc);
   }
 
   get name(): string {
