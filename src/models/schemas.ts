@@ -123,7 +123,7 @@ const PRESENCES = Object.keys({ ORDINARY: 0, EVACUATING: 0, SUSPECT: 0 } satisfi
 // the types an error body can carry: BBS's, with a Timeout answered as Unavailable, and a handler's bug
 const ERROR_TYPES = Object.keys({
   InvalidRequest: 0, InvalidJSON: 0, Unauthorized: 0, ResourceNotFound: 0, ResourceExists: 0, ResourceConflict: 0,
-  InvalidStateTransition: 0, Unavailable: 0, InternalError: 0,
+  InvalidStateTransition: 0, ResourceQuarantined: 0, Unavailable: 0, InternalError: 0,
 } satisfies Record<Exclude<ErrorCode, 'Timeout'> | 'InternalError', 0>);
 
 export const MODEL_SCHEMAS = {

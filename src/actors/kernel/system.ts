@@ -13,7 +13,8 @@ import { supervise, type CrashPolicy } from './crash-policy.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
-import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
+import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
+import { failAsk } from './failed-asks.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
@@ -58,10 +59,12 @@ export class ActorSystem {
   readonly root: AnyRef;
   readonly clock: Clock;
   readonly log: Logger;
+  private readonly engine: PersistenceEngine | undefined;
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger();
+    this.engine = options.engine;
     const plugins: unknown[] = [{ name }, shieldSystem];
     if (options.engine) plugins.push(nact.configurePersistence(options.engine));
     this.root = nact.start(...plugins) as AnyRef;
@@ -201,6 +204,39 @@ export class ActorSystem {
       if (error instanceof Error && error.message === 'Query Timeout') throw new AskTimeoutError(refPath(ref), timeoutMs);
       throw error;
     }
+  }
+
+  /**
+   * Answers an ask with a failure: the asker's `query` rejects with `error` at once. For a
+   * reply whose type has no room for an error (`X | undefined`). False when `replyTo` is not a
+   * local ask still waiting (a remote asker then times out).
+   */
+  fail(replyTo: AnyRef, error: Error): boolean {
+    return failAsk(replyTo, error);
+  }
+
+  /**
+   * Forgets the quarantined actor at `path` (its parent may spawn one there again) and, with
+   * `deleteJournal`, deletes its journal first so that a new actor starts empty. Returns what
+   * was quarantined, undefined when nothing was.
+   */
+  async release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
+    const marked = this.registry.quarantined(path);
+    if (!marked) return undefined;
+    if (options.deleteJournal && marked.persistenceKey !== undefined) await this.deleteJournal(marked.persistenceKey);
+    this.registry.release(path);
+    this.log.info({ actor: path, kind: marked.kind, journal_deleted: !!options.deleteJournal }, 'actor.released');
+    return marked;
+  }
+
+  /** Deletes the journal of `key` (events and snapshots); nothing without an engine. */
+  async deleteJournal(key: string): Promise<void> {
+    await this.engine?.deleteJournal(key);
+  }
+
+  /** Deletes every journal whose key starts with `prefix`; how many there were. */
+  async deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    return (await this.engine?.deleteJournalsWithPrefix(prefix)) ?? 0;
   }
 
   /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */
