@@ -4,6 +4,7 @@
  * the records show in `/v1/quarantine`, the tree and `/metrics`, and DELETE removes them.
  */
 import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
 import { eventually } from '../support/eventually.js';
@@ -27,6 +28,35 @@ const find = (nodes: TreeNode[], path: string): TreeNode | undefined => {
   return undefined;
 };
 
+/**
+ * SIGKILLs what this test's node left running under `data` (its containers' keepers and their
+ * children), by pid: a failed assertion must not leave instance processes behind.
+ */
+function killContainersOf(data: string): void {
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return { pid: Number(pid), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8') };
+    } catch {
+      return undefined;
+    }
+  }).filter((p) => p !== undefined);
+  const doomed = new Set(procs.filter((p) => p.cmd.includes(data)).map((p) => p.pid));
+  // their descendants, found before anything is killed (an orphan's parent becomes 1)
+  for (let grown = true; grown;) {
+    grown = false;
+    for (const p of procs) if (doomed.has(p.ppid) && !doomed.has(p.pid)) grown = !!doomed.add(p.pid);
+  }
+  for (const p of procs) {
+    if (!doomed.has(p.pid)) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
 describe('quarantine on a real node (finding 8)', function () {
   this.timeout(120_000);
   let dir: ReturnType<typeof tempDir>;
@@ -38,6 +68,7 @@ describe('quarantine on a real node (finding 8)', function () {
       await node.stop();
     }
     node = undefined;
+    killContainersOf(dir.path);
     dir.remove();
   });
 
