@@ -207,36 +207,38 @@ export class ActorSystem {
   }
 
   /**
-   * Answers an ask with a failure: the asker's `query` rejects with `error` at once. For a
-   * reply whose type has no room for an error (`X | undefined`). False when `replyTo` is not a
-   * local ask still waiting (a remote asker then times out).
+   * Answers an ask with a failure (its `query` rejects with `error` at once), for a reply type
+   * with no room for one. False when `replyTo` is no local ask still waiting (a remote one times out).
    */
   fail(replyTo: AnyRef, error: Error): boolean {
     return failAsk(replyTo, error);
   }
 
   /**
-   * Forgets the quarantined actor at `path` (its parent may spawn one there again) and, with
-   * `deleteJournal`, deletes its journal first so that a new actor starts empty. Returns what
-   * was quarantined, undefined when nothing was.
+   * Forgets the quarantined actor at `path`, first deleting its journal with `deleteJournal` so
+   * that one spawned there again starts empty. Returns what was quarantined, if anything.
    */
   async release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
     const marked = this.registry.quarantined(path);
     if (!marked) return undefined;
-    if (options.deleteJournal && marked.persistenceKey !== undefined) await this.deleteJournal(marked.persistenceKey);
+    if (options.deleteJournal && marked.persistenceKey !== undefined) {
+      // a journal that cannot even be deleted (a key LMDB refuses) must not keep the record
+      await this.engine?.deleteJournal(marked.persistenceKey).catch((error: unknown) =>
+        this.log.error({ actor: path, key: marked.persistenceKey, error: describeError(error) }, 'actor.journal-delete-failed'));
+    }
     this.registry.release(path);
     this.log.info({ actor: path, kind: marked.kind, journal_deleted: !!options.deleteJournal }, 'actor.released');
     return marked;
   }
 
-  /** Deletes the journal of `key` (events and snapshots); nothing without an engine. */
-  async deleteJournal(key: string): Promise<void> {
-    await this.engine?.deleteJournal(key);
-  }
-
-  /** Deletes every journal whose key starts with `prefix`; how many there were. */
+  /** Deletes every journal whose key starts with `prefix` (none without an engine); how many (a failure is logged). */
   async deleteJournalsWithPrefix(prefix: string): Promise<number> {
-    return (await this.engine?.deleteJournalsWithPrefix(prefix)) ?? 0;
+    try {
+      return (await this.engine?.deleteJournalsWithPrefix(prefix)) ?? 0;
+    } catch (error) {
+      this.log.error({ prefix, error: describeError(error) }, 'actor.journal-delete-failed');
+      return 0;
+    }
   }
 
   /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */

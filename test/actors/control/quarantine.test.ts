@@ -7,7 +7,9 @@
 import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import type { AuctorError } from '../../../src/models/errors.js';
+import { LmdbPersistenceEngine } from '../../../src/persistence/lmdb-engine.js';
 import { appendEvent, lastSequence, registryEpoch } from '../../support/journal.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { eventually } from '../../support/eventually.js';
 import { FAKE_ROOTFS } from '../../support/fake-cells.js';
 import { lrpJson, startHarness, type Harness } from './harness.js';
@@ -136,6 +138,31 @@ describe('control: quarantined records', () => {
     await eventually(async () => expect((await h.control.actualLrps({ process_guid: 'web' })).map((r) => r.index)).to.deep.equal([0, 1]));
     await placed(2);
     expect(await lastSequence(h.engine, `actual-lrp/web/${epoch}/1`), 'a fresh journal').to.be.above(0);
+  });
+
+  it('a Task whose journal key LMDB refuses (finding 5: a 3,000-byte guid) is quarantined, also after a restart; the other tasks serve and DELETE removes it', async () => {
+    await h.stop();
+    const dir = tempDir('auctor-quarantine-');
+    const engine = LmdbPersistenceEngine.open(dir.path);
+    try {
+      h = startHarness(SETTINGS, { engine });
+      const long = 'x'.repeat(3_000);
+      await h.control.desireTask(taskJson('good'));
+      await h.control.desireTask(taskJson(long));
+      for (let restart = 0; restart < 2; restart++) {
+        expect((await within(500, () => h.control.tasks())).map((t) => t.task_guid)).to.deep.equal(['good']);
+        expect(h.control.quarantined().map((q) => [q.kind, q.key === long, q.error])).to.deep.equal([['task', true, 'Key was too large, max key size is 1978']]);
+        if (restart === 0) h = await h.restart();
+      }
+      expect((await h.control.resolveTask(long)).ok).to.equal(true);
+      expect(h.control.quarantined()).to.deep.equal([]);
+      expect((await h.control.tasks()).map((t) => t.task_guid)).to.deep.equal(['good']);
+    } finally {
+      await h.stop();
+      await engine.close();
+      dir.remove();
+      h = startHarness(SETTINGS);
+    }
   });
 
   it('a Task whose journal fails on replay: the other tasks serve, it is quarantined, DELETE removes it, the guid can be desired again', async () => {
