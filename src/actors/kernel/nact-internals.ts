@@ -47,6 +47,7 @@ export interface NactActor {
 
 /** What nact keeps for a pending query (lib/deferral.js): settling it answers the asker. */
 export interface NactDeferral {
+  resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 

@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
 import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
-import { failAsk } from './failed-asks.js';
+import { failAsk, FailedReply } from './failed-asks.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
@@ -198,12 +198,15 @@ export class ActorSystem {
       this.registry.deadLetter();
       throw new ActorNotFoundError(refPath(ref));
     }
+    let answer: unknown;
     try {
-      return (await nact.query(ref, make, timeoutMs)) as R;
+      answer = await nact.query(ref, make, timeoutMs);
     } catch (error) {
       if (error instanceof Error && error.message === 'Query Timeout') throw new AskTimeoutError(refPath(ref), timeoutMs);
       throw error;
     }
+    if (answer instanceof FailedReply) throw answer.error;
+    return answer as R;
   }
 
   /**
