@@ -113,6 +113,8 @@ describe('quarantine on a real node (finding 8)', function () {
       expect(q.error).to.match(/null/);
       expect(q.since).to.be.a('number');
     }
+    const cli = await node.run(['quarantine']);
+    expect(cli.stdout.split('\n').slice(1, 3).map((line) => line.split(/\s+/).slice(0, 2))).to.deep.equal([['desired_lrp', 'bad'], ['task', 't-bad']]);
     const tree = (await call('GET', '/v1/actors')).json.nodes[0];
     const shown = find(tree.actors, `/${node.name}/control/lrps/bad`);
     expect(shown?.status).to.equal('quarantined');
