@@ -15,6 +15,7 @@ import { findActor, findSystem, nact, type NactActor, type NactContext, type Nac
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
 import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
 import { failAsk, FailedReply } from './failed-asks.js';
+import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
@@ -217,31 +218,14 @@ export class ActorSystem {
     return failAsk(replyTo, error);
   }
 
-  /**
-   * Forgets the quarantined actor at `path`, first deleting its journal with `deleteJournal` so
-   * that one spawned there again starts empty. Returns what was quarantined, if anything.
-   */
-  async release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
-    const marked = this.registry.quarantined(path);
-    if (!marked) return undefined;
-    if (options.deleteJournal && marked.persistenceKey !== undefined) {
-      // a journal that cannot even be deleted (a key LMDB refuses) must not keep the record
-      await this.engine?.deleteJournal(marked.persistenceKey).catch((error: unknown) =>
-        this.log.error({ actor: path, key: marked.persistenceKey, error: describeError(error) }, 'actor.journal-delete-failed'));
-    }
-    this.registry.release(path);
-    this.log.info({ actor: path, kind: marked.kind, journal_deleted: !!options.deleteJournal }, 'actor.released');
-    return marked;
+  /** Forgets the quarantined actor at `path`, first deleting its journal with `deleteJournal`; what it was. */
+  release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
+    return releaseQuarantined(this.registry, this.engine, this.log, path, !!options.deleteJournal);
   }
 
-  /** Deletes every journal whose key starts with `prefix` (none without an engine); how many (a failure is logged). */
-  async deleteJournalsWithPrefix(prefix: string): Promise<number> {
-    try {
-      return (await this.engine?.deleteJournalsWithPrefix(prefix)) ?? 0;
-    } catch (error) {
-      this.log.error({ prefix, error: describeError(error) }, 'actor.journal-delete-failed');
-      return 0;
-    }
+  /** Deletes every journal whose key starts with `prefix`; how many (none without an engine; a failure is logged). */
+  deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    return deleteJournalsWithPrefix(this.engine, this.log, prefix);
   }
 
   /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */
