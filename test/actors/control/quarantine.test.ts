@@ -140,7 +140,7 @@ describe('control: quarantined records', () => {
     expect(await lastSequence(h.engine, `actual-lrp/web/${epoch}/1`), 'a fresh journal').to.be.above(0);
   });
 
-  it('a Task whose journal key LMDB refuses (finding 5: a 3,000-byte guid) is quarantined, also after a restart; the other tasks serve and DELETE removes it', async () => {
+  it('a Task whose journal key LMDB refuses (finding 5: a 3,000-byte guid stored before guids were bounded) is quarantined, also after a restart; the other tasks serve and DELETE removes it', async () => {
     await h.stop();
     const dir = tempDir('auctor-quarantine-');
     const engine = LmdbPersistenceEngine.open(dir.path);
@@ -148,7 +148,11 @@ describe('control: quarantined records', () => {
       h = startHarness(SETTINGS, { engine });
       const long = 'x'.repeat(3_000);
       await h.control.desireTask(taskJson('good'));
-      await h.control.desireTask(taskJson(long));
+      expect((await h.control.desireTask(taskJson(long))).ok, 'a guid over 128 characters is refused now').to.equal(false);
+      // what an older node accepted: the registry holds the guid, whose own journal key LMDB refuses
+      await h.stop();
+      await appendEvent(engine, 'tasks', { type: 'added', task_guid: long, epoch: 'from-an-older-node' });
+      h = startHarness(SETTINGS, { engine });
       for (let restart = 0; restart < 2; restart++) {
         expect((await within(500, () => h.control.tasks())).map((t) => t.task_guid)).to.deep.equal(['good']);
         expect(h.control.quarantined().map((q) => [q.kind, q.key === long, q.error])).to.deep.equal([['task', true, 'Key was too large, max key size is 1978']]);
