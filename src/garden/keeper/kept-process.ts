@@ -10,9 +10,10 @@
  * `offsets.json` (how far the output has been read), `exit` (the status, once the command ended).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { ExitStatus, OutputLine, OutputStream, Process, ProcessIO } from '../backend.js';
 import { LogTail } from './log-tail.js';
 
@@ -110,7 +111,7 @@ export class KeptProcess implements Process {
       });
       const pid = child.pid!;
       const record: ProcessRecord = { id: launch.id, pid, startTime: startTimeOf(pid), source: launch.io?.source ?? 'APP', startedAt: Date.now() };
-      writeFileSync(join(launch.dir, 'process.json'), JSON.stringify(record));
+      writeFileAtomic(join(launch.dir, 'process.json'), JSON.stringify(record), { sync: 'dir' });
       const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills);
       kept.follow(launch.io, launch.io?.source ?? 'APP', 0, 0);
       child.once('exit', (code, signal) => void kept.settle(code, signal));
@@ -233,7 +234,7 @@ export class KeptProcess implements Process {
       status = exitStatus(128 + constants.signals.SIGKILL);
     }
     if (status.signal === 'KILL' && this.oomKills && this.oomKills() > this.oomKillsAtStart) status.oom = true;
-    writeFileSync(exitFile, String(status.code));
+    writeFileAtomic(exitFile, String(status.code));
     this.status = status;
     this.onExit(status);
   }
@@ -269,5 +270,6 @@ function readOffsets(dir: string): { stdout: number; stderr: number } {
 }
 
 function writeOffsets(dir: string, stdout: number, stderr: number): void {
-  writeFileSync(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }));
+  // no fsync: rewritten every second while output comes; an old or lost one only repeats lines
+  writeFileAtomic(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }), { sync: 'none' });
 }

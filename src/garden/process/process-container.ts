@@ -5,12 +5,13 @@
  * listens on the host port it is given in `PORT`.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type {
   Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo,
   PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { ContainerCgroup } from './cgroup.js';
@@ -57,7 +58,7 @@ export class ProcessContainer implements Container {
     mkdirSync(container.hostPath(HOME), { recursive: true });
     mkdirSync(container.hostPath('/tmp'), { recursive: true });
     mkdirSync(join(deps.dir, 'processes'), { recursive: true });
-    container.save();
+    container.save('dir');
     return container;
   }
 
@@ -181,8 +182,8 @@ export class ProcessContainer implements Container {
     return existsSync(inside) ? inside : path;
   }
 
-  private save(): void {
-    writeFileSync(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
+  private save(sync: 'file' | 'dir' = 'file'): void {
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });
   }
 
   private prune(): void {

@@ -8,13 +8,14 @@
  * container can run processes again after a stop; only destroy (`runc delete --force`) ends it.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
 import { AuctorError } from '../../models/errors.js';
 import type {
   Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { ContainerCgroup } from './container-cgroup.js';
@@ -72,9 +73,9 @@ export class RuncContainer implements Container {
     mkdirSync(join(deps.dir, 'tmp'), { recursive: true });
     chmodSync(join(deps.dir, 'tmp'), 0o1777);
     mkdirSync(join(deps.dir, 'processes'), { recursive: true });
-    writeFileSync(join(deps.dir, 'config.json'), JSON.stringify(config, null, 2));
+    writeFileAtomic(join(deps.dir, 'config.json'), JSON.stringify(config, null, 2));
     // the record goes first: a cell that dies from here on leaves something adoption recognises
-    container.save();
+    container.save('dir');
     const log = join(deps.dir, 'init.log');
     try {
       await deps.runc.run(record.spec.handle, deps.dir, log);
@@ -125,7 +126,7 @@ export class RuncContainer implements Container {
     // a file, not --env flags: the values (secrets, often) stay out of the host's process list
     const processFile = join(dir, 'runc-process.json');
     const oci = ociProcess({ args: [spec.path, ...(spec.args ?? [])], env: Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd, nofile: spec.limits?.nofile });
-    writeFileSync(processFile, JSON.stringify(oci), { mode: 0o600 });
+    writeFileAtomic(processFile, JSON.stringify(oci), { mode: 0o600 });
     // runc's own error, should it fail to start the process, is no output of the app's
     const gate = io?.onOutput ? new OutputGate(io) : undefined;
     const kept = await KeptProcess.start({
@@ -253,8 +254,8 @@ export class RuncContainer implements Container {
     return this.init !== undefined && this.init.startTime !== null && startTimeOf(this.init.pid) === this.init.startTime;
   }
 
-  private save(): void {
-    writeFileSync(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
+  private save(sync: 'file' | 'dir' = 'file'): void {
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });
   }
 
   private prune(): void {
