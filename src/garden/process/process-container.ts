@@ -13,7 +13,10 @@ import type {
 } from '../backend.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
+import type { Logger } from '../../actors/kernel/logger.js';
+import type { DamagedFile } from '../records.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { delay, waitUntil } from '../wait.js';
 
@@ -37,6 +40,7 @@ export interface ContainerDeps {
   cgroup: ContainerCgroup | undefined;
   /** the node's own variables every process starts from (PATH, ...) */
   baseEnv: EnvVar[];
+  logger?: Logger;
 }
 
 export class ProcessContainer implements Container {
@@ -62,14 +66,28 @@ export class ProcessContainer implements Container {
     return container;
   }
 
-  /** Takes over the processes a previous run of the backend left in the container. */
-  adoptProcesses(): void {
+  /**
+   * Takes over the processes a previous run of the backend left in the container. A process
+   * that was never recorded is stopped and forgotten. Answers the first record that cannot be
+   * read: the container cannot be followed whole then, and the caller gives it up (after
+   * `release`, for what was adopted before it).
+   */
+  adoptProcesses(): DamagedFile | undefined {
     const dir = join(this.deps.dir, 'processes');
-    if (!existsSync(dir)) return;
+    if (!existsSync(dir)) return undefined;
     for (const id of readdirSync(dir)) {
-      const kept = KeptProcess.adopt(join(dir, id), undefined, this.deps.cgroup?.oomKills);
-      if (kept) this.kept.set(kept.id, kept);
+      const adoption = KeptProcess.adopt(join(dir, id), { onDamaged: this.onDamaged, ...(this.deps.cgroup ? { oomKills: this.deps.cgroup.oomKills } : {}) });
+      if (adoption.kind === 'damaged') return adoption.damaged;
+      if (adoption.kind === 'adopted') {
+        this.kept.set(adoption.process.id, adoption.process);
+        continue;
+      }
+      // the cell died between starting it and recording it: nobody can follow it
+      const stopped = killKeepersUnder(join(dir, id));
+      if (stopped) this.deps.logger?.warn({ handle: this.handle, process: id }, 'garden.unrecorded-process-stopped');
+      rmSync(join(dir, id), { recursive: true, force: true });
     }
+    return undefined;
   }
 
   get ports(): PortMapping[] {
@@ -103,6 +121,7 @@ export class ProcessContainer implements Container {
       ...(spec.limits?.nofile ? { nofile: spec.limits.nofile } : {}),
       ...(io ? { io } : {}),
       ...(this.deps.cgroup ? { oomKills: this.deps.cgroup.oomKills } : {}),
+      onDamaged: this.onDamaged,
     });
     this.kept.set(id, kept);
     void kept.wait().then(() => this.prune());
@@ -181,6 +200,9 @@ export class ProcessContainer implements Container {
     const inside = this.hostPath(path);
     return existsSync(inside) ? inside : path;
   }
+
+  /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
+  private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
 
   private save(sync: 'file' | 'dir' = 'file'): void {
     writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });

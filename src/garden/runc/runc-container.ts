@@ -17,7 +17,9 @@ import type {
 } from '../backend.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
+import type { DamagedFile } from '../records.js';
 import type { ContainerCgroup } from './container-cgroup.js';
 import { hostPathIn, insidePath, writable } from './container-paths.js';
 import { DEFAULT_PATH, HOME, TMP, ociProcess, type OciConfig } from './oci-config.js';
@@ -94,15 +96,27 @@ export class RuncContainer implements Container {
     this.init = { pid, startTime: startTimeOf(pid) };
   }
 
-  /** Takes over the processes a previous run of the backend left in the container. */
-  adoptProcesses(): void {
+  /**
+   * Takes over the processes a previous run of the backend left in the container; one never
+   * recorded is stopped and forgotten. Answers the first record that cannot be read: the
+   * container cannot be followed whole then, and the caller gives it up (after `release`).
+   */
+  adoptProcesses(): DamagedFile | undefined {
     const dir = join(this.deps.dir, 'processes');
     for (const id of existsSync(dir) ? readdirSync(dir) : []) {
-      const kept = KeptProcess.adopt(join(dir, id), undefined, this.deps.cgroup.oomKills);
-      if (!kept) continue;
+      const adoption = KeptProcess.adopt(join(dir, id), { oomKills: this.deps.cgroup.oomKills, onDamaged: this.onDamaged });
+      if (adoption.kind === 'damaged') return adoption.damaged;
+      if (adoption.kind === 'unrecorded') {
+        // the cell died between starting it and recording it: runc exec (and what it started) goes
+        if (killKeepersUnder(join(dir, id))) this.deps.logger?.warn({ handle: this.handle, process: id }, 'garden.unrecorded-process-stopped');
+        rmSync(join(dir, id), { recursive: true, force: true });
+        continue;
+      }
+      const kept = adoption.process;
       this.procs.set(kept.id, new RuncProcess(kept, join(dir, id), () => this.otherPids()));
       void kept.wait().then(() => this.prune());
     }
+    return undefined;
   }
 
   get ports(): PortMapping[] {
@@ -137,6 +151,7 @@ export class RuncContainer implements Container {
       env: { PATH: process.env.PATH ?? '' },
       ...(gate ? { io: gate.io } : io ? { io } : {}),
       oomKills: this.deps.cgroup.oomKills,
+      onDamaged: this.onDamaged,
     });
     const proc = new RuncProcess(kept, dir, () => this.otherPids());
     // started once runc has written its pid; runc exec ends at once when it cannot start it
@@ -253,6 +268,9 @@ export class RuncContainer implements Container {
   private initAlive(): boolean {
     return this.init !== undefined && this.init.startTime !== null && startTimeOf(this.init.pid) === this.init.startTime;
   }
+
+  /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
+  private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
 
   private save(sync: 'file' | 'dir' = 'file'): void {
     writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });
