@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
 import type { Capacity, Container, ContainerSpec, EnvVar, GardenBackend, MemoryLimitInfo } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
+import type { Enforceable } from '../../models/cell-state.js';
 import { AuctorError } from '../../models/errors.js';
 import { containerExists, unknownRootfs } from '../errors.js';
 import { ContainerTable } from '../container-table.js';
@@ -86,6 +87,12 @@ export class ProcessBackend implements GardenBackend {
 
   rootfses(): string[] {
     return [HOST_ROOTFS];
+  }
+
+  /** nofile always (the keeper's ulimit); memory and pids where a cgroup is writable. */
+  enforces(): Enforceable[] {
+    const cgroup = this.cgroups.mechanism !== 'none';
+    return [...(cgroup ? ['memory' as const] : []), ...(this.cgroups.limitsPids ? ['pids' as const] : []), 'nofile'];
   }
 
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container> {
@@ -212,6 +219,7 @@ export class ProcessBackend implements GardenBackend {
       gracefulStopMs: this.options.gracefulStopMs ?? 10_000,
       cgroup,
       baseEnv: this.baseEnv,
+      enforces: this.enforces(),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
   }

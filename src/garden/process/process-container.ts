@@ -17,6 +17,8 @@ import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { Logger } from '../../actors/kernel/logger.js';
 import type { DamagedFile } from '../records.js';
+import type { Enforceable } from '../../models/cell-state.js';
+import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { delay, waitUntil } from '../wait.js';
 
@@ -40,6 +42,8 @@ export interface ContainerDeps {
   cgroup: ContainerCgroup | undefined;
   /** the node's own variables every process starts from (PATH, ...) */
   baseEnv: EnvVar[];
+  /** what the backend enforces: the rest of a spec is named once in the log as ignored */
+  enforces: Enforceable[];
   logger?: Logger;
 }
 
@@ -47,6 +51,7 @@ export class ProcessContainer implements Container {
   readonly handle: string;
   private readonly kept = new Map<string, KeptProcess>();
   private stopped = false;
+  private readonly ignored: IgnoredFields;
 
   constructor(
     private readonly record: ContainerRecord,
@@ -54,6 +59,7 @@ export class ProcessContainer implements Container {
     readonly adopted: boolean,
   ) {
     this.handle = record.spec.handle;
+    this.ignored = new IgnoredFields(deps.enforces);
   }
 
   /** Creates the container's directories and record on disk. */
@@ -101,6 +107,8 @@ export class ProcessContainer implements Container {
   async run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process> {
     signal?.throwIfAborted();
     if (this.stopped) throw new Error(`container ${this.handle} is stopped`);
+    const ignored = this.ignored.unnamed(this.record.spec, spec);
+    if (ignored.length) this.deps.logger?.info({ handle: this.handle, fields: ignored }, 'garden.fields-ignored');
     const id = randomUUID();
     const cwd = this.hostPath(spec.dir ?? HOME);
     mkdirSync(cwd, { recursive: true });

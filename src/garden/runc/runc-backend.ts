@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
+import type { Enforceable } from '../../models/cell-state.js';
 import { AuctorError } from '../../models/errors.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
@@ -102,6 +103,11 @@ export class RuncBackend implements GardenBackend {
 
   rootfses(): string[] {
     return Object.keys(this.options.rootfses).map((name) => `${PRELOADED}${name}`);
+  }
+
+  /** runc's cgroups and rlimits (oci-config.ts); processes run as root inside, disk is not limited. */
+  enforces(): Enforceable[] {
+    return ['memory', 'pids', 'cpu', 'nofile'];
   }
 
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container> {
@@ -239,6 +245,7 @@ export class RuncBackend implements GardenBackend {
       cgroup: containerCgroup(cgroupsPath(this.scope, handle), this.options.cgroupRoot),
       externalIp: this.options.externalIp ?? '127.0.0.1',
       gracefulStopMs: this.options.gracefulStopMs ?? 10_000,
+      enforces: this.enforces(),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
   }

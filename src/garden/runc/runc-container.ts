@@ -20,6 +20,8 @@ import { containerVariables, mergeEnv } from '../env.js';
 import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { DamagedFile } from '../records.js';
+import type { Enforceable } from '../../models/cell-state.js';
+import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './container-cgroup.js';
 import { hostPathIn, insidePath, writable } from './container-paths.js';
 import { DEFAULT_PATH, HOME, TMP, ociProcess, type OciConfig } from './oci-config.js';
@@ -51,6 +53,8 @@ export interface RuncContainerDeps {
   cgroup: ContainerCgroup;
   externalIp: string;
   gracefulStopMs: number;
+  /** what the backend enforces: the rest of a spec is named once in the log as ignored */
+  enforces: Enforceable[];
   logger?: Logger;
 }
 
@@ -59,6 +63,7 @@ export class RuncContainer implements Container {
   private readonly procs = new Map<string, RuncProcess>();
   private destroyed = false;
   private init: { pid: number; startTime: string | null } | undefined;
+  private readonly ignored: IgnoredFields;
 
   constructor(
     private readonly record: ContainerRecord,
@@ -66,6 +71,7 @@ export class RuncContainer implements Container {
     readonly adopted: boolean,
   ) {
     this.handle = record.spec.handle;
+    this.ignored = new IgnoredFields(deps.enforces);
   }
 
   /** Writes the bundle and starts the container's init. Leaves cleaning up a failure to the caller. */
@@ -126,6 +132,8 @@ export class RuncContainer implements Container {
   async run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process> {
     signal?.throwIfAborted();
     if (this.destroyed) throw new AuctorError('InvalidStateTransition', `container ${this.handle} is being destroyed`);
+    const ignored = this.ignored.unnamed(this.record.spec, spec);
+    if (ignored.length) this.deps.logger?.info({ handle: this.handle, fields: ignored }, 'garden.fields-ignored');
     const cwd = insidePath(spec.dir ?? HOME);
     if (writable(cwd)) mkdirSync(this.hostPath(cwd), { recursive: true });
     const id = randomUUID();
