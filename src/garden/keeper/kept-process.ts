@@ -129,7 +129,7 @@ export class KeptProcess implements Process {
       });
       const pid = child.pid!;
       const record: ProcessRecord = { id: launch.id, pid, startTime: startTimeOf(pid), source: launch.io?.source ?? 'APP', startedAt: Date.now() };
-      writeFileAtomic(join(launch.dir, 'process.json'), JSON.stringify(record), { sync: 'dir' });
+      writeFileAtomic(join(launch.dir, 'process.json'), JSON.stringify(record));
       const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills, launch.onDamaged);
       kept.follow(launch.io, launch.io?.source ?? 'APP', 0, 0);
       child.once('exit', (code, signal) => void kept.settle(code, signal));

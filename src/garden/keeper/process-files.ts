@@ -37,5 +37,5 @@ function readOr(file: string): string {
 
 export function writeOffsets(dir: string, stdout: number, stderr: number): void {
   // no fsync: rewritten every second while output comes; an old or lost one only repeats lines
-  writeFileAtomic(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }), { sync: 'none' });
+  writeFileAtomic(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }), { fsync: false });
 }

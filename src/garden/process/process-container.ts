@@ -68,7 +68,7 @@ export class ProcessContainer implements Container {
     mkdirSync(container.hostPath(HOME), { recursive: true });
     mkdirSync(container.hostPath('/tmp'), { recursive: true });
     mkdirSync(join(deps.dir, 'processes'), { recursive: true });
-    container.save('dir');
+    container.save();
     return container;
   }
 
@@ -212,8 +212,8 @@ export class ProcessContainer implements Container {
   /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
   private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
 
-  private save(sync: 'file' | 'dir' = 'file'): void {
-    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });
+  private save(): void {
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
   }
 
   private prune(): void {

@@ -83,7 +83,7 @@ export class RuncContainer implements Container {
     mkdirSync(join(deps.dir, 'processes'), { recursive: true });
     writeFileAtomic(join(deps.dir, 'config.json'), JSON.stringify(config, null, 2));
     // the record goes first: a cell that dies from here on leaves something adoption recognises
-    container.save('dir');
+    container.save();
     const log = join(deps.dir, 'init.log');
     try {
       await deps.runc.run(record.spec.handle, deps.dir, log);
@@ -280,8 +280,8 @@ export class RuncContainer implements Container {
   /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
   private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
 
-  private save(sync: 'file' | 'dir' = 'file'): void {
-    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record), { sync });
+  private save(): void {
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
   }
 
   private prune(): void {
