@@ -12,6 +12,7 @@
  */
 import { ACTION_SCHEMAS } from './action-schema.js';
 import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
+import { ENFORCEABLE } from './cell-state.js';
 import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
 import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
 import type { ErrorCode } from './errors.js';
@@ -187,6 +188,7 @@ export const MODEL_SCHEMAS = {
     starting_container_count: { ...count, type: ['integer', 'null'] },
     evacuating: flag,
     reachable: { type: 'boolean', description: 'false when the cell did not answer in time; its figures are then null' },
+    enforces: arrayOf({ type: 'string', enum: [...ENFORCEABLE] }, { description: 'limits its container backend enforces on this machine; others are accepted and ignored' }),
   }, {}, { description: 'a live cell: its presence, and its own figures when it answered' }),
   QuarantinedRecord: objectSchema({
     kind: { type: 'string', description: 'desired_lrp, actual_lrp or task (an actor kind for anything else)' },
