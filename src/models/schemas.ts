@@ -12,6 +12,7 @@
  */
 import { ACTION_SCHEMAS } from './action-schema.js';
 import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
+import { ENFORCEABLE } from './cell-state.js';
 import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
 import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
 import type { ErrorCode } from './errors.js';
@@ -138,7 +139,7 @@ const PRESENCES = Object.keys({ ORDINARY: 0, EVACUATING: 0, SUSPECT: 0 } satisfi
 // the types an error body can carry: BBS's, with a Timeout answered as Unavailable, and a handler's bug
 const ERROR_TYPES = Object.keys({
   InvalidRequest: 0, InvalidJSON: 0, Unauthorized: 0, ResourceNotFound: 0, ResourceExists: 0, ResourceConflict: 0,
-  InvalidStateTransition: 0, Unavailable: 0, InternalError: 0,
+  InvalidStateTransition: 0, ResourceQuarantined: 0, Unavailable: 0, InternalError: 0,
 } satisfies Record<Exclude<ErrorCode, 'Timeout'> | 'InternalError', 0>);
 
 export const MODEL_SCHEMAS = {
@@ -187,7 +188,15 @@ export const MODEL_SCHEMAS = {
     starting_container_count: { ...count, type: ['integer', 'null'] },
     evacuating: flag,
     reachable: { type: 'boolean', description: 'false when the cell did not answer in time; its figures are then null' },
+    enforces: arrayOf({ type: 'string', enum: [...ENFORCEABLE] }, { description: 'limits its container backend enforces on this machine; others are accepted and ignored' }),
   }, {}, { description: 'a live cell: its presence, and its own figures when it answered' }),
+  QuarantinedRecord: objectSchema({
+    kind: { type: 'string', description: 'desired_lrp, actual_lrp or task (an actor kind for anything else)' },
+    key: { type: 'string', description: 'process_guid, <process_guid>/<index> or task_guid' },
+    error: { type: 'string', description: 'the failure that spent its restarts' },
+    since: ns,
+    actor: { type: 'string', description: 'its place in the supervision tree, e.g. /control/lrps/<process_guid>' },
+  }, {}, { description: 'a record whose actor could not be brought back: skipped by listings, 409 ResourceQuarantined on its own routes until deleted' }),
   Error: objectSchema({
     error: objectSchema({ type: { type: 'string', enum: ERROR_TYPES }, message: { type: 'string', description: 'names the field, e.g. invalid field: process_guid' } }),
   }),

@@ -10,6 +10,7 @@ import { formatEvent, summarize } from '../../src/cli/client/events.js';
 import { normalizeApiUrl } from '../../src/cli/client/http.js';
 import { formatLogLine } from '../../src/cli/client/logs.js';
 import { addressOf, renderLrp, renderLrps } from '../../src/cli/client/lrps.js';
+import { renderQuarantine } from '../../src/cli/client/quarantine.js';
 import { SseParser } from '../../src/cli/client/sse.js';
 import { age, fields, table } from '../../src/cli/client/table.js';
 
@@ -77,6 +78,13 @@ describe('client renderers', () => {
     expect(out[0]).to.match(/^NAME\s+ROLES\s+ADDRESS\s+STATUS\s+LAST_HEARTBEAT$/);
     expect(out[1]).to.match(/^control-1\s+control,cell\s+127\.0\.0\.1:7777\s+up\s+3s ago$/);
     expect(out[2]).to.match(/^c2\s+cell\s+127\.0\.0\.1:7778\s+down\s+-$/);
+  });
+
+  it('quarantine: kind, key, age and the error on one line', () => {
+    const now = 1_700_000_000_000;
+    const out = renderQuarantine([{ kind: 'desired_lrp', key: 'web', error: "Cannot read properties of null\n(reading 'type')", since: (now - 90_000) * 1e6, actor: '/n1/control/lrps/web' }], now).split('\n');
+    expect(out[0]).to.match(/^KIND\s+KEY\s+SINCE\s+ERROR$/);
+    expect(out[1]).to.equal("desired_lrp  web  90s    Cannot read properties of null (reading 'type')");
   });
 
   it('tree: failures, waiting mail and children cut off by --depth, which a healthy node rarely shows', () => {

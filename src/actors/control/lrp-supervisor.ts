@@ -9,7 +9,7 @@ import type { ActualLRP } from '../../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../../models/desired-lrp.js';
 import { AuctorError, ok } from '../../models/errors.js';
 import { Events } from '../../models/events.js';
-import { oneForOne } from '../supervision.js';
+import { restartOrQuarantine } from '../supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { spawnActualLrp } from './actual-lrp.js';
@@ -36,8 +36,9 @@ export function spawnLrpSupervisor(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
   processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false,
 ): Ref<LrpSupervisorMsg> {
-  // one policy for all of this LRP's instances: their restarts count together (OTP intensity)
-  const instancePolicy = oneForOne(system.clock);
+  // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // the LRP and its other instances go on (docs/020 "Quarantine")
+  const instancePolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
     kind: 'lrp-supervisor',
@@ -54,18 +55,22 @@ export function spawnLrpSupervisor(
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<number, Ref<ActualLrpMsg>>();
       const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
       // fresh: the instances of an LRP just created have empty journals (its epoch is new); a
       // scaled-up index may have one (scale 3 → 1 → 3 keeps index 2's journal)
       const start = (desired: DesiredLRP, indices: number[], fresh = false) => {
         for (const index of indices) {
-          if (instance(index)) continue;
+          if (instance(index) || quarantined.has(String(index))) continue;
           const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy, fresh);
           spawned.set(index, ref);
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
       };
       const removeFrom = async (from: number, to = Infinity) => {
-        const doomed = [...ctx.children].filter(([name]) => Number(name) >= from && Number(name) < to);
+        // a quarantined index has no row to remove: its journal goes, so a new one starts empty
+        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
+        for (const name of [...quarantined.keys()].filter(inRange)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+        const doomed = [...ctx.children].filter(([name]) => inRange(name));
         await Promise.all(doomed.map(async ([, ref]) => {
           try {
             await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
@@ -121,6 +126,12 @@ export function spawnLrpSupervisor(
           return next;
         }
         case 'lrp/retire': {
+          if (quarantined.has(String(msg.index))) {
+            await removeFrom(msg.index, msg.index + 1);
+            system.dispatch(msg.replyTo, ok(undefined));
+            if (state.desired && msg.index < state.desired.instances) start(state.desired, [msg.index]);
+            return state;
+          }
           const ref = instance(msg.index);
           const row = ref && (await ask<ActualLRP | undefined>(ref, ActualLrpMsg.get).catch(() => undefined));
           if (!ref || !row) {
@@ -175,20 +186,21 @@ export function spawnLrpSupervisor(
           const r = msg.report;
           const ref = instance(r.index);
           if (ref && r.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/evacuating', report: r });
-          else deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+          else if (!quarantined.has(String(r.index))) deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
           return state;
         }
         case 'lrp/reconcile':
           for (const c of msg.containers) {
             const ref = instance(c.index);
             if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
-            else deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+            else if (!quarantined.has(String(c.index))) deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
           }
           return state;
         case 'lrp/report': {
           const ref = instance(msg.report.index);
           if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
-          else stopStray(deps, msg.report);
+          // a quarantined index's instance is left alone, as its row cannot be read
+          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report);
           return state;
         }
         default:
