@@ -14,15 +14,15 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { intersect, schemaArbitrary, type Schema } from '../support/schema-arbitrary.js';
+import { schemaArbitrary, type Schema } from '../support/schema-arbitrary.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../src/gateway/server.js';
 import { MUTATION_KINDS, mutationArbitrary, wire, type Mutation, type MutationKind } from '../support/schema-mutations.js';
 import { expectKept, namesField, preview, PropertyNode, sameJson, segment } from './rest-node.js';
+import { defineRouteSchemas, messageSchemaName, ref, withinServerRules } from './route-schemas.js';
 
 const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 100);
 const KINDS = (process.env.PROPERTY_KINDS?.split(',') ?? MUTATION_KINDS) as MutationKind[];
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
 /**
  * The breakages the server may refuse although the schema accepts them: sizes in bytes (the
@@ -54,6 +54,10 @@ interface Route {
   snapshot(body: unknown): Promise<unknown>;
   /** checks an accepted body against what the node stored, and records it for the read-back */
   keep(body: unknown, outcome: Outcome): void;
+  /** whether this test already created the body's guid (a create then answers 409, and keeps the first) */
+  created?(body: unknown): boolean;
+  /** runs before the route's properties */
+  setup?(): Promise<void>;
 }
 
 describe('REST schemas (property tests, fast-check)', function () {
@@ -117,6 +121,7 @@ describe('REST schemas (property tests, fast-check)', function () {
     },
     snapshot: lrpSnapshot,
     keep: keepLrp,
+    created: (body) => ledger.lrps.has(guidOf(body, 'process_guid') ?? ''),
   };
 
   const PATCHED = 'patch-target';
@@ -130,6 +135,11 @@ describe('REST schemas (property tests, fast-check)', function () {
     },
     snapshot: async () => (await node.call('GET', `/v1/desired_lrps/${PATCHED}`)).json,
     keep: keepLrp,
+    setup: async () => {
+      const created = await node.call('POST', '/v1/desired_lrps', { process_guid: PATCHED, domain: 'd', rootfs: 'preloaded:host', instances: 0, action: { run: { path: 'p', user: 'u' } } });
+      expect(created.status, created.text).to.equal(201);
+      ledger.lrps.set(PATCHED, created.json);
+    },
   };
 
   // a task's server-set fields change as it is auctioned (and fails: this node has no cell)
@@ -153,6 +163,7 @@ describe('REST schemas (property tests, fast-check)', function () {
       return [await count('tasks'), one && (one.status === 404 ? 404 : desired(one.json))];
     },
     keep: keepTask,
+    created: (body) => ledger.tasks.has(guidOf(body, 'task_guid') ?? ''),
   };
 
   // `PUT /v1/domains/:domain` takes its name in the path: the schema is {domain, body}
@@ -174,7 +185,7 @@ describe('REST schemas (property tests, fast-check)', function () {
   };
 
   /** `POST /v1/actors/<node>/control/<actor>/messages?ask=true`: a refusal is a 400, or a reply `{ok: false, error}` naming a field of `input`/`body`. */
-  const message = (actor: string, type: string, inner: string, keep: (body: unknown, outcome: Outcome) => void, snapshot: Route['snapshot']): Route => ({
+  const message = (actor: string, type: string, inner: string, keep: Route['keep'], snapshot: Route['snapshot'], created?: Route['created']): Route => ({
     name: `POST /v1/actors/<node>/control/${actor}/messages ${type}`,
     schema: messageSchemaName(type),
     valid: bodies(messageSchemaName(type)),
@@ -187,10 +198,11 @@ describe('REST schemas (property tests, fast-check)', function () {
     },
     snapshot,
     keep,
+    ...(created ? { created: (body: unknown) => created((body as Record<string, unknown>)[inner]) } : {}),
   });
   const inner = (key: string, keep: (body: unknown, outcome: Outcome) => void) => (body: unknown, outcome: Outcome) => keep((body as Record<string, unknown>)[key], outcome);
-  const desireByMessage = message('lrps', 'lrps/desire', 'input', inner('input', keepLrp), (body) => lrpSnapshot((body as any)?.input));
-  const taskByMessage = message('tasks', 'tasks/desire', 'input', inner('input', keepTask), (body) => createTask.snapshot((body as any)?.input));
+  const desireByMessage = message('lrps', 'lrps/desire', 'input', inner('input', keepLrp), (body) => lrpSnapshot((body as any)?.input), createLrp.created);
+  const taskByMessage = message('tasks', 'tasks/desire', 'input', inner('input', keepTask), (body) => createTask.snapshot((body as any)?.input), createTask.created);
   const domainByMessage = message('domains', 'domains/upsert', 'body', keepDomain, domainsNow);
 
   /** A body the schema accepts is accepted and stored as sent. */
@@ -198,7 +210,7 @@ describe('REST schemas (property tests, fast-check)', function () {
     await fc.assert(fc.asyncProperty(route.valid(), async (body) => {
       expect(node.accepts(route.schema, body), 'the generator makes bodies the schema accepts').to.equal(true);
       const outcome = await route.send(body);
-      if (outcome.exists) return;
+      if (outcome.exists && route.created?.(body)) return;
       expect(outcome.accepted, `${route.name} refused a body its schema accepts: ${outcome.message}`).to.equal(true);
       route.keep(body, outcome);
     }), params());
@@ -210,7 +222,7 @@ describe('REST schemas (property tests, fast-check)', function () {
       const before = await route.snapshot(mutation.body);
       const outcome = await route.send(mutation.body);
       tally(`${route.name}: ${mutation.kind} ${outcome.accepted ? 'kept' : 'refused'}`);
-      if (outcome.exists) return;
+      if (outcome.exists && route.created?.(mutation.body)) return;
       if (outcome.accepted) {
         expect(node.accepts(route.schema, mutation.body), `${route.name} accepted a body its schema refuses`).to.equal(true);
         route.keep(mutation.body, outcome);
@@ -230,18 +242,11 @@ describe('REST schemas (property tests, fast-check)', function () {
     }), params());
   }
 
-  const routes = () => [createLrp, patchLrp, createTask, putDomain, desireByMessage, taskByMessage, domainByMessage];
-  for (const [i, name] of ['POST /v1/desired_lrps', 'PATCH /v1/desired_lrps/:process_guid', 'POST /v1/tasks', 'PUT /v1/domains/:domain', 'lrps/desire message', 'tasks/desire message', 'domains/upsert message'].entries()) {
-    describe(name, () => {
-      before(async () => {
-        if (name.startsWith('PATCH')) {
-          const created = await node.call('POST', '/v1/desired_lrps', { process_guid: PATCHED, domain: 'd', rootfs: 'preloaded:host', instances: 0, action: { run: { path: 'p', user: 'u' } } });
-          expect(created.status, created.text).to.equal(201);
-          ledger.lrps.set(PATCHED, created.json);
-        }
-      });
-      it('accepts every body its schema accepts and stores it as sent', () => accepted(routes()[i]!));
-      it('refuses a broken body naming the field and changing nothing, or keeps it exactly; never a 5xx', () => broken(routes()[i]!));
+  for (const route of [createLrp, patchLrp, createTask, putDomain, desireByMessage, taskByMessage, domainByMessage]) {
+    describe(route.name, () => {
+      before(async () => route.setup?.());
+      it('accepts every body its schema accepts and stores it as sent', () => accepted(route));
+      it('refuses a broken body naming the field and changing nothing, or keeps it exactly; never a 5xx', () => broken(route));
     });
   }
 
@@ -273,75 +278,18 @@ describe('REST schemas (property tests, fast-check)', function () {
   });
 
   describe('after a restart', () => {
-  it('reads back everything it acknowledged, identical, after a restart', async () => {
-    await node.restart();
-    for (const [guid, stored] of ledger.lrps) {
-      const read = await node.call('GET', `/v1/desired_lrps/${segment(guid)}`);
-      if (!sameJson(read.json, stored)) expect.fail(`PROPERTY_SEED=${SEED}: DesiredLRP ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
-    }
-    for (const [guid, stored] of ledger.tasks) {
-      const read = await node.call('GET', `/v1/tasks/${segment(guid)}`);
-      if (!sameJson(desired(read.json), stored)) expect.fail(`PROPERTY_SEED=${SEED}: Task ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
-    }
-    const domains = await domainsNow();
-    for (const name of ledger.domains) expect(domains, `PROPERTY_SEED=${SEED}: domain ${JSON.stringify(name.slice(0, 80))} after the restart`).to.include(name);
-  });
+    it('reads back everything it acknowledged, identical, after a restart', async () => {
+      await node.restart();
+      for (const [guid, stored] of ledger.lrps) {
+        const read = await node.call('GET', `/v1/desired_lrps/${segment(guid)}`);
+        if (!sameJson(read.json, stored)) expect.fail(`PROPERTY_SEED=${SEED}: DesiredLRP ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
+      }
+      for (const [guid, stored] of ledger.tasks) {
+        const read = await node.call('GET', `/v1/tasks/${segment(guid)}`);
+        if (!sameJson(desired(read.json), stored)) expect.fail(`PROPERTY_SEED=${SEED}: Task ${preview(guid, 80)} reads back ${preview(read.json)}, acknowledged as ${preview(stored)}`);
+      }
+      const domains = await domainsNow();
+      for (const name of ledger.domains) expect(domains, `PROPERTY_SEED=${SEED}: domain ${JSON.stringify(name.slice(0, 80))} after the restart`).to.include(name);
+    });
   });
 });
-
-/** JSON nesting: the top object or list is level 1. */
-function jsonDepth(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  return 1 + Math.max(0, ...Object.values(value).map(jsonDepth));
-}
-
-/**
- * The rules docs/030 ("Bounds", "Schemas") lists as the server's where JSON Schema cannot say
- * them, which a body the property calls valid must keep too: at most 32 levels; no key
- * `__proto__`; a crash policy's `backoff_ms` at most its `max_backoff_ms`; a static
- * `metric_tags.source_id` equal to `metrics_guid`. (Sizes in bytes and URL parsing are kept by
- * the generator: its strings are short and its callback URLs are URLs.)
- */
-function withinServerRules(body: unknown): boolean {
-  if (jsonDepth(body) > 32) return false;
-  const records: Array<Record<string, any>> = [];
-  const collect = (value: unknown) => {
-    if (typeof value !== 'object' || value === null) return;
-    if (!Array.isArray(value)) records.push(value as Record<string, any>);
-    Object.values(value).forEach(collect);
-  };
-  collect(body);
-  return records.every((r) => {
-    if (Object.hasOwn(r, '__proto__')) return false;
-    const policy = r.crash_policy;
-    if (typeof policy?.backoff_ms === 'number' && typeof policy?.max_backoff_ms === 'number' && policy.backoff_ms > policy.max_backoff_ms) return false;
-    const source = r.metric_tags?.source_id?.static;
-    return typeof source !== 'string' || typeof r.metrics_guid !== 'string' || r.metrics_guid === '' || source === r.metrics_guid;
-  });
-}
-
-function messageSchemaName(type: string): string {
-  return `Message_${type.replace('/', '_')}`;
-}
-
-/**
- * The synthetic schemas: `DomainPut` ({domain, body} of `PUT /v1/domains/:domain`), and each
- * message as its actor declares it (`accepts`), its `input`/`body` narrowed to the model's schema.
- */
-async function defineRouteSchemas(node: PropertyNode): Promise<void> {
-  const domainName = node.components.DesiredLRPRequest!.properties.domain;
-  const extra: Record<string, Schema> = {
-    DomainPut: { type: 'object', required: ['domain'], properties: { domain: domainName, body: ref('DomainRequest') } },
-  };
-  for (const [actor, type, key, model] of [['lrps', 'lrps/desire', 'input', 'DesiredLRPRequest'], ['tasks', 'tasks/desire', 'input', 'TaskRequest'], ['domains', 'domains/upsert', 'body', 'DomainRequest']] as const) {
-    const accepts = (await node.call('GET', `/v1/actors/${node.name}/control/${actor}`)).json.accepts as Array<{ type: string; properties: Record<string, Schema>; required?: string[] }>;
-    const declared = accepts.find((m) => m.type === type)!;
-    extra[messageSchemaName(type)] = {
-      type: 'object',
-      required: ['type', ...(declared.required ?? [])],
-      properties: { type: { const: type }, ...declared.properties, [key]: intersect(declared.properties[key]!, ref(model), node.components) },
-      additionalProperties: false,
-    };
-  }
-  node.define(extra);
-}
