@@ -177,7 +177,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         case 'lrps/report': {
           const ref = supervisor(msg.report.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
-          else stopStray(deps, msg.report);
+          else stopStray(deps, msg.report, ctx.log);
           return state;
         }
         case 'lrps/forget': {
@@ -260,7 +260,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           for (const [guid, containers] of byGuid) {
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
-            else containers.forEach((c) => deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid));
+            else containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
           }
           return state;
         }
