@@ -202,6 +202,11 @@ export function spawnLrpSupervisor(
             else stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }
           return state;
+        case 'lrp/container-missing': {
+          const ref = instance(msg.index);
+          if (ref && msg.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/container-missing', cell_id: msg.cell_id, instance_guid: msg.instance_guid });
+          return state;
+        }
         case 'lrp/report': {
           const ref = instance(msg.report.index);
           if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));

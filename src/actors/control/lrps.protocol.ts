@@ -39,8 +39,10 @@ export type LrpsMsg =
   | { type: 'lrps/cells-back' }
   /** a draining cell evacuates an instance (`cell-report/lrp-evacuating`, routed by `control`) */
   | { type: 'lrps/evacuating'; report: EvacuatingReport }
-  /** a cell's container list: anything no row accounts for is stopped */
-  | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] };
+  /** a cell's container list: anything no row accounts for is stopped; an instance on the cell the list leaves out is replaced */
+  | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] }
+  /** internal, after `init`: the rows the supervisors hold, to seed which instances are on which cell */
+  | { type: 'lrps/placements'; rows: ActualLRP[] };
 
 export const LrpsMsg = {
   init: (): LrpsMsg => ({ type: 'lrps/init' }),
