@@ -31,8 +31,11 @@ export type LrpsMsg =
   | { type: 'lrps/report'; report: InstanceReport }
   /** a supervisor recovered without a DesiredLRP (the control died between the two persists) */
   | { type: 'lrps/forget'; process_guid: string }
-  /** convergence: one pass of the LRP plan, given the live cells and fresh domains */
-  | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
+  /**
+   * convergence: one pass of the LRP plan, given the live cells and fresh domains; during the grace
+   * after a start, only the `heardCells` may be judged missing (convergence.protocol.ts)
+   */
+  | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; heardCells?: string[]; replyTo: Ref<LrpConvergenceCounts> }
   /** a cell appeared (again): SUSPECT instances on it are promoted back to ORDINARY, or removed if replaced */
   | { type: 'lrps/cell-appeared'; cell_id: string }
   /** internal: tell every supervisor of the cells that appeared since the last time */
@@ -54,7 +57,8 @@ export const LrpsMsg = {
   list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
   actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),
-  converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>): LrpsMsg => ({ type: 'lrps/converge', presentCells, freshDomains, replyTo }),
+  converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>, heardCells?: string[]): LrpsMsg =>
+    ({ type: 'lrps/converge', presentCells, freshDomains, replyTo, ...(heardCells ? { heardCells } : {}) }),
   reconcile: (cell_id: string, containers: LrpContainer[]): LrpsMsg => ({ type: 'lrps/reconcile', cell_id, containers }),
   cellAppeared: (cell_id: string): LrpsMsg => ({ type: 'lrps/cell-appeared', cell_id }),
   evacuating: (report: EvacuatingReport): LrpsMsg => ({ type: 'lrps/evacuating', report }),

@@ -24,6 +24,7 @@ import { planLrpConvergence } from '../../models/lrp-convergence.js';
 import { msToNs } from '../../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
+import { presentDuringGrace } from './convergence.protocol.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -212,7 +213,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           const plan = planLrpConvergence({
             desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
             actualLrps: actual.flat(),
-            presentCellIds: msg.presentCells,
+            presentCellIds: presentDuringGrace(msg.presentCells, msg.heardCells, actual.flat().map((a) => a.cell_id)),
             freshDomains: msg.freshDomains,
           }, msToNs(ctx.clock.now()), { ...deps.settings.restart, ...deps.settings.lrpConvergence });
           placements.replaceWith(actual.flat());
