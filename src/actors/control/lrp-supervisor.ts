@@ -86,8 +86,9 @@ export function spawnLrpSupervisor(
       // gets its actor back before the message is handled, so no report finds its index missing
       if (state.desired) start(state.desired, range(state.desired.instances));
       // rows above `instances` left by a scale-down or delete cut short (lrp-supervisor.journal.ts):
-      // each such index's actor replays its rows, stops what runs, journals their removal
-      if (needsTrim(state) && ctx.clock.now() >= trimAgainAt) {
+      // each such index's actor replays its rows, stops what runs, journals their removal; always
+      // before an update, whose scale-up must not find them
+      if (needsTrim(state) && (ctx.clock.now() >= trimAgainAt || msg.type === 'lrp/update')) {
         const from = state.desired?.instances ?? 0;
         const upTo = rowsBelow(state);
         const owner = state.desired ?? state.deleted;

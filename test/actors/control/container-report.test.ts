@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { ActualLRP } from '../../../src/models/actual-lrp.js';
 import type { AuctorEvent } from '../../../src/models/events.js';
+import { LrpsMsg } from '../../../src/actors/control/lrps.protocol.js';
 import { eventually, eventuallyWhere } from '../../support/eventually.js';
 import { lrpJson, startHarness, type Harness, type LogLine } from './harness.js';
 
@@ -121,5 +122,23 @@ describe('control: a cell\'s container list', () => {
     two.startAll();
     const rows = await waitFor((rows) => rows.every((r) => r.state === 'RUNNING'), 'the replacements RUNNING on cell-2');
     expect(rows.map((r) => [r.presence, r.cell_id])).to.deep.equal([['ORDINARY', 'cell-2'], ['ORDINARY', 'cell-2']]);
+  });
+
+  it('an EVACUATING copy its draining cell no longer lists is removed; the replacement carries on', async () => {
+    const cell = h.cells.add('cell-1');
+    cell.heartbeat();
+    await h.control.desireLrp(lrpJson('web', { instances: 1 }));
+    await eventually(() => expect(cell.lrps.size).to.equal(1));
+    cell.startAll();
+    const [before] = await waitFor((rows) => rows[0]?.state === 'RUNNING', 'RUNNING on cell-1');
+    cell.unreachable = true; // draining: it takes no new work
+    h.system.dispatch(h.control.refs.lrps, LrpsMsg.evacuating({ type: 'cell-report/lrp-evacuating', cell_id: 'cell-1', process_guid: 'web', index: 0, instance_guid: before!.instance_guid }));
+    await waitFor((rows) => rows.length === 2 && rows[1]!.presence === 'EVACUATING', 'EVACUATING + replacement');
+    cell.lrps.clear();
+    cell.reportContainers();
+    const rows = await waitFor((rows) => rows.length === 1, 'the EVACUATING row removed');
+    expect(show(rows)).to.deep.equal([[0, 'ORDINARY', 'UNCLAIMED', '', '']]);
+    expect(ofType('actual_lrp_instance_removed').map((e) => [e.data.actual_lrp.presence, e.data.actual_lrp.instance_guid])).to.deep.equal([['EVACUATING', before!.instance_guid]]);
+    expect(logs.find((l) => l.msg === 'actual-lrp.container-missing')).to.include({ presence: 'EVACUATING', instance_guid: before!.instance_guid });
   });
 });
