@@ -6,7 +6,9 @@
  * each dropped index's actor journal its removal; a kill -9 in between leaves rows at or above
  * `instances` that recovery, which respawns only `0..instances-1`, would never replay, so a
  * later scale-up would find them as they were (finding 2 of issue 12). Recovery removes them
- * and journals `trimmed`.
+ * and journals `trimmed`. A journal written before `rowsBelow` existed folds it from the largest
+ * `instances` it holds, so its first recovery looks at those indices once (their rows are gone:
+ * nothing to stop) and journals `trimmed`.
  */
 import type { DesiredLRP } from '../../models/desired-lrp.js';
 
