@@ -114,6 +114,7 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     zone: options.zone,
     capacity: { ...state.capacity },
     rootfs_providers: backend.rootfses(),
+    enforces: backend.enforces(),
     placement_tags: [...options.placementTags],
     optional_placement_tags: [...options.optionalPlacementTags],
     evacuating: drain.evacuating,

@@ -7,13 +7,16 @@
  * |-------------------|-------------------------------------------------------------------------|
  * | oneForOne         | restart the failed actor; past the intensity, escalate to the parent    |
  * | oneForAll         | restart the failed actor and its siblings; past the intensity, escalate |
+ * | restartOrQuarantine | restart the failed actor within its own intensity; past it, quarantine that actor |
  * | restartWithBackoff| wait min·factor^n (capped at max), then restart; n resets after a quiet spell |
  * | resumeOnCrash     | drop the message, keep the state                                        |
  * | stopOnCrash       | stop the actor                                                          |
  * | escalateOnCrash   | let the parent decide                                                   |
  *
  * Escalation is OTP's "the supervisor gives up": the parent's own policy then decides about
- * the parent (a restart of the parent restarts its whole subtree).
+ * the parent (a restart of the parent restarts its whole subtree). Quarantine is for children
+ * that each hold one stored record: one that cannot come back is set aside (stopped, shown in
+ * the tree with its error) and its parent and siblings go on (docs/011 "Quarantine").
  */
 import type { Clock } from './kernel/clock.js';
 import type { CrashDecision, CrashPolicy, Failure } from './kernel/system.js';
@@ -39,10 +42,20 @@ export class RestartWindow {
   }
 
   admit(now: number): boolean {
-    while (this.times.length > 0 && now - this.times[0]! >= this.intensity.withinMs) this.times.shift();
+    this.age(now);
     if (this.times.length >= this.intensity.maxRestarts) return false;
     this.times.push(now);
     return true;
+  }
+
+  /** No restart within the last `withinMs`: the window is as good as new. */
+  isQuiet(now: number): boolean {
+    this.age(now);
+    return this.times.length === 0;
+  }
+
+  private age(now: number): void {
+    while (this.times.length > 0 && now - this.times[0]! >= this.intensity.withinMs) this.times.shift();
   }
 }
 
@@ -54,6 +67,30 @@ export function oneForOne(clock: Clock, intensity: RestartIntensity = DEFAULT_IN
 /** Restart the failed actor and every sibling, within the intensity. */
 export function oneForAll(clock: Clock, intensity: RestartIntensity = DEFAULT_INTENSITY): CrashPolicy {
   return restartWithin(clock, intensity, 'restart-all');
+}
+
+/** Windows kept before the quiet ones are dropped (each actor that failed lately has one). */
+const QUARANTINE_WINDOWS_PRUNED_AT = 256;
+
+/**
+ * Restart the failed actor while it stays within `intensity`, counted for each actor apart (one
+ * that keeps failing does not spend its siblings' restarts); the failure past it quarantines
+ * that actor instead of escalating. For children that each hold one stored record (a DesiredLRP,
+ * a Task): a record whose actor cannot come back costs that record, never its parent.
+ */
+export function restartOrQuarantine(clock: Clock, intensity: RestartIntensity = DEFAULT_INTENSITY): CrashPolicy {
+  const windows = new Map<string, RestartWindow>();
+  return (failure) => {
+    const now = clock.now();
+    let window = windows.get(failure.path);
+    if (!window) {
+      if (windows.size >= QUARANTINE_WINDOWS_PRUNED_AT) for (const [path, w] of windows) if (w.isQuiet(now)) windows.delete(path);
+      windows.set(failure.path, (window = new RestartWindow(intensity)));
+    }
+    if (window.admit(now)) return 'restart';
+    windows.delete(failure.path);
+    return 'quarantine';
+  };
 }
 
 function restartWithin(clock: Clock, intensity: RestartIntensity, decision: CrashDecision): CrashPolicy {

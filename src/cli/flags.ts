@@ -3,6 +3,7 @@
  * `auctor` turns into exit status 2 (API.md).
  */
 import { CommanderError, Option } from 'commander';
+import { MAX_TIMER_MS } from '../models/limits.js';
 
 export const INVALID_FIELD = 'auctor.invalidField';
 
@@ -28,9 +29,21 @@ export function count(field: string) {
   };
 }
 
+/** A whole number in `min..max`. */
+export function countIn(field: string, min: number, max: number) {
+  const whole = count(field);
+  return (value: string): number => {
+    const n = whole(value);
+    if (n < min || n > max) throw invalid(`invalid field: ${field}: must be in ${min}..${max}, got ${n}`);
+    return n;
+  };
+}
+
 /** A whole-number flag with its default. */
 export function countFlag(name: string, description: string, fallback?: number): Option {
-  const option = flag(name, name.endsWith('-ms') ? 'ms' : 'n', description).argParser(count(name));
+  // a duration becomes a timer, and Node fires a timer longer than 2^31-1 ms at once
+  const ms = name.endsWith('-ms');
+  const option = flag(name, ms ? 'ms' : 'n', description).argParser(ms ? countIn(name, 0, MAX_TIMER_MS) : count(name));
   return fallback === undefined ? option : option.default(fallback);
 }
 
@@ -84,3 +97,10 @@ export function hostPort(field: string) {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+
+/** A node name (a cell's `cell_id`, the first segment of its actor paths): host-name characters and `:`, at most 128. */
+export function nodeName(value: string): string {
+  if (!NODE_NAME.test(value)) throw invalid(`invalid field: name: "${value.slice(0, 140)}" must match ${NODE_NAME.source}`);
+  return value;
+}
+const NODE_NAME = /^[A-Za-z0-9._:-]{1,128}$/;

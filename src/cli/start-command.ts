@@ -1,7 +1,9 @@
 /** `auctor start`: the node flags of API.md that exist so far, each with its env form. */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { count, countFlag, flag, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
+import type { LogFormat } from '../actors/kernel/logger.js';
+import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
+import { count, countFlag, countIn, flag, nodeName, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
 function hostPortList(field: string) {
@@ -11,6 +13,7 @@ function hostPortList(field: string) {
 
 const ROLES = ['control', 'cell'] as const;
 const BACKENDS = ['process', 'runc', 'fake'] as const;
+const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
 
 export interface StartFlags {
   /** set from the host name and --listen port when not given */
@@ -47,6 +50,23 @@ export interface StartFlags {
   taskRetries: number;
   completedTaskTtlMs: number;
   evacuationTimeoutMs: number;
+  maxInstances: number;
+  /** unset: pretty when stdout is a terminal, else json (`chooseLogFormat`) */
+  logFormat?: LogFormat;
+}
+
+/** What `auctor start` learned from how it was run, beside its flags. */
+export interface StartContext {
+  /** secret flags given as arguments (`--api-token`), which any user can read in `ps` */
+  secretsOnCommandLine: string[];
+}
+
+/** Flags whose value is a secret: given as an argument, it shows in `ps` and /proc/PID/cmdline. */
+const SECRET_FLAGS = [['api-token', 'apiToken'], ['cluster-secret', 'clusterSecret']] as const;
+
+/** The log format asked for, else readable lines for a person at a terminal and JSON for programs. */
+export function chooseLogFormat(asked: LogFormat | undefined, stdoutIsTerminal: boolean): LogFormat {
+  return asked ?? (stdoutIsTerminal ? 'pretty' : 'json');
 }
 
 export function addStartCommand(program: Command): void {
@@ -58,14 +78,14 @@ export function addStartCommand(program: Command): void {
         'its Garden backend, adopting what a previous run left), with the REST gateway on --api. ' +
         'On SIGTERM/SIGINT it stops; containers keep running and the next start adopts them.',
     )
-    .addOption(flag('name', 'name', "node name (a cell's cell_id); default: host name and --listen port"))
+    .addOption(flag('name', 'name', "node name (a cell's cell_id; letters, digits, . _ : -, at most 128); default: host name and --listen port").argParser(nodeName))
     .addOption(flag('data', 'dir', 'LMDB and container directories').default('./.auctor'))
     .addOption(flag('api', 'host:port', 'REST gateway address (control role)').default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', 'HTTP router address (control role); off disables').default({ host: '127.0.0.1', port: 8080 }, '127.0.0.1:8080').argParser((v: string) => (v.trim() === 'off' ? 'off' : hostPort('router')(v))))
     .addOption(flag('listen', 'host:port', 'remoting address peers dial').default({ host: '127.0.0.1', port: 7777 }, '127.0.0.1:7777').argParser(hostPort('listen')))
     .addOption(flag('join', 'list', 'host:port,... of nodes to join the cluster through').default([], 'none').argParser(hostPortList('join')))
-    .addOption(flag('cluster-secret', 'secret', 'shared secret nodes prove to each other (required when --listen is not loopback)'))
-    .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback)'))
+    .addOption(flag('cluster-secret', 'secret', 'shared secret nodes prove to each other (required when --listen is not loopback); arguments show in ps: prefer the environment variable'))
+    .addOption(flag('api-token', 'token', 'bearer token the gateway requires (required when --api is not loopback); an argument shows in ps: prefer the environment variable'))
     .addOption(flag('roles', 'roles', 'control, cell, or both').default(['control', 'cell'], 'control,cell').argParser(list('roles', ROLES)))
     .addOption(flag('backend', 'backend', 'container backend: process, runc or fake').default('process').argParser(oneOf('backend', BACKENDS)))
     .addOption(flag('rootfs', 'list', 'name=path list of root filesystems the cell offers (runc: e.g. busybox=DIR)').argParser(rootfsList))
@@ -88,8 +108,10 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
+    .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))
-    .action(async (flags: StartFlags) => {
+    .addOption(flag('log-format', 'format', 'pretty (readable lines) or json (one object a line); default: pretty when stdout is a terminal, else json').argParser(oneOf('log-format', LOG_FORMATS)))
+    .action(async (flags: StartFlags, command: Command) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
         throw invalid(`invalid field: api-token: required when --api (${flags.api.host}) is not loopback`);
       }
@@ -100,6 +122,7 @@ export function addStartCommand(program: Command): void {
       flags.name ??= `${hostname()}-${flags.listen.port || process.pid}`;
       // loaded only when needed, so `auctor --help` and client commands start fast
       const { startNode } = await import('./start.js');
-      await startNode(flags);
+      const secretsOnCommandLine = SECRET_FLAGS.filter(([, key]) => command.getOptionValueSource(key) === 'cli').map(([name]) => name);
+      await startNode(flags, { secretsOnCommandLine });
     });
 }

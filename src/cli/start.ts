@@ -18,11 +18,15 @@ import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
 import { startRouter, type Router } from '../router/router.js';
-import type { StartFlags } from './start-command.js';
+import { envName } from './flags.js';
+import { chooseLogFormat, type StartContext, type StartFlags } from './start-command.js';
 
-export async function startNode(flags: StartFlags): Promise<void> {
+export async function startNode(flags: StartFlags, context: StartContext = { secretsOnCommandLine: [] }): Promise<void> {
   const data = resolve(flags.data);
-  const log = createLogger({ base: { node: flags.name } });
+  const log = createLogger({ base: { node: flags.name }, format: chooseLogFormat(flags.logFormat, process.stdout.isTTY === true) });
+  for (const name of context.secretsOnCommandLine) {
+    log.warn({ flag: `--${name}`, env: envName(name), hint: `any user can read it in ps; set ${envName(name)} instead` }, 'auctor.token-on-command-line');
+  }
   mkdirSync(data, { recursive: true });
   let garden: GardenBackend | undefined;
   if (flags.roles.includes('cell')) {
@@ -63,6 +67,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
     process.exit(1);
   }
   const { cluster, remoting } = clustered;
+  metrics.watchRemoting(remoting);
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
@@ -86,6 +91,7 @@ export async function startNode(flags: StartFlags): Promise<void> {
       convergenceIntervalMs: flags.convergenceIntervalMs,
       taskRetries: flags.taskRetries,
       completedTaskTtlMs: flags.completedTaskTtlMs,
+      maxInstances: flags.maxInstances,
       restart: {
         immediateRestarts: flags.immediateRestarts,
         backoffMs: flags.crashBackoffMs,
@@ -151,9 +157,11 @@ export async function startNode(flags: StartFlags): Promise<void> {
     await system.shutdown();
     await remoting.close();
     await engine.close();
-    // containers keep running: the next start adopts them
+    // containers keep running: the next start adopts them, and the operator is told so
+    const left = garden && (await runningContainers(garden));
     await garden?.close();
-    log.info('auctor.stopped');
+    const note = garden?.name === 'fake' ? 'the fake backend keeps nothing: the next start begins empty' : 'containers keep running; the next auctor start on this --data adopts them';
+    log.info(left === undefined ? {} : { containers_left_running: left, note }, 'auctor.stopped');
     process.exit(0);
   };
   const drain = async () => {
@@ -175,4 +183,14 @@ export async function startNode(flags: StartFlags): Promise<void> {
   log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}), node_flags: process.execArgv }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
+}
+
+/** Containers still active in the backend (one that cannot say counts as active); undefined if the backend cannot list them. */
+async function runningContainers(garden: GardenBackend): Promise<number | undefined> {
+  try {
+    const states = await Promise.all((await garden.containers()).map((c) => c.info().then((i) => i.state, () => 'active')));
+    return states.filter((s) => s === 'active').length;
+  } catch {
+    return undefined;
+  }
 }

@@ -60,6 +60,9 @@ export function addUpCommand(program: Command): void {
     });
 }
 
+/** `up` reads its nodes' lines (it waits for their `auctor.started`), whatever AUCTOR_LOG_FORMAT says. */
+const JSON_LOGS = ['--log-format', 'json'];
+
 /** Starts `auctor start ...args` in its own process group (a terminal's Ctrl-C reaches only `up`). */
 function startChild(name: string, args: string[]): Child {
   const child = spawn(process.execPath, [...NODE_FLAGS, bin, 'start', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -106,7 +109,7 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
     // the passed flags first: the ones `up` sets for each node win
     const control = startChild('control', [
       ...passed, '--name', 'control', '--roles', 'control', '--data', join(data, 'control'),
-      '--api', address(flags.api), '--router', flags.router, '--listen', address(flags.listen),
+      '--api', address(flags.api), '--router', flags.router, '--listen', address(flags.listen), ...JSON_LOGS,
     ]);
     children.push(control);
     const controlUp = await Promise.race([control.started, exitedEarly(control)]);
@@ -116,7 +119,7 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
       const port = flags.listen.port === 0 ? 0 : flags.listen.port + i;
       children.push(startChild(`cell-${i}`, [
         ...passed, '--name', `cell-${i}`, '--roles', 'cell', '--data', join(data, `cell-${i}`), '--listen', address({ host: flags.listen.host, port }),
-        '--join', join_, '--zone', flags.zone ?? ZONES[(i - 1) % ZONES.length]!,
+        '--join', join_, '--zone', flags.zone ?? ZONES[(i - 1) % ZONES.length]!, ...JSON_LOGS,
       ]));
     }
     const cells = await Promise.all(children.slice(1).map((c) => Promise.race([c.started, exitedEarly(c)])));

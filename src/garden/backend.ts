@@ -7,6 +7,7 @@
  * signal's reason and leaves nothing half-made behind.
  */
 
+import type { Enforceable } from '../models/cell-state.js';
 import type { EnvVar } from '../models/env-var.js';
 
 export type { EnvVar } from '../models/env-var.js';
@@ -168,6 +169,11 @@ export interface GardenBackend {
   capacity(signal?: AbortSignal): Promise<Capacity>;
   /** Root filesystems this backend offers (`preloaded:<name>`). */
   rootfses(): string[];
+  /**
+   * The limits this backend holds containers and processes to on this machine (a cgroup it
+   * cannot write enforces nothing); any other field of a spec is accepted and ignored.
+   */
+  enforces(): Enforceable[];
   /** Rejects with `ResourceExists` for a handle in use, `InvalidRequest` for an unknown rootfs. */
   create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container>;
   /** Stops (KILL) and removes the container and frees its ports; `ResourceNotFound` if unknown. */

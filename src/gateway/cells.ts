@@ -9,6 +9,8 @@ import { ref, schemaRefs } from './schemas.js';
 export function cellModel({ presence, state }: CellView): Record<string, unknown> {
   return {
     ...presence,
+    // a cell that does not say (an older node) enforces nothing as far as anyone can tell
+    enforces: presence.enforces ?? [],
     available_resources: state?.available_resources ?? null,
     lrp_count: state?.lrps.length ?? null,
     task_count: state?.tasks.length ?? null,

@@ -30,7 +30,7 @@ export function registerDesiredLrps(app: FastifyInstance, { control }: GatewayDe
   });
 
   app.patch<GuidParams>('/v1/desired_lrps/:process_guid', {
-    schema: { summary: 'Update instances, routes, annotation or metric_tags', tags: ['lrps'], body: ref('DesiredLRPUpdate'), response: { 200: ref('DesiredLRP'), ...schemaRefs.bodyErrors, ...schemaRefs.notFound } },
+    schema: { summary: 'Update instances, routes, annotation, metric_tags or crash_policy', tags: ['lrps'], body: ref('DesiredLRPUpdate'), response: { 200: ref('DesiredLRP'), ...schemaRefs.bodyErrors, ...schemaRefs.notFound } },
   }, async (request, reply) => {
     const result = await control.updateLrp(request.params.process_guid, request.body);
     return result.ok ? result.value : sendError(reply, result.error);

@@ -18,6 +18,8 @@ const STATUS: Record<ErrorCode, number> = {
   ResourceExists: 409,
   ResourceConflict: 409,
   InvalidStateTransition: 409,
+  // the record is there but cannot be served until it is deleted: retrying will not help
+  ResourceQuarantined: 409,
   Unavailable: 503,
   // an ask that got no answer: the control side is overloaded or stuck, the client may retry
   Timeout: 503,

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import type { GatewayDeps } from './deps.js';
-import { MODEL_SCHEMAS } from '../models/schemas.js';
+import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
+import { MODEL_SCHEMAS, withMaxInstances } from '../models/schemas.js';
 
 /** One route as fastify registered it. */
 export interface CollectedRoute {
@@ -38,13 +39,13 @@ export function collectRoutes(app: FastifyInstance): void {
 }
 
 /** Serves `GET /openapi.json`; `collectRoutes(app)` must have run first. */
-export function registerOpenApi(app: FastifyInstance, _deps: GatewayDeps): void {
+export function registerOpenApi(app: FastifyInstance, deps: GatewayDeps): void {
   const routes = collected.get(app);
   if (!routes) throw new Error('registerOpenApi: call collectRoutes(app) before adding routes');
   let document: Json | undefined;
   app.get('/openapi.json', {
     schema: { summary: 'This API, machine-readable', tags: ['meta'], response: { 200: { type: 'object', description: 'an OpenAPI 3.1 document' } } },
-  }, async () => (document ??= openApiDocument(routes, packageVersion())));
+  }, async () => (document ??= openApiDocument(routes, packageVersion(), deps.control.settings?.maxInstances ?? DEFAULT_MAX_INSTANCES)));
 }
 
 function packageVersion(): string {
@@ -56,8 +57,8 @@ function packageVersion(): string {
   }
 }
 
-/** The OpenAPI 3.1 document for `routes`. */
-export function openApiDocument(routes: readonly CollectedRoute[], version: string): Json {
+/** The OpenAPI 3.1 document for `routes`, on a node that allows `maxInstances` per DesiredLRP. */
+export function openApiDocument(routes: readonly CollectedRoute[], version: string, maxInstances = DEFAULT_MAX_INSTANCES): Json {
   const paths: Record<string, Json> = {};
   const tags = new Set<string>();
   for (const route of [...routes].sort((a, b) => a.url.localeCompare(b.url))) {
@@ -74,7 +75,7 @@ export function openApiDocument(routes: readonly CollectedRoute[], version: stri
     },
     paths,
     components: {
-      schemas: MODEL_SCHEMAS,
+      schemas: withMaxInstances(MODEL_SCHEMAS, maxInstances),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'required when the node was started with --api-token (which it must be when --api is not loopback)' },
       },

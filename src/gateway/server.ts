@@ -2,12 +2,14 @@
  * The admin REST gateway (API.md "REST gateway"), on fastify. One route file per resource;
  * this file assembles them with what every route shares: JSON bodies of any declared content
  * type, a body size limit, bearer auth, Auctor's error bodies, and a 404 for unknown paths.
+ * Every body is checked once as it is parsed (`checkJsonBounds`): nested at most 32 deep, every
+ * string well-formed Unicode, so no route, actor or other node ever gets one that is not.
  *
  * Fastify's schema validation and serialization are off: route schemas document the API
  * (`/openapi.json`), while the models' validators, run by the control actors, are the one
  * source of truth for what is valid.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { GatewayDeps } from './deps.js';
 import { registerActors } from './actors.js';
 import { registerActualLrps } from './actual-lrps.js';
@@ -21,11 +23,20 @@ import { registerEvents } from './events.js';
 import { registerLogs } from './logs.js';
 import { registerMembers } from './members.js';
 import { collectRoutes, registerOpenApi } from './openapi.js';
+import { registerQuarantine } from './quarantine.js';
 import { registerTasks } from './tasks.js';
 import { AuctorError } from '../models/errors.js';
+import { checkJsonBounds } from '../models/json-bounds.js';
 
 /** Larger than any valid request (routes ≤ 128 KiB, annotation ≤ 10 KiB), small enough to refuse floods. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Fastify refuses a path parameter longer than 100 characters with a 414 of its own shape (a
+ * guard for regex parameters, which no route has); Node's 16 KiB header limit bounds a URL
+ * already, so the models judge a long guid or domain and name it.
+ */
+const MAX_PARAM_LENGTH = 16 * 1024;
 
 export interface GatewayOptions {
   /** bearer token every request must carry; none = no auth (loopback only: the CLI enforces it) */
@@ -37,7 +48,17 @@ export interface GatewayOptions {
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // a malformed URL gets Auctor's error body too
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { status, body } = fromFastifyError(error, bodyLimit);
+      void reply.code(status).send(body);
+    },
+  });
   collectRoutes(app); // before any route, for /openapi.json
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -47,11 +68,18 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (error) {
-      done(new AuctorError('InvalidJSON', `invalid JSON: ${(error as Error).message}`), undefined);
+      return done(new AuctorError('InvalidJSON', `invalid JSON: ${(error as Error).message}`), undefined);
     }
+    try {
+      checkJsonBounds(parsed);
+    } catch (error) {
+      return done(error as AuctorError, undefined);
+    }
+    done(null, parsed);
   });
 
   if (options.token) requireToken(app, options.token);
@@ -66,7 +94,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Control } from '../actors/control/control.js';
 import type { ControlMetrics } from '../actors/control/metrics.js';
+import { QUARANTINED_KINDS } from '../actors/control/quarantined-records.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import type { LrpConvergenceCounts } from '../models/lrp-convergence.js';
 import type { TaskState } from '../models/task.js';
@@ -31,6 +32,7 @@ export class PromControlMetrics implements ControlMetrics {
   private readonly lrps: Record<LrpState, Gauge>;
   private readonly tasks: Record<TaskState, Gauge>;
   private readonly controlUp: Gauge;
+  private readonly quarantined: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -72,6 +74,7 @@ export class PromControlMetrics implements ControlMetrics {
       COMPLETED: gauge('auctor_tasks_completed', 'Tasks COMPLETED, not yet resolved (TasksCompleted)'),
       RESOLVING: gauge('auctor_tasks_resolving', 'Tasks RESOLVING (TasksResolving)'),
     };
+    this.quarantined = new Gauge({ name: 'auctor_quarantined_records', help: 'Records whose actor could not be brought back and is quarantined until deleted (GET /v1/quarantine), by kind', labelNames: ['kind'], registers });
     this.controlUp = gauge('auctor_control_up', '1 when Control answered the last scrape in time; 0 when the LRP and task gauges kept older values');
   }
 
@@ -100,6 +103,7 @@ export class PromControlMetrics implements ControlMetrics {
    * values and `auctor_control_up` says 0), so a busy control never hangs a scrape.
    */
   async refresh(control: Control, timeoutMs: number): Promise<boolean> {
+    this.countQuarantined(control);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeoutMs);
@@ -121,6 +125,14 @@ export class PromControlMetrics implements ControlMetrics {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** From the kernel's registry, without asking an actor: current even when Control does not answer. */
+  private countQuarantined(control: Control): void {
+    const counts = new Map<string, number>(QUARANTINED_KINDS.map((kind) => [kind, 0]));
+    for (const q of control.quarantined()) counts.set(q.kind, (counts.get(q.kind) ?? 0) + 1);
+    this.quarantined.reset();
+    for (const [kind, n] of counts) this.quarantined.set({ kind }, n);
   }
 
   private down(): false {

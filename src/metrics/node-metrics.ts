@@ -7,6 +7,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Control } from '../actors/control/control.js';
 import type { ActorSystem } from '../actors/kernel/system.js';
+import type { RemotingStats } from '../remoting/types.js';
 import { PromControlMetrics } from './control-metrics.js';
 
 const LAG_RESOLUTION_MS = 10;
@@ -29,6 +30,7 @@ export class NodeMetrics {
   private readonly system: ActorSystem;
   private readonly scrapeTimeoutMs: number;
   private watched: Control | undefined;
+  private remoting: { stats(): RemotingStats } | undefined;
   private readonly loop: IntervalHistogram;
   private readonly actors: Gauge;
   private readonly mailbox: Gauge;
@@ -56,6 +58,19 @@ export class NodeMetrics {
         this.inc(system.registry.deadLetters);
       },
     });
+    const node = this;
+    new Counter({
+      name: 'auctor_remoting_rejected_connections_total',
+      help: 'Streams to the remoting port refused before they authenticated, by reason (bad-proof, protocol-mismatch, malformed, timeout, abandoned)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const rejected = node.remoting?.stats().rejected;
+        if (!rejected) return;
+        this.reset();
+        for (const [reason, count] of Object.entries(rejected)) this.inc({ reason }, count);
+      },
+    });
     this.loop = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.loop.enable();
     this.lag = {
@@ -76,6 +91,11 @@ export class NodeMetrics {
   /** From now on a scrape counts LRPs and tasks from `control`'s rows. */
   watchControl(control: Control): void {
     this.watched = control;
+  }
+
+  /** From now on a scrape reads the remoting layer's counters (refused streams). */
+  watchRemoting(remoting: { stats(): RemotingStats }): void {
+    this.remoting = remoting;
   }
 
   /** One gateway request: `route` is the route pattern (bounded), never the raw URL. */

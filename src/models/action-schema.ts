@@ -4,9 +4,9 @@
  * Actions nest through `$ref: Action`, so the schema is recursive like the validator.
  */
 import { ACTION_KINDS, type ActionKind } from './actions.js';
-import { CHECKSUM_ALGORITHMS } from './action-validation.js';
+import { CHECKSUM_ALGORITHMS, TIMEOUT_ACTION_MS } from './action-validation.js';
 import { arrayOf, componentRef, flag, integer, objectSchema, requiredText, text, textList, type JsonSchema } from './json-schema.js';
-import { NON_NEGATIVE } from './validation.js';
+import { NOFILE } from './limits.js';
 
 const action = componentRef('Action');
 const actions = arrayOf(action, { minItems: 1 });
@@ -41,7 +41,7 @@ const RunAction = objectSchema({ path: requiredText, user: requiredText }, {
   args: textList,
   dir: text,
   env: arrayOf(componentRef('EnvVar')),
-  resource_limits: objectSchema({}, { nofile: integer(NON_NEGATIVE, 'most open files (ulimit -n)') }, request),
+  resource_limits: objectSchema({}, { nofile: integer(NOFILE, 'most open files (ulimit -n)') }, request),
   suppress_log_output: flag,
   ...logSource,
 }, request);
@@ -67,7 +67,7 @@ const DownloadAction: JsonSchema = {
   },
 };
 
-const TimeoutAction = objectSchema({ action, timeout_ms: integer({ min: 1 }) }, logSource, request);
+const TimeoutAction = objectSchema({ action, timeout_ms: integer(TIMEOUT_ACTION_MS) }, logSource, request);
 const ListAction = objectSchema({ actions }, logSource, request);
 const TryAction = objectSchema({ action }, logSource, request);
 const EmitProgressAction = objectSchema({ action }, {

@@ -4,9 +4,9 @@
  * | kind | rules |
  * |---|---|
  * | envelope | an object with exactly one key, a known kind |
- * | `run` | `path`, `user` required; `args` strings; `env` entries named; `resource_limits.nofile` ≥ 0 |
+ * | `run` | `path`, `user` required; `args` strings; `env` entries named; `resource_limits.nofile` 0..1048576 |
  * | `download` | `from`, `to`, `user` required; `checksum_algorithm` md5/sha1/sha256 and `checksum_value` together |
- * | `timeout` | `action` valid; `timeout_ms` > 0 |
+ * | `timeout` | `action` valid; `timeout_ms` 1..2^31-1 |
  * | `serial`, `parallel`, `codependent` | `actions` a non-empty list of valid actions |
  * | `try`, `emit_progress` | `action` valid |
  *
@@ -14,9 +14,12 @@
  */
 import { ACTION_KINDS, type Action, type ActionKind } from './actions.js';
 import type { Result } from './errors.js';
-import { Fields, asRecord, checkEnv, reject, validating, NON_NEGATIVE } from './validation.js';
+import { MAX_TIMER_MS, NOFILE } from './limits.js';
+import { Fields, asRecord, checkEnv, reject, validating } from './validation.js';
 
 const KINDS: ReadonlySet<string> = new Set(ACTION_KINDS);
+/** `timeout.timeout_ms`: at least 1, and a timer's most. */
+export const TIMEOUT_ACTION_MS = { min: 1, max: MAX_TIMER_MS };
 export const CHECKSUM_ALGORITHMS: ReadonlySet<string> = new Set(['md5', 'sha1', 'sha256']);
 
 /** Validates one action tree; `path` names it in messages (`action`, `setup`, `monitor`). */
@@ -49,7 +52,7 @@ function checkBody(kind: ActionKind, body: Fields): void {
       body.stringArray('args');
       body.string('dir');
       if (body.has('env')) checkEnv(body.record['env'], body.path('env'));
-      if (body.has('resource_limits')) new Fields(body.object('resource_limits')!, body.path('resource_limits')).int('nofile', NON_NEGATIVE);
+      if (body.has('resource_limits')) new Fields(body.object('resource_limits')!, body.path('resource_limits')).int('nofile', NOFILE);
       body.bool('suppress_log_output');
       return;
     case 'download': {
@@ -69,7 +72,7 @@ function checkBody(kind: ActionKind, body: Fields): void {
     }
     case 'timeout':
       requiredAction(body, 'action');
-      body.requiredInt('timeout_ms', { min: 1 });
+      body.requiredInt('timeout_ms', TIMEOUT_ACTION_MS);
       return;
     case 'serial':
     case 'parallel':

@@ -11,6 +11,15 @@ export interface CellCapacity {
   containers: number;
 }
 
+/**
+ * A limit a cell's container backend can hold a container or process to, by what the user set:
+ * `memory` (memory_mb), `disk` (disk_mb), `pids` (max_pids), `cpu` (cpu_weight), `nofile` (a run
+ * action's resource_limits.nofile), `user` (a run action's user), `privileged` (off means
+ * unprivileged). What a backend does not enforce it accepts and ignores.
+ */
+export const ENFORCEABLE = ['memory', 'disk', 'pids', 'cpu', 'nofile', 'user', 'privileged'] as const;
+export type Enforceable = (typeof ENFORCEABLE)[number];
+
 /** What a live cell advertises (DIEGO.md 1.8). */
 export interface CellPresence {
   cell_id: string;
@@ -26,6 +35,8 @@ export interface CellPresence {
   optional_placement_tags: string[];
   /** the cell is draining (or drained): it takes no new work until it restarts (rep `Evacuating`) */
   evacuating?: boolean;
+  /** the limits its backend enforces on this machine (absent from a cell that does not say: none) */
+  enforces?: Enforceable[];
 }
 
 /** One LRP instance placed on a cell. */

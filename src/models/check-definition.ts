@@ -1,10 +1,12 @@
 /**
  * BBS `CheckDefinition` (DIEGO.md 1.5): declarative startup/liveness `checks` and `readiness_checks`,
- * each entry exactly one of `tcp_check` or `http_check` on a container port 1..65535. The shapes
+ * each entry exactly one of `tcp_check` or `http_check` on a container port 1..65535, its
+ * timeouts and interval 0..2^31-1 ms (0 = the default; they become timers). The shapes
  * match `src/garden/health/check-definition.ts`, which runs them; this module only describes and
  * validates them (models never import garden).
  */
-import { Fields, PORT_RANGE, NON_NEGATIVE, asRecord, compact, reject } from './validation.js';
+import { TIMER_MS } from './limits.js';
+import { Fields, PORT_RANGE, asRecord, compact, reject } from './validation.js';
 
 /** BBS `TCPCheck`. */
 export interface TcpCheck {
@@ -62,8 +64,8 @@ function checkEntry(value: unknown, path: string): CheckEntry {
     return {
       tcp_check: compact({
         port: check.requiredInt('port', PORT_RANGE),
-        connect_timeout_ms: check.int('connect_timeout_ms', NON_NEGATIVE),
-        interval_ms: check.int('interval_ms', NON_NEGATIVE),
+        connect_timeout_ms: check.int('connect_timeout_ms', TIMER_MS),
+        interval_ms: check.int('interval_ms', TIMER_MS),
       }),
     };
   }
@@ -72,8 +74,8 @@ function checkEntry(value: unknown, path: string): CheckEntry {
     http_check: compact({
       port: check.requiredInt('port', PORT_RANGE),
       path: check.string('path'),
-      request_timeout_ms: check.int('request_timeout_ms', NON_NEGATIVE),
-      interval_ms: check.int('interval_ms', NON_NEGATIVE),
+      request_timeout_ms: check.int('request_timeout_ms', TIMER_MS),
+      interval_ms: check.int('interval_ms', TIMER_MS),
     }),
   };
 }

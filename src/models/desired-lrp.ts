@@ -8,23 +8,30 @@
  * Unknown request fields are dropped (BBS ignores unknown JSON keys too); server-set fields in a
  * request are ignored.
  *
- * Updates (`PATCH`): only `instances`, `routes`, `annotation`, `metric_tags`; any other key is
- * rejected naming it (`invalid field: rootfs: cannot be updated`). Every update bumps the
- * modification index, as BBS does.
+ * Updates (`PATCH`): only `instances`, `routes`, `annotation`, `metric_tags`, `crash_policy`; any
+ * other key is rejected naming it (`invalid field: rootfs: cannot be updated`). Every update bumps
+ * the modification index, as BBS does.
+ *
+ * `crash_policy` (crash-policy.ts) is Auctor's, not BBS's: stored as given (only the fields the
+ * user set), so the node's flags still decide the others; a PATCH replaces it whole.
  */
 import type { Action } from './actions.js';
 import { checkAction } from './action-validation.js';
 import { checkCheckDefinition, type CheckDefinition } from './check-definition.js';
+import { readCrashPolicy, type CrashPolicy } from './crash-policy.js';
 import type { EnvVar } from './env-var.js';
 import type { Result } from './errors.js';
+import { checkJsonBounds } from './json-bounds.js';
+import { DEFAULT_LIMITS, PIDS, SIZE_MB, TIMER_MS, instancesRange, type ModelLimits } from './limits.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';
 import {
-  CPU_WEIGHT_RANGE, Fields, NON_NEGATIVE, asRecord, compact, readAnnotation, readEnv, readMetricTags, readPorts,
+  CPU_WEIGHT_RANGE, Fields, asRecord, compact, readAnnotation, readEnv, readMetricTags, readPorts,
   readRootfs, readRoutes, reject, validating, type MetricTagValue, type Routes,
 } from './validation.js';
 
 export type { MetricTagValue, Routes } from './validation.js';
 export type { CheckDefinition } from './check-definition.js';
+export type { CrashPolicy } from './crash-policy.js';
 
 /** A stored DesiredLRP. */
 export interface DesiredLRP {
@@ -58,6 +65,8 @@ export interface DesiredLRP {
   metric_tags: Record<string, MetricTagValue>;
   annotation?: string;
   placement_tags: string[];
+  /** this LRP's own restart settings; absent fields fall back to the node's flags */
+  crash_policy?: CrashPolicy;
   modification_tag: ModificationTag;
 }
 
@@ -87,19 +96,22 @@ export interface DesiredLRPUpdate {
   routes?: Routes;
   annotation?: string;
   metric_tags?: Record<string, MetricTagValue>;
+  /** replaces the whole policy; `{}` goes back to the node's flags */
+  crash_policy?: CrashPolicy;
 }
 
 /** Keys a `DesiredLRPUpdate` may carry. */
-export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags'];
+export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags', 'crash_policy'];
 
-/** Validates a create request (parsed JSON) against BBS's rules. */
-export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition> {
+/** Validates a create request (parsed JSON) against BBS's rules and the node's `limits`. */
+export function validateDesiredLrp(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPDefinition> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'desired_lrp'));
+    checkJsonBounds(input);
     const process_guid = f.guid('process_guid');
-    const domain = f.requiredString('domain');
+    const domain = f.domain('domain');
     const rootfs = readRootfs(f);
-    const instances = f.requiredInt('instances', NON_NEGATIVE);
+    const instances = f.requiredInt('instances', instancesRange(limits));
     const action = checkAction(f.record['action'], 'action');
     const setup = f.has('setup') ? checkAction(f.record['setup'], 'setup') : undefined;
     const monitor = f.has('monitor') ? checkAction(f.record['monitor'], 'monitor') : undefined;
@@ -119,11 +131,11 @@ export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition>
       setup,
       monitor,
       check_definition,
-      start_timeout_ms: f.int('start_timeout_ms', NON_NEGATIVE),
-      memory_mb: f.int('memory_mb', NON_NEGATIVE),
-      disk_mb: f.int('disk_mb', NON_NEGATIVE),
+      start_timeout_ms: f.int('start_timeout_ms', TIMER_MS),
+      memory_mb: f.int('memory_mb', SIZE_MB),
+      disk_mb: f.int('disk_mb', SIZE_MB),
       cpu_weight: f.int('cpu_weight', CPU_WEIGHT_RANGE),
-      max_pids: f.int('max_pids', NON_NEGATIVE),
+      max_pids: f.int('max_pids', PIDS),
       privileged: f.bool('privileged'),
       ports: readPorts(f),
       routes: readRoutes(f),
@@ -134,21 +146,24 @@ export function validateDesiredLrp(input: unknown): Result<DesiredLRPDefinition>
       metric_tags,
       annotation: readAnnotation(f),
       placement_tags: f.stringArray('placement_tags'),
+      crash_policy: readCrashPolicy(f),
     });
   });
 }
 
-/** Validates a `PATCH` body: only the four updatable keys, each by its create rule. */
-export function validateDesiredLrpUpdate(input: unknown): Result<DesiredLRPUpdate> {
+/** Validates a `PATCH` body: only the updatable keys, each by its create rule. */
+export function validateDesiredLrpUpdate(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPUpdate> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'update'));
+    checkJsonBounds(input);
     const allowed: ReadonlySet<string> = new Set(DESIRED_LRP_UPDATE_KEYS);
     for (const key of Object.keys(f.record)) if (!allowed.has(key)) reject(key, 'cannot be updated');
     return compact<DesiredLRPUpdate>({
-      instances: f.int('instances', NON_NEGATIVE),
+      instances: f.int('instances', instancesRange(limits)),
       routes: readRoutes(f),
       annotation: readAnnotation(f),
       metric_tags: readMetricTags(f),
+      crash_policy: readCrashPolicy(f),
     });
   });
 }
@@ -180,13 +195,14 @@ export function normalizeDesiredLrp(definition: DesiredLRPDefinition, tag: Modif
     metric_tags: { ...(definition.metric_tags ?? d.metric_tags) },
     annotation: definition.annotation,
     placement_tags: [...(definition.placement_tags ?? d.placement_tags)],
+    crash_policy: definition.crash_policy && { ...definition.crash_policy },
     modification_tag: tag,
   });
 }
 
 /** Validate then normalize: the stored DesiredLRP for a create request, or why not. */
-export function desireLrp(input: unknown, tag: ModificationTag): Result<DesiredLRP> {
-  const result = validateDesiredLrp(input);
+export function desireLrp(input: unknown, tag: ModificationTag, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRP> {
+  const result = validateDesiredLrp(input, limits);
   return result.ok ? { ok: true, value: normalizeDesiredLrp(result.value, tag) } : result;
 }
 
@@ -198,6 +214,7 @@ export function applyDesiredLrpUpdate(desired: DesiredLRP, update: DesiredLRPUpd
     ...(update.routes !== undefined ? { routes: { ...update.routes } } : {}),
     ...(update.annotation !== undefined ? { annotation: update.annotation } : {}),
     ...(update.metric_tags !== undefined ? { metric_tags: { ...update.metric_tags } } : {}),
+    ...(update.crash_policy !== undefined ? { crash_policy: { ...update.crash_policy } } : {}),
     modification_tag: incrementModificationTag(desired.modification_tag),
   };
 }

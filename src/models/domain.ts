@@ -5,7 +5,9 @@
  * survives JSON.
  */
 import type { Result } from './errors.js';
-import { Fields, asRecord, reject, validating, NON_NEGATIVE } from './validation.js';
+import { checkJsonBounds } from './json-bounds.js';
+import { DOMAIN_TTL_S } from './limits.js';
+import { Fields, asRecord, checkDomain, validating } from './validation.js';
 
 /** A stored domain row. */
 export interface DomainRecord {
@@ -17,11 +19,17 @@ export interface DomainRecord {
 /** `expire_time` of a domain that never expires. */
 export const DOMAIN_FOREVER = Number.MAX_SAFE_INTEGER;
 
-/** Validates `PUT /v1/domains/:domain` with body `{ttl}`: a non-empty name, ttl an integer ≥ 0 (absent = 0). */
+/**
+ * Validates `PUT /v1/domains/:domain` with body `{ttl}`: the name as `checkDomain` wants it (1..255
+ * bytes, no control character, not only white space), ttl an integer 0..2^32-1 seconds as BBS's
+ * `uint32` (absent = 0), so `expire_time` is always a finite number.
+ */
 export function validateDomainUpsert(domain: string, body: unknown): Result<{ domain: string; ttl: number }> {
   return validating(() => {
-    if (domain === '') reject('domain');
-    const ttl = body === undefined || body === null ? undefined : new Fields(asRecord(body, 'body')).int('ttl', NON_NEGATIVE);
+    checkJsonBounds(domain, 'domain');
+    checkDomain(domain, 'domain');
+    checkJsonBounds(body, 'body');
+    const ttl = body === undefined || body === null ? undefined : new Fields(asRecord(body, 'body')).int('ttl', DOMAIN_TTL_S);
     return { domain, ttl: ttl ?? 0 };
   });
 }

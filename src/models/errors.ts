@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'ResourceNotFound'
   | 'ResourceExists'
   | 'ResourceConflict'
+  /** the record exists but its actor could not be brought back; it is quarantined until deleted */
+  | 'ResourceQuarantined'
   | 'InvalidStateTransition'
   | 'Unavailable'
   | 'Timeout';
@@ -33,6 +35,23 @@ export class AskTimeoutError extends AuctorError {
 export class ActorNotFoundError extends AuctorError {
   constructor(readonly target: string) {
     super('ResourceNotFound', `actor not found: ${target}`);
+  }
+}
+
+/**
+ * The actor that was to answer was quarantined (stopped for good after its restart intensity
+ * was spent, docs/011-actor-kernel.md "Quarantine") before it could.
+ */
+export class ActorQuarantinedError extends AuctorError {
+  constructor(readonly target: string, readonly reason: string) {
+    super('ResourceQuarantined', `actor quarantined: ${target}: ${reason}`);
+  }
+}
+
+/** The actor failed while handling the message that asked: its reply will never come. */
+export class ActorFailedError extends AuctorError {
+  constructor(readonly target: string, readonly reason: string) {
+    super('Unavailable', `${target} failed: ${reason}`);
   }
 }
 

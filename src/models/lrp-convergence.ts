@@ -15,7 +15,7 @@
  * | startMissing           | indices in `[0, instances)` with no ORDINARY row (nor a suspect being promoted) | create UNCLAIMED, auction |
  * | retireExtra            | ORDINARY with `index ≥ instances`, fresh domain only         | retire (stop / delete)               |
  * | retireOrphaned         | ORDINARY with no DesiredLRP, fresh domain only               | retire                               |
- * | restartCrashed         | ORDINARY CRASHED in range whose backoff is due               | unclaim, auction                     |
+ * | restartCrashed         | ORDINARY CRASHED in range whose backoff is due (its LRP's crash_policy over the settings) | unclaim, auction |
  * | removeSuspects         | SUSPECT orphaned, extra, or whose ORDINARY twin RUNS on a present cell | delete row           |
  * | promoteSuspects        | SUSPECT in range whose cell is back (twin not running)       | presence ORDINARY; delete `replacement` |
  *
@@ -25,6 +25,7 @@
 import type { ActualLRP } from './actual-lrp.js';
 import { lrpIndexKey } from './actual-lrp.js';
 import type { DesiredLRP } from './desired-lrp.js';
+import { restartSettingsFor } from './crash-policy.js';
 import { DEFAULT_RESTART_SETTINGS, shouldRestartCrashed, type RestartSettings } from './restart-policy.js';
 import { msToNs } from './time.js';
 
@@ -36,7 +37,7 @@ export interface LrpConvergenceSettings extends RestartSettings {
 export const DEFAULT_LRP_CONVERGENCE_SETTINGS: Readonly<LrpConvergenceSettings> = Object.freeze({ ...DEFAULT_RESTART_SETTINGS, staleUnclaimedMs: 30_000 });
 
 export interface LrpConvergenceInput {
-  desiredLrps: readonly Pick<DesiredLRP, 'process_guid' | 'domain' | 'instances'>[];
+  desiredLrps: readonly Pick<DesiredLRP, 'process_guid' | 'domain' | 'instances' | 'crash_policy'>[];
   actualLrps: readonly ActualLRP[];
   presentCellIds: Iterable<string>;
   freshDomains: Iterable<string>;
@@ -175,7 +176,7 @@ export function planLrpConvergence(input: LrpConvergenceInput, now: number, over
         if (!present.has(ordinary.cell_id)) (suspect ? plan.unclaimReplacements : plan.suspectAndReplace).push(ordinary);
         break;
       case 'CRASHED':
-        if (shouldRestartCrashed(ordinary, now, settings)) plan.restartCrashed.push(ordinary);
+        if (shouldRestartCrashed(ordinary, now, restartSettingsFor(settings, lrp.crash_policy))) plan.restartCrashed.push(ordinary);
         break;
     }
   }

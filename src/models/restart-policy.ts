@@ -13,6 +13,10 @@
  * | 8 … 199     | CRASHED               | 960 s (the cap)            |
  * | ≥ 200       | CRASHED               | never                      |
  *
+ * `maxRestarts` comes first: from that crash count on the instance stays CRASHED even when the
+ * count is still below `immediateRestarts` (so `maxRestarts: 0` or `1` never restarts; Diego checks
+ * the immediate restarts first, which makes no difference with its constants).
+ *
  * A crash after more than `crashResetMs` RUNNING counts as crash 1 again. The crash transition
  * itself (CLAIMED/RUNNING → CRASHED, same instance key) is checked against `transitions.ts`.
  */
@@ -67,20 +71,28 @@ export function crashCountAfterCrash(actual: Pick<ActualLRP, 'state' | 'since' |
 
 /** Whether an instance with this crash count goes straight back to the auction. */
 export function shouldRestartImmediately(crashCount: number, settings: RestartSettings = DEFAULT_RESTART_SETTINGS): boolean {
-  return crashCount < settings.immediateRestarts;
+  return crashCount < settings.immediateRestarts && crashCount < settings.maxRestarts;
 }
 
+/** Past 2^40 × the base every wait is the cap (caps are ms in a double); keeps 0 × 2^n from being NaN. */
+const MAX_BACKOFF_EXPONENT = 40;
+
 /**
- * The wait before restarting at `crashCount`: 0 while immediate, `backoffMs × 2^(count −
- * immediateRestarts)` capped at `maxBackoffMs`, `undefined` once `maxRestarts` is reached.
+ * The wait before restarting at `crashCount`: `undefined` once `maxRestarts` is reached, else 0
+ * while immediate, else `backoffMs × 2^(count − first)` capped at `maxBackoffMs`, where `first`
+ * is the first crash count that waits (`immediateRestarts`, or 1 when that is 0: Diego's
+ * `count − immediateRestarts` would make the first wait of `immediateRestarts: 0` twice
+ * `backoffMs`).
  * (BBS also stops the exponent at ⌊log2 ⌈max/base⌉⌋, so a cap that is not a power-of-two
  * multiple of the base is never reached there; here the cap is always reached. Same numbers
  * with the defaults, 30 s and 16 min.)
  */
 export function restartBackoffMs(crashCount: number, settings: RestartSettings = DEFAULT_RESTART_SETTINGS): number | undefined {
-  if (crashCount < settings.immediateRestarts) return 0;
   if (crashCount >= settings.maxRestarts) return undefined;
-  return Math.min(settings.backoffMs * 2 ** (crashCount - settings.immediateRestarts), settings.maxBackoffMs);
+  if (crashCount < settings.immediateRestarts) return 0;
+  const first = Math.max(settings.immediateRestarts, 1);
+  const exponent = Math.min(Math.max(0, crashCount - first), MAX_BACKOFF_EXPONENT);
+  return Math.min(settings.backoffMs * 2 ** exponent, settings.maxBackoffMs);
 }
 
 /** When (ns) an instance that crashed at `since` with `crashCount` may restart; `undefined` = never. */

@@ -12,10 +12,16 @@
  */
 import { ACTION_SCHEMAS } from './action-schema.js';
 import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
+import { ENFORCEABLE } from './cell-state.js';
+import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
 import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
 import type { ErrorCode } from './errors.js';
 import { EVENT_SCHEMAS } from './event-schemas.js';
-import { arrayOf, componentRef as ref, flag, integer, objectSchema, requiredText, text, textList, type JsonSchema } from './json-schema.js';
+import {
+  DEFAULT_MAX_INSTANCES, DOMAIN_PATTERN, DOMAIN_TTL_S, MAX_DOMAIN_BYTES, MAX_GUID_LENGTH, MAX_JSON_DEPTH, MAX_METRIC_TAGS_BYTES, MAX_PORTS,
+  PIDS, SIZE_MB, TIMER_MS,
+} from './limits.js';
+import { arrayOf, componentRef as ref, flag, integer, objectSchema, text, textList, type JsonSchema } from './json-schema.js';
 import { MAX_REASON_BYTES } from './text.js';
 import { MAX_TASK_RESULT_BYTES, TASK_DEFAULTS, TASK_STATES } from './task.js';
 import {
@@ -25,7 +31,14 @@ import {
 export type { JsonSchema } from './json-schema.js';
 
 const request = { nullable: true };
-const guid: JsonSchema = { type: 'string', pattern: GUID_PATTERN.source };
+const guid: JsonSchema = { type: 'string', pattern: GUID_PATTERN.source, maxLength: MAX_GUID_LENGTH };
+const domain: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_DOMAIN_BYTES,
+  pattern: DOMAIN_PATTERN.source,
+  description: `no control characters, not only white space; at most ${MAX_DOMAIN_BYTES} bytes of UTF-8 (maxLength counts characters: the server checks bytes)`,
+};
 const rootfs: JsonSchema = { type: 'string', pattern: ROOTFS_PATTERN.source, description: 'a URL with a scheme: preloaded:host, preloaded:busybox, docker:///org/image' };
 const annotation: JsonSchema = {
   type: 'string',
@@ -34,16 +47,17 @@ const annotation: JsonSchema = {
 };
 const routes: JsonSchema = {
   type: 'object',
-  description: `opaque, keyed by router; the router reads routes["cf-router"] = [{"hostnames": [...], "port": P}]. All values together at most ${MAX_ROUTES_BYTES} bytes as JSON (the server checks; JSON Schema cannot)`,
+  description: `opaque, keyed by router; the router reads routes["cf-router"] = [{"hostnames": [...], "port": P}]. All values together at most ${MAX_ROUTES_BYTES} bytes as JSON, nested at most ${MAX_JSON_DEPTH} levels from the top of the body (the server checks; JSON Schema cannot)`,
 };
 const metricTags: JsonSchema = { type: 'object', additionalProperties: ref('MetricTagValue') };
+const instances = (max: number): JsonSchema => integer({ min: 0, max }, "at most this node's --max-instances");
 const count = integer(NON_NEGATIVE);
 const ns = integer(NON_NEGATIVE, 'nanoseconds since the epoch');
 const reason: JsonSchema = { type: 'string', description: `at most ${MAX_REASON_BYTES} bytes` };
 const resources = {
-  memory_mb: integer(NON_NEGATIVE, '0 = no limit'),
-  disk_mb: integer(NON_NEGATIVE, '0 = no quota'),
-  max_pids: integer(NON_NEGATIVE, '0 = unlimited'),
+  memory_mb: integer(SIZE_MB, '0 = no limit'),
+  disk_mb: integer(SIZE_MB, '0 = no quota'),
+  max_pids: integer(PIDS, '0 = unlimited'),
   cpu_weight: integer(CPU_WEIGHT_RANGE, '0 = the default share'),
   privileged: flag,
 };
@@ -57,26 +71,27 @@ function split(fields: Record<string, JsonSchema>, keys: readonly string[]): [Re
 }
 
 // DesiredLRP: what the request requires, and what it may leave out (the stored LRP fills the defaulted ones)
-const lrpRequired = { process_guid: guid, domain: requiredText, rootfs, instances: count, action: ref('Action') };
+const lrpRequired = { process_guid: guid, domain, rootfs, instances: instances(DEFAULT_MAX_INSTANCES), action: ref('Action') };
 const lrpOptional = {
   setup: ref('Action'),
   monitor: ref('Action'),
   check_definition: ref('CheckDefinition'),
-  start_timeout_ms: integer(NON_NEGATIVE, '0 = no start timeout'),
+  start_timeout_ms: integer(TIMER_MS, '0 = no start timeout'),
   ...resources,
-  ports: arrayOf(integer(PORT_RANGE), { description: 'container ports' }),
+  ports: arrayOf(integer(PORT_RANGE), { maxItems: MAX_PORTS, description: 'container ports' }),
   routes,
   env: arrayOf(ref('EnvVar')),
   ...logging,
-  metric_tags: { ...metricTags, description: 'a static source_id must equal metrics_guid when both are set (the server checks; JSON Schema cannot)' },
+  metric_tags: { ...metricTags, description: `a static source_id must equal metrics_guid when both are set; all tags together at most ${MAX_METRIC_TAGS_BYTES} bytes as JSON (the server checks; JSON Schema cannot)` },
   annotation,
   placement_tags: textList,
+  crash_policy: ref('CrashPolicy'),
 };
 const [lrpDefaulted, lrpRest] = split(lrpOptional, Object.keys(DESIRED_LRP_DEFAULTS));
 const lrpFields = { ...lrpRequired, ...lrpOptional };
 
 // Task: the same split
-const taskRequired = { task_guid: guid, domain: requiredText, rootfs, action: ref('Action') };
+const taskRequired = { task_guid: guid, domain, rootfs, action: ref('Action') };
 const taskOptional = {
   env: arrayOf(ref('EnvVar')),
   ...resources,
@@ -105,6 +120,7 @@ const taskServerSet = {
   first_completed_at: integer(NON_NEGATIVE, 'nanoseconds since the epoch; 0 until completed'),
 };
 
+const checkMs = integer(TIMER_MS, '0 = the default');
 const check = (port: JsonSchema, fields: Record<string, JsonSchema>) => objectSchema({ port }, fields, request);
 const capacity = objectSchema({ memory_mb: count, disk_mb: count, containers: count });
 const cellPresence = {
@@ -123,12 +139,13 @@ const PRESENCES = Object.keys({ ORDINARY: 0, EVACUATING: 0, SUSPECT: 0 } satisfi
 // the types an error body can carry: BBS's, with a Timeout answered as Unavailable, and a handler's bug
 const ERROR_TYPES = Object.keys({
   InvalidRequest: 0, InvalidJSON: 0, Unauthorized: 0, ResourceNotFound: 0, ResourceExists: 0, ResourceConflict: 0,
-  InvalidStateTransition: 0, Unavailable: 0, InternalError: 0,
+  InvalidStateTransition: 0, ResourceQuarantined: 0, Unavailable: 0, InternalError: 0,
 } satisfies Record<Exclude<ErrorCode, 'Timeout'> | 'InternalError', 0>);
 
 export const MODEL_SCHEMAS = {
   DesiredLRPRequest: objectSchema(lrpRequired, lrpOptional, { ...request, description: 'a DesiredLRP to create; unknown and server-set fields are ignored, null counts as absent' }),
-  DesiredLRP: objectSchema({ ...lrpRequired, ...lrpDefaulted, modification_tag: ref('ModificationTag') }, lrpRest, { description: 'a stored DesiredLRP' }),
+  // stored: an LRP keeps its instances when the node's --max-instances is lowered
+  DesiredLRP: objectSchema({ ...lrpRequired, instances: count, ...lrpDefaulted, modification_tag: ref('ModificationTag') }, lrpRest, { description: 'a stored DesiredLRP' }),
   DesiredLRPUpdate: objectSchema({}, Object.fromEntries(DESIRED_LRP_UPDATE_KEYS.map((key) => [key, lrpFields[key]])), {
     ...request,
     closed: true,
@@ -159,7 +176,7 @@ export const MODEL_SCHEMAS = {
   DomainRequest: {
     type: ['object', 'null'],
     description: 'an empty body is {}: fresh forever',
-    properties: { ttl: { ...integer(NON_NEGATIVE, 'seconds; 0 or absent = forever'), type: ['integer', 'null'] } },
+    properties: { ttl: { ...integer(DOMAIN_TTL_S, 'seconds; 0 or absent = forever'), type: ['integer', 'null'] } },
   },
   CellCapacity: capacity,
   CellPresence: objectSchema(cellPresence, {}, { description: 'what a live cell advertises' }),
@@ -171,7 +188,15 @@ export const MODEL_SCHEMAS = {
     starting_container_count: { ...count, type: ['integer', 'null'] },
     evacuating: flag,
     reachable: { type: 'boolean', description: 'false when the cell did not answer in time; its figures are then null' },
+    enforces: arrayOf({ type: 'string', enum: [...ENFORCEABLE] }, { description: 'limits its container backend enforces on this machine; others are accepted and ignored' }),
   }, {}, { description: 'a live cell: its presence, and its own figures when it answered' }),
+  QuarantinedRecord: objectSchema({
+    kind: { type: 'string', description: 'desired_lrp, actual_lrp or task (an actor kind for anything else)' },
+    key: { type: 'string', description: 'process_guid, <process_guid>/<index> or task_guid' },
+    error: { type: 'string', description: 'the failure that spent its restarts' },
+    since: ns,
+    actor: { type: 'string', description: 'its place in the supervision tree, e.g. /control/lrps/<process_guid>' },
+  }, {}, { description: 'a record whose actor could not be brought back: skipped by listings, 409 ResourceQuarantined on its own routes until deleted' }),
   Error: objectSchema({
     error: objectSchema({ type: { type: 'string', enum: ERROR_TYPES }, message: { type: 'string', description: 'names the field, e.g. invalid field: process_guid' } }),
   }),
@@ -189,8 +214,9 @@ export const MODEL_SCHEMAS = {
       { required: ['http_check'], properties: { http_check: { type: 'object' }, tcp_check: { type: 'null' } } },
     ],
   },
-  TcpCheck: check(integer(PORT_RANGE), { connect_timeout_ms: count, interval_ms: count }),
-  HttpCheck: check(integer(PORT_RANGE), { path: text, request_timeout_ms: count, interval_ms: count }),
+  TcpCheck: check(integer(PORT_RANGE), { connect_timeout_ms: checkMs, interval_ms: checkMs }),
+  HttpCheck: check(integer(PORT_RANGE), { path: text, request_timeout_ms: checkMs, interval_ms: checkMs }),
+  CrashPolicy: CRASH_POLICY_SCHEMA,
   MetricTagValue: {
     type: 'object',
     description: 'exactly one of static (a string) or dynamic (INDEX, INSTANCE_GUID)',
@@ -204,3 +230,15 @@ export const MODEL_SCHEMAS = {
   ModificationTag: objectSchema({ epoch: { type: 'string', description: 'names one incarnation of the record' }, index: { ...count, description: '0 on create, +1 on every change' } }),
   ...EVENT_SCHEMAS,
 } satisfies Record<string, JsonSchema>;
+
+/**
+ * `schemas` with `instances` of the requests at most `maxInstances`: the document a node serves
+ * shows that node's `--max-instances`.
+ */
+export function withMaxInstances<S extends Record<string, JsonSchema>>(schemas: S, maxInstances: number): S {
+  const bounded = (name: string): JsonSchema => {
+    const schema = schemas[name] as { properties: Record<string, JsonSchema> };
+    return { ...schema, properties: { ...schema.properties, instances: { ...schema.properties['instances'], maximum: maxInstances } } };
+  };
+  return { ...schemas, DesiredLRPRequest: bounded('DesiredLRPRequest'), DesiredLRPUpdate: bounded('DesiredLRPUpdate') };
+}

@@ -10,8 +10,10 @@ import type { Action } from './actions.js';
 import { checkAction } from './action-validation.js';
 import type { EnvVar } from './env-var.js';
 import type { Result } from './errors.js';
+import { checkJsonBounds } from './json-bounds.js';
+import { PIDS, SIZE_MB } from './limits.js';
 import {
-  CPU_WEIGHT_RANGE, Fields, NON_NEGATIVE, asRecord, compact, readAnnotation, readEnv, readHttpUrl, readRootfs, validating,
+  CPU_WEIGHT_RANGE, Fields, asRecord, compact, readAnnotation, readEnv, readHttpUrl, readRootfs, validating,
 } from './validation.js';
 
 export * from './task-lifecycle.js';
@@ -85,15 +87,16 @@ export type TaskRequest = { task_guid: string; domain: string } & Omit<TaskDefin
 export function validateTask(input: unknown): Result<TaskRequest> {
   return validating(() => {
     const f = new Fields(asRecord(input, 'task'));
+    checkJsonBounds(input);
     return compact<TaskRequest>({
       task_guid: f.guid('task_guid'),
-      domain: f.requiredString('domain'),
+      domain: f.domain('domain'),
       rootfs: readRootfs(f),
       action: checkAction(f.record['action'], 'action'),
       env: readEnv(f),
-      memory_mb: f.int('memory_mb', NON_NEGATIVE),
-      disk_mb: f.int('disk_mb', NON_NEGATIVE),
-      max_pids: f.int('max_pids', NON_NEGATIVE),
+      memory_mb: f.int('memory_mb', SIZE_MB),
+      disk_mb: f.int('disk_mb', SIZE_MB),
+      max_pids: f.int('max_pids', PIDS),
       cpu_weight: f.int('cpu_weight', CPU_WEIGHT_RANGE),
       privileged: f.bool('privileged'),
       result_file: f.string('result_file'),

@@ -13,6 +13,7 @@
  */
 import { AuctorError, failed, invalidField, ok, type Result } from './errors.js';
 import type { EnvVar } from './env-var.js';
+import { DOMAIN_PATTERN, MAX_DOMAIN_BYTES, MAX_GUID_LENGTH, MAX_METRIC_TAGS_BYTES, MAX_PORTS } from './limits.js';
 import { utf8Length } from './text.js';
 
 /** BBS `processGuidPattern`, also used for task guids. */
@@ -94,11 +95,19 @@ export class Fields {
     return value;
   }
 
-  /** A required string matching BBS's guid pattern. */
+  /** A required string matching BBS's guid pattern, at most 128 characters (it becomes a key). */
   guid(key: string): string {
     const value = this.requiredString(key);
+    if (value.length > MAX_GUID_LENGTH) reject(this.path(key), `${value.length} characters, at most ${MAX_GUID_LENGTH}`);
     if (!GUID_PATTERN.test(value)) reject(this.path(key), `must match ${GUID_PATTERN.source}`);
     return value;
+  }
+
+  /** A required domain name (see `checkDomain`). */
+  domain(key: string): string {
+    const value = this.string(key);
+    if (value === undefined) reject(this.path(key));
+    return checkDomain(value, this.path(key));
   }
 
   /** A boolean, or `undefined`. */
@@ -161,9 +170,21 @@ export function checkInt(value: unknown, path: string, { min, max }: IntRange = 
   return value;
 }
 
+/**
+ * A domain name: 1..255 bytes of UTF-8, no control character (CR, LF, NUL, ...), not only white
+ * space; else the error for `path`.
+ */
+export function checkDomain(value: string, path: string): string {
+  if (value === '') reject(path);
+  const bytes = utf8Length(value);
+  if (bytes > MAX_DOMAIN_BYTES) reject(path, `${bytes} bytes, at most ${MAX_DOMAIN_BYTES}`);
+  if (!DOMAIN_PATTERN.test(value)) reject(path, /\S/.test(value) ? 'must not contain control characters' : 'must not be only white space');
+  return value;
+}
+
 /** A port number, 1..65535. */
 export const PORT_RANGE: IntRange = { min: 1, max: 65535 };
-/** A size or count that may be 0 (`memory_mb`, `disk_mb`, `max_pids`, `start_timeout_ms`). */
+/** A count that may be 0 (server-set fields; request fields have the tighter ranges of `limits.ts`). */
 export const NON_NEGATIVE: IntRange = { min: 0 };
 /** BBS `cpu_weight`: at most 100; 0 means the default share. */
 export const CPU_WEIGHT_RANGE: IntRange = { min: 0, max: 100 };
@@ -211,18 +232,25 @@ export function readEnv(fields: Fields): EnvVar[] | undefined {
   return fields.has('env') ? checkEnv(fields.record['env'], fields.path('env')) : undefined;
 }
 
-/** `ports`: container ports, each 1..65535. */
+/** `ports`: at most 100 container ports, each 1..65535. */
 export function readPorts(fields: Fields): number[] | undefined {
-  return fields.array('ports')?.map((port, i) => checkInt(port, `${fields.path('ports')}[${i}]`, PORT_RANGE));
+  const ports = fields.array('ports');
+  if (ports !== undefined && ports.length > MAX_PORTS) reject(fields.path('ports'), `${ports.length} ports, at most ${MAX_PORTS}`);
+  return ports?.map((port, i) => checkInt(port, `${fields.path('ports')}[${i}]`, PORT_RANGE));
 }
 
 /** BBS `MetricTagValue`: a fixed string or one of the instance's own values. */
 export type MetricTagValue = { static: string; dynamic?: undefined } | { dynamic: 'INDEX' | 'INSTANCE_GUID'; static?: undefined };
 
-/** `metric_tags`: each value has exactly one of `static` (a string) or `dynamic` (INDEX, INSTANCE_GUID). */
+/**
+ * `metric_tags`: each value has exactly one of `static` (a string) or `dynamic` (INDEX,
+ * INSTANCE_GUID); all of them together at most 16 KiB as JSON.
+ */
 export function readMetricTags(fields: Fields): Record<string, MetricTagValue> | undefined {
   const tags = fields.object('metric_tags');
   if (tags === undefined) return undefined;
+  const bytes = utf8Length(JSON.stringify(tags));
+  if (bytes > MAX_METRIC_TAGS_BYTES) reject(fields.path('metric_tags'), `${bytes} bytes, at most ${MAX_METRIC_TAGS_BYTES}`);
   const out: Record<string, MetricTagValue> = {};
   for (const [name, raw] of Object.entries(tags)) {
     const tag = new Fields(asRecord(raw, `${fields.path('metric_tags')}.${name}`), `${fields.path('metric_tags')}.${name}`);

@@ -52,6 +52,17 @@ export interface PersistenceEngine {
    * that is the only guard against two live actors writing the same key.
    */
   persist(event: PersistedEvent): Promise<void>;
+  /**
+   * Deletes every event and snapshot of `key` (nact never calls this: a journal that must go,
+   * such as a quarantined record's, is deleted by Auctor). Resolves once the deletion is durable;
+   * a later `persist` to `key` starts a new journal.
+   */
+  deleteJournal(key: string): Promise<void>;
+  /**
+   * Deletes the journals of every key starting with `prefix` (e.g. `actual-lrp/<guid>/<epoch>/`);
+   * resolves with how many keys had one, once the deletion is durable.
+   */
+  deleteJournalsWithPrefix(prefix: string): Promise<number>;
   /** Releases the engine's resources; pending writes finish first. */
   close(): Promise<void>;
 }

@@ -169,6 +169,43 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
     await this.durable(write);
   }
 
+  /** See {@link PersistenceEngine.deleteJournal}: one transaction over the key's two ranges. */
+  async deleteJournal(key: string): Promise<void> {
+    this.assertOpen();
+    await this.removeKeys(new Set([key]));
+  }
+
+  /**
+   * See {@link PersistenceEngine.deleteJournalsWithPrefix}. The keys starting with `prefix` are
+   * one contiguous range in both sub-databases (ordered-binary compares strings bytewise).
+   */
+  async deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    this.assertOpen();
+    const keys = new Set<string>();
+    for (const db of [this.eventsDb, this.snapshotsDb] as Array<Database<unknown, RecordKey>>) {
+      for (const [key] of db.getKeys({ start: [prefix, -1] })) {
+        if (!key.startsWith(prefix)) break;
+        keys.add(key);
+      }
+    }
+    await this.removeKeys(keys);
+    return keys.size;
+  }
+
+  /** Removes every event and snapshot of `keys` in one transaction; resolves once durable. */
+  private async removeKeys(keys: ReadonlySet<string>): Promise<void> {
+    if (keys.size === 0) return;
+    await this.root.transaction(() => {
+      for (const key of keys) {
+        for (const db of [this.eventsDb, this.snapshotsDb] as Array<Database<unknown, RecordKey>>) {
+          for (const k of db.getKeys({ start: [key, -1], end: [key, MAX_SEQ] })) db.remove(k);
+        }
+      }
+    });
+    // rare (an operator's delete): waiting for the env-wide flush is simpler than tracking this commit's
+    await this.root.flushed;
+  }
+
   /**
    * Waits for writes already issued to be durable, then closes the environment if this engine
    * opened it. Later calls reject; calling close again returns the same promise.

@@ -79,6 +79,21 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
     }
   }
 
+  /** See {@link PersistenceEngine.deleteJournal}. */
+  async deleteJournal(key: string): Promise<void> {
+    this.assertOpen();
+    this.journal.delete(key);
+    this.snapshots.delete(key);
+  }
+
+  /** See {@link PersistenceEngine.deleteJournalsWithPrefix}. */
+  async deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    this.assertOpen();
+    const keys = new Set([...this.journal.keys(), ...this.snapshots.keys()].filter((k) => k.startsWith(prefix)));
+    for (const key of keys) await this.deleteJournal(key);
+    return keys.size;
+  }
+
   /** Marks the engine closed; later calls reject. The stored data is kept. */
   async close(): Promise<void> {
     this.closed = true;

@@ -11,7 +11,8 @@ import { isLoopbackHost } from './handshake.js';
 import { InboundStream } from './inbound-stream.js';
 import { bidiBytesMethod, CONNECT_PATH, DEFAULT_LIMITS, serverOptions, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
 import { PeerStream } from './peer-stream.js';
-import type { Envelope, NodeIdentity, PeerEvent, Remoting } from './types.js';
+import { Rejections } from './rejections.js';
+import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats } from './types.js';
 
 export interface RemotingOptions {
   /** this node; `address` defaults to the listen host and the port actually bound */
@@ -75,6 +76,7 @@ export async function startRemoting(options: RemotingOptions): Promise<Remoting>
 
 class GrpcRemoting implements Remoting {
   private readonly counters: Counters = { sent: 0, received: 0, dropped: 0, malformed: 0 };
+  private readonly rejections: Rejections;
   private readonly peers = new Map<string, PeerStream>();
   private readonly inbound = new Set<InboundStream>();
   private envelopeHandlers: ((envelope: Envelope, from: NodeIdentity) => void)[] = [];
@@ -89,6 +91,7 @@ class GrpcRemoting implements Remoting {
     private readonly log: RemotingLog,
     private readonly server: Server,
   ) {
+    const rejections = (this.rejections = new Rejections(log, { windowMs: limits.rejectionLogWindowMs }));
     const connect = (call: ServerDuplexStream<Buffer, Buffer>) => {
       if (this.closing) return call.emit('error', { code: status.UNAVAILABLE, details: 'node is closing' });
       this.inbound.add(
@@ -98,6 +101,7 @@ class GrpcRemoting implements Remoting {
           limits,
           log,
           counters: this.counters,
+          rejections,
           deliver: this.deliver,
           onUp: (peer) => this.presence.up(peer),
           onDown: (peer, reason) => this.presence.down(peer, reason),
@@ -146,8 +150,8 @@ class GrpcRemoting implements Remoting {
     return () => (this.peerHandlers = this.peerHandlers.filter((h) => h !== handler));
   }
 
-  stats(): { sent: number; received: number; dropped: number; malformed: number } {
-    return { ...this.counters };
+  stats(): RemotingStats {
+    return { ...this.counters, rejected: this.rejections.counts() };
   }
 
   close(): Promise<void> {
@@ -191,6 +195,6 @@ class GrpcRemoting implements Remoting {
     });
     this.envelopeHandlers = [];
     this.peerHandlers = [];
-    this.log.info({ self: this.self, ...this.counters }, 'remoting.stopped');
+    this.log.info({ self: this.self, ...this.stats() }, 'remoting.stopped');
   }
 }

@@ -3,6 +3,8 @@
  * batches in. Nothing is accepted before the dialler has proved the cluster secret; a stream that
  * tries is closed with UNAUTHENTICATED. After that, a frame or envelope that is out of shape is
  * dropped and counted as malformed; the stream stays, since one bad message is not a bad peer.
+ * Each refused stream is counted by reason and logged through `Rejections` (at most one line per
+ * peer host and reason per window): an unauthenticated flood cannot flood the log.
  *
  *   hello --Hello--> proof --valid Proof--> open --ends/fails/close()--> done
  *   hello|proof --anything else, bad proof, or timeout--> done (UNAUTHENTICATED)
@@ -11,7 +13,8 @@ import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { decodeFrame, encodeHandshake, MalformedFrame } from './codec.js';
 import { newNonce, proofFor, protocolMismatch, verifyProof, type Transcript } from './handshake.js';
 import type { Counters, RemotingLimits, RemotingLog } from './options.js';
-import type { Envelope, NodeIdentity } from './types.js';
+import type { Rejections } from './rejections.js';
+import type { Envelope, NodeIdentity, RejectReason } from './types.js';
 
 type State = 'hello' | 'proof' | 'open' | 'done';
 
@@ -21,6 +24,8 @@ export interface InboundDeps {
   limits: RemotingLimits;
   log: RemotingLog;
   counters: Counters;
+  /** counts and logs (rate-limited) the streams refused before they authenticated */
+  rejections: Rejections;
   deliver(envelope: Envelope, from: NodeIdentity): void;
   onUp(peer: NodeIdentity): void;
   onDown(peer: NodeIdentity, reason: string): void;
@@ -49,7 +54,7 @@ export class InboundStream {
     private readonly deps: InboundDeps,
   ) {
     this.remote = call.getPeer();
-    this.timer = setTimeout(() => this.refuse('handshake timed out'), deps.limits.handshakeTimeoutMs).unref();
+    this.timer = setTimeout(() => this.refuse('timeout', 'handshake timed out'), deps.limits.handshakeTimeoutMs).unref();
     call.on('data', this.onFrame);
     call.on('error', (error: Error) => this.finish(`stream failed: ${error.message}`));
     call.on('cancelled', () => this.finish('stream cancelled'));
@@ -116,10 +121,7 @@ export class InboundStream {
     const { self, secret, log } = this.deps;
     if (this.state === 'hello' && frame.kind === 'hello') {
       const mismatch = protocolMismatch(frame.protocol ?? 0);
-      if (mismatch) {
-        log.warn({ remote: this.remote, claimed: frame.node, protocol: frame.protocol ?? 0 }, 'remoting.protocol-mismatch');
-        return this.refuse(mismatch);
-      }
+      if (mismatch) return this.refuse('protocol-mismatch', mismatch, 'remoting.protocol-mismatch', { claimed: frame.node, protocol: frame.protocol ?? 0 });
       const nonce = newNonce();
       this.transcript = { dialler: frame.node, diallerNonce: frame.nonce, listener: self, listenerNonce: nonce };
       this.state = 'proof';
@@ -128,8 +130,7 @@ export class InboundStream {
     }
     if (this.state === 'proof' && frame.kind === 'proof') {
       if (!verifyProof('dialler', secret, this.transcript!, frame.proof)) {
-        log.warn({ remote: this.remote, claimed: this.transcript!.dialler }, 'remoting.handshake-refused');
-        return this.refuse('dialler failed to prove the cluster secret');
+        return this.refuse('bad-proof', 'dialler failed to prove the cluster secret', 'remoting.handshake-refused', { claimed: this.transcript!.dialler });
       }
       clearTimeout(this.timer);
       this.state = 'open';
@@ -139,22 +140,22 @@ export class InboundStream {
       return;
     }
     this.deps.counters.malformed++;
-    this.refuse(`${frame.kind} frame before the handshake finished`);
+    this.refuse('malformed', `${frame.kind} frame before the handshake finished`);
   }
 
   private onMalformed(reason: string, bytes: number, count = 1): void {
     this.deps.counters.malformed += count;
+    if (this.state !== 'open') return this.refuse('malformed', `malformed handshake: ${reason}`, 'remoting.stream-refused', { bytes });
     const n = ++this.malformed;
     if (n <= LOG_FIRST_MALFORMED || n % 1000 === 0) {
       this.deps.log.warn({ remote: this.remote, peer: this.peer?.name, reason, bytes, malformed: n }, 'remoting.malformed-dropped');
     }
-    if (this.state !== 'open') this.refuse(`malformed handshake: ${reason}`);
   }
 
-  /** Closes a stream that has not authenticated, with UNAUTHENTICATED. */
-  private refuse(reason: string): void {
+  /** Closes a stream that has not authenticated, with UNAUTHENTICATED; counts it and logs `event` (rate-limited). */
+  private refuse(why: RejectReason, reason: string, event = 'remoting.stream-refused', fields: Record<string, unknown> = {}): void {
     if (this.state === 'done') return;
-    this.deps.log.warn({ remote: this.remote, reason }, 'remoting.stream-refused');
+    this.deps.rejections.reject(this.remote, why, event, { reason, ...fields });
     this.finish(reason, true);
     this.call.emit('error', { code: status.UNAUTHENTICATED, details: reason });
   }
@@ -164,7 +165,7 @@ export class InboundStream {
     if (this.state === 'done') return;
     const wasOpen = this.state === 'open';
     if (wasOpen) this.drainPending(); // what arrived before the end is delivered, as it would have been at once
-    if (!wasOpen && !refused) this.deps.log.warn({ remote: this.remote, reason }, 'remoting.handshake-abandoned');
+    if (!wasOpen && !refused) this.deps.rejections.reject(this.remote, 'abandoned', 'remoting.handshake-abandoned', { reason });
     this.state = 'done';
     clearTimeout(this.timer);
     if (wasOpen && this.peer) {

@@ -24,6 +24,8 @@ export interface RemotingLimits {
   maxEnvelopeBytes: number;
   /** a stream whose handshake has not finished by then is closed (default 5 s) */
   handshakeTimeoutMs: number;
+  /** streams refused before they authenticated are logged at most once per peer host and reason in this long (default 10 s); all are counted */
+  rejectionLogWindowMs: number;
   /** reconnect backoff: first delay, doubling up to the cap, each with ±20 % jitter (defaults 100 ms, 2 s) */
   backoffInitialMs: number;
   backoffMaxMs: number;
@@ -44,6 +46,7 @@ export const DEFAULT_LIMITS: RemotingLimits = {
   maxPendingInboundBytes: 4 * 1024 * 1024,
   maxEnvelopeBytes: 4 * 1024 * 1024,
   handshakeTimeoutMs: 5_000,
+  rejectionLogWindowMs: 10_000,
   backoffInitialMs: 100,
   backoffMaxMs: 2_000,
   idlePeerMs: 60_000,

@@ -37,6 +37,25 @@ export type PeerEvent =
   | { type: 'up'; peer: NodeIdentity }
   | { type: 'down'; peer: NodeIdentity; reason: string };
 
+/**
+ * Why a stream was refused before its peer authenticated (docs/050-remoting.md "Refused streams"):
+ * a wrong proof, another protocol version, a malformed or out-of-order frame, no proof in time,
+ * or a stream that ended before it finished the handshake.
+ */
+export const REJECT_REASONS = ['bad-proof', 'protocol-mismatch', 'malformed', 'timeout', 'abandoned'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** What `Remoting.stats()` counts, since the node started. */
+export interface RemotingStats {
+  sent: number;
+  received: number;
+  /** envelopes not sent: dead letters */
+  dropped: number;
+  malformed: number;
+  /** streams refused before they authenticated, by reason */
+  rejected: Record<RejectReason, number>;
+}
+
 /** The node's remoting endpoint: a server plus one outbound stream per peer. */
 export interface Remoting {
   readonly self: NodeIdentity;
@@ -50,8 +69,8 @@ export interface Remoting {
   onEnvelope(handler: (envelope: Envelope, from: NodeIdentity) => void): () => void;
   /** Streams to and from peers coming up and going down. */
   onPeer(handler: (event: PeerEvent) => void): () => void;
-  /** Counters for metrics: sent, received, dropped (dead letters), malformed. */
-  stats(): { sent: number; received: number; dropped: number; malformed: number };
+  /** Counters for metrics: sent, received, dropped (dead letters), malformed, rejected streams. */
+  stats(): RemotingStats;
   /** Flushes what is queued (bounded wait), ends the streams, stops the server. */
   close(): Promise<void>;
 }

@@ -159,7 +159,7 @@ describe('scheduler on one node with the process backend', function () {
       });
     expect((await task('ok-task', 'echo -n 42 > $HOME/result.txt')).ok).to.equal(true);
     expect((await task('bad-task', 'exit 3')).ok).to.equal(true);
-    expect((await task('huge-task', 'true', 1024 * 1024 * 1024)).ok).to.equal(true);
+    expect((await task('huge-task', 'true', 1024 * 1024)).ok).to.equal(true); // 1 TiB, the most a task may ask for
     const done = (guid: string) =>
       eventually(async () => {
         const t = await control().getTask(guid);

@@ -10,6 +10,7 @@ import { formatEvent, summarize } from '../../src/cli/client/events.js';
 import { normalizeApiUrl } from '../../src/cli/client/http.js';
 import { formatLogLine } from '../../src/cli/client/logs.js';
 import { addressOf, renderLrp, renderLrps } from '../../src/cli/client/lrps.js';
+import { renderQuarantine } from '../../src/cli/client/quarantine.js';
 import { SseParser } from '../../src/cli/client/sse.js';
 import { age, fields, table } from '../../src/cli/client/table.js';
 
@@ -51,6 +52,18 @@ describe('client renderers', () => {
     expect(addressOf({ address: '1.2.3.4', ports: [] })).to.equal('1.2.3.4');
   });
 
+  it("lrp shows the LRP's crash_policy as given, and that the node's flags decide the rest", () => {
+    const now = 1_000_000_000_000;
+    const line = (d: DesiredLRP) => renderLrp(d, [], now).split('\n').find((l) => l.startsWith('crash_policy:'));
+    const withPolicy = (crash_policy: unknown) => ({ ...desired('web', 1), crash_policy }) as DesiredLRP;
+    expect(line(desired('web', 1))).to.match(/^crash_policy:\s+the node's flags$/);
+    expect(line(withPolicy({}))).to.match(/^crash_policy:\s+the node's flags$/);
+    expect(line(withPolicy({ immediate_restarts: 2, backoff_ms: 1000, max_restarts: 3 }))).to.match(/^crash_policy:\s+immediate_restarts=2 backoff_ms=1000 max_restarts=3; the rest from the node's flags$/);
+    expect(line(withPolicy({ max_restarts: 0 }))).to.match(/max_restarts=0;/);
+    const all = { immediate_restarts: 1, backoff_ms: 2, max_backoff_ms: 3, max_restarts: 4, reset_after_ms: 5 };
+    expect(line(withPolicy(all))).to.match(/^crash_policy:\s+immediate_restarts=1 backoff_ms=2 max_backoff_ms=3 max_restarts=4 reset_after_ms=5$/);
+  });
+
   it('cells shows available/total and ? for a cell that did not answer', () => {
     const cell = (id: string, extra: Partial<CellRow>): CellRow => ({ cell_id: id, zone: 'z1', capacity: { memory_mb: 1024, disk_mb: 2048, containers: 10 }, available_resources: { memory_mb: 512, disk_mb: 2048, containers: 8 }, lrp_count: 2, task_count: 0, reachable: true, ...extra });
     const out = renderCells([cell('a', {}), cell('b', { available_resources: null, lrp_count: null, task_count: null, reachable: false }), cell('c', { evacuating: true })]).split('\n');
@@ -65,6 +78,13 @@ describe('client renderers', () => {
     expect(out[0]).to.match(/^NAME\s+ROLES\s+ADDRESS\s+STATUS\s+LAST_HEARTBEAT$/);
     expect(out[1]).to.match(/^control-1\s+control,cell\s+127\.0\.0\.1:7777\s+up\s+3s ago$/);
     expect(out[2]).to.match(/^c2\s+cell\s+127\.0\.0\.1:7778\s+down\s+-$/);
+  });
+
+  it('quarantine: kind, key, age and the error on one line', () => {
+    const now = 1_700_000_000_000;
+    const out = renderQuarantine([{ kind: 'desired_lrp', key: 'web', error: "Cannot read properties of null\n(reading 'type')", since: (now - 90_000) * 1e6, actor: '/n1/control/lrps/web' }], now).split('\n');
+    expect(out[0]).to.match(/^KIND\s+KEY\s+SINCE\s+ERROR$/);
+    expect(out[1]).to.equal("desired_lrp  web  90s    Cannot read properties of null (reading 'type')");
   });
 
   it('tree: failures, waiting mail and children cut off by --depth, which a healthy node rarely shows', () => {

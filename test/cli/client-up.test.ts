@@ -15,7 +15,8 @@ describe('auctor up', function () {
     try {
       const child = spawn(process.execPath, [
         auctorBin, 'up', '--cells', '2', '--data', dir.path, '--api', '127.0.0.1:0', '--router', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--heartbeat-ms', '200',
-      ], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // a terminal's choice of readable logs must not reach the nodes, whose lines `up` reads
+      ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUCTOR_LOG_FORMAT: 'pretty' } });
       const done = finished(child, 25_000);
       let out = '';
       const started = await new Promise<{ api: string; nodes: Array<{ node: string; roles: string[] }> }>((resolve) => child.stdout!.on('data', (d: Buffer) => {

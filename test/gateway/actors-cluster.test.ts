@@ -142,6 +142,18 @@ describe('gateway: /v1/actors and /v1/members across the cluster', () => {
     expect(nested.body.error.message).to.match(/^invalid field: type: "cluster\/deliver" is not a message cluster accepts from outside/);
   });
 
+  it('a message too deep or not valid Unicode for another node is a 400 naming the field, not a 503', async () => {
+    // 10,000 levels: too deep to encode for remoting, so it once answered 503 "unreachable"
+    const deep = '{"type":"greet/hello","name":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
+    const response = await apps[0]!.inject({ method: 'POST', url: `/v1/actors/${b}/greeters/hello/messages?ask=true`, payload: deep, headers: { 'content-type': 'application/json' } });
+    expect({ status: response.statusCode, body: response.json() }).to.deep.equal({
+      status: 400, body: { error: { type: 'InvalidRequest', message: 'invalid field: name[0]: nested deeper than 32 levels' } },
+    });
+    const lone = await call('POST', `/v1/actors/${b}/greeters/hello/messages?ask=true`, { type: 'greet/hello', name: 'a\ud800' });
+    expect(lone).to.deep.equal({ status: 400, body: { error: { type: 'InvalidRequest', message: 'invalid field: name: not valid Unicode (a lone UTF-16 surrogate)' } } });
+    expect(await call('POST', `/v1/actors/${b}/greeters/hello/messages?ask=true`, { type: 'greet/hello', name: 'ops' })).to.deep.equal({ status: 200, body: { reply: `hello ops from ${b}` } });
+  });
+
   it('an ask the remote actor never answers is the remote 504', async () => {
     const silent = await call('POST', `/v1/actors/${b}/greeters/hello/messages?ask=true&timeout_ms=100`, { type: 'greet/silent' });
     expect(silent).to.deep.equal({ status: 504, body: { error: { type: 'Timeout', message: `no reply from /${b}/greeters/hello within 100ms` } } });

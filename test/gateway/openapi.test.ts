@@ -28,13 +28,13 @@ const API_TABLE: [string, string][] = [
   ['GET', '/v1/actual_lrps'], ['GET', '/v1/actual_lrps/:process_guid'], ['GET', '/v1/actual_lrps/:process_guid/index/:index'],
   ['DELETE', '/v1/actual_lrps/:process_guid/index/:index'],
   ['POST', '/v1/tasks'], ['GET', '/v1/tasks'], ['GET', '/v1/tasks/:task_guid'], ['POST', '/v1/tasks/:task_guid/cancel'], ['DELETE', '/v1/tasks/:task_guid'],
-  ['GET', '/v1/cells'], ['POST', '/v1/cells/:cell_id/evacuate'], ['GET', '/v1/members'], ['GET', '/v1/events'],
+  ['GET', '/v1/quarantine'], ['GET', '/v1/cells'], ['POST', '/v1/cells/:cell_id/evacuate'], ['GET', '/v1/members'], ['GET', '/v1/events'],
   ['GET', '/v1/actual_lrps/:process_guid/logs'], ['GET', '/v1/tasks/:task_guid/logs'],
   ['GET', '/v1/actors'], ['GET', '/v1/actors/*'], ['POST', '/v1/actors/*'],
   ['GET', '/metrics'], ['GET', '/openapi.json'],
 ];
 // the routes this gateway has whatever else is registered: the document must list them
-const ALWAYS = API_TABLE.filter(([, url]) => /^\/v1\/(ping|domains|desired_lrps|actual_lrps\/:process_guid(\/index|$)|actual_lrps$|tasks(\/:task_guid(\/cancel)?)?$|cells$)|^\/openapi\.json$/.test(url));
+const ALWAYS = API_TABLE.filter(([, url]) => /^\/v1\/(ping|domains|desired_lrps|actual_lrps\/:process_guid(\/index|$)|actual_lrps$|tasks(\/:task_guid(\/cancel)?)?$|quarantine$|cells$)|^\/openapi\.json$/.test(url));
 
 const toOpenApi = (url: string) => url.replace(/:([a-z_]+)/g, '{$1}').replace(/\*$/, '{path}');
 
@@ -171,6 +171,7 @@ describe('gateway: /openapi.json', () => {
       await conforms('/v1/tasks/{task_guid}', { method: 'GET', url: '/v1/tasks/job-1' }, 200);
       await conforms('/v1/tasks/{task_guid}/cancel', { method: 'POST', url: '/v1/tasks/nope/cancel' }, 404);
 
+      expect(await conforms('/v1/quarantine', { method: 'GET', url: '/v1/quarantine' }, 200)).to.deep.equal([]);
       const cells = (await conforms('/v1/cells', { method: 'GET', url: '/v1/cells' }, 200)) as unknown[];
       expect(cells).to.have.length(1);
       await conforms('/v1/desired_lrps/{process_guid}', { method: 'DELETE', url: '/v1/desired_lrps/web' }, 204);

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
+import type { CrashPolicy } from '../../src/models/crash-policy.js';
 import { lrpStartsOf, planLrpConvergence, type LrpConvergenceInput, type LrpConvergencePlan } from '../../src/models/convergence.js';
 import { MS, SEC, T0, buildActualLrp, buildDesiredLrp } from './builders.js';
 
 const NOW = T0 + 3600 * SEC;
 const web = (instances: number, domain = 'apps') => buildDesiredLrp({ process_guid: 'web', domain, instances });
+const webWith = (crash_policy: CrashPolicy) => buildDesiredLrp({ process_guid: 'web', domain: 'apps', instances: 1, crash_policy });
 const row = (index: number, overrides: Partial<ActualLRP> = {}) => buildActualLrp({ index, since: NOW - SEC, ...overrides });
 const ids = (rows: ActualLRP[]) => rows.map((r) => `${r.process_guid}/${r.index}:${r.presence}`);
 
@@ -46,6 +48,11 @@ describe('LRP convergence', () => {
       ['CRASHED count 3 for 30 s − 1 ns: wait', { desiredLrps: [web(1)], actualLrps: [row(0, { state: 'CRASHED', crash_count: 3, since: NOW - 30 * SEC + 1 })] }, {}],
       ['CRASHED count 1 (immediate, e.g. a lost auction): restart', { desiredLrps: [web(1)], actualLrps: [row(0, { state: 'CRASHED', crash_count: 1, since: NOW })] }, { restartCrashed: ['web/0:ORDINARY'] }],
       ['CRASHED count 200: never', { desiredLrps: [web(1)], actualLrps: [row(0, { state: 'CRASHED', crash_count: 200, since: 0 })] }, {}],
+      ['CRASHED count 3 for 1 s, its LRP\'s backoff_ms 1000: restart', { desiredLrps: [webWith({ backoff_ms: 1000 })], actualLrps: [row(0, { state: 'CRASHED', crash_count: 3, since: NOW - SEC })] }, { restartCrashed: ['web/0:ORDINARY'] }],
+      ['CRASHED count 3 for 1 s − 1 ns, its LRP\'s backoff_ms 1000: wait', { desiredLrps: [webWith({ backoff_ms: 1000 })], actualLrps: [row(0, { state: 'CRASHED', crash_count: 3, since: NOW - SEC + 1 })] }, {}],
+      ['CRASHED count 3 for an hour, its LRP\'s max_restarts 3: never', { desiredLrps: [webWith({ max_restarts: 3 })], actualLrps: [row(0, { state: 'CRASHED', crash_count: 3, since: NOW - 3600 * SEC })] }, {}],
+      ['CRASHED count 1, its LRP\'s max_restarts 0: never', { desiredLrps: [webWith({ max_restarts: 0 })], actualLrps: [row(0, { state: 'CRASHED', crash_count: 1, since: 0 })] }, {}],
+      ['CRASHED count 200, its LRP\'s max_restarts 300: due after the node\'s cap', { desiredLrps: [webWith({ max_restarts: 300 })], actualLrps: [row(0, { state: 'CRASHED', crash_count: 200, since: NOW - 960 * SEC })] }, { restartCrashed: ['web/0:ORDINARY'] }],
       ['RUNNING on a missing cell: suspect and replace', { desiredLrps: [web(2)], actualLrps: [running(0, { cell_id: 'gone' }), row(1, { state: 'CLAIMED', cell_id: 'gone', instance_guid: 'ig-2' })] }, { suspectAndReplace: ['web/0:ORDINARY', 'web/1:ORDINARY'] }],
       ['replacement on a missing cell while a suspect exists: unclaim the replacement', { desiredLrps: [web(1)], actualLrps: [running(0, { cell_id: 'gone-2' }), running(0, { presence: 'SUSPECT', cell_id: 'gone-1' })] }, { unclaimReplacements: ['web/0:ORDINARY'] }],
       ['suspect whose replacement runs: remove the suspect', { desiredLrps: [web(1)], actualLrps: [running(0), running(0, { presence: 'SUSPECT', cell_id: 'gone' })] }, { removeSuspects: ['web/0:SUSPECT replaced'] }],

@@ -72,7 +72,7 @@ describe('domains', () => {
       ['d', {}, 'ok'],
       ['d', undefined, 'ok'],
       ['', { ttl: 1 }, 'invalid field: domain'],
-      ['d', { ttl: -1 }, 'invalid field: ttl: must be at least 0, got -1'],
+      ['d', { ttl: -1 }, 'invalid field: ttl: must be in 0..4294967295, got -1'],
       ['d', { ttl: 'soon' }, 'invalid field: ttl'],
     ];
     for (const [domain, body, expected] of table) expect(messageOf(validateDomainUpsert(domain, body))).to.equal(expected);

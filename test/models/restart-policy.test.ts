@@ -3,7 +3,7 @@ import { claimActualLrp, startActualLrp, unclaimActualLrp, type ActualLRP } from
 import { crashEvents } from '../../src/models/events.js';
 import {
   DEFAULT_RESTART_SETTINGS, RESTART_SETTING_FLAGS, applyCrash, crashCountAfterCrash, nextRestartAt, restartBackoffMs,
-  restartSettings, shouldRestartCrashed, shouldRestartImmediately, type CrashOutcome,
+  restartSettings, shouldRestartCrashed, shouldRestartImmediately, type CrashOutcome, type RestartSettings,
 } from '../../src/models/restart-policy.js';
 import { MIN, MS, SEC, T0, buildActualLrp, messageOf } from './builders.js';
 
@@ -113,6 +113,56 @@ describe('restart policy', () => {
     expect([3, 4, 5].map((n) => restartBackoffMs(n, restartSettings({ backoffMs: 1000, maxBackoffMs: 3000 })))).to.deep.equal([1000, 2000, 3000]);
     const crash = unwrap(applyCrash(buildActualLrp({ state: 'RUNNING' }), 'x', T0 + SEC, fast));
     expect(crash.outcome === 'crashed' && [crash.actual.state, crash.restartAt]).to.deep.equal(['CRASHED', T0 + 2 * SEC]);
+  });
+
+  describe('max_restarts comes before the immediate restarts', () => {
+    /** What crashes 1..5 of an app that crashes at once do: `now` (immediate), the wait in s, or `never`. */
+    function timeline(settings: RestartSettings): string[] {
+      let actual = buildActualLrp({ state: 'CLAIMED', since: T0 });
+      const seen: string[] = [];
+      for (let n = 1; n <= 5; n++) {
+        const crash = unwrap(applyCrash(actual, 'exit', T0 + n * SEC, settings));
+        if (crash.outcome === 'remove') throw new Error('an ORDINARY row is never removed');
+        const restartAt = crash.outcome === 'crashed' ? crash.restartAt : crash.actual.since;
+        seen.push(crash.outcome === 'restart' ? 'now' : restartAt === undefined ? 'never' : `${(restartAt - crash.actual.since) / SEC}s`);
+        if (restartAt === undefined) break;
+        // placed again: the next crash comes from CLAIMED
+        const row = crash.outcome === 'crashed' ? unwrap(unclaimActualLrp(crash.actual, restartAt)) : crash.actual;
+        actual = unwrap(claimActualLrp(row, { instance_guid: `ig-${n}`, cell_id: 'cell-1' }, row.since));
+      }
+      return seen;
+    }
+    const table: [string, Partial<RestartSettings>, string[]][] = [
+      ['max 0: the first crash is final', { maxRestarts: 0 }, ['never']],
+      ['max 1: the first crash is final', { maxRestarts: 1 }, ['never']],
+      ['max 2 below 3 immediate: one immediate restart, then never', { maxRestarts: 2 }, ['now', 'never']],
+      ['max 3, 3 immediate: two immediate restarts, then never', { maxRestarts: 3 }, ['now', 'now', 'never']],
+      ['max 5, 3 immediate, 1 s doubling: Diego’s shape', { maxRestarts: 5, backoffMs: 1000 }, ['now', 'now', '1s', '2s', 'never']],
+      ['max 3, 2 immediate, 1 s: the end-to-end test’s policy', { immediateRestarts: 2, maxRestarts: 3, backoffMs: 1000 }, ['now', '1s', 'never']],
+      ['max 0, no immediate restarts', { immediateRestarts: 0, maxRestarts: 0 }, ['never']],
+    ];
+    for (const [name, overrides, expected] of table) {
+      it(name, () => {
+        const settings = restartSettings(overrides);
+        expect(timeline(settings)).to.deep.equal(expected);
+        const never = expected.length;
+        expect(restartBackoffMs(never, settings), `crash ${never}`).to.equal(undefined);
+        expect(shouldRestartImmediately(never, settings)).to.equal(false);
+        expect(shouldRestartCrashed(buildActualLrp({ state: 'CRASHED', crash_count: never, since: T0 }), T0 + 1000 * MIN, settings)).to.equal(false);
+      });
+    }
+
+    it('backoffMs is the first wait, also with no immediate restarts', () => {
+      expect([1, 2, 3, 4].map((n) => restartBackoffMs(n, restartSettings({ immediateRestarts: 0, backoffMs: 1000, maxBackoffMs: 10_000 })))).to.deep.equal([1000, 2000, 4000, 8000]);
+      expect([1, 2, 3].map((n) => restartBackoffMs(n, restartSettings({ immediateRestarts: 1, backoffMs: 1000, maxBackoffMs: 10_000 })))).to.deep.equal([1000, 2000, 4000]);
+    });
+
+    it('a zero backoff stays 0 (not NaN) at any crash count, and a cap stays the cap', () => {
+      const zero = restartSettings({ immediateRestarts: 0, backoffMs: 0, maxRestarts: 10_000 });
+      expect([1, 1100, 9999].map((n) => restartBackoffMs(n, zero))).to.deep.equal([0, 0, 0]);
+      const capped = restartSettings({ immediateRestarts: 0, backoffMs: 1, maxBackoffMs: 2 ** 31 - 1, maxRestarts: 10_000 });
+      expect(restartBackoffMs(9999, capped)).to.equal(2 ** 31 - 1);
+    });
   });
 
   describe('applyCrash', () => {

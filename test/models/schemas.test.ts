@@ -36,9 +36,29 @@ function agreement(component: string, validate: (input: unknown) => { ok: boolea
 }
 
 const run = { run: { path: '/bin/app', user: 'vcap' } };
+
+// a DesiredLRP's crash_policy, in a create and in a PATCH (crash-policy.test.ts has the messages)
+const CRASH_POLICIES: Case[] = [
+  ['all five', { immediate_restarts: 2, backoff_ms: 1000, max_backoff_ms: 4000, max_restarts: 3, reset_after_ms: 60000 }, 'ok'],
+  ['empty', {}, 'ok'],
+  ['null', null, 'ok'],
+  ['null fields', { backoff_ms: null, max_restarts: 0 }, 'ok'],
+  ['the largest values', { immediate_restarts: 100, backoff_ms: 2 ** 31 - 1, max_backoff_ms: 2 ** 31 - 1, max_restarts: 10000, reset_after_ms: 2 ** 31 - 1 }, 'ok'],
+  ['a list', [], 'reject'],
+  ['immediate_restarts 101', { immediate_restarts: 101 }, 'reject'],
+  ['backoff_ms negative', { backoff_ms: -1 }, 'reject'],
+  ['backoff_ms fractional', { backoff_ms: 0.5 }, 'reject'],
+  ['max_backoff_ms 2^31', { max_backoff_ms: 2 ** 31 }, 'reject'],
+  ['max_restarts 10001', { max_restarts: 10001 }, 'reject'],
+  ['reset_after_ms a string', { reset_after_ms: '5' }, 'reject'],
+  ['an unknown field', { max_restart: 3 }, 'reject'],
+  ['backoff_ms above max_backoff_ms', { backoff_ms: 2000, max_backoff_ms: 1000 }, 'serverOnly: one field must not exceed another'],
+];
 const lrp = (overrides: Record<string, unknown>) => desiredLrpRequest(overrides);
 const download = (extra: Record<string, unknown>) => ({ download: { from: 'f', to: 't', user: 'u', ...extra } });
 const tcp = (port: unknown) => ({ tcp_check: { port } });
+/** `levels` try actions around a run action. */
+const tries = (levels: number): unknown => Array.from({ length: levels }).reduce((action: unknown) => ({ try: { action } }), run);
 
 // the same inputs as the validators' own tables (desired-lrp.test.ts), then edge cases of our own
 const ACTIONS: [string, unknown, 'ok' | 'reject'][] = [
@@ -184,6 +204,34 @@ describe('model schemas agree with the validators', () => {
       ['check_definition http path a number', lrp({ check_definition: { checks: [{ http_check: { port: 80, path: 1 } }] } }), 'reject'],
       ['check_definition empty', lrp({ check_definition: {} }), 'ok'],
       ['check_definition not an object', lrp({ check_definition: 'tcp' }), 'reject'],
+      ...CRASH_POLICIES.map(([name, policy, expected]): Case => [`crash_policy ${name}`, lrp({ crash_policy: policy }), expected]),
+      // the bounds of limits.ts
+      ['instances 10000', lrp({ instances: 10_000 }), 'ok'],
+      ['instances 10001', lrp({ instances: 10_001 }), 'reject'],
+      ['instances 1e300', lrp({ instances: 1e300 }), 'reject'],
+      ['memory_mb 1 TiB', lrp({ memory_mb: 1_048_576 }), 'ok'],
+      ['memory_mb over 1 TiB', lrp({ memory_mb: 1_048_577 }), 'reject'],
+      ['disk_mb 2^40', lrp({ disk_mb: 2 ** 40 }), 'reject'],
+      ['max_pids over 2^22', lrp({ max_pids: 2 ** 22 + 1 }), 'reject'],
+      ['start_timeout_ms 2^31-1', lrp({ start_timeout_ms: 2 ** 31 - 1 }), 'ok'],
+      ['start_timeout_ms 2^31', lrp({ start_timeout_ms: 2 ** 31 }), 'reject'],
+      ['timeout action 2^31 ms', lrp({ action: { timeout: { action: run, timeout_ms: 2 ** 31 } } }), 'reject'],
+      ['nofile over 2^20', lrp({ action: { run: { ...run.run, resource_limits: { nofile: 2 ** 20 + 1 } } } }), 'reject'],
+      ['check interval 2^31', lrp({ check_definition: { checks: [{ http_check: { port: 80, interval_ms: 2 ** 31 } }] } }), 'reject'],
+      ['check request timeout 2^31-1', lrp({ check_definition: { checks: [{ http_check: { port: 80, request_timeout_ms: 2 ** 31 - 1 } }] } }), 'ok'],
+      ['101 ports', lrp({ ports: Array.from({ length: 101 }, (_, i) => i + 1) }), 'reject'],
+      ['process_guid of 128 characters', lrp({ process_guid: 'p'.repeat(128) }), 'ok'],
+      ['process_guid of 129 characters', lrp({ process_guid: 'p'.repeat(129) }), 'reject'],
+      ['domain of 255 characters', lrp({ domain: 'd'.repeat(255) }), 'ok'],
+      ['domain of 256 characters', lrp({ domain: 'd'.repeat(256) }), 'reject'],
+      ['domain of 128 two-byte characters', lrp({ domain: 'é'.repeat(128) }), 'serverOnly: maxLength counts characters, the limit is UTF-8 bytes'],
+      ['domain with CR LF', lrp({ domain: 'a\r\nb' }), 'reject'],
+      ['domain of spaces', lrp({ domain: '  ' }), 'reject'],
+      ['domain with a line separator and a letter', lrp({ domain: '\u2028a' }), 'ok'],
+      ['domain of a line separator', lrp({ domain: '\u2028' }), 'reject'],
+      ['routes 33 levels deep', lrp({ routes: { a: { b: JSON.parse('['.repeat(31) + ']'.repeat(31)) } } }), 'serverOnly: a nesting depth'],
+      ['a lone surrogate in routes', lrp({ routes: { a: '\ud800' } }), 'serverOnly: well-formed Unicode'],
+      ['metric_tags over 16 KiB', lrp({ metric_tags: { a: { static: 'x'.repeat(16_384) } } }), 'serverOnly: a size limit on the JSON of all tags together'],
     ]);
   });
 
@@ -205,6 +253,9 @@ describe('model schemas agree with the validators', () => {
       ['bad metric tag', { metric_tags: { a: { dynamic: 'NOPE' } } }, 'reject'],
       ['not an object', 3, 'reject'],
       ['a list', [], 'reject'],
+      ...CRASH_POLICIES.map(([name, crash_policy, expected]): Case => [`crash_policy ${name}`, { crash_policy }, expected]),
+      ['instances 10001', { instances: 10_001 }, 'reject'],
+      ['instances 2^32', { instances: 2 ** 32 }, 'reject'],
     ]);
   });
 
@@ -240,6 +291,11 @@ describe('model schemas agree with the validators', () => {
       ['env without a name', task({ env: [{ value: 'v' }] }), 'reject'],
       ['placement_tags with a number', task({ placement_tags: [1] }), 'reject'],
       ['server-set fields are ignored', task({ state: 'COMPLETED', failed: 'maybe' }), 'ok'],
+      ['task_guid of 3000 characters', task({ task_guid: 't'.repeat(3000) }), 'reject'],
+      ['domain with a NUL', task({ domain: 'jobs\u0000' }), 'reject'],
+      ['memory_mb 1e300', task({ memory_mb: 1e300 }), 'reject'],
+      ['an action tree 20 try actions deep (43 levels)', task({ action: tries(20) }), 'serverOnly: a nesting depth'],
+      ['an action tree 14 try actions deep (31 levels)', task({ action: tries(14) }), 'ok'],
     ]);
   });
 
@@ -255,6 +311,9 @@ describe('model schemas agree with the validators', () => {
       ['ttl a string', { ttl: '60' }, 'reject'],
       ['a list', [], 'reject'],
       ['a string', 'forever', 'reject'],
+      ['ttl 2^32-1', { ttl: 2 ** 32 - 1 }, 'ok'],
+      ['ttl 2^32', { ttl: 2 ** 32 }, 'reject'],
+      ['ttl 1e300', { ttl: 1e300 }, 'reject'],
     ]);
   });
 });
@@ -273,6 +332,7 @@ describe('stored model schemas describe what the server stores', () => {
     const full = desiredLrpRequest({
       setup: run, monitor: run, check_definition: { checks: [tcp(8080)] }, ports: [8080], routes: { 'cf-router': [] },
       env: [{ name: 'A' }], log_guid: 'l', metrics_guid: 'm', metric_tags: { i: { dynamic: 'INDEX' } }, annotation: 'a', placement_tags: ['x'],
+      crash_policy: { max_restarts: 3, backoff_ms: 1000 },
     });
     for (const request of [desiredLrpRequest(), full]) {
       const result = validateDesiredLrp(request);

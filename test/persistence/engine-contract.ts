@@ -177,6 +177,39 @@ export function describeEngineContract(name: string, make: () => Promise<EngineF
       });
     });
 
+    describe('deleting journals', function () {
+      const history = async (key: string) => ({ events: seqs(await collect(engine.events(key))), snapshot: (await engine.latestSnapshot(key))?.sequenceNumber });
+
+      it('deleteJournal removes one key\'s events and snapshots, not a neighbour\'s, and the key starts over', async function () {
+        for (const key of ['lrp/a', 'lrp/a/0', 'lrp/ab', 'lrp/']) {
+          await persistRange(key, 1, 3);
+          await engine.takeSnapshot(persistedSnapshot(key, 2, 'snap'));
+        }
+        await engine.deleteJournal('lrp/a');
+        expect(await history('lrp/a')).to.deep.equal({ events: [], snapshot: undefined });
+        for (const key of ['lrp/a/0', 'lrp/ab', 'lrp/']) expect(await history(key)).to.deep.equal({ events: [1, 2, 3], snapshot: 2 });
+        await engine.persist(persistedEvent('lrp/a', 1, 'again'));
+        expect(await history('lrp/a')).to.deep.equal({ events: [1], snapshot: undefined });
+        await engine.deleteJournal('never-written');
+        if (fixture.reopen) {
+          const reopened = await fixture.reopen();
+          expect(seqs(await collect(reopened.events('lrp/a/0')))).to.deep.equal([1, 2, 3]);
+          expect(await collect(reopened.events('lrp/a'))).to.have.length(1);
+        }
+      });
+
+      it('deleteJournalsWithPrefix removes every key starting with the prefix and counts them', async function () {
+        for (const key of ['actual-lrp/web/e1/0', 'actual-lrp/web/e1/1', 'actual-lrp/web/e1/10', 'actual-lrp/web/e10/0', 'actual-lrp/web/e1', 'actual-lrp/wex/e1/0']) await persistRange(key, 1, 2);
+        await engine.takeSnapshot(persistedSnapshot('actual-lrp/web/e1/2', 7, 'only a snapshot'));
+        expect(await engine.deleteJournalsWithPrefix('actual-lrp/web/e1/')).to.equal(4);
+        for (const key of ['actual-lrp/web/e1/0', 'actual-lrp/web/e1/1', 'actual-lrp/web/e1/10', 'actual-lrp/web/e1/2']) {
+          expect(await history(key)).to.deep.equal({ events: [], snapshot: undefined });
+        }
+        for (const key of ['actual-lrp/web/e10/0', 'actual-lrp/web/e1', 'actual-lrp/wex/e1/0']) expect((await history(key)).events).to.deep.equal([1, 2]);
+        expect(await engine.deleteJournalsWithPrefix('nothing/')).to.equal(0);
+      });
+    });
+
     describe('lifecycle', function () {
       it('close lets persists already in flight finish', async function () {
         const writes = Array.from({ length: 50 }, (_, i) => engine.persist(persistedEvent('in-flight', i + 1, i)));

@@ -10,6 +10,7 @@ import { decodeFrame, encodeBatch, encodeHandshake } from '../../src/remoting/co
 import { newNonce, proofFor } from '../../src/remoting/handshake.js';
 import { InboundStream } from '../../src/remoting/inbound-stream.js';
 import { DEFAULT_LIMITS } from '../../src/remoting/options.js';
+import { Rejections } from '../../src/remoting/rejections.js';
 import type { Envelope, NodeIdentity } from '../../src/remoting/types.js';
 import { envelope, RecordingLog } from './harness.js';
 
@@ -51,6 +52,7 @@ function open(maxPendingInboundBytes = DEFAULT_LIMITS.maxPendingInboundBytes) {
     limits: { ...DEFAULT_LIMITS, maxPendingInboundBytes },
     log: new RecordingLog(),
     counters: { sent: 0, received: 0, dropped: 0, malformed: 0 },
+    rejections: new Rejections(new RecordingLog()),
     deliver: (e: Envelope) => delivered.push(Buffer.from(e.body).toString()),
     onUp: () => events.push('up'),
     onDown: (_peer, reason) => events.push(`down after ${delivered.length}: ${reason}`),

@@ -10,7 +10,8 @@
  * hub's clock: a FakeClock makes them (and the `sent` log's times) move only with `advance`.
  */
 import { systemClock, type Clock, type Timer } from '../../src/actors/kernel/clock.js';
-import type { Envelope, NodeIdentity, PeerEvent, Remoting } from '../../src/remoting/types.js';
+import { noRejections } from '../../src/remoting/rejections.js';
+import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats } from '../../src/remoting/types.js';
 
 interface InFlight {
   envelope: Envelope;
@@ -248,8 +249,8 @@ export class FakeRemoting implements Remoting {
     return () => this.peerHandlers.delete(handler);
   }
 
-  stats(): { sent: number; received: number; dropped: number; malformed: number } {
-    return { ...this.counts };
+  stats(): RemotingStats {
+    return { ...this.counts, rejected: noRejections() };
   }
 
   async close(): Promise<void> {

@@ -103,7 +103,7 @@ export async function onCopyReport(t: Turn, r: InstanceReport, copy: ActualLRP, 
     }
     case 'cell-report/lrp-crashed': {
       // a crashed copy is just removed; the ORDINARY row carries on (BBS CrashActualLRP)
-      const crash = applyCrash(copy, r.reason, t.now(), t.deps.settings.restart, key);
+      const crash = applyCrash(copy, r.reason, t.now(), t.restartSettings(), key);
       if (!crash.ok) return state;
       return t.saveRows(rowsWithout(state, which), crashEvents(copy, crash.value));
     }

@@ -11,8 +11,10 @@
  * | UNCLAIMED | claimed (by any instance)               | CLAIMED                                        |
  * | UNCLAIMED | placement failed (the pending guid)     | UNCLAIMED, with the placement error            |
  * | CLAIMED   | running (its instance)                  | RUNNING; its SUSPECT/EVACUATING copies dropped |
- * | placed    | crashed (its instance)                  | as `applyCrash` says: UNCLAIMED and auctioned, |
- * |           |                                         | or CRASHED with the retry timer armed          |
+ * | placed    | crashed (its instance)                  | as `applyCrash` says (under the LRP's          |
+ * |           |                                         | `crash_policy` over the node's flags):         |
+ * |           |                                         | UNCLAIMED and auctioned, or CRASHED with the   |
+ * |           |                                         | retry timer armed                              |
  * | placed    | stopped (its instance)                  | UNCLAIMED and auctioned                        |
  * | CRASHED   | retry, once `shouldRestartCrashed`      | UNCLAIMED and auctioned (else the timer again) |
  * | placed    | claimed/running from another instance   | unchanged; that instance is stopped            |
@@ -32,7 +34,7 @@ export async function retry(t: Turn, unclaimed: boolean | undefined): Promise<Ac
   if (!actual) return t.state;
   if (actual.state === 'UNCLAIMED' && unclaimed) return t.auction(actual, []);
   if (actual.state !== 'CRASHED') return t.state;
-  if (!shouldRestartCrashed(actual, t.now(), t.deps.settings.restart)) {
+  if (!shouldRestartCrashed(actual, t.now(), t.restartSettings())) {
     t.armRestart(actual);
     return t.state;
   }
@@ -77,7 +79,7 @@ export async function onReport(t: Turn, r: InstanceReport): Promise<ActualLrpSta
       return dropCopiesReplacedBy(t, next);
     }
     case 'cell-report/lrp-crashed': {
-      const crash = applyCrash(actual, r.reason, t.now(), t.deps.settings.restart, key);
+      const crash = applyCrash(actual, r.reason, t.now(), t.restartSettings(), key);
       if (!crash.ok) return state;
       const outcome = crash.value;
       const events = crashEvents(actual, outcome);

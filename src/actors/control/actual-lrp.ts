@@ -78,6 +78,8 @@ export function spawnActualLrp(
         }
         case 'actual-lrp/desired-changed':
           rt.desired = latest = msg.desired;
+          // a CRASHED row's wait follows the new crash_policy at once, as convergence's would
+          if (state.actual?.state === 'CRASHED') t.armRestart(state.actual);
           return state;
         case 'actual-lrp/get':
           system.dispatch(msg.replyTo, state.actual);

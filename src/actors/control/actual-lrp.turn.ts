@@ -12,13 +12,17 @@ import { newUnclaimedActualLrp, type ActualLRP } from '../../models/actual-lrp.j
 import type { DesiredLRP } from '../../models/desired-lrp.js';
 import { Events, type AuctorEvent } from '../../models/events.js';
 import { newModificationTag } from '../../models/modification-tag.js';
-import { nextRestartAt } from '../../models/restart-policy.js';
+import { restartSettingsFor } from '../../models/crash-policy.js';
+import { nextRestartAt, type RestartSettings } from '../../models/restart-policy.js';
 import { msToNs, nsToMs } from '../../models/time.js';
 import type { Result } from '../../models/errors.js';
 import { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import type { ActualLrpMsg } from './actual-lrp.protocol.js';
 import { rowsEvent, type ActualLrpEvent, type ActualLrpState, type Rows } from './actual-lrp.rows.js';
+
+/** The longest delay Node's `setTimeout` keeps (2^31-1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Not journaled and not in the state (snapshots must be plain data): what the actor holds at run
@@ -53,6 +57,11 @@ export class Turn {
 
   now(): number {
     return msToNs(this.ctx.clock.now());
+  }
+
+  /** The restart settings this index's crashes follow: its LRP's `crash_policy` over the node's. */
+  restartSettings(): RestartSettings {
+    return restartSettingsFor(this.deps.settings.restart, this.rt.desired.crash_policy);
   }
 
   /** A new UNCLAIMED row for this index. */
@@ -107,11 +116,14 @@ export class Turn {
     this.rt.timer = undefined;
     if (actual.state !== 'CRASHED') return;
     // the policy says when; the clock only wakes us to ask it again
-    const at = nextRestartAt(actual.crash_count, actual.since, this.deps.settings.restart);
+    const at = nextRestartAt(actual.crash_count, actual.since, this.restartSettings());
     if (at === undefined) return;
     const { system } = this.scope;
     const self = this.ctx.self;
-    this.rt.timer = this.ctx.clock.setTimeout(() => system.dispatch(self, { type: 'actual-lrp/retry' }), Math.max(0, nsToMs(at - this.now()) + 1));
+    // a longer wait than a timer can hold fires early and is armed again for the rest (Node
+    // would fire a longer one after 1 ms, and `retry` would re-arm it every millisecond)
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, nsToMs(at - this.now()) + 1));
+    this.rt.timer = this.ctx.clock.setTimeout(() => system.dispatch(self, { type: 'actual-lrp/retry' }), delay);
   }
 
   /** Tells the cell to stop an instance (one it reported or listed) that no row accounts for. */

@@ -15,6 +15,7 @@
  * therefore arrives before it, when no entry exists yet; one taken after names the instance.
  */
 import type { ActualLRP } from '../../models/actual-lrp.js';
+import type { InstanceReport } from './actual-lrp.protocol.js';
 
 export interface Placement {
   cell_id: string;
@@ -29,7 +30,13 @@ export class CellPlacements {
   /** cell id → instance guid → its LRP and index */
   private byCell = new Map<string, Map<string, Where>>();
 
-  /** A claim or RUNNING report: the instance is on that cell. */
+  /** A cell's report about an instance: claimed or RUNNING, it is on that cell; crashed or stopped, it left. */
+  note(r: Placement & { type: InstanceReport['type'] }): void {
+    if (r.type === 'cell-report/lrp-claimed' || r.type === 'cell-report/lrp-running') this.add(r);
+    else this.forget(r.cell_id, r.instance_guid);
+  }
+
+  /** The instance is on that cell. */
   add(p: Placement): void {
     let cell = this.byCell.get(p.cell_id);
     if (!cell) this.byCell.set(p.cell_id, (cell = new Map()));

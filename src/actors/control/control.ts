@@ -31,6 +31,7 @@ import { spawnConvergence } from './convergence.js';
 import { ConvergenceMsg, type ConvergenceReport } from './convergence.protocol.js';
 import type { DomainRecord } from '../../models/domain.js';
 import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
+import { quarantinedRecords, type QuarantinedRecord } from './quarantined-records.js';
 import type { Task } from '../../models/task.js';
 
 export interface ControlOptions {
@@ -82,12 +83,16 @@ export class Control {
     return this.ask(this.refs.lrps, (r: Ref<Result<DesiredLRP>>) => LrpsMsg.update(processGuid, input, r));
   }
 
-  /** Stops every instance and forgets the LRP. */
-  removeLrp(processGuid: string): Promise<Result<DesiredLRP>> {
+  /**
+   * Stops every instance and forgets the LRP. A quarantined one (value undefined) is forgotten
+   * with its journals; its instances are stopped when their cells next report them.
+   */
+  removeLrp(processGuid: string): Promise<Result<DesiredLRP | undefined>> {
     // stopping instances asks each one in turn; give it the time of two asks
-    return this.system.query<LrpsMsg, Result<DesiredLRP>>(this.refs.lrps, (r) => LrpsMsg.remove(processGuid, r), this.settings.askTimeoutMs * 2);
+    return this.system.query<LrpsMsg, Result<DesiredLRP | undefined>>(this.refs.lrps, (r) => LrpsMsg.remove(processGuid, r), this.settings.askTimeoutMs * 2);
   }
 
+  /** Undefined when unknown; rejects with `ResourceQuarantined` for a quarantined one. */
   getLrp(processGuid: string): Promise<DesiredLRP | undefined> {
     return this.ask(this.refs.lrps, (r: Ref<DesiredLRP | undefined>) => LrpsMsg.get(processGuid, r));
   }
@@ -110,11 +115,15 @@ export class Control {
     return this.ask(this.refs.tasks, (r: Ref<Result<Task>>) => TasksMsg.cancel(taskGuid, r));
   }
 
-  /** The client took the result: a COMPLETED (or RESOLVING) task is deleted. */
-  resolveTask(taskGuid: string): Promise<Result<Task>> {
-    return this.ask(this.refs.tasks, (r: Ref<Result<Task>>) => TasksMsg.resolve(taskGuid, r));
+  /**
+   * The client took the result: a COMPLETED (or RESOLVING) task is deleted. A quarantined one
+   * (value undefined) is deleted with its journal, whatever its state.
+   */
+  resolveTask(taskGuid: string): Promise<Result<Task | undefined>> {
+    return this.ask(this.refs.tasks, (r: Ref<Result<Task | undefined>>) => TasksMsg.resolve(taskGuid, r));
   }
 
+  /** Undefined when unknown; rejects with `ResourceQuarantined` for a quarantined one. */
   getTask(taskGuid: string): Promise<Task | undefined> {
     return this.ask(this.refs.tasks, (r: Ref<Task | undefined>) => TasksMsg.get(taskGuid, r));
   }
@@ -158,8 +167,16 @@ export class Control {
    * supervisor keeps one actor per desired index, so a fresh UNCLAIMED row replaces it at once
    * (Diego leaves that to the next convergence pass).
    */
-  retireActualLrp(processGuid: string, index: number): Promise<Result<ActualLRP>> {
-    return this.ask(this.refs.lrps, (r: Ref<Result<ActualLRP>>) => LrpsMsg.retire(processGuid, index, r));
+  retireActualLrp(processGuid: string, index: number): Promise<Result<ActualLRP | undefined>> {
+    return this.ask(this.refs.lrps, (r: Ref<Result<ActualLRP | undefined>>) => LrpsMsg.retire(processGuid, index, r));
+  }
+
+  /**
+   * The records whose actor was quarantined (`GET /v1/quarantine`), read from the kernel's
+   * registry without asking any actor, so it answers whatever state the actors are in.
+   */
+  quarantined(): QuarantinedRecord[] {
+    return quarantinedRecords(this.system);
   }
 
   /**

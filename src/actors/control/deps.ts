@@ -8,6 +8,7 @@ import { restartSettings, type RestartSettings } from '../../models/restart-poli
 import type { AuctionSettings } from '../../auction/types.js';
 import type { TaskConvergenceSettings } from '../../models/task-convergence.js';
 import type { LrpConvergenceSettings } from '../../models/lrp-convergence.js';
+import { DEFAULT_MAX_INSTANCES } from '../../models/limits.js';
 import type { EventHub } from './events.js';
 import type { ControlMetrics } from './metrics.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../supervision.js';
@@ -57,6 +58,8 @@ export interface ControlSettings {
   controlIntensity: RestartIntensity;
   /** timeout of the internal asks the API makes */
   askTimeoutMs: number;
+  /** the most `instances` one DesiredLRP may ask for (`--max-instances`) */
+  maxInstances: number;
 }
 
 export function controlSettings(overrides: Partial<ControlSettings> = {}): ControlSettings {
@@ -76,6 +79,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     taskConvergence: {},
     lrpConvergence: {},
     askTimeoutMs: 5_000,
+    maxInstances: DEFAULT_MAX_INSTANCES,
     controlIntensity: DEFAULT_INTENSITY,
     ...overrides,
     restart: restartSettings(overrides.restart),

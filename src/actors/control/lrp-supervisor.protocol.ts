@@ -14,7 +14,8 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrp/get'; replyTo: Ref<DesiredLRP | undefined> }
   /** stop one instance and drop its row; convergence starts a fresh one */
-  | { type: 'lrp/retire'; index: number; replyTo: Ref<Result<ActualLRP>> }
+  /** the retired row; undefined for a quarantined index (released, its journal deleted) */
+  | { type: 'lrp/retire'; index: number; replyTo: Ref<Result<ActualLRP | undefined>> }
   | { type: 'lrp/actuals'; replyTo: Ref<ActualLRP[]> }
   /** convergence: make sure these indices have an instance actor (and a row) */
   | { type: 'lrp/start-missing'; indices: number[] }

@@ -12,7 +12,7 @@ import type { ActualLRP } from '../../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../../models/desired-lrp.js';
 import { AuctorError, ok } from '../../models/errors.js';
 import { Events } from '../../models/events.js';
-import { oneForOne } from '../supervision.js';
+import { restartOrQuarantine } from '../supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { spawnActualLrp } from './actual-lrp.js';
@@ -34,8 +34,9 @@ export function spawnLrpSupervisor(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
   processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false,
 ): Ref<LrpSupervisorMsg> {
-  // one policy for all of this LRP's instances: their restarts count together (OTP intensity)
-  const instancePolicy = oneForOne(system.clock);
+  // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // the LRP and its other instances go on (docs/020 "Quarantine")
+  const instancePolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
   // a trim that failed (an instance did not answer) is tried again after this, not on every message
   let trimAgainAt = 0;
@@ -54,15 +55,20 @@ export function spawnLrpSupervisor(
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
       const spawned = new Map<number, Ref<ActualLrpMsg>>();
       const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
       // fresh: the instances of an LRP just created have empty journals (its epoch is new); a
       // scaled-up index may have one (scale 3 → 1 → 3 keeps index 2's journal)
       const start = (desired: DesiredLRP, indices: number[], fresh = false) => {
         for (const index of indices) {
-          if (instance(index)) continue;
+          if (instance(index) || quarantined.has(String(index))) continue;
           const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy, fresh);
           spawned.set(index, ref);
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
+      };
+      /** Releases the quarantined indices among `indices`: no row to remove, their journal goes, so a new one starts empty. */
+      const release = async (indices: Iterable<string>) => {
+        for (const name of indices) if (quarantined.has(name)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
       };
       /** Removes the rows of these instances (stopping what runs) and stops their actors; false if one did not answer. */
       const remove = async (doomed: AnyRef[]) => {
@@ -79,7 +85,11 @@ export function spawnLrpSupervisor(
         }));
         return removed.every(Boolean);
       };
-      const removeFrom = (from: number, to = Infinity) => remove([...ctx.children].filter(([name]) => Number(name) >= from && Number(name) < to).map(([, ref]) => ref));
+      const removeFrom = async (from: number, to = Infinity) => {
+        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
+        await release([...quarantined.keys()].filter(inRange));
+        return remove([...ctx.children].filter(([name]) => inRange(name)).map(([, ref]) => ref));
+      };
       const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
       // after recovery or a supervised restart (which stops the children) every desired index
@@ -92,8 +102,10 @@ export function spawnLrpSupervisor(
         const from = state.desired?.instances ?? 0;
         const upTo = rowsBelow(state);
         const owner = state.desired ?? state.deleted;
-        const doomed = owner ? range(upTo).slice(from).map((i) => instance(i) ?? spawnActualLrp(system, ctx.self, deps, auctioneer, owner, i, instancePolicy)) : [];
+        const indices = range(upTo).slice(from);
         ctx.log.info({ process_guid: processGuid, from, to: upTo }, 'lrp.trimming-rows');
+        await release(indices.map(String));
+        const doomed = owner ? indices.filter((i) => !quarantined.has(String(i))).map((i) => instance(i) ?? spawnActualLrp(system, ctx.self, deps, auctioneer, owner, i, instancePolicy)) : [];
         if (await remove(doomed)) state = (await ctx.persist({ type: 'trimmed', below: from })) as State;
         else trimAgainAt = ctx.clock.now() + deps.settings.askTimeoutMs * 2;
       }
@@ -139,6 +151,12 @@ export function spawnLrpSupervisor(
           return next;
         }
         case 'lrp/retire': {
+          if (quarantined.has(String(msg.index))) {
+            await removeFrom(msg.index, msg.index + 1);
+            system.dispatch(msg.replyTo, ok(undefined));
+            if (state.desired && msg.index < state.desired.instances) start(state.desired, [msg.index]);
+            return state;
+          }
           const ref = instance(msg.index);
           const row = ref && (await ask<ActualLRP | undefined>(ref, ActualLrpMsg.get).catch(() => undefined));
           if (!ref || !row) {
@@ -193,14 +211,14 @@ export function spawnLrpSupervisor(
           const r = msg.report;
           const ref = instance(r.index);
           if (ref && r.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/evacuating', report: r });
-          else deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+          else if (!quarantined.has(String(r.index))) deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
           return state;
         }
         case 'lrp/reconcile':
           for (const c of msg.containers) {
             const ref = instance(c.index);
             if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
-            else stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
+            else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }
           return state;
         case 'lrp/container-missing': {
@@ -211,7 +229,8 @@ export function spawnLrpSupervisor(
         case 'lrp/report': {
           const ref = instance(msg.report.index);
           if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
-          else stopStray(deps, msg.report, ctx.log);
+          // a quarantined index's instance is left alone, as its row cannot be read
+          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report, ctx.log);
           return state;
         }
         default:

@@ -22,10 +22,12 @@ export type LrpsMsg =
   /** a create request as parsed JSON: validation errors come back as data */
   | { type: 'lrps/desire'; input: unknown; replyTo: Ref<Result<DesiredLRP>> }
   | { type: 'lrps/update'; process_guid: string; input: unknown; replyTo: Ref<Result<DesiredLRP>> }
-  | { type: 'lrps/remove'; process_guid: string; replyTo: Ref<Result<DesiredLRP>> }
+  /** the removed DesiredLRP; undefined for a quarantined one (it could not be read) */
+  | { type: 'lrps/remove'; process_guid: string; replyTo: Ref<Result<DesiredLRP | undefined>> }
+  /** undefined when unknown; a quarantined one fails the ask (ResourceQuarantined) */
   | { type: 'lrps/get'; process_guid: string; replyTo: Ref<DesiredLRP | undefined> }
   /** `DELETE /v1/actual_lrps/:guid/index/:index`: stop that instance; convergence starts a new one */
-  | { type: 'lrps/retire'; process_guid: string; index: number; replyTo: Ref<Result<ActualLRP>> }
+  | { type: 'lrps/retire'; process_guid: string; index: number; replyTo: Ref<Result<ActualLRP | undefined>> }
   | { type: 'lrps/list'; filter: DesiredLrpFilter; replyTo: Ref<DesiredLRP[]> }
   | { type: 'lrps/actuals'; filter: ActualLrpFilter; replyTo: Ref<ActualLRP[]> }
   | { type: 'lrps/report'; report: InstanceReport }
@@ -51,9 +53,9 @@ export const LrpsMsg = {
   init: (): LrpsMsg => ({ type: 'lrps/init' }),
   desire: (input: unknown, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/desire', input, replyTo }),
   update: (process_guid: string, input: unknown, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/update', process_guid, input, replyTo }),
-  remove: (process_guid: string, replyTo: Ref<Result<DesiredLRP>>): LrpsMsg => ({ type: 'lrps/remove', process_guid, replyTo }),
+  remove: (process_guid: string, replyTo: Ref<Result<DesiredLRP | undefined>>): LrpsMsg => ({ type: 'lrps/remove', process_guid, replyTo }),
   get: (process_guid: string, replyTo: Ref<DesiredLRP | undefined>): LrpsMsg => ({ type: 'lrps/get', process_guid, replyTo }),
-  retire: (process_guid: string, index: number, replyTo: Ref<Result<ActualLRP>>): LrpsMsg => ({ type: 'lrps/retire', process_guid, index, replyTo }),
+  retire: (process_guid: string, index: number, replyTo: Ref<Result<ActualLRP | undefined>>): LrpsMsg => ({ type: 'lrps/retire', process_guid, index, replyTo }),
   list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
   actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),

@@ -16,7 +16,8 @@ import { newModificationTag } from '../../models/modification-tag.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
-import { oneForOne } from '../supervision.js';
+import { restartOrQuarantine } from '../supervision.js';
+import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
@@ -57,8 +58,9 @@ const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new 
 
 export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<LrpsMsg> {
   const timeout = deps.settings.askTimeoutMs;
-  // one policy for all supervisors: their restarts count together (OTP intensity)
-  const supervisorPolicy = oneForOne(system.clock);
+  // a supervisor that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // one broken DesiredLRP must not take the registry, and every API that lists, down with it
+  const supervisorPolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
   // cells that appeared since the last `lrps/cells-back` (outside the state: nothing to journal,
   // and a restart keeps them, its `cells-back` still queued)
@@ -89,12 +91,16 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         spawned.set(guid, ref);
         return ref;
       };
+      // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never respawned
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
+      const held = (guid: string) => quarantined.get(guid);
+      const heldError = (guid: string) => quarantinedError('desired_lrp', guid, quarantined.get(guid)!);
       // after recovery or a supervised restart (which stops the children) every known LRP gets
       // its supervisor back before the message is handled; it replays its DesiredLRP and instances.
       // Only then: walking every LRP on every message made each report cost O(LRPs).
-      if (ctx.children.size < (state.count ?? Object.keys(state.lrps).length)) {
+      if (ctx.children.size + quarantined.size < (state.count ?? Object.keys(state.lrps).length)) {
         for (const [guid, epoch] of Object.entries(state.lrps)) {
-          if (!supervisor(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+          if (!supervisor(guid) && !held(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
         }
       }
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
@@ -113,7 +119,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         case 'lrps/desire': {
           const epoch = deps.newGuid();
-          const result = desireLrp(msg.input, newModificationTag(epoch));
+          const result = desireLrp(msg.input, newModificationTag(epoch), { maxInstances: deps.settings.maxInstances });
           if (!result.ok) {
             system.dispatch(msg.replyTo, result);
             return state;
@@ -136,15 +142,25 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         case 'lrps/update': {
           const ref = supervisor(msg.process_guid);
           if (!ref) {
-            system.dispatch(msg.replyTo, notFound(msg.process_guid));
+            system.dispatch(msg.replyTo, held(msg.process_guid) ? { ok: false, error: heldError(msg.process_guid) } : notFound(msg.process_guid));
             return state;
           }
-          const update = validateDesiredLrpUpdate(msg.input);
+          const update = validateDesiredLrpUpdate(msg.input, { maxInstances: deps.settings.maxInstances });
           if (!update.ok) system.dispatch(msg.replyTo, update);
           else system.dispatch(ref, { type: 'lrp/update', update: update.value, replyTo: msg.replyTo });
           return state;
         }
         case 'lrps/remove': {
+          const epoch = state.lrps[msg.process_guid];
+          if (held(msg.process_guid) && epoch !== undefined) {
+            // nothing to ask it: forget the record, then its journals; its containers are
+            // stopped by reconciliation as any unknown instance's
+            const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+            await releaseLrp(system, `${ctx.path}/${msg.process_guid}`, msg.process_guid, epoch);
+            ctx.log.info({ process_guid: msg.process_guid }, 'lrps.removed-quarantined');
+            system.dispatch(msg.replyTo, { ok: true, value: undefined });
+            return next;
+          }
           const ref = supervisor(msg.process_guid);
           if (!ref || state.lrps[msg.process_guid] === undefined) {
             system.dispatch(msg.replyTo, notFound(msg.process_guid));
@@ -165,12 +181,14 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         case 'lrps/get': {
           const ref = supervisor(msg.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/get', replyTo: msg.replyTo });
+          else if (held(msg.process_guid)) system.fail(msg.replyTo, heldError(msg.process_guid));
           else system.dispatch(msg.replyTo, undefined);
           return state;
         }
         case 'lrps/retire': {
           const ref = supervisor(msg.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/retire', index: msg.index, replyTo: msg.replyTo });
+          else if (held(msg.process_guid)) system.dispatch(msg.replyTo, { ok: false, error: heldError(msg.process_guid) });
           else system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceNotFound', `actual lrp not found: ${msg.process_guid}/${msg.index}`) });
           return state;
         }
@@ -189,12 +207,11 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/report': {
-          const r = msg.report;
-          if (r.type === 'cell-report/lrp-claimed' || r.type === 'cell-report/lrp-running') placements.add(r);
-          else placements.forget(r.cell_id, r.instance_guid);
+          placements.note(msg.report);
           const ref = supervisor(msg.report.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
-          else stopStray(deps, msg.report, ctx.log);
+          // a quarantined LRP's instances are left alone: nobody can say whether they are desired
+          else if (!held(msg.report.process_guid)) stopStray(deps, msg.report, ctx.log);
           return state;
         }
         case 'lrps/forget': {
@@ -269,7 +286,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         case 'lrps/evacuating': {
           const ref = supervisor(msg.report.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/evacuating', report: msg.report });
-          else deps.clientFor(msg.report.cell_id)?.stopInstance(msg.report.process_guid, msg.report.index, msg.report.instance_guid);
+          else if (!held(msg.report.process_guid)) deps.clientFor(msg.report.cell_id)?.stopInstance(msg.report.process_guid, msg.report.index, msg.report.instance_guid);
           return state;
         }
         case 'lrps/reconcile': {
@@ -284,7 +301,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           for (const [guid, containers] of byGuid) {
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
-            else containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
+            else if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
           }
           return state;
         }

@@ -14,7 +14,8 @@ export type TasksMsg =
   /** a create request as parsed JSON: validation errors come back as data */
   | { type: 'tasks/desire'; input: unknown; replyTo: Ref<Result<Task>> }
   | { type: 'tasks/cancel'; task_guid: string; replyTo: Ref<Result<Task>> }
-  | { type: 'tasks/resolve'; task_guid: string; replyTo: Ref<Result<Task>> }
+  /** the deleted task; undefined for a quarantined one (it could not be read) */
+  | { type: 'tasks/resolve'; task_guid: string; replyTo: Ref<Result<Task | undefined>> }
   | { type: 'tasks/get'; task_guid: string; replyTo: Ref<Task | undefined> }
   | { type: 'tasks/list'; filter: TaskFilter; replyTo: Ref<Task[]> }
   | { type: 'tasks/report'; report: TaskReport }
@@ -29,7 +30,7 @@ export const TasksMsg = {
   init: (): TasksMsg => ({ type: 'tasks/init' }),
   desire: (input: unknown, replyTo: Ref<Result<Task>>): TasksMsg => ({ type: 'tasks/desire', input, replyTo }),
   cancel: (task_guid: string, replyTo: Ref<Result<Task>>): TasksMsg => ({ type: 'tasks/cancel', task_guid, replyTo }),
-  resolve: (task_guid: string, replyTo: Ref<Result<Task>>): TasksMsg => ({ type: 'tasks/resolve', task_guid, replyTo }),
+  resolve: (task_guid: string, replyTo: Ref<Result<Task | undefined>>): TasksMsg => ({ type: 'tasks/resolve', task_guid, replyTo }),
   get: (task_guid: string, replyTo: Ref<Task | undefined>): TasksMsg => ({ type: 'tasks/get', task_guid, replyTo }),
   list: (filter: TaskFilter, replyTo: Ref<Task[]>): TasksMsg => ({ type: 'tasks/list', filter, replyTo }),
   report: (report: TaskReport): TasksMsg => ({ type: 'tasks/report', report }),

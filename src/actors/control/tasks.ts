@@ -13,7 +13,8 @@ import { msToNs } from '../../models/time.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
 import { spawnTask } from './task.js';
-import { oneForOne } from '../supervision.js';
+import { restartOrQuarantine } from '../supervision.js';
+import { quarantinedError } from './quarantined-records.js';
 import type { TaskMsg } from './task.protocol.js';
 import type { TasksMsg } from './tasks.protocol.js';
 import { TASKS_PROTOCOL } from './tasks.protocol-schema.js';
@@ -35,8 +36,9 @@ const notFound = (guid: string): Result<Task> => ({ ok: false, error: new Auctor
 
 export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<TasksMsg> {
   const timeout = deps.settings.askTimeoutMs;
-  // one policy for all task actors: their restarts count together (OTP intensity)
-  const taskPolicy = oneForOne(system.clock);
+  // a task actor that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // one broken task must not take the registry, and every task API, down with it
+  const taskPolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<TaskMsg>, make: (replyTo: Ref<R>) => TaskMsg) => system.query<TaskMsg, R>(ref, make, timeout);
   return system.spawnPersistent<State, TasksMsg, Event>(parent, {
     kind: 'tasks',
@@ -54,9 +56,12 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
       const child = (guid: string) => (ctx.children.get(guid) as Ref<TaskMsg> | undefined) ?? spawned.get(guid);
       const actor = (guid: string) => (state.tasks[guid] !== undefined ? child(guid) : undefined);
       const all = () => Object.keys(state.tasks).map(child).filter((r): r is Ref<TaskMsg> => r !== undefined);
+      // quarantined task actors stay stopped (docs/020 "Quarantine"): answered for, never respawned
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
+      const heldError = (guid: string) => quarantinedError('task', guid, quarantined.get(guid)!);
       // after recovery or a supervised restart every known task gets its actor back first
       for (const [guid, epoch] of Object.entries(state.tasks)) {
-        if (child(guid)) continue;
+        if (child(guid) || quarantined.has(guid)) continue;
         const ref = spawnTask(system, ctx.self, deps, auctioneer, guid, epoch, taskPolicy);
         spawned.set(guid, ref);
         system.dispatch(ref, { type: 'task/resume' });
@@ -65,7 +70,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
       const forward = (guid: string, replyTo: Ref<Result<Task>>, make: (replyTo: Ref<Result<Task>>) => TaskMsg) => {
         const ref = actor(guid);
         if (ref) system.dispatch(ref, make(replyTo));
-        else system.dispatch(replyTo, notFound(guid));
+        else system.dispatch(replyTo, quarantined.has(guid) ? { ok: false, error: heldError(guid) } : notFound(guid));
       };
 
       switch (msg.type) {
@@ -95,12 +100,23 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
         case 'tasks/cancel':
           forward(msg.task_guid, msg.replyTo, (replyTo) => ({ type: 'task/cancel', replyTo }));
           return state;
-        case 'tasks/resolve':
-          forward(msg.task_guid, msg.replyTo, (replyTo) => ({ type: 'task/resolve', replyTo }));
-          return state;
+        case 'tasks/resolve': {
+          const epoch = state.tasks[msg.task_guid];
+          if (!quarantined.has(msg.task_guid) || epoch === undefined) {
+            forward(msg.task_guid, msg.replyTo, (replyTo) => ({ type: 'task/resolve', replyTo }));
+            return state;
+          }
+          // whatever state it was in: forget it and its journal; reconciliation stops its container
+          const next = (await ctx.persist({ type: 'removed', task_guid: msg.task_guid })) as State;
+          await system.release(`${ctx.path}/${msg.task_guid}`, { deleteJournal: true });
+          ctx.log.info({ task_guid: msg.task_guid }, 'tasks.removed-quarantined');
+          system.dispatch(msg.replyTo, { ok: true, value: undefined });
+          return next;
+        }
         case 'tasks/get': {
           const ref = actor(msg.task_guid);
           if (ref) system.dispatch(ref, { type: 'task/get', replyTo: msg.replyTo });
+          else if (quarantined.has(msg.task_guid)) system.fail(msg.replyTo, heldError(msg.task_guid));
           else system.dispatch(msg.replyTo, undefined);
           return state;
         }
@@ -113,7 +129,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
         case 'tasks/report': {
           const ref = actor(msg.report.task_guid);
           if (ref) system.dispatch(ref, { type: 'task/report', report: msg.report });
-          else {
+          else if (!quarantined.has(msg.report.task_guid)) {
             // a task nobody accounts for: stop it (or destroy its finished container)
             const client = deps.clientFor(msg.report.cell_id);
             if (msg.report.type === 'cell-report/task-started') client?.cancelTask(msg.report.task_guid);
@@ -124,7 +140,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
         case 'tasks/reconcile': {
           const client = deps.clientFor(msg.cell_id);
           for (const c of msg.containers) {
-            if (actor(c.task_guid)) continue;
+            if (actor(c.task_guid) || quarantined.has(c.task_guid)) continue;
             if (c.state === 'RUNNING') client?.cancelTask(c.task_guid);
             else client?.deleteTask(c.task_guid);
           }

@@ -45,11 +45,17 @@ export interface NactActor {
   auctorWrites?: Set<Promise<void>>;
 }
 
+/** What nact keeps for a pending query (lib/deferral.js): settling it answers the asker. */
+export interface NactDeferral {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 export interface NactSystem {
   name: string;
   children: Map<string, NactActor>;
   reference: NactRef;
-  tempReferences: Map<number, unknown>;
+  tempReferences: Map<number, NactDeferral>;
   stopped: boolean;
   stop(): void;
   addTempReference(ref: NactRef, deferral: unknown): void;

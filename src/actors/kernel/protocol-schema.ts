@@ -8,6 +8,7 @@
  * Fields are plain JSON Schema (the gateway compiles them with ajv); no ajv here, so the actors
  * only declare data.
  */
+import { DOMAIN_PATTERN, MAX_DOMAIN_BYTES } from '../../models/limits.js';
 
 /** A JSON Schema object, as ajv reads it. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -48,4 +49,6 @@ export const field = {
   boolean: { type: 'boolean' } as JsonSchema,
   /** a request body the actor validates itself with the models' validators */
   input: { type: 'object' } as JsonSchema,
+  /** a domain name, as the models bound it (the actor also counts its UTF-8 bytes) */
+  domain: { type: 'string', minLength: 1, maxLength: MAX_DOMAIN_BYTES, pattern: DOMAIN_PATTERN.source } as JsonSchema,
 };

@@ -3,12 +3,16 @@
  * an entry when it spawns an actor and removes it once the actor has stopped; live figures
  * (mailbox length, status) are read from nact's actor object when asked, so the hot path only
  * pays for a timestamp per message.
+ *
+ * It also keeps the quarantined actors (stopped for good by their policy, docs/011
+ * "Quarantine"): shown in the tree with status `quarantined` until their parent releases them,
+ * spawns a new actor in their place, or stops itself.
  */
 import { findActor, type NactRef } from './nact-internals.js';
 import { refPath } from './protocol.js';
 import type { ProtocolSchema } from './protocol-schema.js';
 
-export type ActorStatus = 'recovering' | 'running' | 'stopped';
+export type ActorStatus = 'recovering' | 'running' | 'stopped' | 'quarantined';
 
 export interface ActorFailure {
   message: string;
@@ -41,6 +45,18 @@ export interface ActorTreeNode extends ActorInfo {
   children: ActorTreeNode[];
 }
 
+/** An actor its policy quarantined: stopped, and kept here with the failure that spent its restarts. */
+export interface QuarantinedActor {
+  path: string;
+  name: string;
+  kind: string;
+  parent: string | null;
+  persistenceKey?: string;
+  /** the failure it was quarantined for; `at` is when (ms since the epoch) */
+  failure: ActorFailure;
+  restarts: number;
+}
+
 /** The registry's record of one actor; the kernel keeps it to stamp messages without a lookup. */
 export interface RegistryEntry {
   ref: NactRef;
@@ -66,19 +82,85 @@ export interface RegistryOptions {
 
 export class ActorRegistry {
   private readonly entries = new Map<string, RegistryEntry>();
+  /** quarantined actors by parent path, then name */
+  private readonly quarantines = new Map<string | null, Map<string, QuarantinedActor>>();
+  private quarantineCount = 0;
   private deadLetterCount = 0;
 
-  /** Called by the kernel when it spawns an actor; it sets `lastMessageAt` on the entry itself. */
+  /**
+   * Called by the kernel when it spawns an actor; it sets `lastMessageAt` on the entry itself.
+   * An actor spawned where a quarantined one was replaces it: its parent chose to try again.
+   */
   add(ref: NactRef, kind: string, parent: string | null, options: RegistryOptions): RegistryEntry {
     const entry: RegistryEntry = { ref, kind, parent, restarts: 0, lastFailure: null, lastMessageAt: null, ...options };
-    this.entries.set(refPath(ref), entry);
+    const path = refPath(ref);
+    this.entries.set(path, entry);
+    if (this.quarantineCount > 0) this.release(path);
     return entry;
   }
 
-  /** Called once the actor has stopped, so stopped actors leave the registry. */
+  /**
+   * Called once the actor has stopped, so stopped actors leave the registry, and with them the
+   * quarantined children they kept.
+   */
   remove(path: string, ref: NactRef): void {
     // A new actor may have been spawned under the same name before the old one's afterStop ran.
-    if (this.entries.get(path)?.ref === ref) this.entries.delete(path);
+    if (this.entries.get(path)?.ref !== ref) return;
+    this.entries.delete(path);
+    const kept = this.quarantines.get(path);
+    if (kept) {
+      this.quarantineCount -= kept.size;
+      this.quarantines.delete(path);
+    }
+  }
+
+  /**
+   * Marks the live actor at `path` quarantined with `error` (the kernel then stops it): its entry
+   * and its own quarantined children give way to a {@link QuarantinedActor}. Undefined when not live.
+   */
+  quarantine(path: string, error: unknown, at: number): QuarantinedActor | undefined {
+    const entry = this.entries.get(path);
+    if (!entry) return undefined;
+    this.remove(path, entry.ref);
+    const name = nameOf(path, entry.ref);
+    const marked: QuarantinedActor = {
+      path, name, kind: entry.kind, parent: entry.parent,
+      ...(entry.persistenceKey === undefined ? {} : { persistenceKey: entry.persistenceKey }),
+      failure: { message: describeError(error), at },
+      restarts: entry.restarts,
+    };
+    const siblings = this.quarantines.get(entry.parent) ?? new Map<string, QuarantinedActor>();
+    if (!siblings.has(name)) this.quarantineCount += 1;
+    siblings.set(name, marked);
+    this.quarantines.set(entry.parent, siblings);
+    return marked;
+  }
+
+  /** The quarantined children of `parent` (null: top level), by name. */
+  quarantinedChildren(parent: string | null): ReadonlyMap<string, QuarantinedActor> {
+    return this.quarantines.get(parent) ?? NO_QUARANTINES;
+  }
+
+  /** The quarantined actor at `path`, if any. */
+  quarantined(path: string): QuarantinedActor | undefined {
+    const cut = path.lastIndexOf('/');
+    return this.quarantines.get(cut <= 0 ? null : path.slice(0, cut))?.get(path.slice(cut + 1));
+  }
+
+  /** Every quarantined actor of the node, by path. */
+  allQuarantined(): QuarantinedActor[] {
+    return [...this.quarantines.values()].flatMap((m) => [...m.values()]).sort(byPath);
+  }
+
+  /** Forgets the quarantined actor at `path` and returns it; undefined when there was none. */
+  release(path: string): QuarantinedActor | undefined {
+    const marked = this.quarantined(path);
+    if (!marked) return undefined;
+    const siblings = this.quarantines.get(marked.parent)!;
+    siblings.delete(marked.name);
+    if (siblings.size === 0) this.quarantines.delete(marked.parent);
+    this.quarantineCount -= 1;
+    return marked;
   }
 
   failed(path: string, error: unknown, at: number): void {
@@ -106,9 +188,12 @@ export class ActorRegistry {
     return this.entries.size;
   }
 
+  /** The live actor at `path`, or else the quarantined one. */
   get(path: string): ActorInfo | undefined {
     const entry = this.entries.get(path);
-    return entry && this.describe(path, entry);
+    if (entry) return this.describe(path, entry);
+    const marked = this.quarantineCount > 0 ? this.quarantined(path) : undefined;
+    return marked && quarantinedInfo(marked);
   }
 
   list(): ActorInfo[] {
@@ -122,11 +207,11 @@ export class ActorRegistry {
 
   /**
    * The tree under `path` (or every top-level actor when omitted), `depth` levels deep
-   * (1 = the roots only).
+   * (1 = the roots only); quarantined actors are leaves with status `quarantined`.
    */
   tree(path?: string, depth = Number.POSITIVE_INFINITY): ActorTreeNode[] {
     const byParent = new Map<string | null, ActorInfo[]>();
-    for (const info of this.list()) {
+    for (const info of [...this.list(), ...this.allQuarantined().map(quarantinedInfo)]) {
       const siblings = byParent.get(info.parent) ?? [];
       siblings.push(info);
       byParent.set(info.parent, siblings);
@@ -152,7 +237,7 @@ export class ActorRegistry {
     }
     return {
       path,
-      name: entry.ref.name ?? path.slice(path.lastIndexOf('/') + 1),
+      name: nameOf(path, entry.ref),
       kind: entry.kind,
       parent: entry.parent,
       status,
@@ -168,7 +253,22 @@ export class ActorRegistry {
   }
 }
 
-function byPath(a: ActorInfo, b: ActorInfo): number {
+const NO_QUARANTINES: ReadonlyMap<string, QuarantinedActor> = new Map();
+
+function nameOf(path: string, ref: NactRef): string {
+  return ref.name ?? path.slice(path.lastIndexOf('/') + 1);
+}
+
+function quarantinedInfo(q: QuarantinedActor): ActorInfo {
+  return {
+    path: q.path, name: q.name, kind: q.kind, parent: q.parent, status: 'quarantined', restarts: q.restarts,
+    lastFailure: q.failure, mailbox: 0, lastMessageAt: null, summary: null,
+    ...(q.persistenceKey === undefined ? {} : { persistenceKey: q.persistenceKey }),
+    since: q.failure.at,
+  };
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 

@@ -20,13 +20,14 @@
  * | (i) an idle actor keeps its last message alive (through the Immediate that ran it) | processNext drops the Immediate |
  * | (j) one turn of the event loop per message caps one actor near 0.85 M msgs/s | up to 64 queued messages per turn (turns.ts) |
  * | (k) every dispatch without a sender allocates a new `Nobody` (four objects), so a reused context never matched | one shared Nobody |
+ * | (l) a replay failure restarted by policy prints "Resetting during recovery is not a recommended supervision policy" to the console, each time | the same decisions without the console line (the kernel logs `actor.crashed`) |
  *
  * (g): Actor.stop and ActorSystem.stop hand actor *objects* to the `stop` function, which only
  * resolves references (it switches on `ref.type`, which an actor object lacks), so children are
  * detached but keep running, and their afterStop never runs.
  */
 import { installChildrenView } from './children-view.js';
-import { ActorClass, findActor, NactNobody, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
+import { ActorClass, findActor, NactNobody, supervisionActions, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
 import { handleMessageInTurns } from './turns.js';
 
@@ -146,6 +147,7 @@ export function shieldPersistentActorClass(instance: NactActor): void {
     this.auctorPersistentContext = { base, ctx };
     return ctx;
   };
+  (proto as unknown as { handleFaultedRecovery: typeof recoveryFault }).handleFaultedRecovery = recoveryFault;
   const recover = proto.recover;
   proto.recover = async function (this: NactActor) {
     this.auctorRecovering = true;
@@ -157,6 +159,36 @@ export function shieldPersistentActorClass(instance: NactActor): void {
       this.auctorRecovering = false;
     }
   };
+}
+
+/**
+ * (l) nact's PersistentActor.handleFaultedRecovery: the policy's decision about an event that
+ * failed to replay; true to skip the event and go on. The same as nact's, without its console lines.
+ */
+async function recoveryFault(this: NactActor, msg: unknown, sender: unknown, error: unknown): Promise<boolean> {
+  const ctx = this.createSupervisionContext(msg, sender, error);
+  const decision = await this.onCrash(msg, error, ctx);
+  const siblings = () => [...((this.parent as NactActor | undefined)?.children.values() ?? [])];
+  switch (decision) {
+    case supervisionActions.resume:
+      return true;
+    case supervisionActions.stop:
+      this.stop();
+      return false;
+    case supervisionActions.stopAll:
+      siblings().forEach((a) => a.stop());
+      return false;
+    case supervisionActions.reset:
+      this.reset();
+      return false;
+    case supervisionActions.resetAll:
+      siblings().forEach((a) => a.reset());
+      return false;
+    default:
+      if (this.parent) void this.parent.handleFault(msg, sender, error, this);
+      else report(this.reference, 'actor.fault-after-stop', { error });
+      return false;
+  }
 }
 
 /** What the persistent-context patch keeps on a PersistentActor. */

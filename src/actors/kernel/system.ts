@@ -13,7 +13,9 @@ import { supervise, type CrashPolicy } from './crash-policy.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
-import { ActorRegistry, describeError, type RegistryEntry } from './registry.js';
+import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
+import { failAsk, FailedReply } from './failed-asks.js';
+import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
@@ -58,10 +60,12 @@ export class ActorSystem {
   readonly root: AnyRef;
   readonly clock: Clock;
   readonly log: Logger;
+  private readonly engine: PersistenceEngine | undefined;
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger();
+    this.engine = options.engine;
     const plugins: unknown[] = [{ name }, shieldSystem];
     if (options.engine) plugins.push(nact.configurePersistence(options.engine));
     this.root = nact.start(...plugins) as AnyRef;
@@ -195,12 +199,33 @@ export class ActorSystem {
       this.registry.deadLetter();
       throw new ActorNotFoundError(refPath(ref));
     }
+    let answer: unknown;
     try {
-      return (await nact.query(ref, make, timeoutMs)) as R;
+      answer = await nact.query(ref, make, timeoutMs);
     } catch (error) {
       if (error instanceof Error && error.message === 'Query Timeout') throw new AskTimeoutError(refPath(ref), timeoutMs);
       throw error;
     }
+    if (answer instanceof FailedReply) throw answer.error;
+    return answer as R;
+  }
+
+  /**
+   * Answers an ask with a failure (its `query` rejects with `error` at once), for a reply type
+   * with no room for one. False when `replyTo` is no local ask still waiting (a remote one times out).
+   */
+  fail(replyTo: AnyRef, error: Error): boolean {
+    return failAsk(replyTo, error);
+  }
+
+  /** Forgets the quarantined actor at `path`, first deleting its journal with `deleteJournal`; what it was. */
+  release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
+    return releaseQuarantined(this.registry, this.engine, this.log, path, !!options.deleteJournal);
+  }
+
+  /** Deletes every journal whose key starts with `prefix`; how many (none without an engine; a failure is logged). */
+  deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    return deleteJournalsWithPrefix(this.engine, this.log, prefix);
   }
 
   /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */

@@ -1,6 +1,7 @@
 /** `desire`, `lrps`, `lrp`, `scale`, `remove`: DesiredLRPs and their instances. */
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import type { Action } from '../../models/actions.js';
+import { CRASH_POLICY_FIELDS } from '../../models/crash-policy.js';
 import type { DesiredLRP } from '../../models/desired-lrp.js';
 import { printJson, readJsonInput, seg, type ClientContext } from './context.js';
 import { age, brief, fields, table } from './table.js';
@@ -62,6 +63,7 @@ export function renderLrp(desired: DesiredLRP, actual: readonly ActualLRP[], now
     ['ports', desired.ports?.length ? desired.ports.join(',') : undefined],
     ['routes', desired.routes && Object.keys(desired.routes).length ? brief(desired.routes) : undefined],
     ['annotation', desired.annotation || undefined],
+    ['crash_policy', describeCrashPolicy(desired.crash_policy)],
   ]);
   const presenceOrder = (p: string) => (p === 'ORDINARY' ? 0 : 1);
   const rows = [...actual].sort((a, b) => a.index - b.index || presenceOrder(a.presence) - presenceOrder(b.presence));
@@ -75,6 +77,14 @@ export function renderLrp(desired: DesiredLRP, actual: readonly ActualLRP[], now
     { header: 'placement_error', value: (a) => a.placement_error },
   ], rows);
   return `${summary}\n${rows.length ? instances : 'no instances\n'}`;
+}
+
+/** `max_restarts=3 backoff_ms=1000; the rest from the node's flags`, in the order the user gave them. */
+export function describeCrashPolicy(policy: DesiredLRP['crash_policy']): string {
+  const given = Object.entries(policy ?? {}).filter(([, value]) => value !== undefined && value !== null);
+  if (given.length === 0) return "the node's flags";
+  const all = given.length === Object.keys(CRASH_POLICY_FIELDS).length;
+  return `${given.map(([key, value]) => `${key}=${value}`).join(' ')}${all ? '' : "; the rest from the node's flags"}`;
 }
 
 /** `10.0.0.5:61001->8080,61002->8081`; `-` when not placed. */

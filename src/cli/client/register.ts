@@ -68,6 +68,9 @@ export function addClientCommands(program: Command): void {
   client(program, 'members', 'Cluster members: name, roles, address, status, last heartbeat')
     .action(async (flags: ClientFlags) => (await import('./cells.js')).listMembers(await context(flags)));
 
+  client(program, 'quarantine', 'Records quarantined because their actor could not be brought back (remove one with its DELETE: remove GUID, ...)')
+    .action(async (flags: ClientFlags) => (await import('./quarantine.js')).listQuarantine(await context(flags)));
+
   client(program, 'tree', 'Draw the supervision tree (of every node, or below PATH) like tree(1), with status and restart counts')
     .argument('[path]', 'actor path, e.g. /<node>/control')
     .addOption(new Option('--depth <n>', 'levels below the root (at least 1), like tree -L').argParser(count('depth')))

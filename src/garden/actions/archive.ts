@@ -1,7 +1,8 @@
 /**
  * Tar and gzipped-tar payloads, told apart from other files by their bytes, never their name.
  * Extraction uses node-tar, which refuses entries that would land outside the target (absolute
- * paths, `..`, links pointing out) and, here, keeps the files owned by the node's user.
+ * paths, `..`, links pointing out, writes through a symlink) and, here, keeps the files owned by
+ * the node's user.
  */
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
@@ -46,26 +47,52 @@ export function isTarHeader(block: Uint8Array): boolean {
   return sum === recorded;
 }
 
-/** Extracts a tar or gzipped tar into `dir` (created if missing); aborting stops it. */
+/**
+ * Extracts a tar or gzipped tar into `dir` (created if missing); aborting stops it. The first
+ * entry node-tar refuses (strict: an absolute or `..` path, a link out of `dir`, a write through
+ * a symlink, a damaged archive) fails the whole extraction with `archive entry "<path>": <why>`.
+ */
 export async function extractTar(file: string, dir: string, signal: AbortSignal): Promise<void> {
   await mkdir(dir, { recursive: true });
   const unpack = new Unpack({ cwd: dir, strict: true, preserveOwner: false });
+  const input = createReadStream(file, { signal });
+  let refused: Error | undefined;
   const closed = new Promise<void>((resolve, reject) => {
     unpack.once('close', () => resolve());
-    unpack.once('error', (error: Error) => reject(error));
+    // node-tar emits 'error' once per refused entry, and once more for the abort below: this
+    // listener stays for the unpack's whole life, or a second error would be unhandled and end
+    // the node (issue 12, finding 6)
+    unpack.on('error', (error: Error) => {
+      if (refused) return;
+      refused = archiveError(error);
+      input.destroy();
+      unpack.abort(refused);
+      reject(refused);
+    });
   });
   closed.catch(() => {}); // observed below; never an unhandled rejection if reading fails first
-  const input = createReadStream(file, { signal });
   try {
     for await (const chunk of input) {
+      if (refused) break;
       if (!unpack.write(chunk as Buffer)) await Promise.race([once(unpack, 'drain'), closed]);
     }
   } catch (error) {
+    if (refused) throw refused;
     unpack.abort(error instanceof Error ? error : new Error(String(error)));
     throw error;
   }
+  if (refused) throw refused;
   unpack.end();
   await closed;
+}
+
+/** node-tar's error as a user reads it: which entry, and what is wrong with it. */
+function archiveError(error: Error): Error {
+  const { path, entry } = error as Error & { path?: unknown; entry?: { path?: unknown } };
+  const name = typeof path === 'string' ? path : typeof entry?.path === 'string' ? entry.path : undefined;
+  // strict mode makes node-tar's notices errors: "stripping / from absolute path" is a refusal here
+  const why = error.message.replace(/^TAR_[A-Z_]+: /, '').replace(/^stripping .* from (absolute \w+)$/, '$1');
+  return new Error(name === undefined ? `archive: ${why}` : `archive entry ${JSON.stringify(name)}: ${why}`);
 }
 
 async function readHead(file: string, length: number): Promise<Buffer> {

@@ -18,6 +18,7 @@
 import { join } from 'node:path';
 import type { Clock } from '../../actors/kernel/clock.js';
 import { systemClock } from '../../actors/kernel/clock.js';
+import type { Enforceable } from '../../models/cell-state.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend, PortMapping, ProcessSpec } from '../backend.js';
 import { containerExists, containerNotFound, unknownRootfs } from '../errors.js';
 import { FakeContainer, type FakeContainerHost } from './fake-container.js';
@@ -39,6 +40,8 @@ export interface FakeBackendOptions {
   dataDir?: string;
   /** first host port handed out; ports run from here to 65535. Default 61000. */
   firstPort?: number;
+  /** what `enforces()` claims; default nothing (the fake holds nothing to a limit) */
+  enforces?: Enforceable[];
   externalIp?: string;
   /** drives `exitAfterMs`; default the system clock */
   clock?: Clock;
@@ -53,6 +56,7 @@ export class FakeBackend implements GardenBackend, FakeContainerHost {
   readonly clock: Clock;
   private readonly live = new Map<string, FakeContainer>();
   private readonly rootfsList: string[];
+  private readonly enforced: Enforceable[];
   private capacityValue: Capacity;
   private readonly firstPort: number;
   private nextPort: number;
@@ -69,6 +73,7 @@ export class FakeBackend implements GardenBackend, FakeContainerHost {
   constructor(options: FakeBackendOptions = {}) {
     this.capacityValue = options.capacity ?? DEFAULT_FAKE_CAPACITY;
     this.rootfsList = options.rootfses ?? ['preloaded:host', 'preloaded:busybox'];
+    this.enforced = [...(options.enforces ?? [])];
     this.dataDir = options.dataDir ?? '/fake-garden';
     this.firstPort = options.firstPort ?? 61000;
     this.nextPort = this.firstPort;
@@ -131,6 +136,10 @@ export class FakeBackend implements GardenBackend, FakeContainerHost {
 
   rootfses(): string[] {
     return [...this.rootfsList];
+  }
+
+  enforces(): Enforceable[] {
+    return [...this.enforced];
   }
 
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container> {

@@ -10,10 +10,13 @@
  * `offsets.json` (how far the output has been read), `exit` (the status, once the command ended).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants } from 'node:os';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { ExitStatus, OutputLine, OutputStream, Process, ProcessIO } from '../backend.js';
+import { fieldsError, readRecord, type DamagedFile } from '../records.js';
+import { readExitFile, readOffsets, writeOffsets } from './process-files.js';
 import { LogTail } from './log-tail.js';
 
 // The trap is set after the command starts, so the command keeps default signal handling; a
@@ -68,7 +71,22 @@ export interface KeeperLaunch {
   io?: ProcessIO;
   /** the container's OOM-kill counter, to tell an out-of-memory kill from any other */
   oomKills?: () => number;
+  /** hears of a file of the process that could not be read (then treated as absent) */
+  onDamaged?: (damaged: DamagedFile) => void;
 }
+
+/** What `KeptProcess.adopt` finds in a process directory. */
+export type Adoption =
+  /** followed again */
+  | { kind: 'adopted'; process: KeptProcess }
+  /** no process.json: nothing was started, or the cell died before recording it */
+  | { kind: 'unrecorded' }
+  /** process.json cannot be read: the process cannot be followed */
+  | { kind: 'damaged'; damaged: DamagedFile };
+
+const isProcessRecord = (value: unknown) =>
+  fieldsError(value, { id: 'string', pid: 'count', startTime: 'string|null', source: 'string', startedAt: 'number' }) ??
+  ((value as ProcessRecord).pid > 1 ? undefined : 'field pid: not a process id');
 
 export class KeptProcess implements Process {
   private status: ExitStatus | undefined;
@@ -88,6 +106,7 @@ export class KeptProcess implements Process {
     private readonly dir: string,
     private readonly oomKillsAtStart: number,
     private readonly oomKills: (() => number) | undefined,
+    private readonly onDamaged: ((damaged: DamagedFile) => void) | undefined,
   ) {
     this.exited = new Promise((resolve) => (this.onExit = resolve));
   }
@@ -110,8 +129,8 @@ export class KeptProcess implements Process {
       });
       const pid = child.pid!;
       const record: ProcessRecord = { id: launch.id, pid, startTime: startTimeOf(pid), source: launch.io?.source ?? 'APP', startedAt: Date.now() };
-      writeFileSync(join(launch.dir, 'process.json'), JSON.stringify(record));
-      const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills);
+      writeFileAtomic(join(launch.dir, 'process.json'), JSON.stringify(record));
+      const kept = new KeptProcess(launch.id, pid, launch.dir, oomKillsAtStart, launch.oomKills, launch.onDamaged);
       kept.follow(launch.io, launch.io?.source ?? 'APP', 0, 0);
       child.once('exit', (code, signal) => void kept.settle(code, signal));
       kept.release_ = () => child.unref();
@@ -123,16 +142,20 @@ export class KeptProcess implements Process {
   }
 
   /**
-   * Takes over a process a previous backend run started, from the output it had not read yet.
-   * Returns undefined when the directory holds no started process.
+   * Takes over a process a previous backend run started, from the output it had not read yet
+   * (from the start of it when `offsets.json` is damaged, which `onDamaged` hears). Never throws
+   * for what it finds on disk: see {@link Adoption}.
    */
-  static adopt(dir: string, io?: ProcessIO, oomKills?: () => number): KeptProcess | undefined {
+  static adopt(dir: string, options: Pick<KeeperLaunch, 'oomKills' | 'onDamaged'> = {}): Adoption {
     const recordPath = join(dir, 'process.json');
-    if (!existsSync(recordPath)) return undefined;
-    const record = JSON.parse(readFileSync(recordPath, 'utf8')) as ProcessRecord;
-    const kept = new KeptProcess(record.id, record.pid, dir, oomKills?.() ?? 0, oomKills);
-    const offsets = readOffsets(dir);
-    kept.follow(io, record.source, offsets.stdout, offsets.stderr);
+    if (!existsSync(recordPath)) return { kind: 'unrecorded' };
+    const read = readRecord<ProcessRecord>(recordPath, isProcessRecord);
+    if (!read.ok) return { kind: 'damaged', damaged: read.damaged };
+    const record = read.value;
+    const { oomKills, onDamaged } = options;
+    const kept = new KeptProcess(record.id, record.pid, dir, oomKills?.() ?? 0, oomKills, onDamaged);
+    const offsets = readOffsets(dir, onDamaged);
+    kept.follow(undefined, record.source, offsets.stdout, offsets.stderr);
     const alive = () => record.startTime !== null && startTimeOf(record.pid) === record.startTime;
     const check = () => {
       if (alive()) return;
@@ -143,7 +166,7 @@ export class KeptProcess implements Process {
     const timer = setInterval(check, ADOPTED_POLL_MS);
     kept.release_ = () => clearInterval(timer);
     check();
-    return kept;
+    return { kind: 'adopted', process: kept };
   }
 
   /** The exit status, once known. */
@@ -220,8 +243,8 @@ export class KeptProcess implements Process {
     writeOffsets(this.dir, this.tails[0]!.position, this.tails[1]!.position);
     const exitFile = join(this.dir, 'exit');
     let status: ExitStatus;
-    if (existsSync(exitFile)) {
-      const recorded = Number(readFileSync(exitFile, 'utf8').trim());
+    const recorded = readExitFile(exitFile, this.onDamaged);
+    if (recorded !== undefined) {
       status = exitStatus(recorded);
     } else if (signal) {
       // the keeper itself was killed (KILL to the group): the command went with it
@@ -233,7 +256,7 @@ export class KeptProcess implements Process {
       status = exitStatus(128 + constants.signals.SIGKILL);
     }
     if (status.signal === 'KILL' && this.oomKills && this.oomKills() > this.oomKillsAtStart) status.oom = true;
-    writeFileSync(exitFile, String(status.code));
+    writeFileAtomic(exitFile, String(status.code));
     this.status = status;
     this.onExit(status);
   }
@@ -258,16 +281,4 @@ function startTimeOf(pid: number): string | null {
   } catch {
     return null;
   }
-}
-
-function readOffsets(dir: string): { stdout: number; stderr: number } {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'offsets.json'), 'utf8'));
-  } catch {
-    return { stdout: 0, stderr: 0 };
-  }
-}
-
-function writeOffsets(dir: string, stdout: number, stderr: number): void {
-  writeFileSync(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }));
 }

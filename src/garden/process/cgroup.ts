@@ -69,6 +69,11 @@ export class Cgroups {
     return new Cgroups('none', failures.join('; '), '', undefined);
   }
 
+  /** Whether a container's `maxPids` is applied (v2, or v1 with a writable pids hierarchy). */
+  get limitsPids(): boolean {
+    return this.mechanism === 'cgroup-v2' || (this.mechanism === 'cgroup-v1' && this.pidsDir !== undefined);
+  }
+
   /** Removes the node's scope directories if no container cgroup is left in them. */
   removeScopeIfEmpty(): void {
     for (const dir of [this.memoryDir, this.pidsDir]) {

@@ -9,19 +9,25 @@
  * too; adopting instead of destroying means nothing healthy restarts. Deciding which adopted
  * containers are still wanted is the cell's job (it destroys the rest).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
 import type { Capacity, Container, ContainerSpec, EnvVar, GardenBackend, MemoryLimitInfo } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
+import type { Enforceable } from '../../models/cell-state.js';
 import { AuctorError } from '../../models/errors.js';
 import { containerExists, unknownRootfs } from '../errors.js';
 import { ContainerTable } from '../container-table.js';
 import { PortAllocator, type PortRange } from '../ports.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
+import { containerRecordError, readRecord, type DamagedFile } from '../records.js';
+import { waitUntil } from '../wait.js';
 import { Cgroups } from './cgroup.js';
 import { ProcessContainer, type ContainerDeps, type ContainerRecord } from './process-container.js';
 
 export const HOST_ROOTFS = 'preloaded:host';
+/** A container handle is also a directory name. */
+const HANDLE = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
 export interface ProcessBackendOptions {
   /** the node's data directory; containers live in `<dataDir>/containers` */
@@ -62,7 +68,7 @@ export class ProcessBackend implements GardenBackend {
   /** Opens the backend on `dataDir`, adopting the containers a previous run left there. */
   static async open(options: ProcessBackendOptions): Promise<ProcessBackend> {
     const backend = new ProcessBackend(options);
-    backend.adoptAll();
+    await backend.adoptAll();
     return backend;
   }
 
@@ -81,6 +87,12 @@ export class ProcessBackend implements GardenBackend {
 
   rootfses(): string[] {
     return [HOST_ROOTFS];
+  }
+
+  /** nofile always (the keeper's ulimit); memory and pids where a cgroup is writable. */
+  enforces(): Enforceable[] {
+    const cgroup = this.cgroups.mechanism !== 'none';
+    return [...(cgroup ? ['memory' as const] : []), ...(this.cgroups.limitsPids ? ['pids' as const] : []), 'nofile'];
   }
 
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container> {
@@ -137,21 +149,54 @@ export class ProcessBackend implements GardenBackend {
     this.cgroups.removeScopeIfEmpty();
   }
 
-  private adoptAll(): void {
+  /**
+   * Adopts every container found. What cannot be read costs its one container: stopped,
+   * removed and logged, so the cell never sees it and the control side places it again.
+   */
+  private async adoptAll(): Promise<void> {
     for (const handle of readdirSync(this.containersDir)) {
+      if (!HANDLE.test(handle)) {
+        rmSync(join(this.containersDir, handle), { recursive: true, force: true });
+        this.options.logger?.warn({ entry: handle }, 'garden.removed-stray-entry');
+        continue;
+      }
       const recordPath = join(this.dirOf(handle), 'container.json');
       if (!existsSync(recordPath)) {
         // a create that died half way: nothing was started in it
         rmSync(this.dirOf(handle), { recursive: true, force: true });
         continue;
       }
-      const record = JSON.parse(readFileSync(recordPath, 'utf8')) as ContainerRecord;
-      this.ports.reserve(record.ports.map((p) => p.hostPort));
-      const container = new ProcessContainer(record, this.deps(handle, this.cgroups.open(handle)), true);
-      container.adoptProcesses();
+      const read = readRecord<ContainerRecord>(recordPath, (value) => containerRecordError(value, handle));
+      if (!read.ok) {
+        await this.giveUp(handle, read.damaged);
+        continue;
+      }
+      const container = new ProcessContainer(read.value, this.deps(handle, this.cgroups.open(handle)), true);
+      const damaged = container.adoptProcesses();
+      if (damaged) {
+        await container.release();
+        await this.giveUp(handle, damaged);
+        continue;
+      }
+      this.ports.reserve(read.value.ports.map((p) => p.hostPort));
       this.live.set(container);
       this.options.logger?.info({ handle, processes: container.processes().length }, 'garden.adopted-container');
     }
+  }
+
+  /** Stops whatever runs in a container that cannot be adopted, removes it, and says why. */
+  private async giveUp(handle: string, damaged: DamagedFile): Promise<void> {
+    const dir = this.dirOf(handle);
+    const stopped = killKeepersUnder(join(dir, 'processes'));
+    const cgroup = this.cgroups.open(handle);
+    if (cgroup) {
+      cgroup.killAll();
+      // the kernel empties the cgroup a moment after the KILL; rmdir fails until then
+      await waitUntil(() => cgroup.empty(), 2000);
+      cgroup.remove();
+    }
+    rmSync(dir, { recursive: true, force: true });
+    this.options.logger?.error({ handle, ...damaged, stopped }, 'garden.damaged-container');
   }
 
   private memoryInfo(spec: ContainerSpec, enforced: boolean): MemoryLimitInfo {
@@ -174,11 +219,13 @@ export class ProcessBackend implements GardenBackend {
       gracefulStopMs: this.options.gracefulStopMs ?? 10_000,
       cgroup,
       baseEnv: this.baseEnv,
+      enforces: this.enforces(),
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
   }
 
   private dirOf(handle: string): string {
-    if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(handle)) throw new AuctorError('InvalidRequest', `invalid field: handle: ${handle}`);
+    if (!HANDLE.test(handle)) throw new AuctorError('InvalidRequest', `invalid field: handle: ${handle}`);
     return join(this.containersDir, handle);
   }
 }

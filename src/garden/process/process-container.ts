@@ -5,14 +5,20 @@
  * listens on the host port it is given in `PORT`.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type {
   Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo,
   PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
+import type { Logger } from '../../actors/kernel/logger.js';
+import type { DamagedFile } from '../records.js';
+import type { Enforceable } from '../../models/cell-state.js';
+import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { delay, waitUntil } from '../wait.js';
 
@@ -36,12 +42,16 @@ export interface ContainerDeps {
   cgroup: ContainerCgroup | undefined;
   /** the node's own variables every process starts from (PATH, ...) */
   baseEnv: EnvVar[];
+  /** what the backend enforces: the rest of a spec is named once in the log as ignored */
+  enforces: Enforceable[];
+  logger?: Logger;
 }
 
 export class ProcessContainer implements Container {
   readonly handle: string;
   private readonly kept = new Map<string, KeptProcess>();
   private stopped = false;
+  private readonly ignored: IgnoredFields;
 
   constructor(
     private readonly record: ContainerRecord,
@@ -49,6 +59,7 @@ export class ProcessContainer implements Container {
     readonly adopted: boolean,
   ) {
     this.handle = record.spec.handle;
+    this.ignored = new IgnoredFields(deps.enforces);
   }
 
   /** Creates the container's directories and record on disk. */
@@ -61,14 +72,28 @@ export class ProcessContainer implements Container {
     return container;
   }
 
-  /** Takes over the processes a previous run of the backend left in the container. */
-  adoptProcesses(): void {
+  /**
+   * Takes over the processes a previous run of the backend left in the container. A process
+   * that was never recorded is stopped and forgotten. Answers the first record that cannot be
+   * read: the container cannot be followed whole then, and the caller gives it up (after
+   * `release`, for what was adopted before it).
+   */
+  adoptProcesses(): DamagedFile | undefined {
     const dir = join(this.deps.dir, 'processes');
-    if (!existsSync(dir)) return;
+    if (!existsSync(dir)) return undefined;
     for (const id of readdirSync(dir)) {
-      const kept = KeptProcess.adopt(join(dir, id), undefined, this.deps.cgroup?.oomKills);
-      if (kept) this.kept.set(kept.id, kept);
+      const adoption = KeptProcess.adopt(join(dir, id), { onDamaged: this.onDamaged, ...(this.deps.cgroup ? { oomKills: this.deps.cgroup.oomKills } : {}) });
+      if (adoption.kind === 'damaged') return adoption.damaged;
+      if (adoption.kind === 'adopted') {
+        this.kept.set(adoption.process.id, adoption.process);
+        continue;
+      }
+      // the cell died between starting it and recording it: nobody can follow it
+      const stopped = killKeepersUnder(join(dir, id));
+      if (stopped) this.deps.logger?.warn({ handle: this.handle, process: id }, 'garden.unrecorded-process-stopped');
+      rmSync(join(dir, id), { recursive: true, force: true });
     }
+    return undefined;
   }
 
   get ports(): PortMapping[] {
@@ -82,6 +107,8 @@ export class ProcessContainer implements Container {
   async run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process> {
     signal?.throwIfAborted();
     if (this.stopped) throw new Error(`container ${this.handle} is stopped`);
+    const ignored = this.ignored.unnamed(this.record.spec, spec);
+    if (ignored.length) this.deps.logger?.info({ handle: this.handle, fields: ignored }, 'garden.fields-ignored');
     const id = randomUUID();
     const cwd = this.hostPath(spec.dir ?? HOME);
     mkdirSync(cwd, { recursive: true });
@@ -102,6 +129,7 @@ export class ProcessContainer implements Container {
       ...(spec.limits?.nofile ? { nofile: spec.limits.nofile } : {}),
       ...(io ? { io } : {}),
       ...(this.deps.cgroup ? { oomKills: this.deps.cgroup.oomKills } : {}),
+      onDamaged: this.onDamaged,
     });
     this.kept.set(id, kept);
     void kept.wait().then(() => this.prune());
@@ -181,8 +209,11 @@ export class ProcessContainer implements Container {
     return existsSync(inside) ? inside : path;
   }
 
+  /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
+  private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
+
   private save(): void {
-    writeFileSync(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
   }
 
   private prune(): void {

@@ -10,15 +10,18 @@
  * whose create died half way, is removed, as is a runc container without a bundle. Deciding
  * which adopted containers are still wanted is the cell's job, as with the process backend.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
+import type { Enforceable } from '../../models/cell-state.js';
 import { AuctorError } from '../../models/errors.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
 import { backendUnavailable, containerExists, unknownRootfs } from '../errors.js';
 import { ContainerTable } from '../container-table.js';
 import { PortAllocator, type PortRange } from '../ports.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
+import { containerRecordError, readRecord, type DamagedFile } from '../records.js';
 import { containerCgroup } from './container-cgroup.js';
 import { cgroupsPath, ociConfig } from './oci-config.js';
 import { Runc, findOnPath } from './runc-cli.js';
@@ -100,6 +103,11 @@ export class RuncBackend implements GardenBackend {
 
   rootfses(): string[] {
     return Object.keys(this.options.rootfses).map((name) => `${PRELOADED}${name}`);
+  }
+
+  /** runc's cgroups and rlimits (oci-config.ts); processes run as root inside, disk is not limited. */
+  enforces(): Enforceable[] {
+    return ['memory', 'pids', 'cpu', 'nofile'];
   }
 
   async create(spec: ContainerSpec, signal?: AbortSignal): Promise<Container> {
@@ -189,11 +197,20 @@ export class RuncBackend implements GardenBackend {
         this.options.logger?.info({ handle, status: state?.status ?? 'gone' }, 'garden.removed-dead-container');
         continue;
       }
-      const record = JSON.parse(readFileSync(recordPath, 'utf8')) as ContainerRecord;
-      this.ports.reserve(record.ports.map((p) => p.hostPort));
-      const container = new RuncContainer(record, this.deps(handle, runc), true);
+      const read = readRecord<ContainerRecord>(recordPath, (value) => containerRecordError(value, handle));
+      if (!read.ok) {
+        await this.giveUp(handle, runc, read.damaged);
+        continue;
+      }
+      const container = new RuncContainer(read.value, this.deps(handle, runc), true);
       container.adoptInit(state.pid);
-      container.adoptProcesses();
+      const damaged = container.adoptProcesses();
+      if (damaged) {
+        await container.release();
+        await this.giveUp(handle, runc, damaged);
+        continue;
+      }
+      this.ports.reserve(read.value.ports.map((p) => p.hostPort));
       this.live.set(container);
       this.options.logger?.info({ handle, processes: container.processes().length }, 'garden.adopted-container');
     }
@@ -202,6 +219,14 @@ export class RuncBackend implements GardenBackend {
       await this.removeLeftovers(id, runc);
       this.options.logger?.info({ handle: id }, 'garden.removed-container-without-bundle');
     }
+  }
+
+  /** A container whose records cannot be read: everything in it stops, it goes, and the log says why. */
+  private async giveUp(handle: string, runc: Runc, damaged: DamagedFile): Promise<void> {
+    // runc exec's keepers on the host; `runc delete --force` ends what runs inside
+    const stopped = killKeepersUnder(join(this.containersDir, handle, 'processes'));
+    await this.removeLeftovers(handle, runc);
+    this.options.logger?.error({ handle, ...damaged, stopped }, 'garden.damaged-container');
   }
 
   /** Deletes a runc container, its cgroups and its bundle, whichever exist. */
@@ -220,6 +245,7 @@ export class RuncBackend implements GardenBackend {
       cgroup: containerCgroup(cgroupsPath(this.scope, handle), this.options.cgroupRoot),
       externalIp: this.options.externalIp ?? '127.0.0.1',
       gracefulStopMs: this.options.gracefulStopMs ?? 10_000,
+      enforces: this.enforces(),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
     };
   }

@@ -8,15 +8,20 @@
  * container can run processes again after a stop; only destroy (`runc delete --force`) ends it.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../actors/kernel/logger.js';
 import { AuctorError } from '../../models/errors.js';
 import type {
   Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
+import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
+import type { DamagedFile } from '../records.js';
+import type { Enforceable } from '../../models/cell-state.js';
+import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './container-cgroup.js';
 import { hostPathIn, insidePath, writable } from './container-paths.js';
 import { DEFAULT_PATH, HOME, TMP, ociProcess, type OciConfig } from './oci-config.js';
@@ -48,6 +53,8 @@ export interface RuncContainerDeps {
   cgroup: ContainerCgroup;
   externalIp: string;
   gracefulStopMs: number;
+  /** what the backend enforces: the rest of a spec is named once in the log as ignored */
+  enforces: Enforceable[];
   logger?: Logger;
 }
 
@@ -56,6 +63,7 @@ export class RuncContainer implements Container {
   private readonly procs = new Map<string, RuncProcess>();
   private destroyed = false;
   private init: { pid: number; startTime: string | null } | undefined;
+  private readonly ignored: IgnoredFields;
 
   constructor(
     private readonly record: ContainerRecord,
@@ -63,6 +71,7 @@ export class RuncContainer implements Container {
     readonly adopted: boolean,
   ) {
     this.handle = record.spec.handle;
+    this.ignored = new IgnoredFields(deps.enforces);
   }
 
   /** Writes the bundle and starts the container's init. Leaves cleaning up a failure to the caller. */
@@ -72,7 +81,7 @@ export class RuncContainer implements Container {
     mkdirSync(join(deps.dir, 'tmp'), { recursive: true });
     chmodSync(join(deps.dir, 'tmp'), 0o1777);
     mkdirSync(join(deps.dir, 'processes'), { recursive: true });
-    writeFileSync(join(deps.dir, 'config.json'), JSON.stringify(config, null, 2));
+    writeFileAtomic(join(deps.dir, 'config.json'), JSON.stringify(config, null, 2));
     // the record goes first: a cell that dies from here on leaves something adoption recognises
     container.save();
     const log = join(deps.dir, 'init.log');
@@ -93,15 +102,27 @@ export class RuncContainer implements Container {
     this.init = { pid, startTime: startTimeOf(pid) };
   }
 
-  /** Takes over the processes a previous run of the backend left in the container. */
-  adoptProcesses(): void {
+  /**
+   * Takes over the processes a previous run of the backend left in the container; one never
+   * recorded is stopped and forgotten. Answers the first record that cannot be read: the
+   * container cannot be followed whole then, and the caller gives it up (after `release`).
+   */
+  adoptProcesses(): DamagedFile | undefined {
     const dir = join(this.deps.dir, 'processes');
     for (const id of existsSync(dir) ? readdirSync(dir) : []) {
-      const kept = KeptProcess.adopt(join(dir, id), undefined, this.deps.cgroup.oomKills);
-      if (!kept) continue;
+      const adoption = KeptProcess.adopt(join(dir, id), { oomKills: this.deps.cgroup.oomKills, onDamaged: this.onDamaged });
+      if (adoption.kind === 'damaged') return adoption.damaged;
+      if (adoption.kind === 'unrecorded') {
+        // the cell died between starting it and recording it: runc exec (and what it started) goes
+        if (killKeepersUnder(join(dir, id))) this.deps.logger?.warn({ handle: this.handle, process: id }, 'garden.unrecorded-process-stopped');
+        rmSync(join(dir, id), { recursive: true, force: true });
+        continue;
+      }
+      const kept = adoption.process;
       this.procs.set(kept.id, new RuncProcess(kept, join(dir, id), () => this.otherPids()));
       void kept.wait().then(() => this.prune());
     }
+    return undefined;
   }
 
   get ports(): PortMapping[] {
@@ -111,6 +132,8 @@ export class RuncContainer implements Container {
   async run(spec: ProcessSpec, io?: ProcessIO, signal?: AbortSignal): Promise<Process> {
     signal?.throwIfAborted();
     if (this.destroyed) throw new AuctorError('InvalidStateTransition', `container ${this.handle} is being destroyed`);
+    const ignored = this.ignored.unnamed(this.record.spec, spec);
+    if (ignored.length) this.deps.logger?.info({ handle: this.handle, fields: ignored }, 'garden.fields-ignored');
     const cwd = insidePath(spec.dir ?? HOME);
     if (writable(cwd)) mkdirSync(this.hostPath(cwd), { recursive: true });
     const id = randomUUID();
@@ -125,7 +148,7 @@ export class RuncContainer implements Container {
     // a file, not --env flags: the values (secrets, often) stay out of the host's process list
     const processFile = join(dir, 'runc-process.json');
     const oci = ociProcess({ args: [spec.path, ...(spec.args ?? [])], env: Object.entries(env).map(([k, v]) => `${k}=${v}`), cwd, nofile: spec.limits?.nofile });
-    writeFileSync(processFile, JSON.stringify(oci), { mode: 0o600 });
+    writeFileAtomic(processFile, JSON.stringify(oci), { mode: 0o600 });
     // runc's own error, should it fail to start the process, is no output of the app's
     const gate = io?.onOutput ? new OutputGate(io) : undefined;
     const kept = await KeptProcess.start({
@@ -136,6 +159,7 @@ export class RuncContainer implements Container {
       env: { PATH: process.env.PATH ?? '' },
       ...(gate ? { io: gate.io } : io ? { io } : {}),
       oomKills: this.deps.cgroup.oomKills,
+      onDamaged: this.onDamaged,
     });
     const proc = new RuncProcess(kept, dir, () => this.otherPids());
     // started once runc has written its pid; runc exec ends at once when it cannot start it
@@ -253,8 +277,11 @@ export class RuncContainer implements Container {
     return this.init !== undefined && this.init.startTime !== null && startTimeOf(this.init.pid) === this.init.startTime;
   }
 
+  /** A file of a process could not be read (offsets, exit status): it is treated as absent. */
+  private readonly onDamaged = (damaged: DamagedFile) => this.deps.logger?.warn({ handle: this.handle, ...damaged }, 'garden.damaged-file');
+
   private save(): void {
-    writeFileSync(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
+    writeFileAtomic(join(this.deps.dir, 'container.json'), JSON.stringify(this.record));
   }
 
   private prune(): void {

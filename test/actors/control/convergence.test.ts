@@ -101,7 +101,7 @@ describe('control: convergence, reconciliation, domains', () => {
     cell.startAll();
     const before = await waitFor((rows) => rows.length === 2 && rows.every((r) => r.state === 'RUNNING'), 'RUNNING');
     const retired = await h.control.retireActualLrp('web', 1);
-    expect(retired.ok && retired.value.instance_guid).to.equal(before[1]!.instance_guid);
+    expect(retired.ok && retired.value?.instance_guid).to.equal(before[1]!.instance_guid);
     expect(cell.stops.map((s) => s.instance_guid)).to.deep.equal([before[1]!.instance_guid]);
     const missing = await h.control.retireActualLrp('web', 5);
     expect(!missing.ok && missing.error.code).to.equal('ResourceNotFound');

@@ -112,12 +112,15 @@ describe('control: metrics', () => {
     const stuck = new NodeMetrics({ system, scrapeTimeoutMs: 50 });
     try {
       const never = () => new Promise<never>(() => {});
-      stuck.watchControl({ lrps: never, actualLrps: never, tasks: never } as unknown as Control);
+      // the quarantine listing reads the registry, not an actor: it answers even now
+      const quarantined = () => [{ kind: 'task', key: 't1', error: 'boom', since: 0, actor: '/control/tasks/t1' }];
+      stuck.watchControl({ lrps: never, actualLrps: never, tasks: never, quarantined } as unknown as Control);
       const started = Date.now();
       const samples = parseExposition(await stuck.scrape());
       expect(Date.now() - started).to.be.below(1_000);
       expect(sampleValue(samples, 'auctor_control_up')).to.equal(0);
       expect(sampleValue(samples, 'auctor_lrps_desired')).to.equal(0);
+      expect(['desired_lrp', 'actual_lrp', 'task'].map((kind) => sampleValue(samples, 'auctor_quarantined_records', { kind }))).to.deep.equal([0, 0, 1]);
     } finally {
       stuck.close();
     }

@@ -73,7 +73,7 @@ describe('process backend', function () {
   });
 
   it('gives every container port its own free host port and frees them on destroy', async () => {
-    const small = await ProcessBackend.open({ dataDir: `${dir.path}/small`, portRange: { from: 61900, to: 61902 } });
+    const small = await ProcessBackend.open({ dataDir: `${dir.path}/small`, portRange: { from: 61900, to: 61902 }, scope: `auctor-test/${process.pid}-small` });
     const a = await small.create({ handle: 'a', rootfs: 'preloaded:host', ports: [8080, 8081] });
     const b = await small.create({ handle: 'b', rootfs: 'preloaded:host', ports: [8080] });
     const hostPorts = [...(await a.info()).ports, ...(await b.info()).ports].map((p) => p.hostPort);
@@ -84,6 +84,7 @@ describe('process backend', function () {
     const c = await small.create({ handle: 'c', rootfs: 'preloaded:host', ports: [8080, 8081] });
     expect((await c.info()).ports).to.have.length(2);
     for (const h of ['b', 'c']) await small.destroy(h);
+    await small.close();
   });
 
   it('a process that exits on TERM stops at once; one that ignores TERM is KILLed after the grace period', async () => {
