@@ -46,6 +46,7 @@ export interface CellSettings {
   /** between liveness checks */
   healthyIntervalMs: number;
   heartbeatMs: number;
+  /** between `containers` reports (default {@link reconcileMsFor} the heartbeat) */
   reconcileMs: number;
   /** a draining cell stops waiting for the control side to stop its instances after this */
   evacuationTimeoutMs: number;
@@ -69,6 +70,13 @@ export interface CellOptions {
   /** the cell's own policy; default the kernel's (oneForOne) */
   onCrash?: CrashPolicy;
 }
+
+/**
+ * How often a cell lists its containers unasked: every 10 heartbeats, at most every 30 s (Diego's
+ * bulk loop period). The control side notices an instance gone without a report at the next
+ * list, so this bounds how long a row may claim a process that is not there (docs/021-cell.md).
+ */
+export const reconcileMsFor = (heartbeatMs: number): number => Math.min(30_000, 10 * heartbeatMs);
 
 type Internal =
   | { type: 'cell/init' }

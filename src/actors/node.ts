@@ -8,7 +8,7 @@ import type { GardenBackend } from '../garden/backend.js';
 import type { CellPresence } from '../models/cell-state.js';
 import type { AnyRef, Ref } from './kernel/protocol.js';
 import type { ActorSystem } from './kernel/system.js';
-import { spawnCell, type CellSettings } from './cell.js';
+import { reconcileMsFor, spawnCell, type CellSettings } from './cell.js';
 import { localCellClient } from './cell-client.js';
 import { CellMsg, type CellClient, type CellDrained, type CellReport } from './cell.protocol.js';
 import { startControl, type Control } from './control/control.js';
@@ -55,7 +55,7 @@ export const DEFAULT_CELL_SETTINGS: CellSettings = {
   unhealthyIntervalMs: 500,
   healthyIntervalMs: 10_000,
   heartbeatMs: 1_000,
-  reconcileMs: 30_000,
+  reconcileMs: reconcileMsFor(1_000),
   evacuationTimeoutMs: 600_000,
 };
 
@@ -77,7 +77,9 @@ export function startScheduler(system: ActorSystem, options: SchedulerOptions, p
   let cellSettings: CellSettings | undefined;
   if (options.roles.includes('cell')) {
     if (!options.backend) throw new Error('the cell role needs a container backend');
-    cellSettings = { ...DEFAULT_CELL_SETTINGS, ...options.cell };
+    // the reconcile period follows the heartbeat unless given
+    const heartbeatMs = options.cell?.heartbeatMs ?? DEFAULT_CELL_SETTINGS.heartbeatMs;
+    cellSettings = { ...DEFAULT_CELL_SETTINGS, reconcileMs: reconcileMsFor(heartbeatMs), ...options.cell };
     const reports = control?.reports ?? options.reports;
     if (!reports) throw new Error('a cell without a control role on its node needs somewhere to report');
     cell = spawnCell(system, parent, {

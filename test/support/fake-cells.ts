@@ -136,6 +136,21 @@ export class FakeCell implements CellClient {
     this.send({ type: 'cell-report/lrp-stopped', ...this.key(w) });
   }
 
+  /**
+   * Reports every container it holds (`cell-report/containers`), as a cell's reconcile tick does:
+   * instances reported running are RUNNING, the others CLAIMED; tasks RUNNING.
+   */
+  reportContainers(): void {
+    this.send({
+      type: 'cell-report/containers',
+      cell_id: this.cellId,
+      containers: [
+        ...[...this.lrps.values()].map((w) => ({ kind: 'lrp' as const, process_guid: w.desired.process_guid, index: w.index, instance_guid: w.instance_guid, state: this.started.has(w.instance_guid) ? 'RUNNING' as const : 'CLAIMED' as const })),
+        ...[...this.tasks.keys()].map((task_guid) => ({ kind: 'task' as const, task_guid, state: 'RUNNING' as const })),
+      ],
+    });
+  }
+
   /** Reports the instance `lrp-evacuating`, as a draining cell does. */
   evacuating(w: LrpWork): void {
     this.send({ type: 'cell-report/lrp-evacuating', ...this.key(w) });

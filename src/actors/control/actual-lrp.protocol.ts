@@ -50,6 +50,8 @@ export type ActualLrpMsg =
   | { type: 'actual-lrp/ensure-row' }
   /** a cell says it runs this instance: stop it unless it is the one this row accounts for */
   | { type: 'actual-lrp/reconcile'; container: LrpContainer }
+  /** the cell's container list leaves this instance out: a row of it is gone (actual-lrp.missing.ts) */
+  | { type: 'actual-lrp/container-missing'; cell_id: string; instance_guid: string }
   | LrpAuctionResult;
 
 export const ActualLrpMsg = {

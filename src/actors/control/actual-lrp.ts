@@ -10,7 +10,8 @@
  * - actual-lrp.turn.ts: the effects one message may run (persist and publish, auction, stop,
  *   the restart timer);
  * - actual-lrp.ordinary.ts: the ORDINARY row's transitions (claims, crash policy, retries);
- * - actual-lrp.copies.ts: the SUSPECT and EVACUATING copies' transitions.
+ * - actual-lrp.copies.ts: the SUSPECT and EVACUATING copies' transitions;
+ * - actual-lrp.missing.ts: an instance its cell's container list leaves out.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
@@ -24,6 +25,7 @@ import { cellBack, cellLost, onEvacuating, removeCopy } from './actual-lrp.copie
 import { onReport, placementFailed, retry } from './actual-lrp.ordinary.js';
 import { actualLrpKey, applyEvent, noRows, placed, presentRows, sameKey, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
 import { Turn, type ActualLrpScope, type Runtime } from './actual-lrp.turn.js';
+import { containerMissing } from './actual-lrp.missing.js';
 
 export function spawnActualLrp(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
@@ -119,6 +121,8 @@ export function spawnActualLrp(
           return removeCopy(t, 'evacuating', msg.instance_guid);
         case 'actual-lrp/evacuating':
           return onEvacuating(t, msg.report);
+        case 'actual-lrp/container-missing':
+          return containerMissing(t, msg);
         case 'actual-lrp/reconcile': {
           const c = msg.container;
           const actual = state.actual;

@@ -4,6 +4,11 @@
  * instances are promoted (`lrps/cell-appeared`; `lrps` announces the cells that appear close
  * together in one message to each supervisor). The plans are the models' pure
  * planners; `lrps` and `tasks` execute them against their children.
+ *
+ * After a start (a control restart) every cell the rows name gets a fair chance to report
+ * before anything of it is judged: for `firstPassGraceMs` (a TTL plus the longest reconnect, in
+ * deps.ts) a pass judges only the cells heard from since the start (`heardCells`); the first
+ * periodic pass comes at the end of that grace at the earliest.
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
@@ -11,7 +16,7 @@ import type { Timer } from '../kernel/clock.js';
 import type { CellPresence } from '../../models/cell-state.js';
 import type { LrpConvergenceCounts } from '../../models/lrp-convergence.js';
 import { CellsMsg } from './cells.protocol.js';
-import type { ControlDeps } from './deps.js';
+import { firstPassGraceMs, type ControlDeps } from './deps.js';
 import { DomainsMsg } from './domains.protocol.js';
 import { LrpsMsg } from './lrps.protocol.js';
 import { TasksMsg } from './tasks.protocol.js';
@@ -25,6 +30,10 @@ interface State {
   passes: number;
   timer: Timer | undefined;
   unsubscribe: (() => void) | undefined;
+  /** the end of the grace after the start */
+  graceUntil: number;
+  /** the cells heard from since the start (only judged during the grace) */
+  heard: Set<string>;
 }
 
 export interface ConvergenceTargets {
@@ -44,11 +53,14 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
     ...(onCrash ? { onCrash } : {}),
     name: 'convergence',
     initialState: (ctx) => {
-      // the first pass waits until every live cell has had two TTLs to find a restarted control
-      // node (through its join and reconnect backoffs) and announce itself, so a restarted
-      // control does not take cells it has not heard from yet for lost ones
-      const first = arm(ctx.self, Math.max(interval, 2 * deps.settings.cellTtlMs));
+      // the first pass waits until every live cell has had the time to find a restarted control
+      // node (through its reconnect backoffs) and announce itself, so a restarted control does
+      // not take cells it has not heard from yet for lost ones
+      const grace = firstPassGraceMs(deps.settings);
+      const first = arm(ctx.self, Math.max(interval, grace));
+      const heard = new Set<string>();
       const subscription = deps.events.events$.subscribe((e) => {
+        if (e.type === 'cell_appeared') heard.add(e.data.cell.cell_id);
         if (e.type === 'cell_disappeared') system.dispatch(ctx.self, { type: 'convergence/run' });
         // a returning cell's SUSPECT instances are promoted at once (not a whole pass: after a
         // control restart the cells appear one by one, and a pass would take the others for lost)
@@ -59,7 +71,7 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
           deps.clientFor(e.data.cell.cell_id)?.reconcile?.();
         }
       });
-      return { passes: 0, timer: first, unsubscribe: () => subscription.unsubscribe() };
+      return { passes: 0, timer: first, unsubscribe: () => subscription.unsubscribe(), graceUntil: ctx.clock.now() + grace, heard };
     },
     summary: (s) => ({ passes: s.passes }),
     afterStop: (s) => {
@@ -79,9 +91,11 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
               system.query<DomainsMsg, string[]>(targets.domains, DomainsMsg.fresh, timeout),
             ]);
             const present = cells.map((c) => c.cell_id);
-            system.dispatch(targets.tasks, TasksMsg.converge(present));
-            lrps = await system.query<LrpsMsg, LrpConvergenceCounts>(targets.lrps, (r) => LrpsMsg.converge(present, fresh, r), timeout);
-            ctx.log.debug({ pass, ...lrps }, 'convergence.pass');
+            // during the grace a cell not heard from yet counts as present (convergence.protocol.ts)
+            const heard = ctx.clock.now() < state.graceUntil ? [...state.heard] : undefined;
+            system.dispatch(targets.tasks, TasksMsg.converge(present, heard));
+            lrps = await system.query<LrpsMsg, LrpConvergenceCounts>(targets.lrps, (r) => LrpsMsg.converge(present, fresh, r, heard), timeout);
+            ctx.log.debug({ pass, ...lrps, ...(heard ? { grace: true } : {}) }, 'convergence.pass');
           } catch (error) {
             ctx.log.warn({ pass, error: String(error) }, 'convergence.pass-failed');
           }

@@ -12,6 +12,15 @@ import { DEFAULT_MAX_INSTANCES } from '../../models/limits.js';
 import type { EventHub } from './events.js';
 import type { ControlMetrics } from './metrics.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../supervision.js';
+import { DEFAULT_LIMITS } from '../../remoting/options.js';
+
+/**
+ * The longest a live cell may wait, once a restarted control node listens again, before its
+ * remoting stream reconnects: its reconnect backoff may be at its cap (2 s, +20 % jitter:
+ * remoting/peer-stream.ts), and a dial that lands in gRPC's own reconnect backoff (the same cap)
+ * fails at once and waits a second full delay. 4.8 s with remoting's defaults.
+ */
+export const CELL_RECONNECT_MAX_MS = 2 * DEFAULT_LIMITS.backoffMaxMs * 1.2;
 
 export interface ControlSettings {
   /** a cell whose last heartbeat is older than this is gone */
@@ -34,6 +43,11 @@ export interface ControlSettings {
   callbackAttempts: number;
   /** period of the convergence sweep; 0 = no periodic sweep */
   convergenceIntervalMs: number;
+  /**
+   * after a (re)start, how long a cell may take to reach this node again before it can be judged
+   * (default CELL_RECONNECT_MAX_MS; {@link firstPassGraceMs} adds a TTL)
+   */
+  cellReconnectMs: number;
   /** task convergence tunables (kick, pending expiry); completedTaskTtlMs comes from above */
   taskConvergence: Partial<Omit<TaskConvergenceSettings, 'completedTaskTtlMs'>>;
   /** LRP convergence tunables beyond the restart settings */
@@ -60,6 +74,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     callbackRetryMs: 1_000,
     callbackAttempts: 3,
     convergenceIntervalMs: 30_000,
+    cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},
     taskConvergence: {},
     lrpConvergence: {},
@@ -69,6 +84,16 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     ...overrides,
     restart: restartSettings(overrides.restart),
   };
+}
+
+/**
+ * How long after a start nothing is judged lost: a cell that the journal knows (rows with its
+ * cell id) but the new registry has not heard from yet gets this long to reconnect
+ * (`cellReconnectMs`), be admitted, and send a heartbeat, which comes within a TTL (a cell
+ * heartbeats several times per TTL). docs/053-failover.md has the figures.
+ */
+export function firstPassGraceMs(settings: ControlSettings): number {
+  return settings.cellTtlMs + settings.cellReconnectMs;
 }
 
 export interface ControlDeps {

@@ -31,4 +31,6 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/prune-evacuating'; index: number; instance_guid: string }
   | { type: 'lrp/evacuating'; report: EvacuatingReport }
   | { type: 'lrp/reconcile'; containers: LrpContainer[] }
+  /** the container list of `cell_id` leaves out this instance, which `lrps` took to be there */
+  | { type: 'lrp/container-missing'; index: number; cell_id: string; instance_guid: string }
   | { type: 'lrp/report'; report: InstanceReport };

@@ -1,10 +1,13 @@
 /**
  * One DesiredLRP (Diego's BBS DesiredLRP row plus the handler logic around it): event-sourced,
  * keeps one ActualLRP actor per index `0..instances-1`, scales through `scaleChange`, routes
- * instance reports to the index they name, and stops every instance before it is deleted.
+ * instance reports to the index they name, and stops every instance before it is deleted. Rows
+ * left above `instances` by a scale-down or delete cut short are removed after recovery
+ * (lrp-supervisor.journal.ts).
  */
 import { assertNever, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
+import type { Logger } from '../kernel/logger.js';
 import type { ActualLRP } from '../../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../../models/desired-lrp.js';
 import { AuctorError, ok } from '../../models/errors.js';
@@ -17,12 +20,7 @@ import type { ControlDeps } from './deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
 import { LRP_SUPERVISOR_PROTOCOL } from './lrp-supervisor.protocol-schema.js';
-
-type Event = { type: 'desired'; desired: DesiredLRP } | { type: 'deleted' };
-
-interface State {
-  desired: DesiredLRP | undefined;
-}
+import { applySupervisorEvent, needsTrim, rowsBelow, type LrpSupervisorEvent as Event, type LrpSupervisorState as State } from './lrp-supervisor.journal.js';
 
 const PRESENCE_ORDER: Record<ActualLRP['presence'], number> = { ORDINARY: 0, SUSPECT: 1, EVACUATING: 2 };
 
@@ -40,6 +38,8 @@ export function spawnLrpSupervisor(
   // the LRP and its other instances go on (docs/020 "Quarantine")
   const instancePolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
+  // a trim that failed (an instance did not answer) is tried again after this, not on every message
+  let trimAgainAt = 0;
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
     kind: 'lrp-supervisor',
     protocol: LRP_SUPERVISOR_PROTOCOL,
@@ -49,7 +49,7 @@ export function spawnLrpSupervisor(
     fresh,
     snapshotEvery: 50,
     initialState: () => ({ desired: undefined }),
-    applyEvent: (_s, e) => (e.type === 'desired' ? { desired: e.desired } : { desired: undefined }),
+    applyEvent: applySupervisorEvent,
     summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
     handle: async (state, msg, ctx) => {
       // ctx.children is a snapshot taken before this message: remember what it spawns itself
@@ -66,25 +66,49 @@ export function spawnLrpSupervisor(
           system.dispatch(ref, ActualLrpMsg.init(desired));
         }
       };
-      const removeFrom = async (from: number, to = Infinity) => {
-        // a quarantined index has no row to remove: its journal goes, so a new one starts empty
-        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
-        for (const name of [...quarantined.keys()].filter(inRange)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
-        const doomed = [...ctx.children].filter(([name]) => inRange(name));
-        await Promise.all(doomed.map(async ([, ref]) => {
+      /** Releases the quarantined indices among `indices`: no row to remove, their journal goes, so a new one starts empty. */
+      const release = async (indices: Iterable<string>) => {
+        for (const name of indices) if (quarantined.has(name)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+      };
+      /** Removes the rows of these instances (stopping what runs) and stops their actors; false if one did not answer. */
+      const remove = async (doomed: AnyRef[]) => {
+        const removed = await Promise.all(doomed.map(async (ref) => {
           try {
             await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
+            return true;
           } catch (error) {
             ctx.log.warn({ error: String(error) }, 'lrp.remove-instance-failed');
+            return false;
+          } finally {
+            system.stop(ref);
           }
-          system.stop(ref);
         }));
+        return removed.every(Boolean);
+      };
+      const removeFrom = async (from: number, to = Infinity) => {
+        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
+        await release([...quarantined.keys()].filter(inRange));
+        return remove([...ctx.children].filter(([name]) => inRange(name)).map(([, ref]) => ref));
       };
       const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
       // after recovery or a supervised restart (which stops the children) every desired index
       // gets its actor back before the message is handled, so no report finds its index missing
       if (state.desired) start(state.desired, range(state.desired.instances));
+      // rows above `instances` left by a scale-down or delete cut short (lrp-supervisor.journal.ts):
+      // each such index's actor replays its rows, stops what runs, journals their removal; always
+      // before an update, whose scale-up must not find them
+      if (needsTrim(state) && (ctx.clock.now() >= trimAgainAt || msg.type === 'lrp/update')) {
+        const from = state.desired?.instances ?? 0;
+        const upTo = rowsBelow(state);
+        const owner = state.desired ?? state.deleted;
+        const indices = range(upTo).slice(from);
+        ctx.log.info({ process_guid: processGuid, from, to: upTo }, 'lrp.trimming-rows');
+        await release(indices.map(String));
+        const doomed = owner ? indices.filter((i) => !quarantined.has(String(i))).map((i) => instance(i) ?? spawnActualLrp(system, ctx.self, deps, auctioneer, owner, i, instancePolicy)) : [];
+        if (await remove(doomed)) state = (await ctx.persist({ type: 'trimmed', below: from })) as State;
+        else trimAgainAt = ctx.clock.now() + deps.settings.askTimeoutMs * 2;
+      }
 
       switch (msg.type) {
         case 'lrp/create': {
@@ -109,9 +133,9 @@ export function spawnLrpSupervisor(
           system.dispatch(msg.replyTo, ok(after));
           const change = scaleChange(before.instances, after.instances);
           for (const [name, ref] of ctx.children) if (Number(name) < after.instances) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.desiredChanged(after));
-          if (change.stopFrom !== undefined) await removeFrom(change.stopFrom);
           start(after, change.start);
-          return next;
+          if (change.stopFrom === undefined || !(await removeFrom(change.stopFrom))) return next;
+          return (await ctx.persist({ type: 'trimmed', below: after.instances })) as State;
         }
         case 'lrp/delete': {
           const desired = state.desired;
@@ -121,7 +145,8 @@ export function spawnLrpSupervisor(
           }
           const next = (await ctx.persist({ type: 'deleted' })) as State;
           deps.events.publish(Events.desiredLrpRemoved(desired));
-          await removeFrom(0);
+          // once removed, `lrps` stops this actor: no trim meanwhile (a recovery would do it again)
+          if (await removeFrom(0)) trimAgainAt = Infinity;
           system.dispatch(msg.replyTo, ok(desired));
           return next;
         }
@@ -193,14 +218,19 @@ export function spawnLrpSupervisor(
           for (const c of msg.containers) {
             const ref = instance(c.index);
             if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
-            else if (!quarantined.has(String(c.index))) deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid);
+            else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }
           return state;
+        case 'lrp/container-missing': {
+          const ref = instance(msg.index);
+          if (ref && msg.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/container-missing', cell_id: msg.cell_id, instance_guid: msg.instance_guid });
+          return state;
+        }
         case 'lrp/report': {
           const ref = instance(msg.report.index);
           if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
           // a quarantined index's instance is left alone, as its row cannot be read
-          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report);
+          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report, ctx.log);
           return state;
         }
         default:
@@ -210,8 +240,9 @@ export function spawnLrpSupervisor(
   });
 }
 
-/** An instance of an index nobody desires: stop it (its crash or stop needs nothing). */
-export function stopStray(deps: ControlDeps, r: InstanceReport): void {
+/** An instance of an index nobody desires (reported or listed by its cell): stop it (its crash or stop needs nothing). */
+export function stopStray(deps: ControlDeps, r: Pick<InstanceReport, 'type' | 'cell_id' | 'process_guid' | 'index' | 'instance_guid'>, log: Logger): void {
   if (r.type === 'cell-report/lrp-crashed' || r.type === 'cell-report/lrp-stopped') return;
+  log.info({ cell_id: r.cell_id, process_guid: r.process_guid, index: r.index, instance_guid: r.instance_guid }, 'lrp.stop-undesired');
   deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
 }

@@ -33,16 +33,21 @@ export type LrpsMsg =
   | { type: 'lrps/report'; report: InstanceReport }
   /** a supervisor recovered without a DesiredLRP (the control died between the two persists) */
   | { type: 'lrps/forget'; process_guid: string }
-  /** convergence: one pass of the LRP plan, given the live cells and fresh domains */
-  | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; replyTo: Ref<LrpConvergenceCounts> }
+  /**
+   * convergence: one pass of the LRP plan, given the live cells and fresh domains; during the grace
+   * after a start, only the `heardCells` may be judged missing (convergence.protocol.ts)
+   */
+  | { type: 'lrps/converge'; presentCells: string[]; freshDomains: string[]; heardCells?: string[]; replyTo: Ref<LrpConvergenceCounts> }
   /** a cell appeared (again): SUSPECT instances on it are promoted back to ORDINARY, or removed if replaced */
   | { type: 'lrps/cell-appeared'; cell_id: string }
   /** internal: tell every supervisor of the cells that appeared since the last time */
   | { type: 'lrps/cells-back' }
   /** a draining cell evacuates an instance (`cell-report/lrp-evacuating`, routed by `control`) */
   | { type: 'lrps/evacuating'; report: EvacuatingReport }
-  /** a cell's container list: anything no row accounts for is stopped */
-  | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] };
+  /** a cell's container list: anything no row accounts for is stopped; an instance on the cell the list leaves out is replaced */
+  | { type: 'lrps/reconcile'; cell_id: string; containers: LrpContainer[] }
+  /** internal, after `init`: the rows the supervisors hold, to seed which instances are on which cell */
+  | { type: 'lrps/placements'; rows: ActualLRP[] };
 
 export const LrpsMsg = {
   init: (): LrpsMsg => ({ type: 'lrps/init' }),
@@ -54,7 +59,8 @@ export const LrpsMsg = {
   list: (filter: DesiredLrpFilter, replyTo: Ref<DesiredLRP[]>): LrpsMsg => ({ type: 'lrps/list', filter, replyTo }),
   actuals: (filter: ActualLrpFilter, replyTo: Ref<ActualLRP[]>): LrpsMsg => ({ type: 'lrps/actuals', filter, replyTo }),
   report: (report: InstanceReport): LrpsMsg => ({ type: 'lrps/report', report }),
-  converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>): LrpsMsg => ({ type: 'lrps/converge', presentCells, freshDomains, replyTo }),
+  converge: (presentCells: string[], freshDomains: string[], replyTo: Ref<LrpConvergenceCounts>, heardCells?: string[]): LrpsMsg =>
+    ({ type: 'lrps/converge', presentCells, freshDomains, replyTo, ...(heardCells ? { heardCells } : {}) }),
   reconcile: (cell_id: string, containers: LrpContainer[]): LrpsMsg => ({ type: 'lrps/reconcile', cell_id, containers }),
   cellAppeared: (cell_id: string): LrpsMsg => ({ type: 'lrps/cell-appeared', cell_id }),
   evacuating: (report: EvacuatingReport): LrpsMsg => ({ type: 'lrps/evacuating', report }),

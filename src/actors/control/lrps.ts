@@ -24,6 +24,8 @@ import type { LrpContainer } from './actual-lrp.protocol.js';
 import { planLrpConvergence } from '../../models/lrp-convergence.js';
 import { msToNs } from '../../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
+import { CellPlacements } from './cell-placements.js';
+import { presentDuringGrace } from './convergence.protocol.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -64,6 +66,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   // and a restart keeps them, its `cells-back` still queued)
   const appeared = new Set<string>();
   let cellsBackQueued = false;
+  // which instances are on which cell, to find those a cell's container list leaves out
+  // (cell-placements.ts; outside the state: a hint rebuilt by every pass, nothing to journal)
+  const placements = new CellPlacements();
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
     kind: 'lrps',
     protocol: LRPS_PROTOCOL,
@@ -101,8 +106,17 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
 
       switch (msg.type) {
-        case 'lrps/init':
-          return state; // the supervisors were respawned above
+        case 'lrps/init': {
+          // the supervisors were respawned above; what their rows say seeds `placements`, so the
+          // first lists after a restart are read both ways before the first pass
+          const self = ctx.self;
+          void Promise.all(all().map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))
+            .then((rows) => system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() }));
+          return state;
+        }
+        case 'lrps/placements':
+          placements.addRows(msg.rows);
+          return state;
         case 'lrps/desire': {
           const epoch = deps.newGuid();
           const result = desireLrp(msg.input, newModificationTag(epoch), { maxInstances: deps.settings.maxInstances });
@@ -193,10 +207,11 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/report': {
+          placements.note(msg.report);
           const ref = supervisor(msg.report.process_guid);
           if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
           // a quarantined LRP's instances are left alone: nobody can say whether they are desired
-          else if (!held(msg.report.process_guid)) stopStray(deps, msg.report);
+          else if (!held(msg.report.process_guid)) stopStray(deps, msg.report, ctx.log);
           return state;
         }
         case 'lrps/forget': {
@@ -215,9 +230,10 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           const plan = planLrpConvergence({
             desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
             actualLrps: actual.flat(),
-            presentCellIds: msg.presentCells,
+            presentCellIds: presentDuringGrace(msg.presentCells, msg.heardCells, actual.flat().map((a) => a.cell_id)),
             freshDomains: msg.freshDomains,
           }, msToNs(ctx.clock.now()), { ...deps.settings.restart, ...deps.settings.lrpConvergence });
+          placements.replaceWith(actual.flat());
           const send = (guid: string, m: LrpSupervisorMsg) => {
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, m);
@@ -274,12 +290,18 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/reconcile': {
+          // an instance on this cell that its list leaves out is gone: its index replaces it
+          const listed = new Set(msg.containers.map((c) => c.instance_guid));
+          for (const m of placements.missingFrom(msg.cell_id, listed)) {
+            const ref = supervisor(m.process_guid);
+            if (ref) system.dispatch(ref, { type: 'lrp/container-missing', index: m.index, cell_id: m.cell_id, instance_guid: m.instance_guid });
+          }
           const byGuid = new Map<string, LrpContainer[]>();
           for (const c of msg.containers) byGuid.set(c.process_guid, [...(byGuid.get(c.process_guid) ?? []), c]);
           for (const [guid, containers] of byGuid) {
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
-            else if (!held(guid)) containers.forEach((c) => deps.clientFor(c.cell_id)?.stopInstance(c.process_guid, c.index, c.instance_guid));
+            else if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
           }
           return state;
         }

@@ -23,8 +23,8 @@ export type TasksMsg =
   | { type: 'tasks/deleted'; task_guid: string }
   /** a cell's container list: a task container nobody accounts for is cancelled or destroyed */
   | { type: 'tasks/reconcile'; cell_id: string; containers: Array<{ task_guid: string; state: 'RUNNING' | 'COMPLETED' }> }
-  /** convergence: one pass of the task plan */
-  | { type: 'tasks/converge'; presentCells: string[] };
+  /** convergence: one pass of the task plan; during the grace after a start only the `heardCells` may be judged missing */
+  | { type: 'tasks/converge'; presentCells: string[]; heardCells?: string[] };
 
 export const TasksMsg = {
   init: (): TasksMsg => ({ type: 'tasks/init' }),
@@ -34,5 +34,5 @@ export const TasksMsg = {
   get: (task_guid: string, replyTo: Ref<Task | undefined>): TasksMsg => ({ type: 'tasks/get', task_guid, replyTo }),
   list: (filter: TaskFilter, replyTo: Ref<Task[]>): TasksMsg => ({ type: 'tasks/list', filter, replyTo }),
   report: (report: TaskReport): TasksMsg => ({ type: 'tasks/report', report }),
-  converge: (presentCells: string[]): TasksMsg => ({ type: 'tasks/converge', presentCells }),
+  converge: (presentCells: string[], heardCells?: string[]): TasksMsg => ({ type: 'tasks/converge', presentCells, ...(heardCells ? { heardCells } : {}) }),
 };

@@ -8,6 +8,7 @@ import type { ActorSystem, CrashPolicy } from '../kernel/system.js';
 import { AuctorError, type Result } from '../../models/errors.js';
 import { desireTask, type Task } from '../../models/task.js';
 import { planTaskConvergence } from '../../models/task-convergence.js';
+import { presentDuringGrace } from './convergence.protocol.js';
 import { msToNs } from '../../models/time.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './deps.js';
@@ -153,7 +154,9 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
           return next;
         }
         case 'tasks/converge': {
-          const plan = planTaskConvergence(await rows(), msg.presentCells, msToNs(ctx.clock.now()), {
+          const tasks = await rows();
+          const present = presentDuringGrace(msg.presentCells, msg.heardCells, tasks.map((t) => t.cell_id));
+          const plan = planTaskConvergence(tasks, present, msToNs(ctx.clock.now()), {
             completedTaskTtlMs: deps.settings.completedTaskTtlMs,
             ...deps.settings.taskConvergence,
           });

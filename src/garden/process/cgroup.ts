@@ -4,7 +4,7 @@
  * else none (limits recorded, reported unenforced). Each container gets
  * `<hierarchy>/<scope>/<handle>`; the keeper moves itself there before starting the command.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type CgroupMechanism = 'cgroup-v2' | 'cgroup-v1' | 'none';
@@ -52,10 +52,13 @@ export class Cgroups {
     if (existsSync(join(v1, 'memory.limit_in_bytes'))) {
       try {
         const dir = join(v1, scope);
+        // mkdir of a scope that exists succeeds without a write check (a root-made scope, a non-root node)
         mkdirSync(dir, { recursive: true });
+        accessSync(dir, constants.W_OK);
         let pids: string | undefined = join(root, 'pids', scope);
         try {
           mkdirSync(pids, { recursive: true });
+          accessSync(pids, constants.W_OK);
         } catch {
           pids = undefined;
         }

@@ -1,5 +1,7 @@
 /** Starts a control subtree on a fresh actor system with fake cells, a memory engine and a fake clock. */
+import { Writable } from 'node:stream';
 import { ActorSystem } from '../../../src/actors/kernel/system.js';
+import { createLogger } from '../../../src/actors/kernel/logger.js';
 import { startControl, type Control } from '../../../src/actors/control/control.js';
 import type { ControlSettings } from '../../../src/actors/control/deps.js';
 import { EventHub } from '../../../src/actors/control/events.js';
@@ -25,12 +27,14 @@ export interface Harness {
 
 export function startHarness(
   settings: Partial<ControlSettings> = {},
-  shared: { engine?: PersistenceEngine; cells?: FakeCells; clock?: FakeClock } = {},
+  shared: { engine?: PersistenceEngine; cells?: FakeCells; clock?: FakeClock; logs?: LogLine[] } = {},
 ): Harness {
   const engine = shared.engine ?? new MemoryPersistenceEngine();
   const clock = shared.clock ?? new FakeClock();
   const cells = shared.cells ?? new FakeCells();
-  const system = ActorSystem.start({ name: `control-test-${systems++}`, engine, clock });
+  const logs = shared.logs;
+  const logger = logs ? createLogger({ level: 'info', destination: collectLines(logs) }) : undefined;
+  const system = ActorSystem.start({ name: `control-test-${systems++}`, engine, clock, ...(logger ? { logger } : {}) });
   const hub = new EventHub();
   const events: AuctorEvent[] = [];
   hub.events$.subscribe((e) => events.push(e));
@@ -41,13 +45,25 @@ export function startHarness(
     system, control, cells, clock, engine, events,
     async restart() {
       await system.shutdown();
-      return startHarness(settings, { engine, cells, clock });
+      return startHarness(settings, { engine, cells, clock, ...(logs ? { logs } : {}) });
     },
     async stop() {
       await system.shutdown();
     },
   };
   return h;
+}
+
+/** A log line the harness collected (pino's JSON): `msg` is the event name. */
+export type LogLine = Record<string, unknown> & { msg: string };
+
+function collectLines(into: LogLine[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) into.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
 }
 
 export function lrpJson(process_guid: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {

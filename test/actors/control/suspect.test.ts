@@ -225,9 +225,11 @@ describe('control: missing cells (SUSPECT) and evacuation', () => {
       const { two } = await loseCellOne();
       const mid = await rowsOf();
       h = await h.restart();
+      // cell-2 heartbeats on (before the recovered rows ask for placements: a round that finds
+      // no cell leaves them UNCLAIMED until a pass finds them stale)
+      two.heartbeat();
       expect(await rowsOf()).to.deep.equal(mid);
       // the UNCLAIMED replacements are auctioned again after the restart; the first to run wins
-      two.heartbeat();
       await eventually(() => expect(two.lrps.size).to.equal(4));
       two.startAll();
       await waitFor((rows) => rows.length === 2 && rows.every((r) => r.presence === 'ORDINARY' && r.state === 'RUNNING'), 'replacements RUNNING');

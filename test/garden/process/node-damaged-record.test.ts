@@ -1,8 +1,8 @@
 /**
  * The node, not just the backend: after a kill -9, a container whose process.json is damaged
  * costs that instance only. The node starts, logs which container and file, stops what ran in
- * it and adopts the healthy instance. (Noticing that the damaged instance's RUNNING row has no
- * container left, and placing it again, is the control side's reconciliation: issue 12, finding 2.)
+ * it and adopts the healthy instance; the cell's next container list tells the control side that
+ * the damaged instance's RUNNING row has nothing behind it, and it is placed again.
  */
 import { expect } from 'chai';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ describe('a node restarting over a damaged container record', function () {
 
   const rowsOf = async (url: string) => ((await http(url, 'GET', '/v1/actual_lrps/web')).json as Row[]).sort((a, b) => a.index - b.index);
 
-  it('starts, logs the damaged container and file, stops what ran in it and adopts the healthy instance', async () => {
+  it('starts, logs the damaged container and file, stops what ran in it, adopts the healthy instance and places the damaged one again', async () => {
     // the same cell across the restart, as a deployed node keeps its name
     const flags = [...FAST_FLAGS, '--name', `damaged-${process.pid}`];
     node = await startNode(dir.path, flags);
@@ -73,5 +73,14 @@ describe('a node restarting over a damaged container record', function () {
     expect(await fetchText(before[0]!.ports[0]!.host_port)).to.equal(`0 ${before[0]!.instance_guid}`);
     const [healthy] = await rowsOf(node.url);
     expect(healthy).to.include({ state: 'RUNNING', instance_guid: before[0]!.instance_guid, crash_count: 0 });
+    // the damaged instance's row does not stay RUNNING with no process behind it: a new instance serves index 1
+    const replaced = await eventually(async () => {
+      const rows = await rowsOf(node!.url);
+      expect(rows.map((r) => r.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+      expect(rows[1]!.instance_guid).to.not.equal(damagedGuid);
+      return rows[1]!;
+    }, { timeout: 20_000, interval: 100 });
+    expect(await fetchText(replaced.ports[0]!.host_port)).to.equal(`1 ${replaced.instance_guid}`);
+    expect(node.logs.some((l) => l.msg === 'actual-lrp.container-missing' && l.instance_guid === damagedGuid), 'a log line names the missing instance').to.equal(true);
   });
 });
