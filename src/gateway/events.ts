@@ -1,8 +1,9 @@
 /**
  * `GET /v1/events` (API.md "Events"): Server-Sent Events, `id` counting from 0 per node run,
  * `event` the type, `data` the JSON payload. `?types=a,b` keeps only those types (ids stay the
- * node's, so they skip); `Last-Event-ID` resumes after that id while the node still keeps the
- * events after it (410 otherwise). Each subscriber has a bounded backlog: one too slow to keep
+ * node's, so they skip; `?types=a&types=b` is their union); `Last-Event-ID` resumes after that
+ * id while the node still keeps the events after it (410 otherwise). HEAD answers the same
+ * status and headers with no body. Each subscriber has a bounded backlog: one too slow to keep
  * up is disconnected and logged (`gateway.events-subscriber-dropped`), never buffered without
  * bound. docs/031-events.md describes it for users.
  */
@@ -13,7 +14,7 @@ import { invalidField } from '../models/errors.js';
 import type { GatewayDeps } from './deps.js';
 import { errorBody } from './errors.js';
 import { EventJournal, type JournalEntry } from './event-journal.js';
-import { wholeNumber } from './params.js';
+import { listParam, wholeNumber } from './params.js';
 import { formatComment } from './sse-writer.js';
 import { SseStreams } from './sse-stream.js';
 
@@ -75,11 +76,11 @@ export function registerEventStream(app: FastifyInstance, journal: EventJournal,
   // the server waits for open responses when closing: end the streams first
   app.addHook('preClose', async () => streams.endAll());
 
-  app.get<{ Querystring: { types?: string } }>('/v1/events', {
+  app.get<{ Querystring: { types?: string | string[] } }>('/v1/events', {
     schema: {
       summary: 'Server-Sent Events: every change, in the order it was made durable',
       tags: ['events'],
-      querystring: { type: 'object', properties: { types: { type: 'string', description: 'comma list of event types to keep' } } },
+      querystring: { type: 'object', properties: { types: { type: 'string', description: 'comma list of event types to keep; may be repeated (the union)' } } },
       headers: { type: 'object', properties: { 'last-event-id': { type: 'string', description: 'resume after this id' } } },
       response: { 200: { description: 'text/event-stream', type: 'string' } },
     },
@@ -112,12 +113,11 @@ export function registerEventStream(app: FastifyInstance, journal: EventJournal,
   }
 }
 
-function typesParam(value: string | undefined): Set<EventType> | undefined {
-  if (value === undefined || value === '') return undefined;
-  const types = new Set<EventType>();
-  for (const name of value.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+/** `?types=`: a comma list, possibly repeated, of known event types (their union); none = all. */
+function typesParam(value: string | string[] | undefined): Set<EventType> | undefined {
+  const names = listParam(value);
+  for (const name of names) {
     if (!(EVENT_TYPES as readonly string[]).includes(name)) throw invalidField('types', `"${name}" is not an event type`);
-    types.add(name as EventType);
   }
-  return types.size === 0 ? undefined : types;
+  return names.length === 0 ? undefined : new Set(names as EventType[]);
 }

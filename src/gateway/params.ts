@@ -23,6 +23,16 @@ export function flagParam(value: string | undefined, field: string, fallback = f
   throw invalidField(field, `"${value}" is not true or false`);
 }
 
+/**
+ * A list query parameter: comma lists, repeated or not (`?types=a,b&types=c` is `a, b, c`),
+ * trimmed, empties dropped, duplicates kept once; `[]` when absent.
+ */
+export function listParam(value: string | string[] | undefined): string[] {
+  const given = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const items = given.flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return [...new Set(items)];
+}
+
 /** An optional string query parameter, absent when empty. */
 export function stringParam(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;

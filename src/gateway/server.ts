@@ -9,10 +9,11 @@
  * (`/openapi.json`), while the models' validators, run by the control actors, are the one
  * source of truth for what is valid.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayDeps } from './deps.js';
 import { registerActors } from './actors.js';
 import { registerActualLrps } from './actual-lrps.js';
+import { BadUrlAnswers } from './bad-url.js';
 import { requireToken } from './auth.js';
 import { registerCells } from './cells.js';
 import { registerDesiredLrps } from './desired-lrps.js';
@@ -48,18 +49,20 @@ export interface GatewayOptions {
 
 export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const badUrls = new BadUrlAnswers((error, reply) => {
+    const { status, body } = fromFastifyError(error, bodyLimit);
+    void reply.code(status).send(body);
+  });
   const app = Fastify({
     bodyLimit,
     logger: false,
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    // a malformed URL gets Auctor's error body too
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const { status, body } = fromFastifyError(error, bodyLimit);
-      void reply.code(status).send(body);
-    },
+    // a malformed URL gets Auctor's error body too, naming the parameter when the path is not UTF-8
+    frameworkErrors: badUrls.handler,
   });
   collectRoutes(app); // before any route, for /openapi.json
+  badUrls.collect(app); // and to name the parameter of a path that is not UTF-8
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 

@@ -3,6 +3,8 @@
  * hijacked reply and its headers, a bounded writer that cuts a reader too slow to keep up, a
  * heartbeat comment, and one `release` however the stream ends (client gone, overflow, gateway
  * closing). `SseStreams` keeps the open ones so the gateway can end them before it closes.
+ * A HEAD request gets the stream's status and headers and then the end, as Fastify answers HEAD
+ * for any other GET: a stream never starts for it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
@@ -28,12 +30,27 @@ export interface SseStream {
 }
 
 /** The open streams of one gateway. */
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' };
+
+/** What a HEAD request gets: a stream that is already over. */
+const ENDED: SseStream = {
+  send: () => false,
+  onRelease: (dispose) => dispose(),
+};
+
 export class SseStreams {
   private readonly open = new Map<ServerResponse, () => void>();
 
   /** Hijacks `reply`, writes the headers and `preamble`, and keeps the stream until it ends. */
   open200(request: FastifyRequest, reply: FastifyReply, preamble: string, options: SseStreamOptions): SseStream {
     const res = reply.raw;
+    if (request.method === 'HEAD') {
+      // node sends no body for HEAD and flushes the headers only at the end: without it the client waits forever
+      reply.hijack();
+      res.writeHead(200, SSE_HEADERS);
+      res.end();
+      return ENDED;
+    }
     const disposers: Array<() => void> = [];
     const writer = new SseWriter(res, options.limitBytes, (queuedBytes) => {
       options.log.warn({ remote: request.ip, limit_bytes: options.limitBytes, queued_bytes: queuedBytes, ...options.fields?.() }, options.droppedEvent);
@@ -41,7 +58,7 @@ export class SseStreams {
       res.destroy();
     });
     reply.hijack();
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, SSE_HEADERS);
     writer.send(sseFrame(preamble));
     const heartbeat = setInterval(() => {
       if (!writer.backlogged) writer.send(sseFrame(formatComment('heartbeat')));

@@ -3,8 +3,11 @@
  * containers nested at most {@link MAX_JSON_DEPTH} deep (10,000-deep `routes` crashed the LRP
  * registry, and a message that deep could not be encoded for another node), and every string
  * and key well-formed Unicode (a lone UTF-16 surrogate cannot be written as UTF-8: it came back
- * as U+FFFD after a restart). The gateway checks every body once when it parses it; the models'
- * validators check their input too, so no path around the gateway stores such a value.
+ * as U+FFFD after a restart), and no key `__proto__` (JSON.parse makes it an ordinary key, but
+ * the store's msgpack decoder renames it `__proto_` and a plain assignment drops it: a `routes`
+ * holding one was acknowledged, then answered changed). The gateway checks every body once when
+ * it parses it; the models' validators check their input too, so no path around the gateway
+ * stores such a value.
  */
 import { invalidField } from './errors.js';
 import { MAX_JSON_DEPTH } from './limits.js';
@@ -23,7 +26,8 @@ export function isWellFormedText(text: string): boolean {
 
 /**
  * Throws the `InvalidRequest` error naming the field when `value` nests deeper than `maxDepth`
- * (the root object is level 1) or holds a string or key that is not well-formed Unicode.
+ * (the root object is level 1), holds a string or key that is not well-formed Unicode, or a key
+ * `__proto__`.
  * `root` is the path of `value` itself ('' at the top of a body: its fields are named bare).
  */
 export function checkJsonBounds(value: unknown, root = '', maxDepth = MAX_JSON_DEPTH): void {
@@ -45,6 +49,7 @@ export function checkJsonBounds(value: unknown, root = '', maxDepth = MAX_JSON_D
     }
     for (const [key, child] of Object.entries(node)) {
       if (!isWellFormedText(key)) throw invalidField(pathOf(root, segments), 'a key is not valid Unicode (a lone UTF-16 surrogate)');
+      if (key === '__proto__') throw invalidField(pathOf(root, segments), 'a key may not be "__proto__" (it cannot be stored)');
       segments.push(key);
       walk(child, depth + 1);
       segments.pop();

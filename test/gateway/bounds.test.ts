@@ -123,6 +123,15 @@ describe('gateway bounds: hostile input is refused naming the field and changes 
     refused(await tell('lrps', { type: 'lrps/update', process_guid: 'keep', input: { routes: { '\ud800': [] } } }), 'input.routes');
   });
 
+  it('a key "__proto__" is refused: the store cannot keep it (found by the property tests)', async () => {
+    // before, routes {"r": {"__proto__": 1}} got 201, then read back as {"r": {"__proto_": 1}} after a restart
+    const routes = JSON.parse('{"r": {"__proto__": 1}}') as Record<string, unknown>;
+    refused(await call('POST', '/v1/desired_lrps', { ...webLrp('proto', 0), routes }), 'routes.r');
+    refused(await call('PATCH', '/v1/desired_lrps/keep', { routes }), 'routes.r');
+    refused(await tell('lrps', { type: 'lrps/desire', input: { ...webLrp('proto', 0), routes } }), 'input.routes.r');
+    expect((await call('GET', '/v1/desired_lrps/proto')).status).to.equal(404);
+  });
+
   it('finding 9: domains with a huge, CR/LF or blank name, or a ttl past 2^32-1, are refused by REST and by actor message', async () => {
     refused(await call('PUT', '/v1/domains/a%0D%0Ab', {}), 'domain');
     refused(await call('PUT', '/v1/domains/%20%20%20', {}), 'domain');

@@ -13,6 +13,7 @@ import { DEFAULT_EVENT_STREAM, registerEventStream } from '../../src/gateway/eve
 import { buildGateway } from '../../src/gateway/server.js';
 import { Events, type AuctorEvent } from '../../src/models/events.js';
 import { eventually } from '../support/eventually.js';
+import { http } from '../support/gateway-node.js';
 import { SseClient } from '../support/sse.js';
 
 /** The hub behind a feed that counts its observers: a leak shows as a count that stays up. */
@@ -89,6 +90,22 @@ describe('GET /v1/events (in process)', function () {
       await client.close();
     });
 
+    it('takes repeated ?types as their union, and names an unknown one in any of them', async () => {
+      const client = await SseClient.open(`${url}/v1/events?types=cell_appeared&types=task_removed,cell_appeared`, auth);
+      expect(client.status).to.equal(200);
+      hub.publish(Events.cellDisappeared('c0'));
+      hub.publish(Events.cellAppeared({ cell_id: 'c1' } as never));
+      hub.publish(Events.taskRemoved({ task_guid: 't1' } as never));
+      const events = await client.waitFor((e) => e.length === 2);
+      expect(events.map((e) => `${e.id}:${e.event}`)).to.deep.equal(['1:cell_appeared', '2:task_removed']);
+      await client.close();
+      const bad = await http(url, 'GET', '/v1/events?types=cell_appeared&types=bogus', undefined, auth);
+      expect(bad.status).to.equal(400);
+      expect(bad.json.error).to.deep.equal({ type: 'InvalidRequest', message: 'invalid field: types: "bogus" is not an event type' });
+      const head = await http(url, 'HEAD', '/v1/events?types=bogus', undefined, auth);
+      expect([head.status, head.text]).to.deep.equal([400, '']);
+    });
+
     it('resumes after Last-Event-ID from the kept events, then goes on live; 410 when they are gone', async () => {
       for (let i = 0; i < 5; i++) hub.publish(Events.cellDisappeared(`c${i}`)); // ids 0..4, kept 2..4
       const client = await SseClient.open(`${url}/v1/events`, { ...auth, 'last-event-id': '1' });
@@ -146,6 +163,15 @@ describe('GET /v1/events (in process)', function () {
       await eventually(() => expect(clients[0]!.comments).to.include('heartbeat'), { timeout: 2000 });
       await Promise.all(clients.map((c) => c.close()));
       await eventually(() => expect(journal.subscriberCount).to.equal(0));
+    });
+
+    it('answers HEAD with the status and headers of a GET and no body, and subscribes nothing', async function () {
+      this.timeout(5_000); // before the fix a HEAD never got its answer
+      const head = await http(url, 'HEAD', '/v1/events?types=cell_appeared');
+      expect(head.status).to.equal(200);
+      expect(head.headers['content-type']).to.equal('text/event-stream; charset=utf-8');
+      expect(head.text).to.equal('');
+      expect(journal.subscriberCount).to.equal(0);
     });
 
     it('one that stops reading is dropped past its bound and logged; the others get everything', async () => {

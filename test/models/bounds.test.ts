@@ -59,6 +59,9 @@ describe('model bounds', () => {
     ['a lone surrogate in routes', { routes: { r: [{ host: 'a\ud800b' }] } }, 'invalid field: routes.r[0].host: not valid Unicode (a lone UTF-16 surrogate)'],
     ['a lone surrogate in a routes key', { routes: { '\udc00': 1 } }, 'invalid field: routes: a key is not valid Unicode (a lone UTF-16 surrogate)'],
     ['a surrogate pair', { routes: { r: '😀' }, annotation: '😀' }, 'ok'],
+    // as JSON.parse makes it: an own key, which the store's msgpack decoder renamed "__proto_"
+    ['a routes key "__proto__"', { routes: JSON.parse('{"r": {"__proto__": [1]}}') }, 'invalid field: routes.r: a key may not be "__proto__" (it cannot be stored)'],
+    ['a key "constructor"', { routes: { constructor: 1 } }, 'ok'],
   ];
   for (const [name, overrides, expected] of lrpCases) {
     it(`DesiredLRP ${name}: ${expected}`, () => expect(messageOf(validateDesiredLrp(desiredLrpRequest(overrides)))).to.equal(expected));
