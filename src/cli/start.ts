@@ -9,6 +9,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../actors/kernel/logger.js';
 import { ActorSystem } from '../actors/kernel/system.js';
+import { CellMsg } from '../actors/cell.protocol.js';
+import type { Ref } from '../actors/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startClusterPart, type ClusterPart } from './start-cluster.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
@@ -68,13 +70,15 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   }
   const { cluster, remoting } = clustered;
   metrics.watchRemoting(remoting);
+  let cell: Ref<CellMsg> | undefined;
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
     cellId: flags.name,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
     clientFor: (id) => cluster.cellClient(id),
-    ...(flags.roles.includes('control') ? {} : { reports: cluster.spawnReportForwarder() }),
+    // once a control node hears from this cell (again), the cell lists its containers to it
+    ...(flags.roles.includes('control') ? {} : { reports: cluster.spawnReportForwarder(undefined, () => cell && system.dispatch(cell, CellMsg.reconcile())) }),
     ...(garden ? { backend: garden } : {}),
     zone: flags.zone,
     placementTags: flags.placementTags,
@@ -101,6 +105,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       },
     },
   });
+  cell = scheduler.cell;
 
   let gateway: Gateway | undefined;
   if (scheduler.control) {

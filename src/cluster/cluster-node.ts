@@ -86,16 +86,29 @@ export class ClusterNode {
    * A local actor that forwards each cell report to the control node of the moment: a cell
    * keeps one ref however often the control node restarts. With no control node reachable the
    * report is a dead letter; the cell's heartbeats and periodic reconcile report again.
+   * `onControlReached` runs after the first report a control node gets from this forwarder, and
+   * again after every gap or change of control node: a report lost meanwhile may have been the
+   * cell's container list (the one it sends at start, before it has joined), and the control
+   * node must not wait a whole reconcile period for the next one to stop what nobody desires.
    */
-  spawnReportForwarder(parent: AnyRef = this.options.system.root): Ref<CellReport> {
+  spawnReportForwarder(parent: AnyRef = this.options.system.root, onControlReached?: (control: string) => void): Ref<CellReport> {
     const { system } = this.options;
+    let reached: string | undefined;
     return system.spawnStateless<CellReport>(parent, {
       kind: 'control-link',
       name: 'control-link',
       handle: (report) => {
         const control = this.controlNode();
-        if (control) system.dispatch(remoteRef<CellReport>(control, '/control'), report);
-        else system.registry.deadLetter();
+        if (!control) {
+          reached = undefined;
+          system.registry.deadLetter();
+          return;
+        }
+        system.dispatch(remoteRef<CellReport>(control, '/control'), report);
+        if (control !== reached) {
+          reached = control;
+          onControlReached?.(control);
+        }
       },
     });
   }

@@ -52,11 +52,21 @@ export async function cellLost(t: Turn, cellId: string): Promise<ActualLrpState>
     [Events.actualLrpChanged(actual, suspect.value), Events.actualLrpCreated(replacement)]);
 }
 
-/** `actual-lrp/cell-back`: the SUSPECT copy's cell returned: the copy is promoted, unless its replacement already runs. */
+/**
+ * `actual-lrp/cell-back`: cells appeared. A SUSPECT copy whose cell returned is promoted, unless
+ * its replacement already runs. An UNCLAIMED row whose last auction failed is auctioned again at
+ * once, as a new cell may fit it: after a control restart the instances recover and ask for
+ * places before any cell has announced itself, and would otherwise wait for convergence to take
+ * them for stale (30 s).
+ */
 export async function cellBack(t: Turn, cellIds: readonly string[]): Promise<ActualLrpState> {
   const { state } = t;
   const suspect = state.suspect;
-  if (!suspect || !cellIds.includes(suspect.cell_id)) return state;
+  if (!suspect || !cellIds.includes(suspect.cell_id)) {
+    const actual = state.actual;
+    const failed = actual?.state === 'UNCLAIMED' && actual.placement_error !== '' && state.pending === '';
+    return failed ? t.auction(actual, []) : state;
+  }
   const replacement = state.actual;
   if (replacement?.state === 'RUNNING') {
     // the replacement won: the returning cell stops its copy
