@@ -42,7 +42,7 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
     let node: NodeProcess | undefined;
     try {
       node = await start();
-      const where = (): Where => ({ url: node!.url, control: name, root: root.path, fakeCells: [] });
+      const where = (): Where => ({ url: node!.url, control: name, root: root.path, fakeCells: [], logs: () => [{ node: name, lines: node!.logs }] });
       const load = new WriteLoad({
         url: () => node!.url, prng: run.prng.fork(), run, writers: 3, lrpsPerWriter: 2, maxInstances: 2,
         lrpBody: chaosLrp, taskBody: chaosTask,
@@ -53,7 +53,9 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
 
       for (run.cycle = 1; run.cycle <= run.cycles && run.goOn(); run.cycle++) {
         load.start();
-        await chaosDelay(run.prng.int(100, 1500));
+        const after = run.prng.int(100, 1500);
+        run.context = { kill_after_ms: after };
+        await chaosDelay(after);
         await node.kill9();
         run.count('kills');
         await load.stop();
@@ -62,9 +64,9 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
         run.count('restarts');
         await load.check();
         const { obs, violations } = await settle(run, where(), desired(), SETTLE_MS);
-        const after = runningInstances(obs, [STEADY]);
-        checkKept(run, 'a kill -9 and restart of the node', steady, after, { rows: obs.rows.filter((r) => r.process_guid === STEADY), log: restartLog(node) });
-        steady = after;
+        const kept = runningInstances(obs, [STEADY]);
+        checkKept(run, 'a kill -9 and restart of the node', steady, kept, { rows: obs.rows.filter((r) => r.process_guid === STEADY), log: restartLog(node) });
+        steady = kept;
 
         const broken = [...new Set(violations.map((v) => v.process_guid))];
         if (broken.length > 0) {

@@ -76,6 +76,8 @@ export interface Failure {
   cycle: number;
   seed: number;
   message: string;
+  /** what the cycle did (which node it killed, how) */
+  context: Record<string, unknown>;
   evidence: unknown;
 }
 
@@ -85,6 +87,8 @@ export class ChaosRun {
   readonly seed: number;
   readonly cycles: number;
   cycle = 0;
+  /** what this cycle did, printed with each of its failures */
+  context: Record<string, unknown> = {};
   readonly failures: Failure[] = [];
   readonly figures: Record<string, number> = { cycles: 0, kills: 0, restarts: 0, acked_writes: 0, unknown_writes: 0 };
   private readonly startedAt = Date.now();
@@ -103,9 +107,9 @@ export class ChaosRun {
 
   /** Records a broken invariant and prints it at once, with the cycle, the seed and the evidence. */
   fail(invariant: Invariant, message: string, evidence: unknown): void {
-    const failure: Failure = { scenario: this.scenario, invariant, cycle: this.cycle, seed: this.seed, message, evidence };
+    const failure: Failure = { scenario: this.scenario, invariant, cycle: this.cycle, seed: this.seed, message, context: this.context, evidence };
     this.failures.push(failure);
-    console.log(`      CHAOS FAILURE ${this.scenario} [${invariant}] cycle ${this.cycle} seed ${this.seed}: ${message}\n        evidence: ${JSON.stringify(evidence)}`);
+    console.log(`      CHAOS FAILURE ${this.scenario} [${invariant}] cycle ${this.cycle} seed ${this.seed} ${JSON.stringify(this.context)}: ${message}\n        evidence: ${JSON.stringify(evidence)}`);
   }
 
   failuresIn(cycle: number): Failure[] {

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { http, type NodeProcess } from '../../support/gateway-node.js';
+import type { ClusterNodes } from '../../support/cluster-nodes.js';
+import { http, type LogLine, type NodeProcess } from '../../support/gateway-node.js';
 import type { ChaosRun } from './chaos-run.js';
 import { observe, type Where } from './observe.js';
 import type { WriteLoad } from './write-load.js';
@@ -123,6 +124,16 @@ export async function repair(run: ChaosRun, where: Where, load: WriteLoad | unde
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   for (const [guid, instances] of recreate) await http(where.url, 'POST', '/v1/desired_lrps', chaosLrp(guid, instances));
+}
+
+/** Every node's log lines (of each node's current process), for the evidence. */
+export function nodeLogs(cluster: ClusterNodes): Array<{ node: string; lines: LogLine[] }> {
+  return [{ node: 'control', lines: cluster.control.logs }, ...[...cluster.cells].map(([node, n]) => ({ node, lines: n.logs }))];
+}
+
+/** The control node's log lines about cells and instances, for the evidence. */
+export function controlLog(cluster: ClusterNodes): unknown[] {
+  return cluster.control.logs.filter((l) => /^(cell\.|actual-lrp\.|lrps\.)/.test(l.msg)).slice(-40);
 }
 
 function killProcessesWithHomeUnder(dir: string): void {

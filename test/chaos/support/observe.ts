@@ -17,7 +17,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import { http } from '../../support/gateway-node.js';
+import { http, type LogLine } from '../../support/gateway-node.js';
 import type { ActualRow } from '../../support/cluster-nodes.js';
 import type { ChaosRun, Invariant } from './chaos-run.js';
 
@@ -49,10 +49,12 @@ export interface Where {
   control: string;
   root: string;
   fakeCells: string[];
+  /** every node's log lines so far, for the evidence */
+  logs?: () => Array<{ node: string; lines: LogLine[] }>;
 }
 
-/** After the bound, how long to go on watching a desired instance that is not RUNNING, to say when it recovered. */
-const LATE_MS = Number(process.env.CHAOS_LATE_MS ?? 35_000);
+/** After the bound, how long to go on watching a desired instance that is not RUNNING, to say when it recovered (`CHAOS_LATE_MS`, default 0: not at all). */
+const LATE_MS = Number(process.env.CHAOS_LATE_MS ?? 0);
 
 export async function observe(where: Where): Promise<Observation> {
   const answer = await http(where.url, 'GET', '/v1/actual_lrps');
@@ -183,7 +185,11 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
     }
     const elapsed = Date.now() - started;
     if (!late && elapsed > boundMs) {
-      for (const v of violations) run.fail(v.invariant, `${v.message} (still, ${boundMs} ms on)`, { ...(v.evidence as object), actors: await actorViews(where, v.process_guid), rows: obs.rows.filter((r) => r.process_guid === v.process_guid) });
+      for (const v of violations) {
+        run.fail(v.invariant, `${v.message} (still, ${boundMs} ms on)`, {
+          ...(v.evidence as object), actors: await actorViews(where, v.process_guid), rows: obs.rows.filter((r) => r.process_guid === v.process_guid), log: mentions(where, v.evidence),
+        });
+      }
       late = violations;
       reported.push(...violations);
     }
@@ -193,6 +199,20 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The log lines (of every node) that name an instance guid the evidence names. */
+function mentions(where: Where, evidence: unknown): unknown[] {
+  const guids = [...new Set(JSON.stringify(evidence).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [])];
+  if (!where.logs || guids.length === 0) return [];
+  const out: unknown[] = [];
+  for (const { node, lines } of where.logs()) {
+    for (const line of lines) {
+      const text = JSON.stringify(line);
+      if (guids.some((g) => text.includes(g))) out.push({ node, ...line });
+    }
+  }
+  return out.slice(-40);
 }
 
 /** The control side's actors of one LRP (its supervisor and instances), for the evidence. */
