@@ -26,7 +26,7 @@ import { ClusterNodes, closeClustersAfterEach } from '../support/cluster-nodes.j
 import { eventually } from '../support/eventually.js';
 import { http, type LogLine } from '../support/gateway-node.js';
 import { ChaosRun, chaosCycles, chaosDelay, removeCgroupsOf } from './support/chaos-run.js';
-import { CHAOS_FLAGS, chaosLrp, chaosTask, checkKept, controlLog, nodeLogs, repair, SETTLE_MS } from './support/cycle.js';
+import { CHAOS_FLAGS, chaosLrp, chaosTask, checkKept, controlLog, EventTap, nodeLogs, repair, SETTLE_MS, startAgain } from './support/cycle.js';
 import { observe, runningInstances, settle, type Where } from './support/observe.js';
 import { WriteLoad } from './support/write-load.js';
 
@@ -45,10 +45,15 @@ describe('chaos: kill -9 of cells in a cluster', function () {
       cells: names.map((name, i) => ({ name, zone: `z${(i % 2) + 1}`, args: ['--backend', 'process'] })),
       common: CHAOS_FLAGS,
     });
+    const tap = new EventTap();
+    /** the log of the cell process this cycle killed */
+    let killed: Array<{ node: string; lines: LogLine[] }> = [];
     try {
-      const where = (): Where => ({ url: cluster.control.url, control: 'control', root: cluster.root.path, fakeCells: [], logs: () => [...killed, ...nodeLogs(cluster)] });
-      /** the log of the cell process this cycle killed */
-      let killed: Array<{ node: string; lines: LogLine[] }> = [];
+      await tap.open(cluster.control.url);
+      const where = (): Where => ({
+        url: cluster.control.url, control: 'control', root: cluster.root.path, fakeCells: [],
+        logs: () => [...killed, ...nodeLogs(cluster)], events: () => tap.events(),
+      });
       const load = new WriteLoad({
         url: () => cluster.control.url, prng: run.prng.fork(), run, writers: 2, lrpsPerWriter: 2, maxInstances: 2,
         lrpBody: chaosLrp, taskBody: chaosTask,
@@ -58,6 +63,7 @@ describe('chaos: kill -9 of cells in a cluster', function () {
       await settle(run, where(), desired(), SETTLE_MS);
 
       for (run.cycle = 1; run.cycle <= run.cycles && run.goOn(); run.cycle++) {
+        tap.newCycle();
         load.start();
         await chaosDelay(run.prng.int(100, 1500));
         const victim = run.prng.pick(names);
@@ -70,7 +76,7 @@ describe('chaos: kill -9 of cells in a cluster', function () {
         run.count(`mode_${mode}`);
         if (mode !== 'quick') await untilMissing(cluster, victim);
         if (mode === 'replaced') await untilSteadyRunsWithout(where(), victim);
-        await cluster.startCell(victim);
+        await startAgain(run, cluster.dataDir(victim), () => cluster.startCell(victim));
         run.count('restarts');
         await cluster.waitForCells(names, 15_000);
         await load.stop();
@@ -84,6 +90,7 @@ describe('chaos: kill -9 of cells in a cluster', function () {
       }
     } finally {
       run.report();
+      await tap.close();
       await cluster.close();
       removeCgroupsOf(names);
     }

@@ -23,7 +23,7 @@ import { ClusterNodes, closeClustersAfterEach } from '../support/cluster-nodes.j
 import { eventually } from '../support/eventually.js';
 import { http, type LogLine } from '../support/gateway-node.js';
 import { ChaosRun, chaosCycles, chaosDelay, removeCgroupsOf } from './support/chaos-run.js';
-import { CHAOS_FLAGS, chaosLrp, checkKept, controlLog, nodeLogs, repair, SETTLE_MS, startAgain } from './support/cycle.js';
+import { CHAOS_FLAGS, chaosLrp, checkKept, controlLog, EventTap, nodeLogs, repair, SETTLE_MS, startAgain } from './support/cycle.js';
 import { observe, runningInstances, settle, type Where } from './support/observe.js';
 import { WriteLoad } from './support/write-load.js';
 
@@ -46,16 +46,22 @@ describe('chaos: kill -9 of the control node in a cluster', function () {
       ],
       common: CHAOS_FLAGS,
     });
+    const tap = new EventTap();
+    /** the log of the control process this cycle killed */
+    let killed: Array<{ node: string; lines: LogLine[] }> = [];
     try {
-      const where = (): Where => ({ url: cluster.control.url, control: 'control', root: cluster.root.path, fakeCells: fake, logs: () => [...killed, ...nodeLogs(cluster)] });
-      /** the log of the control process this cycle killed */
-      let killed: Array<{ node: string; lines: LogLine[] }> = [];
+      await tap.open(cluster.control.url);
+      const where = (): Where => ({
+        url: cluster.control.url, control: 'control', root: cluster.root.path, fakeCells: fake,
+        logs: () => [...killed, ...nodeLogs(cluster)], events: () => tap.events(),
+      });
       const load = new WriteLoad({ url: () => cluster.control.url, prng: run.prng.fork(), run, writers: 2, lrpsPerWriter: 2, maxInstances: 3, lrpBody: chaosLrp });
       expect((await http(cluster.control.url, 'POST', '/v1/desired_lrps', chaosLrp(STEADY, STEADY_INSTANCES))).status).to.equal(201);
       const desired = () => new Map([...load.desired(), [STEADY, STEADY_INSTANCES]]);
       await settle(run, where(), desired(), SETTLE_MS);
 
       for (run.cycle = 1; run.cycle <= run.cycles && run.goOn(); run.cycle++) {
+        tap.newCycle();
         const before = runningInstances(await observe(where()), [STEADY]);
         load.start();
         await chaosDelay(run.prng.int(100, 1500));
@@ -69,6 +75,7 @@ describe('chaos: kill -9 of the control node in a cluster', function () {
 
         await startAgain(run, cluster.dataDir('control'), () => cluster.startControl());
         run.count('restarts');
+        await tap.open(cluster.control.url);
         await cluster.waitForCells(names, 15_000);
         await load.check();
         await untilConvergencePass(cluster);
@@ -80,6 +87,7 @@ describe('chaos: kill -9 of the control node in a cluster', function () {
       }
     } finally {
       run.report();
+      await tap.close();
       await cluster.close();
       removeCgroupsOf([proc]);
     }

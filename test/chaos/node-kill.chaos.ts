@@ -23,7 +23,7 @@ import { killProcessesUnder } from '../support/cluster-nodes.js';
 import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
 import { ChaosRun, chaosCycles, chaosDelay, removeCgroupsOf } from './support/chaos-run.js';
-import { CHAOS_FLAGS, chaosLrp, chaosTask, checkKept, repair, SETTLE_MS, startAgain } from './support/cycle.js';
+import { CHAOS_FLAGS, chaosLrp, chaosTask, checkKept, EventTap, repair, SETTLE_MS, startAgain } from './support/cycle.js';
 import { runningInstances, settle, type Where } from './support/observe.js';
 import { WriteLoad } from './support/write-load.js';
 
@@ -40,9 +40,11 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
     const dataDir = join(root.path, name);
     const start = () => startNode(dataDir, ['--name', name, '--roles', 'control,cell', '--backend', 'process', ...CHAOS_FLAGS]);
     let node: NodeProcess | undefined;
+    const tap = new EventTap();
     try {
       node = await start();
-      const where = (): Where => ({ url: node!.url, control: name, root: root.path, fakeCells: [], logs: () => [{ node: name, lines: node!.logs }] });
+      await tap.open(node.url);
+      const where = (): Where => ({ url: node!.url, control: name, root: root.path, fakeCells: [], logs: () => [{ node: name, lines: node!.logs }], events: () => tap.events() });
       const load = new WriteLoad({
         url: () => node!.url, prng: run.prng.fork(), run, writers: 3, lrpsPerWriter: 2, maxInstances: 2,
         lrpBody: chaosLrp, taskBody: chaosTask,
@@ -52,6 +54,7 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
       let steady = runningInstances((await settle(run, where(), desired(), SETTLE_MS)).obs, [STEADY]);
 
       for (run.cycle = 1; run.cycle <= run.cycles && run.goOn(); run.cycle++) {
+        tap.newCycle();
         load.start();
         const after = run.prng.int(100, 1500);
         run.context = { kill_after_ms: after };
@@ -62,6 +65,7 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
 
         node = await startAgain(run, dataDir, start);
         run.count('restarts');
+        await tap.open(node.url);
         await load.check();
         const { obs, violations } = await settle(run, where(), desired(), SETTLE_MS);
         const kept = runningInstances(obs, [STEADY]);
@@ -77,6 +81,7 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
       }
     } finally {
       run.report();
+      await tap.close();
       await node?.kill9();
       killProcessesUnder(root.path);
       removeCgroupsOf([name]);

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { ClusterNodes } from '../../support/cluster-nodes.js';
 import { http, type LogLine, type NodeProcess } from '../../support/gateway-node.js';
+import { SseClient, type SseEvent } from '../../support/sse.js';
 import type { ChaosRun } from './chaos-run.js';
 import { observe, type Where } from './observe.js';
 import type { WriteLoad } from './write-load.js';
@@ -134,6 +135,36 @@ export function nodeLogs(cluster: ClusterNodes): Array<{ node: string; lines: Lo
 /** The control node's log lines about cells and instances, for the evidence. */
 export function controlLog(cluster: ClusterNodes): unknown[] {
   return cluster.control.logs.filter((l) => /^(cell\.|actual-lrp\.|lrps\.)/.test(l.msg)).slice(-40);
+}
+
+/**
+ * The control node's event stream (`GET /v1/events`), kept for the evidence of the current cycle:
+ * what the killed run published, then what the restarted one does.
+ */
+export class EventTap {
+  private client: SseClient | undefined;
+  private previous: SseEvent[] = [];
+
+  /** Subscribes to a (re)started control node; the events of the run before are kept. */
+  async open(url: string): Promise<void> {
+    this.previous = [...this.previous, ...(this.client?.events ?? [])];
+    await this.client?.close();
+    this.client = await SseClient.open(`${url}/v1/events`);
+  }
+
+  /** Forgets the events of the cycles before. */
+  newCycle(): void {
+    this.previous = [];
+    this.client?.events.splice(0);
+  }
+
+  events(): SseEvent[] {
+    return [...this.previous, ...(this.client?.events ?? [])];
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
 }
 
 function killProcessesWithHomeUnder(dir: string): void {

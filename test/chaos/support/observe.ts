@@ -19,6 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { http, type LogLine } from '../../support/gateway-node.js';
 import type { ActualRow } from '../../support/cluster-nodes.js';
+import type { SseEvent } from '../../support/sse.js';
 import type { ChaosRun, Invariant } from './chaos-run.js';
 
 /** One running copy of an instance: a process or a fake container, on `cell`. */
@@ -51,6 +52,8 @@ export interface Where {
   fakeCells: string[];
   /** every node's log lines so far, for the evidence */
   logs?: () => Array<{ node: string; lines: LogLine[] }>;
+  /** the control node's events of this cycle, for the evidence */
+  events?: () => SseEvent[];
 }
 
 /** After the bound, how long to go on watching a desired instance that is not RUNNING, to say when it recovered (`CHAOS_LATE_MS`, default 0: not at all). */
@@ -132,7 +135,7 @@ export function placementViolations(obs: Observation, desired: Map<string, numbe
   for (const [guid, n] of desired) {
     for (let index = 0; index < n; index++) {
       if (!obs.rows.some((r) => r.process_guid === guid && r.index === index && r.state === 'RUNNING' && r.presence === 'ORDINARY')) {
-        out.push({ invariant: 'desired-not-running', process_guid: guid, message: `${slot(guid, index)} is not RUNNING`, evidence: rowsOf(guid) });
+        out.push({ invariant: 'desired-not-running', process_guid: guid, message: `${slot(guid, index)} is not RUNNING`, evidence: { rows: rowsOf(guid) } });
       }
     }
   }
@@ -176,7 +179,7 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
       if (doubled.has(v.message)) continue;
       doubled.add(v.message);
       reported.push(v);
-      run.fail(v.invariant, v.message, v.evidence);
+      run.fail(v.invariant, v.message, { rows: v.evidence, events: eventsOf(where, v.process_guid) });
     }
     const violations = placementViolations(obs, desired).filter((v) => v.invariant !== 'doubled-row');
     if (violations.length === 0) {
@@ -187,7 +190,8 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
     if (!late && elapsed > boundMs) {
       for (const v of violations) {
         run.fail(v.invariant, `${v.message} (still, ${boundMs} ms on)`, {
-          ...(v.evidence as object), actors: await actorViews(where, v.process_guid), rows: obs.rows.filter((r) => r.process_guid === v.process_guid), log: mentions(where, v.evidence),
+          ...(v.evidence as object), actors: await actorViews(where, v.process_guid), rows: obs.rows.filter((r) => r.process_guid === v.process_guid),
+          log: mentions(where, v.evidence), events: eventsOf(where, v.process_guid),
         });
       }
       late = violations;
@@ -215,12 +219,21 @@ function mentions(where: Where, evidence: unknown): unknown[] {
   return out.slice(-40);
 }
 
+/** The events of this cycle about one LRP (its last 30). */
+function eventsOf(where: Where, guid: string): unknown[] {
+  const about = (where.events?.() ?? []).filter((e) => e.data.includes(`"process_guid":"${guid}"`));
+  return about.slice(-30).map((e) => ({ id: e.id, event: e.event, data: JSON.parse(e.data) as unknown }));
+}
+
 /** The control side's actors of one LRP (its supervisor and instances), for the evidence. */
 async function actorViews(where: Where, guid: string): Promise<unknown> {
   const answer = await http(where.url, 'GET', `/v1/actors/${where.control}/control/lrps/${guid}`).catch((error: Error) => ({ status: 0, json: error.message }));
   if (answer.status !== 200) return `GET /v1/actors/${where.control}/control/lrps/${guid}: ${answer.status}`;
-  const view = (a: any): unknown => ({ path: a.path, status: a.status, restarts: a.restarts, last_failure: a.last_failure, mailbox: a.mailbox, last_message_at: a.last_message_at, summary: a.summary, children: (a.children ?? []).map(view) });
-  return view(answer.json);
+  interface View { path: string; status: string; restarts: number; last_failure: unknown; mailbox: number; last_message_at: number | null; summary: unknown; children?: View[] }
+  const view = ({ path, status, restarts, last_failure, mailbox, last_message_at, summary, children }: View): unknown => ({
+    path, status, restarts, last_failure, mailbox, last_message_at, summary, children: (children ?? []).map(view),
+  });
+  return view(answer.json as View);
 }
 
 /** The instance guid of every RUNNING ORDINARY row of `guids`, by `guid/index`, with its cell. */
