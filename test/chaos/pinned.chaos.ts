@@ -1,6 +1,6 @@
 /**
- * What the chaos scenarios found, pinned down without chance (each failed every time on a81744f,
- * and still with the garden-hardening and control-faults branches merged):
+ * What the chaos scenarios found, pinned down with as little chance as possible (both fail on
+ * a81744f, and still with the garden-hardening and control-faults branches merged):
  *
  * - **A desire acknowledged just before a control kill -9** (scenarios 1 and 3,
  *   `desired-not-running`). Its instances were journaled UNCLAIMED; the restarted control node
@@ -13,7 +13,9 @@
  *   it has joined, so it is a dead letter (cluster-node.ts: "the cell's heartbeats and periodic
  *   reconcile report again"), and the control node, which never missed the cell, hears no
  *   `cell_appeared` and asks for no reconcile: the container runs until the cell's reconcile
- *   tick, 30 s on. It must be stopped within SETTLE_MS of the cell's return.
+ *   tick, 30 s on. It must be stopped within SETTLE_MS of the cell's return. Whether the report is
+ *   lost is a race with the join (about 3 restarts in 5 here), so the test tries three times.
+ *
  */
 import { expect } from 'chai';
 import { actualRows, ClusterNodes, closeClustersAfterEach, type ActualRow } from '../support/cluster-nodes.js';
@@ -50,15 +52,18 @@ describe('chaos, pinned', function () {
     // a TTL the restart always fits in: the control node never misses the cell
     const cluster = await ClusterNodes.start({ cells: [{ name: cell, args: ['--backend', 'process'] }], common: [...CHAOS_FLAGS, '--cell-ttl-ms', '6000'] });
     try {
-      expect((await http(cluster.control.url, 'POST', '/v1/desired_lrps', chaosLrp('pinned', 1))).status).to.equal(201);
-      await eventually(async () => expect(liveProcesses(cluster.root.path).map((c) => c.process_guid)).to.deep.equal(['pinned']), { timeout: 10_000, interval: 100 });
-      await cluster.kill9(cluster.cell(cell));
-      expect((await http(cluster.control.url, 'DELETE', '/v1/desired_lrps/pinned')).status).to.equal(204);
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const guid = `pinned-${attempt}`;
+        expect((await http(cluster.control.url, 'POST', '/v1/desired_lrps', chaosLrp(guid, 1))).status).to.equal(201);
+        await eventually(async () => expect(liveProcesses(cluster.root.path).map((c) => c.process_guid)).to.deep.equal([guid]), { timeout: 10_000, interval: 100 });
+        await cluster.kill9(cluster.cell(cell));
+        expect((await http(cluster.control.url, 'DELETE', `/v1/desired_lrps/${guid}`)).status).to.equal(204);
 
-      await cluster.startCell(cell);
-      const back = Date.now();
-      await eventually(() => expect(liveProcesses(cluster.root.path), 'processes of the deleted LRP').to.deep.equal([]), { timeout: SETTLE_MS, interval: 100 })
-        .catch((error: Error) => expect.fail(`${Date.now() - back} ms after the cell's return: ${error.message}`));
+        await cluster.startCell(cell);
+        const back = Date.now();
+        await eventually(() => expect(liveProcesses(cluster.root.path), 'processes of the deleted LRP').to.deep.equal([]), { timeout: SETTLE_MS, interval: 100 })
+          .catch((error: Error) => expect.fail(`attempt ${attempt}, ${Date.now() - back} ms after the cell's return: ${error.message}`));
+      }
     } finally {
       await cluster.close();
       removeCgroupsOf([cell]);
