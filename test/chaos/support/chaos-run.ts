@@ -1,12 +1,32 @@
 /**
- * The bookkeeping every chaos scenario shares: how many cycles (`CHAOS_CYCLES`), the seeded PRNG
- * every random choice comes from (`CHAOS_SEED`, printed so a failure can be replayed), the
- * invariant failures found (each with its cycle, the seed and the evidence) and the figures a run
- * ends with (one `chaos.figures` JSON line).
+ * The chaos suite (`npm run chaos`; mocha config test/chaos/mocharc.json): real `auctor start`
+ * processes, real LMDB dirs, real gRPC on loopback, small TTLs, killed with SIGKILL in loops.
+ *
+ * | scenario | file | kills |
+ * |---|---|---|
+ * | 1 | node-kill.chaos.ts | a control+cell node (`process` backend) under write load |
+ * | 2 | cell-kill.chaos.ts | cells (`process` backend) of a cluster, restarted at three moments |
+ * | 3 | control-kill.chaos.ts | the control node of a cluster (two `fake` cells, one `process`) |
+ * | - | pinned.chaos.ts | what the scenarios found, as plain tests |
+ *
+ * Invariants, checked after every cycle (names as failures print them): `node-starts`,
+ * `acknowledged-write-kept` and `unexpected-answer` (write-load.ts), `doubled-row`,
+ * `doubled-process`, `orphan`, `phantom-row`, `row-beyond-instances`, `desired-not-running`
+ * (observe.ts), `healthy-instance-kept` (cycle.ts).
+ *
+ * Settings, from the environment: `CHAOS_CYCLES` (cycles per scenario; default 4, the short run
+ * CI makes), `CHAOS_SEED` (replays a run's choices), `CHAOS_SETTLE_MS` (how long the placement
+ * invariants may take to hold, default 15000), `CHAOS_LATE_MS` (how long to go on watching an
+ * instance not RUNNING at that bound, to say when it recovered; default 0),
+ * `CHAOS_STOP_ON_FAILURE=1`.
+ *
+ * This file: the bookkeeping every scenario shares: the cycle count, the seeded PRNG every random
+ * choice comes from (the seed is printed so a failure can be replayed; the nodes' own timing is
+ * not replayed), the invariant failures found (each with its cycle, the seed, what the cycle did
+ * and the evidence) and the figures a run ends with (one `chaos.figures` JSON line).
  *
  * A failure does not stop the run: the scenario repairs what it can (deletes the LRP concerned,
  * kills what the node left) and goes on, so a long run counts how often each invariant broke.
- * `CHAOS_STOP_ON_FAILURE=1` stops at the first failing cycle instead.
  */
 import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,7 +136,7 @@ export class ChaosRun {
     return this.failures.filter((f) => f.cycle === cycle);
   }
 
-  /** Whether to go on after this cycle (`CHAOS_STOP_ON_FAILURE=1` stops at the first failure). */
+  /** Whether to go on after this cycle (`CHAOS_STOP_ON_FAILURE=1` stops at the first failing one). */
   goOn(): boolean {
     return !(process.env.CHAOS_STOP_ON_FAILURE === '1' && this.failures.length > 0);
   }
