@@ -179,7 +179,7 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
       if (doubled.has(v.message)) continue;
       doubled.add(v.message);
       reported.push(v);
-      run.fail(v.invariant, v.message, { rows: v.evidence, events: eventsOf(where, v.process_guid) });
+      run.fail(v.invariant, v.message, { rows: v.evidence, events: eventsOf(where, v.process_guid, v.evidence) });
     }
     const violations = placementViolations(obs, desired).filter((v) => v.invariant !== 'doubled-row');
     if (violations.length === 0) {
@@ -191,7 +191,7 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
       for (const v of violations) {
         run.fail(v.invariant, `${v.message} (still, ${boundMs} ms on)`, {
           ...(v.evidence as object), actors: await actorViews(where, v.process_guid), rows: obs.rows.filter((r) => r.process_guid === v.process_guid),
-          log: mentions(where, v.evidence), events: eventsOf(where, v.process_guid),
+          log: mentions(where, v.evidence), events: eventsOf(where, v.process_guid, v.evidence),
         });
       }
       late = violations;
@@ -207,7 +207,7 @@ export async function settle(run: ChaosRun, where: Where, desired: Map<string, n
 
 /** The log lines (of every node) that name an instance guid the evidence names. */
 function mentions(where: Where, evidence: unknown): unknown[] {
-  const guids = [...new Set(JSON.stringify(evidence).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [])];
+  const guids = instanceGuids(evidence);
   if (!where.logs || guids.length === 0) return [];
   const out: unknown[] = [];
   for (const { node, lines } of where.logs()) {
@@ -219,11 +219,15 @@ function mentions(where: Where, evidence: unknown): unknown[] {
   return out.slice(-40);
 }
 
-/** The events of this cycle about one LRP (its last 30). */
-function eventsOf(where: Where, guid: string): unknown[] {
+/** The events of this cycle about one LRP: those that name an instance the evidence names, and the last 20. */
+function eventsOf(where: Where, guid: string, evidence: unknown = {}): unknown[] {
+  const instances = instanceGuids(evidence);
   const about = (where.events?.() ?? []).filter((e) => e.data.includes(`"process_guid":"${guid}"`));
-  return about.slice(-30).map((e) => ({ id: e.id, event: e.event, data: JSON.parse(e.data) as unknown }));
+  const kept = about.filter((e, i) => i >= about.length - 20 || instances.some((g) => e.data.includes(g)));
+  return kept.map((e) => ({ id: e.id, event: e.event, data: JSON.parse(e.data) as unknown }));
 }
+
+const instanceGuids = (evidence: unknown): string[] => [...new Set(JSON.stringify(evidence).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [])];
 
 /** The control side's actors of one LRP (its supervisor and instances), for the evidence. */
 async function actorViews(where: Where, guid: string): Promise<unknown> {
