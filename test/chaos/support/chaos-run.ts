@@ -166,7 +166,8 @@ export class ChaosRun {
  * their processes were killed: a kill -9 skips the backend's own cleanup.
  */
 export function removeCgroupsOf(nodes: string[]): void {
-  for (const controller of ['memory', 'pids', 'unified']) {
+  // v2 at the root or under unified/, else v1's memory and pids (as src/garden/process/cgroup.ts)
+  for (const controller of ['', 'unified', 'memory', 'pids']) {
     for (const node of nodes) {
       const scope = join('/sys/fs/cgroup', controller, 'auctor', node);
       let entries: string[];
