@@ -92,7 +92,7 @@ describe('chaos: kill -9 of cells in a cluster', function () {
       run.report();
       await tap.close();
       await cluster.close();
-      removeCgroupsOf(names);
+      await removeCgroupsOf(names);
     }
     expect(run.failures.length, run.summary()).to.equal(0);
   });

@@ -89,7 +89,7 @@ describe('chaos: kill -9 of the control node in a cluster', function () {
       run.report();
       await tap.close();
       await cluster.close();
-      removeCgroupsOf([proc]);
+      await removeCgroupsOf([proc]);
     }
     expect(run.failures.length, run.summary()).to.equal(0);
   });

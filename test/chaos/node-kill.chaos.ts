@@ -84,7 +84,7 @@ describe('chaos: kill -9 of a control+cell node under write load', function () {
       await tap.close();
       await node?.kill9();
       killProcessesUnder(root.path);
-      removeCgroupsOf([name]);
+      await removeCgroupsOf([name]);
       root.remove();
     }
     expect(run.failures.length, run.summary()).to.equal(0);

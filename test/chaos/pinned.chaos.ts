@@ -66,7 +66,7 @@ describe('chaos, pinned', function () {
       }
     } finally {
       await cluster.close();
-      removeCgroupsOf([cell]);
+      await removeCgroupsOf([cell]);
     }
   });
 });

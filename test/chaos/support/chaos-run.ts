@@ -162,31 +162,39 @@ export class ChaosRun {
 }
 
 /**
- * Removes the (empty) cgroups the process backend left for `nodes` under `auctor/<node>` once
- * their processes were killed: a kill -9 skips the backend's own cleanup.
+ * Removes the cgroups the process backend left for `nodes` under `auctor/<node>` once their
+ * processes were killed (a kill -9 skips the backend's own cleanup); a cgroup goes once the
+ * killed processes in it have gone, so it tries for up to 5 s.
  */
-export function removeCgroupsOf(nodes: string[]): void {
-  // v2 at the root or under unified/, else v1's memory and pids (as src/garden/process/cgroup.ts)
-  for (const controller of ['', 'unified', 'memory', 'pids']) {
-    for (const node of nodes) {
-      const scope = join('/sys/fs/cgroup', controller, 'auctor', node);
-      let entries: string[];
-      try {
-        entries = readdirSync(scope, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-      } catch {
-        continue;
+export async function removeCgroupsOf(nodes: string[]): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    let left = 0;
+    // v2 at the root or under unified/, else v1's memory and pids (as src/garden/process/cgroup.ts)
+    for (const controller of ['', 'unified', 'memory', 'pids']) {
+      for (const node of nodes) {
+        const scope = join('/sys/fs/cgroup', controller, 'auctor', node);
+        let entries: string[];
+        try {
+          entries = readdirSync(scope, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+        } catch {
+          continue;
+        }
+        for (const entry of entries) left += tryRmdir(join(scope, entry));
+        left += tryRmdir(scope);
       }
-      for (const entry of entries) tryRmdir(join(scope, entry));
-      tryRmdir(scope);
     }
+    if (left === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-function tryRmdir(dir: string): void {
+/** 1 when `dir` is still there (a process still in it), else 0. */
+function tryRmdir(dir: string): number {
   try {
     rmdirSync(dir);
-  } catch {
-    // not empty (a process still in it) or gone already
+    return 0;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 0 : 1;
   }
 }
 
