@@ -34,6 +34,9 @@ export interface ClusterNodeOptions {
 /** The actor path of a cell's actor on its node (`spawnCell` names it after the cell). */
 export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
 
+/** Reports about instances and tasks a cell keeps while no control node is reachable (about 2 MB at most). */
+export const REPORTS_HELD = 10_000;
+
 export class ClusterNode {
   readonly membership: Membership;
   readonly remote: RemoteNode;
@@ -84,16 +87,19 @@ export class ClusterNode {
 
   /**
    * A local actor that forwards each cell report to the control node of the moment: a cell
-   * keeps one ref however often the control node restarts. With no control node reachable the
-   * report is a dead letter; the cell's heartbeats and periodic reconcile report again.
-   * `onControlReached` runs after the first report a control node gets from this forwarder, and
-   * again after every gap or change of control node: a report lost meanwhile may have been the
-   * cell's container list (the one it sends at start, before it has joined), and the control
-   * node must not wait a whole reconcile period for the next one to stop what nobody desires.
+   * keeps one ref however often the control node restarts. While no control node is reachable
+   * (it restarts, or this node's membership has not seen it up again yet) the reports about
+   * instances and tasks wait, in order, up to `REPORTS_HELD` (older ones are dead letters past
+   * that), and go first once one is: a claim or a RUNNING report lost there left its row
+   * UNCLAIMED until convergence took it for stale. Heartbeats and container lists of the gap are
+   * dropped, as fresh ones follow. `onControlReached` runs after the first report a control node
+   * gets from this forwarder, and again after every gap or change of control node, so the cell
+   * lists its containers at once (the list it sends at start goes out before it has joined).
    */
   spawnReportForwarder(parent: AnyRef = this.options.system.root, onControlReached?: (control: string) => void): Ref<CellReport> {
     const { system } = this.options;
     let reached: string | undefined;
+    const held: CellReport[] = [];
     return system.spawnStateless<CellReport>(parent, {
       kind: 'control-link',
       name: 'control-link',
@@ -101,10 +107,16 @@ export class ClusterNode {
         const control = this.controlNode();
         if (!control) {
           reached = undefined;
-          system.registry.deadLetter();
+          if (report.type === 'cell-report/heartbeat' || report.type === 'cell-report/containers') system.registry.deadLetter();
+          else if (held.push(report) > REPORTS_HELD) {
+            held.shift();
+            system.registry.deadLetter();
+          }
           return;
         }
-        system.dispatch(remoteRef<CellReport>(control, '/control'), report);
+        const to = remoteRef<CellReport>(control, '/control');
+        for (const waiting of held.splice(0)) system.dispatch(to, waiting);
+        system.dispatch(to, report);
         if (control !== reached) {
           reached = control;
           onControlReached?.(control);

@@ -1,21 +1,26 @@
 /**
- * What the chaos scenarios found, pinned down with as little chance as possible (both fail on
- * a81744f, and still with the garden-hardening and control-faults branches merged):
+ * What the chaos scenarios found, pinned down with as little chance as possible. Both failed on
+ * a81744f and still with the garden-hardening and control-faults branches merged; both pass
+ * since the fixes named below.
  *
  * - **A desire acknowledged just before a control kill -9** (scenarios 1 and 3,
  *   `desired-not-running`). Its instances were journaled UNCLAIMED; the restarted control node
  *   auctions them as they recover, before any cell has announced itself to it: the round places
- *   nothing (`placement_error: unable to communicate to compatible cells`) and the rows stay
- *   UNCLAIMED until convergence takes them for stale, 30 s later (BBS's
- *   StaleUnclaimedActualLRPDuration). They must run within SETTLE_MS of the restart.
+ *   nothing (`placement_error: unable to communicate to compatible cells`) and the rows stayed
+ *   UNCLAIMED until convergence took them for stale, 30 s later (BBS's
+ *   StaleUnclaimedActualLRPDuration). And once placed, the cell's claims could be lost: its
+ *   membership had not seen the new control node up yet, and its report forwarder dropped them.
+ *   Fixed by auctioning a failed row again when a cell appears (actual-lrp.copies.ts `cellBack`)
+ *   and by the forwarder holding reports about instances while no control node is reachable
+ *   (cluster-node.ts). They must run within SETTLE_MS of the restart.
  * - **An LRP deleted while its cell is down for less than the TTL** (scenario 2, `orphan`). The
  *   cell, started again, adopts the container; its start-up `containers` report goes out before
- *   it has joined, so it is a dead letter (cluster-node.ts: "the cell's heartbeats and periodic
- *   reconcile report again"), and the control node, which never missed the cell, hears no
- *   `cell_appeared` and asks for no reconcile: the container runs until the cell's reconcile
- *   tick, 30 s on. It must be stopped within SETTLE_MS of the cell's return. Whether the report is
- *   lost is a race with the join (about 3 restarts in 5 here), so the test tries three times.
- *
+ *   it has joined, so it is a dead letter, and the control node, which never missed the cell,
+ *   hears no `cell_appeared` and asks for no reconcile: the container ran until the cell's
+ *   reconcile tick, 30 s on. Fixed by the forwarder asking the cell for its list once a control
+ *   node hears from it again. It must be stopped within SETTLE_MS of the cell's return. Whether
+ *   the report is lost was a race with the join (about 3 restarts in 5), so the test tries three
+ *   times.
  */
 import { expect } from 'chai';
 import { actualRows, ClusterNodes, closeClustersAfterEach, type ActualRow } from '../support/cluster-nodes.js';

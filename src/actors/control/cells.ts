@@ -50,7 +50,7 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'cells/expired', cell_id: id, generation }), deps.settings.cellTtlMs);
           state.cells.set(id, { presence: msg.presence, timer, generation });
           if (!previous) {
-            ctx.log.info({ cell_id: id }, 'cell.appeared');
+            ctx.log.info({ cell_id: id, reachable: deps.clientFor(id) !== undefined }, 'cell.appeared');
             deps.events.publish(Events.cellAppeared(msg.presence));
             deps.metrics.presentCells(state.cells.size);
           }
