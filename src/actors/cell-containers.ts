@@ -120,6 +120,7 @@ export function containerKeeper(options: ContainerKeeperOptions) {
       case 'cell/container-running':
         if (slot.kind !== 'lrp' || state.stopping.has(slot.handle)) return;
         slot.state = 'RUNNING';
+        slot.net = { address: event.address, ports: event.ports };
         report({ type: 'cell-report/lrp-running', ...instanceKey(cellId, slot), address: event.address, ports: event.ports });
         return;
       case 'cell/container-crashed':

@@ -11,6 +11,7 @@
  *
  * Every slot reserves its memory_mb, disk_mb and one container until it leaves the ledger.
  */
+import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
 import type { CellPresence, CellState, CellStateLrp, CellStateTask } from '../models/cell-state.js';
 import { cellStateOwning } from '../models/cell-state.js';
 import type { CellContainer, LrpWork, TaskWork, Work, WorkResult } from './cell.protocol.js';
@@ -24,6 +25,8 @@ export type LrpSlot = {
   memory_mb: number;
   disk_mb: number;
   state: 'CLAIMED' | 'RUNNING';
+  /** where a RUNNING instance answers, as its `lrp-running` report said */
+  net?: { address: string; ports: ActualLrpPortMapping[] };
 };
 
 export type TaskSlot = {
@@ -154,7 +157,7 @@ export function containersOf(ledger: Ledger): CellContainer[] {
     .sort((a, b) => (a.handle < b.handle ? -1 : a.handle > b.handle ? 1 : 0))
     .map((slot): CellContainer =>
       slot.kind === 'lrp'
-        ? { kind: 'lrp', process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid, state: slot.state }
+        ? { kind: 'lrp', process_guid: slot.process_guid, index: slot.index, instance_guid: slot.instance_guid, state: slot.state, ...(slot.state === 'RUNNING' && slot.net ? slot.net : {}) }
         : { kind: 'task', task_guid: slot.task_guid, state: slot.state },
     );
 }

@@ -38,7 +38,8 @@ export interface WorkResult {
 
 /** One container a cell runs, as it reports it when reconciling. */
 export type CellContainer =
-  | { kind: 'lrp'; process_guid: string; index: number; instance_guid: string; state: 'CLAIMED' | 'RUNNING' }
+  /** a RUNNING one carries its address and ports, so the list alone can bring a row whose reports were lost up to date */
+  | { kind: 'lrp'; process_guid: string; index: number; instance_guid: string; state: 'CLAIMED' | 'RUNNING'; address?: string; ports?: ActualLrpPortMapping[] }
   | { kind: 'task'; task_guid: string; state: 'RUNNING' | 'COMPLETED' };
 
 export type CellMsg =

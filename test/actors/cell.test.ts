@@ -294,16 +294,16 @@ describe('cell actor (fake backend)', () => {
       await eventually(() => expect(clock.waiting).to.equal(0));
     });
 
-    it('lists its containers at start and every reconcileMs', async () => {
+    it('lists its containers at start and every reconcileMs, a RUNNING instance with its address and ports', async () => {
       start();
       const first = await h.next('cell-report/containers');
       expect(first).to.deep.equal({ type: 'cell-report/containers', cell_id: CELL_ID, containers: [] });
       await h.client.perform({ lrps: [lrpWork('ig-1')], tasks: [{ task: buildTask({ task_guid: 't-1' }) }] }, 1000);
-      await h.next('cell-report/lrp-running');
+      const running = await h.next('cell-report/lrp-running');
       await clock.advance(5000);
       await eventually(() => expect(h.of('cell-report/containers')).to.have.length(2));
       expect(h.of('cell-report/containers')[1]!.containers).to.deep.equal([
-        { kind: 'lrp', process_guid: 'web', index: 0, instance_guid: 'ig-1', state: 'RUNNING' },
+        { kind: 'lrp', process_guid: 'web', index: 0, instance_guid: 'ig-1', state: 'RUNNING', address: running.address, ports: running.ports },
         { kind: 'task', task_guid: 't-1', state: 'RUNNING' },
       ]);
     });

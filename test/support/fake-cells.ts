@@ -121,9 +121,18 @@ export class FakeCell implements CellClient {
     this.send({ type: 'cell-report/lrp-claimed', ...this.key(w) });
   }
 
+  /** where each instance reported running answers */
+  private readonly net = new Map<string, { address: string; ports: Array<{ container_port: number; host_port: number }> }>();
+
   run(w: LrpWork, host_port = 61000 + w.index): void {
+    this.runUnreported(w, host_port);
+    this.send({ type: 'cell-report/lrp-running', ...this.key(w), ...this.net.get(w.instance_guid)! });
+  }
+
+  /** The instance runs, but its `lrp-running` report is lost (sent to a control node that died). */
+  runUnreported(w: LrpWork, host_port = 61000 + w.index): void {
     this.started.add(w.instance_guid);
-    this.send({ type: 'cell-report/lrp-running', ...this.key(w), address: `10.0.0.${this.cellId.length}`, ports: [{ container_port: 8080, host_port }] });
+    this.net.set(w.instance_guid, { address: `10.0.0.${this.cellId.length}`, ports: [{ container_port: 8080, host_port }] });
   }
 
   crash(w: LrpWork, reason = 'exited with status 1'): void {
@@ -138,14 +147,18 @@ export class FakeCell implements CellClient {
 
   /**
    * Reports every container it holds (`cell-report/containers`), as a cell's reconcile tick does:
-   * instances reported running are RUNNING, the others CLAIMED; tasks RUNNING.
+   * instances reported running are RUNNING with their address and ports, the others CLAIMED;
+   * tasks RUNNING.
    */
   reportContainers(): void {
     this.send({
       type: 'cell-report/containers',
       cell_id: this.cellId,
       containers: [
-        ...[...this.lrps.values()].map((w) => ({ kind: 'lrp' as const, process_guid: w.desired.process_guid, index: w.index, instance_guid: w.instance_guid, state: this.started.has(w.instance_guid) ? 'RUNNING' as const : 'CLAIMED' as const })),
+        ...[...this.lrps.values()].map((w) => ({
+          kind: 'lrp' as const, process_guid: w.desired.process_guid, index: w.index, instance_guid: w.instance_guid,
+          ...(this.started.has(w.instance_guid) ? { state: 'RUNNING' as const, ...this.net.get(w.instance_guid) } : { state: 'CLAIMED' as const }),
+        })),
         ...[...this.tasks.keys()].map((task_guid) => ({ kind: 'task' as const, task_guid, state: 'RUNNING' as const })),
       ],
     });

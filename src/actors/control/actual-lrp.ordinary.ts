@@ -23,7 +23,7 @@ import { assertNever } from '../kernel/protocol.js';
 import { claimActualLrp, failActualLrp, startActualLrp, unclaimActualLrp } from '../../models/actual-lrp.js';
 import { Events, crashEvents } from '../../models/events.js';
 import { applyCrash, shouldRestartCrashed } from '../../models/restart-policy.js';
-import type { InstanceReport } from './actual-lrp.protocol.js';
+import type { InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 import { onCopyReport, dropCopiesReplacedBy } from './actual-lrp.copies.js';
 import { sameKey, type ActualLrpState } from './actual-lrp.rows.js';
 import type { Turn } from './actual-lrp.turn.js';
@@ -48,6 +48,32 @@ export async function placementFailed(t: Turn, instanceGuid: string, placementEr
   const actual = t.state.actual;
   if (!actual || actual.state !== 'UNCLAIMED' || instanceGuid !== t.state.pending) return t.state;
   return t.applied(actual, failActualLrp(actual, placementError, t.now()), '');
+}
+
+/**
+ * `actual-lrp/reconcile`: the cell lists an instance of this index (Diego's rep bulk loop). The
+ * list also stands in for reports that were lost (sent to a control node that died, or while
+ * the cell could reach none): the placement this row asked for, listed, is its claim; an
+ * instance listed RUNNING with its address is its RUNNING report. A list arrives in order with
+ * the cell's reports, so it never undoes a later one. Anything no row accounts for is stopped;
+ * an UNCLAIMED row still takes the first instance that claims it, so candidates are left running.
+ */
+export async function onListed(t: Turn, c: LrpContainer): Promise<ActualLrpState> {
+  const { state } = t;
+  const actual = state.actual;
+  if (sameKey(state.suspect, c) || sameKey(state.evacuating, c)) return state;
+  if (!actual || (actual.state !== 'UNCLAIMED' && !sameKey(actual, c))) {
+    t.stopStray(c);
+    return state;
+  }
+  const key = { process_guid: c.process_guid, index: c.index, instance_guid: c.instance_guid, cell_id: c.cell_id };
+  const asked = actual.state === 'UNCLAIMED' && c.instance_guid === state.pending;
+  const running = c.state === 'RUNNING' && c.address !== undefined && c.ports !== undefined && actual.state !== 'RUNNING';
+  if (!asked && !(running && actual.state === 'CLAIMED')) return state;
+  t.ctx.log.info({ ...key, state: c.state }, 'actual-lrp.caught-up-from-list');
+  return running
+    ? onReport(t, { type: 'cell-report/lrp-running', ...key, address: c.address!, ports: c.ports! })
+    : onReport(t, { type: 'cell-report/lrp-claimed', ...key });
 }
 
 /** `actual-lrp/report`: a cell's report about an instance of this index. */

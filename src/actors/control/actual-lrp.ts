@@ -22,7 +22,7 @@ import type { ControlDeps } from './deps.js';
 import type { ActualLrpMsg } from './actual-lrp.protocol.js';
 import { ACTUAL_LRP_PROTOCOL } from './actual-lrp.protocol-schema.js';
 import { cellBack, cellLost, onEvacuating, removeCopy } from './actual-lrp.copies.js';
-import { onReport, placementFailed, retry } from './actual-lrp.ordinary.js';
+import { onListed, onReport, placementFailed, retry } from './actual-lrp.ordinary.js';
 import { actualLrpKey, applyEvent, noRows, placed, presentRows, sameKey, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
 import { Turn, type ActualLrpScope, type Runtime } from './actual-lrp.turn.js';
 import { containerMissing } from './actual-lrp.missing.js';
@@ -123,14 +123,8 @@ export function spawnActualLrp(
           return onEvacuating(t, msg.report);
         case 'actual-lrp/container-missing':
           return containerMissing(t, msg);
-        case 'actual-lrp/reconcile': {
-          const c = msg.container;
-          const actual = state.actual;
-          // an UNCLAIMED row takes the first instance that claims it: leave candidates running
-          const accounted = (!!actual && (actual.state === 'UNCLAIMED' || sameKey(actual, c))) || sameKey(state.suspect, c) || sameKey(state.evacuating, c);
-          if (!accounted) t.stopStray(c);
-          return state;
-        }
+        case 'actual-lrp/reconcile':
+          return onListed(t, msg.container);
         default:
           return assertNever(msg);
       }
