@@ -14,7 +14,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { schemaArbitrary, type Schema } from '../support/schema-arbitrary.js';
+import { schemaArbitrary } from '../support/schema-arbitrary.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../src/gateway/server.js';
 import { MUTATION_KINDS, mutationArbitrary, wire, type Mutation, type MutationKind } from '../support/schema-mutations.js';
 import { expectKept, namesField, preview, PropertyNode, sameJson, segment } from './rest-node.js';

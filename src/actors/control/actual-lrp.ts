@@ -23,7 +23,7 @@ import type { ActualLrpMsg } from './actual-lrp.protocol.js';
 import { ACTUAL_LRP_PROTOCOL } from './actual-lrp.protocol-schema.js';
 import { cellBack, cellLost, onEvacuating, removeCopy } from './actual-lrp.copies.js';
 import { onListed, onReport, placementFailed, retry } from './actual-lrp.ordinary.js';
-import { actualLrpKey, applyEvent, noRows, placed, presentRows, sameKey, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
+import { actualLrpKey, applyEvent, noRows, placed, presentRows, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
 import { Turn, type ActualLrpScope, type Runtime } from './actual-lrp.turn.js';
 import { containerMissing } from './actual-lrp.missing.js';
 
