@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { Agent, request } from 'node:http';
-import { startNode, type NodeProcess } from '../support/gateway-node.js';
+import { readAnswer, startNode, type NodeProcess } from '../support/gateway-node.js';
 import { schemaSet, type SchemaSet } from '../support/json-schema.js';
 import type { Schema } from '../support/schema-arbitrary.js';
 import { DEEP, deepValueOf, fieldName, wire, type Path } from '../support/schema-mutations.js';
@@ -103,18 +103,7 @@ function call(url: string, method: string, path: string, body?: unknown): Promis
     // the path as given: a URL string would be parsed, and `/v1/domains/.` lose its name to dot-segment removal
     const { hostname, port } = new URL(url);
     const req = request({ hostname, port, path, method, agent, headers: payload === undefined ? {} : { 'content-type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
+      readAnswer(res).then(({ status, json, text }) => resolve({ status, json, text }), reject);
     });
     req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path.slice(0, 200)}: no answer within ${ANSWER_TIMEOUT_MS}ms`)));
     req.on('error', reject);
