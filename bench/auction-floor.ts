@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { nact } from './support/bare-nact.js';
 import { claimActualLrp, newUnclaimedActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
-import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
+import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const RUNS = 3;

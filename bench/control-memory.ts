@@ -1,5 +1,5 @@
 /**
- * Heap a control node holds per LRP instance: the control subtree (src/actors/control) on LMDB,
+ * Heap a control node holds per LRP instance: the control subtree (src/actors) on LMDB,
  * INSTANCES instances of bench/auction-pure.ts's mix desired through `control.desireLrp` and
  * placed on 100 stub cells that claim and run each one at once (no cell actors, no containers:
  * only the control side's memory counts). Measured once every instance is RUNNING, after full
@@ -18,13 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nact } from './support/bare-nact.js';
-import { ActorSystem } from '../src/actors/kernel/system.js';
-import { startControl } from '../src/actors/control/control.js';
-import { EventHub } from '../src/actors/control/events.js';
+import { ActorSystem } from '../src/runtime/kernel/system.js';
+import { startControl } from '../src/actors/control.js';
+import { EventHub } from '../src/actors/event-hub.js';
 import type { CellClient, CellReport, Work } from '../src/actors/cell.protocol.js';
 import { cellStateOf, type CellPresence, type CellStateLrp } from '../src/models/cell-state.js';
 import { newUnclaimedActualLrp, claimActualLrp, startActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
-import { LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
+import { LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
 import { mix } from './auction-pure.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);

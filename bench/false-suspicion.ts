@@ -17,8 +17,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Membership, type MemberEvent } from '../src/cluster/membership.js';
-import { silenceUntil } from '../src/cluster/failure-detector.js';
+import { Membership, type MemberEvent } from '../src/runtime/cluster/membership.js';
+import { silenceUntil } from '../src/runtime/cluster/failure-detector.js';
 import { TcpRemoting } from '../test/fixtures/cluster-tcp-remoting.js';
 
 const HEARTBEAT_MS = 1000;

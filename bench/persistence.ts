@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { nact } from './support/bare-nact.js';
-import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/persistence/lmdb-engine.js';
-import { ActorSystem } from '../src/actors/kernel/system.js';
-import type { Ref } from '../src/actors/kernel/protocol.js';
+import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
+import { ActorSystem } from '../src/runtime/kernel/system.js';
+import type { Ref } from '../src/runtime/kernel/protocol.js';
 
 const WRITERS = 1000;
 const TARGET_EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -94,7 +94,7 @@ async function throughNact(events: ClaimedEvent[][]): Promise<number> {
   }
 }
 
-/** The same workload through Auctor's kernel (src/actors/kernel): what Auctor's own actors pay. */
+/** The same workload through Auctor's kernel (src/runtime/kernel): what Auctor's own actors pay. */
 async function throughKernel(events: ClaimedEvent[][]): Promise<number> {
   const dir = tempDir();
   const engine = LmdbPersistenceEngine.open(dir);

@@ -21,12 +21,12 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata, Server, ServerCredentials, type ServerDuplexStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { pack } from 'msgpackr';
-import { startRemoting } from '../src/remoting/grpc-remoting.js';
-import { bidiBytesMethod, channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/remoting/options.js';
-import type { NodeIdentity, Remoting } from '../src/remoting/types.js';
+import { startRemoting } from '../src/runtime/remoting/grpc-remoting.js';
+import { bidiBytesMethod, channelOptions, DEFAULT_LIMITS, passThrough, serverOptions, type RemotingLog } from '../src/runtime/remoting/options.js';
+import type { NodeIdentity, Remoting } from '../src/runtime/remoting/types.js';
 import { Acks as ActorAcks, actorQueries, benchMsg, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
-import type { Ref } from '../src/actors/kernel/protocol.js';
-import { writeFast } from '../src/remoting/remote-msgpack-writer.js';
+import type { Ref } from '../src/runtime/kernel/protocol.js';
+import { writeFast } from '../src/runtime/remoting/remote-msgpack-writer.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const RUNS = 5;

@@ -2,8 +2,8 @@
  * The CellClient over a local cell actor: queries for state and perform, dispatches for the
  * rest. The cluster issue adds one over remoting with the same interface.
  */
-import type { Ref } from './kernel/protocol.js';
-import type { ActorSystem } from './kernel/system.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
 import type { CellPresence, CellState } from '../models/cell-state.js';
 import { CellMsg, type CellClient, type Work, type WorkResult } from './cell.protocol.js';
 

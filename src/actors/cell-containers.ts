@@ -11,10 +11,10 @@
  * | actor failed        | destroy its container, free the slot, report a crash (`container actor failed: <error>`) or a failed task |
  * | lost (reconcile)    | the backend no longer lists it: an LRP crashes, a running task fails, a completed task is forgotten |
  */
-import { assertNever, type Ref } from './kernel/protocol.js';
-import type { ActorSystem } from './kernel/system.js';
-import type { Clock } from './kernel/clock.js';
-import type { Logger } from './kernel/logger.js';
+import { assertNever, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
 import type { Container, GardenBackend, OutputLine } from '../garden/backend.js';
 import type { CellCapacity } from '../models/cell-state.js';
 import type { CellReport } from './cell.protocol.js';

@@ -20,8 +20,8 @@
  * outside the actor's state, so a cell actor restarted by its supervisor keeps draining (the
  * timeout is armed again for the time left).
  */
-import type { Ref } from './kernel/protocol.js';
-import type { Logger } from './kernel/logger.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
+import type { Logger } from '../base/logger.js';
 import type { CellDrained, CellReport, Work, WorkResult } from './cell.protocol.js';
 import type { Ledger, LrpSlot, TaskSlot } from './cell-ledger.js';
 import { instanceKey } from './cell-containers.js';

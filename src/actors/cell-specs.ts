@@ -5,10 +5,10 @@
  * monitor an adopted instance again.
  */
 import { open } from 'node:fs/promises';
-import { Texts, type StepResult } from '../garden/actions/index.js';
+import { Texts, type StepResult } from '../executor/actions/index.js';
 import type { ContainerInfo, ContainerSpec } from '../garden/backend.js';
 import type { Slot } from './cell-ledger.js';
-import type { CheckDefinition } from '../garden/health/check-definition.js';
+import type { CheckDefinition } from '../executor/health/check-definition.js';
 import type { Action } from '../models/actions.js';
 import type { LrpWork, TaskWork } from './cell.protocol.js';
 

@@ -4,7 +4,7 @@
  * containers behind the control side's back (its rows would disagree with the cell), so they stay
  * internal.
  */
-import { defineProtocol } from './kernel/protocol-schema.js';
+import { defineProtocol } from '../runtime/kernel/protocol-schema.js';
 import type { CellMsg } from './cell.protocol.js';
 
 export const CELL_PROTOCOL = defineProtocol<CellMsg>('cell', {

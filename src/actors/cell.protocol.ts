@@ -6,7 +6,7 @@
  * Cell → control: `CellReport`, sent to the `reports` ref the cell was spawned with; the control
  * side routes each report to the ActualLRP or task actor it concerns.
  */
-import type { Ref } from './kernel/protocol.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
 import type { CellPresence, CellState } from '../models/cell-state.js';
 import type { DesiredLRP } from '../models/desired-lrp.js';
 import type { ActualLrpPortMapping } from '../models/actual-lrp.js';

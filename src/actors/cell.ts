@@ -25,9 +25,9 @@
  * adopted tasks are reported `task-completed` again when their processes have ended).
  */
 import type { OutputOwner } from './log-buffer.js';
-import type { Timer } from './kernel/clock.js';
-import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
-import type { ActorContext, ActorSystem, CrashPolicy } from './kernel/system.js';
+import type { Timer } from '../base/clock.js';
+import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorContext, ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend, OutputLine } from '../garden/backend.js';
 import type { CellCapacity, CellPresence } from '../models/cell-state.js';
 import type { CellMsg, CellReport, Work, WorkResult } from './cell.protocol.js';

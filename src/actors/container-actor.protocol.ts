@@ -1,7 +1,7 @@
 /** The container actor's protocol (container-actor.ts): what it takes and what it tells its cell. */
-import type { Clock } from './kernel/clock.js';
-import type { Logger } from './kernel/logger.js';
-import type { Ref } from './kernel/protocol.js';
+import type { Clock } from '../base/clock.js';
+import type { Logger } from '../base/logger.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
 import type { Container, GardenBackend, OutputLine } from '../garden/backend.js';
 import type { ActualLrpPortMapping } from '../models/actual-lrp.js';
 import type { ContainerJob } from './cell-specs.js';

@@ -37,12 +37,12 @@
  * garden is asked (step context, adopted process, health monitor, task outcome) is in
  * container-effects.ts.
  */
-import { assertNever, type AnyRef, type Ref } from './kernel/protocol.js';
-import type { ActorSystem, Failure } from './kernel/system.js';
-import { runAction, type StepResult } from '../garden/actions/index.js';
+import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, Failure } from '../runtime/kernel/system.js';
+import { runAction, type StepResult } from '../executor/actions/index.js';
 import type { Action } from '../models/actions.js';
 import type { Container, GardenBackend } from '../garden/backend.js';
-import type { HealthMonitor } from '../garden/health/monitor.js';
+import type { HealthMonitor } from '../executor/health/monitor.js';
 import { actionCrashReason, LOST_CONTAINER_REASON, lrpLogSource, TaskTexts } from './cell-ledger.js';
 import { exitResult, type ContainerJob, type LrpRun, type TaskRun } from './cell-specs.js';
 import type { ContainerActorOptions, ContainerEvent, ContainerMsg, ContainerSettings } from './container-actor.protocol.js';

@@ -7,11 +7,11 @@
  * Plain functions of their arguments, not closures of the actor: they cost a container nothing
  * until called, and what a call allocates lives as long as the work it starts.
  */
-import type { StepContext, StepResult } from '../garden/actions/index.js';
+import type { StepContext, StepResult } from '../executor/actions/index.js';
 import type { Container, GardenBackend, OutputLine, Process } from '../garden/backend.js';
-import { checksFromDefinition } from '../garden/health/check-definition.js';
-import { monitorActionCheck } from '../garden/health/monitor-action.js';
-import { healthyOnStart, monitorHealth, type HealthMonitor } from '../garden/health/monitor.js';
+import { checksFromDefinition } from '../executor/health/check-definition.js';
+import { monitorActionCheck } from '../executor/health/monitor-action.js';
+import { healthyOnStart, monitorHealth, type HealthMonitor } from '../executor/health/monitor.js';
 import { LOST_CONTAINER_REASON, RESULT_FILE_LIMIT, TaskTexts } from './cell-ledger.js';
 import { exitResult, readHead, type LrpRun, type TaskRun } from './cell-specs.js';
 import type { ContainerSettings } from './container-actor.protocol.js';

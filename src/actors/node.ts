@@ -6,15 +6,15 @@
  */
 import type { GardenBackend } from '../garden/backend.js';
 import type { CellPresence } from '../models/cell-state.js';
-import type { AnyRef, Ref } from './kernel/protocol.js';
-import type { ActorSystem } from './kernel/system.js';
+import type { AnyRef, Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
 import { reconcileMsFor, spawnCell, type CellSettings } from './cell.js';
 import { localCellClient } from './cell-client.js';
 import { CellMsg, type CellClient, type CellDrained, type CellReport } from './cell.protocol.js';
-import { startControl, type Control } from './control/control.js';
-import type { ControlSettings } from './control/deps.js';
-import { EventHub } from './control/events.js';
-import type { ControlMetrics } from './control/metrics.js';
+import { startControl, type Control } from './control.js';
+import type { ControlSettings } from './control-deps.js';
+import { EventHub } from './event-hub.js';
+import type { ControlMetrics } from './control-metrics.js';
 import { LogBuffer } from './log-buffer.js';
 
 export interface SchedulerOptions {

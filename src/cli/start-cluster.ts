@@ -2,14 +2,14 @@
  * The cluster part of `auctor start`: remoting on `--listen` (gRPC, the cluster secret proved
  * on every connection), then membership and remote refs (ClusterNode), joining through `--join`.
  */
-import type { Logger } from '../actors/kernel/logger.js';
-import { remoteRef } from '../actors/kernel/protocol.js';
-import type { ActorSystem } from '../actors/kernel/system.js';
-import { CellsMsg } from '../actors/control/cells.protocol.js';
-import { ClusterNode } from '../cluster/cluster-node.js';
+import type { Logger } from '../base/logger.js';
+import { remoteRef } from '../runtime/kernel/protocol.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
+import { CellsMsg } from '../actors/cells.protocol.js';
+import { ClusterNode } from '../runtime/cluster/cluster-node.js';
 import type { CellPresence } from '../models/cell-state.js';
-import { startRemoting } from '../remoting/grpc-remoting.js';
-import type { Remoting } from '../remoting/types.js';
+import { startRemoting } from '../runtime/remoting/grpc-remoting.js';
+import type { Remoting } from '../runtime/remoting/types.js';
 import type { StartFlags } from './start-command.js';
 
 export interface ClusterPart {

@@ -1,7 +1,7 @@
 /** `auctor start`: the node flags of API.md that exist so far, each with its env form. */
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import type { LogFormat } from '../actors/kernel/logger.js';
+import type { LogFormat } from '../base/logger.js';
 import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
 import { count, countFlag, countIn, flag, nodeName, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 

@@ -7,10 +7,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createLogger } from '../actors/kernel/logger.js';
-import { ActorSystem } from '../actors/kernel/system.js';
+import { createLogger } from '../base/logger.js';
+import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
-import type { Ref } from '../actors/kernel/protocol.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startClusterPart, type ClusterPart } from './start-cluster.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
@@ -18,7 +18,7 @@ import { startGateway, type Gateway } from '../gateway/server.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
-import { LmdbPersistenceEngine } from '../persistence/lmdb-engine.js';
+import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
 import { startRouter, type Router } from '../router/router.js';
 import { envName } from './flags.js';
 import { chooseLogFormat, type StartContext, type StartFlags } from './start-command.js';

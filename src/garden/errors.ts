@@ -1,5 +1,5 @@
-/** Garden's failures, on Auctor's error hierarchy (src/models/errors.ts). */
-import { AuctorError } from '../models/errors.js';
+/** Garden's failures, on Auctor's error hierarchy (src/base/errors.ts). */
+import { AuctorError } from '../base/errors.js';
 
 export const containerExists = (handle: string) => new AuctorError('ResourceExists', `container already exists: ${handle}`);
 export const containerNotFound = (handle: string) => new AuctorError('ResourceNotFound', `container not found: ${handle}`);

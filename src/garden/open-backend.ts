@@ -3,7 +3,7 @@
  * `--memory-mb`, `--disk-mb`, `--containers`, `--graceful-stop-ms`), and checks it can work.
  */
 import { join } from 'node:path';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import type { Capacity, GardenBackend } from './backend.js';
 import { measureCapacity } from './capacity.js';
 import { FakeBackend } from './fake/fake-backend.js';

@@ -5,8 +5,8 @@
  * into JSON (errors as `{type, message}`, `undefined` as `null`).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { ExternalMessage, ProtocolSchema } from '../actors/kernel/protocol-schema.js';
-import { AuctorError, invalidField } from '../models/errors.js';
+import type { ExternalMessage, ProtocolSchema } from '../runtime/kernel/protocol-schema.js';
+import { AuctorError, invalidField } from '../base/errors.js';
 import { isRecord } from '../models/validation.js';
 
 /** A message that passed its check, ready to deliver. */

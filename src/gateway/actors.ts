@@ -13,19 +13,19 @@
  * `messages` is reached as `.../messages/messages`.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, NodeIntrospection, type NodeView, type Outcome } from '../actors/introspection.js';
-import { remoteRef, type Ref } from '../actors/kernel/protocol.js';
-import { describeError } from '../actors/kernel/registry.js';
-import { ClusterActorMsg } from '../cluster/cluster-actor.js';
-import { isAlive, type MemberModel } from '../cluster/member.js';
-import { CLUSTER_PATH } from '../cluster/protocol.js';
-import { AskTimeoutError, AuctorError, invalidField } from '../models/errors.js';
+import { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, NodeIntrospection, type NodeView, type Outcome } from '../runtime/kernel/introspection.js';
+import { remoteRef, type Ref } from '../runtime/kernel/protocol.js';
+import { describeError } from '../runtime/kernel/registry.js';
+import { ClusterActorMsg } from '../runtime/cluster/cluster-actor.js';
+import { isAlive, type MemberModel } from '../runtime/cluster/member.js';
+import { CLUSTER_PATH } from '../runtime/cluster/protocol.js';
+import { AskTimeoutError, AuctorError, invalidField } from '../base/errors.js';
 import type { GatewayDeps } from './deps.js';
 import { errorBody } from './errors.js';
 import { flagParam, optionalWholeNumber } from './params.js';
 import { ref } from './schemas.js';
 
-export { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, type ActorView, type NodeView } from '../actors/introspection.js';
+export { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, type ActorView, type NodeView } from '../runtime/kernel/introspection.js';
 
 /** How long a read waits for another node, and how much longer than the ask a delivery waits. */
 export const PEER_TIMEOUT_MS = 2_000;

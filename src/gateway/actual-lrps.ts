@@ -1,6 +1,6 @@
 /** `/v1/actual_lrps`: instances, one LRP's instances, one instance, retiring one (API.md). */
 import type { FastifyInstance } from 'fastify';
-import type { ActualLrpFilter } from '../actors/control/lrps.protocol.js';
+import type { ActualLrpFilter } from '../actors/lrps.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
 import { stringParam, wholeNumber } from './params.js';

@@ -1,6 +1,6 @@
 /** `/v1/cells`: the live cells with capacity, what is free and what they run (API.md). */
 import type { FastifyInstance } from 'fastify';
-import type { CellView } from '../actors/control/cells.protocol.js';
+import type { CellView } from '../actors/cells.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { sendError } from './errors.js';
 import { ref, schemaRefs } from './schemas.js';

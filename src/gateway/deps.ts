@@ -1,12 +1,12 @@
 /** What the gateway's route files need from the node: one narrow record, built by the node. */
-import type { Logger } from '../actors/kernel/logger.js';
-import type { ActorSystem } from '../actors/kernel/system.js';
-import type { Control } from '../actors/control/control.js';
+import type { Logger } from '../base/logger.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
+import type { Control } from '../actors/control.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
 import type { EventFeed } from './event-journal.js';
 import type { EventStreamSettings } from './events.js';
 import type { LogBuffer } from '../actors/log-buffer.js';
-import type { MemberModel } from '../cluster/member.js';
+import type { MemberModel } from '../runtime/cluster/member.js';
 
 /** The cluster as this node sees it (a Membership fits). */
 export interface GatewayCluster {

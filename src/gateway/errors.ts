@@ -4,7 +4,7 @@
  * `code` to a status lives here and nowhere else.
  */
 import type { FastifyReply } from 'fastify';
-import { AuctorError, type ErrorCode } from '../models/errors.js';
+import { AuctorError, type ErrorCode } from '../base/errors.js';
 
 export interface ErrorBody {
   error: { type: string; message: string };

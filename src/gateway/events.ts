@@ -8,9 +8,9 @@
  * bound. docs/031-events.md describes it for users.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import { EVENT_TYPES, type EventType } from '../models/events.js';
-import { invalidField } from '../models/errors.js';
+import { invalidField } from '../base/errors.js';
 import type { GatewayDeps } from './deps.js';
 import { errorBody } from './errors.js';
 import { EventJournal, type JournalEntry } from './event-journal.js';

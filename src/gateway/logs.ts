@@ -10,7 +10,7 @@ import { logKey, type LogLine } from '../actors/log-buffer.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
 import { flagParam, optionalWholeNumber } from './params.js';
-import { invalidField } from '../models/errors.js';
+import { invalidField } from '../base/errors.js';
 import { formatComment, formatEvent, sseFrame } from './sse-writer.js';
 import { SseStreams } from './sse-stream.js';
 

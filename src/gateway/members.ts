@@ -4,7 +4,7 @@
  * started without a cluster lists itself, up since the process started.
  */
 import type { FastifyInstance } from 'fastify';
-import type { MemberModel, MemberStatus } from '../cluster/member.js';
+import type { MemberModel, MemberStatus } from '../runtime/cluster/member.js';
 import { msToNs } from '../models/time.js';
 import type { GatewayDeps } from './deps.js';
 

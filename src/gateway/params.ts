@@ -2,7 +2,7 @@
  * Path and query parameters. Fastify hands them over as strings; each reader checks one and
  * throws the `InvalidRequest` error naming it (the route's error handler answers 400).
  */
-import { invalidField } from '../models/errors.js';
+import { invalidField } from '../base/errors.js';
 
 /** A non-negative whole number such as an instance index. */
 export function wholeNumber(value: string | undefined, field: string): number {

@@ -26,7 +26,7 @@ import { registerMembers } from './members.js';
 import { collectRoutes, registerOpenApi } from './openapi.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerTasks } from './tasks.js';
-import { AuctorError } from '../models/errors.js';
+import { AuctorError } from '../base/errors.js';
 import { checkJsonBounds } from '../models/json-bounds.js';
 
 /** Larger than any valid request (routes ≤ 128 KiB, annotation ≤ 10 KiB), small enough to refuse floods. */

@@ -8,7 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import { formatComment, sseFrame, SseWriter, type SseFrame } from './sse-writer.js';
 
 export interface SseStreamOptions {

@@ -1,6 +1,6 @@
 /** `/v1/tasks`: desire, list, get, cancel and resolve Tasks (API.md). */
 import type { FastifyInstance } from 'fastify';
-import type { TaskFilter } from '../actors/control/tasks.protocol.js';
+import type { TaskFilter } from '../actors/tasks.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
 import { stringParam } from './params.js';

@@ -4,9 +4,9 @@
  * task gauges are counted from Control's rows when scraped, so they are never a pass behind.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Control } from '../actors/control/control.js';
-import type { ControlMetrics } from '../actors/control/metrics.js';
-import { QUARANTINED_KINDS } from '../actors/control/quarantined-records.js';
+import type { Control } from '../actors/control.js';
+import type { ControlMetrics } from '../actors/control-metrics.js';
+import { QUARANTINED_KINDS } from '../actors/quarantined-records.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import type { LrpConvergenceCounts } from '../models/lrp-convergence.js';
 import type { TaskState } from '../models/task.js';

@@ -5,9 +5,9 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Control } from '../actors/control/control.js';
-import type { ActorSystem } from '../actors/kernel/system.js';
-import type { RemotingStats } from '../remoting/types.js';
+import type { Control } from '../actors/control.js';
+import type { ActorSystem } from '../runtime/kernel/system.js';
+import type { RemotingStats } from '../runtime/remoting/types.js';
 import { PromControlMetrics } from './control-metrics.js';
 
 const LAG_RESOLUTION_MS = 10;

@@ -13,7 +13,7 @@
  * The error names the field by its path: `action.serial.actions[1].run.user`.
  */
 import { ACTION_KINDS, type Action, type ActionKind } from './actions.js';
-import type { Result } from './errors.js';
+import type { Result } from '../base/errors.js';
 import { MAX_TIMER_MS, NOFILE } from './limits.js';
 import { Fields, asRecord, checkEnv, reject, validating } from './validation.js';
 

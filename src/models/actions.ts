@@ -1,7 +1,7 @@
 /**
  * Diego's actions (bbs:models/actions.proto) with BBS's JSON field names: an Action is an object
  * with exactly one key naming its kind. Pure types and constructors; validation lives elsewhere,
- * and the executor's steps (src/garden/actions/) give them their meaning.
+ * and the executor's steps (src/executor/actions/) give them their meaning.
  *
  * `upload` is not here yet: nothing in Auctor runs it.
  */

@@ -15,7 +15,7 @@
  * | RUNNING   | required     | required | none            | any          |
  * | CRASHED   | none         | none     | none            | any          |
  */
-import { AuctorError, failed, ok, passed, type Check, type Result } from './errors.js';
+import { AuctorError, failed, ok, passed, type Check, type Result } from '../base/errors.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';
 import { truncateReason } from './text.js';
 import { checkActualLrpTransition, isEmptyInstanceKey } from './transitions.js';

@@ -2,7 +2,7 @@
  * BBS `CheckDefinition` (DIEGO.md 1.5): declarative startup/liveness `checks` and `readiness_checks`,
  * each entry exactly one of `tcp_check` or `http_check` on a container port 1..65535, its
  * timeouts and interval 0..2^31-1 ms (0 = the default; they become timers). The shapes
- * match `src/garden/health/check-definition.ts`, which runs them; this module only describes and
+ * match `src/executor/health/check-definition.ts`, which runs them; this module only describes and
  * validates them (models never import garden).
  */
 import { TIMER_MS } from './limits.js';

@@ -20,7 +20,7 @@ import { checkAction } from './action-validation.js';
 import { checkCheckDefinition, type CheckDefinition } from './check-definition.js';
 import { readCrashPolicy, type CrashPolicy } from './crash-policy.js';
 import type { EnvVar } from './env-var.js';
-import type { Result } from './errors.js';
+import type { Result } from '../base/errors.js';
 import { checkJsonBounds } from './json-bounds.js';
 import { DEFAULT_LIMITS, PIDS, SIZE_MB, TIMER_MS, instancesRange, type ModelLimits } from './limits.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';

@@ -4,7 +4,7 @@
  * orphaned instances in it. `expire_time` is ns; "forever" is `Number.MAX_SAFE_INTEGER` so it
  * survives JSON.
  */
-import type { Result } from './errors.js';
+import type { Result } from '../base/errors.js';
 import { checkJsonBounds } from './json-bounds.js';
 import { DOMAIN_TTL_S } from './limits.js';
 import { Fields, asRecord, checkDomain, validating } from './validation.js';

@@ -9,7 +9,7 @@
  * it parses it; the models' validators check their input too, so no path around the gateway
  * stores such a value.
  */
-import { invalidField } from './errors.js';
+import { invalidField } from '../base/errors.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 
 /** How many leading segments of the path a too-deep error names (`routes.cf-router`, `input.routes`). */

@@ -20,7 +20,7 @@
  * A crash after more than `crashResetMs` RUNNING counts as crash 1 again. The crash transition
  * itself (CLAIMED/RUNNING → CRASHED, same instance key) is checked against `transitions.ts`.
  */
-import { ok, type Result } from './errors.js';
+import { ok, type Result } from '../base/errors.js';
 import { incrementModificationTag } from './modification-tag.js';
 import type { ActualLRP, ActualLrpInstanceKey } from './actual-lrp.js';
 import { truncateReason } from './text.js';

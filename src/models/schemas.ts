@@ -15,7 +15,7 @@ import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
 import { ENFORCEABLE } from './cell-state.js';
 import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
 import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../base/errors.js';
 import { EVENT_SCHEMAS } from './event-schemas.js';
 import {
   DEFAULT_MAX_INSTANCES, DOMAIN_PATTERN, DOMAIN_TTL_S, MAX_DOMAIN_BYTES, MAX_GUID_LENGTH, MAX_JSON_DEPTH, MAX_METRIC_TAGS_BYTES, MAX_PORTS,

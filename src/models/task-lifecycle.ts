@@ -18,7 +18,7 @@
  * Completing (any way) sets `first_completed_at = now` and clears `cell_id`; to tell a cell to
  * stop a cancelled task, use the `cell_id` of the task before the call.
  */
-import { ok, type Check, type Result } from './errors.js';
+import { ok, type Check, type Result } from '../base/errors.js';
 import { truncateReason, truncateUtf8 } from './text.js';
 import { checkTaskCell, checkTaskOperation } from './transitions.js';
 import type { Task } from './task.js';

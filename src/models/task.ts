@@ -9,7 +9,7 @@
 import type { Action } from './actions.js';
 import { checkAction } from './action-validation.js';
 import type { EnvVar } from './env-var.js';
-import type { Result } from './errors.js';
+import type { Result } from '../base/errors.js';
 import { checkJsonBounds } from './json-bounds.js';
 import { PIDS, SIZE_MB } from './limits.js';
 import {

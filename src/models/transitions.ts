@@ -36,7 +36,7 @@
  * and legal in principle but conflicts with who holds the record.
  */
 import type { ActualLrpInstanceKey, ActualLrpState } from './actual-lrp.js';
-import { AuctorError, failed, passed, type Check } from './errors.js';
+import { AuctorError, failed, passed, type Check } from '../base/errors.js';
 import type { TaskState } from './task.js';
 
 /** A cell of the ActualLRP table. */

@@ -11,7 +11,7 @@
  * `Result` at the public boundary, so callers only ever see data. Any other throw is a bug and
  * escapes.
  */
-import { AuctorError, failed, invalidField, ok, type Result } from './errors.js';
+import { AuctorError, failed, invalidField, ok, type Result } from '../base/errors.js';
 import type { EnvVar } from './env-var.js';
 import { DOMAIN_PATTERN, MAX_DOMAIN_BYTES, MAX_GUID_LENGTH, MAX_METRIC_TAGS_BYTES, MAX_PORTS } from './limits.js';
 import { utf8Length } from './text.js';

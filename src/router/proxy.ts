@@ -20,7 +20,7 @@
  * a reused socket the backend just closed would fail after the body was sent, with no retry.
  */
 import { request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import { normalizeHost, type Backend } from './route-table.js';
 
 export interface ProxyOptions {

@@ -6,7 +6,7 @@
  * ask timing out while the control side is busy) is retried.
  */
 import type { Observable, Subscription } from 'rxjs';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import type { DesiredLRP } from '../models/desired-lrp.js';
 import type { AuctorEvent } from '../models/events.js';

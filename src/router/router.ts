@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../actors/kernel/logger.js';
+import type { Logger } from '../base/logger.js';
 import { proxyHandler, type ProxyOptions } from './proxy.js';
 import { followRoutes, type RouteFeed, type RouteSource } from './route-feed.js';
 import { upgradeHandler } from './upgrade.js';

@@ -1,10 +1,10 @@
 /** A cell's reconcile period (`cell-report/containers`) follows its heartbeat. */
 import { expect } from 'chai';
 import { reconcileMsFor } from '../../src/actors/cell.js';
-import { ActorSystem } from '../../src/actors/kernel/system.js';
+import { ActorSystem } from '../../src/runtime/kernel/system.js';
 import { startScheduler } from '../../src/actors/node.js';
 import { FakeBackend } from '../../src/garden/fake/fake-backend.js';
-import { MemoryPersistenceEngine } from '../../src/persistence/memory-engine.js';
+import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
 import { tempDir } from '../support/temp-dir.js';
 
 describe('a cell\'s reconcile period', () => {

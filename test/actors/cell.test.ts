@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FakeBackend, type FakeContainer } from '../../src/garden/fake/fake-backend.js';
-import { AuctorError } from '../../src/models/errors.js';
+import { AuctorError } from '../../src/base/errors.js';
 import { buildTask } from '../models/builders.js';
 import { CELL_ID, lrpWork, startCell, type CellHarness } from '../support/cell-harness.js';
 import { eventually } from '../support/eventually.js';

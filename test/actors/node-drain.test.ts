@@ -6,11 +6,11 @@ import { expect } from 'chai';
 import { localCellClient } from '../../src/actors/cell-client.js';
 import { spawnCell } from '../../src/actors/cell.js';
 import type { CellMsg } from '../../src/actors/cell.protocol.js';
-import type { Ref } from '../../src/actors/kernel/protocol.js';
-import { ActorSystem } from '../../src/actors/kernel/system.js';
+import type { Ref } from '../../src/runtime/kernel/protocol.js';
+import { ActorSystem } from '../../src/runtime/kernel/system.js';
 import { drainBeforeStop, startScheduler, type Scheduler } from '../../src/actors/node.js';
 import { FakeBackend } from '../../src/garden/fake/fake-backend.js';
-import { MemoryPersistenceEngine } from '../../src/persistence/memory-engine.js';
+import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
 import { eventually } from '../support/eventually.js';
 import { tempDir } from '../support/temp-dir.js';
 

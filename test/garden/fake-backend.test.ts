@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { OutputLine } from '../../src/garden/backend.js';
 import { FakeBackend, type FakeContainer } from '../../src/garden/fake/fake-backend.js';
-import { AuctorError } from '../../src/models/errors.js';
+import { AuctorError } from '../../src/base/errors.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 describe('fake backend', () => {

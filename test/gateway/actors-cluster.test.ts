@@ -5,17 +5,17 @@
  */
 import { expect } from 'chai';
 import type { FastifyInstance } from 'fastify';
-import type { Control } from '../../src/actors/control/control.js';
-import { EventHub } from '../../src/actors/control/events.js';
-import { silentLogger } from '../../src/actors/kernel/logger.js';
-import { defineProtocol, field } from '../../src/actors/kernel/protocol-schema.js';
-import type { Ref } from '../../src/actors/kernel/protocol.js';
-import type { ActorSystem } from '../../src/actors/kernel/system.js';
-import { spawnClusterActor } from '../../src/cluster/cluster-actor.js';
-import type { MemberModel, MemberStatus } from '../../src/cluster/member.js';
-import { Membership } from '../../src/cluster/membership.js';
+import type { Control } from '../../src/actors/control.js';
+import { EventHub } from '../../src/actors/event-hub.js';
+import { silentLogger } from '../../src/base/logger.js';
+import { defineProtocol, field } from '../../src/runtime/kernel/protocol-schema.js';
+import type { Ref } from '../../src/runtime/kernel/protocol.js';
+import type { ActorSystem } from '../../src/runtime/kernel/system.js';
+import { spawnClusterActor } from '../../src/runtime/cluster/cluster-actor.js';
+import type { MemberModel, MemberStatus } from '../../src/runtime/cluster/member.js';
+import { Membership } from '../../src/runtime/cluster/membership.js';
 import { buildGateway } from '../../src/gateway/server.js';
-import { startCluster, type TestCluster } from '../remoting/remote-harness.js';
+import { startCluster, type TestCluster } from '../runtime/remoting/remote-harness.js';
 
 type GreeterMsg =
   | { type: 'greet/hello'; name: string; replyTo: Ref<string> }

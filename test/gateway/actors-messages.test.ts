@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { CELL_PROTOCOL } from '../../src/actors/cell.protocol-schema.js';
-import { ACTUAL_LRP_PROTOCOL } from '../../src/actors/control/actual-lrp.protocol-schema.js';
-import { CELLS_PROTOCOL } from '../../src/actors/control/cells.protocol-schema.js';
-import { CONVERGENCE_PROTOCOL } from '../../src/actors/control/convergence.protocol-schema.js';
-import { DOMAINS_PROTOCOL } from '../../src/actors/control/domains.protocol-schema.js';
-import { LRP_SUPERVISOR_PROTOCOL } from '../../src/actors/control/lrp-supervisor.protocol-schema.js';
-import { LRPS_PROTOCOL } from '../../src/actors/control/lrps.protocol-schema.js';
-import { TASK_PROTOCOL } from '../../src/actors/control/task.protocol-schema.js';
-import { TASKS_PROTOCOL } from '../../src/actors/control/tasks.protocol-schema.js';
+import { ACTUAL_LRP_PROTOCOL } from '../../src/actors/actual-lrp.protocol-schema.js';
+import { CELLS_PROTOCOL } from '../../src/actors/cells.protocol-schema.js';
+import { CONVERGENCE_PROTOCOL } from '../../src/actors/convergence.protocol-schema.js';
+import { DOMAINS_PROTOCOL } from '../../src/actors/domains.protocol-schema.js';
+import { LRP_SUPERVISOR_PROTOCOL } from '../../src/actors/lrp-supervisor.protocol-schema.js';
+import { LRPS_PROTOCOL } from '../../src/actors/lrps.protocol-schema.js';
+import { TASK_PROTOCOL } from '../../src/actors/task.protocol-schema.js';
+import { TASKS_PROTOCOL } from '../../src/actors/tasks.protocol-schema.js';
 import { ActorMessageChecker, replyToJson } from '../../src/gateway/actor-messages.js';
-import { AuctorError } from '../../src/models/errors.js';
+import { AuctorError } from '../../src/base/errors.js';
 
 const ALL = [CELL_PROTOCOL, ACTUAL_LRP_PROTOCOL, CELLS_PROTOCOL, CONVERGENCE_PROTOCOL, DOMAINS_PROTOCOL, LRP_SUPERVISOR_PROTOCOL, LRPS_PROTOCOL, TASK_PROTOCOL, TASKS_PROTOCOL];
 

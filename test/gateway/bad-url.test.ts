@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { FastifyInstance } from 'fastify';
-import type { Control } from '../../src/actors/control/control.js';
-import { EventHub } from '../../src/actors/control/events.js';
-import type { ActorSystem } from '../../src/actors/kernel/system.js';
-import { silentLogger } from '../../src/actors/kernel/logger.js';
+import type { Control } from '../../src/actors/control.js';
+import { EventHub } from '../../src/actors/event-hub.js';
+import type { ActorSystem } from '../../src/runtime/kernel/system.js';
+import { silentLogger } from '../../src/base/logger.js';
 import { buildGateway } from '../../src/gateway/server.js';
 
 describe('gateway: a path that is not percent-encoded UTF-8', () => {

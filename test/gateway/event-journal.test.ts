@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EventHub } from '../../src/actors/control/events.js';
+import { EventHub } from '../../src/actors/event-hub.js';
 import { EventJournal, type JournalEntry } from '../../src/gateway/event-journal.js';
 import { Events } from '../../src/models/events.js';
 

@@ -53,7 +53,7 @@ describe('gateway: GET /metrics (real auctor start)', function () {
     expect(sampleValue(samples, 'auctor_lrps_running')).to.equal(2);
     expect(sampleValue(samples, 'auctor_lrps_unclaimed')).to.equal(0);
     expect(sampleValue(samples, 'auctor_present_cells')).to.equal(1);
-    // every reason a stream can be refused for, from the first scrape (test/remoting/rejected-flood.test.ts counts them)
+    // every reason a stream can be refused for, from the first scrape (test/runtime/remoting/rejected-flood.test.ts counts them)
     expect(samples.filter((x) => x.name === 'auctor_remoting_rejected_connections_total').map((x) => [x.labels.reason, x.value])).to.deep.equal([['bad-proof', 0], ['protocol-mismatch', 0], ['malformed', 0], ['timeout', 0], ['abandoned', 0]]);
     expect(sampleValue(samples, 'auctor_auctioneer_lrp_auctions_started_total')).to.be.at.least(2);
     expect(sampleValue(samples, 'auctor_auctioneer_lrp_auctions_failed_total')).to.equal(0);

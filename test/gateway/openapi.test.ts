@@ -6,10 +6,10 @@
 import { expect } from 'chai';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildGateway } from '../../src/gateway/server.js';
-import { silentLogger } from '../../src/actors/kernel/logger.js';
+import { silentLogger } from '../../src/base/logger.js';
 import { eventually } from '../support/eventually.js';
 import { schemaSet, type SchemaSet } from '../support/json-schema.js';
-import { lrpJson, startHarness, type Harness } from '../actors/control/harness.js';
+import { lrpJson, startHarness, type Harness } from '../actors/control-harness.js';
 import { FAKE_ROOTFS } from '../support/fake-cells.js';
 
 type Doc = {

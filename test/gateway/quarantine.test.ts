@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LmdbPersistenceEngine } from '../../src/persistence/lmdb-engine.js';
+import { LmdbPersistenceEngine } from '../../src/runtime/persistence/lmdb-engine.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { appendEvent, registryEpoch } from '../support/journal.js';

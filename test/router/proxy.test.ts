@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { silentLogger } from '../../src/actors/kernel/logger.js';
+import { silentLogger } from '../../src/base/logger.js';
 import type { Backend } from '../../src/router/route-table.js';
 import { RouterServer } from '../../src/router/router.js';
 import { http } from '../support/gateway-node.js';

@@ -1,8 +1,8 @@
 /** A cell actor in its own actor system, with a collector for its reports. */
 import { expect } from 'chai';
-import type { Clock } from '../../src/actors/kernel/clock.js';
-import type { Ref } from '../../src/actors/kernel/protocol.js';
-import { ActorSystem } from '../../src/actors/kernel/system.js';
+import type { Clock } from '../../src/base/clock.js';
+import type { Ref } from '../../src/runtime/kernel/protocol.js';
+import { ActorSystem } from '../../src/runtime/kernel/system.js';
 import { spawnCell, type CellSettings } from '../../src/actors/cell.js';
 import { localCellClient } from '../../src/actors/cell-client.js';
 import type { CellClient, CellMsg, CellReport, LrpWork } from '../../src/actors/cell.protocol.js';

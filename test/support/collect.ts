@@ -1,4 +1,4 @@
-import type { EventStream, PersistedEvent } from '../../src/persistence/engine.js';
+import type { EventStream, PersistedEvent } from '../../src/runtime/persistence/engine.js';
 
 /** Drains an engine's event stream into an array. */
 export async function collect(stream: EventStream): Promise<PersistedEvent[]> {

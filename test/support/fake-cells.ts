@@ -6,7 +6,7 @@
 import type { CellClient, CellReport, LrpWork, TaskWork, Work, WorkResult } from '../../src/actors/cell.protocol.js';
 import type { CellCapacity, CellPresence, CellState } from '../../src/models/cell-state.js';
 import { cellStateOf } from '../../src/models/cell-state.js';
-import { AskTimeoutError } from '../../src/models/errors.js';
+import { AskTimeoutError } from '../../src/base/errors.js';
 
 export const FAKE_ROOTFS = 'preloaded:cflinuxfs4';
 

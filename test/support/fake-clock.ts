@@ -1,5 +1,5 @@
 /** A Clock whose time moves only when a test calls `advance(ms)`. */
-import { sleepOn, type Clock, type Timer } from '../../src/actors/kernel/clock.js';
+import { sleepOn, type Clock, type Timer } from '../../src/base/clock.js';
 
 interface Pending {
   at: number;

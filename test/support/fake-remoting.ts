@@ -9,9 +9,9 @@
  * throws is recorded in `hub.handlerErrors`, so a test can assert nothing did. Delays run on the
  * hub's clock: a FakeClock makes them (and the `sent` log's times) move only with `advance`.
  */
-import { systemClock, type Clock, type Timer } from '../../src/actors/kernel/clock.js';
-import { noRejections } from '../../src/remoting/rejections.js';
-import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats } from '../../src/remoting/types.js';
+import { systemClock, type Clock, type Timer } from '../../src/base/clock.js';
+import { noRejections } from '../../src/runtime/remoting/rejections.js';
+import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats } from '../../src/runtime/remoting/types.js';
 
 interface InFlight {
   envelope: Envelope;

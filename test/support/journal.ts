@@ -3,7 +3,7 @@
  * appended behind the actors' back (a record that fails on replay), and the epoch a registry
  * (`lrps`, `tasks`) holds for a guid.
  */
-import { persistedEvent, type PersistenceEngine } from '../../src/persistence/engine.js';
+import { persistedEvent, type PersistenceEngine } from '../../src/runtime/persistence/engine.js';
 
 /** The highest sequence number stored for `key` (snapshots included); 0 when none. */
 export async function lastSequence(engine: PersistenceEngine, key: string): Promise<number> {

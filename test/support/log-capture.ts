@@ -1,5 +1,5 @@
 /** A real (pino) logger whose lines a test reads back, parsed. */
-import { createLogger, type Logger } from '../../src/actors/kernel/logger.js';
+import { createLogger, type Logger } from '../../src/base/logger.js';
 
 export interface CapturedLine {
   msg: string;

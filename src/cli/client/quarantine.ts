@@ -1,5 +1,5 @@
 /** `quarantine`: the records whose actor could not be brought back (`GET /v1/quarantine`). */
-import type { QuarantinedRecord } from '../../actors/control/quarantined-records.js';
+import type { QuarantinedRecord } from '../../actors/quarantined-records.js';
 import { printJson, type ClientContext } from './context.js';
 import { age, table } from './table.js';
 

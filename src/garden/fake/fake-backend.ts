@@ -16,8 +16,8 @@
  * used in `stops`.
  */
 import { join } from 'node:path';
-import type { Clock } from '../../actors/kernel/clock.js';
-import { systemClock } from '../../actors/kernel/clock.js';
+import type { Clock } from '../../base/clock.js';
+import { systemClock } from '../../base/clock.js';
 import type { Enforceable } from '../../models/cell-state.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend, PortMapping, ProcessSpec } from '../backend.js';
 import { containerExists, containerNotFound, unknownRootfs } from '../errors.js';

@@ -1,6 +1,6 @@
 /** A container of the fake backend (see fake-backend.ts). */
 import { join, posix } from 'node:path';
-import type { Clock } from '../../actors/kernel/clock.js';
+import type { Clock } from '../../base/clock.js';
 import type { Container, ContainerInfo, ContainerMetrics, ContainerSpec, PortMapping, Process, ProcessIO, ProcessSpec } from '../backend.js';
 import { containerVariables, mergeEnv } from '../env.js';
 import { containerNotFound } from '../errors.js';

@@ -3,7 +3,7 @@
  * `exit(code)`, a signal ends it, or its `RunAnswer` says when. It writes what a test tells it
  * to with `write(stream, line)`.
  */
-import type { Clock, Timer } from '../../actors/kernel/clock.js';
+import type { Clock, Timer } from '../../base/clock.js';
 import type { ExitStatus, OutputStream, Process, ProcessIO, ProcessSpec } from '../backend.js';
 
 export type Signal = 'TERM' | 'KILL' | 'INT' | 'HUP';

@@ -11,11 +11,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger } from '../../actors/kernel/logger.js';
+import type { Logger } from '../../base/logger.js';
 import type { Capacity, Container, ContainerSpec, EnvVar, GardenBackend, MemoryLimitInfo } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
 import type { Enforceable } from '../../models/cell-state.js';
-import { AuctorError } from '../../models/errors.js';
+import { AuctorError } from '../../base/errors.js';
 import { containerExists, unknownRootfs } from '../errors.js';
 import { ContainerTable } from '../container-table.js';
 import { PortAllocator, type PortRange } from '../ports.js';

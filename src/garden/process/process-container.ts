@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
 import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
-import type { Logger } from '../../actors/kernel/logger.js';
+import type { Logger } from '../../base/logger.js';
 import type { DamagedFile } from '../records.js';
 import type { Enforceable } from '../../models/cell-state.js';
 import { IgnoredFields } from '../ignored-fields.js';

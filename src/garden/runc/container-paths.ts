@@ -9,7 +9,7 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, join, posix, sep } from 'node:path';
-import { AuctorError } from '../../models/errors.js';
+import { AuctorError } from '../../base/errors.js';
 import { HOME, TMP } from './oci-config.js';
 
 /** An absolute, normalised path inside the container; relative ones are under the home. */

@@ -12,9 +12,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger } from '../../actors/kernel/logger.js';
+import type { Logger } from '../../base/logger.js';
 import type { Enforceable } from '../../models/cell-state.js';
-import { AuctorError } from '../../models/errors.js';
+import { AuctorError } from '../../base/errors.js';
 import type { Capacity, Container, ContainerSpec, GardenBackend } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
 import { backendUnavailable, containerExists, unknownRootfs } from '../errors.js';

@@ -10,8 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../actors/kernel/logger.js';
-import { AuctorError } from '../../models/errors.js';
+import type { Logger } from '../../base/logger.js';
+import { AuctorError } from '../../base/errors.js';
 import type {
   Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Container, ContainerSpec, OutputLine, ProcessIO } from '../../../src/garden/backend.js';
 import { RuncBackend } from '../../../src/garden/runc/runc-backend.js';
-import { runAction } from '../../../src/garden/actions/index.js';
+import { runAction } from '../../../src/executor/actions/index.js';
 import { Actions } from '../../../src/models/actions.js';
 import { Runc, findOnPath } from '../../../src/garden/runc/runc-cli.js';
 import { eventually } from '../../support/eventually.js';

@@ -1,0 +1,108 @@
+/**
+ * One auction round (Diego's auction runner): ask every live cell for its state (cells that do
+ * not answer in time are skipped), place the batch with the pure `schedule`, send each cell its
+ * work, and tell every requester where its work went or why it did not.
+ */
+import type { ActorSystem } from '../runtime/kernel/system.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
+import type { Logger } from '../base/logger.js';
+import type { CellClient, LrpWork, TaskWork, WorkResult } from './cell.protocol.js';
+import { schedule, PlacementErrors, type LrpStartRequest, type TaskStartRequest } from '../auction/index.js';
+import type { CellState } from '../models/cell-state.js';
+import type { ControlDeps } from './control-deps.js';
+import { CellsMsg } from './cells.protocol.js';
+import type { LrpStart, TaskStart } from './auctioneer.protocol.js';
+import { secondsSince } from './control-metrics.js';
+
+export interface Batch {
+  lrps: LrpStart[];
+  tasks: TaskStart[];
+}
+
+const lrpKey = (r: { process_guid: string; index: number }) => `${r.process_guid}/${r.index}`;
+
+export async function runRound(system: ActorSystem, log: Logger, cells: Ref<CellsMsg>, batch: Batch, deps: ControlDeps): Promise<void> {
+  // the newest request per index wins (an older one was superseded by a restart)
+  const lrps = new Map<string, LrpStart>();
+  for (const s of batch.lrps) lrps.set(lrpKey({ process_guid: s.work.desired.process_guid, index: s.work.index }), s);
+  const tasks = new Map<string, TaskStart>();
+  for (const s of batch.tasks) tasks.set(s.task.task_guid, s);
+
+  const failLrp = (s: LrpStart, placement_error: string) => {
+    deps.metrics.auctioned('lrp', 'failed');
+    system.dispatch(s.replyTo, { type: 'auction/lrp-failed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, placement_error });
+  };
+  const failTask = (s: TaskStart, placement_error: string) => {
+    deps.metrics.auctioned('task', 'failed');
+    system.dispatch(s.replyTo, { type: 'auction/task-failed', task_guid: s.task.task_guid, placement_error });
+  };
+
+  const fetching = performance.now();
+  let clients: CellClient[];
+  try {
+    clients = await system.query<CellsMsg, CellClient[]>(cells, CellsMsg.clients, deps.settings.askTimeoutMs);
+  } catch {
+    clients = [];
+  }
+  const answers = await Promise.allSettled(clients.map((c) => c.state(deps.settings.cellStateTimeoutMs)));
+  deps.metrics.cellStatesFetched(secondsSince(fetching), answers.filter((a) => a.status === 'rejected').length);
+  const states: CellState[] = [];
+  const byCell = new Map<string, CellClient>();
+  answers.forEach((a, i) => {
+    if (a.status === 'fulfilled') {
+      states.push(a.value);
+      byCell.set(a.value.cell_id, clients[i]!);
+    } else log.warn({ cell_id: clients[i]!.cellId, error: String(a.reason) }, 'auction.cell-state-failed');
+  });
+
+  const lrpRequests: LrpStartRequest[] = [...lrps.values()].map(({ work: { desired, index } }) => ({
+    process_guid: desired.process_guid, index, domain: desired.domain, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb,
+    rootfs: desired.rootfs, placement_tags: desired.placement_tags, max_pids: desired.max_pids,
+  }));
+  const taskRequests: TaskStartRequest[] = [...tasks.values()].map(({ task }) => ({
+    task_guid: task.task_guid, domain: task.domain, memory_mb: task.memory_mb, disk_mb: task.disk_mb, rootfs: task.rootfs, placement_tags: task.placement_tags,
+  }));
+  const results = schedule({ lrps: lrpRequests, tasks: taskRequests }, states, deps.settings.auction);
+  log.info({ lrps: lrpRequests.length, tasks: taskRequests.length, cells: states.length, lrp_failures: results.lrpFailures.length, task_failures: results.taskFailures.length }, 'auction.round');
+
+  for (const f of results.lrpFailures) failLrp(lrps.get(lrpKey(f.request))!, f.placement_error);
+  for (const f of results.taskFailures) failTask(tasks.get(f.request.task_guid)!, f.placement_error);
+
+  const work = new Map<string, { lrps: LrpStart[]; tasks: TaskStart[] }>();
+  const on = (cellId: string) => work.get(cellId) ?? (work.set(cellId, { lrps: [], tasks: [] }), work.get(cellId)!);
+  for (const p of results.lrpPlacements) on(p.cell_id).lrps.push(lrps.get(lrpKey(p.request))!);
+  for (const p of results.taskPlacements) on(p.cell_id).tasks.push(tasks.get(p.request.task_guid)!);
+
+  await Promise.all([...work].map(async ([cellId, w]) => {
+    const client = byCell.get(cellId)!;
+    const lrpWork: LrpWork[] = w.lrps.map((s) => s.work);
+    const taskWork: TaskWork[] = w.tasks.map((s) => ({ task: s.task }));
+    let result: WorkResult;
+    try {
+      result = await client.perform({ lrps: lrpWork, tasks: taskWork }, deps.settings.performTimeoutMs);
+    } catch (error) {
+      log.warn({ cell_id: cellId, error: String(error) }, 'auction.perform-failed');
+      w.lrps.forEach((s) => failLrp(s, PlacementErrors.cellCommunication));
+      w.tasks.forEach((s) => failTask(s, PlacementErrors.cellCommunication));
+      return;
+    }
+    const failedLrps = new Map(result.failedLrps.map((f) => [f.instance_guid, f.reason]));
+    const failedTasks = new Map(result.failedTasks.map((f) => [f.task_guid, f.reason]));
+    for (const s of w.lrps) {
+      const reason = failedLrps.get(s.work.instance_guid);
+      if (reason !== undefined) failLrp(s, reason);
+      else {
+        deps.metrics.auctioned('lrp', 'started');
+        system.dispatch(s.replyTo, { type: 'auction/lrp-placed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, cell_id: cellId });
+      }
+    }
+    for (const s of w.tasks) {
+      const reason = failedTasks.get(s.task.task_guid);
+      if (reason !== undefined) failTask(s, reason);
+      else {
+        deps.metrics.auctioned('task', 'started');
+        system.dispatch(s.replyTo, { type: 'auction/task-placed', task_guid: s.task.task_guid, cell_id: cellId });
+      }
+    }
+  }));
+}

@@ -1,0 +1,85 @@
+/**
+ * The cell registry (Diego's BBS cell presences, DIEGO.md 1.8): a presence lives as long as its
+ * heartbeats keep coming within `cellTtlMs` on the Clock. Not persistent: after a control
+ * restart cells announce themselves again with their next heartbeat.
+ */
+import { assertNever, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import type { AnyRef } from '../runtime/kernel/protocol.js';
+import type { Timer } from '../base/clock.js';
+import type { CellPresence } from '../models/cell-state.js';
+import { Events } from '../models/events.js';
+import type { CellClient } from './cell.protocol.js';
+import type { ControlDeps } from './control-deps.js';
+import type { CellsMsg } from './cells.protocol.js';
+import { CELLS_PROTOCOL } from './cells.protocol-schema.js';
+
+type Internal = { type: 'cells/expired'; cell_id: string; generation: number };
+type Msg = CellsMsg | Internal;
+
+interface Live {
+  presence: CellPresence;
+  timer: Timer;
+  /** bumped on every heartbeat, so a timer that fired late for an old one is ignored */
+  generation: number;
+}
+
+interface State {
+  cells: Map<string, Live>;
+}
+
+export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDeps, onCrash?: CrashPolicy): Ref<CellsMsg> {
+  return system.spawn<State, Msg>(parent, {
+    kind: 'cells',
+    protocol: CELLS_PROTOCOL,
+    ...(onCrash ? { onCrash } : {}),
+    name: 'cells',
+    initialState: () => {
+      deps.metrics.presentCells(0);
+      return { cells: new Map() };
+    },
+    summary: (s) => ({ cells: [...s.cells.keys()] }),
+    afterStop: (s) => s.cells.forEach((c) => c.timer.cancel()),
+    handle: (state, msg, ctx) => {
+      switch (msg.type) {
+        case 'cells/heartbeat': {
+          const id = msg.presence.cell_id;
+          const previous = state.cells.get(id);
+          previous?.timer.cancel();
+          const generation = (previous?.generation ?? 0) + 1;
+          const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'cells/expired', cell_id: id, generation }), deps.settings.cellTtlMs);
+          state.cells.set(id, { presence: msg.presence, timer, generation });
+          if (!previous) {
+            ctx.log.info({ cell_id: id, reachable: deps.clientFor(id) !== undefined }, 'cell.appeared');
+            deps.events.publish(Events.cellAppeared(msg.presence));
+            deps.metrics.presentCells(state.cells.size);
+          }
+          return state;
+        }
+        case 'cells/expired': {
+          const live = state.cells.get(msg.cell_id);
+          if (!live || live.generation !== msg.generation) return state;
+          state.cells.delete(msg.cell_id);
+          ctx.log.warn({ cell_id: msg.cell_id }, 'cell.disappeared');
+          deps.events.publish(Events.cellDisappeared(msg.cell_id));
+          deps.metrics.presentCells(state.cells.size);
+          return state;
+        }
+        case 'cells/list':
+          system.dispatch(msg.replyTo, [...state.cells.values()].map((c) => c.presence));
+          return state;
+        case 'cells/clients': {
+          const clients: CellClient[] = [];
+          for (const id of state.cells.keys()) {
+            const client = deps.clientFor(id);
+            if (client) clients.push(client);
+          }
+          system.dispatch(msg.replyTo, clients);
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}

@@ -1,0 +1,248 @@
+/**
+ * One DesiredLRP (Diego's BBS DesiredLRP row plus the handler logic around it): event-sourced,
+ * keeps one ActualLRP actor per index `0..instances-1`, scales through `scaleChange`, routes
+ * instance reports to the index they name, and stops every instance before it is deleted. Rows
+ * left above `instances` by a scale-down or delete cut short are removed after recovery
+ * (lrp-supervisor.journal.ts).
+ */
+import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import type { Logger } from '../base/logger.js';
+import type { ActualLRP } from '../models/actual-lrp.js';
+import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../models/desired-lrp.js';
+import { AuctorError, ok } from '../base/errors.js';
+import { Events } from '../models/events.js';
+import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
+import { spawnActualLrp } from './actual-lrp.js';
+import type { ControlDeps } from './control-deps.js';
+import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
+import type { LrpsMsg } from './lrps.protocol.js';
+import { LRP_SUPERVISOR_PROTOCOL } from './lrp-supervisor.protocol-schema.js';
+import { applySupervisorEvent, needsTrim, rowsBelow, type LrpSupervisorEvent as Event, type LrpSupervisorState as State } from './lrp-supervisor.journal.js';
+
+const PRESENCE_ORDER: Record<ActualLRP['presence'], number> = { ORDINARY: 0, SUSPECT: 1, EVACUATING: 2 };
+
+export function lrpSupervisorKey(processGuid: string, epoch: string): string {
+  return `lrp/${processGuid}/${epoch}`;
+}
+
+const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
+
+export function spawnLrpSupervisor(
+  system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false,
+): Ref<LrpSupervisorMsg> {
+  // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // the LRP and its other instances go on (docs/020 "Quarantine")
+  const instancePolicy = restartOrQuarantine(system.clock);
+  const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
+  // a trim that failed (an instance did not answer) is tried again after this, not on every message
+  let trimAgainAt = 0;
+  return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
+    kind: 'lrp-supervisor',
+    protocol: LRP_SUPERVISOR_PROTOCOL,
+    ...(onCrash ? { onCrash } : {}),
+    name: processGuid,
+    key: lrpSupervisorKey(processGuid, epoch),
+    fresh,
+    snapshotEvery: 50,
+    initialState: () => ({ desired: undefined }),
+    applyEvent: applySupervisorEvent,
+    summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
+    handle: async (state, msg, ctx) => {
+      // ctx.children is a snapshot taken before this message: remember what it spawns itself
+      const spawned = new Map<number, Ref<ActualLrpMsg>>();
+      const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
+      // fresh: the instances of an LRP just created have empty journals (its epoch is new); a
+      // scaled-up index may have one (scale 3 → 1 → 3 keeps index 2's journal)
+      const start = (desired: DesiredLRP, indices: number[], fresh = false) => {
+        for (const index of indices) {
+          if (instance(index) || quarantined.has(String(index))) continue;
+          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy, fresh);
+          spawned.set(index, ref);
+          system.dispatch(ref, ActualLrpMsg.init(desired));
+        }
+      };
+      /** Releases the quarantined indices among `indices`: no row to remove, their journal goes, so a new one starts empty. */
+      const release = async (indices: Iterable<string>) => {
+        for (const name of indices) if (quarantined.has(name)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+      };
+      /** Removes the rows of these instances (stopping what runs) and stops their actors; false if one did not answer. */
+      const remove = async (doomed: AnyRef[]) => {
+        const removed = await Promise.all(doomed.map(async (ref) => {
+          try {
+            await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
+            return true;
+          } catch (error) {
+            ctx.log.warn({ error: String(error) }, 'lrp.remove-instance-failed');
+            return false;
+          } finally {
+            system.stop(ref);
+          }
+        }));
+        return removed.every(Boolean);
+      };
+      const removeFrom = async (from: number, to = Infinity) => {
+        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
+        await release([...quarantined.keys()].filter(inRange));
+        return remove([...ctx.children].filter(([name]) => inRange(name)).map(([, ref]) => ref));
+      };
+      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+      // after recovery or a supervised restart (which stops the children) every desired index
+      // gets its actor back before the message is handled, so no report finds its index missing
+      if (state.desired) start(state.desired, range(state.desired.instances));
+      // rows above `instances` left by a scale-down or delete cut short (lrp-supervisor.journal.ts):
+      // each such index's actor replays its rows, stops what runs, journals their removal; always
+      // before an update, whose scale-up must not find them
+      if (needsTrim(state) && (ctx.clock.now() >= trimAgainAt || msg.type === 'lrp/update')) {
+        const from = state.desired?.instances ?? 0;
+        const upTo = rowsBelow(state);
+        const owner = state.desired ?? state.deleted;
+        const indices = range(upTo).slice(from);
+        ctx.log.info({ process_guid: processGuid, from, to: upTo }, 'lrp.trimming-rows');
+        await release(indices.map(String));
+        const doomed = owner ? indices.filter((i) => !quarantined.has(String(i))).map((i) => instance(i) ?? spawnActualLrp(system, ctx.self, deps, auctioneer, owner, i, instancePolicy)) : [];
+        if (await remove(doomed)) state = (await ctx.persist({ type: 'trimmed', below: from })) as State;
+        else trimAgainAt = ctx.clock.now() + deps.settings.askTimeoutMs * 2;
+      }
+
+      switch (msg.type) {
+        case 'lrp/create': {
+          const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
+          deps.events.publish(Events.desiredLrpCreated(msg.desired));
+          system.dispatch(msg.replyTo, ok(msg.desired));
+          start(msg.desired, range(msg.desired.instances), true);
+          return next;
+        }
+        case 'lrp/recover':
+          if (!state.desired) system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });
+          return state;
+        case 'lrp/update': {
+          const before = state.desired;
+          if (!before) {
+            system.dispatch(msg.replyTo, notFound(processGuid));
+            return state;
+          }
+          const after = applyDesiredLrpUpdate(before, msg.update);
+          const next = (await ctx.persist({ type: 'desired', desired: after })) as State;
+          deps.events.publish(Events.desiredLrpChanged(before, after));
+          system.dispatch(msg.replyTo, ok(after));
+          const change = scaleChange(before.instances, after.instances);
+          for (const [name, ref] of ctx.children) if (Number(name) < after.instances) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.desiredChanged(after));
+          start(after, change.start);
+          if (change.stopFrom === undefined || !(await removeFrom(change.stopFrom))) return next;
+          return (await ctx.persist({ type: 'trimmed', below: after.instances })) as State;
+        }
+        case 'lrp/delete': {
+          const desired = state.desired;
+          if (!desired) {
+            system.dispatch(msg.replyTo, notFound(processGuid));
+            return state;
+          }
+          const next = (await ctx.persist({ type: 'deleted' })) as State;
+          deps.events.publish(Events.desiredLrpRemoved(desired));
+          // once removed, `lrps` stops this actor: no trim meanwhile (a recovery would do it again)
+          if (await removeFrom(0)) trimAgainAt = Infinity;
+          system.dispatch(msg.replyTo, ok(desired));
+          return next;
+        }
+        case 'lrp/retire': {
+          if (quarantined.has(String(msg.index))) {
+            await removeFrom(msg.index, msg.index + 1);
+            system.dispatch(msg.replyTo, ok(undefined));
+            if (state.desired && msg.index < state.desired.instances) start(state.desired, [msg.index]);
+            return state;
+          }
+          const ref = instance(msg.index);
+          const row = ref && (await ask<ActualLRP | undefined>(ref, ActualLrpMsg.get).catch(() => undefined));
+          if (!ref || !row) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceNotFound', `actual lrp not found: ${processGuid}/${msg.index}`) });
+            return state;
+          }
+          await removeFrom(msg.index, msg.index + 1);
+          system.dispatch(msg.replyTo, ok(row));
+          return state;
+        }
+        case 'lrp/get':
+          system.dispatch(msg.replyTo, state.desired);
+          return state;
+        case 'lrp/actuals': {
+          const rows = await Promise.all([...ctx.children.values()].map((ref) => ask<ActualLRP[]>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.rows).catch(() => [] as ActualLRP[])));
+          // by index, then ORDINARY, SUSPECT, EVACUATING (each actor answers in that order)
+          system.dispatch(msg.replyTo, rows.flat().sort((a, b) => a.index - b.index || PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence]));
+          return state;
+        }
+        case 'lrp/start-missing':
+          if (!state.desired) return state;
+          // an actor without a row (its init was lost) creates it; one with a row ignores this
+          for (const i of msg.indices) {
+            const ref = instance(i);
+            if (ref) system.dispatch(ref, { type: 'actual-lrp/ensure-row' });
+          }
+          start(state.desired, msg.indices.filter((i) => i < state.desired!.instances));
+          return state;
+        case 'lrp/retry': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, ActualLrpMsg.retry(msg.unclaimed));
+          return state;
+        }
+        case 'lrp/cell-lost':
+        case 'lrp/cell-back': {
+          const m: ActualLrpMsg = msg.type === 'lrp/cell-lost' ? { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id } : { type: 'actual-lrp/cell-back', cell_ids: msg.cell_ids };
+          const refs = msg.indices ? msg.indices.map(instance) : [...ctx.children.values()] as Ref<ActualLrpMsg>[];
+          for (const ref of refs) if (ref) system.dispatch(ref, m);
+          return state;
+        }
+        case 'lrp/remove-suspect': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, { type: 'actual-lrp/remove-suspect', instance_guid: msg.instance_guid });
+          return state;
+        }
+        case 'lrp/prune-evacuating': {
+          const ref = instance(msg.index);
+          if (ref) system.dispatch(ref, { type: 'actual-lrp/prune-evacuating', instance_guid: msg.instance_guid });
+          return state;
+        }
+        case 'lrp/evacuating': {
+          const r = msg.report;
+          const ref = instance(r.index);
+          if (ref && r.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/evacuating', report: r });
+          else if (!quarantined.has(String(r.index))) deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+          return state;
+        }
+        case 'lrp/reconcile':
+          for (const c of msg.containers) {
+            const ref = instance(c.index);
+            if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
+          }
+          return state;
+        case 'lrp/container-missing': {
+          const ref = instance(msg.index);
+          if (ref && msg.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/container-missing', cell_id: msg.cell_id, instance_guid: msg.instance_guid });
+          return state;
+        }
+        case 'lrp/report': {
+          const ref = instance(msg.report.index);
+          if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
+          // a quarantined index's instance is left alone, as its row cannot be read
+          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report, ctx.log);
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}
+
+/** An instance of an index nobody desires (reported or listed by its cell): stop it (its crash or stop needs nothing). */
+export function stopStray(deps: ControlDeps, r: Pick<InstanceReport, 'type' | 'cell_id' | 'process_guid' | 'index' | 'instance_guid'>, log: Logger): void {
+  if (r.type === 'cell-report/lrp-crashed' || r.type === 'cell-report/lrp-stopped') return;
+  log.info({ cell_id: r.cell_id, process_guid: r.process_guid, index: r.index, instance_guid: r.instance_guid }, 'lrp.stop-undesired');
+  deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
+}

@@ -1,0 +1,313 @@
+/**
+ * The DesiredLRP registry: which process guids exist (and the epoch of each, which names the
+ * supervisor's journal). Event-sourced; on `lrps/init` it respawns one supervisor per LRP, each
+ * of which replays its DesiredLRP and its instances.
+ *
+ * A desire is answered only once both the registry entry and the supervisor's DesiredLRP are
+ * durable (DESIGN.md "Guarantees": a 2xx is durable); desires are pipelined (`persistEagerly`),
+ * so the registry does not wait for one desire's fsync before taking the next.
+ */
+import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import type { ActualLRP } from '../models/actual-lrp.js';
+import { desireLrp, validateDesiredLrpUpdate, type DesiredLRP } from '../models/desired-lrp.js';
+import { AuctorError, type Result } from '../base/errors.js';
+import { newModificationTag } from '../models/modification-tag.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import type { ControlDeps } from './control-deps.js';
+import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
+import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
+import { quarantinedError, releaseLrp } from './quarantined-records.js';
+import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
+import type { LrpsMsg } from './lrps.protocol.js';
+import type { LrpContainer } from './actual-lrp.protocol.js';
+import { planLrpConvergence } from '../models/lrp-convergence.js';
+import { msToNs } from '../models/time.js';
+import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
+import { CellPlacements } from './cell-placements.js';
+import { presentDuringGrace } from './convergence.protocol.js';
+
+type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
+
+interface State {
+  /** process guid → epoch */
+  lrps: Record<string, string>;
+  /** how many entries `lrps` has (absent in snapshots taken before it existed) */
+  count?: number;
+}
+
+/**
+ * Folds in place: the registry holds tens of thousands of LRPs, and copying the record for every
+ * event made each desire cost O(LRPs) (bench/auction.ts). Nothing outside this actor holds the
+ * state, and a snapshot is encoded when it is taken.
+ */
+function applyEvent(state: State, event: Event): State {
+  const count = state.count ?? Object.keys(state.lrps).length;
+  const known = Object.hasOwn(state.lrps, event.process_guid);
+  if (event.type === 'added') {
+    state.lrps[event.process_guid] = event.epoch;
+    state.count = known ? count : count + 1;
+  } else {
+    delete state.lrps[event.process_guid];
+    state.count = known ? count - 1 : count;
+  }
+  return state;
+}
+
+const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
+
+export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<LrpsMsg> {
+  const timeout = deps.settings.askTimeoutMs;
+  // a supervisor that keeps failing (its journal fails on replay) is quarantined, not escalated:
+  // one broken DesiredLRP must not take the registry, and every API that lists, down with it
+  const supervisorPolicy = restartOrQuarantine(system.clock);
+  const ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => system.query<LrpSupervisorMsg, R>(ref, make, timeout);
+  // cells that appeared since the last `lrps/cells-back` (outside the state: nothing to journal,
+  // and a restart keeps them, its `cells-back` still queued)
+  const appeared = new Set<string>();
+  let cellsBackQueued = false;
+  // which instances are on which cell, to find those a cell's container list leaves out
+  // (cell-placements.ts; outside the state: a hint rebuilt by every pass, nothing to journal)
+  const placements = new CellPlacements();
+  return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
+    kind: 'lrps',
+    protocol: LRPS_PROTOCOL,
+    ...(onCrash ? { onCrash } : {}),
+    name: 'lrps',
+    key: 'lrps',
+    // the whole registry is one record: a snapshot every `count` events keeps its cost O(1) per
+    // event (a fixed 100 rewrote 40k entries every 100 desires) and replay under 2 × count events
+    snapshotEvery: (s) => Math.max(100, s.count ?? 0),
+    initialState: () => ({ lrps: {} }),
+    applyEvent,
+    summary: (s) => ({ lrps: s.count ?? Object.keys(s.lrps).length }),
+    handle: async (state, msg, ctx) => {
+      // ctx.children is a snapshot taken before this message: remember what it spawns itself
+      const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
+      const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
+      // fresh: a desire's epoch is new, so its journal is empty and need not be read
+      const spawn = (guid: string, epoch: string, fresh = false) => {
+        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh);
+        spawned.set(guid, ref);
+        return ref;
+      };
+      // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never respawned
+      const quarantined = system.registry.quarantinedChildren(ctx.path);
+      const held = (guid: string) => quarantined.get(guid);
+      const heldError = (guid: string) => quarantinedError('desired_lrp', guid, quarantined.get(guid)!);
+      // after recovery or a supervised restart (which stops the children) every known LRP gets
+      // its supervisor back before the message is handled; it replays its DesiredLRP and instances.
+      // Only then: walking every LRP on every message made each report cost O(LRPs).
+      if (ctx.children.size + quarantined.size < (state.count ?? Object.keys(state.lrps).length)) {
+        for (const [guid, epoch] of Object.entries(state.lrps)) {
+          if (!supervisor(guid) && !held(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
+        }
+      }
+      const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
+
+      switch (msg.type) {
+        case 'lrps/init': {
+          // the supervisors were respawned above; what their rows say seeds `placements`, so the
+          // first lists after a restart are read both ways before the first pass
+          const self = ctx.self;
+          void Promise.all(all().map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))
+            .then((rows) => system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() }));
+          return state;
+        }
+        case 'lrps/placements':
+          placements.addRows(msg.rows);
+          return state;
+        case 'lrps/desire': {
+          const epoch = deps.newGuid();
+          const result = desireLrp(msg.input, newModificationTag(epoch), { maxInstances: deps.settings.maxInstances });
+          if (!result.ok) {
+            system.dispatch(msg.replyTo, result);
+            return state;
+          }
+          const guid = result.value.process_guid;
+          if (state.lrps[guid] !== undefined) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `desired lrp already exists: ${guid}`) });
+            return state;
+          }
+          // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
+          // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
+          const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
+          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
+          Promise.all([created, durable]).then(
+            ([answer]) => system.dispatch(msg.replyTo, answer),
+            (error: unknown) => system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) }),
+          );
+          return next;
+        }
+        case 'lrps/update': {
+          const ref = supervisor(msg.process_guid);
+          if (!ref) {
+            system.dispatch(msg.replyTo, held(msg.process_guid) ? { ok: false, error: heldError(msg.process_guid) } : notFound(msg.process_guid));
+            return state;
+          }
+          const update = validateDesiredLrpUpdate(msg.input, { maxInstances: deps.settings.maxInstances });
+          if (!update.ok) system.dispatch(msg.replyTo, update);
+          else system.dispatch(ref, { type: 'lrp/update', update: update.value, replyTo: msg.replyTo });
+          return state;
+        }
+        case 'lrps/remove': {
+          const epoch = state.lrps[msg.process_guid];
+          if (held(msg.process_guid) && epoch !== undefined) {
+            // nothing to ask it: forget the record, then its journals; its containers are
+            // stopped by reconciliation as any unknown instance's
+            const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+            await releaseLrp(system, `${ctx.path}/${msg.process_guid}`, msg.process_guid, epoch);
+            ctx.log.info({ process_guid: msg.process_guid }, 'lrps.removed-quarantined');
+            system.dispatch(msg.replyTo, { ok: true, value: undefined });
+            return next;
+          }
+          const ref = supervisor(msg.process_guid);
+          if (!ref || state.lrps[msg.process_guid] === undefined) {
+            system.dispatch(msg.replyTo, notFound(msg.process_guid));
+            return state;
+          }
+          let result: Result<DesiredLRP>;
+          try {
+            result = await ask<Result<DesiredLRP>>(ref, (replyTo) => ({ type: 'lrp/delete', replyTo }));
+          } catch (error) {
+            system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${msg.process_guid} not removed: ${String(error)}`) });
+            return state;
+          }
+          const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          system.stop(ref);
+          system.dispatch(msg.replyTo, result);
+          return next;
+        }
+        case 'lrps/get': {
+          const ref = supervisor(msg.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/get', replyTo: msg.replyTo });
+          else if (held(msg.process_guid)) system.fail(msg.replyTo, heldError(msg.process_guid));
+          else system.dispatch(msg.replyTo, undefined);
+          return state;
+        }
+        case 'lrps/retire': {
+          const ref = supervisor(msg.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/retire', index: msg.index, replyTo: msg.replyTo });
+          else if (held(msg.process_guid)) system.dispatch(msg.replyTo, { ok: false, error: heldError(msg.process_guid) });
+          else system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceNotFound', `actual lrp not found: ${msg.process_guid}/${msg.index}`) });
+          return state;
+        }
+        case 'lrps/list': {
+          const rows = await Promise.all(all().map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)));
+          const desired = rows.filter((d): d is DesiredLRP => d !== undefined && (msg.filter.domain === undefined || d.domain === msg.filter.domain));
+          system.dispatch(msg.replyTo, desired.sort((a, b) => a.process_guid.localeCompare(b.process_guid)));
+          return state;
+        }
+        case 'lrps/actuals': {
+          const f = msg.filter;
+          const targets = f.process_guid !== undefined ? [supervisor(f.process_guid)].filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined) : all();
+          const rows = (await Promise.all(targets.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))).flat();
+          system.dispatch(msg.replyTo, rows.filter((a) =>
+            (f.domain === undefined || a.domain === f.domain) && (f.cell_id === undefined || a.cell_id === f.cell_id) && (f.index === undefined || a.index === f.index)));
+          return state;
+        }
+        case 'lrps/report': {
+          placements.note(msg.report);
+          const ref = supervisor(msg.report.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
+          // a quarantined LRP's instances are left alone: nobody can say whether they are desired
+          else if (!held(msg.report.process_guid)) stopStray(deps, msg.report, ctx.log);
+          return state;
+        }
+        case 'lrps/forget': {
+          const ref = supervisor(msg.process_guid);
+          if (state.lrps[msg.process_guid] === undefined) return state;
+          const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          if (ref) system.stop(ref);
+          return next;
+        }
+        case 'lrps/converge': {
+          const refs = all();
+          const [desired, actual] = await Promise.all([
+            Promise.all(refs.map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined))),
+            Promise.all(refs.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]))),
+          ]);
+          const plan = planLrpConvergence({
+            desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
+            actualLrps: actual.flat(),
+            presentCellIds: presentDuringGrace(msg.presentCells, msg.heardCells, actual.flat().map((a) => a.cell_id)),
+            freshDomains: msg.freshDomains,
+          }, msToNs(ctx.clock.now()), { ...deps.settings.restart, ...deps.settings.lrpConvergence });
+          placements.replaceWith(actual.flat());
+          const send = (guid: string, m: LrpSupervisorMsg) => {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, m);
+          };
+          for (const s of plan.startMissing) send(s.process_guid, { type: 'lrp/start-missing', indices: s.indices });
+          for (const a of plan.reauctionStaleUnclaimed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: true });
+          for (const a of plan.restartCrashed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: false });
+          // missing cells (DIEGO.md 3.7): the instance becomes SUSPECT and a replacement is auctioned,
+          // or, when the index already has a suspect, the replacement is placed again
+          const byCell = (rows: readonly ActualLRP[], type: 'lrp/cell-lost' | 'lrp/cell-back') => {
+            const groups = new Map<string, { guid: string; cell_id: string; indices: number[] }>();
+            for (const a of rows) {
+              const key = `${a.process_guid}\n${a.cell_id}`;
+              const group = groups.get(key) ?? { guid: a.process_guid, cell_id: a.cell_id, indices: [] };
+              group.indices.push(a.index);
+              groups.set(key, group);
+            }
+            for (const g of groups.values()) {
+              send(g.guid, type === 'lrp/cell-lost' ? { type, cell_id: g.cell_id, indices: g.indices } : { type, cell_ids: [g.cell_id], indices: g.indices });
+            }
+          };
+          byCell([...plan.suspectAndReplace, ...plan.unclaimReplacements], 'lrp/cell-lost');
+          byCell(plan.promoteSuspects.map((p) => p.suspect), 'lrp/cell-back');
+          for (const { actual: a, reason } of plan.removeSuspects) {
+            ctx.log.info({ process_guid: a.process_guid, index: a.index, instance_guid: a.instance_guid, reason }, 'lrps.remove-suspect');
+            send(a.process_guid, { type: 'lrp/remove-suspect', index: a.index, instance_guid: a.instance_guid });
+          }
+          for (const a of plan.pruneEvacuating) send(a.process_guid, { type: 'lrp/prune-evacuating', index: a.index, instance_guid: a.instance_guid });
+          // extra and orphaned rows cannot outlive their supervisor here; a cell's stray containers
+          // are stopped by reconciliation instead
+          if (plan.retireExtra.length + plan.retireOrphaned.length > 0) ctx.log.warn({ extra: plan.retireExtra.length, orphaned: plan.retireOrphaned.length }, 'lrps.unexpected-extra');
+          system.dispatch(msg.replyTo, plan.counts);
+          return state;
+        }
+        case 'lrps/cell-appeared':
+          // every supervisor and instance hears of it, so the cells that appear while that
+          // message waits go together: after a control restart a thousand cells appear within
+          // seconds, and one broadcast each was (LRPs + instances) × cells messages
+          appeared.add(msg.cell_id);
+          if (!cellsBackQueued) system.dispatch(ctx.self, { type: 'lrps/cells-back' });
+          cellsBackQueued = true;
+          return state;
+        case 'lrps/cells-back': {
+          cellsBackQueued = false;
+          const cell_ids = [...appeared];
+          appeared.clear();
+          if (cell_ids.length > 0) for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_ids });
+          return state;
+        }
+        case 'lrps/evacuating': {
+          const ref = supervisor(msg.report.process_guid);
+          if (ref) system.dispatch(ref, { type: 'lrp/evacuating', report: msg.report });
+          else if (!held(msg.report.process_guid)) deps.clientFor(msg.report.cell_id)?.stopInstance(msg.report.process_guid, msg.report.index, msg.report.instance_guid);
+          return state;
+        }
+        case 'lrps/reconcile': {
+          // an instance on this cell that its list leaves out is gone: its index replaces it
+          const listed = new Set(msg.containers.map((c) => c.instance_guid));
+          for (const m of placements.missingFrom(msg.cell_id, listed)) {
+            const ref = supervisor(m.process_guid);
+            if (ref) system.dispatch(ref, { type: 'lrp/container-missing', index: m.index, cell_id: m.cell_id, instance_guid: m.instance_guid });
+          }
+          const byGuid = new Map<string, LrpContainer[]>();
+          for (const c of msg.containers) byGuid.set(c.process_guid, [...(byGuid.get(c.process_guid) ?? []), c]);
+          for (const [guid, containers] of byGuid) {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
+            else if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
+          }
+          return state;
+        }
+        default:
+          return assertNever(msg);
+      }
+    },
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * How an actor is declared to the kernel (system.ts): the spec passed to spawn, spawnPersistent
+ * or spawnStateless, and the context its handler sees with each message.
+ */
+import type { Clock } from '../../base/clock.js';
+import type { CrashPolicy } from './crash-policy.js';
+import type { Logger } from '../../base/logger.js';
+import type { AnyRef, Ref } from './protocol.js';
+import type { ProtocolSchema } from './protocol-schema.js';
+import type { ActorSystem } from './system.js';
+
+export interface ActorContext<M> {
+  readonly self: Ref<M>;
+  readonly path: string;
+  readonly name: string;
+  readonly parent: AnyRef | undefined;
+  /** the children as of the current message */
+  children: ReadonlyMap<string, AnyRef>;
+  readonly system: ActorSystem;
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+export interface PersistentContext<M, E, S = unknown> extends ActorContext<M> {
+  /**
+   * Persists `event`, waits until it is durable, applies it to the state being built for this
+   * message and returns that state. Only once it resolves may the actor acknowledge anything.
+   */
+  persist(event: E, tags?: string[]): Promise<S>;
+  /**
+   * Applies `event` to the state being built at once and journals it without waiting (Akka's
+   * `persistAsync`, with the state updated eagerly), so the actor takes its next message while
+   * the write is in flight and concurrent writes share a commit and an fsync. Returns the new
+   * state and `durable`, which resolves once the event is durable: nothing that depends on the
+   * event may be acknowledged before. If the write fails, `durable` rejects and the actor fails
+   * with the error (its policy decides); a restart first waits for the writes in flight, then
+   * replays what is durable. Caveat: a snapshot taken meanwhile holds the eager state, so it can
+   * include an event whose write then fails (a full disk, or a duplicate sequence: two live actors).
+   */
+  persistEagerly(event: E, tags?: string[]): { state: S; durable: Promise<void> };
+}
+
+/** What every kind of spec declares. */
+export interface CommonSpec<S> {
+  /** what the registry and the tree show, e.g. `lrp-supervisor` */
+  kind: string;
+  /** unique among siblings; nact's rules: letters, digits and `-$_.+!*'(),` */
+  name?: string;
+  /** default: oneForOne with the default restart intensity (../supervision.ts) */
+  onCrash?: CrashPolicy;
+  /** what the actor exposes of its state to operators */
+  summary?: (state: S) => unknown;
+  /** the messages operators may send it through the gateway; none when omitted */
+  protocol?: ProtocolSchema;
+  /** idle passivation */
+  shutdownAfterMs?: number;
+  afterStop?: (state: S) => void;
+}
+
+export interface ActorSpec<S, M> extends CommonSpec<S> {
+  initialState: (ctx: ActorContext<M>) => S;
+  handle: (state: S, msg: M, ctx: ActorContext<M>) => S | Promise<S>;
+}
+
+export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
+  /** the journal key; one live actor per key */
+  key: string;
+  /**
+   * the key has never been written (it names an epoch chosen just now): the first start does
+   * not read the journal; a restart still replays it. Wrong when the key has events: the actor
+   * would start empty and its first write would collide with the stored sequence.
+   */
+  fresh?: boolean;
+  /**
+   * persisted events between snapshots; none when omitted. A function is asked after each
+   * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
+   * spread over as many events and replay stays bounded by the size.
+   */
+  snapshotEvery?: number | ((state: S) => number);
+  initialState: () => S;
+  /** pure: folds one event into the state, during replay and after each persist */
+  applyEvent: (state: S, event: E) => S;
+  /** handles a command; effects belong here and never run during replay */
+  handle: (state: S, msg: M, ctx: PersistentContext<M, E, S>) => S | Promise<S>;
+}
+
+export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
+  handle: (msg: M, ctx: ActorContext<M>) => void | Promise<void>;
+}

@@ -1,0 +1,164 @@
+/**
+ * One node's actors as the API shows them (docs/032): the supervision tree built from the
+ * registry, one actor with the messages it accepts, and a message checked against the target's
+ * declared protocol and delivered (sent, or asked and its reply awaited).
+ *
+ * Transport-neutral: every answer is an {@link Outcome}, the HTTP status and body the gateway
+ * sends as they are, so the same code answers for the gateway's own node and, through the
+ * `/cluster` actor (src/runtime/cluster/cluster-actor.ts), for any other node, which checks messages
+ * against its own actors' protocols. Outcomes are plain data: they travel over remoting.
+ */
+import type { ActorTreeNode } from './registry.js';
+import type { Ref } from './protocol.js';
+import type { ActorSystem } from './system.js';
+import { AskTimeoutError, AuctorError } from '../../base/errors.js';
+import { msToNs } from '../../models/time.js';
+import { ActorMessageChecker, replyToJson } from '../../gateway/actor-messages.js';
+import { errorBody, statusOf } from '../../gateway/errors.js';
+
+export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
+export const MAX_ASK_TIMEOUT_MS = 60_000;
+
+/** One actor as the API shows it; times in ns since the epoch, like the models' `since`. */
+export interface ActorView {
+  path: string;
+  name: string;
+  kind: string;
+  status: string;
+  restarts: number;
+  last_failure: { message: string; at: number } | null;
+  mailbox: number;
+  since: number;
+  last_message_at: number | null;
+  summary: unknown;
+  persistence_key?: string;
+  /** live children, whether listed below or cut off by `depth` */
+  children_count: number;
+  children: ActorView[];
+}
+
+/** One node's tree. `status` is set only for a node that could not answer (`GET /v1/actors`). */
+export interface NodeView {
+  node: string;
+  path: string;
+  actors: ActorView[];
+  status?: 'unreachable';
+  /** why it could not answer */
+  reason?: string;
+}
+
+/** An actor with the messages it accepts from outside (`GET /v1/actors/<node>/<path>`). */
+export interface ActorDetail extends ActorView {
+  accepts: Array<{ type: string; description: string; reply: string; properties?: unknown; required?: readonly string[] }>;
+}
+
+/** An HTTP answer as data: what the gateway sends, whichever node computed it. */
+export interface Outcome<B = unknown> {
+  status: number;
+  body: B;
+}
+
+/** A message for an actor, as `POST /v1/actors/<node>/<path>/messages` received it. */
+export interface Delivery {
+  /** the actor's path inside the node (`/control/lrps`) */
+  path: string;
+  /** the JSON body, unchecked */
+  message: unknown;
+  ask: boolean;
+  timeoutMs: number;
+}
+
+export function failure(error: AuctorError): Outcome<ReturnType<typeof errorBody>> {
+  // a Timeout here is an ask the node gave up on: BBS's Unavailable type (gateway/errors.ts)
+  return { status: statusOf(error.code), body: errorBody(error.code === 'Timeout' ? 'Unavailable' : error.code, error.message) };
+}
+
+/** `depth` absent or undefined = every level. */
+function levels(depth: number | undefined): number {
+  return depth === undefined ? Number.POSITIVE_INFINITY : depth;
+}
+
+export class NodeIntrospection {
+  private readonly checker = new ActorMessageChecker();
+  private readonly prefix: string;
+
+  /** `node` is the first segment of every path shown; the system's name by default. */
+  constructor(private readonly system: ActorSystem, readonly node: string = system.name) {
+    this.prefix = `/${node}`;
+  }
+
+  /** The node and its top-level actors, `depth` levels deep (all when undefined). */
+  tree(depth?: number): NodeView {
+    return { node: this.node, path: this.prefix, actors: this.views(undefined, levels(depth)) };
+  }
+
+  /** The actor at `path` (inside this node) with its subtree and `accepts`, or 404. */
+  actor(path: string, depth?: number): Outcome<ActorDetail | ReturnType<typeof errorBody>> {
+    const [view] = path === '' ? [] : this.views(path, levels(depth));
+    if (!view) return failure(this.notFound(path));
+    const protocol = this.system.registry.get(path)?.protocol;
+    const accepts = Object.entries(protocol?.messages ?? {}).map(([type, m]) => ({ type, ...m }));
+    return { status: 200, body: { ...view, accepts } };
+  }
+
+  /**
+   * Checks the message against the target's protocol and delivers it: 202 when sent, 200
+   * `{reply}` when asked, 400 naming the field at fault, 404 for no such actor, 504 when an
+   * ask gets no reply within `timeoutMs`.
+   */
+  async deliver(delivery: Delivery): Promise<Outcome> {
+    const { path, ask, timeoutMs } = delivery;
+    const info = path === '' ? undefined : this.system.registry.get(path);
+    const target = info && (this.system.lookup(path) as Ref<Record<string, unknown>> | undefined);
+    if (!info || !target) return failure(this.notFound(path));
+    let checked;
+    try {
+      checked = this.checker.check(this.prefix + path, info.kind, info.protocol, delivery.message, ask);
+    } catch (error) {
+      if (error instanceof AuctorError) return failure(error);
+      throw error;
+    }
+    const { message, reply: replies } = checked;
+    if (!ask) {
+      if (!this.system.dispatch(target, message)) return failure(this.notFound(path));
+      return { status: 202, body: null };
+    }
+    try {
+      const answer = await this.system.query<Record<string, unknown>, unknown>(target, (replyTo) => (replies === 'none' ? message : { ...message, replyTo }), timeoutMs);
+      return { status: 200, body: { reply: replyToJson(answer) } };
+    } catch (error) {
+      if (error instanceof AskTimeoutError) {
+        const hint = replies === 'none' ? ` (${String(message.type)} has no reply; it was delivered)` : '';
+        return { status: 504, body: errorBody('Timeout', `no reply from ${this.prefix}${path} within ${timeoutMs}ms${hint}`) };
+      }
+      if (error instanceof AuctorError) return failure(error);
+      throw error;
+    }
+  }
+
+  private notFound(path: string): AuctorError {
+    return new AuctorError('ResourceNotFound', `actor not found: ${this.prefix}${path}`);
+  }
+
+  /** The views under `path` (every top-level actor when omitted), `depth` levels deep. */
+  private views(path: string | undefined, depth: number): ActorView[] {
+    const prefix = this.prefix;
+    const toView = (n: ActorTreeNode, level: number): ActorView => ({
+      path: prefix + n.path,
+      name: n.name,
+      kind: n.kind,
+      status: n.status,
+      restarts: n.restarts,
+      last_failure: n.lastFailure && { message: n.lastFailure.message, at: msToNs(n.lastFailure.at) },
+      mailbox: n.mailbox,
+      since: msToNs(n.since),
+      last_message_at: n.lastMessageAt === null ? null : msToNs(n.lastMessageAt),
+      summary: replyToJson(n.summary),
+      ...(n.persistenceKey === undefined ? {} : { persistence_key: n.persistenceKey }),
+      children_count: n.children.length,
+      children: level < depth ? n.children.map((c) => toView(c, level + 1)) : [],
+    });
+    // one level more than shown, so the last shown level still knows how many children it has
+    return this.system.registry.tree(path, depth + 1).map((n) => toView(n, 1));
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The kernel: one actor system per node, a thin typed layer over nact with the shield
+ * installed, every actor registered for introspection, and supervision declared per actor as a
+ * {@link CrashPolicy} (crash-policy.ts; the policies live in ../supervision.ts). Actor specs and
+ * handler contexts are in actor-spec.ts; this module re-exports them and the crash types.
+ */
+import { ActorNotFoundError, AskTimeoutError } from '../../base/errors.js';
+import type { PersistenceEngine } from '../persistence/engine.js';
+import { oneForOne } from './supervision.js';
+import type { ActorContext, ActorSpec, CommonSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
+import { systemClock, type Clock } from '../../base/clock.js';
+import { supervise, type CrashPolicy } from './crash-policy.js';
+import { silentLogger, type Logger } from '../../base/logger.js';
+import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
+import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
+import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
+import { failAsk, FailedReply } from './failed-asks.js';
+import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
+import { currentTurn } from './turns.js';
+import { shareEmptyChildMaps } from './children-view.js';
+import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
+
+export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
+export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
+
+installShield();
+
+export interface SystemOptions {
+  /** the node name; unique in this process */
+  name: string;
+  engine?: PersistenceEngine;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+type Parent = AnyRef;
+
+/** Sent by the kernel to an actor whose eager write failed: its handler fails with `error`. */
+class PersistFailed {
+  constructor(readonly error: unknown) {}
+}
+
+/** Carries messages for refs on other nodes; installed by remoting (src/runtime/remoting/remote-node.ts). */
+export interface RemoteRouter {
+  /** Sends `msg` toward `ref`'s node; false (a dead letter, counted) when it cannot. Never throws. */
+  dispatch(ref: RemoteActorRef, msg: unknown): boolean;
+  /** Asks across nodes: the reply, or AskTimeoutError after `timeoutMs`, or a fast failure when the node is unreachable or down. */
+  query<R>(ref: RemoteActorRef, make: (replyTo: AnyRef) => unknown, timeoutMs: number): Promise<R>;
+}
+
+function localParent(parent: Parent): NactRef {
+  if (parent.type === 'remote') throw new Error(`cannot spawn under a remote actor: /${parent.node}${parent.at}`);
+  return parent;
+}
+
+export class ActorSystem {
+  readonly registry = new ActorRegistry();
+  private remote: RemoteRouter | undefined;
+  /** the system itself: the parent of top-level actors */
+  readonly root: AnyRef;
+  readonly clock: Clock;
+  readonly log: Logger;
+  private readonly engine: PersistenceEngine | undefined;
+
+  private constructor(readonly name: string, options: SystemOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger();
+    this.engine = options.engine;
+    const plugins: unknown[] = [{ name }, shieldSystem];
+    if (options.engine) plugins.push(nact.configurePersistence(options.engine));
+    this.root = nact.start(...plugins) as AnyRef;
+  }
+
+  /** Starts the node's actor system. Throws if one of that name is already running here. */
+  static start(options: SystemOptions): ActorSystem {
+    if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
+    const system = new ActorSystem(options.name, options);
+    setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
+    return system;
+  }
+
+  spawn<S, M>(parent: Parent, spec: ActorSpec<S, M>): Ref<M> {
+    let ref: NactRef | undefined;
+    let entry: RegistryEntry | undefined;
+    let ctx: ActorContext<M> | undefined;
+    let stamped = -1;
+    const f = (state: S, msg: M, nctx: NactContext) => {
+      ctx = this.refresh(ctx, nctx);
+      // once per turn (at most 64 messages, 2 ms): a clock read costs as much as a small handler
+      if (entry && stamped !== currentTurn()) {
+        stamped = currentTurn();
+        entry.lastMessageAt = this.clock.now();
+      }
+      return spec.handle(state, msg, ctx);
+    };
+    ref = nact.spawn(localParent(parent), f, spec.name, {
+      ...this.commonProps(spec, () => ref!),
+      initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = this.refresh(ctx, nctx))),
+    });
+    const actor = findActor(ref);
+    if (actor) shareEmptyChildMaps(actor);
+    entry = this.register(ref, parent, spec);
+    return ref as Ref<M>;
+  }
+
+  spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
+    let ref: NactRef | undefined;
+    let entry: RegistryEntry | undefined;
+    let ctx: PersistentContext<M, E, S> | undefined;
+    let actor: NactActor | undefined;
+    const every = spec.snapshotEvery;
+    const f = (state: S, msg: unknown, nctx: NactContext) => {
+      if (nctx.recovering) return spec.applyEvent(state, msg as E);
+      if (msg instanceof PersistFailed) throw msg.error;
+      ctx = this.refresh(ctx, nctx) as PersistentContext<M, E, S>;
+      let working = state;
+      ctx.persist = async (event, tags) => {
+        await nctx.persist!(event, tags);
+        working = spec.applyEvent(working, event);
+        return working;
+      };
+      ctx.persistEagerly = (event, tags) => {
+        working = spec.applyEvent(working, event);
+        const durable = trackWrite(actor, nctx.persist!(event, tags));
+        durable.catch((error: unknown) => {
+          if (ref) this.dispatch(ref as Ref<unknown>, new PersistFailed(error));
+        });
+        return { state: working, durable };
+      };
+      if (entry) entry.lastMessageAt = this.clock.now();
+      const next = spec.handle(state, msg as M, ctx);
+      if (typeof every !== 'function' || !actor) return next;
+      // nact re-arms its countdown from `snapshotEvery` when it takes a snapshot, after this
+      return Promise.resolve(next).then((s) => {
+        const a = actor!;
+        a.snapshotEvery = Math.max(1, every(s));
+        a.messagesToNextSnapshot = Math.min(a.messagesToNextSnapshot ?? a.snapshotEvery, a.snapshotEvery);
+        return s;
+      });
+    };
+    ref = nact.spawnPersistent(localParent(parent), f, spec.key, spec.name, {
+      ...this.commonProps(spec, () => ref!),
+      initialStateFunc: () => spec.initialState(),
+      // a function's first answer comes after the first message (the countdown is clamped then)
+      ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
+    });
+    actor = findActor(ref);
+    if (actor) {
+      shareEmptyChildMaps(actor);
+      shieldPersistentActorClass(actor);
+      if (spec.fresh) skipFirstRecovery(actor);
+    }
+    entry = this.register(ref, parent, spec, spec.key);
+    return ref as Ref<M>;
+  }
+
+  /**
+   * An actor without state. Unlike nact's spawnStateless it keeps the given onCrash (nact
+   * overwrote it with `resume`, issue #55); `resume` stays the default.
+   */
+  spawnStateless<M>(parent: Parent, spec: StatelessSpec<M>): Ref<M> {
+    return this.spawn<undefined, M>(parent, {
+      onCrash: () => 'resume',
+      ...spec,
+      initialState: () => undefined,
+      handle: async (_state, msg, ctx) => {
+        await spec.handle(msg, ctx);
+        return undefined;
+      },
+    });
+  }
+
+  /** Fire and forget. Returns false (and counts a dead letter) when the target is gone. */
+  dispatch<M>(ref: Ref<M>, msg: M): boolean {
+    if (ref.type === 'remote') return this.remoteDispatch(ref, msg);
+    if (ref.type !== 'actor') {
+      nact.dispatch(ref, msg);
+      return true;
+    }
+    // one lookup, not nact.dispatch's second one
+    const actor = findActor(ref);
+    if (actor && !actor.stopped) {
+      actor.dispatch(msg);
+      return true;
+    }
+    this.registry.deadLetter();
+    this.log.debug({ to: refPath(ref), type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    return false;
+  }
+
+  /** Sends the message built around a reply address and waits for the reply. */
+  async query<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M, timeoutMs: number): Promise<R> {
+    if (ref.type === 'remote') {
+      if (this.remote) return this.remote.query<R>(ref, make as (replyTo: AnyRef) => unknown, timeoutMs);
+      this.remoteDispatch(ref, undefined);
+      throw new ActorNotFoundError(`/${ref.node}${ref.at}`);
+    }
+    if (ref.type === 'actor' && !findActor(ref)) {
+      this.registry.deadLetter();
+      throw new ActorNotFoundError(refPath(ref));
+    }
+    let answer: unknown;
+    try {
+      answer = await nact.query(ref, make, timeoutMs);
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Query Timeout') throw new AskTimeoutError(refPath(ref), timeoutMs);
+      throw error;
+    }
+    if (answer instanceof FailedReply) throw answer.error;
+    return answer as R;
+  }
+
+  /**
+   * Answers an ask with a failure (its `query` rejects with `error` at once), for a reply type
+   * with no room for one. False when `replyTo` is no local ask still waiting (a remote one times out).
+   */
+  fail(replyTo: AnyRef, error: Error): boolean {
+    return failAsk(replyTo, error);
+  }
+
+  /** Forgets the quarantined actor at `path`, first deleting its journal with `deleteJournal`; what it was. */
+  release(path: string, options: { deleteJournal?: boolean } = {}): Promise<QuarantinedActor | undefined> {
+    return releaseQuarantined(this.registry, this.engine, this.log, path, !!options.deleteJournal);
+  }
+
+  /** Deletes every journal whose key starts with `prefix`; how many (none without an engine; a failure is logged). */
+  deleteJournalsWithPrefix(prefix: string): Promise<number> {
+    return deleteJournalsWithPrefix(this.engine, this.log, prefix);
+  }
+
+  /** Stops a local actor; a remote ref is left alone (remote stop is not supported). */
+  stop(ref: AnyRef): void {
+    if (ref.type !== 'remote') nact.stop(ref);
+  }
+
+  /**
+   * Routes messages for remote refs through `router` (remoting calls this when it attaches);
+   * the returned function detaches it. Without a router they are dead letters.
+   */
+  routeRemote(router: RemoteRouter): () => void {
+    if (this.remote) throw new Error(`actor system "${this.name}" already has remoting attached`);
+    this.remote = router;
+    return () => {
+      if (this.remote === router) this.remote = undefined;
+    };
+  }
+
+  private remoteDispatch(ref: RemoteActorRef, msg: unknown): boolean {
+    if (this.remote) return this.remote.dispatch(ref, msg);
+    this.registry.deadLetter();
+    this.log.debug({ node: ref.node, to: ref.at, type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    return false;
+  }
+
+  /** Looks up a live actor by its path (`/a/b`). */
+  lookup(path: string): AnyRef | undefined {
+    const ref: NactRef = { path: { parts: path.split('/').filter(Boolean) }, system: { name: this.name }, type: 'actor' };
+    const actor = findActor(ref);
+    return actor ? (actor.reference as AnyRef) : undefined;
+  }
+
+  /** Stops every actor, then waits a turn so their afterStop hooks have run. */
+  async shutdown(): Promise<void> {
+    nact.stop(this.root as NactRef);
+    await new Promise((resolve) => setImmediate(resolve));
+    setShieldReporter(this.name, undefined);
+  }
+
+  /**
+   * The context an actor's handler sees: built on its first message and kept, since nact runs
+   * one message at a time per actor; only the children can change between messages.
+   */
+  private refresh<M>(ctx: ActorContext<M> | undefined, nctx: NactContext): ActorContext<M> {
+    if (ctx) {
+      ctx.children = nctx.children as ReadonlyMap<string, AnyRef>;
+      return ctx;
+    }
+    const path = refPath(nctx.self);
+    const log = this.log;
+    let child: Logger | undefined;
+    return {
+      self: nctx.self as Ref<M>,
+      path,
+      name: nctx.name,
+      parent: nctx.parent as AnyRef | undefined,
+      children: nctx.children as ReadonlyMap<string, AnyRef>,
+      system: this,
+      get log() {
+        return (child ??= log.child({ actor: path }));
+      },
+      clock: this.clock,
+    };
+  }
+
+  private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): RegistryEntry {
+    const parentPath = parent.type === 'system' ? null : refPath(parent);
+    const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
+    return this.registry.add(ref, spec.kind, parentPath, {
+      since: this.clock.now(),
+      ...(summarize ? { summarize } : {}),
+      ...(persistenceKey === undefined ? {} : { persistenceKey }),
+      ...(spec.protocol ? { protocol: spec.protocol } : {}),
+    });
+  }
+
+  private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
+    return {
+      onCrash: supervise(this, spec.onCrash ?? oneForOne(this.clock)),
+      afterStop: (state: S) => {
+        this.registry.remove(refPath(self()), self());
+        spec.afterStop?.(state);
+      },
+      ...(spec.shutdownAfterMs ? { shutdownAfter: spec.shutdownAfterMs } : {}),
+    };
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The persistence-engine contract nact 7.6.2 calls (see ../shared/ACTORS.md section 1.6), typed.
+ *
+ * nact duck-types the engine: it calls `latestSnapshot(key)` then `events(key, offset).reduce(...)`
+ * during recovery, `persist(event)` from `ctx.persist`, and `takeSnapshot(snapshot)` every
+ * `snapshotEvery` persisted events. Every engine in this folder implements this interface and
+ * passes the same contract suite (test/runtime/persistence/engine-contract.ts).
+ */
+
+/** One persisted event. Sequence numbers are 1-based and strictly increasing per key. */
+export interface PersistedEvent {
+  data: unknown;
+  sequenceNumber: number;
+  key: string;
+  tags: string[];
+  /** ms since the epoch */
+  createdAt: number;
+  /** replay skips deleted events but still advances the sequence number past them */
+  isDeleted: boolean;
+}
+
+/** A snapshot of an actor's state as of `sequenceNumber` (events up to it are folded in). */
+export interface PersistedSnapshot {
+  data: unknown;
+  sequenceNumber: number;
+  key: string;
+  createdAt: number;
+}
+
+/**
+ * What `events()` returns: an async iterable that also has the `.reduce(fn, init)` nact's
+ * recovery calls. `reduce` awaits each step, so a long history is folded one page at a time
+ * instead of being loaded whole.
+ */
+export interface EventStream extends AsyncIterable<PersistedEvent> {
+  reduce<U>(fn: (acc: U, event: PersistedEvent, index: number) => U | Promise<U>, init: U): Promise<U>;
+}
+
+export interface PersistenceEngine {
+  /**
+   * Events of `key` with `sequenceNumber > offset`, ascending; at most `limit` of them; when
+   * `tags` is given, only events carrying every one of those tags.
+   */
+  events(key: string, offset?: number, limit?: number, tags?: string[]): EventStream;
+  /** The snapshot of `key` with the highest sequence number, or undefined when there is none. */
+  latestSnapshot(key: string): Promise<PersistedSnapshot | undefined>;
+  /** Stores a snapshot; a later snapshot of the same (key, sequenceNumber) replaces it. */
+  takeSnapshot(snapshot: PersistedSnapshot): Promise<void>;
+  /**
+   * Stores one event. Resolves only once the event is durable, so the caller may acknowledge
+   * it. Rejects with {@link DuplicateEventError} when (key, sequenceNumber) is already stored:
+   * that is the only guard against two live actors writing the same key.
+   */
+  persist(event: PersistedEvent): Promise<void>;
+  /**
+   * Deletes every event and snapshot of `key` (nact never calls this: a journal that must go,
+   * such as a quarantined record's, is deleted by Auctor). Resolves once the deletion is durable;
+   * a later `persist` to `key` starts a new journal.
+   */
+  deleteJournal(key: string): Promise<void>;
+  /**
+   * Deletes the journals of every key starting with `prefix` (e.g. `actual-lrp/<guid>/<epoch>/`);
+   * resolves with how many keys had one, once the deletion is durable.
+   */
+  deleteJournalsWithPrefix(prefix: string): Promise<number>;
+  /** Releases the engine's resources; pending writes finish first. */
+  close(): Promise<void>;
+}
+
+/** `persist` was given a (key, sequenceNumber) that is already stored. */
+export class DuplicateEventError extends Error {
+  readonly code = 'DuplicateEvent';
+  constructor(readonly key: string, readonly sequenceNumber: number) {
+    super(`event ${sequenceNumber} of "${key}" is already persisted`);
+    this.name = 'DuplicateEventError';
+  }
+}
+
+/** Builds the event record nact would build (its constructor sorts the tags). */
+export function persistedEvent(
+  key: string,
+  sequenceNumber: number,
+  data: unknown,
+  tags: string[] = [],
+  createdAt = Date.now(),
+): PersistedEvent {
+  return { data, sequenceNumber, key, tags: [...tags].sort(), createdAt, isDeleted: false };
+}
+
+export function persistedSnapshot(
+  key: string,
+  sequenceNumber: number,
+  data: unknown,
+  createdAt = Date.now(),
+): PersistedSnapshot {
+  return { data, sequenceNumber, key, createdAt };
+}
+
+/**
+ * Builds an {@link EventStream} from a source of pages: `nextPage(after)` returns the events
+ * with sequence numbers above `after`, ascending, at most one page of them (empty when done).
+ * Engines share this so paging, limits and tag filtering behave the same in each.
+ */
+export function pagedEventStream(
+  offset: number,
+  limit: number | undefined,
+  tags: string[] | undefined,
+  nextPage: (after: number) => PersistedEvent[] | Promise<PersistedEvent[]>,
+): EventStream {
+  const wanted = tags && tags.length > 0 ? tags : undefined;
+  const max = limit ?? Number.POSITIVE_INFINITY;
+  async function* iterate(): AsyncGenerator<PersistedEvent> {
+    let after = offset;
+    let yielded = 0;
+    while (yielded < max) {
+      const page = await nextPage(after);
+      if (page.length === 0) return;
+      for (const event of page) {
+        after = event.sequenceNumber;
+        if (wanted && !wanted.every((t) => event.tags.includes(t))) continue;
+        yield event;
+        if (++yielded >= max) return;
+      }
+    }
+  }
+  return {
+    [Symbol.asyncIterator]: iterate,
+    async reduce<U>(fn: (acc: U, event: PersistedEvent, index: number) => U | Promise<U>, init: U): Promise<U> {
+      let acc = init;
+      let index = 0;
+      for await (const event of iterate()) acc = await fn(acc, event, index++);
+      return acc;
+    },
+  };
+}
