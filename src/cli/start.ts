@@ -20,8 +20,8 @@ import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
 import { startRouter, type Router } from '../router/router.js';
-import { envName } from './flags.js';
-import { chooseLogFormat, type StartContext, type StartFlags } from './start-command.js';
+import { chooseLogFormat, envName } from './flags.js';
+import type { StartContext, StartFlags } from './start-command.js';
 
 export async function startNode(flags: StartFlags, context: StartContext = { secretsOnCommandLine: [] }): Promise<void> {
   const data = resolve(flags.data);
