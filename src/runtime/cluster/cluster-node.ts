@@ -43,7 +43,7 @@ export class ClusterNode {
       remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log,
       // a cell that lost its control node tries the seeds at least every heartbeat, so it finds
       // a restarted control node well within a TTL once its stream reconnects (the control side
-      // judges no cell before a TTL plus the longest reconnect: control/deps.ts firstPassGraceMs)
+      // judges no cell before a TTL plus the longest reconnect: src/actors/control-deps.ts firstPassGraceMs)
       joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
     });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
