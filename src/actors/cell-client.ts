@@ -1,9 +1,11 @@
 /**
- * The CellClient over a local cell actor: queries for state and perform, dispatches for the
- * rest. The cluster issue adds one over remoting with the same interface.
+ * The CellClient over a cell actor: queries for state and perform, dispatches for the rest. The
+ * same client reaches a cell on another node through a remote ref (`remoteCellClient`).
  */
-import type { Ref } from '../runtime/kernel/protocol.js';
+import { remoteRef, type Ref } from '../runtime/kernel/protocol.js';
 import type { ActorSystem } from '../runtime/kernel/system.js';
+import { isAlive } from '../runtime/cluster/member.js';
+import type { Membership } from '../runtime/cluster/membership.js';
 import type { CellPresence, CellState } from '../models/cell-state.js';
 import { CellMsg, type CellClient, type Work, type WorkResult } from './cell.protocol.js';
 
@@ -18,4 +20,14 @@ export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cell
     reconcile: () => void system.dispatch(cellRef, CellMsg.reconcile()),
     evacuate: (timeoutMs) => system.query<CellMsg, CellPresence>(cellRef, (accepted) => CellMsg.evacuate({ accepted }), timeoutMs),
   };
+}
+
+/** The actor path of a cell's actor on its node (`spawnCell` names it after the cell). */
+export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
+
+/** The client of a cell on another node, while that node is a reachable member with the cell role. */
+export function remoteCellClient(system: ActorSystem, membership: Pick<Membership, 'member'>, cellId: string): CellClient | undefined {
+  const member = membership.member(cellId);
+  if (!member || !isAlive(member.status) || !member.roles.includes('cell')) return undefined;
+  return localCellClient(system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId);
 }

@@ -3,6 +3,7 @@
  * `auctor` turns into exit status 2 (API.md).
  */
 import { CommanderError, Option } from 'commander';
+import type { LogFormat } from '../base/logger.js';
 import { MAX_TIMER_MS } from '../models/limits.js';
 
 export const INVALID_FIELD = 'auctor.invalidField';
@@ -104,3 +105,8 @@ export function nodeName(value: string): string {
   return value;
 }
 const NODE_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The log format asked for, else readable lines for a person at a terminal and JSON for programs. */
+export function chooseLogFormat(asked: LogFormat | undefined, stdoutIsTerminal: boolean): LogFormat {
+  return asked ?? (stdoutIsTerminal ? 'pretty' : 'json');
+}

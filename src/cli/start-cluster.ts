@@ -6,6 +6,7 @@ import type { Logger } from '../base/logger.js';
 import { remoteRef } from '../runtime/kernel/protocol.js';
 import type { ActorSystem } from '../runtime/kernel/system.js';
 import { CellsMsg } from '../actors/cells.protocol.js';
+import { controlNode } from '../actors/control-link.js';
 import { ClusterNode } from '../runtime/cluster/cluster-node.js';
 import type { CellPresence } from '../models/cell-state.js';
 import { startRemoting } from '../runtime/remoting/grpc-remoting.js';
@@ -38,7 +39,7 @@ export async function startClusterPart(flags: StartFlags, system: ActorSystem, l
     log,
   }).start();
   const liveCells = async (): Promise<CellPresence[]> => {
-    const control = cluster.controlNode();
+    const control = controlNode(cluster);
     if (!control) return [];
     return system.query<CellsMsg, CellPresence[]>(remoteRef(control, '/control/cells'), CellsMsg.list, 5_000);
   };

@@ -64,10 +64,8 @@ export interface StartContext {
 /** Flags whose value is a secret: given as an argument, it shows in `ps` and /proc/PID/cmdline. */
 const SECRET_FLAGS = [['api-token', 'apiToken'], ['cluster-secret', 'clusterSecret']] as const;
 
-/** The log format asked for, else readable lines for a person at a terminal and JSON for programs. */
-export function chooseLogFormat(asked: LogFormat | undefined, stdoutIsTerminal: boolean): LogFormat {
-  return asked ?? (stdoutIsTerminal ? 'pretty' : 'json');
-}
+// in flags.ts so that start.ts, which this file loads lazily, need not import this file back
+export { chooseLogFormat } from './flags.js';
 
 export function addStartCommand(program: Command): void {
   program

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import { createLogger } from '../base/logger.js';
 import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
+import { remoteCellClient } from '../actors/cell-client.js';
+import { controlNode, spawnControlLink } from '../actors/control-link.js';
 import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startClusterPart, type ClusterPart } from './start-cluster.js';
@@ -20,8 +22,8 @@ import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
 import { startRouter, type Router } from '../router/router.js';
-import { envName } from './flags.js';
-import { chooseLogFormat, type StartContext, type StartFlags } from './start-command.js';
+import { chooseLogFormat, envName } from './flags.js';
+import type { StartContext, StartFlags } from './start-command.js';
 
 export async function startNode(flags: StartFlags, context: StartContext = { secretsOnCommandLine: [] }): Promise<void> {
   const data = resolve(flags.data);
@@ -76,9 +78,11 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     metrics: metrics.control,
     cellId: flags.name,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
-    clientFor: (id) => cluster.cellClient(id),
+    clientFor: (id) => remoteCellClient(system, cluster.membership, id),
     // once a control node hears from this cell (again), the cell lists its containers to it
-    ...(flags.roles.includes('control') ? {} : { reports: cluster.spawnReportForwarder(undefined, () => cell && system.dispatch(cell, CellMsg.reconcile())) }),
+    ...(flags.roles.includes('control') ? {} : {
+      reports: spawnControlLink(system, { controlNode: () => controlNode(cluster), onControlReached: () => cell && system.dispatch(cell, CellMsg.reconcile()) }),
+    }),
     ...(garden ? { backend: garden } : {}),
     zone: flags.zone,
     placementTags: flags.placementTags,

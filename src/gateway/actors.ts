@@ -3,9 +3,10 @@
  *
  * Paths name the node first: `/<node>/<path in that node's tree>`, e.g. `/control-1/control/lrps`.
  * `GET /v1/actors` answers `{nodes: [{node, path, actors}]}`: this node first, then every other
- * member by name. This node answers from its own registry (../actors/introspection.ts); another
- * node answers through its `/cluster` actor over remoting, with the same code, so it checks
- * messages against its own actors' protocols. A member that does not answer within
+ * member by name. This node answers from its own registry (../runtime/kernel/introspection.ts);
+ * another node answers through its `/cluster` actor over remoting, with the same code, so it
+ * checks messages against its own actors' protocols. Either answers with an outcome (data); this
+ * file alone maps outcomes to HTTP statuses and bodies. A member that does not answer within
  * {@link PEER_TIMEOUT_MS} is listed `status: 'unreachable'` without actors; its own routes answer
  * 503.
  *
@@ -13,15 +14,16 @@
  * `messages` is reached as `.../messages/messages`.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, NodeIntrospection, type NodeView, type Outcome } from '../runtime/kernel/introspection.js';
-import { remoteRef, type Ref } from '../runtime/kernel/protocol.js';
+import { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS, NodeIntrospection, failure, type Delivered, type ErrorData, type NodeView, type Outcome } from '../runtime/kernel/introspection.js';
+import { assertNever, remoteRef, type Ref } from '../runtime/kernel/protocol.js';
 import { describeError } from '../runtime/kernel/registry.js';
 import { ClusterActorMsg } from '../runtime/cluster/cluster-actor.js';
 import { isAlive, type MemberModel } from '../runtime/cluster/member.js';
 import { CLUSTER_PATH } from '../runtime/cluster/protocol.js';
 import { AskTimeoutError, AuctorError, invalidField } from '../base/errors.js';
+import { isRecord } from '../base/guards.js';
 import type { GatewayDeps } from './deps.js';
-import { errorBody } from './errors.js';
+import { errorBody, isErrorCode, sendError } from './errors.js';
 import { flagParam, optionalWholeNumber } from './params.js';
 import { ref } from './schemas.js';
 
@@ -40,12 +42,15 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
   const peers = (): MemberModel[] =>
     (deps.cluster?.models() ?? []).filter((m) => !m.self && m.name !== node && m.status !== 'left').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  /** Asks `member`'s `/cluster` actor; any failure to get an answer is a 503 outcome. */
-  const askPeer = async (member: MemberModel, make: (replyTo: Ref<Outcome>) => ClusterActorMsg, timeoutMs: number): Promise<Outcome> => {
+  /**
+   * Asks `member`'s `/cluster` actor; any failure to get a well-formed answer (an outcome whose
+   * value passes `isValue`) is an Unavailable outcome.
+   */
+  const askPeer = async <V>(member: MemberModel, make: (replyTo: Ref<Outcome<V>>) => ClusterActorMsg, timeoutMs: number, isValue: (value: unknown) => boolean = () => true): Promise<Outcome<V>> => {
     if (!isAlive(member.status)) return unavailable(`node ${member.name} is ${member.status}`);
     try {
-      const answer = await system.query<ClusterActorMsg, Outcome>(remoteRef(member.name, CLUSTER_PATH, member.incarnation), make, timeoutMs);
-      return isOutcome(answer) ? answer : unavailable(`node ${member.name} answered with something that is not an outcome`);
+      const answer = await system.query<ClusterActorMsg, unknown>(remoteRef(member.name, CLUSTER_PATH, member.incarnation), make, timeoutMs);
+      return isOutcome(answer, isValue) ? (answer as Outcome<V>) : unavailable(`node ${member.name} answered with something that is not an outcome`);
     } catch (error) {
       if (error instanceof AskTimeoutError) return unavailable(`no answer from node ${member.name} within ${timeoutMs}ms`);
       if (error instanceof AuctorError) return unavailable(`node ${member.name} is unreachable: ${error.message}`);
@@ -56,8 +61,8 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
 
   const peerTree = async (member: MemberModel, depth: number | undefined): Promise<NodeView> => {
     const outcome = await askPeer(member, ClusterActorMsg.tree(depth), PEER_TIMEOUT_MS);
-    if (outcome.status === 200 && isNodeView(outcome.body)) return outcome.body;
-    const reason = (outcome.body as { error?: { message?: string } } | null)?.error?.message ?? `status ${outcome.status}`;
+    if (outcome.ok && isNodeView(outcome.value)) return outcome.value;
+    const reason = outcome.ok ? 'status 200' : outcome.error.message;
     return { node: member.name, path: `/${member.name}`, actors: [], status: 'unreachable', reason };
   };
 
@@ -93,8 +98,9 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
   }, async (request, reply) => {
     const depth = depthParam(request.query.depth);
     const { path, member } = split(request.params['*']);
-    if (!member) return path === '' ? local.tree(depth) : send(reply, local.actor(path, depth));
-    return send(reply, await askPeer(member, path === '' ? ClusterActorMsg.tree(depth) : ClusterActorMsg.actor(path, depth), PEER_TIMEOUT_MS));
+    if (!member) return path === '' ? local.tree(depth) : sendView(reply, local.actor(path, depth));
+    const outcome = await (path === '' ? askPeer(member, ClusterActorMsg.tree(depth), PEER_TIMEOUT_MS) : askPeer(member, ClusterActorMsg.actor(path, depth), PEER_TIMEOUT_MS));
+    return sendView(reply, outcome);
   });
 
   app.post<Wildcard>('/v1/actors/*', {
@@ -112,24 +118,63 @@ export function registerActors(app: FastifyInstance, deps: GatewayDeps): void {
     const timeoutMs = optionalWholeNumber(request.query.timeout_ms, 'timeout_ms') ?? DEFAULT_ASK_TIMEOUT_MS;
     if (timeoutMs < 1 || timeoutMs > MAX_ASK_TIMEOUT_MS) throw invalidField('timeout_ms', `must be between 1 and ${MAX_ASK_TIMEOUT_MS}`);
     const { path, member } = split(match[1]!);
-    if (!member) return send(reply, await local.deliver({ path, message: request.body, ask, timeoutMs }));
-    // the node answers 504 itself when the ask times out there; the margin covers the way back
+    if (!member) return sendDelivery(reply, await local.deliver({ path, message: request.body, ask, timeoutMs }));
+    // the node answers `unanswered` itself when the ask times out there; the margin covers the way back
     const waitMs = (ask ? timeoutMs : 0) + PEER_TIMEOUT_MS;
-    return send(reply, await askPeer(member, ClusterActorMsg.deliver(path, request.body, ask, timeoutMs), waitMs));
+    return sendDelivery(reply, await askPeer(member, ClusterActorMsg.deliver(path, request.body, ask, timeoutMs), waitMs, isDelivered));
   });
 }
 
-function send(reply: FastifyReply, outcome: Outcome): FastifyReply {
-  return outcome.status === 202 ? reply.code(202).send() : reply.code(outcome.status).send(outcome.body);
+/** A tree or an actor: 200 with the view, or the error's status. */
+function sendView(reply: FastifyReply, outcome: Outcome<unknown>): FastifyReply {
+  return outcome.ok ? reply.code(200).send(outcome.value) : sendFailure(reply, outcome.error);
 }
 
-function unavailable(message: string): Outcome {
-  return { status: 503, body: errorBody('Unavailable', message) };
+/** 202 when sent, 200 `{reply}` when asked, 504 when the ask got no reply in time, else the error's status. */
+function sendDelivery(reply: FastifyReply, outcome: Outcome<Delivered>): FastifyReply {
+  if (!outcome.ok) return sendFailure(reply, outcome.error);
+  const delivered = outcome.value;
+  switch (delivered.outcome) {
+    case 'sent':
+      return reply.code(202).send();
+    case 'replied':
+      return reply.code(200).send({ reply: delivered.reply });
+    case 'unanswered':
+      return reply.code(504).send(errorBody('Timeout', delivered.message));
+    default:
+      return assertNever(delivered, 'delivery outcome');
+  }
 }
 
-function isOutcome(value: unknown): value is Outcome {
-  const status = (value as { status?: unknown } | null)?.status;
-  return typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599;
+/** The error rebuilt from its code, sent as every route sends errors (a Timeout is BBS's Unavailable). */
+function sendFailure(reply: FastifyReply, error: ErrorData): FastifyReply {
+  if (error.type === 'InternalError') return reply.code(500).send(errorBody('InternalError', error.message));
+  return sendError(reply, new AuctorError(error.type, error.message));
+}
+
+function unavailable(message: string): Outcome<never> {
+  return failure(new AuctorError('Unavailable', message));
+}
+
+function isOutcome(value: unknown, isValue: (value: unknown) => boolean): boolean {
+  if (!isRecord(value)) return false;
+  if (value.ok === true) return isValue(value.value);
+  const error = value.error;
+  return value.ok === false && isRecord(error) && (error.type === 'InternalError' || isErrorCode(error.type)) && typeof error.message === 'string';
+}
+
+function isDelivered(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  switch (value.outcome) {
+    case 'sent':
+      return true;
+    case 'replied':
+      return Object.hasOwn(value, 'reply');
+    case 'unanswered':
+      return typeof value.message === 'string';
+    default:
+      return false;
+  }
 }
 
 function isNodeView(value: unknown): value is NodeView {

@@ -29,6 +29,11 @@ export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
+/** Whether `type` is an error code this gateway maps to a status (another node's answer may carry any string). */
+export function isErrorCode(type: unknown): type is ErrorCode {
+  return typeof type === 'string' && Object.hasOwn(STATUS, type);
+}
+
 export function errorBody(type: string, message: string): ErrorBody {
   return { error: { type, message } };
 }

@@ -12,6 +12,7 @@
  * escapes.
  */
 import { AuctorError, failed, invalidField, ok, type Result } from '../base/errors.js';
+import { isRecord } from '../base/guards.js';
 import type { EnvVar } from './env-var.js';
 import { DOMAIN_PATTERN, MAX_DOMAIN_BYTES, MAX_GUID_LENGTH, MAX_METRIC_TAGS_BYTES, MAX_PORTS } from './limits.js';
 import { utf8Length } from './text.js';
@@ -40,10 +41,7 @@ export function validating<T>(fn: () => T): Result<T> {
   }
 }
 
-/** A plain JSON object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 /** `value` as an object, or the `invalid field: <path>` error. */
 export function asRecord(value: unknown, path: string): Record<string, unknown> {

@@ -8,7 +8,7 @@ import { LRP_SUPERVISOR_PROTOCOL } from '../../src/actors/lrp-supervisor.protoco
 import { LRPS_PROTOCOL } from '../../src/actors/lrps.protocol-schema.js';
 import { TASK_PROTOCOL } from '../../src/actors/task.protocol-schema.js';
 import { TASKS_PROTOCOL } from '../../src/actors/tasks.protocol-schema.js';
-import { ActorMessageChecker, replyToJson } from '../../src/gateway/actor-messages.js';
+import { ActorMessageChecker, replyToJson } from '../../src/runtime/kernel/actor-messages.js';
 import { AuctorError } from '../../src/base/errors.js';
 
 const ALL = [CELL_PROTOCOL, ACTUAL_LRP_PROTOCOL, CELLS_PROTOCOL, CONVERGENCE_PROTOCOL, DOMAINS_PROTOCOL, LRP_SUPERVISOR_PROTOCOL, LRPS_PROTOCOL, TASK_PROTOCOL, TASKS_PROTOCOL];

@@ -2,7 +2,7 @@
  * `/cluster` in the node's tree (DESIGN.md): the actor face of {@link Membership}, and how other
  * nodes' gateways see this node's actors. `cluster/members` answers the members as this node
  * sees them; `cluster/tree`, `cluster/actor` and `cluster/deliver` answer with this node's
- * {@link NodeIntrospection} outcomes (HTTP status and body), so `GET /v1/actors` and
+ * {@link NodeIntrospection} outcomes (plain data the gateway maps to HTTP), so `GET /v1/actors` and
  * `POST /v1/actors/<node>/<path>/messages` on any node's gateway reach every node, each checking
  * messages against its own actors' protocols (docs/032).
  *
@@ -10,7 +10,7 @@
  * `/cluster` where they arrive (membership.ts says why; cluster-routing.ts splits them from the
  * envelopes for this actor), and its owner (the node's wiring) starts and stops it.
  */
-import { MAX_ASK_TIMEOUT_MS, NodeIntrospection, failure, type ActorView, type Outcome } from '../kernel/introspection.js';
+import { MAX_ASK_TIMEOUT_MS, NodeIntrospection, failure, type ActorDetail, type ActorView, type Delivered, type NodeView, type Outcome } from '../kernel/introspection.js';
 import { defineProtocol, field } from '../kernel/protocol-schema.js';
 import type { AnyRef, Ref } from '../kernel/protocol.js';
 import type { ActorSystem } from '../kernel/system.js';
@@ -21,18 +21,18 @@ import type { Membership } from './membership.js';
 
 export type ClusterActorMsg =
   | { type: 'cluster/members'; replyTo: Ref<MemberModel[]> }
-  /** this node's tree (200 NodeView), `depth` levels deep; every level when absent */
-  | { type: 'cluster/tree'; depth?: number; replyTo: Ref<Outcome> }
-  /** one actor of this node with what it accepts (200 ActorDetail, or 404) */
-  | { type: 'cluster/actor'; path: string; depth?: number; replyTo: Ref<Outcome> }
-  /** checks `message` against the actor's protocol and delivers it: 202, 200 {reply}, 400, 404, 504 */
-  | { type: 'cluster/deliver'; path: string; message: unknown; ask: boolean; timeout_ms: number; replyTo: Ref<Outcome> };
+  /** this node's tree, `depth` levels deep; every level when absent */
+  | { type: 'cluster/tree'; depth?: number; replyTo: Ref<Outcome<NodeView>> }
+  /** one actor of this node with what it accepts, or ResourceNotFound */
+  | { type: 'cluster/actor'; path: string; depth?: number; replyTo: Ref<Outcome<ActorDetail>> }
+  /** checks `message` against the actor's protocol and delivers it (NodeIntrospection.deliver) */
+  | { type: 'cluster/deliver'; path: string; message: unknown; ask: boolean; timeout_ms: number; replyTo: Ref<Outcome<Delivered>> };
 
 export const ClusterActorMsg = {
   members: (replyTo: Ref<MemberModel[]>): ClusterActorMsg => ({ type: 'cluster/members', replyTo }),
-  tree: (depth: number | undefined) => (replyTo: Ref<Outcome>): ClusterActorMsg => ({ type: 'cluster/tree', ...(depth === undefined ? {} : { depth }), replyTo }),
-  actor: (path: string, depth: number | undefined) => (replyTo: Ref<Outcome>): ClusterActorMsg => ({ type: 'cluster/actor', path, ...(depth === undefined ? {} : { depth }), replyTo }),
-  deliver: (path: string, message: unknown, ask: boolean, timeoutMs: number) => (replyTo: Ref<Outcome>): ClusterActorMsg => ({ type: 'cluster/deliver', path, message, ask, timeout_ms: timeoutMs, replyTo }),
+  tree: (depth: number | undefined) => (replyTo: Ref<Outcome<NodeView>>): ClusterActorMsg => ({ type: 'cluster/tree', ...(depth === undefined ? {} : { depth }), replyTo }),
+  actor: (path: string, depth: number | undefined) => (replyTo: Ref<Outcome<ActorDetail>>): ClusterActorMsg => ({ type: 'cluster/actor', path, ...(depth === undefined ? {} : { depth }), replyTo }),
+  deliver: (path: string, message: unknown, ask: boolean, timeoutMs: number) => (replyTo: Ref<Outcome<Delivered>>): ClusterActorMsg => ({ type: 'cluster/deliver', path, message, ask, timeout_ms: timeoutMs, replyTo }),
 };
 
 const depth = { type: 'integer', minimum: 1, description: '1 = the actors without their children; default: all' };
@@ -48,7 +48,7 @@ const MAX_PATH = 4096;
 
 /**
  * A tree answer must fit one envelope (the gRPC transport's limit is 4 MiB; an actor's view is a
- * few hundred bytes): a larger tree is refused with a 400 that says to ask for less.
+ * few hundred bytes): a larger tree is refused (InvalidRequest) with a message to ask for less.
  */
 export const MAX_ACTORS_PER_ANSWER = 5_000;
 
@@ -60,9 +60,9 @@ export interface ClusterActorOptions {
 export function spawnClusterActor(system: ActorSystem, membership: Membership, options: ClusterActorOptions = {}): Ref<ClusterActorMsg> {
   const { parent = system.root, maxActorsPerAnswer = MAX_ACTORS_PER_ANSWER } = options;
   const introspection = new NodeIntrospection(system);
-  const bounded = (outcome: Outcome): Outcome => {
-    const body = outcome.body as { actors?: ActorView[]; children?: ActorView[] };
-    const count = outcome.status === 200 ? countActors(body.actors ?? [body as ActorView]) : 0;
+  const bounded = <V extends NodeView | ActorView>(outcome: Outcome<V>): Outcome<V> => {
+    if (!outcome.ok) return outcome;
+    const count = countActors('actors' in outcome.value ? outcome.value.actors : [outcome.value]);
     if (count <= maxActorsPerAnswer) return outcome;
     return failure(new AuctorError('InvalidRequest', `${count} actors are more than one answer from node ${system.name} carries (${maxActorsPerAnswer}): ask with a smaller depth, or for a subtree`));
   };
@@ -76,7 +76,7 @@ export function spawnClusterActor(system: ActorSystem, membership: Membership, o
       members: m.members().map((x) => ({ name: x.name, incarnation: x.incarnation, status: x.status })),
     }),
     handle: (m, msg, ctx) => {
-      const answer = (outcome: Outcome) => void ctx.system.dispatch((msg as { replyTo: Ref<Outcome> }).replyTo, outcome);
+      const answer = (outcome: Outcome<unknown>) => void ctx.system.dispatch((msg as { replyTo: Ref<Outcome<unknown>> }).replyTo, outcome);
       // messages from other nodes arrive checked for their tag only: every field is checked here
       switch (msg?.type) {
         case 'cluster/members':
@@ -86,7 +86,7 @@ export function spawnClusterActor(system: ActorSystem, membership: Membership, o
         case 'cluster/tree': {
           if (!isRef(msg.replyTo)) break;
           const bad = checkDepth(msg.depth);
-          answer(bad ?? bounded({ status: 200, body: introspection.tree(msg.depth) }));
+          answer(bad ?? bounded({ ok: true, value: introspection.tree(msg.depth) }));
           return m;
         }
         case 'cluster/actor': {
@@ -105,7 +105,7 @@ export function spawnClusterActor(system: ActorSystem, membership: Membership, o
           // not awaited: an ask may take up to a minute, and this mailbox serves every gateway
           introspection.deliver({ path: msg.path, message: msg.message, ask: msg.ask, timeoutMs: msg.timeout_ms }).then(answer, (error: unknown) => {
             ctx.log.error({ path: msg.path, error: describeError(error) }, 'cluster.deliver-failed');
-            answer({ status: 500, body: { error: { type: 'InternalError', message: 'internal error; the node logged it' } } });
+            answer({ ok: false, error: { type: 'InternalError', message: 'internal error; the node logged it' } });
           });
           return m;
         }
@@ -127,18 +127,20 @@ function isRef(value: unknown): boolean {
   return typeof value === 'object' && value !== null;
 }
 
-function checkPath(path: unknown): Outcome | undefined {
+type Failure = ReturnType<typeof failure>;
+
+function checkPath(path: unknown): Failure | undefined {
   if (typeof path !== 'string' || path.length > MAX_PATH || (path !== '' && !path.startsWith('/'))) return failure(invalidField('path', 'an actor path inside the node, like /control/lrps'));
   return undefined;
 }
 
-function checkDepth(depth: unknown): Outcome | undefined {
+function checkDepth(depth: unknown): Failure | undefined {
   if (depth === undefined) return undefined;
   if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) return failure(invalidField('depth', 'must be at least 1'));
   return undefined;
 }
 
-function checkAsk(ask: unknown, timeoutMs: unknown): Outcome | undefined {
+function checkAsk(ask: unknown, timeoutMs: unknown): Failure | undefined {
   if (typeof ask !== 'boolean') return failure(invalidField('ask'));
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_ASK_TIMEOUT_MS) {
     return failure(new AuctorError('InvalidRequest', `invalid field: timeout_ms: must be between 1 and ${MAX_ASK_TIMEOUT_MS}`));

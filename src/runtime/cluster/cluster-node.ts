@@ -5,18 +5,16 @@
  * actor, and death-watch fed by membership: a member that goes down or leaves fails the queries
  * waiting on it at once and tells its watchers.
  *
- * It also answers the two questions the scheduler asks of the cluster: where the control node
- * is (a cell reports there) and how to reach a cell (the control side's CellClient).
+ * What a node does with the cluster is its owner's business: the scheduler finds its control
+ * node with {@link ClusterNode.nodeWithRole} and reaches cells through {@link ClusterNode.membership}
+ * (src/actors/control-link.ts, src/actors/cell-client.ts).
  */
 import type { Logger } from '../../base/logger.js';
-import { remoteRef, type AnyRef, type Ref } from '../kernel/protocol.js';
+import type { AnyRef } from '../kernel/protocol.js';
 import type { ActorSystem } from '../kernel/system.js';
-import { localCellClient } from '../../actors/cell-client.js';
-import type { CellClient, CellMsg, CellReport } from '../../actors/cell.protocol.js';
 import { attachRemoting, type RemoteNode } from '../remoting/remote-node.js';
 import type { Remoting } from '../remoting/types.js';
 import { spawnClusterActor } from './cluster-actor.js';
-import { isAlive } from './member.js';
 import { Membership } from './membership.js';
 import { membershipDirectory, splitRemoting } from './cluster-routing.js';
 
@@ -30,12 +28,6 @@ export interface ClusterNodeOptions {
   cellTtlMs: number;
   log: Logger;
 }
-
-/** The actor path of a cell's actor on its node (`spawnCell` names it after the cell). */
-export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
-
-/** Reports about instances and tasks a cell keeps while no control node is reachable (about 2 MB at most). */
-export const REPORTS_HELD = 10_000;
 
 export class ClusterNode {
   readonly membership: Membership;
@@ -51,7 +43,7 @@ export class ClusterNode {
       remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log,
       // a cell that lost its control node tries the seeds at least every heartbeat, so it finds
       // a restarted control node well within a TTL once its stream reconnects (the control side
-      // judges no cell before a TTL plus the longest reconnect: control/deps.ts firstPassGraceMs)
+      // judges no cell before a TTL plus the longest reconnect: src/actors/control-deps.ts firstPassGraceMs)
       joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
     });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
@@ -71,58 +63,11 @@ export class ClusterNode {
     return this;
   }
 
-  /** The control node's name: this node when it has the role, else a reachable member with it. */
-  controlNode(): string | undefined {
+  /** A node with `role`: this node when it has it, else the first member that is up with it. */
+  nodeWithRole(role: string): string | undefined {
     const self = this.options.remoting.self.name;
-    if (this.options.roles.includes('control')) return self;
-    return this.membership.members().find((m) => m.name !== self && m.roles.includes('control') && m.status === 'up')?.name;
-  }
-
-  /** The client of a cell on another node, while that node is a reachable member with the cell role. */
-  cellClient(cellId: string): CellClient | undefined {
-    const member = this.membership.member(cellId);
-    if (!member || !isAlive(member.status) || !member.roles.includes('cell')) return undefined;
-    return localCellClient(this.options.system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId);
-  }
-
-  /**
-   * A local actor that forwards each cell report to the control node of the moment: a cell
-   * keeps one ref however often the control node restarts. While no control node is reachable
-   * (it restarts, or this node's membership has not seen it up again yet) the reports about
-   * instances and tasks wait, in order, up to `REPORTS_HELD` (older ones are dead letters past
-   * that), and go first once one is: a claim or a RUNNING report lost there left its row
-   * UNCLAIMED until convergence took it for stale. Heartbeats and container lists of the gap are
-   * dropped, as fresh ones follow. `onControlReached` runs after the first report a control node
-   * gets from this forwarder, and again after every gap or change of control node, so the cell
-   * lists its containers at once (the list it sends at start goes out before it has joined).
-   */
-  spawnReportForwarder(parent: AnyRef = this.options.system.root, onControlReached?: (control: string) => void): Ref<CellReport> {
-    const { system } = this.options;
-    let reached: string | undefined;
-    const held: CellReport[] = [];
-    return system.spawnStateless<CellReport>(parent, {
-      kind: 'control-link',
-      name: 'control-link',
-      handle: (report) => {
-        const control = this.controlNode();
-        if (!control) {
-          reached = undefined;
-          if (report.type === 'cell-report/heartbeat' || report.type === 'cell-report/containers') system.registry.deadLetter();
-          else if (held.push(report) > REPORTS_HELD) {
-            held.shift();
-            system.registry.deadLetter();
-          }
-          return;
-        }
-        const to = remoteRef<CellReport>(control, '/control');
-        for (const waiting of held.splice(0)) system.dispatch(to, waiting);
-        system.dispatch(to, report);
-        if (control !== reached) {
-          reached = control;
-          onControlReached?.(control);
-        }
-      },
-    });
+    if (this.options.roles.includes(role)) return self;
+    return this.membership.members().find((m) => m.name !== self && m.roles.includes(role) && m.status === 'up')?.name;
   }
 
   /** Resolves once this node is part of a cluster (at once without seeds); logs while it waits. */

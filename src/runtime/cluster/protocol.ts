@@ -4,6 +4,7 @@
  * arrival; a malformed one is reported and dropped, never thrown.
  */
 import { Packr } from 'msgpackr';
+import { isRecord } from '../../base/guards.js';
 import type { Envelope } from '../remoting/types.js';
 import type { MemberInfo } from './member.js';
 
@@ -59,7 +60,7 @@ export function decodeClusterMessage(envelope: Envelope): Decoded {
   } catch (error) {
     return { ok: false, reason: `body is not msgpack: ${(error as Error).message}` };
   }
-  if (!isObject(body)) return { ok: false, reason: 'body is not a map' };
+  if (!isRecord(body)) return { ok: false, reason: 'body is not a map' };
   switch (envelope.type) {
     case 'cluster/join':
       return isMemberInfo(body.member) ? ok({ type: 'cluster/join', member: body.member }) : bad('member');
@@ -83,10 +84,6 @@ function bad(field: string): Decoded {
   return { ok: false, reason: `invalid field: ${field}` };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME;
 }
@@ -97,7 +94,7 @@ function isCount(value: unknown): value is number {
 
 export function isMemberInfo(value: unknown): value is MemberInfo {
   return (
-    isObject(value) &&
+    isRecord(value) &&
     isName(value.name) &&
     isCount(value.incarnation) &&
     isName(value.address) &&

@@ -46,7 +46,7 @@ export interface CommonSpec<S> {
   kind: string;
   /** unique among siblings; nact's rules: letters, digits and `-$_.+!*'(),` */
   name?: string;
-  /** default: oneForOne with the default restart intensity (../supervision.ts) */
+  /** default: oneForOne with the default restart intensity (supervision.ts) */
   onCrash?: CrashPolicy;
   /** what the actor exposes of its state to operators */
   summary?: (state: S) => unknown;

@@ -1,6 +1,6 @@
 /**
  * Supervision as the kernel declares it: what a {@link CrashPolicy} is asked and may decide
- * (the policies themselves live in ../supervision.ts), and the adapter that runs one as nact's
+ * (the policies themselves live in supervision.ts), and the adapter that runs one as nact's
  * onCrash for an actor the system spawns.
  */
 import { ActorFailedError, ActorQuarantinedError } from '../../base/errors.js';

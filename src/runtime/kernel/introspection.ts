@@ -3,18 +3,17 @@
  * registry, one actor with the messages it accepts, and a message checked against the target's
  * declared protocol and delivered (sent, or asked and its reply awaited).
  *
- * Transport-neutral: every answer is an {@link Outcome}, the HTTP status and body the gateway
- * sends as they are, so the same code answers for the gateway's own node and, through the
- * `/cluster` actor (src/runtime/cluster/cluster-actor.ts), for any other node, which checks messages
- * against its own actors' protocols. Outcomes are plain data: they travel over remoting.
+ * Transport-neutral: every answer is an {@link Outcome}, plain data the gateway maps to HTTP, so
+ * the same code answers for the gateway's own node and, through the `/cluster` actor
+ * (../cluster/cluster-actor.ts), for any other node, which checks messages against its own
+ * actors' protocols. Outcomes travel over remoting: an error is `{type, message}` with its code.
  */
 import type { ActorTreeNode } from './registry.js';
 import type { Ref } from './protocol.js';
 import type { ActorSystem } from './system.js';
-import { AskTimeoutError, AuctorError } from '../../base/errors.js';
-import { msToNs } from '../../models/time.js';
-import { ActorMessageChecker, replyToJson } from '../../gateway/actor-messages.js';
-import { errorBody, statusOf } from '../../gateway/errors.js';
+import { AskTimeoutError, AuctorError, type ErrorCode } from '../../base/errors.js';
+import { msToNs } from '../../base/time.js';
+import { ActorMessageChecker, replyToJson } from './actor-messages.js';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5_000;
 export const MAX_ASK_TIMEOUT_MS = 60_000;
@@ -52,11 +51,26 @@ export interface ActorDetail extends ActorView {
   accepts: Array<{ type: string; description: string; reply: string; properties?: unknown; required?: readonly string[] }>;
 }
 
-/** An HTTP answer as data: what the gateway sends, whichever node computed it. */
-export interface Outcome<B = unknown> {
-  status: number;
-  body: B;
+/**
+ * An error as plain data, so it crosses nodes: its stable code as `type` and its message; the
+ * receiver rebuilds the error from the code. `InternalError` is a bug on the answering node.
+ */
+export interface ErrorData {
+  type: ErrorCode | 'InternalError';
+  message: string;
 }
+
+/** What a node answers about its actors: the value, or why not. Plain data (it travels). */
+export type Outcome<V> = { ok: true; value: V } | { ok: false; error: ErrorData };
+
+/** What became of a message delivered to an actor. */
+export type Delivered =
+  /** sent without waiting (`ask` false) */
+  | { outcome: 'sent' }
+  /** asked, and the actor replied (as JSON, replyToJson) */
+  | { outcome: 'replied'; reply: unknown }
+  /** asked, and no reply came within the timeout; `message` says so (the message was delivered) */
+  | { outcome: 'unanswered'; message: string };
 
 /** A message for an actor, as `POST /v1/actors/<node>/<path>/messages` received it. */
 export interface Delivery {
@@ -68,9 +82,9 @@ export interface Delivery {
   timeoutMs: number;
 }
 
-export function failure(error: AuctorError): Outcome<ReturnType<typeof errorBody>> {
-  // a Timeout here is an ask the node gave up on: BBS's Unavailable type (gateway/errors.ts)
-  return { status: statusOf(error.code), body: errorBody(error.code === 'Timeout' ? 'Unavailable' : error.code, error.message) };
+/** The failed outcome for `error`. */
+export function failure(error: AuctorError): { ok: false; error: ErrorData } {
+  return { ok: false, error: { type: error.code, message: error.message } };
 }
 
 /** `depth` absent or undefined = every level. */
@@ -92,21 +106,21 @@ export class NodeIntrospection {
     return { node: this.node, path: this.prefix, actors: this.views(undefined, levels(depth)) };
   }
 
-  /** The actor at `path` (inside this node) with its subtree and `accepts`, or 404. */
-  actor(path: string, depth?: number): Outcome<ActorDetail | ReturnType<typeof errorBody>> {
+  /** The actor at `path` (inside this node) with its subtree and `accepts`, or ResourceNotFound. */
+  actor(path: string, depth?: number): Outcome<ActorDetail> {
     const [view] = path === '' ? [] : this.views(path, levels(depth));
     if (!view) return failure(this.notFound(path));
     const protocol = this.system.registry.get(path)?.protocol;
     const accepts = Object.entries(protocol?.messages ?? {}).map(([type, m]) => ({ type, ...m }));
-    return { status: 200, body: { ...view, accepts } };
+    return { ok: true, value: { ...view, accepts } };
   }
 
   /**
-   * Checks the message against the target's protocol and delivers it: 202 when sent, 200
-   * `{reply}` when asked, 400 naming the field at fault, 404 for no such actor, 504 when an
-   * ask gets no reply within `timeoutMs`.
+   * Checks the message against the target's protocol and delivers it: sent, or asked and
+   * replied or unanswered within `timeoutMs`; an InvalidRequest naming the field at fault, or
+   * ResourceNotFound for no such actor.
    */
-  async deliver(delivery: Delivery): Promise<Outcome> {
+  async deliver(delivery: Delivery): Promise<Outcome<Delivered>> {
     const { path, ask, timeoutMs } = delivery;
     const info = path === '' ? undefined : this.system.registry.get(path);
     const target = info && (this.system.lookup(path) as Ref<Record<string, unknown>> | undefined);
@@ -121,15 +135,15 @@ export class NodeIntrospection {
     const { message, reply: replies } = checked;
     if (!ask) {
       if (!this.system.dispatch(target, message)) return failure(this.notFound(path));
-      return { status: 202, body: null };
+      return { ok: true, value: { outcome: 'sent' } };
     }
     try {
       const answer = await this.system.query<Record<string, unknown>, unknown>(target, (replyTo) => (replies === 'none' ? message : { ...message, replyTo }), timeoutMs);
-      return { status: 200, body: { reply: replyToJson(answer) } };
+      return { ok: true, value: { outcome: 'replied', reply: replyToJson(answer) } };
     } catch (error) {
       if (error instanceof AskTimeoutError) {
         const hint = replies === 'none' ? ` (${String(message.type)} has no reply; it was delivered)` : '';
-        return { status: 504, body: errorBody('Timeout', `no reply from ${this.prefix}${path} within ${timeoutMs}ms${hint}`) };
+        return { ok: true, value: { outcome: 'unanswered', message: `no reply from ${this.prefix}${path} within ${timeoutMs}ms${hint}` } };
       }
       if (error instanceof AuctorError) return failure(error);
       throw error;

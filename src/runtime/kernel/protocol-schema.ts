@@ -5,11 +5,9 @@
  * actor without one accepts nothing from outside. Internal messages (ticks, cell reports,
  * convergence plans) are left out on purpose: the gateway refuses what is not listed.
  *
- * Fields are plain JSON Schema (the gateway compiles them with ajv); no ajv here, so the actors
- * only declare data.
+ * Fields are plain JSON Schema (actor-messages.ts compiles them with ajv); no ajv here, so the
+ * actors only declare data.
  */
-import { DOMAIN_PATTERN, MAX_DOMAIN_BYTES } from '../../models/limits.js';
-
 /** A JSON Schema object, as ajv reads it. */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -41,7 +39,10 @@ export function defineProtocol<M extends { type: string }>(kind: string, message
   return { kind, messages: messages as Record<string, ExternalMessage> };
 }
 
-/** Schema fragments the declarations share. */
+/**
+ * Generic schema fragments the declarations share; a fragment of the scheduler's own data (a
+ * domain name) is declared beside the actor that takes it.
+ */
 export const field = {
   nonEmpty: { type: 'string', minLength: 1 } as JsonSchema,
   string: { type: 'string' } as JsonSchema,
@@ -49,6 +50,4 @@ export const field = {
   boolean: { type: 'boolean' } as JsonSchema,
   /** a request body the actor validates itself with the models' validators */
   input: { type: 'object' } as JsonSchema,
-  /** a domain name, as the models bound it (the actor also counts its UTF-8 bytes) */
-  domain: { type: 'string', minLength: 1, maxLength: MAX_DOMAIN_BYTES, pattern: DOMAIN_PATTERN.source } as JsonSchema,
 };

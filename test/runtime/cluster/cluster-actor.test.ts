@@ -33,19 +33,22 @@ describe('/cluster actor', () => {
     expect(system.lookup('/cluster')).to.not.equal(undefined);
   });
 
-  it('answers cluster/tree, cluster/actor and cluster/deliver with outcomes, and refuses malformed fields with a 400', async () => {
+  it('answers cluster/tree, cluster/actor and cluster/deliver with outcomes as data, and refuses malformed fields as InvalidRequest', async () => {
     const a = cluster.start('a');
     const ref = spawnClusterActor(system, a.membership);
-    const ask = (make: (replyTo: Ref<Outcome>) => ClusterActorMsg) => system.query<ClusterActorMsg, Outcome>(ref, make, 1000);
-    const tree = await ask(ClusterActorMsg.tree(1));
-    expect(tree.status).to.equal(200);
-    expect((tree.body as { node: string; actors: Array<{ path: string }> }).actors.map((x) => x.path)).to.deep.equal(['/node-a/cluster']);
-    const one = await ask(ClusterActorMsg.actor('/cluster', undefined));
-    expect((one.body as { accepts: Array<{ type: string }> }).accepts.map((m) => m.type)).to.deep.equal(['cluster/members', 'cluster/tree', 'cluster/actor']);
-    expect((await ask(ClusterActorMsg.actor('/nope', undefined))).status).to.equal(404);
-    const members = await ask(ClusterActorMsg.deliver('/cluster', { type: 'cluster/members' }, true, 500));
-    expect(members.status).to.equal(200);
-    expect((members.body as { reply: Array<{ name: string }> }).reply.map((m) => m.name)).to.deep.equal(['a']);
+    const ask = <V>(make: (replyTo: Ref<Outcome<V>>) => ClusterActorMsg) => system.query<ClusterActorMsg, Outcome<V>>(ref, make, 1000);
+    const value = <V>(outcome: Outcome<V>): V => {
+      if (!outcome.ok) expect.fail(`a failed outcome: ${JSON.stringify(outcome.error)}`);
+      return outcome.value;
+    };
+    const tree = value(await ask(ClusterActorMsg.tree(1)));
+    expect(tree.actors.map((x) => x.path)).to.deep.equal(['/node-a/cluster']);
+    const one = value(await ask(ClusterActorMsg.actor('/cluster', undefined)));
+    expect(one.accepts.map((m) => m.type)).to.deep.equal(['cluster/members', 'cluster/tree', 'cluster/actor']);
+    expect(await ask(ClusterActorMsg.actor('/nope', undefined))).to.deep.equal({ ok: false, error: { type: 'ResourceNotFound', message: 'actor not found: /node-a/nope' } });
+    const members = value(await ask(ClusterActorMsg.deliver('/cluster', { type: 'cluster/members' }, true, 500)));
+    expect(members.outcome).to.equal('replied');
+    expect((members as { reply: Array<{ name: string }> }).reply.map((m) => m.name)).to.deep.equal(['a']);
 
     // what another node could send: every field is checked before use
     const malformed: Array<[unknown, string]> = [
@@ -58,11 +61,11 @@ describe('/cluster actor', () => {
     ];
     for (const [msg, message] of malformed) {
       const outcome = await ask((replyTo) => ({ ...(msg as object), replyTo }) as ClusterActorMsg);
-      expect(outcome, JSON.stringify(msg)).to.deep.equal({ status: 400, body: { error: { type: 'InvalidRequest', message } } });
+      expect(outcome, JSON.stringify(msg)).to.deep.equal({ ok: false, error: { type: 'InvalidRequest', message } });
     }
     // no reply address: ignored, not a crash
     system.dispatch(ref, { type: 'cluster/tree' } as unknown as ClusterActorMsg);
-    expect((await ask(ClusterActorMsg.tree(undefined))).status).to.equal(200);
+    expect((await ask(ClusterActorMsg.tree(undefined))).ok).to.equal(true);
     expect(system.registry.get('/cluster')!.restarts).to.equal(0);
   });
 
@@ -71,12 +74,12 @@ describe('/cluster actor', () => {
     const ref = spawnClusterActor(system, a.membership, { maxActorsPerAnswer: 2 });
     const parent = system.spawnStateless<never>(system.root, { kind: 'group', name: 'group', handle: () => {} });
     for (const name of ['x', 'y']) system.spawnStateless<never>(parent, { kind: 'leaf', name, handle: () => {} });
-    const ask = (make: (replyTo: Ref<Outcome>) => ClusterActorMsg) => system.query<ClusterActorMsg, Outcome>(ref, make, 1000);
+    const ask = <V>(make: (replyTo: Ref<Outcome<V>>) => ClusterActorMsg) => system.query<ClusterActorMsg, Outcome<V>>(ref, make, 1000);
     expect(await ask(ClusterActorMsg.tree(undefined))).to.deep.equal({
-      status: 400, body: { error: { type: 'InvalidRequest', message: '4 actors are more than one answer from node node-a carries (2): ask with a smaller depth, or for a subtree' } },
+      ok: false, error: { type: 'InvalidRequest', message: '4 actors are more than one answer from node node-a carries (2): ask with a smaller depth, or for a subtree' },
     });
-    expect((await ask(ClusterActorMsg.tree(1))).status).to.equal(200);
-    expect((await ask(ClusterActorMsg.actor('/group', undefined))).status).to.equal(400);
-    expect((await ask(ClusterActorMsg.actor('/group/x', undefined))).status).to.equal(200);
+    expect((await ask(ClusterActorMsg.tree(1))).ok).to.equal(true);
+    expect(await ask(ClusterActorMsg.actor('/group', undefined))).to.have.nested.property('error.type', 'InvalidRequest');
+    expect((await ask(ClusterActorMsg.actor('/group/x', undefined))).ok).to.equal(true);
   });
 });

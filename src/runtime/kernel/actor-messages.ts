@@ -1,13 +1,14 @@
 /**
- * Messages operators send to actors (`POST /v1/actors/<path>/messages`): checked against the
- * protocol the actor declared (../actors/kernel/protocol-schema.ts) before anything reaches its
- * mailbox, so a malformed message is a 400 here, never a crash in the actor. Also turns a reply
- * into JSON (errors as `{type, message}`, `undefined` as `null`).
+ * Messages from outside the node's code (an operator's `POST /v1/actors/<path>/messages`, or
+ * another node's gateway through `/cluster`): checked against the protocol the actor declared
+ * (protocol-schema.ts) before anything reaches its mailbox, so a malformed message is an
+ * `InvalidRequest` naming the field, never a crash in the actor. Also turns a reply into JSON
+ * (errors as `{type, message}`, `undefined` as `null`).
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { ExternalMessage, ProtocolSchema } from '../runtime/kernel/protocol-schema.js';
-import { AuctorError, invalidField } from '../base/errors.js';
-import { isRecord } from '../models/validation.js';
+import type { ExternalMessage, ProtocolSchema } from './protocol-schema.js';
+import { AuctorError, invalidField } from '../../base/errors.js';
+import { isRecord } from '../../base/guards.js';
 
 /** A message that passed its check, ready to deliver. */
 export interface CheckedMessage {
