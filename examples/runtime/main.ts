@@ -29,9 +29,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const show = (line: string) => say(`   ${line}`);
 
 async function start(name: string, args: string[]): Promise<{ node: NodeProcess; started: Started }> {
-  const launched = await NodeProcess.start(name, ['--data', join(dir, name), ...args], env);
-  nodes.add(launched.node);
-  return launched;
+  // known before it starts, so an interrupted start is stopped too
+  const node = NodeProcess.spawn(name, ['--data', join(dir, name), ...args], env);
+  nodes.add(node);
+  return { node, started: await node.started };
 }
 
 let a: NodeProcess;
@@ -155,6 +156,7 @@ for (const [index, [name, run]] of steps.entries()) {
   try {
     await run();
   } catch (error) {
+    if (stopping) break; // interrupted: the nodes were told to stop, not a step that failed
     failedStep = `step ${index + 1} (${name})`;
     show(`did not hold: ${error instanceof Error ? error.message : String(error)}`);
     for (const node of nodes) {

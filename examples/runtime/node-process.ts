@@ -24,8 +24,10 @@ export class NodeProcess {
   private nextId = 1;
   private exitReason: string | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** its `node.started` line; rejects if it exits or does not start in time */
+  readonly started: Promise<Started>;
 
-  private constructor(readonly name: string, private readonly child: ChildProcess) {
+  private constructor(readonly name: string, private readonly child: ChildProcess, startTimeoutMs: number) {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.exitReason = `node ${name} exited (${signal ?? `code ${code}`})`;
       for (const { reject } of this.pending.values()) reject(new Error(this.exitReason));
@@ -38,31 +40,31 @@ export class NodeProcess {
     createInterface({ input: child.stderr! }).on('line', (line) => {
       if (this.logTail.push(line) > LOG_LINES_KEPT) this.logTail.shift();
     });
-  }
-
-  /** Starts `node.js` with `args`; resolves with its `node.started` line once it is part of the cluster. */
-  static start(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ node: NodeProcess; started: Started }> {
-    const child = spawn(process.execPath, [NODE_JS, '--name', name, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const node = new NodeProcess(name, child);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node ${name} did not start within ${timeoutMs} ms`)), timeoutMs);
-      void node.exited.then(() => {
+    this.started = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${name} did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+      void this.exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(node.exitReason));
+        reject(new Error(this.exitReason));
       });
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const message = parse(line);
         if (message?.event === 'node.started') {
           clearTimeout(timer);
-          resolve({ node, started: message as unknown as Started });
+          resolve(message as unknown as Started);
         } else if (typeof message?.id === 'number') {
-          const waiting = node.pending.get(message.id);
-          node.pending.delete(message.id);
+          const waiting = this.pending.get(message.id);
+          this.pending.delete(message.id);
           if (message.ok) waiting?.resolve(message.result);
           else waiting?.reject(new Error(String(message.error)));
         }
       });
     });
+  }
+
+  /** Starts `node.js` with `args`; `started` resolves with its `node.started` line once it is part of the cluster. */
+  static spawn(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 15_000): NodeProcess {
+    const child = spawn(process.execPath, [NODE_JS, '--name', name, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    return new NodeProcess(name, child, timeoutMs);
   }
 
   get pid(): number {

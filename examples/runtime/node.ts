@@ -6,7 +6,7 @@
  * It prints one JSON line `{"event":"node.started",...}` once it is part of the cluster, then
  * answers commands read from stdin, one JSON object a line (`{"id":1,"cmd":"deposit",...}`), with
  * `{"id":1,"ok":true,"result":...}` or `{"id":1,"ok":false,"error":"..."}`. Its logs go to stderr.
- * SIGTERM, or the end of stdin (its launcher is gone), stops it in reverse order and exits 0.
+ * SIGTERM or SIGINT, or the end of stdin (its launcher is gone), stops it in reverse order and exits 0.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,7 +113,8 @@ async function stop(): Promise<never> {
   log.info({ name }, 'node.stopped');
   process.exit(0);
 }
-process.once('SIGTERM', () => void stop());
+// SIGINT too: Ctrl-C at a terminal reaches the launcher's whole process group
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop());
 commands.once('close', () => void stop());
 
 function splitAddress(address: string): [string, number] {
