@@ -69,7 +69,7 @@ interface Counts {
 
 export async function main(): Promise<void> {
   const remoting = await TcpRemoting.listen('observer', Date.now());
-  const membership = new Membership({ remoting, roles: ['control'], heartbeatMs: HEARTBEAT_MS, cellTtlMs: CELL_TTL_MS });
+  const membership = new Membership({ remoting, roles: ['control'], heartbeatMs: HEARTBEAT_MS, memberTtlMs: CELL_TTL_MS });
   const events: Array<MemberEvent & { at: number }> = [];
   membership.onEvent((e) => events.push({ ...e, at: performance.now() }));
   membership.start();

@@ -35,7 +35,7 @@ export async function startClusterPart(flags: StartFlags, system: ActorSystem, l
     roles: flags.roles,
     seeds: flags.join.map((j) => `${j.host}:${j.port}`),
     heartbeatMs: flags.heartbeatMs,
-    cellTtlMs: flags.cellTtlMs,
+    memberTtlMs: flags.cellTtlMs,
     log,
   }).start();
   const liveCells = async (): Promise<CellPresence[]> => {

@@ -37,7 +37,7 @@ describe('cluster: a cell node forwards its reports to the control node across a
     const endpoint = hub.endpoint(name);
     const system = ActorSystem.start({ name });
     systems.push(system);
-    const node = new ClusterNode({ system, remoting: endpoint, roles, seeds, heartbeatMs: 50, cellTtlMs: 2_000, log: silentLogger() }).start();
+    const node = new ClusterNode({ system, remoting: endpoint, roles, seeds, heartbeatMs: 50, memberTtlMs: 2_000, log: silentLogger() }).start();
     nodes.push(node);
     return { endpoint, system, node };
   };

@@ -24,8 +24,10 @@ export interface ClusterNodeOptions {
   roles: string[];
   /** `--join` */
   seeds: string[];
-  heartbeatMs: number;
-  cellTtlMs: number;
+  /** default 1000 (Membership's) */
+  heartbeatMs?: number;
+  /** a member silent this long is down; default 5000 (Membership's) */
+  memberTtlMs?: number;
   log: Logger;
 }
 
@@ -40,11 +42,11 @@ export class ClusterNode {
     // membership reads its own envelopes to `/cluster`; remote refs carry the rest (cluster-routing.ts)
     const split = splitRemoting(remoting);
     this.membership = new Membership({
-      remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, cellTtlMs: options.cellTtlMs, log: options.log,
+      remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, memberTtlMs: options.memberTtlMs, log: options.log,
       // a cell that lost its control node tries the seeds at least every heartbeat, so it finds
       // a restarted control node well within a TTL once its stream reconnects (the control side
       // judges no cell before a TTL plus the longest reconnect: src/actors/control-deps.ts firstPassGraceMs)
-      joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
+      joinBackoff: { initialMs: Math.min(250, options.heartbeatMs ?? 1000), maxMs: Math.min(5_000, options.heartbeatMs ?? 1000) },
     });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
     this.disposers.push(
@@ -70,11 +72,15 @@ export class ClusterNode {
     return this.membership.members().find((m) => m.name !== self && m.roles.includes(role) && m.status === 'up')?.name;
   }
 
-  /** Resolves once this node is part of a cluster (at once without seeds); logs while it waits. */
-  async joined(): Promise<void> {
+  /**
+   * Resolves once this node is part of a cluster (at once without seeds); logs while it waits.
+   * With `timeoutMs`, rejects naming the seeds once that has passed.
+   */
+  async joined(timeoutMs?: number): Promise<void> {
     const started = Date.now();
     let logged = started;
     while (this.membership.status !== 'up' && !this.stopped) {
+      if (timeoutMs !== undefined && Date.now() - started > timeoutMs) throw new Error(`not joined through ${this.options.seeds.join(', ')} within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (Date.now() - logged >= 5_000) {
         logged = Date.now();

@@ -9,7 +9,7 @@
  * rhythm; a node that dies stops abruptly and φ climbs fast.
  *
  * Defaults (derived from `--heartbeat-ms` h and `--cell-ttl-ms`, API.md: 1000 / 5000): pause = h,
- * min σ = h/5, suspect at φ ≥ 3, down at φ ≥ 8, and down after `cellTtlMs - h` of silence
+ * min σ = h/5, suspect at φ ≥ 3, down at φ ≥ 8, and down after `memberTtlMs - h` of silence
  * whatever φ says. With steady 1 s heartbeats φ reaches 3 after ≈2.6 s and 8 after ≈3.1 s of
  * silence, so a killed node is down 2.1–3.2 s after it died. Akka's defaults (3 s pause, σ 0.5 s
  * for the first estimates) give ≈5.5 s: too slow for a 7 s failover that must also auction and
@@ -31,14 +31,14 @@ export interface DetectorSettings {
   maxSamples: number;
 }
 
-export function detectorSettings(heartbeatMs: number, cellTtlMs: number): DetectorSettings {
+export function detectorSettings(heartbeatMs: number, memberTtlMs: number): DetectorSettings {
   return {
     heartbeatMs,
     acceptablePauseMs: heartbeatMs,
     minStdDevMs: heartbeatMs / 5,
     suspectPhi: 3,
     downPhi: 8,
-    maxSilenceMs: Math.max(cellTtlMs - heartbeatMs, 2 * heartbeatMs),
+    maxSilenceMs: Math.max(memberTtlMs - heartbeatMs, 2 * heartbeatMs),
     maxSamples: 100,
   };
 }

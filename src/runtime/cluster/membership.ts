@@ -36,8 +36,8 @@ export interface MembershipOptions {
   seeds?: string[];
   /** `--heartbeat-ms`; default 1000 */
   heartbeatMs?: number;
-  /** `--cell-ttl-ms`; default 5000: bounds the detector's silence cap */
-  cellTtlMs?: number;
+  /** a member silent this long is down (`auctor start` passes `--cell-ttl-ms`); default 5000: bounds the detector's silence cap */
+  memberTtlMs?: number;
   /** overrides of the detector settings derived from the two above */
   detector?: Partial<DetectorSettings>;
   /** how long down and left members stay listed; default 30 heartbeats */
@@ -85,7 +85,7 @@ export class Membership {
     this.random = options.random ?? Math.random;
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.checkMs = Math.max(5, Math.round(this.heartbeatMs / 10));
-    this.settings = { ...detectorSettings(this.heartbeatMs, options.cellTtlMs ?? 5000), ...options.detector };
+    this.settings = { ...detectorSettings(this.heartbeatMs, options.memberTtlMs ?? 5000), ...options.detector };
     this.removeAfterMs = options.removeAfterMs ?? 30 * this.heartbeatMs;
     this.backoff = options.joinBackoff ?? { initialMs: 250, maxMs: 5000 };
     this.joinDelayMs = this.backoff.initialMs;

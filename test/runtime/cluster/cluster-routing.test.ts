@@ -46,7 +46,7 @@ describe('cluster routing: membership and remote refs share an endpoint', () => 
       const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
       const system = ActorSystem.start({ name, logger });
       const split = splitRemoting(endpoint);
-      const membership = new Membership({ remoting: split.membership, roles: i === 0 ? ['control'] : ['cell'], seeds: i === 0 ? [] : [seed], heartbeatMs: 50, cellTtlMs: 2000 });
+      const membership = new Membership({ remoting: split.membership, roles: i === 0 ? ['control'] : ['cell'], seeds: i === 0 ? [] : [seed], heartbeatMs: 50, memberTtlMs: 2000 });
       const remote = attachRemoting(system, split.actors, membershipDirectory(membership));
       spawnClusterActor(system, membership);
       membership.start();

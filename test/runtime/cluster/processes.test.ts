@@ -16,7 +16,7 @@ describe('membership across processes (100 ms heartbeats)', function () {
   beforeEach(async () => {
     events.length = 0;
     remoting = await TcpRemoting.listen('observer', Date.now());
-    membership = new Membership({ remoting, roles: ['control'], heartbeatMs: 100, cellTtlMs: 1000 });
+    membership = new Membership({ remoting, roles: ['control'], heartbeatMs: 100, memberTtlMs: 1000 });
     membership.onEvent((e) => events.push({ ...e, at: Date.now() }));
     membership.start();
   });
