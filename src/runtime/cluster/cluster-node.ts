@@ -8,6 +8,7 @@
  * It also answers the two questions the scheduler asks of the cluster: where the control node
  * is (a cell reports there) and how to reach a cell (the control side's CellClient).
  */
+import { DisposableStore } from '../../base/disposables.js';
 import type { Logger } from '../../base/logger.js';
 import { remoteRef, type AnyRef, type Ref } from '../kernel/protocol.js';
 import type { ActorSystem } from '../kernel/system.js';
@@ -40,8 +41,7 @@ export const REPORTS_HELD = 10_000;
 export class ClusterNode {
   readonly membership: Membership;
   readonly remote: RemoteNode;
-  private readonly disposers: Array<() => void> = [];
-  private stopped = false;
+  private readonly parts = new DisposableStore();
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
@@ -55,7 +55,10 @@ export class ClusterNode {
       joinBackoff: { initialMs: Math.min(250, options.heartbeatMs), maxMs: Math.min(5_000, options.heartbeatMs) },
     });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
-    this.disposers.push(
+    // stopped in reverse: events unsubscribed, then leave (members see `left`), then remote refs detached
+    this.parts.add(() => this.remote.detach());
+    this.parts.add(() => this.membership.stop());
+    this.parts.add(
       this.membership.onEvent((event) => {
         if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
         if (event.type === 'member-up') this.remote.nodeUp(event.member.name, event.member.incarnation);
@@ -129,7 +132,7 @@ export class ClusterNode {
   async joined(): Promise<void> {
     const started = Date.now();
     let logged = started;
-    while (this.membership.status !== 'up' && !this.stopped) {
+    while (this.membership.status !== 'up' && !this.parts.isDisposed) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (Date.now() - logged >= 5_000) {
         logged = Date.now();
@@ -139,11 +142,7 @@ export class ClusterNode {
   }
 
   /** Leaves the cluster (members see `left`, not `down`) and detaches remote refs. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
-    this.membership.stop();
-    this.remote.detach();
+  stop(): Promise<void> {
+    return this.parts.dispose();
   }
 }
