@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DisposableStore } from '../base/disposables.js';
 import { createLogger } from '../base/logger.js';
 import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
@@ -22,6 +23,7 @@ import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
 import { startRouter, type Router } from '../router/router.js';
+import type { Remoting } from '../runtime/remoting/types.js';
 import { chooseLogFormat, envName } from './flags.js';
 import type { StartContext, StartFlags } from './start-command.js';
 
@@ -32,7 +34,10 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     log.warn({ flag: `--${name}`, env: envName(name), hint: `any user can read it in ps; set ${envName(name)} instead` }, 'auctor.token-on-command-line');
   }
   mkdirSync(data, { recursive: true });
+  // each part is added as it starts; stop and the failures on the way up dispose them in reverse
+  const parts = new DisposableStore();
   let garden: GardenBackend | undefined;
+  let containersLeft: number | undefined;
   if (flags.roles.includes('cell')) {
     try {
       garden = await openBackend({
@@ -53,11 +58,23 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       process.stderr.write(`auctor: ${(error as Error).message}\n`);
       process.exit(1);
     }
+    const backend = garden;
+    // containers keep running: the next start adopts them, and the operator is told so
+    parts.add(async () => {
+      containersLeft = await runningContainers(backend);
+      await backend.close();
+    });
     const containers = await garden.containers();
     log.info({ backend: garden.name, capacity: await garden.capacity(), rootfses: garden.rootfses(), adopted: containers.length }, 'cell.garden-ready');
   }
-  const engine = LmdbPersistenceEngine.open(join(data, 'lmdb'));
+  const engine = parts.add(LmdbPersistenceEngine.open(join(data, 'lmdb')));
   const system = ActorSystem.start({ name: flags.name, engine, logger: log });
+  let listening: Remoting | undefined;
+  // the actor system shuts down before remoting closes, though remoting starts after it
+  parts.add(async () => {
+    await system.shutdown();
+    await listening?.close();
+  });
   const metrics = new NodeMetrics({ system, processMetrics: true });
   let clustered: ClusterPart;
   try {
@@ -65,13 +82,15 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   } catch (error) {
     log.error({ listen: flags.listen, error: (error as Error).message }, 'remoting.failed-to-listen');
     process.stderr.write(`auctor: remoting cannot listen on ${flags.listen.host}:${flags.listen.port}: ${(error as Error).message}\n`);
-    await system.shutdown();
-    await engine.close();
-    await garden?.close();
+    await parts.dispose();
     process.exit(1);
   }
   const { cluster, remoting } = clustered;
+  listening = remoting;
+  // leave first, so peers see `left` rather than a failure
+  parts.add(() => cluster.stop());
   metrics.watchRemoting(remoting);
+  parts.add(metrics);
   let cell: Ref<CellMsg> | undefined;
   const scheduler = startScheduler(system, {
     roles: flags.roles,
@@ -119,12 +138,12 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
         { node: flags.name, control: scheduler.control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs, cluster: cluster.membership },
         flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {},
       );
+      // stops taking requests; in-flight ones finish (fastify drains, then closes)
+      parts.add(gateway);
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
       process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
-      await system.shutdown();
-      await engine.close();
-      await garden?.close();
+      await parts.dispose();
       process.exit(1);
     }
   }
@@ -135,7 +154,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     const control = scheduler.control;
     const { host, port } = flags.router;
     try {
-      router = await startRouter({ events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() }, { host, port, log });
+      router = parts.add(await startRouter({ events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() }, { host, port, log }));
       log.info({ url: router.url }, 'router.listening');
       // `auctor.started` means routing works; a control side too busy to answer gets 503s meanwhile
       await Promise.race([router.feed.loaded, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
@@ -157,20 +176,10 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     log.info({ signal }, 'auctor.stopping');
     // the gateway keeps answering while the cell drains, so operators can watch it
     if (signal === 'SIGTERM') await drain();
-    // then stop taking requests; in-flight ones finish (fastify drains, then closes)
-    await router?.close();
-    await gateway?.close();
-    metrics.close();
-    // leave first, so peers see `left` rather than a failure
-    await cluster.stop();
-    await system.shutdown();
-    await remoting.close();
-    await engine.close();
-    // containers keep running: the next start adopts them, and the operator is told so
-    const left = garden && (await runningContainers(garden));
-    await garden?.close();
+    // then router, gateway, metrics, cluster, actor system and remoting, LMDB, containers
+    await parts.dispose();
     const note = garden?.name === 'fake' ? 'the fake backend keeps nothing: the next start begins empty' : 'containers keep running; the next auctor start on this --data adopts them';
-    log.info(left === undefined ? {} : { containers_left_running: left, note }, 'auctor.stopped');
+    log.info(containersLeft === undefined ? {} : { containers_left_running: containersLeft, note }, 'auctor.stopped');
     process.exit(0);
   };
   const drain = async () => {

@@ -7,10 +7,17 @@
  * signal's reason and leaves nothing half-made behind.
  */
 
-import type { Enforceable } from '../models/cell-state.js';
-import type { EnvVar } from '../models/env-var.js';
+/** One environment variable (mirrors the wire shape of BBS's `env` entries). */
+export interface EnvVar {
+  name: string;
+  value: string;
+}
 
-export type { EnvVar } from '../models/env-var.js';
+/**
+ * A limit a backend can hold a container or process to (mirrors the cell presence's `enforces`
+ * values; test/garden/wire-types.test.ts keeps the two equal).
+ */
+export type Enforceable = 'memory' | 'disk' | 'pids' | 'cpu' | 'nofile' | 'user' | 'privileged';
 
 /** Who the container is for: gives the process its INSTANCE_* and CF_INSTANCE_* variables. */
 export interface ContainerIdentity {

@@ -3,8 +3,7 @@
  * backend runs every process as the node's user, limits no disk, knows no privilege), so that
  * each container's log says so once instead of the backend ignoring them silently.
  */
-import type { Enforceable } from '../models/cell-state.js';
-import type { ContainerSpec, ProcessSpec } from './backend.js';
+import type { ContainerSpec, Enforceable, ProcessSpec } from './backend.js';
 
 /** The fields set in `container` and `process`, by their API names, with the limit each asks for. */
 function requested(container: ContainerSpec, process?: ProcessSpec): Array<[Enforceable, string]> {

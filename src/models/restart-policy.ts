@@ -20,6 +20,7 @@
  * A crash after more than `crashResetMs` RUNNING counts as crash 1 again. The crash transition
  * itself (CLAIMED/RUNNING → CRASHED, same instance key) is checked against `transitions.ts`.
  */
+import { backoffMs } from '../base/backoff.js';
 import { ok, type Result } from '../base/errors.js';
 import { incrementModificationTag } from './modification-tag.js';
 import type { ActualLRP, ActualLrpInstanceKey } from './actual-lrp.js';
@@ -74,14 +75,11 @@ export function shouldRestartImmediately(crashCount: number, settings: RestartSe
   return crashCount < settings.immediateRestarts && crashCount < settings.maxRestarts;
 }
 
-/** Past 2^40 × the base every wait is the cap (caps are ms in a double); keeps 0 × 2^n from being NaN. */
-const MAX_BACKOFF_EXPONENT = 40;
-
 /**
  * The wait before restarting at `crashCount`: `undefined` once `maxRestarts` is reached, else 0
- * while immediate, else `backoffMs × 2^(count − first)` capped at `maxBackoffMs`, where `first`
- * is the first crash count that waits (`immediateRestarts`, or 1 when that is 0: Diego's
- * `count − immediateRestarts` would make the first wait of `immediateRestarts: 0` twice
+ * while immediate, else `backoffMs × 2^(count − first)` capped at `maxBackoffMs` (base/backoff.ts),
+ * where `first` is the first crash count that waits (`immediateRestarts`, or 1 when that is 0:
+ * Diego's `count − immediateRestarts` would make the first wait of `immediateRestarts: 0` twice
  * `backoffMs`).
  * (BBS also stops the exponent at ⌊log2 ⌈max/base⌉⌋, so a cap that is not a power-of-two
  * multiple of the base is never reached there; here the cap is always reached. Same numbers
@@ -91,8 +89,7 @@ export function restartBackoffMs(crashCount: number, settings: RestartSettings =
   if (crashCount >= settings.maxRestarts) return undefined;
   if (crashCount < settings.immediateRestarts) return 0;
   const first = Math.max(settings.immediateRestarts, 1);
-  const exponent = Math.min(Math.max(0, crashCount - first), MAX_BACKOFF_EXPONENT);
-  return Math.min(settings.backoffMs * 2 ** exponent, settings.maxBackoffMs);
+  return backoffMs(Math.max(0, crashCount - first), { initialMs: settings.backoffMs, maxMs: settings.maxBackoffMs });
 }
 
 /** When (ns) an instance that crashed at `since` with `crashCount` may restart; `undefined` = never. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../src/cli/node-flags.js';
@@ -102,6 +103,23 @@ describe('auctor command', function () {
   it('npm run bench runs node with NODE_FLAGS, so benchmarks measure nodes as they run', () => {
     const scripts = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.bench).to.contain(`node ${NODE_FLAGS.join(' ')} dist/bench/run.js`);
+  });
+
+  it('a node whose --api port is busy exits 1 naming it, after leaving the cluster and closing remoting', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = tempDir();
+    try {
+      const result = await finished(auctor(['start', '--roles', 'control', '--api', `127.0.0.1:${port}`, '--listen', '127.0.0.1:0', '--data', dir.path, '--name', 'busy-api']));
+      expect(result.code, result.stderr).to.equal(1);
+      expect(result.stderr).to.contain(`auctor: the gateway cannot listen on 127.0.0.1:${port}`);
+      const messages = result.stdout.trim().split('\n').map((l) => JSON.parse(l).msg);
+      expect(messages.slice(messages.indexOf('gateway.failed-to-listen'))).to.deep.equal(['gateway.failed-to-listen', 'cluster.stopped', 'remoting.stopping', 'remoting.stopped']);
+    } finally {
+      dir.remove();
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 
   it('start prints auctor.started, keeps its LMDB in --data, and stops cleanly on SIGTERM', async () => {

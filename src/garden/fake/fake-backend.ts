@@ -18,8 +18,7 @@
 import { join } from 'node:path';
 import type { Clock } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
-import type { Enforceable } from '../../models/cell-state.js';
-import type { Capacity, Container, ContainerSpec, GardenBackend, PortMapping, ProcessSpec } from '../backend.js';
+import type { Capacity, Container, ContainerSpec, Enforceable, GardenBackend, PortMapping, ProcessSpec } from '../backend.js';
 import { containerExists, containerNotFound, unknownRootfs } from '../errors.js';
 import { FakeContainer, type FakeContainerHost } from './fake-container.js';
 import type { RunAnswer } from './fake-process.js';

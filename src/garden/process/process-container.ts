@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import type {
-  Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo,
-  PortMapping, Process, ProcessIO, ProcessSpec,
+  Container, ContainerInfo, ContainerMetrics, ContainerSpec, Enforceable,
+  EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
@@ -17,7 +17,6 @@ import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { Logger } from '../../base/logger.js';
 import type { DamagedFile } from '../records.js';
-import type { Enforceable } from '../../models/cell-state.js';
 import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { delay, waitUntil } from '../wait.js';

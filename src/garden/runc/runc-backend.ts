@@ -13,9 +13,8 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../../base/logger.js';
-import type { Enforceable } from '../../models/cell-state.js';
 import { AuctorError } from '../../base/errors.js';
-import type { Capacity, Container, ContainerSpec, GardenBackend } from '../backend.js';
+import type { Capacity, Container, ContainerSpec, Enforceable, GardenBackend } from '../backend.js';
 import { measureCapacity } from '../capacity.js';
 import { backendUnavailable, containerExists, unknownRootfs } from '../errors.js';
 import { ContainerTable } from '../container-table.js';

@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import type { Logger } from '../../base/logger.js';
 import { AuctorError } from '../../base/errors.js';
 import type {
-  Container, ContainerInfo, ContainerMetrics, ContainerSpec, EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
+  Container, ContainerInfo, ContainerMetrics, ContainerSpec, Enforceable,
+  EnvVar, MemoryLimitInfo, PortMapping, Process, ProcessIO, ProcessSpec,
 } from '../backend.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { containerVariables, mergeEnv } from '../env.js';
 import { killKeepersUnder } from '../keeper/find-keepers.js';
 import { KeptProcess } from '../keeper/kept-process.js';
 import type { DamagedFile } from '../records.js';
-import type { Enforceable } from '../../models/cell-state.js';
 import { IgnoredFields } from '../ignored-fields.js';
 import type { ContainerCgroup } from './container-cgroup.js';
 import { hostPathIn, insidePath, writable } from './container-paths.js';

@@ -9,6 +9,7 @@
  * node with {@link ClusterNode.nodeWithRole} and reaches cells through {@link ClusterNode.membership}
  * (src/actors/control-link.ts, src/actors/cell-client.ts).
  */
+import { DisposableStore } from '../../base/disposables.js';
 import type { Logger } from '../../base/logger.js';
 import type { AnyRef } from '../kernel/protocol.js';
 import type { ActorSystem } from '../kernel/system.js';
@@ -34,8 +35,7 @@ export interface ClusterNodeOptions {
 export class ClusterNode {
   readonly membership: Membership;
   readonly remote: RemoteNode;
-  private readonly disposers: Array<() => void> = [];
-  private stopped = false;
+  private readonly parts = new DisposableStore();
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
@@ -49,7 +49,10 @@ export class ClusterNode {
       joinBackoff: { initialMs: Math.min(250, options.heartbeatMs ?? 1000), maxMs: Math.min(5_000, options.heartbeatMs ?? 1000) },
     });
     this.remote = attachRemoting(system, split.actors, membershipDirectory(this.membership));
-    this.disposers.push(
+    // stopped in reverse: events unsubscribed, then leave (members see `left`), then remote refs detached
+    this.parts.add(() => this.remote.detach());
+    this.parts.add(() => this.membership.stop());
+    this.parts.add(
       this.membership.onEvent((event) => {
         if (event.type === 'member-down') this.remote.nodeDown(event.member.name, event.member.incarnation, `node ${event.reason === 'replaced' ? 'restarted' : 'down'}`);
         if (event.type === 'member-up') this.remote.nodeUp(event.member.name, event.member.incarnation);
@@ -79,7 +82,7 @@ export class ClusterNode {
   async joined(timeoutMs?: number): Promise<void> {
     const started = Date.now();
     let logged = started;
-    while (this.membership.status !== 'up' && !this.stopped) {
+    while (this.membership.status !== 'up' && !this.parts.isDisposed) {
       if (timeoutMs !== undefined && Date.now() - started > timeoutMs) throw new Error(`not joined through ${this.options.seeds.join(', ')} within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (Date.now() - logged >= 5_000) {
@@ -90,11 +93,7 @@ export class ClusterNode {
   }
 
   /** Leaves the cluster (members see `left`, not `down`) and detaches remote refs. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const dispose of this.disposers.splice(0)) dispose();
-    this.membership.stop();
-    this.remote.detach();
+  stop(): Promise<void> {
+    return this.parts.dispose();
   }
 }

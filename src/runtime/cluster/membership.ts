@@ -17,6 +17,7 @@
  * read first; and a tick that itself ran late by more than half a heartbeat (this node's own
  * event loop stalled) skips its verdicts once, as Cassandra's detector ignores local pauses.
  */
+import { backoffMs, type BackoffOptions } from '../../base/backoff.js';
 import type { Clock, Timer } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
@@ -66,7 +67,7 @@ export class Membership {
   private readonly heartbeatMs: number;
   private readonly checkMs: number;
   private readonly removeAfterMs: number;
-  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly backoff: BackoffOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly random: () => number;
@@ -75,7 +76,8 @@ export class Membership {
   private readonly counters: MembershipStats = { suspicions: 0, downs: 0, localPauses: 0, malformed: 0, joinAttempts: 0 };
   private unsubscribe: (() => void) | undefined;
   private lastCheckAt = 0;
-  private joinDelayMs: number;
+  /** join rounds since the last time every seed was a live member */
+  private joinAttempt = 0;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(private readonly options: MembershipOptions) {
@@ -87,8 +89,7 @@ export class Membership {
     this.checkMs = Math.max(5, Math.round(this.heartbeatMs / 10));
     this.settings = { ...detectorSettings(this.heartbeatMs, options.memberTtlMs ?? 5000), ...options.detector };
     this.removeAfterMs = options.removeAfterMs ?? 30 * this.heartbeatMs;
-    this.backoff = options.joinBackoff ?? { initialMs: 250, maxMs: 5000 };
-    this.joinDelayMs = this.backoff.initialMs;
+    this.backoff = { ...(options.joinBackoff ?? { initialMs: 250, maxMs: 5000 }), jitter: 0.2 };
     this.seeds = [...new Set(options.seeds ?? [])].filter((s) => s !== this.self.address);
     const info: MemberInfo = { name: this.self.name, incarnation: this.self.incarnation, address: this.self.address, roles: [...options.roles] };
     this.table = new MemberTable(info, this.seeds.length === 0 ? 'up' : 'joining', this.clock.now(), this.settings);
@@ -237,17 +238,16 @@ export class Membership {
     const live = new Set(this.table.others().filter((m) => isAlive(m.status)).map((m) => m.address));
     const targets = this.seeds.filter((s) => !live.has(s));
     if (targets.length === 0) {
-      this.joinDelayMs = this.backoff.initialMs;
+      this.joinAttempt = 0;
       this.after(this.heartbeatMs, () => this.join());
       return;
     }
     this.counters.joinAttempts++;
     const join = ClusterMessage.join(infoOfSelf(this.table.self));
     for (const seed of targets) this.send(seed, join);
-    this.log.debug({ seeds: targets, nextInMs: this.joinDelayMs }, 'cluster.joining');
-    const jitter = 0.8 + 0.4 * this.random();
-    this.after(Math.round(this.joinDelayMs * jitter), () => this.join());
-    this.joinDelayMs = Math.min(this.joinDelayMs * 2, this.backoff.maxMs);
+    const delay = Math.round(backoffMs(this.joinAttempt++, this.backoff, this.random));
+    this.log.debug({ seeds: targets, nextInMs: delay }, 'cluster.joining');
+    this.after(delay, () => this.join());
   }
 
   private emit(events: MemberEvent[]): void {

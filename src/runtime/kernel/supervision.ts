@@ -18,6 +18,7 @@
  * that each hold one stored record: one that cannot come back is set aside (stopped, shown in
  * the tree with its error) and its parent and siblings go on (docs/011 "Quarantine").
  */
+import { backoffMs } from '../../base/backoff.js';
 import type { Clock } from '../../base/clock.js';
 import type { CrashDecision, CrashPolicy, Failure } from './system.js';
 
@@ -111,8 +112,7 @@ export interface BackoffOptions {
 
 /** The delay before the `attempt`-th consecutive restart (0-based): min·factor^attempt, capped. */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
-  const factor = options.factor ?? 2;
-  return Math.min(options.maxMs, options.minMs * factor ** attempt);
+  return backoffMs(attempt, { initialMs: options.minMs, maxMs: options.maxMs, factor: options.factor });
 }
 
 /**

@@ -11,6 +11,7 @@
  * turn of the event loop, and never while gRPC asks us to wait for 'drain'.
  */
 import { Client, credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
+import { backoffMs } from '../../base/backoff.js';
 import { decodeFrame, encodeHandshake } from './codec.js';
 import { newNonce, proofFor, protocolMismatch, verifyProof } from './handshake.js';
 import { OutboundQueue } from './outbound-queue.js';
@@ -169,7 +170,7 @@ export class PeerStream {
       return;
     }
     const { backoffInitialMs, backoffMaxMs } = this.deps.limits;
-    const delay = Math.min(backoffMaxMs, backoffInitialMs * 2 ** this.attempt++) * (0.8 + Math.random() * 0.4);
+    const delay = backoffMs(this.attempt++, { initialMs: backoffInitialMs, maxMs: backoffMaxMs, jitter: 0.2 });
     this.timer = setTimeout(() => this.state === 'backoff' && this.connect(), delay).unref();
   }
 
