@@ -123,27 +123,23 @@ const UPDATE_RULES = [routesBytes, annotationBytes, metricTagsBytes, backoffWith
  */
 export function validateDesiredLrp(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPDefinition> {
   return validating(() => {
-    const request = schemaFields('DesiredLRPRequest', checkRequest('DesiredLRPRequest', input, { name: 'desired_lrp' }, limits, CREATE_RULES));
-    return compact({
-      ...request,
-      check_definition: request['check_definition'] && checkDefinitionOf(request['check_definition'] as Record<string, unknown>),
-      env: request['env'] && envOf(request['env'] as EnvVar[]),
-      metric_tags: request['metric_tags'] && metricTagsOf(request['metric_tags']),
-      crash_policy: request['crash_policy'] && schemaFields('CrashPolicy', request['crash_policy'] as Record<string, unknown>),
-    }) as unknown as DesiredLRPDefinition;
+    const request = checkRequest('DesiredLRPRequest', input, { name: 'desired_lrp' }, limits, CREATE_RULES);
+    if (request['check_definition'] !== undefined) request['check_definition'] = checkDefinitionOf(request['check_definition'] as Record<string, unknown>);
+    if (request['env'] !== undefined) request['env'] = envOf(request['env'] as EnvVar[]);
+    return withStoredForms(request) as unknown as DesiredLRPDefinition;
   });
 }
 
 /** Validates a `PATCH` body against the `DesiredLRPUpdate` schema (only the updatable keys), and the create rules JSON Schema cannot say. */
 export function validateDesiredLrpUpdate(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPUpdate> {
-  return validating(() => {
-    const update = schemaFields('DesiredLRPUpdate', checkRequest('DesiredLRPUpdate', input, { name: 'update' }, limits, UPDATE_RULES));
-    return compact({
-      ...update,
-      metric_tags: update['metric_tags'] && metricTagsOf(update['metric_tags']),
-      crash_policy: update['crash_policy'] && schemaFields('CrashPolicy', update['crash_policy'] as Record<string, unknown>),
-    }) as DesiredLRPUpdate;
-  });
+  return validating(() => withStoredForms(checkRequest('DesiredLRPUpdate', input, { name: 'update' }, limits, UPDATE_RULES)) as DesiredLRPUpdate);
+}
+
+/** Valid `metric_tags` and `crash_policy` as stored: each tag its one set key, the policy without null fields. */
+function withStoredForms(fields: Record<string, unknown>): Record<string, unknown> {
+  if (fields['metric_tags'] !== undefined) fields['metric_tags'] = metricTagsOf(fields['metric_tags']);
+  if (fields['crash_policy'] !== undefined) fields['crash_policy'] = schemaFields('CrashPolicy', fields['crash_policy'] as Record<string, unknown>);
+  return fields;
 }
 
 /** Valid `metric_tags` as stored: each tag its one set key. */

@@ -39,8 +39,14 @@ interface Fault {
   reason?: string;
 }
 
-/** A place in the document `{components: {schemas}}`, as JSON Pointer segments. */
-type Pointer = readonly string[];
+/**
+ * A schema of the document `{components: {schemas}}` and where it is: a JSON Pointer without its
+ * `#/` (schema keys hold no `/` or `~`), from where ajv compiles it on first use.
+ */
+interface Place {
+  node: JsonSchema;
+  at: string;
+}
 
 /** The `$id` of the document; refs (`#/components/schemas/X`) resolve against it. */
 const ROOT = 'urn:auctor:models';
@@ -49,7 +55,8 @@ const OWN_KEYWORDS: ReadonlySet<string> = new Set(['type', 'enum', 'const', 'min
 
 class CompiledSchemas {
   private readonly ajv: Ajv2020;
-  private readonly validators = new Map<string, ValidateFunction>();
+  // by schema object: one object (`text`, a list action) may sit in many places, with one meaning
+  private readonly validators = new WeakMap<JsonSchema, ValidateFunction>();
 
   constructor(private readonly schemas: Record<string, JsonSchema>) {
     // as the tests compile the served document: strict, with union types (["string", "null"]);
@@ -59,23 +66,20 @@ class CompiledSchemas {
     this.ajv.addSchema({ $id: ROOT, components: { schemas } });
   }
 
-  /** The validator of the schema at `at`, compiled on first use. */
-  validator(at: Pointer): ValidateFunction {
-    const key = at.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-    let validate = this.validators.get(key);
+  /** The validator of the schema at `place`, compiled on first use. */
+  validator({ node, at }: Place): ValidateFunction {
+    let validate = this.validators.get(node);
     if (!validate) {
-      validate = this.ajv.getSchema(`${ROOT}#/${key.split('/').map(encodeURIComponent).join('/')}`);
-      if (!validate) throw new Error(`no schema at /${key}`);
-      this.validators.set(key, validate);
+      validate = this.ajv.getSchema(`${ROOT}#/${at.split('/').map(encodeURIComponent).join('/')}`);
+      if (!validate) throw new Error(`no schema at /${at}`);
+      this.validators.set(node, validate);
     }
     return validate;
   }
 
-  /** The schema at `at`. */
-  node(at: Pointer): JsonSchema {
-    let node: unknown = { components: { schemas: this.schemas } };
-    for (const segment of at) node = (node as Record<string, unknown>)[segment];
-    return node as JsonSchema;
+  /** The schema of the component `name`. */
+  component(name: string): Place {
+    return { node: this.schemas[name]!, at: `components/schemas/${name}` };
   }
 }
 
@@ -96,9 +100,9 @@ function schemasFor({ maxInstances }: ModelLimits): CompiledSchemas {
  */
 export function checkSchema(component: ModelComponent, value: unknown, naming: Naming, limits: ModelLimits = DEFAULT_LIMITS, field?: string): void {
   const set = schemasFor(limits);
-  const at = field === undefined ? componentAt(component) : [...componentAt(component), 'properties', field];
-  if (set.validator(at)(value)) return;
-  const fault = locate(set, at, value, naming.prefix ?? '', field, component);
+  const place = field === undefined ? set.component(component) : inside(set.component(component), 'properties', field);
+  if (set.validator(place)(value)) return;
+  const fault = locate(set, place, value, naming.prefix ?? '', field, component);
   throw invalidField(fault.path === '' ? naming.name : fault.path, fault.reason);
 }
 
@@ -116,61 +120,85 @@ export interface FieldRule {
  * Checks a request body against `component`: first that it is an object at all (else the error
  * names `naming.name`), then its JSON bounds (`json-bounds.ts`: depth, lone surrogates,
  * `__proto__`; named under `bounds`, '' by default), then the schema and `rules`, listed in the
- * schema's field order, each field's in turn: the first field at fault is named. Returns the body.
+ * schema's field order, each field's in turn: the first field at fault is named. Returns the
+ * body's fields that the schema names and that are set (`schemaFields`).
  */
 export function checkRequest(
-  component: ModelComponent, value: unknown, naming: Naming & { bounds?: string }, limits?: ModelLimits, rules: readonly FieldRule[] = [],
+  component: ModelComponent, value: unknown, naming: Naming & { bounds?: string }, limits: ModelLimits = DEFAULT_LIMITS, rules: readonly FieldRule[] = [],
 ): Record<string, unknown> {
   if (!isRecord(value)) throw invalidField(naming.name);
   checkJsonBounds(value, naming.bounds);
-  const set = schemasFor(limits ?? DEFAULT_LIMITS);
-  const at = componentAt(component);
-  const fault = set.validator(at)(value) ? undefined : locate(set, at, value, naming.prefix ?? '', undefined, component);
-  // the rules of the fields before the first at fault (which the schema passed), then the fault
-  const order = Object.keys(set.node(at)['properties'] ?? {});
-  const faulty = fault === undefined ? order.length : order.indexOf(/^[^.[]*/.exec(fault.path)![0]);
+  const set = schemasFor(limits);
+  const place = set.component(component);
+  if (set.validator(place)(value)) {
+    for (const rule of rules) rule.check(value);
+    return schemaFields(component, value);
+  }
+  const fault = locate(set, place, value, naming.prefix ?? '', undefined, component);
+  // the rules of the fields before the one at fault (which the schema passed), then the fault
+  const order = fieldNames(component);
+  const faulty = order.indexOf(/^[^.[]*/.exec(fault.path)![0]);
   for (const rule of rules) {
     const field = order.indexOf(rule.field);
     if (field < faulty || (field === faulty && rule.first)) rule.check(value);
   }
-  if (fault) throw invalidField(fault.path === '' ? naming.name : fault.path, fault.reason);
-  return value;
+  throw invalidField(fault.path === '' ? naming.name : fault.path, fault.reason);
 }
 
-/** The fields of `record` that the schema of `component` names and that are set (not null). */
+const fieldNameCache = new Map<string, readonly string[]>();
+
+/** The property names of the schema `component`, in its order. */
+function fieldNames(component: ModelComponent): readonly string[] {
+  let names = fieldNameCache.get(component);
+  if (!names) {
+    names = Object.keys((MODEL_SCHEMAS[component] as JsonSchema)['properties'] ?? {});
+    fieldNameCache.set(component, names);
+  }
+  return names;
+}
+
+/** The fields of `record` that the schema of `component` names and that are set (not null), in the schema's order. */
 export function schemaFields(component: ModelComponent, record: Record<string, unknown>): Record<string, unknown> {
-  const names = Object.keys((MODEL_SCHEMAS[component] as JsonSchema)['properties'] ?? {});
-  return Object.fromEntries(names.filter((name) => record[name] !== undefined && record[name] !== null).map((name) => [name, record[name]]));
+  const fields: Record<string, unknown> = {};
+  for (const name of fieldNames(component)) {
+    const value = record[name];
+    if (value !== undefined && value !== null) fields[name] = value;
+  }
+  return fields;
 }
 
-function componentAt(name: string): Pointer {
-  return ['components', 'schemas', name];
+/** The schema at `keys` inside `place`. */
+function inside(place: Place, ...keys: string[]): Place {
+  let node: unknown = place.node;
+  for (const key of keys) node = (node as Record<string, unknown>)[key];
+  return { node: node as JsonSchema, at: `${place.at}/${keys.join('/')}` };
 }
 
-/** The fault of `value`, which fails the schema at `at`; `field` is the property the schema describes. */
-function locate(set: CompiledSchemas, at: Pointer, value: unknown, path: string, field: string | undefined, component: string): Fault {
-  const node = set.node(at);
+/** The fault of `value`, which fails the schema at `place`; `field` is the property the schema describes. */
+function locate(set: CompiledSchemas, place: Place, value: unknown, path: string, field: string | undefined, component: string): Fault {
+  const { node } = place;
   if (typeof node['$ref'] === 'string') {
     const name = node['$ref'].split('/').pop()!;
-    return locate(set, componentAt(name), value, path, field, name);
+    return locate(set, set.component(name), value, path, field, name);
   }
   if (Array.isArray(node['anyOf'])) {
     const branch = Math.max(0, (node['anyOf'] as JsonSchema[]).findIndex((schema) => admitsType(schema, value)));
-    return locate(set, [...at, 'anyOf', String(branch)], value, path, field, component);
+    return locate(set, inside(place, 'anyOf', String(branch)), value, path, field, component);
   }
   // ajv reports an object's wrong type after its `oneOf`: the type first, as for any value
   if (!admitsType(node, value)) return { path, reason: reasonFor(typeError(node), field, value) };
-  const validate = set.validator(at);
+  const validate = set.validator(place);
   validate(value);
   const first = validate.errors?.[0];
   if (first && first.instancePath === '' && OWN_KEYWORDS.has(first.keyword)) return { path, reason: reasonFor(first, field, value) };
-  const inner = isRecord(value) ? locateInObject(set, at, node, value, path, component)
-    : Array.isArray(value) && node['items'] !== undefined ? locateInList(set, at, value, path, component)
+  const inner = isRecord(value) ? locateInObject(set, place, value, path, component)
+    : Array.isArray(value) && node['items'] !== undefined ? locateInList(set, inside(place, 'items'), value, path, component)
     : undefined;
   return inner ?? (first ? faultOf(first, path, field) : { path });
 }
 
-function locateInObject(set: CompiledSchemas, at: Pointer, node: JsonSchema, value: Record<string, unknown>, path: string, component: string): Fault | undefined {
+function locateInObject(set: CompiledSchemas, place: Place, value: Record<string, unknown>, path: string, component: string): Fault | undefined {
+  const { node } = place;
   const properties = (node['properties'] ?? {}) as Record<string, JsonSchema>;
   const required = (node['required'] ?? []) as string[];
   if (node['additionalProperties'] === false) {
@@ -183,21 +211,22 @@ function locateInObject(set: CompiledSchemas, at: Pointer, node: JsonSchema, val
       if (required.includes(key)) return { path: join(path, key), reason: reasonFor(undefined, key, undefined) };
       continue;
     }
-    const childAt = [...at, 'properties', key];
+    const childAt = inside(place, 'properties', key);
     if (!set.validator(childAt)(child)) return locate(set, childAt, child, join(path, key), key, component);
   }
   if (isRecord(node['additionalProperties'])) {
     // a map (`metric_tags`): its values by one schema, in the value's own order
-    const restAt = [...at, 'additionalProperties'];
+    const restAt = inside(place, 'additionalProperties');
     const valid = set.validator(restAt);
     const key = Object.keys(value).find((k) => !Object.hasOwn(properties, k) && !valid(value[k]));
     if (key !== undefined) return locate(set, restAt, value[key], join(path, key), undefined, component);
   }
-  return Array.isArray(node['oneOf']) ? locateInUnion(set, at, node['oneOf'] as JsonSchema[], value, path, component) : undefined;
+  return Array.isArray(node['oneOf']) ? locateInUnion(set, place, value, path, component) : undefined;
 }
 
 /** A `oneOf` whose branches each require one key (the tag): exactly one tag set, then that branch. */
-function locateInUnion(set: CompiledSchemas, at: Pointer, branches: JsonSchema[], value: Record<string, unknown>, path: string, component: string): Fault {
+function locateInUnion(set: CompiledSchemas, place: Place, value: Record<string, unknown>, path: string, component: string): Fault {
+  const branches = place.node['oneOf'] as JsonSchema[];
   const tags = branches.map((branch) => (branch['required'] as string[])[0]!);
   // branches that close out other keys (an action's) count every key set, not only the tags
   const closed = branches.every((branch) => branch['additionalProperties'] !== undefined);
@@ -206,14 +235,13 @@ function locateInUnion(set: CompiledSchemas, at: Pointer, branches: JsonSchema[]
   if (given.length !== 1) return { path, reason: wording?.count ?? `must have exactly one of ${tags.join(', ')}` };
   const branch = tags.indexOf(given[0]!);
   if (branch < 0) return { path: join(path, given[0]!), reason: wording?.unknown ?? 'unknown' };
-  return locate(set, [...at, 'oneOf', String(branch)], value, path, undefined, component);
+  return locate(set, inside(place, 'oneOf', String(branch)), value, path, undefined, component);
 }
 
-function locateInList(set: CompiledSchemas, at: Pointer, value: unknown[], path: string, component: string): Fault | undefined {
-  const itemsAt = [...at, 'items'];
-  const valid = set.validator(itemsAt);
+function locateInList(set: CompiledSchemas, items: Place, value: unknown[], path: string, component: string): Fault | undefined {
+  const valid = set.validator(items);
   const index = value.findIndex((item) => !valid(item));
-  return index < 0 ? undefined : locate(set, itemsAt, value[index], `${path}[${index}]`, undefined, component);
+  return index < 0 ? undefined : locate(set, items, value[index], `${path}[${index}]`, undefined, component);
 }
 
 /** ajv's `error` as a fault: its place under `path`, the field it names, and the reason. */

@@ -11,7 +11,7 @@ import { envOf, type EnvVar } from './env-var.js';
 import type { Result } from '../base/errors.js';
 import { MAX_DOMAIN_BYTES } from './limits.js';
 import { TASK_DEFAULTS } from './record-fields.js';
-import { checkRequest, schemaFields, type FieldRule } from './schema-check.js';
+import { checkRequest, type FieldRule } from './schema-check.js';
 import type { TaskState } from './task-lifecycle.js';
 import { MAX_ANNOTATION_BYTES, checkHttpUrl, checkUtf8Bytes, compact, validating } from './validation.js';
 
@@ -80,13 +80,11 @@ const TASK_RULES: FieldRule[] = [
  */
 export function validateTask(input: unknown): Result<TaskRequest> {
   return validating(() => {
-    const request = schemaFields('TaskRequest', checkRequest('TaskRequest', input, { name: 'task' }, undefined, TASK_RULES));
-    return compact({
-      ...request,
-      env: request['env'] && envOf(request['env'] as EnvVar[]),
-      // '' = none
-      completion_callback_url: request['completion_callback_url'] || undefined,
-    }) as unknown as TaskRequest;
+    const request = checkRequest('TaskRequest', input, { name: 'task' }, undefined, TASK_RULES);
+    if (request['env'] !== undefined) request['env'] = envOf(request['env'] as EnvVar[]);
+    // '' = none
+    if (request['completion_callback_url'] === '') delete request['completion_callback_url'];
+    return request as unknown as TaskRequest;
   });
 }
 
