@@ -1,7 +1,9 @@
 /**
  * DesiredLRP: what a client asks to keep running (bbs:models/desired_lrp.proto, DIEGO.md 1.1),
  * with BBS's JSON field names. Validation follows `DesiredLRP.Validate` and
- * `DesiredLRPUpdate.Validate`; see `validation.ts` for how messages name the field.
+ * `DesiredLRPUpdate.Validate`: the `DesiredLRPRequest` and `DesiredLRPUpdate` schemas
+ * (`schemas.ts`, through `schema-check.ts`), and below the rules JSON Schema cannot say; see
+ * `validation.ts` for how messages name the field.
  *
  * Stored shape: `normalizeDesiredLrp` keeps only the fields below, fills the defaults of
  * `DESIRED_LRP_DEFAULTS` (so readers never need `?? 0`), and attaches the `modification_tag`.
