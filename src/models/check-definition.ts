@@ -2,11 +2,10 @@
  * BBS `CheckDefinition` (DIEGO.md 1.5): declarative startup/liveness `checks` and `readiness_checks`,
  * each entry exactly one of `tcp_check` or `http_check` on a container port 1..65535, its
  * timeouts and interval 0..2^31-1 ms (0 = the default; they become timers). The shapes
- * match `src/executor/health/check-definition.ts`, which runs them; this module only describes and
- * validates them (models never import garden).
+ * match `src/executor/health/check-definition.ts`, which runs them; this module only describes them
+ * (models never import garden). The `CheckDefinition` schema (`schemas.ts`) validates them.
  */
-import { TIMER_MS } from './limits.js';
-import { Fields, PORT_RANGE, asRecord, compact, reject } from './validation.js';
+import { schemaFields } from './schema-check.js';
 
 /** BBS `TCPCheck`. */
 export interface TcpCheck {
@@ -41,41 +40,22 @@ export interface CheckDefinition {
   log_source?: string;
 }
 
-/** Validates `check_definition` at `path`; throws the field's `InvalidRequest` error (use inside `validating`). */
-export function checkCheckDefinition(value: unknown, path: string): CheckDefinition {
-  const fields = new Fields(asRecord(value, path), path);
-  const checks = (fields.array('checks') ?? []).map((entry, i) => checkEntry(entry, `${fields.path('checks')}[${i}]`));
-  const readiness = fields.array('readiness_checks')?.map((entry, i) => checkEntry(entry, `${fields.path('readiness_checks')}[${i}]`));
-  const logSource = fields.string('log_source');
-  return {
-    checks,
-    ...(readiness !== undefined ? { readiness_checks: readiness } : {}),
-    ...(logSource !== undefined ? { log_source: logSource } : {}),
-  };
-}
+type Json = Record<string, unknown>;
 
-function checkEntry(value: unknown, path: string): CheckEntry {
-  const fields = new Fields(asRecord(value, path), path);
-  const tcp = fields.object('tcp_check');
-  const http = fields.object('http_check');
-  if ((tcp === undefined) === (http === undefined)) reject(path, 'must have exactly one of tcp_check, http_check');
-  if (tcp) {
-    const check = new Fields(tcp, fields.path('tcp_check'));
-    return {
-      tcp_check: compact({
-        port: check.requiredInt('port', PORT_RANGE),
-        connect_timeout_ms: check.int('connect_timeout_ms', TIMER_MS),
-        interval_ms: check.int('interval_ms', TIMER_MS),
-      }),
-    };
-  }
-  const check = new Fields(http!, fields.path('http_check'));
+/**
+ * A `check_definition` the schema accepted, as stored: `checks` always present, each entry its
+ * one set kind with the fields the schema names, null fields dropped.
+ */
+export function checkDefinitionOf(value: Json): CheckDefinition {
+  const entries = (list: unknown): CheckEntry[] => (list as Json[]).map((entry) => (
+    entry['tcp_check'] !== undefined && entry['tcp_check'] !== null
+      ? { tcp_check: schemaFields('TcpCheck', entry['tcp_check'] as Json) as unknown as TcpCheck }
+      : { http_check: schemaFields('HttpCheck', entry['http_check'] as Json) as unknown as HttpCheck }));
+  const readiness = value['readiness_checks'];
+  const logSource = value['log_source'];
   return {
-    http_check: compact({
-      port: check.requiredInt('port', PORT_RANGE),
-      path: check.string('path'),
-      request_timeout_ms: check.int('request_timeout_ms', TIMER_MS),
-      interval_ms: check.int('interval_ms', TIMER_MS),
-    }),
+    checks: entries(value['checks'] ?? []),
+    ...(readiness !== undefined && readiness !== null ? { readiness_checks: entries(readiness) } : {}),
+    ...(logSource !== undefined && logSource !== null ? { log_source: logSource as string } : {}),
   };
 }

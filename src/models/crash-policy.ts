@@ -14,11 +14,11 @@
  * | reset_after_ms     | `crashResetMs`      | 0..2^31-1              |
  *
  * Unknown keys are refused (a misspelt field would otherwise fall back to the node's flag
- * silently). A PATCH replaces the whole policy, as it does `routes`.
+ * silently): the schema below is closed. A PATCH replaces the whole policy, as it does `routes`.
  */
 import { integer, objectSchema, type JsonSchema } from './json-schema.js';
 import type { RestartSettings } from './restart-policy.js';
-import { Fields, asRecord, compact, reject, type IntRange } from './validation.js';
+import { reject, type IntRange } from './validation.js';
 
 /** A DesiredLRP's `crash_policy`: each field overrides one of the node's restart settings. */
 export interface CrashPolicy {
@@ -49,20 +49,14 @@ export const CRASH_POLICY_FIELDS: Readonly<Record<keyof CrashPolicy, { setting: 
 
 const KEYS = Object.keys(CRASH_POLICY_FIELDS) as (keyof CrashPolicy)[];
 
-/** Validates `crash_policy` at `path`; throws the field's `InvalidRequest` error (use inside `validating`). */
-export function checkCrashPolicy(value: unknown, path: string): CrashPolicy {
-  const fields = new Fields(asRecord(value, path), path);
-  for (const key of Object.keys(fields.record)) if (!(KEYS as string[]).includes(key)) reject(fields.path(key), 'unknown');
-  const policy = compact<CrashPolicy>(Object.fromEntries(KEYS.map((key) => [key, fields.int(key, CRASH_POLICY_FIELDS[key].range)])));
+/**
+ * The error for `path`'s `backoff_ms` when it exceeds its `max_backoff_ms` (the schema checks
+ * each field; one against another is beyond JSON Schema).
+ */
+export function checkBackoffWithinCap(policy: CrashPolicy, path: string): void {
   if (policy.backoff_ms !== undefined && policy.max_backoff_ms !== undefined && policy.backoff_ms > policy.max_backoff_ms) {
-    reject(fields.path('backoff_ms'), `must be at most max_backoff_ms (${policy.max_backoff_ms}), got ${policy.backoff_ms}`);
+    reject(`${path}.backoff_ms`, `must be at most max_backoff_ms (${policy.max_backoff_ms}), got ${policy.backoff_ms}`);
   }
-  return policy;
-}
-
-/** `crash_policy` of a request, or `undefined` when absent. */
-export function readCrashPolicy(fields: Fields): CrashPolicy | undefined {
-  return fields.has('crash_policy') ? checkCrashPolicy(fields.record['crash_policy'], fields.path('crash_policy')) : undefined;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * DesiredLRP: what a client asks to keep running (bbs:models/desired_lrp.proto, DIEGO.md 1.1),
  * with BBS's JSON field names. Validation follows `DesiredLRP.Validate` and
- * `DesiredLRPUpdate.Validate`; see `validation.ts` for how messages name the field.
+ * `DesiredLRPUpdate.Validate`: the `DesiredLRPRequest` and `DesiredLRPUpdate` schemas
+ * (`schemas.ts`, through `schema-check.ts`), and below the rules JSON Schema cannot say; see
+ * `validation.ts` for how messages name the field.
  *
  * Stored shape: `normalizeDesiredLrp` keeps only the fields below, fills the defaults of
  * `DESIRED_LRP_DEFAULTS` (so readers never need `?? 0`), and attaches the `modification_tag`.
@@ -16,22 +18,25 @@
  * user set), so the node's flags still decide the others; a PATCH replaces it whole.
  */
 import type { Action } from './actions.js';
-import { checkAction } from './action-validation.js';
-import { checkCheckDefinition, type CheckDefinition } from './check-definition.js';
-import { readCrashPolicy, type CrashPolicy } from './crash-policy.js';
-import type { EnvVar } from './env-var.js';
+import { checkDefinitionOf, type CheckDefinition } from './check-definition.js';
+import { checkBackoffWithinCap, type CrashPolicy } from './crash-policy.js';
+import { envOf, type EnvVar } from './env-var.js';
 import type { Result } from '../base/errors.js';
-import { checkJsonBounds } from './json-bounds.js';
-import { DEFAULT_LIMITS, PIDS, SIZE_MB, TIMER_MS, instancesRange, type ModelLimits } from './limits.js';
+import { DEFAULT_LIMITS, MAX_DOMAIN_BYTES, MAX_METRIC_TAGS_BYTES, type ModelLimits } from './limits.js';
 import { incrementModificationTag, type ModificationTag } from './modification-tag.js';
-import {
-  CPU_WEIGHT_RANGE, Fields, asRecord, compact, readAnnotation, readEnv, readMetricTags, readPorts,
-  readRootfs, readRoutes, reject, validating, type MetricTagValue, type Routes,
-} from './validation.js';
+import { DESIRED_LRP_DEFAULTS } from './record-fields.js';
+import { checkRequest, schemaFields, type FieldRule } from './schema-check.js';
+import { MAX_ANNOTATION_BYTES, MAX_ROUTES_BYTES, checkJsonBytes, checkUtf8Bytes, compact, isRecord, reject, validating } from './validation.js';
 
-export type { MetricTagValue, Routes } from './validation.js';
 export type { CheckDefinition } from './check-definition.js';
 export type { CrashPolicy } from './crash-policy.js';
+export { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './record-fields.js';
+
+/** Opaque routes, keyed by router; all values together at most 128 KiB as JSON. */
+export type Routes = Record<string, unknown>;
+
+/** BBS `MetricTagValue`: a fixed string or one of the instance's own values. */
+export type MetricTagValue = { static: string; dynamic?: undefined } | { dynamic: 'INDEX' | 'INSTANCE_GUID'; static?: undefined };
 
 /** A stored DesiredLRP. */
 export interface DesiredLRP {
@@ -70,21 +75,6 @@ export interface DesiredLRP {
   modification_tag: ModificationTag;
 }
 
-/** The fields `normalizeDesiredLrp` fills when a request leaves them out. */
-export const DESIRED_LRP_DEFAULTS = Object.freeze({
-  start_timeout_ms: 0,
-  memory_mb: 0,
-  disk_mb: 0,
-  cpu_weight: 0,
-  max_pids: 0,
-  privileged: false,
-  ports: Object.freeze([]) as readonly number[],
-  routes: Object.freeze({}) as Readonly<Routes>,
-  env: Object.freeze([]) as readonly EnvVar[],
-  metric_tags: Object.freeze({}) as Readonly<Record<string, MetricTagValue>>,
-  placement_tags: Object.freeze([]) as readonly string[],
-});
-
 type Defaulted = keyof typeof DESIRED_LRP_DEFAULTS;
 
 /** A create request: the stored shape without the tag, defaulted fields optional. */
@@ -100,72 +90,64 @@ export interface DesiredLRPUpdate {
   crash_policy?: CrashPolicy;
 }
 
-/** Keys a `DesiredLRPUpdate` may carry. */
-export const DESIRED_LRP_UPDATE_KEYS: readonly (keyof DesiredLRPUpdate)[] = ['instances', 'routes', 'annotation', 'metric_tags', 'crash_policy'];
+/** The rules of a create or a PATCH that JSON Schema cannot say, in the schemas' field order. */
+const domainBytes: FieldRule = { field: 'domain', first: true, check: (r) => checkUtf8Bytes(r['domain'], MAX_DOMAIN_BYTES, 'domain') };
+const metricTagsBytes: FieldRule = {
+  field: 'metric_tags',
+  first: true,
+  check: (r) => isRecord(r['metric_tags']) && checkJsonBytes([r['metric_tags']], MAX_METRIC_TAGS_BYTES, 'metric_tags'),
+};
+const sourceIdIsMetricsGuid: FieldRule = {
+  field: 'metric_tags',
+  check: (r) => {
+    const source = (r['metric_tags'] as Record<string, { static?: unknown }> | null | undefined)?.['source_id']?.static;
+    const metricsGuid = r['metrics_guid'];
+    if (metricsGuid && typeof source === 'string' && source !== metricsGuid) reject('metric_tags', 'source_id must equal metrics_guid');
+  },
+};
+const routesBytes: FieldRule = {
+  field: 'routes',
+  first: true,
+  check: (r) => isRecord(r['routes']) && checkJsonBytes(Object.values(r['routes']), MAX_ROUTES_BYTES, 'routes'),
+};
+const annotationBytes: FieldRule = { field: 'annotation', first: true, check: (r) => checkUtf8Bytes(r['annotation'], MAX_ANNOTATION_BYTES, 'annotation') };
+const backoffWithinCap: FieldRule = {
+  field: 'crash_policy',
+  check: (r) => isRecord(r['crash_policy']) && checkBackoffWithinCap(schemaFields('CrashPolicy', r['crash_policy']), 'crash_policy'),
+};
+const CREATE_RULES = [domainBytes, metricTagsBytes, sourceIdIsMetricsGuid, routesBytes, annotationBytes, backoffWithinCap];
+const UPDATE_RULES = [routesBytes, annotationBytes, metricTagsBytes, backoffWithinCap];
 
-/** Validates a create request (parsed JSON) against BBS's rules and the node's `limits`. */
+/**
+ * Validates a create request (parsed JSON) against the `DesiredLRPRequest` schema and the node's
+ * `limits`, and what the schema cannot say: the domain, metric tags, routes and annotation in
+ * bytes, a static `source_id` tag equal to `metrics_guid`, the crash policy's backoff within its cap.
+ */
 export function validateDesiredLrp(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPDefinition> {
   return validating(() => {
-    const f = new Fields(asRecord(input, 'desired_lrp'));
-    checkJsonBounds(input);
-    const process_guid = f.guid('process_guid');
-    const domain = f.domain('domain');
-    const rootfs = readRootfs(f);
-    const instances = f.requiredInt('instances', instancesRange(limits));
-    const action = checkAction(f.record['action'], 'action');
-    const setup = f.has('setup') ? checkAction(f.record['setup'], 'setup') : undefined;
-    const monitor = f.has('monitor') ? checkAction(f.record['monitor'], 'monitor') : undefined;
-    const check_definition = f.has('check_definition') ? checkCheckDefinition(f.record['check_definition'], 'check_definition') : undefined;
-    const metrics_guid = f.string('metrics_guid');
-    const metric_tags = readMetricTags(f);
-    const sourceId = metric_tags?.['source_id'];
-    if (metrics_guid && sourceId?.static !== undefined && sourceId.static !== metrics_guid) {
-      reject('metric_tags', 'source_id must equal metrics_guid');
-    }
-    return compact<DesiredLRPDefinition>({
-      process_guid,
-      domain,
-      rootfs,
-      instances,
-      action,
-      setup,
-      monitor,
-      check_definition,
-      start_timeout_ms: f.int('start_timeout_ms', TIMER_MS),
-      memory_mb: f.int('memory_mb', SIZE_MB),
-      disk_mb: f.int('disk_mb', SIZE_MB),
-      cpu_weight: f.int('cpu_weight', CPU_WEIGHT_RANGE),
-      max_pids: f.int('max_pids', PIDS),
-      privileged: f.bool('privileged'),
-      ports: readPorts(f),
-      routes: readRoutes(f),
-      env: readEnv(f),
-      log_guid: f.string('log_guid'),
-      log_source: f.string('log_source'),
-      metrics_guid,
-      metric_tags,
-      annotation: readAnnotation(f),
-      placement_tags: f.stringArray('placement_tags'),
-      crash_policy: readCrashPolicy(f),
-    });
+    const request = checkRequest('DesiredLRPRequest', input, { name: 'desired_lrp' }, limits, CREATE_RULES);
+    if (request['check_definition'] !== undefined) request['check_definition'] = checkDefinitionOf(request['check_definition'] as Record<string, unknown>);
+    if (request['env'] !== undefined) request['env'] = envOf(request['env'] as EnvVar[]);
+    return withStoredForms(request) as unknown as DesiredLRPDefinition;
   });
 }
 
-/** Validates a `PATCH` body: only the updatable keys, each by its create rule. */
+/** Validates a `PATCH` body against the `DesiredLRPUpdate` schema (only the updatable keys), and the create rules JSON Schema cannot say. */
 export function validateDesiredLrpUpdate(input: unknown, limits: ModelLimits = DEFAULT_LIMITS): Result<DesiredLRPUpdate> {
-  return validating(() => {
-    const f = new Fields(asRecord(input, 'update'));
-    checkJsonBounds(input);
-    const allowed: ReadonlySet<string> = new Set(DESIRED_LRP_UPDATE_KEYS);
-    for (const key of Object.keys(f.record)) if (!allowed.has(key)) reject(key, 'cannot be updated');
-    return compact<DesiredLRPUpdate>({
-      instances: f.int('instances', instancesRange(limits)),
-      routes: readRoutes(f),
-      annotation: readAnnotation(f),
-      metric_tags: readMetricTags(f),
-      crash_policy: readCrashPolicy(f),
-    });
-  });
+  return validating(() => withStoredForms(checkRequest('DesiredLRPUpdate', input, { name: 'update' }, limits, UPDATE_RULES)) as DesiredLRPUpdate);
+}
+
+/** Valid `metric_tags` and `crash_policy` as stored: each tag its one set key, the policy without null fields. */
+function withStoredForms(fields: Record<string, unknown>): Record<string, unknown> {
+  if (fields['metric_tags'] !== undefined) fields['metric_tags'] = metricTagsOf(fields['metric_tags']);
+  if (fields['crash_policy'] !== undefined) fields['crash_policy'] = schemaFields('CrashPolicy', fields['crash_policy'] as Record<string, unknown>);
+  return fields;
+}
+
+/** Valid `metric_tags` as stored: each tag its one set key. */
+function metricTagsOf(tags: unknown): Record<string, MetricTagValue> {
+  const entries = Object.entries(tags as Record<string, { static?: string | null; dynamic?: MetricTagValue['dynamic'] | null }>);
+  return Object.fromEntries(entries.map(([name, tag]) => [name, typeof tag.static === 'string' ? { static: tag.static } : { dynamic: tag.dynamic! }]));
 }
 
 /** The stored shape of a validated definition: known fields only, defaults filled, `tag` attached. */

@@ -6,8 +6,9 @@
  */
 import type { Result } from '../base/errors.js';
 import { checkJsonBounds } from './json-bounds.js';
-import { DOMAIN_TTL_S } from './limits.js';
-import { Fields, asRecord, checkDomain, validating } from './validation.js';
+import { MAX_DOMAIN_BYTES } from './limits.js';
+import { checkSchema } from './schema-check.js';
+import { checkUtf8Bytes, validating } from './validation.js';
 
 /** A stored domain row. */
 export interface DomainRecord {
@@ -20,17 +21,20 @@ export interface DomainRecord {
 export const DOMAIN_FOREVER = Number.MAX_SAFE_INTEGER;
 
 /**
- * Validates `PUT /v1/domains/:domain` with body `{ttl}`: the name as `checkDomain` wants it (1..255
- * bytes, no control character, not only white space), ttl an integer 0..2^32-1 seconds as BBS's
- * `uint32` (absent = 0), so `expire_time` is always a finite number.
+ * Validates `PUT /v1/domains/:domain` with body `{ttl}`: the name as a DesiredLRP's `domain` (1..255
+ * bytes, no control character, not only white space), the body by the `DomainRequest` schema:
+ * ttl an integer 0..2^32-1 seconds as BBS's `uint32` (absent = 0), so `expire_time` is always a
+ * finite number.
  */
 export function validateDomainUpsert(domain: string, body: unknown): Result<{ domain: string; ttl: number }> {
   return validating(() => {
     checkJsonBounds(domain, 'domain');
-    checkDomain(domain, 'domain');
+    checkUtf8Bytes(domain, MAX_DOMAIN_BYTES, 'domain');
+    checkSchema('DesiredLRPRequest', domain, { name: 'domain' }, undefined, 'domain');
     checkJsonBounds(body, 'body');
-    const ttl = body === undefined || body === null ? undefined : new Fields(asRecord(body, 'body')).int('ttl', DOMAIN_TTL_S);
-    return { domain, ttl: ttl ?? 0 };
+    if (body === undefined || body === null) return { domain, ttl: 0 };
+    checkSchema('DomainRequest', body, { name: 'body' });
+    return { domain, ttl: ((body as { ttl?: number | null }).ttl ?? 0) };
   });
 }
 

@@ -1,11 +1,11 @@
 /**
  * JSON Schemas of the models (draft 2020-12, as OpenAPI 3.1 uses them), by component name: the
- * routes refer to them and `/openapi.json` lists them. The validators (`validation.ts`,
- * `desired-lrp.ts`, `task.ts`, `action-validation.ts`, `check-definition.ts`, `domain.ts`) are
- * the authority; a request schema accepts what its validator accepts, and
- * `test/models/schemas.test.ts` proves it case by case. Where JSON Schema cannot say a rule (a
- * limit in UTF-8 bytes, a field that must equal another, URL parsing) the schema is looser and
- * its `description` says what the server checks besides.
+ * routes refer to them, `/openapi.json` lists them, and they are the validators: `schema-check.ts`
+ * runs the request schemas through ajv for `desired-lrp.ts`, `task.ts`, `domain.ts` and
+ * `action-validation.ts`. Where JSON Schema cannot say a rule (a limit in UTF-8 bytes, a field
+ * that must equal another, URL parsing) the schema is looser, its `description` says what the
+ * server checks besides, and the model checks it in code. When several fields are bad, the first
+ * in a schema's property order is named: keep the order the models always checked in.
  *
  * Stored models (`DesiredLRP`, `Task`, `ActualLRP`, `Cell`) describe what the server answers:
  * every defaulted field is present and none is null.
@@ -14,7 +14,6 @@ import { ACTION_SCHEMAS } from './action-schema.js';
 import { ACTUAL_LRP_STATES, type ActualLrpPresence } from './actual-lrp.js';
 import { ENFORCEABLE } from './cell-state.js';
 import { CRASH_POLICY_SCHEMA } from './crash-policy.js';
-import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS } from './desired-lrp.js';
 import type { ErrorCode } from '../base/errors.js';
 import { EVENT_SCHEMAS } from './event-schemas.js';
 import {
@@ -23,7 +22,8 @@ import {
 } from './limits.js';
 import { arrayOf, componentRef as ref, flag, integer, objectSchema, text, textList, type JsonSchema } from './json-schema.js';
 import { MAX_REASON_BYTES } from './text.js';
-import { MAX_TASK_RESULT_BYTES, TASK_DEFAULTS, TASK_STATES } from './task.js';
+import { DESIRED_LRP_DEFAULTS, DESIRED_LRP_UPDATE_KEYS, TASK_DEFAULTS } from './record-fields.js';
+import { MAX_TASK_RESULT_BYTES, TASK_STATES } from './task-lifecycle.js';
 import {
   CPU_WEIGHT_RANGE, GUID_PATTERN, MAX_ANNOTATION_BYTES, MAX_ROUTES_BYTES, NON_NEGATIVE, PORT_RANGE, ROOTFS_PATTERN,
 } from './validation.js';
@@ -76,13 +76,19 @@ const lrpOptional = {
   setup: ref('Action'),
   monitor: ref('Action'),
   check_definition: ref('CheckDefinition'),
+  metrics_guid: logging.metrics_guid,
+  metric_tags: { ...metricTags, description: `a static source_id must equal metrics_guid when both are set; all tags together at most ${MAX_METRIC_TAGS_BYTES} bytes as JSON (the server checks; JSON Schema cannot)` },
   start_timeout_ms: integer(TIMER_MS, '0 = no start timeout'),
-  ...resources,
+  memory_mb: resources.memory_mb,
+  disk_mb: resources.disk_mb,
+  cpu_weight: resources.cpu_weight,
+  max_pids: resources.max_pids,
+  privileged: resources.privileged,
   ports: arrayOf(integer(PORT_RANGE), { maxItems: MAX_PORTS, description: 'container ports' }),
   routes,
   env: arrayOf(ref('EnvVar')),
-  ...logging,
-  metric_tags: { ...metricTags, description: `a static source_id must equal metrics_guid when both are set; all tags together at most ${MAX_METRIC_TAGS_BYTES} bytes as JSON (the server checks; JSON Schema cannot)` },
+  log_guid: logging.log_guid,
+  log_source: logging.log_source,
   annotation,
   placement_tags: textList,
   crash_policy: ref('CrashPolicy'),

@@ -23,6 +23,10 @@ import { truncateReason, truncateUtf8 } from './text.js';
 import { checkTaskCell, checkTaskOperation } from './transitions.js';
 import type { Task } from './task.js';
 
+export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING';
+
+export const TASK_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'COMPLETED', 'RESOLVING'];
+
 /** The `failure_reason` of a cancelled task. */
 export const TASK_CANCELLED_REASON = 'task was cancelled';
 /** The `failure_reason` of a task still PENDING after `expirePendingTaskMs`. */

@@ -7,20 +7,16 @@
  * `transitions.ts`.
  */
 import type { Action } from './actions.js';
-import { checkAction } from './action-validation.js';
-import type { EnvVar } from './env-var.js';
+import { envOf, type EnvVar } from './env-var.js';
 import type { Result } from '../base/errors.js';
-import { checkJsonBounds } from './json-bounds.js';
-import { PIDS, SIZE_MB } from './limits.js';
-import {
-  CPU_WEIGHT_RANGE, Fields, asRecord, compact, readAnnotation, readEnv, readHttpUrl, readRootfs, validating,
-} from './validation.js';
+import { MAX_DOMAIN_BYTES } from './limits.js';
+import { TASK_DEFAULTS } from './record-fields.js';
+import { checkRequest, type FieldRule } from './schema-check.js';
+import type { TaskState } from './task-lifecycle.js';
+import { MAX_ANNOTATION_BYTES, checkHttpUrl, checkUtf8Bytes, compact, validating } from './validation.js';
 
 export * from './task-lifecycle.js';
-
-export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'RESOLVING';
-
-export const TASK_STATES: readonly TaskState[] = ['PENDING', 'RUNNING', 'COMPLETED', 'RESOLVING'];
+export { TASK_DEFAULTS } from './record-fields.js';
 
 /** What a client defines. */
 export interface TaskDefinition {
@@ -66,47 +62,29 @@ export interface Task extends TaskDefinition {
   first_completed_at: number;
 }
 
-/** The definition fields `normalizeTask` fills when a request leaves them out. */
-export const TASK_DEFAULTS = Object.freeze({
-  env: Object.freeze([]) as readonly EnvVar[],
-  memory_mb: 0,
-  disk_mb: 0,
-  max_pids: 0,
-  cpu_weight: 0,
-  privileged: false,
-  result_file: '',
-  placement_tags: Object.freeze([]) as readonly string[],
-});
-
 type Defaulted = keyof typeof TASK_DEFAULTS;
 
 /** A create request: guid, domain and definition, defaulted fields optional. */
 export type TaskRequest = { task_guid: string; domain: string } & Omit<TaskDefinition, Defaulted> & Partial<Pick<TaskDefinition, Defaulted>>;
 
-/** Validates a create request (parsed JSON) against BBS's rules. */
+/** The rules of a create that JSON Schema cannot say, in the schema's field order. */
+const TASK_RULES: FieldRule[] = [
+  { field: 'domain', first: true, check: (r) => checkUtf8Bytes(r['domain'], MAX_DOMAIN_BYTES, 'domain') },
+  { field: 'completion_callback_url', check: (r) => checkHttpUrl(r['completion_callback_url'], 'completion_callback_url') },
+  { field: 'annotation', first: true, check: (r) => checkUtf8Bytes(r['annotation'], MAX_ANNOTATION_BYTES, 'annotation') },
+];
+
+/**
+ * Validates a create request (parsed JSON) against the `TaskRequest` schema, and what the schema
+ * cannot say: the domain and annotation in bytes, the callback parsed as a URL.
+ */
 export function validateTask(input: unknown): Result<TaskRequest> {
   return validating(() => {
-    const f = new Fields(asRecord(input, 'task'));
-    checkJsonBounds(input);
-    return compact<TaskRequest>({
-      task_guid: f.guid('task_guid'),
-      domain: f.domain('domain'),
-      rootfs: readRootfs(f),
-      action: checkAction(f.record['action'], 'action'),
-      env: readEnv(f),
-      memory_mb: f.int('memory_mb', SIZE_MB),
-      disk_mb: f.int('disk_mb', SIZE_MB),
-      max_pids: f.int('max_pids', PIDS),
-      cpu_weight: f.int('cpu_weight', CPU_WEIGHT_RANGE),
-      privileged: f.bool('privileged'),
-      result_file: f.string('result_file'),
-      completion_callback_url: readHttpUrl(f, 'completion_callback_url'),
-      annotation: readAnnotation(f),
-      log_guid: f.string('log_guid'),
-      log_source: f.string('log_source'),
-      metrics_guid: f.string('metrics_guid'),
-      placement_tags: f.stringArray('placement_tags'),
-    });
+    const request = checkRequest('TaskRequest', input, { name: 'task' }, undefined, TASK_RULES);
+    if (request['env'] !== undefined) request['env'] = envOf(request['env'] as EnvVar[]);
+    // '' = none
+    if (request['completion_callback_url'] === '') delete request['completion_callback_url'];
+    return request as unknown as TaskRequest;
   });
 }
 
