@@ -1,7 +1,9 @@
 /**
- * The models' JSON Schemas agree with the models' validators, which are the authority: for each
- * input, both accept or both reject. The few rules JSON Schema cannot say are listed as such
- * (`serverOnly`): there the schema accepts and only the validator rejects.
+ * A table of inputs the models accept or refuse. Each is checked twice: by the models' validation
+ * (the JSON Schemas through ajv plus the rules only code can say, src/models/schema-check.ts) and
+ * by the schema alone as /openapi.json serves it to clients. Both must give the table's answer,
+ * except for the rules JSON Schema cannot say (`serverOnly`): there the schema accepts and only
+ * the models refuse.
  */
 import { expect } from 'chai';
 import { validateAction } from '../../src/models/action-validation.js';
