@@ -18,12 +18,27 @@ import { failAsk, FailedReply } from './failed-asks.js';
 import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
+import { NactIncompatibleError } from './nact-compat.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
 
-installShield();
+/**
+ * Set when nact is not the release the shield was written for (nact-compat.ts): then nothing was
+ * patched, and {@link ActorSystem.start} refuses with this error.
+ */
+const refusal = installShieldOrRefuse();
+
+function installShieldOrRefuse(): NactIncompatibleError | undefined {
+  try {
+    installShield();
+    return undefined;
+  } catch (error) {
+    if (error instanceof NactIncompatibleError) return error;
+    throw error;
+  }
+}
 
 export interface SystemOptions {
   /** the node name; unique in this process */
@@ -71,8 +86,17 @@ export class ActorSystem {
     this.root = nact.start(...plugins) as AnyRef;
   }
 
-  /** Starts the node's actor system. Throws if one of that name is already running here. */
+  /**
+   * Throws {@link NactIncompatibleError} when this process cannot run actors: the installed nact
+   * is not the version the kernel's patches were written for, or lacks what they patch.
+   */
+  static assertCanStart(): void {
+    if (refusal) throw refusal;
+  }
+
+  /** Starts the node's actor system. Throws if one of that name is already running here, or as {@link assertCanStart}. */
   static start(options: SystemOptions): ActorSystem {
+    ActorSystem.assertCanStart();
     if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
     const system = new ActorSystem(options.name, options);
     setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
