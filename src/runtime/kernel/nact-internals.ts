@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { NactModules } from './nact-compat.js';
+import type { LocalRef } from './protocol.js';
 
 const require = createRequire(import.meta.url);
 const unloadable: string[] = [];
@@ -19,12 +20,8 @@ function load(path: string): any {
   }
 }
 
-/** nact's reference object: plain data resolved through a process-global system map. */
-export interface NactRef {
-  readonly path: { readonly parts: readonly string[] };
-  readonly name?: string;
-  readonly system: { readonly name: string | undefined };
-  readonly type: 'actor' | 'temp' | 'system' | 'nobody';
+/** nact's reference object: plain data resolved through a process-global system map (the shield numbers temp refs). */
+export interface NactRef extends LocalRef {
   id?: number;
 }
 
