@@ -28,6 +28,8 @@ import { chooseLogFormat, envName } from './flags.js';
 import type { StartContext, StartFlags } from './start-command.js';
 
 export async function startNode(flags: StartFlags, context: StartContext = { secretsOnCommandLine: [] }): Promise<void> {
+  // before anything is opened: a nact the kernel was not written for ends here, exit 1, its message on stderr
+  ActorSystem.assertCanStart();
   const data = resolve(flags.data);
   const log = createLogger({ base: { node: flags.name }, format: chooseLogFormat(flags.logFormat, process.stdout.isTTY === true) });
   for (const name of context.secretsOnCommandLine) {

@@ -1,12 +1,16 @@
 /**
  * How an actor is declared to the kernel (system.ts): the spec passed to spawn, spawnPersistent
- * or spawnStateless, and the context its handler sees with each message.
+ * or spawnStateless, the context its handler sees with each message, and what the kernel makes
+ * of a spec when it spawns (nact's properties, the registry entry).
  */
 import type { Clock } from '../../base/clock.js';
-import type { CrashPolicy } from './crash-policy.js';
+import { supervise, type CrashPolicy } from './crash-policy.js';
 import type { Logger } from '../../base/logger.js';
-import type { AnyRef, Ref } from './protocol.js';
+import type { NactContext, NactRef } from './nact-internals.js';
+import { refPath, type AnyRef, type Ref } from './protocol.js';
 import type { ProtocolSchema } from './protocol-schema.js';
+import type { RegistryEntry } from './registry.js';
+import { oneForOne } from './supervision.js';
 import type { ActorSystem } from './system.js';
 
 export interface ActorContext<M> {
@@ -86,4 +90,54 @@ export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
 
 export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
   handle: (msg: M, ctx: ActorContext<M>) => void | Promise<void>;
+}
+
+/**
+ * The context an actor's handler sees: built on its first message and kept (`ctx`), since nact
+ * runs one message at a time per actor; only the children can change between messages.
+ */
+export function handlerContext<M>(system: ActorSystem, ctx: ActorContext<M> | undefined, nctx: NactContext): ActorContext<M> {
+  if (ctx) {
+    ctx.children = nctx.children as ReadonlyMap<string, AnyRef>;
+    return ctx;
+  }
+  const path = refPath(nctx.self);
+  const log = system.log;
+  let child: Logger | undefined;
+  return {
+    self: nctx.self as Ref<M>,
+    path,
+    name: nctx.name,
+    parent: nctx.parent as AnyRef | undefined,
+    children: nctx.children as ReadonlyMap<string, AnyRef>,
+    system,
+    get log() {
+      return (child ??= log.child({ actor: path }));
+    },
+    clock: system.clock,
+  };
+}
+
+/** Adds a just-spawned actor to `system`'s registry. */
+export function registerSpawned<S>(system: ActorSystem, ref: NactRef, parent: AnyRef, spec: CommonSpec<S>, persistenceKey?: string): RegistryEntry {
+  const parentPath = parent.type === 'system' ? null : refPath(parent);
+  const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
+  return system.registry.add(ref, spec.kind, parentPath, {
+    since: system.clock.now(),
+    ...(summarize ? { summarize } : {}),
+    ...(persistenceKey === undefined ? {} : { persistenceKey }),
+    ...(spec.protocol ? { protocol: spec.protocol } : {}),
+  });
+}
+
+/** The properties nact spawns an actor with for `spec`: its policy, its afterStop, its passivation. */
+export function nactProps<S>(system: ActorSystem, spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
+  return {
+    onCrash: supervise(system, spec.onCrash ?? oneForOne(system.clock)),
+    afterStop: (state: S) => {
+      system.registry.remove(refPath(self()), self());
+      spec.afterStop?.(state);
+    },
+    ...(spec.shutdownAfterMs ? { shutdownAfter: spec.shutdownAfterMs } : {}),
+  };
 }

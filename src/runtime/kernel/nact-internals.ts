@@ -4,15 +4,24 @@
  * nowhere else imports from 'nact/lib/...'.
  */
 import { createRequire } from 'node:module';
+import type { NactModules } from './nact-compat.js';
+import type { LocalRef } from './protocol.js';
 
 const require = createRequire(import.meta.url);
+const unloadable: string[] = [];
 
-/** nact's reference object: plain data resolved through a process-global system map. */
-export interface NactRef {
-  readonly path: { readonly parts: readonly string[] };
-  readonly name?: string;
-  readonly system: { readonly name: string | undefined };
-  readonly type: 'actor' | 'temp' | 'system' | 'nobody';
+/** A file of nact's, or undefined (named by the boot check) when this release has none. */
+function load(path: string): any {
+  try {
+    return require(path);
+  } catch (error) {
+    unloadable.push(`${path} cannot be loaded (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
+    return undefined;
+  }
+}
+
+/** nact's reference object: plain data resolved through a process-global system map (the shield numbers temp refs). */
+export interface NactRef extends LocalRef {
   id?: number;
 }
 
@@ -104,23 +113,23 @@ export interface NactApi {
   configurePersistence(engine: unknown): (system: NactSystem) => void;
 }
 
-export const nact: NactApi = require('nact');
+export const nact: NactApi = load('nact');
 
 interface ActorClass {
   prototype: NactActor;
   getSafeTimeout(ms: number): number;
 }
 
-export const ActorClass: ActorClass = require('nact/lib/actor.js').Actor;
+export const ActorClass: ActorClass = load('nact/lib/actor.js')?.Actor;
 
 /** nact's reference to no one: the sender of a message sent from outside any actor. */
-export const NactNobody: new () => NactRef = require('nact/lib/references.js').Nobody;
+const references = load('nact/lib/references.js');
+export const NactNobody: new () => NactRef = references?.Nobody;
 
-/** lib/persistence/persistent-actor.js does not export its class; reach it through a live instance. */
-export const supervisionActions: Record<string, Decision> = require('nact/lib/supervision.js').SupervisionActions;
+export const supervisionActions: Record<string, Decision> = load('nact/lib/supervision.js')?.SupervisionActions;
 
 const systemMap: { find(systemName: string | undefined, ref?: NactRef): NactActor | NactSystem | undefined } =
-  require('nact/lib/system-map.js');
+  load('nact/lib/system-map.js');
 
 /** The concrete actor behind `ref`, or undefined when it has stopped or never existed. */
 export function findActor(ref: NactRef): NactActor | undefined {
@@ -130,4 +139,69 @@ export function findActor(ref: NactRef): NactActor | undefined {
 
 export function findSystem(name: string): NactSystem | undefined {
   return systemMap.find(name) as NactSystem | undefined;
+}
+
+const PROBE = 'auctor.nact-compat-probe';
+let snapshot: NactModules | undefined;
+
+/**
+ * What the boot check (nact-compat.ts) inspects, as nact had it before any patch: copies of the
+ * own members of its exports, classes and prototypes, and of the fields of a probe system, actor
+ * and persistent actor (nact exports neither ActorSystem nor PersistentActor: they are reached
+ * through instances, started and stopped here at once). Taken on the first call, which
+ * installShield makes before it patches anything.
+ */
+export function nactModules(): NactModules {
+  return (snapshot ??= takeSnapshot());
+}
+
+function takeSnapshot(): NactModules {
+  const modules: NactModules = {
+    version: load('nact/package.json')?.version,
+    nact: copy(nact),
+    Actor: copy(ActorClass),
+    'Actor.prototype': copy(ActorClass?.prototype),
+    'Actor#': undefined,
+    'PersistentActor.prototype': undefined,
+    'PersistentActor#': undefined,
+    'ActorSystem.prototype': undefined,
+    'ActorSystem#': undefined,
+    references: copy(references),
+    SupervisionActions: copy(supervisionActions),
+    systemMap: copy(systemMap),
+  };
+  try {
+    Object.assign(modules, probe());
+  } catch (error) {
+    unloadable.push(`a probe actor system could not be run (${error instanceof Error ? error.message : String(error)})`);
+    findSystem(PROBE)?.stop();
+  }
+  if (unloadable.length > 0) modules.unreachable = [...unloadable];
+  return modules;
+}
+
+/** Starts a system with a plain and a persistent actor, copies what the check reads, stops them. */
+function probe(): Partial<NactModules> {
+  // never asked: the persistent actor is stopped before its first recovery runs
+  const engine = {};
+  const root = nact.start({ name: PROBE }, nact.configurePersistence(engine));
+  const system = findSystem(PROBE)!;
+  const actor = findActor(nact.spawn(root, (state: unknown) => state, 'actor'))!;
+  const persistent = findActor(nact.spawnPersistent(root, (state: unknown) => state, 'probe', 'persistent'))!;
+  const found: Partial<NactModules> = {
+    'Actor#': { ...actor },
+    'PersistentActor.prototype': copy(Object.getPrototypeOf(persistent)),
+    'PersistentActor#': { ...persistent },
+    'ActorSystem.prototype': copy(Object.getPrototypeOf(system)),
+    'ActorSystem#': { ...system },
+  };
+  // nact's own stop: no patch is installed yet (and this stop cancels the scheduled recovery)
+  persistent.stop();
+  actor.stop();
+  system.stop();
+  return found;
+}
+
+function copy(from: object | undefined): object | undefined {
+  return from === undefined || from === null ? undefined : Object.defineProperties({}, Object.getOwnPropertyDescriptors(from));
 }

@@ -2,9 +2,22 @@
  * Typed references and protocol helpers. A protocol is a discriminated union of messages with
  * namespaced `type` tags and the reply address inside the message (like Akka's `replyTo`).
  */
-import type { NactRef } from './nact-internals.js';
-
 declare const protocol: unique symbol;
+
+/**
+ * An address on this node: an actor, the system (the root), a pending ask (`temp`), or no one.
+ * Plain data, resolved by path (or id) on every use; nact's references have this shape, and
+ * nothing outside the kernel needs more of them.
+ */
+export interface LocalRef {
+  readonly path: { readonly parts: readonly string[] };
+  readonly name?: string;
+  /** the node's name; undefined only for `nobody` */
+  readonly system: { readonly name: string | undefined };
+  readonly type: 'actor' | 'temp' | 'system' | 'nobody';
+  /** a pending ask's number */
+  readonly id?: number;
+}
 
 /**
  * An actor on another node of the cluster, or a reserved address on one (a remote query's reply
@@ -33,12 +46,12 @@ export class RemoteActorRef {
   }
 }
 
-/** What the kernel accepts as an address: one of nact's references, or a remote one. */
-export type KernelRef = NactRef | RemoteActorRef;
+/** What the kernel accepts as an address: a local one, or a remote one. */
+export type KernelRef = LocalRef | RemoteActorRef;
 
 /**
- * An address that accepts messages of type `M`. At run time it is nact's reference object or a
- * {@link RemoteActorRef}; the type parameter only exists for the compiler.
+ * An address that accepts messages of type `M`. At run time it is a {@link LocalRef} (nact's
+ * reference object) or a {@link RemoteActorRef}; the type parameter only exists for the compiler.
  */
 export type Ref<M> = KernelRef & { readonly [protocol]?: (msg: M) => void };
 
@@ -62,7 +75,7 @@ export function refPath(ref: KernelRef): string {
   return ref.type === 'remote' ? ref.at : '/' + ref.path.parts.join('/');
 }
 
-/** The node a reference lives on (its actor system's name); undefined only for nact's `Nobody`. */
+/** The node a reference lives on (its actor system's name); undefined only for `nobody`. */
 export function refNode(ref: KernelRef): string | undefined {
   return ref.system.name;
 }

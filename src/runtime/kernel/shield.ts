@@ -27,7 +27,8 @@
  * detached but keep running, and their afterStop never runs.
  */
 import { installChildrenView } from './children-view.js';
-import { ActorClass, findActor, NactNobody, supervisionActions, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
+import { checkNact, NactIncompatibleError } from './nact-compat.js';
+import { ActorClass, findActor, NactNobody, nactModules, supervisionActions, type NactActor, type NactRef, type NactSystem } from './nact-internals.js';
 import { refPath } from './protocol.js';
 import { handleMessageInTurns } from './turns.js';
 
@@ -53,8 +54,14 @@ function report(ref: NactRef, event: string, fields: Record<string, unknown>): v
   process.stderr.write(`${event} ${refPath(ref)}: ${error}\n`);
 }
 
+/**
+ * Applies every patch, once per process. First checks that nact is what they were written for
+ * (nact-compat.ts) and throws {@link NactIncompatibleError}, with nothing patched, when it is not.
+ */
 export function installShield(): void {
   if (installed) return;
+  const refusal = checkNact(nactModules());
+  if (refusal !== undefined) throw new NactIncompatibleError(refusal);
   installed = true;
   ActorClass.getSafeTimeout = safeTimeout;
   ActorClass.prototype.handleFault = handleFaultTotally;

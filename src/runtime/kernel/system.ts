@@ -6,10 +6,9 @@
  */
 import { ActorNotFoundError, AskTimeoutError } from '../../base/errors.js';
 import type { PersistenceEngine } from '../persistence/engine.js';
-import { oneForOne } from './supervision.js';
-import type { ActorContext, ActorSpec, CommonSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
+import { handlerContext, nactProps, registerSpawned, type ActorContext, type ActorSpec, type CommonSpec, type PersistentActorSpec, type PersistentContext, type StatelessSpec } from './actor-spec.js';
 import { systemClock, type Clock } from '../../base/clock.js';
-import { supervise, type CrashPolicy } from './crash-policy.js';
+import type { CrashPolicy } from './crash-policy.js';
 import { silentLogger, type Logger } from '../../base/logger.js';
 import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
@@ -18,12 +17,20 @@ import { failAsk, FailedReply } from './failed-asks.js';
 import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
 import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
+import { PathDelivery, typeOf, type DeadLetter, type Delivery, type RemoteRouter } from './delivery.js';
+import { NactIncompatibleError } from './nact-compat.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
+export type { DeadLetter, DeadLetterReason, Delivery, RemoteRouter } from './delivery.js';
 
-installShield();
+try {
+  installShield();
+} catch (error) {
+  // not the nact the shield was written for (nact-compat.ts): nothing is patched, start refuses
+  if (!(error instanceof NactIncompatibleError)) throw error;
+}
 
 export interface SystemOptions {
   /** the node name; unique in this process */
@@ -40,14 +47,6 @@ class PersistFailed {
   constructor(readonly error: unknown) {}
 }
 
-/** Carries messages for refs on other nodes; installed by remoting (src/runtime/remoting/remote-node.ts). */
-export interface RemoteRouter {
-  /** Sends `msg` toward `ref`'s node; false (a dead letter, counted) when it cannot. Never throws. */
-  dispatch(ref: RemoteActorRef, msg: unknown): boolean;
-  /** Asks across nodes: the reply, or AskTimeoutError after `timeoutMs`, or a fast failure when the node is unreachable or down. */
-  query<R>(ref: RemoteActorRef, make: (replyTo: AnyRef) => unknown, timeoutMs: number): Promise<R>;
-}
-
 function localParent(parent: Parent): NactRef {
   if (parent.type === 'remote') throw new Error(`cannot spawn under a remote actor: /${parent.node}${parent.at}`);
   return parent;
@@ -61,18 +60,29 @@ export class ActorSystem {
   readonly clock: Clock;
   readonly log: Logger;
   private readonly engine: PersistenceEngine | undefined;
+  private readonly byPath: PathDelivery;
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger();
     this.engine = options.engine;
+    this.byPath = new PathDelivery(name, this.registry, (letter) => this.deadLetter(letter));
     const plugins: unknown[] = [{ name }, shieldSystem];
     if (options.engine) plugins.push(nact.configurePersistence(options.engine));
     this.root = nact.start(...plugins) as AnyRef;
   }
 
-  /** Starts the node's actor system. Throws if one of that name is already running here. */
+  /**
+   * Throws {@link NactIncompatibleError} when this process cannot run actors: the installed nact
+   * is not the version the kernel's patches were written for, or lacks what they patch.
+   */
+  static assertCanStart(): void {
+    installShield();
+  }
+
+  /** Starts the node's actor system. Throws if one of that name is already running here, or as {@link assertCanStart}. */
   static start(options: SystemOptions): ActorSystem {
+    ActorSystem.assertCanStart();
     if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
     const system = new ActorSystem(options.name, options);
     setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
@@ -85,7 +95,7 @@ export class ActorSystem {
     let ctx: ActorContext<M> | undefined;
     let stamped = -1;
     const f = (state: S, msg: M, nctx: NactContext) => {
-      ctx = this.refresh(ctx, nctx);
+      ctx = handlerContext(this, ctx, nctx);
       // once per turn (at most 64 messages, 2 ms): a clock read costs as much as a small handler
       if (entry && stamped !== currentTurn()) {
         stamped = currentTurn();
@@ -94,12 +104,12 @@ export class ActorSystem {
       return spec.handle(state, msg, ctx);
     };
     ref = nact.spawn(localParent(parent), f, spec.name, {
-      ...this.commonProps(spec, () => ref!),
-      initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = this.refresh(ctx, nctx))),
+      ...nactProps(this, spec, () => ref!),
+      initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = handlerContext(this, ctx, nctx))),
     });
     const actor = findActor(ref);
     if (actor) shareEmptyChildMaps(actor);
-    entry = this.register(ref, parent, spec);
+    entry = registerSpawned(this, ref, parent, spec);
     return ref as Ref<M>;
   }
 
@@ -112,7 +122,7 @@ export class ActorSystem {
     const f = (state: S, msg: unknown, nctx: NactContext) => {
       if (nctx.recovering) return spec.applyEvent(state, msg as E);
       if (msg instanceof PersistFailed) throw msg.error;
-      ctx = this.refresh(ctx, nctx) as PersistentContext<M, E, S>;
+      ctx = handlerContext(this, ctx, nctx) as PersistentContext<M, E, S>;
       let working = state;
       ctx.persist = async (event, tags) => {
         await nctx.persist!(event, tags);
@@ -139,7 +149,7 @@ export class ActorSystem {
       });
     };
     ref = nact.spawnPersistent(localParent(parent), f, spec.key, spec.name, {
-      ...this.commonProps(spec, () => ref!),
+      ...nactProps(this, spec, () => ref!),
       initialStateFunc: () => spec.initialState(),
       // a function's first answer comes after the first message (the countdown is clamped then)
       ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
@@ -150,7 +160,7 @@ export class ActorSystem {
       shieldPersistentActorClass(actor);
       if (spec.fresh) skipFirstRecovery(actor);
     }
-    entry = this.register(ref, parent, spec, spec.key);
+    entry = registerSpawned(this, ref, parent, spec, spec.key);
     return ref as Ref<M>;
   }
 
@@ -183,9 +193,31 @@ export class ActorSystem {
       actor.dispatch(msg);
       return true;
     }
-    this.registry.deadLetter();
-    this.log.debug({ to: refPath(ref), type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    this.deadLetter({ to: refPath(ref), type: typeOf(msg), reason: actor ? 'stopped' : 'no-such-actor' });
     return false;
+  }
+
+  /**
+   * Hands `msg` to the live local actor at `path` (`/control/lrps`), without a sender: how
+   * remoting delivers what arrives (`from`: the node it came from). Anything else is a dead
+   * letter, counted and logged as `actor.dead-letter` with the reason returned.
+   */
+  deliver(path: string, msg: unknown, from?: string): Delivery {
+    return this.byPath.deliver(path, msg, from);
+  }
+
+  /**
+   * The temporary reference of the local ask `id` (a `query` waiting for its reply), to answer
+   * it with `dispatch` or `fail`; undefined once it was answered or timed out.
+   */
+  resolveTemporary(id: number): AnyRef | undefined {
+    return this.byPath.temporary(id);
+  }
+
+  /** Counts a message that could not be delivered (`auctor_actor_dead_letters_total`) and logs it at debug as `event`. */
+  deadLetter(letter: DeadLetter, event = 'actor.dead-letter'): void {
+    this.registry.deadLetter();
+    this.log.debug(letter, event);
   }
 
   /** Sends the message built around a reply address and waits for the reply. */
@@ -247,70 +279,20 @@ export class ActorSystem {
 
   private remoteDispatch(ref: RemoteActorRef, msg: unknown): boolean {
     if (this.remote) return this.remote.dispatch(ref, msg);
-    this.registry.deadLetter();
-    this.log.debug({ node: ref.node, to: ref.at, type: (msg as { type?: unknown })?.type }, 'actor.dead-letter');
+    this.deadLetter({ node: ref.node, to: ref.at, type: typeOf(msg), reason: 'no remoting attached' });
     return false;
   }
 
   /** Looks up a live actor by its path (`/a/b`). */
   lookup(path: string): AnyRef | undefined {
-    const ref: NactRef = { path: { parts: path.split('/').filter(Boolean) }, system: { name: this.name }, type: 'actor' };
-    const actor = findActor(ref);
-    return actor ? (actor.reference as AnyRef) : undefined;
+    return this.byPath.lookup(path);
   }
 
   /** Stops every actor, then waits a turn so their afterStop hooks have run. */
   async shutdown(): Promise<void> {
     nact.stop(this.root as NactRef);
+    this.byPath.clear();
     await new Promise((resolve) => setImmediate(resolve));
     setShieldReporter(this.name, undefined);
-  }
-
-  /**
-   * The context an actor's handler sees: built on its first message and kept, since nact runs
-   * one message at a time per actor; only the children can change between messages.
-   */
-  private refresh<M>(ctx: ActorContext<M> | undefined, nctx: NactContext): ActorContext<M> {
-    if (ctx) {
-      ctx.children = nctx.children as ReadonlyMap<string, AnyRef>;
-      return ctx;
-    }
-    const path = refPath(nctx.self);
-    const log = this.log;
-    let child: Logger | undefined;
-    return {
-      self: nctx.self as Ref<M>,
-      path,
-      name: nctx.name,
-      parent: nctx.parent as AnyRef | undefined,
-      children: nctx.children as ReadonlyMap<string, AnyRef>,
-      system: this,
-      get log() {
-        return (child ??= log.child({ actor: path }));
-      },
-      clock: this.clock,
-    };
-  }
-
-  private register<S>(ref: NactRef, parent: Parent, spec: CommonSpec<S>, persistenceKey?: string): RegistryEntry {
-    const parentPath = parent.type === 'system' ? null : refPath(parent);
-    const summarize = spec.summary as ((state: unknown) => unknown) | undefined;
-    return this.registry.add(ref, spec.kind, parentPath, {
-      since: this.clock.now(),
-      ...(summarize ? { summarize } : {}),
-      ...(persistenceKey === undefined ? {} : { persistenceKey }),
-      ...(spec.protocol ? { protocol: spec.protocol } : {}),
-    });
-  }
-
-  private commonProps<S>(spec: CommonSpec<S>, self: () => NactRef): Record<string, unknown> {
-    return {
-      onCrash: supervise(this, spec.onCrash ?? oneForOne(this.clock)),
-      afterStop: (state: S) => {
-        this.registry.remove(refPath(self()), self());
-        spec.afterStop?.(state);
-      },
-      ...(spec.shutdownAfterMs ? { shutdownAfter: spec.shutdownAfterMs } : {}),
-    };
   }
 }

@@ -17,7 +17,7 @@
  * typed arrays); refs are found in plain objects and arrays. `$ref` is a reserved key.
  */
 import { Packr } from 'msgpackr';
-import type { NactRef } from '../kernel/nact-internals.js';
+import type { LocalRef } from '../kernel/protocol.js';
 import { RemoteActorRef, type KernelRef } from '../kernel/protocol.js';
 import { SLOW, TYPED_BODY } from './remote-msgpack.js';
 import { lastHadRefs, readValue } from './remote-msgpack-reader.js';
@@ -192,8 +192,8 @@ function isRemoteShaped(value: object): value is RemoteActorRef {
   return ref.type === 'remote' && typeof ref.node === 'string' && typeof ref.at === 'string';
 }
 
-function isNactRef(value: object): value is NactRef {
-  const ref = value as Partial<NactRef>;
+function isNactRef(value: object): value is LocalRef {
+  const ref = value as Partial<LocalRef>;
   const system = ref.system;
   if (system === null || typeof system !== 'object' || !('name' in system)) return false;
   switch (ref.type) {

@@ -9,13 +9,15 @@
  * never a throw. Inbound, every envelope is checked before any actor sees it: the body must
  * decode, its `type` must equal the envelope's, and a message for an actor must be a tagged
  * object; a failing envelope is dropped, counted and logged (`remoting.malformed-envelope`).
+ * What passes is handed to the kernel by path (`system.deliver`), which counts a message for no
+ * live actor as a dead letter; an ask waiting on it fails at once (remote-ask-failure.ts).
  * See docs/051-remote-refs.md.
  */
-import { findActor, findSystem, type NactActor, type NactRef } from '../kernel/nact-internals.js';
-import { RemoteActorRef, type AnyRef, type KernelRef, type Ref } from '../kernel/protocol.js';
+import { RemoteActorRef, type AnyRef, type Ref } from '../kernel/protocol.js';
 import { describeError } from '../kernel/registry.js';
 import type { ActorSystem, RemoteRouter } from '../kernel/system.js';
 import { ActorNotFoundError } from '../../base/errors.js';
+import { actorNotFound, askError, isAskFailure, remoteReplyTo } from './remote-ask-failure.js';
 import { CodecError, decodeBody, encodeBody, encodedShape, REPLY_PREFIX, tagOf, TEMP_PREFIX, UNTAGGED, type CodecContext } from './remote-codec.js';
 import type { NodeDirectory } from './remote-directory.js';
 import { PendingQueries, RemoteUnavailableError } from './remote-queries.js';
@@ -46,16 +48,11 @@ export interface RemoteStats {
   pendingQueries: number;
 }
 
-const MAX_CACHED_PATHS = 10_000;
-
 /** The remoting side of one node's actor system; made by {@link attachRemoting}. */
 export class RemoteNode {
   private readonly queries: PendingQueries;
   private readonly deathWatch: DeathWatch;
   private readonly codec: CodecContext;
-  private readonly actors = new Map<string, WeakRef<NactActor>>();
-  private lastPath = '';
-  private lastActor: NactActor | undefined;
   private readonly counts = { sent: 0, received: 0, malformed: 0, deadLetters: 0 };
   private readonly disposers: Array<() => void> = [];
   private detached = false;
@@ -129,8 +126,6 @@ export class RemoteNode {
     if (this.detached) return;
     this.detached = true;
     for (const dispose of this.disposers.splice(0)) dispose();
-    this.lastActor = undefined;
-    this.actors.clear();
     this.queries.failAll(() => new RemoteUnavailableError(`/${this.self.name}`, 'remoting detached'));
     this.deathWatch.clear();
   }
@@ -222,19 +217,29 @@ export class RemoteNode {
     }
   }
 
-  /** Hands `msg` to the local address `path`: a reply slot, a local query's temp ref, or an actor. */
+  /**
+   * Hands `msg` to the local address `path`: an actor (through the kernel), a remote query's
+   * reply slot, or a local query's temporary reference. A reply slot or a temporary reference
+   * that receives an ask failure (remote-ask-failure.ts) fails its query with the error rebuilt from its code.
+   */
   private deliver(path: string, msg: unknown, from: string): boolean {
-    if (path.charCodeAt(1) !== 0x7e /* ~ */) return this.deliverToActor(path, msg);
+    if (path.charCodeAt(1) !== 0x7e /* ~ */) {
+      if (this.system.deliver(path, msg, from) === 'delivered') return true;
+      // the kernel counted and logged it (`actor.dead-letter`); an ask waiting on it fails now
+      this.counts.deadLetters++;
+      const replyTo = remoteReplyTo(msg);
+      if (replyTo !== undefined) this.send(replyTo, actorNotFound(`/${this.self.name}${path}`));
+      return false;
+    }
     if (path.startsWith(REPLY_PREFIX)) {
-      if (this.queries.settle(Number(path.slice(REPLY_PREFIX.length)), msg)) return true;
+      const correlation = Number(path.slice(REPLY_PREFIX.length));
+      if (isAskFailure(msg) ? this.queries.fail(correlation, askError(msg)) : this.queries.settle(correlation, msg)) return true;
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
       return false;
     }
     if (path.startsWith(TEMP_PREFIX)) {
-      const id = Number(path.slice(TEMP_PREFIX.length));
-      if (findSystem(this.system.name)?.tempReferences.has(id)) {
-        return this.system.dispatch({ type: 'temp', id, system: { name: this.system.name }, path: { parts: [] } } as KernelRef as AnyRef, msg as never);
-      }
+      const temp = this.system.resolveTemporary(Number(path.slice(TEMP_PREFIX.length)));
+      if (temp !== undefined) return isAskFailure(msg) ? this.system.fail(temp, askError(msg)) : this.system.dispatch(temp, msg as never);
       this.deadLetter(this.self.name, path, tagOf(msg), 'no query waits for this reply', from);
       return false;
     }
@@ -242,44 +247,9 @@ export class RemoteNode {
     return false;
   }
 
-  private deliverToActor(path: string, msg: unknown): boolean {
-    // The live actor at a path is remembered, so a message costs no path resolution through
-    // nact's tree: the last one strongly (a WeakRef's deref costs as much as the lookup it saves),
-    // the others weakly, so this cache keeps at most one stopped actor and its state alive. A
-    // stopped one is resolved again: a new actor may live at the path now, or none (a dead letter).
-    const last = this.lastActor;
-    if (last !== undefined && path === this.lastPath && !last.stopped) {
-      last.dispatch(msg);
-      return true;
-    }
-    this.lastActor = undefined;
-    const known = this.actors.get(path)?.deref();
-    if (known !== undefined && !known.stopped) {
-      this.lastPath = path;
-      this.lastActor = known;
-      known.dispatch(msg);
-      return true;
-    }
-    const ref: NactRef = { type: 'actor', path: { parts: path.split('/').filter(Boolean) }, system: { name: this.system.name } };
-    const actor = findActor(ref);
-    if (actor !== undefined && !actor.stopped) {
-      if (this.actors.size >= MAX_CACHED_PATHS) this.actors.clear();
-      this.actors.set(path, new WeakRef(actor));
-      this.lastPath = path;
-      this.lastActor = actor;
-      actor.dispatch(msg);
-      return true;
-    }
-    this.actors.delete(path);
-    const delivered = this.system.dispatch(ref as AnyRef, msg as never);
-    if (!delivered) this.counts.deadLetters++; // the kernel counted and logged it
-    return delivered;
-  }
-
   private deadLetter(node: string, to: string, type: string | undefined, reason: string, from?: string): void {
     this.counts.deadLetters++;
-    this.system.registry.deadLetter();
-    this.system.log.debug({ node, to, type, reason, from }, 'remoting.dead-letter');
+    this.system.deadLetter({ node, to, type, reason, from }, 'remoting.dead-letter');
   }
 
   private malformed(envelope: unknown, from: NodeIdentity, reason: string): void {

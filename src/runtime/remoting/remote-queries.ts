@@ -51,8 +51,11 @@ export class PendingQueries {
     return entry !== undefined;
   }
 
-  fail(correlation: number, error: Error): void {
-    this.take(correlation)?.reject(error);
+  /** Rejects the query with `error`; false when none waits for `correlation`. */
+  fail(correlation: number, error: Error): boolean {
+    const entry = this.take(correlation);
+    entry?.reject(error);
+    return entry !== undefined;
   }
 
   /** Fails every query to `node` sent while its incarnation was `incarnation` or older; how many. */
