@@ -43,10 +43,10 @@ export function spawnControlLink(system: ActorSystem, options: ControlLinkOption
       const control = current();
       if (!control) {
         reached = undefined;
-        if (report.type === 'cell-report/heartbeat' || report.type === 'cell-report/containers') system.registry.deadLetter();
+        if (report.type === 'cell-report/heartbeat' || report.type === 'cell-report/containers') system.deadLetter({ to: '/control', type: report.type, reason: 'no control node: fresh ones follow' });
         else if (held.push(report) > REPORTS_HELD) {
-          held.shift();
-          system.registry.deadLetter();
+          const dropped = held.shift()!;
+          system.deadLetter({ to: '/control', type: dropped.type, reason: `no control node: more than ${REPORTS_HELD} reports held` });
         }
         return;
       }
