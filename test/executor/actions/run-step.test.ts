@@ -78,7 +78,8 @@ describe('run step', function () {
       expect(await running).to.deep.equal({ ok: false, error: 'cancelled' });
       expect(Date.now() - cancelledAt).to.be.below(5000); // far inside the 10 s grace: TERM did it
       expect(out.text()).to.include.members(['APP: got TERM', 'APP: Exit status 7']);
-      expect(alive(child), 'the sleep in the same process group').to.equal(false);
+      // the group's TERM reaches the sleep at once, but its exit (and init reaping it) may trail the shell's on a loaded machine
+      await eventually(() => expect(alive(child), 'the sleep in the same process group').to.equal(false), { timeout: 3000 });
       expect((await container.info()).processes).to.deep.equal([]);
     });
 
