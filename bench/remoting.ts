@@ -12,6 +12,11 @@
  * machine, where throughput is not), and `system.query` round trips to the remote actor
  * (`p50_ms`, `p99_ms`; the transport's own as `transport_p50_ms`/`transport_p99_ms`).
  *
+ * Body codecs: the actor paths run once with the hand-written body codec the layer uses (`value`,
+ * `value_hand`) and once with msgpackr alone (`value_msgpackr`), alternating within each run
+ * (bench/support/body-codecs.ts); `ratio_msgpackr_hand` compares them. docs/051-remote-refs.md
+ * "Body codecs" says what the msgpackr one does and why the hand one stays.
+ *
  * Flow control: the transport drops rather than queue without bound, so each sender keeps at
  * most WINDOW messages unacknowledged and yields to the event loop every CHUNK, as a busy actor
  * system does; the raw streams wait for gRPC's 'drain'. Nothing is dropped.
@@ -27,6 +32,7 @@ import type { NodeIdentity, Remoting } from '../src/runtime/remoting/types.js';
 import { Acks as ActorAcks, actorQueries, benchMsg, sendThroughActors, sinkRef, spawnSink, startNode, type BenchMsg } from '../test/fixtures/bench-remote-actors.js';
 import type { Ref } from '../src/runtime/kernel/protocol.js';
 import { writeFast } from '../src/runtime/remoting/remote-msgpack-writer.js';
+import { bodyBytes, childSwitch, CODECS, DEFAULT_CODEC, perCodec, switchCodec } from './support/body-codecs.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const RUNS = 5;
@@ -103,7 +109,8 @@ async function child(parent: NodeIdentity): Promise<void> {
     bytes: rawReceiver('bytes', sink),
   } as UntypedServiceImplementation);
   const rawPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-  createInterface({ input: process.stdin }).on('line', () => {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    childSwitch(line);
     const { user, system } = process.cpuUsage();
     process.stdout.write(`${JSON.stringify({ cpu: user + system, bytes })}\n`);
   });
@@ -256,8 +263,11 @@ export async function main(): Promise<void> {
     // warm-up: JIT and heap settle before the first measured run (with 300k per path the first
     // actor run still came out 5-10 % below the others: its code was still being optimised)
     for (let i = 0; i < 2; i++) {
-      await actors(one, 1_000_000)();
-      await actors(many, 1_000_000)();
+      for (const codec of CODECS) {
+        await switchCodec(receiver, lines, codec);
+        await actors(one, 1_000_000)();
+        await actors(many, 1_000_000)();
+      }
       await layer(300_000)();
       await raw('framed', 300_000)();
       await raw('bytes', 300_000)();
@@ -266,62 +276,81 @@ export async function main(): Promise<void> {
     // the bench message as the layer puts it on the wire now its shape is compiled (a shaped body:
     // its values alone, its type and keys carried by the batch), for a raw stream of those bytes
     const wireBody = Uint8Array.from(writeFast(benchMsg(MESSAGES / 2), () => false, true) as Uint8Array);
-    const values: Sample[] = [];
-    const spread: Sample[] = [];
+    const values = perCodec<Sample[]>(() => []);
+    const spread = perCodec<Sample[]>(() => []);
     const transport: Sample[] = [];
     const limits: Sample[] = [];
     const unframed: Sample[] = [];
     const wireLimits: Sample[] = [];
     const show = (s: Sample) => `${Math.round(s.rate)} msgs/s (cpu ${s.sender}+${s.receiver} ns/msg)`;
     for (let run = 1; run <= RUNS; run++) {
-      values.push(await measure(receiver, lines, MESSAGES, actors(one, MESSAGES)));
-      spread.push(await measure(receiver, lines, MESSAGES, actors(many, MESSAGES)));
+      // the codecs alternate, and which goes first alternates too: drift on a busy machine hits both
+      for (const codec of run % 2 === 1 ? CODECS : [...CODECS].reverse()) {
+        await switchCodec(receiver, lines, codec);
+        values[codec].push(await measure(receiver, lines, MESSAGES, actors(one, MESSAGES)));
+        spread[codec].push(await measure(receiver, lines, MESSAGES, actors(many, MESSAGES)));
+        log(`run ${run}/${RUNS} ${codec}: actor to actor ${show(values[codec].at(-1)!)}, to ${SINKS} actors ${show(spread[codec].at(-1)!)}`);
+      }
+      await switchCodec(receiver, lines, DEFAULT_CODEC);
       transport.push(await measure(receiver, lines, MESSAGES, layer(MESSAGES)));
       limits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES)));
       unframed.push(await measure(receiver, lines, MESSAGES, raw('bytes', MESSAGES)));
       wireLimits.push(await measure(receiver, lines, MESSAGES, raw('framed', MESSAGES, wireBody)));
-      log(`run ${run}/${RUNS}: actor to actor ${show(values.at(-1)!)}, to ${SINKS} actors ${show(spread.at(-1)!)}, transport ${show(transport.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}, raw of the layer's body bytes ${show(wireLimits.at(-1)!)}`);
+      log(`run ${run}/${RUNS}: transport ${show(transport.at(-1)!)}, raw ${show(limits.at(-1)!)}, raw unframed ${show(unframed.at(-1)!)}, raw of the hand codec's body bytes ${show(wireLimits.at(-1)!)}`);
     }
     const rtt = await actorQueries(node.system, one[0]!, QUERIES);
     const transportRtt = await queries(remoting, addresses.remoting, answers, QUERIES);
-    const [value, spreadValue, transportValue, limit, bytes, wireLimit] = [values, spread, transport, limits, unframed, wireLimits].map(summary) as [Summary, Summary, Summary, Summary, Summary, Summary];
+    const [transportValue, limit, bytes, wireLimit] = [transport, limits, unframed, wireLimits].map(summary) as [Summary, Summary, Summary, Summary];
+    const value = perCodec((codec) => summary(values[codec]));
+    const spreadValue = perCodec((codec) => summary(spread[codec]));
     const ms = (x: number) => Number(x.toFixed(3));
     const ratio = (x: number) => Number((x / limit.rate).toFixed(3));
+    const ratioOf = (x: number, y: number) => Number((x / y).toFixed(3));
     const result = {
       name: 'remoting',
-      value: value.rate,
+      value: value[DEFAULT_CODEC].rate,
       unit: 'msgs/s',
+      codec: DEFAULT_CODEC,
       limit: limit.rate,
-      ratio: ratio(value.rate),
+      ratio: ratio(value[DEFAULT_CODEC].rate),
+      // the two body codecs, alternating in this run: actor to actor, and their ratio
+      value_hand: value.hand.rate,
+      value_msgpackr: value.msgpackr.rate,
+      ratio_msgpackr_hand: ratioOf(value.msgpackr.rate, value.hand.rate),
       p50_ms: ms(percentile(rtt, 50)),
       p99_ms: ms(percentile(rtt, 99)),
-      [`value_${SINKS}_actors`]: spreadValue.rate,
-      [`ratio_${SINKS}_actors`]: ratio(spreadValue.rate),
+      [`value_${SINKS}_actors`]: spreadValue[DEFAULT_CODEC].rate,
+      [`ratio_${SINKS}_actors`]: ratio(spreadValue[DEFAULT_CODEC].rate),
+      [`value_${SINKS}_actors_hand`]: spreadValue.hand.rate,
+      [`value_${SINKS}_actors_msgpackr`]: spreadValue.msgpackr.rate,
+      [`ratio_${SINKS}_actors_msgpackr_hand`]: ratioOf(spreadValue.msgpackr.rate, spreadValue.hand.rate),
       transport_value: transportValue.rate,
       transport_ratio: ratio(transportValue.rate),
       transport_p50_ms: ms(percentile(transportRtt, 50)),
       transport_p99_ms: ms(percentile(transportRtt, 99)),
       limit_unframed: bytes.rate,
-      // raw streaming of the bytes the layer sends for the message rather than its plain msgpack
+      // raw streaming of the bytes the hand codec sends for the message rather than its plain msgpack
       limit_wire_bytes: wireLimit.rate,
-      ratio_wire_bytes: Number((value.rate / wireLimit.rate).toFixed(3)),
+      ratio_wire_bytes: Number((value.hand.rate / wireLimit.rate).toFixed(3)),
       cpu_ns_per_msg: {
-        actors: [value.sender, value.receiver],
-        [`actors_${SINKS}`]: [spreadValue.sender, spreadValue.receiver],
+        actors_hand: [value.hand.sender, value.hand.receiver],
+        actors_msgpackr: [value.msgpackr.sender, value.msgpackr.receiver],
+        [`actors_${SINKS}_hand`]: [spreadValue.hand.sender, spreadValue.hand.receiver],
+        [`actors_${SINKS}_msgpackr`]: [spreadValue.msgpackr.sender, spreadValue.msgpackr.receiver],
         transport: [transportValue.sender, transportValue.receiver],
         raw: [limit.sender, limit.receiver],
         raw_unframed: [bytes.sender, bytes.receiver],
         raw_wire_bytes: [wireLimit.sender, wireLimit.receiver],
       },
       body_bytes: BODY.length,
-      // the actor message as the layer sends it: a shaped body (type and keys travel in the batch)
-      actor_body_bytes: wireBody.length,
+      // the actor message as each codec writes it (the hand codec: a shaped body, type and keys in the batch)
+      actor_body_bytes: bodyBytes(benchMsg(MESSAGES / 2)),
       batch: BATCH,
       messages_per_run: MESSAGES,
       runs: RUNS,
       dead_letters: node.remote.stats().deadLetters,
       dropped: remoting.stats().dropped + node.remoting.stats().dropped,
-      samples: { value: values.map((s) => Math.round(s.rate)), limit: limits.map((s) => Math.round(s.rate)), transport_value: transport.map((s) => Math.round(s.rate)) },
+      samples: { value_hand: values.hand.map((s) => Math.round(s.rate)), value_msgpackr: values.msgpackr.map((s) => Math.round(s.rate)), limit: limits.map((s) => Math.round(s.rate)), transport_value: transport.map((s) => Math.round(s.rate)) },
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

@@ -15,6 +15,9 @@
  *
  * Messages must be structured-clone-safe data (plain objects, arrays, primitives, Date, Set,
  * typed arrays); refs are found in plain objects and arrays. `$ref` is a reserved key.
+ *
+ * bench/remoting.ts compares this codec with one on msgpackr alone (bench/support/remote-msgpackr.ts) in the
+ * same run, switching both processes through {@link useBodyCodec}; nothing else switches.
  */
 import { Packr } from 'msgpackr';
 import type { LocalRef } from '../kernel/protocol.js';
@@ -26,7 +29,8 @@ import { lastBodyShape, writeFast } from './remote-msgpack-writer.js';
 /** One shared Packr: plain msgpack (no records, so any peer decodes any body on its own). */
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
-const MAX_DEPTH = 64;
+/** Deepest nesting a message may have, either way. */
+export const MAX_DEPTH = 64;
 
 /** Reserved paths: never actor names (nact does not allow `~` in one). */
 export const REPLY_PREFIX = '/~reply/';
@@ -69,13 +73,31 @@ const isRefLike = (value: object): boolean => {
   return isNactRef(value) || isRemoteShaped(value);
 };
 
+/** Another way to write and read bodies, for the bench's comparison (bench/support/remote-msgpackr.ts). */
+export interface BodyCodec {
+  /** As {@link encodeBody}. */
+  encode(message: unknown, ctx: CodecContext, typed: boolean): Uint8Array;
+  /** As {@link encodedShape}. */
+  shape(): readonly string[] | undefined;
+  /** As {@link decodeBody}. */
+  decode(body: Uint8Array, ctx: CodecContext, type?: string, shape?: readonly string[]): unknown;
+}
+
+let other: BodyCodec | undefined;
+
+/** This process writes and reads bodies with `codec` from now on; undefined: the hand codec again. Both ends must agree. */
+export function useBodyCodec(codec: BodyCodec | undefined): void {
+  other = codec;
+}
+
 /**
  * `typed`: the message's `type` travels in the envelope, so the fast path leaves it out of the
  * body (a typed body, remote-msgpack.ts); the general path always writes the whole message.
  */
 export function encodeBody(message: unknown, ctx: CodecContext, typed = false): Uint8Array {
+  if (other !== undefined) return other.encode(message, ctx, typed);
   const fast = writeFast(message, isRefLike, typed);
-  return fast === SLOW ? packr.pack(toWire(message, ctx, 0)) : fast;
+  return fast === SLOW ? packr.pack(toWire(message, ctx, 0, asRecord)) : fast;
 }
 
 /**
@@ -83,6 +105,7 @@ export function encodeBody(message: unknown, ctx: CodecContext, typed = false): 
  * msgpackr's error) when the bytes are not a well-formed body.
  */
 export function decodeBody(body: Uint8Array, ctx: CodecContext, type?: string, shape?: readonly string[]): unknown {
+  if (other !== undefined) return other.decode(body, ctx, type, shape);
   const fast = readValue(body, type, shape);
   if (fast !== SLOW) return lastHadRefs() ? fromWire(fast, ctx, 0) : fast;
   if (body[0] !== TYPED_BODY) return fromWire(packr.unpack(body), ctx, 0);
@@ -95,7 +118,7 @@ export function decodeBody(body: Uint8Array, ctx: CodecContext, type?: string, s
 }
 
 /** The keys of the body {@link encodeBody} wrote last when it was shaped (the envelope carries them). */
-export const encodedShape = (): readonly string[] | undefined => lastBodyShape();
+export const encodedShape = (): readonly string[] | undefined => (other === undefined ? lastBodyShape() : other.shape());
 
 /** A shaped body the fast reader left (a value it does not read): msgpackr reads the values. */
 function shapedMessage(type: string, shape: readonly string[] | undefined, values: Uint8Array): Record<string, unknown> {
@@ -117,21 +140,30 @@ export function wireRef(ref: KernelRef, ctx: Pick<CodecContext, 'node' | 'incarn
   return node === ctx.node ? { node, incarnation: ctx.incarnation, path } : { node, path };
 }
 
-function toWire(value: unknown, ctx: CodecContext, depth: number): unknown {
+/** A ref as this codec packs it. */
+const asRecord = (wire: WireRef | null): unknown => ({ $ref: wire });
+
+/**
+ * `message` with each reference in it replaced by `replace(its wire form)`; copies only the objects
+ * on the way to one. Throws {@link CodecError} for a `$ref` key or nesting past MAX_DEPTH.
+ */
+export const rewriteRefs = (message: unknown, ctx: CodecContext, replace: (wire: WireRef | null) => unknown): unknown => toWire(message, ctx, 0, replace);
+
+function toWire(value: unknown, ctx: CodecContext, depth: number, replace: (wire: WireRef | null) => unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) throw new CodecError(`message nested deeper than ${MAX_DEPTH}`);
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      const wire = toWire(item, ctx, depth + 1);
+      const wire = toWire(item, ctx, depth + 1, replace);
       if (wire !== item) (out ??= value.slice())[i] = wire;
     }
     return out ?? value;
   }
-  if (value instanceof RemoteActorRef) return { $ref: wireRef(value, ctx) };
-  if (isNactRef(value)) return { $ref: wireRef(value, ctx) };
-  if (isRemoteShaped(value)) return { $ref: wireRef(new RemoteActorRef(value.node, value.at, value.incarnation), ctx) };
+  if (value instanceof RemoteActorRef) return replace(wireRef(value, ctx));
+  if (isNactRef(value)) return replace(wireRef(value, ctx));
+  if (isRemoteShaped(value)) return replace(wireRef(new RemoteActorRef(value.node, value.at, value.incarnation), ctx));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   let out: Record<string, unknown> | undefined;
@@ -139,7 +171,7 @@ function toWire(value: unknown, ctx: CodecContext, depth: number): unknown {
   for (const key in value) {
     if (key === '$ref') throw new CodecError('`$ref` is a reserved key in messages');
     const item = (value as Record<string, unknown>)[key];
-    const wire = toWire(item, ctx, depth + 1);
+    const wire = toWire(item, ctx, depth + 1, replace);
     if (wire !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = wire;
   }
   return out ?? value;
@@ -171,8 +203,12 @@ function refFromWire(record: Record<string, unknown>, ctx: CodecContext): Kernel
   if (typeof wire !== 'object' || typeof wire.node !== 'string' || wire.node === '' || typeof wire.path !== 'string' || !wire.path.startsWith('/')) {
     throw new CodecError('a $ref is not {node, incarnation?, path}');
   }
-  const { node, path, incarnation } = wire;
-  if (incarnation !== undefined && (typeof incarnation !== 'number' || !Number.isFinite(incarnation))) throw new CodecError('a $ref incarnation is not a number');
+  if (wire.incarnation !== undefined && (typeof wire.incarnation !== 'number' || !Number.isFinite(wire.incarnation))) throw new CodecError('a $ref incarnation is not a number');
+  return resolveWireRef(wire as WireRef, ctx);
+}
+
+/** The ref a checked wire ref names for the node `ctx` describes: its own actors' refs are local again. */
+export function resolveWireRef({ node, path, incarnation }: WireRef, ctx: CodecContext): KernelRef {
   if (node !== ctx.node || (incarnation !== undefined && incarnation !== ctx.incarnation)) return new RemoteActorRef(node, path, incarnation);
   if (path === '/') return ctx.root;
   if (path.startsWith(TEMP_PREFIX)) {
