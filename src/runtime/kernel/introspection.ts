@@ -33,6 +33,11 @@ export interface ActorView {
   persistence_key?: string;
   /** live children, whether listed below or cut off by `depth` */
   children_count: number;
+  /**
+   * set when it declared virtual children (docs/011 "Virtual actors"): how many, from their
+   * index; the active ones are also among `children`, the passive ones are not
+   */
+  virtual_children?: { kind: string; total: number; active: number; passive: number };
   children: ActorView[];
 }
 
@@ -170,6 +175,7 @@ export class NodeIntrospection {
       summary: replyToJson(n.summary),
       ...(n.persistenceKey === undefined ? {} : { persistence_key: n.persistenceKey }),
       children_count: n.children.length,
+      ...(n.virtual ? { virtual_children: n.virtual } : {}),
       children: level < depth ? n.children.map((c) => toView(c, level + 1)) : [],
     });
     // one level more than shown, so the last shown level still knows how many children it has

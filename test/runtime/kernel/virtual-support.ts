@@ -42,10 +42,15 @@ export class VirtualNode {
     this.start();
   }
 
-  /** A new system (and parent) on the current engine. */
-  start(): void {
+  /** A new system (and parent) on the current engine; the parent declares its counters unless `declare` is false. */
+  start(declare = true): void {
     this.system = ActorSystem.start({ name: `virtual-${systems++}`, engine: this.engine, clock: this.clock });
     this.parent = this.system.spawnStateless(this.system.root, { kind: 'holder', name: 'holder', handle: () => undefined });
+    if (declare) this.declare();
+  }
+
+  /** The parent declares its virtual counters. */
+  declare(): void {
     const policy = this.onCrash?.();
     this.counters = this.system.spawnVirtualKind<CounterState, CounterMsg, CounterEvent>(this.parent, {
       kind: 'counter',
@@ -91,11 +96,12 @@ export class VirtualNode {
   }
 
   /** Shuts the system down and closes the engine, then opens both again on the same directory. */
-  async restart(): Promise<void> {
+  async restart({ declare = true, downForMs = 0 } = {}): Promise<void> {
     await this.system.shutdown();
     await this.engine.close();
+    await this.clock.advance(downForMs);
     this.engine = LmdbPersistenceEngine.open(this.dir.path);
-    this.start();
+    this.start(declare);
   }
 
   get(name: string): Promise<CounterState> {
