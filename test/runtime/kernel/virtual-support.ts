@@ -24,6 +24,8 @@ export interface CounterState {
 type CounterEvent = { type: 'added'; n: number } | { type: 'held'; pending: boolean } | { type: 'ticked' };
 
 export const IDLE_MS = 1_000;
+/** an amount whose event fails to apply, in replay too */
+export const POISON = -13;
 
 let systems = 0;
 
@@ -65,6 +67,8 @@ export class VirtualNode {
           return { total: 0, seen: [], pending: false, ticks: 0 };
         },
         applyEvent: (s, e) => {
+          // a record that cannot be read: every replay of this journal fails
+          if (e.type === 'added' && e.n === POISON) throw new Error('poisoned record');
           if (e.type === 'added') return { ...s, total: s.total + e.n, seen: [...s.seen, e.n] };
           if (e.type === 'held') return { ...s, pending: e.pending };
           return { ...s, ticks: s.ticks + 1 };
