@@ -41,6 +41,17 @@ export interface ActorView {
   children: ActorView[];
 }
 
+/** A page of an actor's virtual children ({@link NodeIntrospection.virtualChildren}). */
+export interface VirtualChildrenPage {
+  kind: string;
+  total: number;
+  active: number;
+  passive: number;
+  children: Array<{ path: string; name: string; status: 'active' | 'passive' | 'quarantined'; summary: unknown }>;
+  /** present when there may be more: pass it as `after` for the next page */
+  next_after?: string;
+}
+
 /** One node's tree. `status` is set only for a node that could not answer (`GET /v1/actors`). */
 export interface NodeView {
   node: string;
@@ -118,6 +129,27 @@ export class NodeIntrospection {
     const protocol = this.system.registry.get(path)?.protocol;
     const accepts = Object.entries(protocol?.messages ?? {}).map(([type, m]) => ({ type, ...m }));
     return { ok: true, value: { ...view, accepts } };
+  }
+
+  /**
+   * A page of the virtual children of the actor at `path` (docs/011 "Virtual actors"), in name
+   * order after `after`, read from their index: passive ones are listed with status `passive`
+   * and the summary of their last passivation, and none is activated. ResourceNotFound when the
+   * actor declared none.
+   */
+  virtualChildren(path: string, options: { after?: string; limit?: number } = {}): Outcome<VirtualChildrenPage> {
+    const children = this.system.virtualChildrenOf(path);
+    if (!children) return failure(this.notFound(path));
+    const limit = Math.min(Math.max(1, options.limit ?? 100), 1000);
+    const page = children.list({ limit, ...(options.after === undefined ? {} : { after: options.after }) });
+    return {
+      ok: true,
+      value: {
+        ...children.counts(),
+        children: page.map((c) => ({ path: this.prefix + c.path, name: c.name, status: c.status, summary: replyToJson(c.summary) })),
+        ...(page.length === limit ? { next_after: page[page.length - 1]!.name } : {}),
+      },
+    };
   }
 
   /**

@@ -66,6 +66,10 @@ export class VirtualChildren<S, M, E> {
   readonly parentPath: string;
   private readonly prefix: string;
   private readonly active = new Map<string, Active>();
+  /** adds and removes whose index write is not committed yet */
+  private readonly changes = new Map<string, { present: boolean; write: Promise<void> }>();
+  /** summaries of passivations whose index write is not committed yet (a read would not see them) */
+  private readonly unwritten = new Map<string, { summary: unknown }>();
   private total: number;
   private sweep: Timer | undefined;
   private disposed = false;
@@ -95,30 +99,47 @@ export class VirtualChildren<S, M, E> {
 
   /** Whether `name` is one of the children (in the index), active or not. */
   has(name: string): boolean {
-    return this.store.get(this.prefix + name) !== undefined;
+    const change = this.changes.get(name);
+    return change ? change.present : this.store.get(this.prefix + name) !== undefined;
   }
 
   /** Records the child `name` in the index (no activation); resolves once durable. */
-  async add(name: string): Promise<void> {
+  add(name: string): Promise<void> {
     if (!/^[a-z0-9\-$_.+!*'(),]+$/i.test(name)) throw new Error(`bad virtual child name "${name}"`);
-    if (this.has(name)) return;
+    const change = this.changes.get(name);
+    if (change?.present) return change.write;
+    if (!change && this.has(name)) return Promise.resolve();
     this.total += 1;
-    await this.store.put(this.prefix + name, {} satisfies IndexRecord);
+    return this.change(name, true, this.store.put(this.prefix + name, {} satisfies IndexRecord));
   }
 
   /**
    * Stops the child `name` if active and removes it from the index (its journal and timers are
    * the caller's to delete); resolves once durable.
    */
-  async remove(name: string): Promise<void> {
+  remove(name: string): Promise<void> {
     const live = this.active.get(name);
     if (live) {
       this.active.delete(name);
       this.system.stop(live.ref as AnyRef);
     }
-    if (!this.has(name)) return;
+    this.unwritten.delete(name);
+    const change = this.changes.get(name);
+    if (change && !change.present) return change.write;
+    if (!this.has(name)) return Promise.resolve();
     this.total -= 1;
-    await this.store.remove(this.prefix + name);
+    return this.change(name, false, this.store.remove(this.prefix + name));
+  }
+
+  /** Remembers an index write until it is committed: reads would not see it before. */
+  private change(name: string, present: boolean, write: Promise<void>): Promise<void> {
+    const change = { present, write };
+    this.changes.set(name, change);
+    const settled = () => {
+      if (this.changes.get(name) === change) this.changes.delete(name);
+    };
+    write.then(settled, settled);
+    return write;
   }
 
   /** Whether the child `name` is alive now. */
@@ -137,7 +158,7 @@ export class VirtualChildren<S, M, E> {
       const name = key.slice(this.prefix.length);
       const path = `${this.parentPath}/${name}`;
       const status = this.active.has(name) ? 'active' : this.system.registry.quarantined(path) ? 'quarantined' : 'passive';
-      return { name, path, status, summary: value.s ?? null };
+      return { name, path, status, summary: (this.unwritten.get(name)?.summary ?? value.s) ?? null };
     });
   }
 
@@ -189,7 +210,12 @@ export class VirtualChildren<S, M, E> {
       const summary = summaryOf(record, state);
       this.system.stop(record.ref as AnyRef);
       // the journal is the truth; the index's summary is what a listing shows meanwhile
-      void this.store.put(this.prefix + name, { s: summary } satisfies IndexRecord).catch((error: unknown) => this.system.log.error({ actor: `${this.parentPath}/${name}`, error: String(error) }, 'virtual.index-write-failed'));
+      const pending = { summary };
+      this.unwritten.set(name, pending);
+      this.store.put(this.prefix + name, { s: summary } satisfies IndexRecord).then(
+        () => this.unwritten.get(name) === pending && this.unwritten.delete(name),
+        (error: unknown) => this.system.log.error({ actor: `${this.parentPath}/${name}`, error: String(error) }, 'virtual.index-write-failed'),
+      );
       stopped += 1;
     }
     return stopped;
