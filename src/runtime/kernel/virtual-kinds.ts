@@ -42,7 +42,10 @@ export class VirtualKinds {
     if (this.byParent.size === 0) return undefined;
     const cut = path.lastIndexOf('/');
     if (cut < 0) return undefined;
-    const children = this.byParent.get(path.slice(0, cut))?.children;
+    const parentPath = path.slice(0, cut);
+    let children = this.byParent.get(parentPath)?.children;
+    // the parent may be a passive virtual child itself: activating it declares its children again (onActivate)
+    if (!children && parentPath !== '' && typeof this.activate(parentPath) === 'object') children = this.byParent.get(parentPath)?.children;
     if (!children) return undefined;
     const ref = children.activate(path.slice(cut + 1));
     if (typeof ref === 'string') return ref;

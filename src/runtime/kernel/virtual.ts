@@ -29,6 +29,12 @@ export interface VirtualKindSpec<S, M, E> {
   idleAfterMs: number;
   /** whether the child may be passivated in this state (no pending work); default: always */
   isIdle?: (state: S) => boolean;
+  /**
+   * called right after each activation with the child's ref: a virtual child that has virtual
+   * children of its own declares them here (`spawnVirtualKind(ref, ...)`), so a message for a
+   * grandchild activates the child, then the grandchild
+   */
+  onActivate?: (ref: Ref<M>, name: string) => void;
 }
 
 /** How many virtual children a parent has, from the index: no child is activated to count. */
@@ -66,6 +72,8 @@ export class VirtualChildren<S, M, E> {
   readonly parentPath: string;
   private readonly prefix: string;
   private readonly active = new Map<string, Active>();
+  /** added with `fresh` and not activated since */
+  private readonly fresh = new Set<string>();
   /** adds and removes whose index write is not committed yet */
   private readonly changes = new Map<string, { present: boolean; write: Promise<void> }>();
   /** summaries of passivations whose index write is not committed yet (a read would not see them) */
@@ -103,12 +111,17 @@ export class VirtualChildren<S, M, E> {
     return change ? change.present : this.store.get(this.prefix + name) !== undefined;
   }
 
-  /** Records the child `name` in the index (no activation); resolves once durable. */
-  add(name: string): Promise<void> {
+  /**
+   * Records the child `name` in the index (no activation); resolves once durable. `fresh`: its
+   * journal key has never been written, so its first activation (on this node, before a
+   * restart) reads no journal (`PersistentActorSpec.fresh`).
+   */
+  add(name: string, options: { fresh?: boolean } = {}): Promise<void> {
     if (!/^[a-z0-9\-$_.+!*'(),]+$/i.test(name)) throw new Error(`bad virtual child name "${name}"`);
     const change = this.changes.get(name);
     if (change?.present) return change.write;
     if (!change && this.has(name)) return Promise.resolve();
+    if (options.fresh) this.fresh.add(name);
     this.total += 1;
     return this.change(name, true, this.store.put(this.prefix + name, {} satisfies IndexRecord));
   }
@@ -124,6 +137,7 @@ export class VirtualChildren<S, M, E> {
       this.system.stop(live.ref as AnyRef);
     }
     this.unwritten.delete(name);
+    this.fresh.delete(name);
     const change = this.changes.get(name);
     if (change && !change.present) return change.write;
     if (!this.has(name)) return Promise.resolve();
@@ -173,9 +187,11 @@ export class VirtualChildren<S, M, E> {
     if (this.system.registry.quarantined(`${this.parentPath}/${name}`)) return 'quarantined';
     if (!this.has(name)) return 'no-such-actor';
     const spec = this.spec.spec(name);
+    const fresh = this.fresh.delete(name);
     const record: Active = { ref: undefined as unknown as NactRef, lastAt: this.system.clock.now(), summary: spec.summary };
     const ref = this.system.spawnPersistent<S, M, E>(this.parent, {
       ...spec,
+      ...(fresh ? { fresh } : {}),
       kind: this.spec.kind,
       name,
       handle: (state, msg, ctx) => {
@@ -190,6 +206,7 @@ export class VirtualChildren<S, M, E> {
     record.ref = ref;
     this.active.set(name, record);
     this.armSweep();
+    this.spec.onActivate?.(ref as unknown as Ref<M>, name);
     return ref;
   }
 
@@ -204,6 +221,8 @@ export class VirtualChildren<S, M, E> {
         continue;
       }
       if (now - record.lastAt < this.spec.idleAfterMs || actor.busy || actor.mailbox.length > 0 || actor.auctorRecovering || actor.auctorWrites?.size) continue;
+      // a parent stays while it has live children (its virtual ones passivate first)
+      if (actor.children.size > 0) continue;
       const state = actor.state as S;
       if (this.spec.isIdle && !this.spec.isIdle(state)) continue;
       this.active.delete(name);

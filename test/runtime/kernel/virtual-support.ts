@@ -1,5 +1,5 @@
 /** A virtual counter child and a node around it, for the virtual-*.test.ts suites. */
-import { ActorSystem, type CrashPolicy, type VirtualChildren } from '../../../src/runtime/kernel/system.js';
+import { ActorSystem, type CrashPolicy, type VirtualChildren, type VirtualKindSpec } from '../../../src/runtime/kernel/system.js';
 import type { AnyRef, Ref } from '../../../src/runtime/kernel/protocol.js';
 import type { PersistenceEngine } from '../../../src/runtime/persistence/engine.js';
 import { LmdbPersistenceEngine } from '../../../src/runtime/persistence/lmdb-engine.js';
@@ -21,7 +21,7 @@ export interface CounterState {
   pending: boolean;
   ticks: number;
 }
-type CounterEvent = { type: 'added'; n: number } | { type: 'held'; pending: boolean } | { type: 'ticked' };
+export type CounterEvent = { type: 'added'; n: number } | { type: 'held'; pending: boolean } | { type: 'ticked' };
 
 export const IDLE_MS = 1_000;
 /** an amount whose event fails to apply, in replay too */
@@ -53,50 +53,7 @@ export class VirtualNode {
 
   /** The parent declares its virtual counters. */
   declare(): void {
-    const policy = this.onCrash?.();
-    this.counters = this.system.spawnVirtualKind<CounterState, CounterMsg, CounterEvent>(this.parent, {
-      kind: 'counter',
-      idleAfterMs: IDLE_MS,
-      isIdle: (s) => !s.pending,
-      spec: (name) => ({
-        key: `counter/${name}`,
-        ...(policy ? { onCrash: policy } : {}),
-        summary: (s) => ({ total: s.total }),
-        initialState: () => {
-          this.activations.set(name, (this.activations.get(name) ?? 0) + 1);
-          return { total: 0, seen: [], pending: false, ticks: 0 };
-        },
-        applyEvent: (s, e) => {
-          // a record that cannot be read: every replay of this journal fails
-          if (e.type === 'added' && e.n === POISON) throw new Error('poisoned record');
-          if (e.type === 'added') return { ...s, total: s.total + e.n, seen: [...s.seen, e.n] };
-          if (e.type === 'held') return { ...s, pending: e.pending };
-          return { ...s, ticks: s.ticks + 1 };
-        },
-        handle: async (s, msg, ctx) => {
-          switch (msg.type) {
-            case 'add': {
-              const next = await ctx.persist({ type: 'added', n: msg.n });
-              if (msg.replyTo) ctx.system.dispatch(msg.replyTo, next.total);
-              return next;
-            }
-            case 'get':
-              ctx.system.dispatch(msg.replyTo, s);
-              return s;
-            case 'hold':
-              return ctx.persist({ type: 'held', pending: msg.pending });
-            case 'crash':
-              throw new Error(`counter ${ctx.name} crashed`);
-            case 'schedule':
-              await ctx.system.timers.schedule(ctx.path, 'tick', msg.delayMs, { type: 'tick' });
-              ctx.system.dispatch(msg.replyTo, true);
-              return s;
-            case 'tick':
-              return ctx.persist({ type: 'ticked' });
-          }
-        },
-      }),
-    });
+    this.counters = this.system.spawnVirtualKind(this.parent, counterKind(this.activations, this.onCrash?.()));
   }
 
   /** Shuts the system down and closes the engine, then opens both again on the same directory. */
@@ -127,4 +84,51 @@ export class VirtualNode {
     await this.engine.close();
     this.dir.remove();
   }
+}
+
+/** The counters' kind: `activations` counts each child's activations (restarts included). */
+export function counterKind(activations: Map<string, number>, policy?: CrashPolicy, keyPrefix = 'counter'): VirtualKindSpec<CounterState, CounterMsg, CounterEvent> {
+  return {
+    kind: 'counter',
+    idleAfterMs: IDLE_MS,
+    isIdle: (s) => !s.pending,
+    spec: (name) => ({
+      key: `${keyPrefix}/${name}`,
+      ...(policy ? { onCrash: policy } : {}),
+      summary: (s) => ({ total: s.total }),
+      initialState: () => {
+        activations.set(name, (activations.get(name) ?? 0) + 1);
+        return { total: 0, seen: [], pending: false, ticks: 0 };
+      },
+      applyEvent: (s, e) => {
+        // a record that cannot be read: every replay of this journal fails
+        if (e.type === 'added' && e.n === POISON) throw new Error('poisoned record');
+        if (e.type === 'added') return { ...s, total: s.total + e.n, seen: [...s.seen, e.n] };
+        if (e.type === 'held') return { ...s, pending: e.pending };
+        return { ...s, ticks: s.ticks + 1 };
+      },
+      handle: async (s, msg, ctx) => {
+        switch (msg.type) {
+          case 'add': {
+            const next = await ctx.persist({ type: 'added', n: msg.n });
+            if (msg.replyTo) ctx.system.dispatch(msg.replyTo, next.total);
+            return next;
+          }
+          case 'get':
+            ctx.system.dispatch(msg.replyTo, s);
+            return s;
+          case 'hold':
+            return ctx.persist({ type: 'held', pending: msg.pending });
+          case 'crash':
+            throw new Error(`counter ${ctx.name} crashed`);
+          case 'schedule':
+            await ctx.system.timers.schedule(ctx.path, 'tick', msg.delayMs, { type: 'tick' });
+            ctx.system.dispatch(msg.replyTo, true);
+            return s;
+          case 'tick':
+            return ctx.persist({ type: 'ticked' });
+        }
+      },
+    }),
+  };
 }
