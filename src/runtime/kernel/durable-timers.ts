@@ -72,7 +72,7 @@ export class DurableTimers {
    * and id is replaced). Resolves once it is durable.
    */
   async schedule(path: string, id: string, delayMs: number, msg: unknown): Promise<void> {
-    if (path.includes('#') || id.includes('/')) throw new Error(`durable timer: bad path or id "${path}" "${id}"`);
+    if (path.includes('#') || id.includes('#')) throw new Error(`durable timer: bad path or id "${path}" "${id}"`);
     const at = this.clock.now() + Math.max(0, delayMs);
     const writes = [this.dropDue(path, id), this.store.put(dueKey(at, path, id), { path, id, msg } satisfies DueRecord), this.store.put(ofKey(path, id), { at, msg } satisfies OfRecord)];
     await Promise.all(writes);

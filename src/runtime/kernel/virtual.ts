@@ -182,7 +182,12 @@ export class VirtualChildren<S, M, E> {
    */
   activate(name: string): NactRef | DeadLetterReason {
     const live = this.active.get(name);
-    if (live && !findActor(live.ref)?.stopped) return live.ref;
+    if (live) {
+      const actor = findActor(live.ref);
+      if (actor && !actor.stopped) return live.ref;
+      // stopped by its policy (or its parent's restart), its afterStop not run yet: a new activation
+      this.active.delete(name);
+    }
     if (this.disposed || !findActor(this.parent as NactRef)) return 'no-such-actor';
     if (this.system.registry.quarantined(`${this.parentPath}/${name}`)) return 'quarantined';
     if (!this.has(name)) return 'no-such-actor';

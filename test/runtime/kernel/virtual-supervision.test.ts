@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ActorQuarantinedError } from '../../../src/base/errors.js';
-import { restartOrQuarantine } from '../../../src/runtime/kernel/supervision.js';
+import { restartOrQuarantine, stopOnCrash } from '../../../src/runtime/kernel/supervision.js';
 import { eventually } from '../../support/eventually.js';
 import { POISON, VirtualNode } from './virtual-support.js';
 
@@ -19,6 +19,17 @@ describe('virtual children: supervision', () => {
     expect(node.counters.isActive('s')).to.equal(true);
     await node.idle();
     expect(node.counters.isActive('s')).to.equal(false);
+  });
+
+  it('comes back on the next message after its policy stopped it', async () => {
+    node = new VirtualNode(() => stopOnCrash);
+    await node.counters.add('s');
+    await node.add('s', 4);
+    node.system.dispatch(node.counters.ref('s'), { type: 'crash' });
+    await eventually(() => expect(node.system.lookup('/holder/s')).to.equal(undefined));
+    expect(node.counters.isActive('s')).to.equal(false);
+    expect(await node.add('s', 1)).to.equal(5);
+    expect(node.activations.get('s')).to.equal(2);
   });
 
   describe('past its restart intensity', () => {
