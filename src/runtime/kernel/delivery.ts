@@ -63,6 +63,8 @@ export class PathDelivery {
     private readonly systemName: string,
     private readonly registry: ActorRegistry,
     private readonly deadLetter: (letter: DeadLetter) => void,
+    /** activates the virtual child at a path with no live actor (virtual-kinds.ts), or says why not */
+    private readonly activate: (path: string) => NactActor | DeadLetterReason | undefined = () => undefined,
   ) {}
 
   /** Hands `message` to the live actor at `path` (no sender), or records a dead letter and says why. */
@@ -110,7 +112,12 @@ export class PathDelivery {
       return 'delivered';
     }
     this.actors.delete(path);
-    const reason: DeadLetterReason = this.registry.quarantined(path) ? 'quarantined' : actor?.stopped ? 'stopped' : 'no-such-actor';
+    const virtual = this.activate(path);
+    if (typeof virtual === 'object') {
+      virtual.dispatch(message);
+      return 'delivered';
+    }
+    const reason: DeadLetterReason = virtual ?? (this.registry.quarantined(path) ? 'quarantined' : actor?.stopped ? 'stopped' : 'no-such-actor');
     this.deadLetter({ to: path, type: typeOf(message), reason, ...(from === undefined ? {} : { from }) });
     return reason;
   }

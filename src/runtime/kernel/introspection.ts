@@ -33,7 +33,23 @@ export interface ActorView {
   persistence_key?: string;
   /** live children, whether listed below or cut off by `depth` */
   children_count: number;
+  /**
+   * set when it declared virtual children (docs/011 "Virtual actors"): how many, from their
+   * index; the active ones are also among `children`, the passive ones are not
+   */
+  virtual_children?: { kind: string; total: number; active: number; passive: number };
   children: ActorView[];
+}
+
+/** A page of an actor's virtual children ({@link NodeIntrospection.virtualChildren}). */
+export interface VirtualChildrenPage {
+  kind: string;
+  total: number;
+  active: number;
+  passive: number;
+  children: Array<{ path: string; name: string; status: 'active' | 'passive' | 'quarantined'; summary: unknown }>;
+  /** present when there may be more: pass it as `after` for the next page */
+  next_after?: string;
 }
 
 /** One node's tree. `status` is set only for a node that could not answer (`GET /v1/actors`). */
@@ -116,6 +132,27 @@ export class NodeIntrospection {
   }
 
   /**
+   * A page of the virtual children of the actor at `path` (docs/011 "Virtual actors"), in name
+   * order after `after`, read from their index: passive ones are listed with status `passive`
+   * and the summary of their last passivation, and none is activated. ResourceNotFound when the
+   * actor declared none.
+   */
+  virtualChildren(path: string, options: { after?: string; limit?: number } = {}): Outcome<VirtualChildrenPage> {
+    const children = this.system.virtualChildrenOf(path);
+    if (!children) return failure(this.notFound(path));
+    const limit = Math.min(Math.max(1, options.limit ?? 100), 1000);
+    const page = children.list({ limit, ...(options.after === undefined ? {} : { after: options.after }) });
+    return {
+      ok: true,
+      value: {
+        ...children.counts(),
+        children: page.map((c) => ({ path: this.prefix + c.path, name: c.name, status: c.status, summary: replyToJson(c.summary) })),
+        ...(page.length === limit ? { next_after: page[page.length - 1]!.name } : {}),
+      },
+    };
+  }
+
+  /**
    * Checks the message against the target's protocol and delivers it: sent, or asked and
    * replied or unanswered within `timeoutMs`; an InvalidRequest naming the field at fault, or
    * ResourceNotFound for no such actor.
@@ -170,6 +207,7 @@ export class NodeIntrospection {
       summary: replyToJson(n.summary),
       ...(n.persistenceKey === undefined ? {} : { persistence_key: n.persistenceKey }),
       children_count: n.children.length,
+      ...(n.virtual ? { virtual_children: n.virtual } : {}),
       children: level < depth ? n.children.map((c) => toView(c, level + 1)) : [],
     });
     // one level more than shown, so the last shown level still knows how many children it has

@@ -39,6 +39,8 @@ export interface ActorInfo {
   since: number;
   /** the messages it accepts from outside; none when absent */
   protocol?: ProtocolSchema;
+  /** set when it declared virtual children: how many, from their index (the active ones are also its children in the tree) */
+  virtual?: { kind: string; total: number; active: number; passive: number };
 }
 
 export interface ActorTreeNode extends ActorInfo {
@@ -86,6 +88,8 @@ export class ActorRegistry {
   private readonly quarantines = new Map<string | null, Map<string, QuarantinedActor>>();
   private quarantineCount = 0;
   private deadLetterCount = 0;
+  /** set by the kernel: the counts of the virtual children an actor declared, and what to do when one stops */
+  virtualHooks: { counts(path: string): ActorInfo['virtual'] | undefined; stopped(path: string, ref: NactRef): void } | undefined;
 
   /**
    * Called by the kernel when it spawns an actor; it sets `lastMessageAt` on the entry itself.
@@ -107,6 +111,7 @@ export class ActorRegistry {
     // A new actor may have been spawned under the same name before the old one's afterStop ran.
     if (this.entries.get(path)?.ref !== ref) return;
     this.entries.delete(path);
+    this.virtualHooks?.stopped(path, ref);
     const kept = this.quarantines.get(path);
     if (kept) {
       this.quarantineCount -= kept.size;
@@ -249,7 +254,13 @@ export class ActorRegistry {
       ...(entry.persistenceKey === undefined ? {} : { persistenceKey: entry.persistenceKey }),
       since: entry.since,
       ...(entry.protocol ? { protocol: entry.protocol } : {}),
+      ...this.virtualOf(path),
     };
+  }
+
+  private virtualOf(path: string): { virtual?: ActorInfo['virtual'] } {
+    const counts = this.virtualHooks?.counts(path);
+    return counts ? { virtual: counts } : {};
   }
 }
 

@@ -4,7 +4,7 @@
  * {@link CrashPolicy} (crash-policy.ts; the policies live in ../supervision.ts). Actor specs and
  * handler contexts are in actor-spec.ts; this module re-exports them and the crash types.
  */
-import { ActorNotFoundError, AskTimeoutError } from '../../base/errors.js';
+import { ActorNotFoundError, ActorQuarantinedError, AskTimeoutError } from '../../base/errors.js';
 import type { PersistenceEngine } from '../persistence/engine.js';
 import { handlerContext, nactProps, registerSpawned, type ActorContext, type ActorSpec, type CommonSpec, type PersistentActorSpec, type PersistentContext, type StatelessSpec } from './actor-spec.js';
 import { systemClock, type Clock } from '../../base/clock.js';
@@ -19,11 +19,16 @@ import { currentTurn } from './turns.js';
 import { shareEmptyChildMaps } from './children-view.js';
 import { PathDelivery, typeOf, type DeadLetter, type Delivery, type RemoteRouter } from './delivery.js';
 import { NactIncompatibleError } from './nact-compat.js';
+import { DurableTimers } from './durable-timers.js';
+import { VirtualKinds } from './virtual-kinds.js';
+import type { VirtualChildren, VirtualKindSpec } from './virtual.js';
 import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
 export type { DeadLetter, DeadLetterReason, Delivery, RemoteRouter } from './delivery.js';
+export type { VirtualChildInfo, VirtualChildren, VirtualCounts, VirtualKindSpec } from './virtual.js';
+export type { DurableTimerInfo, DurableTimers } from './durable-timers.js';
 
 try {
   installShield();
@@ -61,12 +66,18 @@ export class ActorSystem {
   readonly log: Logger;
   private readonly engine: PersistenceEngine | undefined;
   private readonly byPath: PathDelivery;
+  private readonly durableTimers: DurableTimers | undefined;
+  private readonly virtualKinds: VirtualKinds;
 
   private constructor(readonly name: string, options: SystemOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger();
     this.engine = options.engine;
-    this.byPath = new PathDelivery(name, this.registry, (letter) => this.deadLetter(letter));
+    const store = options.engine?.runtimeStore?.();
+    this.durableTimers = store && new DurableTimers(store, this.clock, (path, msg) => this.deliver(path, msg), this.log);
+    this.virtualKinds = new VirtualKinds(this, store, this.durableTimers);
+    this.registry.virtualHooks = { counts: (path) => this.virtualKinds.counts(path), stopped: (path, ref) => this.virtualKinds.stopped(path, ref) };
+    this.byPath = new PathDelivery(name, this.registry, (letter) => this.deadLetter(letter), (path) => this.virtualKinds.activate(path));
     const plugins: unknown[] = [{ name }, shieldSystem];
     if (options.engine) plugins.push(nact.configurePersistence(options.engine));
     this.root = nact.start(...plugins) as AnyRef;
@@ -85,6 +96,7 @@ export class ActorSystem {
     ActorSystem.assertCanStart();
     if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
     const system = new ActorSystem(options.name, options);
+    system.durableTimers?.start();
     setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
     return system;
   }
@@ -165,6 +177,31 @@ export class ActorSystem {
   }
 
   /**
+   * Declares the virtual children of `parent` (docs/011 "Virtual actors"): persistent children
+   * that exist by name in an index beside the journals, activated by what arrives for their path
+   * and passivated when idle. Needs an engine with a runtime store (both engines have one).
+   * Declared once per parent actor, after spawning it; they go when it stops.
+   */
+  spawnVirtualKind<S, M, E>(parent: Parent, spec: VirtualKindSpec<S, M, E>): VirtualChildren<S, M, E> {
+    return this.virtualKinds.declare(parent, spec);
+  }
+
+  /** The virtual children the actor at `path` declared, if any (counts, paged listing; nothing is activated). */
+  virtualChildrenOf(path: string): VirtualChildren<unknown, unknown, unknown> | undefined {
+    return this.virtualKinds.of(path);
+  }
+
+  /**
+   * Timers kept in the persistence engine: they survive passivation and node restarts, and a
+   * due one activates its passive target (durable-timers.ts). Throws without an engine that has
+   * a runtime store.
+   */
+  get timers(): DurableTimers {
+    if (!this.durableTimers) throw new Error('durable timers need a persistence engine with a runtime store');
+    return this.durableTimers;
+  }
+
+  /**
    * An actor without state. Unlike nact's spawnStateless it keeps the given onCrash (nact
    * overwrote it with `resume`, issue #55); `resume` stays the default.
    */
@@ -193,7 +230,13 @@ export class ActorSystem {
       actor.dispatch(msg);
       return true;
     }
-    this.deadLetter({ to: refPath(ref), type: typeOf(msg), reason: actor ? 'stopped' : 'no-such-actor' });
+    const path = refPath(ref);
+    const virtual = this.virtualKinds.activate(path);
+    if (typeof virtual === 'object') {
+      virtual.dispatch(msg);
+      return true;
+    }
+    this.deadLetter({ to: path, type: typeOf(msg), reason: virtual ?? (actor ? 'stopped' : 'no-such-actor') });
     return false;
   }
 
@@ -228,8 +271,14 @@ export class ActorSystem {
       throw new ActorNotFoundError(`/${ref.node}${ref.at}`);
     }
     if (ref.type === 'actor' && !findActor(ref)) {
-      this.registry.deadLetter();
-      throw new ActorNotFoundError(refPath(ref));
+      const path = refPath(ref);
+      const virtual = this.virtualKinds.activate(path);
+      if (typeof virtual !== 'object') {
+        this.registry.deadLetter();
+        const quarantined = virtual === 'quarantined' && this.registry.quarantined(path);
+        if (quarantined) throw new ActorQuarantinedError(path, quarantined.failure.message);
+        throw new ActorNotFoundError(path);
+      }
     }
     let answer: unknown;
     try {
@@ -290,6 +339,8 @@ export class ActorSystem {
 
   /** Stops every actor, then waits a turn so their afterStop hooks have run. */
   async shutdown(): Promise<void> {
+    this.durableTimers?.stop();
+    this.virtualKinds.clear();
     nact.stop(this.root as NactRef);
     this.byPath.clear();
     await new Promise((resolve) => setImmediate(resolve));

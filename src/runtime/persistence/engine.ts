@@ -7,6 +7,8 @@
  * passes the same contract suite (test/runtime/persistence/engine-contract.ts).
  */
 
+import type { RuntimeStore } from './runtime-store.js';
+
 /** One persisted event. Sequence numbers are 1-based and strictly increasing per key. */
 export interface PersistedEvent {
   data: unknown;
@@ -63,6 +65,11 @@ export interface PersistenceEngine {
    * resolves with how many keys had one, once the deletion is durable.
    */
   deleteJournalsWithPrefix(prefix: string): Promise<number>;
+  /**
+   * The runtime's own records beside the journals (./runtime-store.ts): virtual children's
+   * index, durable timers. Optional: an engine without it cannot host virtual children.
+   */
+  runtimeStore?(): RuntimeStore;
   /** Releases the engine's resources; pending writes finish first. */
   close(): Promise<void>;
 }

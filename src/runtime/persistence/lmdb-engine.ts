@@ -29,6 +29,7 @@ import {
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
+import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -98,6 +99,8 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   private readonly snapshotsDb: Database<SnapshotRecord, RecordKey>;
   private ownsEnv = false;
   private closed: Promise<void> | undefined;
+  private readonly prefix: string;
+  private runtime: RuntimeStore | undefined;
 
   /**
    * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
@@ -121,9 +124,51 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
     private readonly root: RootDatabase,
     options: LmdbEngineOptions = {},
   ) {
-    const prefix = options.prefix ?? '';
+    const prefix = (this.prefix = options.prefix ?? '');
     this.eventsDb = root.openDB<EventRecord, RecordKey>(`${prefix}events`, LMDB_DB_OPTIONS);
     this.snapshotsDb = root.openDB<SnapshotRecord, RecordKey>(`${prefix}snapshots`, LMDB_DB_OPTIONS);
+  }
+
+  /** See {@link PersistenceEngine.runtimeStore}: the sub-database `${prefix}runtime`, opened on first use. */
+  runtimeStore(): RuntimeStore {
+    if (this.runtime) return this.runtime;
+    const db = this.root.openDB<unknown, string>(`${this.prefix}runtime`, LMDB_DB_OPTIONS);
+    const durable = (write: WritePromise) => write.flushed ?? this.root.flushed;
+    const assertOpen = () => this.assertOpen();
+    this.runtime = {
+      get: <V>(key: string) => {
+        assertOpen();
+        return db.get(key) as V | undefined;
+      },
+      async put(key, value) {
+        assertOpen();
+        const write = db.put(key, value) as WritePromise;
+        await write;
+        await durable(write);
+      },
+      async remove(key) {
+        assertOpen();
+        const write = db.remove(key) as WritePromise;
+        await write;
+        await durable(write);
+      },
+      range: <V>(prefix: string, options: { after?: string; limit?: number } = {}) => {
+        assertOpen();
+        const out: Array<RuntimeRecord<V>> = [];
+        const range = db.getRange({ start: options.after ?? prefix, end: prefixEnd(prefix), ...(options.limit === undefined ? {} : { limit: options.limit + 1 }) });
+        for (const { key, value } of range) {
+          if (key === options.after) continue;
+          if (out.length === (options.limit ?? Number.POSITIVE_INFINITY)) break;
+          out.push({ key, value: value as V });
+        }
+        return out;
+      },
+      count: (prefix: string) => {
+        assertOpen();
+        return db.getKeysCount({ start: prefix, end: prefixEnd(prefix) });
+      },
+    };
+    return this.runtime;
   }
 
   /** See {@link PersistenceEngine.events}. Reads pages of {@link PAGE}; no read spans an await. */

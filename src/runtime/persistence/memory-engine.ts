@@ -11,6 +11,7 @@ import {
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
+import { MemoryRuntimeStore, type RuntimeStore } from './runtime-store.js';
 
 const PAGE = 256;
 
@@ -24,6 +25,12 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
   private persistFaults: Error[] = [];
   private snapshotFaults: Error[] = [];
   private closed = false;
+  private readonly runtime = new MemoryRuntimeStore();
+
+  /** See {@link PersistenceEngine.runtimeStore}: kept, like the journals, across close. */
+  runtimeStore(): RuntimeStore {
+    return this.runtime;
+  }
 
   /** Makes the next `persist` call reject with `error` without storing anything. Faults queue. */
   failNextPersist(error: Error): void {
