@@ -1,28 +1,28 @@
 /**
  * The kernel: one actor system per node, a thin typed layer over nact with the shield
  * installed, every actor registered for introspection, and supervision declared per actor as a
- * {@link CrashPolicy} (crash-policy.ts; the policies live in ../supervision.ts). Actor specs and
- * handler contexts are in actor-spec.ts; this module re-exports them and the crash types.
+ * {@link CrashPolicy} (crash-policy.ts; the policies live in supervision.ts). Actor specs and
+ * handler contexts are in actor-spec.ts, how nact runs them in spawning.ts; this module
+ * re-exports the specs and the crash types.
  */
 import { ActorNotFoundError, ActorQuarantinedError, AskTimeoutError } from '../../base/errors.js';
 import type { PersistenceEngine } from '../persistence/engine.js';
-import { handlerContext, nactProps, registerSpawned, type ActorContext, type ActorSpec, type CommonSpec, type PersistentActorSpec, type PersistentContext, type StatelessSpec } from './actor-spec.js';
+import type { ActorSpec, PersistentActorSpec, StatelessSpec } from './actor-spec.js';
 import { systemClock, type Clock } from '../../base/clock.js';
 import type { CrashPolicy } from './crash-policy.js';
 import { silentLogger, type Logger } from '../../base/logger.js';
-import { findActor, findSystem, nact, type NactActor, type NactContext, type NactRef } from './nact-internals.js';
+import { findActor, findSystem, nact, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.js';
-import { ActorRegistry, describeError, type QuarantinedActor, type RegistryEntry } from './registry.js';
+import { ActorRegistry, describeError, type QuarantinedActor } from './registry.js';
 import { failAsk, FailedReply } from './failed-asks.js';
 import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
-import { currentTurn } from './turns.js';
-import { shareEmptyChildMaps } from './children-view.js';
 import { PathDelivery, typeOf, type DeadLetter, type Delivery, type RemoteRouter } from './delivery.js';
 import { NactIncompatibleError } from './nact-compat.js';
 import { DurableTimers } from './durable-timers.js';
 import { VirtualKinds } from './virtual-kinds.js';
 import type { VirtualChildren, VirtualKindSpec } from './virtual.js';
-import { installShield, setShieldReporter, shieldPersistentActorClass, shieldSystem, skipFirstRecovery, trackWrite } from './shield.js';
+import { installShield, setShieldReporter, shieldSystem } from './shield.js';
+import { spawnActor, spawnPersistentActor } from './spawning.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
@@ -47,15 +47,6 @@ export interface SystemOptions {
 
 type Parent = AnyRef;
 
-/** Sent by the kernel to an actor whose eager write failed: its handler fails with `error`. */
-class PersistFailed {
-  constructor(readonly error: unknown) {}
-}
-
-function localParent(parent: Parent): NactRef {
-  if (parent.type === 'remote') throw new Error(`cannot spawn under a remote actor: /${parent.node}${parent.at}`);
-  return parent;
-}
 
 export class ActorSystem {
   readonly registry = new ActorRegistry();
@@ -102,78 +93,11 @@ export class ActorSystem {
   }
 
   spawn<S, M>(parent: Parent, spec: ActorSpec<S, M>): Ref<M> {
-    let ref: NactRef | undefined;
-    let entry: RegistryEntry | undefined;
-    let ctx: ActorContext<M> | undefined;
-    let stamped = -1;
-    const f = (state: S, msg: M, nctx: NactContext) => {
-      ctx = handlerContext(this, ctx, nctx);
-      // once per turn (at most 64 messages, 2 ms): a clock read costs as much as a small handler
-      if (entry && stamped !== currentTurn()) {
-        stamped = currentTurn();
-        entry.lastMessageAt = this.clock.now();
-      }
-      return spec.handle(state, msg, ctx);
-    };
-    ref = nact.spawn(localParent(parent), f, spec.name, {
-      ...nactProps(this, spec, () => ref!),
-      initialStateFunc: (nctx: NactContext) => spec.initialState((ctx = handlerContext(this, ctx, nctx))),
-    });
-    const actor = findActor(ref);
-    if (actor) shareEmptyChildMaps(actor);
-    entry = registerSpawned(this, ref, parent, spec);
-    return ref as Ref<M>;
+    return spawnActor(this, parent, spec);
   }
 
   spawnPersistent<S, M, E>(parent: Parent, spec: PersistentActorSpec<S, M, E>): Ref<M> {
-    let ref: NactRef | undefined;
-    let entry: RegistryEntry | undefined;
-    let ctx: PersistentContext<M, E, S> | undefined;
-    let actor: NactActor | undefined;
-    const every = spec.snapshotEvery;
-    const f = (state: S, msg: unknown, nctx: NactContext) => {
-      if (nctx.recovering) return spec.applyEvent(state, msg as E);
-      if (msg instanceof PersistFailed) throw msg.error;
-      ctx = handlerContext(this, ctx, nctx) as PersistentContext<M, E, S>;
-      let working = state;
-      ctx.persist = async (event, tags) => {
-        await nctx.persist!(event, tags);
-        working = spec.applyEvent(working, event);
-        return working;
-      };
-      ctx.persistEagerly = (event, tags) => {
-        working = spec.applyEvent(working, event);
-        const durable = trackWrite(actor, nctx.persist!(event, tags));
-        durable.catch((error: unknown) => {
-          if (ref) this.dispatch(ref as Ref<unknown>, new PersistFailed(error));
-        });
-        return { state: working, durable };
-      };
-      if (entry) entry.lastMessageAt = this.clock.now();
-      const next = spec.handle(state, msg as M, ctx);
-      if (typeof every !== 'function' || !actor) return next;
-      // nact re-arms its countdown from `snapshotEvery` when it takes a snapshot, after this
-      return Promise.resolve(next).then((s) => {
-        const a = actor!;
-        a.snapshotEvery = Math.max(1, every(s));
-        a.messagesToNextSnapshot = Math.min(a.messagesToNextSnapshot ?? a.snapshotEvery, a.snapshotEvery);
-        return s;
-      });
-    };
-    ref = nact.spawnPersistent(localParent(parent), f, spec.key, spec.name, {
-      ...nactProps(this, spec, () => ref!),
-      initialStateFunc: () => spec.initialState(),
-      // a function's first answer comes after the first message (the countdown is clamped then)
-      ...(typeof every === 'function' ? { snapshotEvery: Number.MAX_SAFE_INTEGER } : every ? { snapshotEvery: every } : {}),
-    });
-    actor = findActor(ref);
-    if (actor) {
-      shareEmptyChildMaps(actor);
-      shieldPersistentActorClass(actor);
-      if (spec.fresh) skipFirstRecovery(actor);
-    }
-    entry = registerSpawned(this, ref, parent, spec, spec.key);
-    return ref as Ref<M>;
+    return spawnPersistentActor(this, parent, spec);
   }
 
   /**
