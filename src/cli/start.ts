@@ -12,7 +12,8 @@ import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
 import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
-import { startClusterPart, type ClusterPart } from './start-cluster.js';
+import { cellRouting, startClusterPart, type ClusterPart } from './start-cluster.js';
+import { EventHub } from '../actors/event-hub.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
@@ -71,12 +72,14 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   const { cluster, remoting } = clustered;
   metrics.watchRemoting(remoting);
   let cell: Ref<CellMsg> | undefined;
+  const events = new EventHub();
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
     cellId: flags.name,
+    events,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
-    clientFor: (id) => cluster.cellClient(id),
+    clientFor: cellRouting(cluster, system, events),
     // once a control node hears from this cell (again), the cell lists its containers to it
     ...(flags.roles.includes('control') ? {} : { reports: cluster.spawnReportForwarder(undefined, () => cell && system.dispatch(cell, CellMsg.reconcile())) }),
     ...(garden ? { backend: garden } : {}),
