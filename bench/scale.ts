@@ -27,8 +27,9 @@
  * process it started is killed either way.
  *
  * Env: BENCH_INSTANCES (250000), BENCH_CELLS (1000), BENCH_MAX_S (600), BENCH_CONCURRENCY (64),
- * BENCH_BURST (10000), BENCH_CONVERGENCE_MS (the node's `--convergence-interval-ms`; default
- * the node's own default), BENCH_SKIP_RAW=1 (no raw LMDB figure).
+ * BENCH_BURST (10000), BENCH_PROBES (100 at each point), BENCH_CONTROL_ARGS (more flags for the
+ * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
+ * BENCH_SKIP_RAW=1 (no raw LMDB figure).
  */
 import { loadavg } from 'node:os';
 import { KeepAliveClient, inParallel } from './support/keep-alive-client.js';
@@ -36,7 +37,7 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { convergenceAndMemory, killAndRestart, listAll, PROBES, probeLatencies, quantile, until } from './support/scale-steps.js';
+import { convergenceAndMemory, killAndRestart, listAll, probeLatencies, quantile, until } from './support/scale-steps.js';
 import { http } from '../test/support/gateway-node.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 250_000);
@@ -44,16 +45,18 @@ const CELLS = Number(process.env.BENCH_CELLS ?? 1000);
 const MAX_S = Number(process.env.BENCH_MAX_S ?? 600);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const BURST = Number(process.env.BENCH_BURST ?? 10_000);
-const CONTROL_ARGS = process.env.BENCH_CONVERGENCE_MS ? ['--convergence-interval-ms', process.env.BENCH_CONVERGENCE_MS] : [];
+const CONTROL_ARGS = (process.env.BENCH_CONTROL_ARGS ?? '').split(' ').filter(Boolean);
+const PROBES = Number(process.env.BENCH_PROBES ?? 100);
 /** a desire answered 5xx or not at all is sent again, as a client would, this many times */
 const DESIRE_TRIES = 3;
 
-const log = (message: string) => process.stderr.write(`${message}\n`);
+const begun = performance.now();
+const log = (message: string) => process.stderr.write(`[${((performance.now() - begun) / 1000).toFixed(1)} s] ${message}\n`);
 const round = (x: number | null, digits = 0) => (x === null ? null : Number(x.toFixed(digits)));
 
 /** Every field, null until measured: the line is complete even when the run gives up. */
 const result: Record<string, unknown> = {
-  bench: 'scale', instances: INSTANCES, lrps: null, cells: CELLS, gave_up: false,
+  bench: 'scale', instances: INSTANCES, lrps: null, cells: CELLS, probes: PROBES, gave_up: false,
   fill_s: null, desires_per_s: null, desire_p99_ms: null,
   probe_p99_ms_0: null, probe_p99_ms_50: null, probe_p99_ms_100: null, probe_full_empty_ratio: null,
   convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null,
@@ -119,7 +122,7 @@ async function run(deadline: number): Promise<void> {
     const w = watch;
     const probes: Record<string, number[]> = {};
     const probe = async (label: '0' | '50' | '100') => {
-      probes[label] = await probeLatencies(client!, w, label, deadline);
+      probes[label] = await probeLatencies(client!, w, label, PROBES, deadline);
       result[`probe_p99_ms_${label}`] = round(quantile(probes[label]!, 0.99));
       log(`probes at ${label} %: p50 ${round(quantile(probes[label]!, 0.5))} ms, p99 ${result[`probe_p99_ms_${label}`]} ms`);
     };

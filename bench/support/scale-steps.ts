@@ -10,7 +10,6 @@ import type { RunningWatch } from './running-watch.js';
 import { desiredLrpBody } from './scale-mix.js';
 import type { ScaleCluster } from './scale-cluster.js';
 
-export const PROBES = 100;
 /** probes in flight at once: each desires its LRP and waits for it to run, then the next goes */
 const PROBES_IN_FLIGHT = 10;
 
@@ -33,9 +32,9 @@ export async function until<T>(what: string, deadline: number, intervalMs: numbe
   }
 }
 
-/** ms from each probe's desire to its instance RUNNING: PROBES small one-instance LRPs named `probe-<label>-<i>`. */
-export async function probeLatencies(client: KeepAliveClient, watch: RunningWatch, label: string, deadline: number): Promise<number[]> {
-  const names = Array.from({ length: PROBES }, (_, i) => `probe-${label}-${i}`);
+/** ms from each probe's desire to its instance RUNNING: `count` small one-instance LRPs named `probe-<label>-<i>`. */
+export async function probeLatencies(client: KeepAliveClient, watch: RunningWatch, label: string, count: number, deadline: number): Promise<number[]> {
+  const names = Array.from({ length: count }, (_, i) => `probe-${label}-${i}`);
   const latencies: number[] = [];
   await inParallel(names, PROBES_IN_FLIGHT, async (process_guid) => {
     const t0 = performance.now();
