@@ -37,7 +37,7 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { convergenceAndMemory, killAndRestart, listAll, probeLatencies, quantile, until } from './support/scale-steps.js';
+import { convergenceAndMemory, diagnose, killAndRestart, listAll, probeLatencies, quantile, until } from './support/scale-steps.js';
 import { http } from '../test/support/gateway-node.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 250_000);
@@ -165,6 +165,9 @@ async function run(deadline: number): Promise<void> {
     client.close();
     Object.assign(result, await killAndRestart(cluster, expected, deadline), { event_stream_resyncs: w.resyncs });
     log(`restart: ${result.restart_s} s; ${result.restarted_instances} instances restarted on the cells`);
+  } catch (error) {
+    result.diagnosis = { ...(await diagnose(cluster)), event_stream_resyncs: watch?.resyncs, watched_running: watch?.running };
+    throw error;
   } finally {
     await watch?.close();
     client?.close();
@@ -179,7 +182,7 @@ export async function main(): Promise<void> {
   try {
     await Promise.race([
       run(deadline),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`gave up after BENCH_MAX_S=${MAX_S}`)), MAX_S * 1000 + 5_000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`gave up after BENCH_MAX_S=${MAX_S}`)), MAX_S * 1000 + 30_000).unref()),
     ]);
   } catch (error) {
     result.gave_up = true;

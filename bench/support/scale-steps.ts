@@ -3,6 +3,9 @@
  * a convergence pass, its memory, listing every instance, kill -9 and restart. Each waits at
  * most until the run's deadline (performance.now()) and then throws.
  */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { http } from '../../test/support/gateway-node.js';
 import { parseExposition, sampleValue } from '../../test/support/prometheus.js';
 import { inParallel, type KeepAliveClient } from './keep-alive-client.js';
@@ -143,4 +146,33 @@ export async function killAndRestart(cluster: ScaleCluster, expected: number, de
     restarted_instances: after.creates - before.creates,
     stopped_instances: after.destroys - before.destroys,
   };
+}
+
+/**
+ * What a run that gave up leaves to go on: the actual LRPs by state (and a few that are not
+ * RUNNING), the control node's warnings and errors by message (its whole log in a file under
+ * the temp dir, `control_log`), the cells' container counts.
+ */
+export async function diagnose(cluster: ScaleCluster): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const warnings: Record<string, number> = {};
+  for (const line of cluster.control.logs) {
+    if (typeof line.level === 'number' && line.level >= 40) warnings[line.msg] = (warnings[line.msg] ?? 0) + 1;
+  }
+  out.control_warnings = warnings;
+  // the whole log of the control node, for whoever reads the run
+  out.control_log = join(tmpdir(), `auctor-bench-scale-control-${process.pid}.log`);
+  writeFileSync(out.control_log as string, cluster.control.output());
+  try {
+    out.cells = await cluster.simulatorStats();
+    const rows = (await http(cluster.url, 'GET', '/v1/actual_lrps')).json as Array<Row & { process_guid: string; index: number; cell_id: string; placement_error: string; since: number }>;
+    const byState: Record<string, number> = {};
+    for (const r of rows) byState[`${r.presence} ${r.state}`] = (byState[`${r.presence} ${r.state}`] ?? 0) + 1;
+    out.actual_lrps = byState;
+    out.not_running = rows.filter((r) => r.state !== 'RUNNING').slice(0, 5)
+      .map((r) => ({ lrp: `${r.process_guid}/${r.index}`, state: r.state, cell_id: r.cell_id, placement_error: r.placement_error, age_s: Math.round((Date.now() - r.since / 1e6) / 1000) }));
+  } catch (error) {
+    out.diagnosis_failed = (error as Error).message;
+  }
+  return out;
 }
