@@ -29,9 +29,9 @@ describe('bench: scale (smoke, 200 instances)', function () {
     }
     expect(line.convergence_max_stall_ms).to.be.a('number').and.at.least(0);
     expect(line.lrps).to.be.within(150, 199); // mostly one instance each
-    // the 200 instances and 3 × 20 probes: all RUNNING, listed, and still there after kill -9
-    expect(line.expected_running).to.equal(260);
-    expect(line.listed_running).to.equal(260);
+    // the 200 instances and 4 × 20 probes (warm-up, 0, 50, 100 %): all RUNNING, listed, and still there after kill -9
+    expect(line.expected_running).to.equal(280);
+    expect(line.listed_running).to.equal(280);
     expect(line.restarted_instances).to.equal(0);
     expect(line.stopped_instances).to.equal(0);
     expect(line.desire_failures).to.equal(0);
