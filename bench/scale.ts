@@ -62,7 +62,7 @@ const result: Record<string, unknown> = {
   fill_s: null, fill_50_s: null, desires_per_s: null, desire_p99_ms: null,
   probe_p99_ms_0: null, probe_p99_ms_50: null, probe_p99_ms_100: null, probe_full_empty_ratio: null,
   convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null,
-  restart_s: null, restarted_instances: null, list_all_ms: null,
+  restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0,
   raw_lmdb_rows_per_s: null, raw_lmdb_instances_per_s: null, ratio: null,
 };
 
@@ -85,13 +85,15 @@ async function desire(client: KeepAliveClient, apps: readonly ScaleApp[], desire
       for (let attempt = 1; ; attempt++) {
         const left = deadline - performance.now();
         if (left <= 0) throw new Error(`desires: ${desires.latencies.length} answered, the rest not within the time left`);
-        const answer = await client.send('POST', '/v1/desired_lrps', desiredLrpBody(app), Math.min(120_000, left)).catch((error: Error) => ({ status: 0, ms: 0, text: error.message }));
+        const sent = performance.now();
+        const answer = await client.send('POST', '/v1/desired_lrps', desiredLrpBody(app), Math.min(120_000, left))
+          .catch((error: Error) => ({ status: 0, ms: performance.now() - sent, text: error.message }));
         if (attempt === 1) desires.latencies.push(answer.ms);
         // 409 on a retry: the first attempt was stored after all
         if (answer.status === 201 || (attempt > 1 && answer.status === 409)) return;
         if (answer.status > 0 && answer.status < 500) throw new Error(`desire ${app.process_guid}: ${answer.status} ${answer.text}`);
-        if (attempt === DESIRE_TRIES) return void desires.failed++;
-        desires.retried++;
+        if (attempt === DESIRE_TRIES) return void (result.desire_failures = ++desires.failed);
+        result.desire_retries = ++desires.retried;
       }
     });
   }
@@ -152,7 +154,6 @@ async function run(deadline: number): Promise<void> {
       result[label === '50' ? 'fill_50_s' : 'fill_s'] = round(fillMs / 1000, 1);
       result.desires_per_s = Math.round(desires.latencies.length / (desires.ms / 1000));
       result.desire_p99_ms = round(quantile(desires.latencies, 0.99));
-      Object.assign(result, { desire_failures: desires.failed, desire_retries: desires.retried });
       log(`${label} % fill: ${w.running} running after ${round(fillMs / 1000, 1)} s of fill, ${result.desires_per_s} desires/s`);
       await probe(label);
       expected += PROBES;

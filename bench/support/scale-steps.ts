@@ -165,7 +165,9 @@ export async function diagnose(cluster: ScaleCluster): Promise<Record<string, un
   writeFileSync(out.control_log as string, cluster.control.output());
   try {
     out.cells = await cluster.simulatorStats();
-    const rows = (await http(cluster.url, 'GET', '/v1/actual_lrps')).json as Array<Row & { process_guid: string; index: number; cell_id: string; placement_error: string; since: number }>;
+    const listed = await http(cluster.url, 'GET', '/v1/actual_lrps');
+    if (listed.status !== 200) throw new Error(`GET /v1/actual_lrps: ${listed.status} ${listed.text.slice(0, 200)}`);
+    const rows = listed.json as Array<Row & { process_guid: string; index: number; cell_id: string; placement_error: string; since: number }>;
     const byState: Record<string, number> = {};
     for (const r of rows) byState[`${r.presence} ${r.state}`] = (byState[`${r.presence} ${r.state}`] ?? 0) + 1;
     out.actual_lrps = byState;
