@@ -17,10 +17,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open } from 'lmdb';
 import { nact } from './support/bare-nact.js';
 import { claimActualLrp, newUnclaimedActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
-import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
+import { LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
+import { rawPutChains } from './support/raw-lmdb.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const RUNS = 3;
@@ -105,29 +105,10 @@ function throughSupervisors(rows: [RowEvent, RowEvent][]): Promise<number> {
   });
 }
 
-type Flushable = Promise<boolean> & { flushed?: PromiseLike<unknown> };
-
 /** The same rows as raw puts: per instance the UNCLAIMED row durable, then the CLAIMED one. */
 async function rawPuts(rows: [RowEvent, RowEvent][]): Promise<number> {
-  const dir = tempDir();
-  const root = open({ path: dir, mapSize: 4 * 1024 ** 3, ...LMDB_ENV_OPTIONS });
-  const db = root.openDB<unknown, [string, number]>('events', LMDB_DB_OPTIONS);
-  const put = async (key: string, seq: number, event: RowEvent) => {
-    const write = db.put([key, seq], { d: event, c: Date.now() }) as Flushable;
-    await write;
-    await write.flushed;
-  };
-  try {
-    const t0 = performance.now();
-    await Promise.all(rows.map(async (pair, i) => {
-      await put(`actual-lrp/${i}`, 1, pair[0]);
-      await put(`actual-lrp/${i}`, 2, pair[1]);
-    }));
-    return rows.length / ((performance.now() - t0) / 1000);
-  } finally {
-    await root.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const seconds = await rawPutChains(rows.map((pair, i) => ({ key: `actual-lrp/${i}`, rows: pair })), 4 * 1024 ** 3);
+  return rows.length / seconds;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

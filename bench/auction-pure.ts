@@ -11,23 +11,13 @@
  */
 import { schedule } from '../src/auction/schedule.js';
 import type { CellLrp, CellState, LrpStartRequest } from '../src/auction/types.js';
+import { prng } from './support/prng.js';
 
 const CELLS = Number(process.env.BENCH_CELLS ?? 1000);
 const ZONES = 3;
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const WARM_BATCH = 10_000;
 const RUNS = 5;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The Diego-like mix (also bench/auction.ts's, so the two figures compare). */
 export function mix(count: number, seed: number, prefix: string): LrpStartRequest[] {

@@ -7,6 +7,7 @@ import type { ActorSystem } from '../runtime/kernel/system.js';
 import { isAlive } from '../runtime/cluster/member.js';
 import type { Membership } from '../runtime/cluster/membership.js';
 import type { CellPresence, CellState } from '../models/cell-state.js';
+import type { EventHub } from './event-hub.js';
 import { CellMsg, type CellClient, type Work, type WorkResult } from './cell.protocol.js';
 
 export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cellId: string): CellClient {
@@ -30,4 +31,27 @@ export function remoteCellClient(system: ActorSystem, membership: Pick<Membershi
   const member = membership.member(cellId);
   if (!member || !isAlive(member.status) || !member.roles.includes('cell')) return undefined;
   return localCellClient(system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId);
+}
+
+/**
+ * How the control role reaches a cell: on the member named after the cell (`auctor start` runs
+ * one cell per node, named after it), else on the live cell member listening at the cell's
+ * `rep_address`, for a node that hosts many cells (bench/support/cell-simulator.ts: 1000 cells
+ * in one process, which a full-mesh membership of 1000 members could not carry). The addresses
+ * come from the presences of the cells as they appear: subscribe before the control starts, so
+ * the control's own `cell_appeared` subscribers already find the cell.
+ */
+export function cellRouting(system: ActorSystem, membership: Pick<Membership, 'member' | 'members'>, events: EventHub): (cellId: string) => CellClient | undefined {
+  const repAddress = new Map<string, string>();
+  events.events$.subscribe((e) => {
+    if (e.type === 'cell_appeared') repAddress.set(e.data.cell.cell_id, e.data.cell.rep_address);
+    else if (e.type === 'cell_disappeared') repAddress.delete(e.data.cell_id);
+  });
+  return (cellId) => {
+    const own = remoteCellClient(system, membership, cellId);
+    if (own) return own;
+    const address = repAddress.get(cellId);
+    const host = address && membership.members().find((m) => m.address === address && isAlive(m.status) && m.roles.includes('cell'));
+    return host ? localCellClient(system, remoteRef<CellMsg>(host.name, cellActorPath(cellId)), cellId) : undefined;
+  };
 }

@@ -50,8 +50,9 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'cells/expired', cell_id: id, generation }), deps.settings.cellTtlMs);
           state.cells.set(id, { presence: msg.presence, timer, generation });
           if (!previous) {
-            ctx.log.info({ cell_id: id, reachable: deps.clientFor(id) !== undefined }, 'cell.appeared');
             deps.events.publish(Events.cellAppeared(msg.presence));
+            // after the event: a node's routing may learn from it where the cell is (cli/start-cluster.ts)
+            ctx.log.info({ cell_id: id, reachable: deps.clientFor(id) !== undefined }, 'cell.appeared');
             deps.metrics.presentCells(state.cells.size);
           }
           return state;

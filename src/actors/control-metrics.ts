@@ -17,6 +17,8 @@ export interface ControlMetrics {
    * no cell could take it or its cell refused it (AuctioneerLRPAuctionsStarted/Failed, ...Task...).
    */
   auctioned(kind: 'lrp' | 'task', outcome: 'started' | 'failed'): void;
+  /** A convergence pass starts (its end is `convergencePass`): the sink may watch what the pass costs meanwhile. */
+  convergenceStarted(): void;
   /**
    * A convergence pass ended after `seconds`; `counts` is its LRP figures, undefined when the pass
    * failed (ConvergenceLRPDuration, ConvergenceLRPRuns, LRPsMissing, LRPsExtra, Suspect*).
@@ -29,6 +31,7 @@ export interface ControlMetrics {
 export const NO_CONTROL_METRICS: ControlMetrics = {
   cellStatesFetched: () => {},
   auctioned: () => {},
+  convergenceStarted: () => {},
   convergencePass: () => {},
   presentCells: () => {},
 };

@@ -84,6 +84,7 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
         case 'convergence/run': {
           const pass = state.passes + 1;
           let lrps: LrpConvergenceCounts | undefined;
+          deps.metrics.convergenceStarted();
           const started = performance.now();
           try {
             const [cells, fresh] = await Promise.all([

@@ -11,11 +11,12 @@ import { DisposableStore } from '../base/disposables.js';
 import { createLogger } from '../base/logger.js';
 import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
-import { remoteCellClient } from '../actors/cell-client.js';
+import { cellRouting } from '../actors/cell-client.js';
 import { controlNode, spawnControlLink } from '../actors/control-link.js';
 import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
 import { startClusterPart, type ClusterPart } from './start-cluster.js';
+import { EventHub } from '../actors/event-hub.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
@@ -94,12 +95,14 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   metrics.watchRemoting(remoting);
   parts.add(metrics);
   let cell: Ref<CellMsg> | undefined;
+  const events = new EventHub();
   const scheduler = startScheduler(system, {
     roles: flags.roles,
     metrics: metrics.control,
     cellId: flags.name,
+    events,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
-    clientFor: (id) => remoteCellClient(system, cluster.membership, id),
+    clientFor: cellRouting(system, cluster.membership, events),
     // once a control node hears from this cell (again), the cell lists its containers to it
     ...(flags.roles.includes('control') ? {} : {
       reports: spawnControlLink(system, { controlNode: () => controlNode(cluster), onControlReached: () => cell && system.dispatch(cell, CellMsg.reconcile()) }),

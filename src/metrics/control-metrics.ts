@@ -10,6 +10,7 @@ import { QUARANTINED_KINDS } from '../actors/quarantined-records.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import type { LrpConvergenceCounts } from '../models/lrp-convergence.js';
 import type { TaskState } from '../models/task.js';
+import { SpanStalls } from './span-stalls.js';
 
 /** Fetching states and converging take ms on one node, seconds on a loaded cluster. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -24,6 +25,9 @@ export class PromControlMetrics implements ControlMetrics {
   private readonly failedCellStates: Counter;
   private readonly convergenceDuration: Histogram;
   private readonly convergenceRuns: Counter;
+  /** the event loop's stalls while a convergence pass runs */
+  private readonly passStalls = new SpanStalls();
+  private readonly convergenceStall: Gauge;
   private readonly cells: Gauge;
   /** figures of the last convergence pass */
   private readonly pass: Record<PassFigure, Gauge>;
@@ -52,6 +56,7 @@ export class PromControlMetrics implements ControlMetrics {
     this.failedCellStates = counter('auctor_auctioneer_failed_cell_state_requests_total', 'Cells that did not answer an auction round\'s state request in time (AuctioneerFailedCellStateRequests)');
     this.convergenceDuration = new Histogram({ name: 'auctor_convergence_lrp_duration_seconds', help: 'Duration of a convergence pass (ConvergenceLRPDuration)', buckets: DURATION_BUCKETS, registers });
     this.convergenceRuns = counter('auctor_convergence_lrp_runs_total', 'Convergence passes run, failed ones included (ConvergenceLRPRuns)');
+    this.convergenceStall = gauge('auctor_convergence_lrp_max_event_loop_delay_seconds', 'Longest event-loop delay while the last convergence pass ran (whatever else ran meanwhile included)');
     this.cells = gauge('auctor_present_cells', 'Cells whose heartbeat is within the TTL (PresentCells)');
     this.pass = {
       missing: gauge('auctor_lrps_missing', 'Instances the last convergence pass found missing and started (LRPsMissing)'),
@@ -87,9 +92,14 @@ export class PromControlMetrics implements ControlMetrics {
     this.auctions[kind][outcome].inc();
   }
 
+  convergenceStarted(): void {
+    this.passStalls.start();
+  }
+
   convergencePass(seconds: number, counts: LrpConvergenceCounts | undefined): void {
     this.convergenceRuns.inc();
     this.convergenceDuration.observe(seconds);
+    this.convergenceStall.set(this.passStalls.end() / 1000);
     if (!counts) return;
     for (const key of Object.keys(this.pass) as PassFigure[]) this.pass[key].set(counts[key]);
   }
@@ -125,6 +135,11 @@ export class PromControlMetrics implements ControlMetrics {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Stops watching the event loop for passes. */
+  close(): void {
+    this.passStalls.close();
   }
 
   /** From the kernel's registry, without asking an actor: current even when Control does not answer. */

@@ -115,9 +115,10 @@ export class NodeMetrics {
     return this.registry.contentType;
   }
 
-  /** Stops the event-loop monitor; the registry stays readable. */
+  /** Stops the event-loop monitors; the registry stays readable. */
   close(): void {
     this.loop.disable();
+    this.control.close();
   }
 
   private refreshActors(): void {

@@ -95,6 +95,8 @@ describe('control: metrics', () => {
     expect(sampleValue(samples, 'auctor_convergence_lrp_duration_seconds_count')).to.equal(1);
     expect(sampleValue(samples, 'auctor_convergence_lrp_duration_seconds_bucket', { le: '+Inf' })).to.equal(1);
     expect(sampleValue(samples, 'auctor_lrps_missing')).to.equal(0);
+    // a pass on one cell and no LRP does not stall the loop for long
+    expect(sampleValue(samples, 'auctor_convergence_lrp_max_event_loop_delay_seconds')).to.be.within(0, 0.5);
     await clock.advance(30_001);
     await eventually(async () => expect(await value('auctor_present_cells')).to.equal(0));
   });

@@ -1,7 +1,8 @@
 /**
  * A small Server-Sent Events client for tests, on node:http with a fresh connection: it parses
  * the stream as the SSE spec does (fields per line, an event per blank line, `:` comments) and
- * keeps everything it read. A non-200 answer keeps its body instead.
+ * keeps everything it read, or hands each event to `onEvent` (bench/support/running-watch.ts
+ * reads hundreds of thousands). A non-200 answer keeps its body instead.
  */
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 
@@ -9,6 +10,13 @@ export interface SseEvent {
   id: string | undefined;
   event: string;
   data: string;
+}
+
+export interface SseOptions {
+  /** called with each event as it is parsed */
+  onEvent?: (event: SseEvent) => void;
+  /** keep the events in `events`; default true */
+  keep?: boolean;
 }
 
 export class SseClient {
@@ -22,7 +30,7 @@ export class SseClient {
   private pending = '';
   private current: { id?: string; event?: string; data: string[] } = { data: [] };
 
-  private constructor(private readonly res: IncomingMessage) {
+  private constructor(private readonly res: IncomingMessage, private readonly options: SseOptions) {
     res.setEncoding('utf8');
     this.ended = new Promise((resolve) => res.once('close', () => resolve()));
     res.on('error', () => {});
@@ -30,9 +38,9 @@ export class SseClient {
   }
 
   /** Connects; resolves once the status and headers are in. */
-  static open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  static open(url: string, headers: Record<string, string> = {}, options: SseOptions = {}): Promise<SseClient> {
     return new Promise((resolve, reject) => {
-      request(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => resolve(new SseClient(res)))
+      request(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => resolve(new SseClient(res, options)))
         .on('error', reject)
         .end();
     });
@@ -75,7 +83,11 @@ export class SseClient {
   private line(line: string): void {
     if (line === '') {
       const { id, event, data } = this.current;
-      if (data.length > 0) this.events.push({ id, event: event ?? 'message', data: data.join('\n') });
+      if (data.length > 0) {
+        const parsed = { id, event: event ?? 'message', data: data.join('\n') };
+        if (this.options.keep !== false) this.events.push(parsed);
+        this.options.onEvent?.(parsed);
+      }
       this.current = { data: [] };
       return;
     }

@@ -1,0 +1,206 @@
+/**
+ * Diego's 250k-instance benchmark on this machine (issue 14): a control node process
+ * (`auctor start --roles control`, LMDB on disk at default durability, a cluster secret) and one
+ * process of CELLS simulated cells (bench/support/cell-simulator.ts: real cell actors on fake
+ * Garden backends, one cluster member on the real gRPC remoting). This process is the client:
+ * it desires the LRPs of Diego's mix (bench/support/scale-mix.ts: 200k LRPs making 250k
+ * instances, or BENCH_INSTANCES of the same mix) through the REST gateway over keep-alive
+ * connections, CONCURRENCY requests in flight, in bursts of BURST LRPs, and learns which
+ * instances run from the event stream (bench/support/running-watch.ts).
+ *
+ * Steps and the JSON line's fields:
+ * - `raw_lmdb_rows_per_s`, `raw_lmdb_instances_per_s`: first, raw LMDB puts of the rows the
+ *   control journals for the whole mix (each LRP's DesiredLRP, each instance's UNCLAIMED,
+ *   CLAIMED and RUNNING rows), same env options and durability (bench/support/raw-lmdb.ts);
+ * - `probe_p99_ms_0`, `_50`, `_100`: desire → RUNNING of PROBES one-instance 32 MB LRPs, 10 at a
+ *   time, at 0 % (after PROBES untimed ones), 50 % and 100 % fill; `probe_full_empty_ratio` =
+ *   100 % / 0 %;
+ * - `fill_s`: the two halves of the mix, each from its first desire to its last instance
+ *   RUNNING, summed (the 50 % probes between them excluded; `fill_50_s` the first half alone);
+ *   `desires_per_s` = LRPs / time from first request to last answer, summed over the halves;
+ *   `desire_p99_ms` over every desire; `ratio` = instances/s of the fill over
+ *   `raw_lmdb_instances_per_s`;
+ * - at full fill: `convergence_ms` and `convergence_max_stall_ms` (one pass, as the control node
+ *   measures it: bench/support/scale-steps.ts), `heap_mb`, `rss_mb` (no forced GC),
+ *   `list_all_ms` (GET /v1/actual_lrps), then `restart_s`: kill -9 of the control node until
+ *   the same command's gateway lists every instance RUNNING, `restarted_instances` (container
+ *   creates on the cells until its first convergence pass; should be 0).
+ * Gives up after BENCH_MAX_S (default 600) with what it measured and `"gave_up": true`; every
+ * process it started is killed either way.
+ *
+ * Env: BENCH_INSTANCES (250000), BENCH_CELLS (1000), BENCH_MAX_S (600), BENCH_CONCURRENCY (64),
+ * BENCH_BURST (10000), BENCH_PROBES (100 at each point), BENCH_CONTROL_ARGS (more flags for the
+ * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
+ * BENCH_SKIP_RAW=1 (no raw LMDB figure).
+ */
+import { loadavg } from 'node:os';
+import { KeepAliveClient, inParallel } from './support/keep-alive-client.js';
+import { rawPutChains } from './support/raw-lmdb.js';
+import { RunningWatch } from './support/running-watch.js';
+import { ScaleCluster } from './support/scale-cluster.js';
+import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
+import { convergenceAndMemory, diagnose, killAndRestart, listAll, probeLatencies, quantile, until } from './support/scale-steps.js';
+import { http } from '../test/support/gateway-node.js';
+
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 250_000);
+const CELLS = Number(process.env.BENCH_CELLS ?? 1000);
+const MAX_S = Number(process.env.BENCH_MAX_S ?? 600);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const BURST = Number(process.env.BENCH_BURST ?? 10_000);
+const CONTROL_ARGS = (process.env.BENCH_CONTROL_ARGS ?? '').split(' ').filter(Boolean);
+const PROBES = Number(process.env.BENCH_PROBES ?? 100);
+/** a desire answered 5xx or not at all is sent again, as a client would, this many times */
+const DESIRE_TRIES = 3;
+
+const begun = performance.now();
+const log = (message: string) => process.stderr.write(`[${((performance.now() - begun) / 1000).toFixed(1)} s] ${message}\n`);
+const round = (x: number | null, digits = 0) => (x === null ? null : Number(x.toFixed(digits)));
+
+/** Every field, null until measured: the line is complete even when the run gives up. */
+const result: Record<string, unknown> = {
+  bench: 'scale', instances: INSTANCES, lrps: null, cells: CELLS, probes: PROBES, gave_up: false,
+  fill_s: null, fill_50_s: null, desires_per_s: null, desire_p99_ms: null,
+  probe_p99_ms_0: null, probe_p99_ms_50: null, probe_p99_ms_100: null, probe_full_empty_ratio: null,
+  convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null,
+  restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0,
+  raw_lmdb_rows_per_s: null, raw_lmdb_instances_per_s: null, ratio: null,
+};
+
+/** what main() must close should run() not end by itself */
+const running: { cluster?: ScaleCluster } = {};
+
+interface Desires {
+  latencies: number[];
+  /** ms from each half's first request to its last answer, summed */
+  ms: number;
+  failed: number;
+  retried: number;
+}
+
+/** Desires `apps` in bursts of BURST, CONCURRENCY in flight; each burst's answers before the next burst. */
+async function desire(client: KeepAliveClient, apps: readonly ScaleApp[], desires: Desires, deadline: number): Promise<void> {
+  const t0 = performance.now();
+  for (let from = 0; from < apps.length; from += BURST) {
+    await inParallel(apps.slice(from, from + BURST), CONCURRENCY, async (app) => {
+      for (let attempt = 1; ; attempt++) {
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`desires: ${desires.latencies.length} answered, the rest not within the time left`);
+        const sent = performance.now();
+        const answer = await client.send('POST', '/v1/desired_lrps', desiredLrpBody(app), Math.min(120_000, left))
+          .catch((error: Error) => ({ status: 0, ms: performance.now() - sent, text: error.message }));
+        if (attempt === 1) desires.latencies.push(answer.ms);
+        // 409 on a retry: the first attempt was stored after all
+        if (answer.status === 201 || (attempt > 1 && answer.status === 409)) return;
+        if (answer.status > 0 && answer.status < 500) throw new Error(`desire ${app.process_guid}: ${answer.status} ${answer.text}`);
+        if (attempt === DESIRE_TRIES) return void (result.desire_failures = ++desires.failed);
+        result.desire_retries = ++desires.retried;
+      }
+    });
+  }
+  desires.ms += performance.now() - t0;
+}
+
+async function run(deadline: number): Promise<void> {
+  const apps = scaleMix(INSTANCES);
+  result.lrps = apps.length;
+  if (process.env.BENCH_SKIP_RAW !== '1') {
+    const chains = journalRows(apps, CELLS);
+    const rows = chains.reduce((sum, c) => sum + c.rows.length, 0);
+    const seconds = await rawPutChains(chains);
+    result.raw_lmdb_rows_per_s = Math.round(rows / seconds);
+    result.raw_lmdb_instances_per_s = Math.round(INSTANCES / seconds);
+    log(`raw LMDB: ${rows} rows of ${INSTANCES} instances in ${seconds.toFixed(1)} s`);
+  }
+
+  const cluster = await ScaleCluster.start(CELLS, CONTROL_ARGS, deadline - performance.now());
+  running.cluster = cluster;
+  let client: KeepAliveClient | undefined;
+  let watch: RunningWatch | undefined;
+  try {
+    const { url } = cluster;
+    await until(`${CELLS} cells present`, deadline, 200, async () => {
+      const cells = (await http(url, 'GET', '/v1/cells')).json as unknown[];
+      return cells.length >= CELLS ? true : undefined;
+    });
+    log(`control node ${cluster.control.name} and ${CELLS} cells up`);
+    client = new KeepAliveClient(url, CONCURRENCY);
+    watch = await RunningWatch.open(url);
+    const w = watch;
+    const probes: Record<string, number[]> = {};
+    const probe = async (label: '0' | '50' | '100') => {
+      probes[label] = await probeLatencies(client!, w, label, PROBES, deadline);
+      result[`probe_p99_ms_${label}`] = round(quantile(probes[label]!, 0.99));
+      log(`probes at ${label} %: p50 ${round(quantile(probes[label]!, 0.5))} ms, p99 ${result[`probe_p99_ms_${label}`]} ms`);
+    };
+
+    // the first auctions of a fresh node run cold code: PROBES untimed ones first
+    await probeLatencies(client, w, 'warm', PROBES, deadline);
+    await probe('0');
+    const desires: Desires = { latencies: [], ms: 0, failed: 0, retried: 0 };
+    let fillMs = 0;
+    let expected = 2 * PROBES;
+    const half = Math.ceil(apps.length / 2);
+    for (const [label, part] of [['50', apps.slice(0, half)], ['100', apps.slice(half)]] as const) {
+      const t0 = performance.now();
+      expected += part.reduce((sum, app) => sum + app.instances, 0);
+      const progress = setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${desires.latencies.length} desires answered, ${w.running}/${expected} running`), 10_000);
+      try {
+        await desire(client, part, desires, deadline);
+        await w.until(() => w.running >= expected, deadline, `${expected} instances running`);
+      } finally {
+        clearInterval(progress);
+      }
+      fillMs += performance.now() - t0;
+      result[label === '50' ? 'fill_50_s' : 'fill_s'] = round(fillMs / 1000, 1);
+      result.desires_per_s = Math.round(desires.latencies.length / (desires.ms / 1000));
+      result.desire_p99_ms = round(quantile(desires.latencies, 0.99));
+      log(`${label} % fill: ${w.running} running after ${round(fillMs / 1000, 1)} s of fill, ${result.desires_per_s} desires/s`);
+      await probe(label);
+      expected += PROBES;
+    }
+    result.ratio = result.raw_lmdb_instances_per_s === null ? null : round(INSTANCES / (fillMs / 1000) / (result.raw_lmdb_instances_per_s as number), 4);
+    result.probe_full_empty_ratio = round((result.probe_p99_ms_100 as number) / (result.probe_p99_ms_0 as number), 2);
+
+    const figures = await convergenceAndMemory(url, cluster.control.name, client);
+    Object.assign(result, figures, { heap_kb_per_instance: round((figures.heap_mb * 1e6) / expected / 1024, 2) });
+    log(`convergence ${figures.convergence_ms} ms (stall ${figures.convergence_max_stall_ms} ms); heap ${figures.heap_mb} MB, RSS ${figures.rss_mb} MB`);
+    const listed = await listAll(url);
+    Object.assign(result, { list_all_ms: Math.round(listed.ms), listed_running: listed.running, expected_running: expected });
+    log(`listed ${listed.rows} instances in ${Math.round(listed.ms)} ms`);
+
+    await watch.close();
+    client.close();
+    Object.assign(result, await killAndRestart(cluster, expected, deadline), { event_stream_resyncs: w.resyncs });
+    log(`restart: ${result.restart_s} s; ${result.restarted_instances} instances restarted on the cells`);
+  } catch (error) {
+    result.diagnosis = { ...(await diagnose(cluster)), event_stream_resyncs: watch?.resyncs, watched_running: watch?.running };
+    throw error;
+  } finally {
+    await watch?.close();
+    client?.close();
+    await cluster.close();
+  }
+}
+
+export async function main(): Promise<void> {
+  const deadline = performance.now() + MAX_S * 1000;
+  const started = performance.now();
+  const loadStart = round(loadavg()[0]!, 1);
+  try {
+    await Promise.race([
+      run(deadline),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`gave up after BENCH_MAX_S=${MAX_S}`)), MAX_S * 1000 + 30_000).unref()),
+    ]);
+  } catch (error) {
+    result.gave_up = true;
+    result.error = (error as Error).message;
+    log(`gave up: ${(error as Error).message}`);
+  }
+  await running.cluster?.close();
+  result.seconds = round((performance.now() - started) / 1000, 1);
+  // the machine is shared: how busy it was says how far to trust the figures
+  result.load_avg_1m = [loadStart, round(loadavg()[0]!, 1)];
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // the simulator and the control node were killed; nothing of this run may linger
+  process.exit(0);
+}

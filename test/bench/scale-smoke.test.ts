@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- scale` at a tiny size (200 instances on 20 simulated cells): a smoke test
+ * that the benchmark runs end to end and its JSON line is complete and sane, not a timed test.
+ * The figures themselves are the benchmark's business (README "Benchmarks").
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { finished } from '../support/child-process.js';
+
+const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+
+describe('bench: scale (smoke, 200 instances)', function () {
+  this.timeout(90_000);
+
+  it('fills, probes, converges, lists and restarts with every field in its JSON line, nothing lost, nothing restarted', async () => {
+    const child = spawn(process.execPath, [RUN, 'scale'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // a shorter cell TTL shortens the restarted node's grace before its first convergence pass
+      env: { ...process.env, BENCH_INSTANCES: '200', BENCH_CELLS: '20', BENCH_PROBES: '20', BENCH_MAX_S: '75', BENCH_CONTROL_ARGS: '--cell-ttl-ms 2500' },
+    });
+    const { code, stdout, stderr } = await finished(child, 85_000);
+    expect(code, stderr).to.equal(0);
+    const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number | boolean | null>;
+    expect(line.gave_up, `${line.error}\n${stderr}`).to.equal(false);
+    for (const field of ['fill_s', 'desires_per_s', 'desire_p99_ms', 'probe_p99_ms_0', 'probe_p99_ms_50', 'probe_p99_ms_100', 'probe_full_empty_ratio',
+      'convergence_ms', 'heap_mb', 'rss_mb', 'restart_s', 'list_all_ms', 'raw_lmdb_rows_per_s', 'raw_lmdb_instances_per_s', 'ratio']) {
+      expect(line[field], field).to.be.a('number').and.above(0);
+    }
+    expect(line.convergence_max_stall_ms).to.be.a('number').and.at.least(0);
+    expect(line.lrps).to.be.within(150, 199); // mostly one instance each
+    // the 200 instances and 4 × 20 probes (warm-up, 0, 50, 100 %): all RUNNING, listed, and still there after kill -9
+    expect(line.expected_running).to.equal(280);
+    expect(line.listed_running).to.equal(280);
+    expect(line.restarted_instances).to.equal(0);
+    expect(line.stopped_instances).to.equal(0);
+    expect(line.desire_failures).to.equal(0);
+    expect(line.heap_mb).to.be.below(line.rss_mb as number);
+  });
+});
