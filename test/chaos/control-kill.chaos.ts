@@ -98,7 +98,7 @@ describe('chaos: kill -9 of the control node in a cluster', function () {
 /** Until the restarted control node's convergence has made its first pass. */
 async function untilConvergencePass(cluster: ClusterNodes): Promise<void> {
   await eventually(async () => {
-    const answer = await http(cluster.control.url, 'GET', '/v1/actors/control/convergence');
+    const answer = await http(cluster.control.url, 'GET', '/v1/actors/control/control/convergence');
     expect(answer.json?.summary?.passes, answer.text).to.be.at.least(1);
   }, { timeout: 15_000, interval: 100 });
 }
