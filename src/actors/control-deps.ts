@@ -76,7 +76,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     callbackRetryMs: 1_000,
     callbackAttempts: 3,
     convergenceIntervalMs: 30_000,
-    convergenceSliceLrps: 250,
+    convergenceSliceLrps: 100,
     cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},
     taskConvergence: {},
