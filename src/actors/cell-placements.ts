@@ -56,10 +56,10 @@ export class CellPlacements {
     }
   }
 
-  /** Everything is what these rows say (a convergence pass read every row). */
-  replaceWith(rows: Iterable<ActualLRP>): void {
-    this.byCell = new Map();
-    this.addRows(rows);
+  /** Everything is what `other` says (built from every row a convergence pass read). */
+  replaceWith(other: CellPlacements): void {
+    this.byCell = other.byCell;
+    other.byCell = new Map();
   }
 
   /** The instances taken to be on `cellId` that its list (`listed` instance guids) leaves out; they are forgotten. */

@@ -43,6 +43,8 @@ export interface ControlSettings {
   callbackAttempts: number;
   /** period of the convergence sweep; 0 = no periodic sweep */
   convergenceIntervalMs: number;
+  /** how many LRPs a convergence pass reads and plans before it yields to the event loop */
+  convergenceSliceLrps: number;
   /**
    * after a (re)start, how long a cell may take to reach this node again before it can be judged
    * (default CELL_RECONNECT_MAX_MS; {@link firstPassGraceMs} adds a TTL)
@@ -74,6 +76,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     callbackRetryMs: 1_000,
     callbackAttempts: 3,
     convergenceIntervalMs: 30_000,
+    convergenceSliceLrps: 100,
     cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},
     taskConvergence: {},
@@ -103,6 +106,11 @@ export interface ControlDeps {
   newGuid: () => string;
   settings: ControlSettings;
   metrics: ControlMetrics;
+  /** what a convergence pass awaits between its slices; default {@link nextTurn} (tests inject their own) */
+  betweenSlices?: () => Promise<void>;
 }
+
+/** Resolves once the event loop has had its turn (timers, I/O) after the current work. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export const defaultGuid = (): string => randomUUID();

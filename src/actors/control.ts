@@ -41,6 +41,8 @@ export interface ControlOptions {
   newGuid?: () => string;
   /** where the actors report auctions, convergence and cells (docs/033-metrics.md); default none */
   metrics?: ControlMetrics;
+  /** what a convergence pass awaits between its slices (default: the event loop's next turn) */
+  betweenSlices?: () => Promise<void>;
   /** the control actor's name; default `control` */
   name?: string;
   /** control's own policy (the parent's say); default the kernel's oneForOne */
@@ -206,7 +208,8 @@ export class Control {
 export function startControl(system: ActorSystem, options: ControlOptions, parent: AnyRef = system.root): Control {
   const settings = controlSettings(options.settings);
   const events = options.events ?? new EventHub();
-  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS };
+  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS,
+    ...(options.betweenSlices ? { betweenSlices: options.betweenSlices } : {}) };
   /**
    * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a
    * restart stops the children first). Refs are paths, so the ones handed out stay valid.

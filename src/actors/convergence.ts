@@ -20,11 +20,26 @@ import { firstPassGraceMs, type ControlDeps } from './control-deps.js';
 import { DomainsMsg } from './domains.protocol.js';
 import { LrpsMsg } from './lrps.protocol.js';
 import { TasksMsg } from './tasks.protocol.js';
-import type { ConvergenceMsg } from './convergence.protocol.js';
+import type { ConvergenceMsg, ConvergenceReport } from './convergence.protocol.js';
 import { secondsSince } from './control-metrics.js';
 import { CONVERGENCE_PROTOCOL } from './convergence.protocol-schema.js';
 
-type Msg = ConvergenceMsg | { type: 'convergence/tick' };
+type Msg = ConvergenceMsg | { type: 'convergence/tick' } | { type: 'convergence/pass' };
+
+/**
+ * What the next pass answers for (outside the state, like `lrps`' appeared cells: nothing to
+ * journal, and a supervised restart keeps its `convergence/pass` queued): every request made
+ * while a pass is queued or running joins the one pass that comes next.
+ */
+interface Pending {
+  /** a `convergence/pass` is in the mailbox */
+  queued: boolean;
+  replyTo: Ref<ConvergenceReport>[];
+  /** the cells whose disappearance asked for it */
+  lostCells: Set<string>;
+  /** the periodic tick asked for it: the timer is armed again after it */
+  tick: boolean;
+}
 
 interface State {
   passes: number;
@@ -36,6 +51,9 @@ interface State {
   heard: Set<string>;
 }
 
+/** the longest a pass of `lrps` is waited for */
+const PASS_TIMEOUT_MS = 60_000;
+
 export interface ConvergenceTargets {
   cells: Ref<CellsMsg>;
   domains: Ref<DomainsMsg>;
@@ -46,6 +64,15 @@ export interface ConvergenceTargets {
 export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: ConvergenceTargets, deps: ControlDeps, onCrash?: CrashPolicy): Ref<ConvergenceMsg> {
   const interval = deps.settings.convergenceIntervalMs;
   const timeout = deps.settings.askTimeoutMs;
+  const pending: Pending = { queued: false, replyTo: [], lostCells: new Set(), tick: false };
+  const request = (self: Ref<Msg>, ask: { replyTo?: Ref<ConvergenceReport>; lostCell?: string; tick?: boolean }) => {
+    if (ask.replyTo) pending.replyTo.push(ask.replyTo);
+    if (ask.lostCell !== undefined) pending.lostCells.add(ask.lostCell);
+    if (ask.tick) pending.tick = true;
+    if (pending.queued) return;
+    pending.queued = true;
+    system.dispatch(self, { type: 'convergence/pass' });
+  };
   const arm = (self: Ref<Msg>, ms: number) => (interval > 0 ? system.clock.setTimeout(() => system.dispatch(self, { type: 'convergence/tick' }), ms) : undefined);
   return system.spawn<State, Msg>(parent, {
     kind: 'convergence',
@@ -61,7 +88,8 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
       const heard = new Set<string>();
       const subscription = deps.events.events$.subscribe((e) => {
         if (e.type === 'cell_appeared') heard.add(e.data.cell.cell_id);
-        if (e.type === 'cell_disappeared') system.dispatch(ctx.self, { type: 'convergence/run' });
+        // a thousand cells expiring together ask for one pass (or two), not a thousand
+        if (e.type === 'cell_disappeared') request(ctx.self, { lostCell: e.data.cell_id });
         // a returning cell's SUSPECT instances are promoted at once (not a whole pass: after a
         // control restart the cells appear one by one, and a pass would take the others for lost)
         if (e.type === 'cell_appeared') {
@@ -81,7 +109,14 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
     handle: async (state, msg, ctx) => {
       switch (msg.type) {
         case 'convergence/tick':
-        case 'convergence/run': {
+          request(ctx.self, { tick: true });
+          return state;
+        case 'convergence/run':
+          request(ctx.self, msg.replyTo ? { replyTo: msg.replyTo } : {});
+          return state;
+        case 'convergence/pass': {
+          const { replyTo, lostCells, tick } = pending;
+          Object.assign(pending, { queued: false, replyTo: [], lostCells: new Set(), tick: false });
           const pass = state.passes + 1;
           let lrps: LrpConvergenceCounts | undefined;
           deps.metrics.convergenceStarted();
@@ -95,15 +130,17 @@ export function spawnConvergence(system: ActorSystem, parent: AnyRef, targets: C
             // during the grace a cell not heard from yet counts as present (convergence.protocol.ts)
             const heard = ctx.clock.now() < state.graceUntil ? [...state.heard] : undefined;
             system.dispatch(targets.tasks, TasksMsg.converge(present, heard));
-            lrps = await system.query<LrpsMsg, LrpConvergenceCounts>(targets.lrps, (r) => LrpsMsg.converge(present, fresh, r, heard), timeout);
-            ctx.log.debug({ pass, ...lrps, ...(heard ? { grace: true } : {}) }, 'convergence.pass');
+            // a pass at 250k LRPs takes seconds in slices: waiting only an ask's timeout would start
+            // the next pass while `lrps` still works on this one
+            lrps = await system.query<LrpsMsg, LrpConvergenceCounts>(targets.lrps, (r) => LrpsMsg.converge(present, fresh, r, heard), Math.max(timeout, PASS_TIMEOUT_MS));
+            const lost = lostCells.size > 0 ? { lost_cells: lostCells.size } : {};
+            ctx.log.debug({ pass, ...lrps, ...lost, requests: replyTo.length, ...(heard ? { grace: true } : {}) }, 'convergence.pass');
           } catch (error) {
             ctx.log.warn({ pass, error: String(error) }, 'convergence.pass-failed');
           }
           deps.metrics.convergencePass(secondsSince(started), lrps);
-          if (msg.type === 'convergence/run' && msg.replyTo) system.dispatch(msg.replyTo, { pass, lrps });
-          const timer = msg.type === 'convergence/tick' ? arm(ctx.self, interval) : state.timer;
-          return { ...state, passes: pass, timer };
+          for (const r of replyTo) system.dispatch(r, { pass, lrps });
+          return { ...state, passes: pass, timer: tick ? arm(ctx.self, interval) : state.timer };
         }
         default:
           return assertNever(msg);

@@ -21,11 +21,11 @@ import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
-import { planLrpConvergence } from '../models/lrp-convergence.js';
 import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
-import { presentDuringGrace } from './convergence.protocol.js';
+import { convergeInSlices } from './lrps-convergence.js';
+import { nextTurn } from './control-deps.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -222,50 +222,19 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return next;
         }
         case 'lrps/converge': {
-          const refs = all();
-          const [desired, actual] = await Promise.all([
-            Promise.all(refs.map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined))),
-            Promise.all(refs.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]))),
-          ]);
-          const plan = planLrpConvergence({
-            desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
-            actualLrps: actual.flat(),
-            presentCellIds: presentDuringGrace(msg.presentCells, msg.heardCells, actual.flat().map((a) => a.cell_id)),
-            freshDomains: msg.freshDomains,
-          }, msToNs(ctx.clock.now()), { ...deps.settings.restart, ...deps.settings.lrpConvergence });
-          placements.replaceWith(actual.flat());
+          // in slices, yielding to the event loop between them (lrps-convergence.ts)
           const send = (guid: string, m: LrpSupervisorMsg) => {
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, m);
           };
-          for (const s of plan.startMissing) send(s.process_guid, { type: 'lrp/start-missing', indices: s.indices });
-          for (const a of plan.reauctionStaleUnclaimed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: true });
-          for (const a of plan.restartCrashed) send(a.process_guid, { type: 'lrp/retry', index: a.index, unclaimed: false });
-          // missing cells (DIEGO.md 3.7): the instance becomes SUSPECT and a replacement is auctioned,
-          // or, when the index already has a suspect, the replacement is placed again
-          const byCell = (rows: readonly ActualLRP[], type: 'lrp/cell-lost' | 'lrp/cell-back') => {
-            const groups = new Map<string, { guid: string; cell_id: string; indices: number[] }>();
-            for (const a of rows) {
-              const key = `${a.process_guid}\n${a.cell_id}`;
-              const group = groups.get(key) ?? { guid: a.process_guid, cell_id: a.cell_id, indices: [] };
-              group.indices.push(a.index);
-              groups.set(key, group);
-            }
-            for (const g of groups.values()) {
-              send(g.guid, type === 'lrp/cell-lost' ? { type, cell_id: g.cell_id, indices: g.indices } : { type, cell_ids: [g.cell_id], indices: g.indices });
-            }
-          };
-          byCell([...plan.suspectAndReplace, ...plan.unclaimReplacements], 'lrp/cell-lost');
-          byCell(plan.promoteSuspects.map((p) => p.suspect), 'lrp/cell-back');
-          for (const { actual: a, reason } of plan.removeSuspects) {
-            ctx.log.info({ process_guid: a.process_guid, index: a.index, instance_guid: a.instance_guid, reason }, 'lrps.remove-suspect');
-            send(a.process_guid, { type: 'lrp/remove-suspect', index: a.index, instance_guid: a.instance_guid });
-          }
-          for (const a of plan.pruneEvacuating) send(a.process_guid, { type: 'lrp/prune-evacuating', index: a.index, instance_guid: a.instance_guid });
-          // extra and orphaned rows cannot outlive their supervisor here; a cell's stray containers
-          // are stopped by reconciliation instead
-          if (plan.retireExtra.length + plan.retireOrphaned.length > 0) ctx.log.warn({ extra: plan.retireExtra.length, orphaned: plan.retireOrphaned.length }, 'lrps.unexpected-extra');
-          system.dispatch(msg.replyTo, plan.counts);
+          const pass = await convergeInSlices({
+            supervisors: all(), presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
+            now: msToNs(ctx.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
+            sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, ask, send, log: ctx.log,
+          });
+          placements.replaceWith(pass.placements);
+          ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
+          system.dispatch(msg.replyTo, pass.counts);
           return state;
         }
         case 'lrps/cell-appeared':

@@ -27,7 +27,7 @@ export interface Harness {
 
 export function startHarness(
   settings: Partial<ControlSettings> = {},
-  shared: { engine?: PersistenceEngine; cells?: FakeCells; clock?: FakeClock; logs?: LogLine[] } = {},
+  shared: { engine?: PersistenceEngine; cells?: FakeCells; clock?: FakeClock; logs?: LogLine[]; betweenSlices?: () => Promise<void> } = {},
 ): Harness {
   const engine = shared.engine ?? new MemoryPersistenceEngine();
   const clock = shared.clock ?? new FakeClock();
@@ -39,7 +39,8 @@ export function startHarness(
   const events: AuctorEvent[] = [];
   hub.events$.subscribe((e) => events.push(e));
   let guids = 0;
-  const control = startControl(system, { clientFor: cells.clientFor, events: hub, settings, newGuid: () => `g-${systems}-${++guids}` });
+  const control = startControl(system, { clientFor: cells.clientFor, events: hub, settings, newGuid: () => `g-${systems}-${++guids}`,
+    ...(shared.betweenSlices ? { betweenSlices: shared.betweenSlices } : {}) });
   cells.connect((r) => control.report(r));
   const h: Harness = {
     system, control, cells, clock, engine, events,

@@ -30,6 +30,14 @@ export class FakeClock implements Clock {
     return sleepOn(this, ms, signal);
   }
 
+  /**
+   * The process was stalled (a busy event loop): time moves on by `ms` and no timer fires; the
+   * timers due meanwhile fire late, at the next `advance`.
+   */
+  stall(ms: number): void {
+    this.current += ms;
+  }
+
   /** Timers waiting to fire. */
   get waiting(): number {
     return this.pending.length;
@@ -46,7 +54,7 @@ export class FakeClock implements Clock {
       const next = this.pending.filter((p) => p.at <= until).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!next) break;
       this.pending = this.pending.filter((p) => p !== next);
-      this.current = next.at;
+      this.current = Math.max(this.current, next.at);
       next.fn();
     }
     this.current = until;

@@ -14,8 +14,9 @@
  * Heartbeats are handled where they arrive (the Remoting callback), not through an actor's
  * mailbox, so a busy mailbox cannot delay them into a false suspicion. The check tick runs its
  * verdicts in the turn after the timer (setImmediate), so socket data that arrived meanwhile is
- * read first; and a tick that itself ran late by more than half a heartbeat (this node's own
- * event loop stalled) skips its verdicts once, as Cassandra's detector ignores local pauses.
+ * read first; and after a tick that itself ran late by more than half a heartbeat (this node's
+ * own event loop stalled) no verdicts are made for a heartbeat, as Cassandra's detector ignores
+ * local pauses: what the members sent during the pause may still be queued behind a backlog.
  */
 import { backoffMs, type BackoffOptions } from '../../base/backoff.js';
 import type { Clock, Timer } from '../../base/clock.js';
@@ -76,6 +77,8 @@ export class Membership {
   private readonly counters: MembershipStats = { suspicions: 0, downs: 0, localPauses: 0, malformed: 0, joinAttempts: 0 };
   private unsubscribe: (() => void) | undefined;
   private lastCheckAt = 0;
+  /** no verdicts before this (a heartbeat after a local pause) */
+  private quietUntil = 0;
   /** join rounds since the last time every seed was a live member */
   private joinAttempt = 0;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -226,8 +229,12 @@ export class Membership {
     if (late > this.heartbeatMs / 2) {
       this.counters.localPauses++;
       this.log.warn({ lateMs: late }, 'cluster.local-pause');
+      // the next tick comes at once (its timer is overdue too), before what the members sent
+      // during the pause has been read: no verdicts for a heartbeat, as Cassandra waits
+      this.quietUntil = now + this.heartbeatMs;
       return;
     }
+    if (now < this.quietUntil) return;
     this.emit(this.table.judge(now));
     for (const name of this.table.removeExpired(now, this.removeAfterMs)) this.log.info({ member: name }, 'cluster.member-removed');
   }

@@ -70,6 +70,18 @@ describe('membership (fake network, default timings: 1 s heartbeats, 5 s TTL)', 
     expect(eventsAbout(a, 'c').filter((e) => !e.startsWith('member-suspect'))).to.deep.equal(['member-up@1', 'member-down@1:unreachable', 'member-up@1']);
   });
 
+  it('after its own event loop stalled, a node judges nobody for a heartbeat: a heartbeat read late behind the backlog still counts', async () => {
+    const a = cluster.start('a');
+    cluster.start('b', { seeds: ['a:7777'] });
+    await cluster.advance(10_000);
+    // a 3.5 s stall of the observer; what b sent meanwhile is read 600 ms after it resumes
+    cluster.clock.stall(3_500);
+    cluster.hub.delay('b', 'a', 600);
+    await cluster.advance(3_000);
+    expect(eventsAbout(a, 'b')).to.deep.equal(['member-up@1']);
+    expect(a.membership.stats().localPauses).to.equal(1);
+  });
+
   it('a partition healed within the bound changes nothing', async () => {
     const nodes = await threeNodes();
     cluster.hub.partition('a', 'c');
