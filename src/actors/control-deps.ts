@@ -11,6 +11,7 @@ import type { LrpConvergenceSettings } from '../models/lrp-convergence.js';
 import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
 import type { EventHub } from './event-hub.js';
 import type { ControlMetrics } from './control-metrics.js';
+import type { QueryIndex } from './query-index.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../runtime/kernel/supervision.js';
 import { DEFAULT_LIMITS } from '../runtime/remoting/options.js';
 
@@ -103,6 +104,8 @@ export interface ControlDeps {
   newGuid: () => string;
   settings: ControlSettings;
   metrics: ControlMetrics;
+  /** what listings read (query-index.ts): the registries tell it of entries the events do not carry */
+  queries?: QueryIndex;
 }
 
 export const defaultGuid = (): string => randomUUID();
