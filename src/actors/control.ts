@@ -33,7 +33,6 @@ import type { DomainRecord } from '../models/domain.js';
 import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
 import { quarantinedRecords, type QuarantinedRecord } from './quarantined-records.js';
 import type { Task } from '../models/task.js';
-import type { Timer } from '../base/clock.js';
 import { QueryIndex, type UnreadableKind } from './query-index.js';
 import { askUnreadable } from './query-index-unreadable.js';
 import { loadQueryIndex } from './query-index-rebuild.js';
@@ -110,9 +109,10 @@ export class Control {
   private async indexed(kinds: readonly UnreadableKind[]): Promise<void> {
     await this.queries.ready;
     if (!this.recovered) {
-      let timer: Timer | undefined;
-      await Promise.race([this.queries.recovered, new Promise<void>((resolve) => (timer = this.system.clock.setTimeout(resolve, this.settings.askTimeoutMs)))]);
-      timer?.cancel();
+      // real time, as the asks `lrps/init` waits for: a listing never waits longer than one ask
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.queries.recovered, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.askTimeoutMs).unref()))]);
+      clearTimeout(timer);
       this.recovered = true;
     }
     await askUnreadable({ system: this.system, lrps: this.refs.lrps, tasks: this.refs.tasks, queries: this.queries, askTimeoutMs: this.settings.askTimeoutMs }, kinds);
