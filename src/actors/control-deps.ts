@@ -11,6 +11,7 @@ import type { LrpConvergenceSettings } from '../models/lrp-convergence.js';
 import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
 import type { EventHub } from './event-hub.js';
 import type { ControlMetrics } from './control-metrics.js';
+import type { QueryIndex } from './query-index.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../runtime/kernel/supervision.js';
 import { DEFAULT_LIMITS } from '../runtime/remoting/options.js';
 
@@ -108,6 +109,8 @@ export interface ControlDeps {
   metrics: ControlMetrics;
   /** what a convergence pass awaits between its slices; default {@link nextTurn} (tests inject their own) */
   betweenSlices?: () => Promise<void>;
+  /** what listings read (query-index.ts): the registries tell it of entries the events do not carry */
+  queries?: QueryIndex;
 }
 
 /** Resolves once the event loop has had its turn (timers, I/O) after the current work. */

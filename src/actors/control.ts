@@ -6,7 +6,7 @@
  * The subtree is spawned under `control` at start and respawned by `control` itself should one
  * of its children be gone when a message arrives (refs are paths, so callers keep theirs).
  */
-import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import { assertNever, refPath, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
 import { oneForOne } from '../runtime/kernel/supervision.js';
 import type { CellClient, CellReport } from './cell.protocol.js';
@@ -33,6 +33,9 @@ import type { DomainRecord } from '../models/domain.js';
 import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
 import { quarantinedRecords, type QuarantinedRecord } from './quarantined-records.js';
 import type { Task } from '../models/task.js';
+import { QueryIndex, type UnreadableKind } from './query-index.js';
+import { askUnreadable } from './query-index-unreadable.js';
+import { loadQueryIndex } from './query-index-rebuild.js';
 
 export interface ControlOptions {
   clientFor: (cellId: string) => CellClient | undefined;
@@ -69,7 +72,12 @@ export class Control {
     readonly events: EventHub,
     readonly settings: ControlSettings,
     private readonly clientFor: (cellId: string) => CellClient | undefined,
+    /** what listings read: no supervisor, instance or task actor is asked (query-index.ts) */
+    readonly queries: QueryIndex,
   ) {}
+
+  /** the subtree's recovery was waited for once (QueryIndex.recovered) */
+  private recovered = false;
 
   private ask<M, R>(ref: Ref<M>, make: (replyTo: Ref<R>) => M): Promise<R> {
     return this.system.query<M, R>(ref, make, this.settings.askTimeoutMs);
@@ -99,12 +107,29 @@ export class Control {
     return this.ask(this.refs.lrps, (r: Ref<DesiredLRP | undefined>) => LrpsMsg.get(processGuid, r));
   }
 
-  lrps(filter: DesiredLrpFilter = {}): Promise<DesiredLRP[]> {
-    return this.ask(this.refs.lrps, (r: Ref<DesiredLRP[]>) => LrpsMsg.list(filter, r));
+  /** Waits for the index's rebuild, then asks the actors of the records it could not read (only those). */
+  private async indexed(kinds: readonly UnreadableKind[]): Promise<void> {
+    await this.queries.ready;
+    if (!this.recovered) {
+      // real time, as the asks `lrps/init` waits for: a listing never waits longer than one ask
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.queries.recovered, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.settings.askTimeoutMs).unref()))]);
+      clearTimeout(timer);
+      this.recovered = true;
+    }
+    await askUnreadable({ system: this.system, lrps: this.refs.lrps, tasks: this.refs.tasks, queries: this.queries, askTimeoutMs: this.settings.askTimeoutMs }, kinds);
   }
 
-  actualLrps(filter: ActualLrpFilter = {}): Promise<ActualLRP[]> {
-    return this.ask(this.refs.lrps, (r: Ref<ActualLRP[]>) => LrpsMsg.actuals(filter, r));
+  /** The DesiredLRPs sorted by process guid, from the query index (no actor is asked). */
+  async lrps(filter: DesiredLrpFilter = {}): Promise<DesiredLRP[]> {
+    await this.indexed(['lrp']);
+    return this.queries.desiredLrps(filter);
+  }
+
+  /** The ActualLRP rows (every presence), from the query index: no instance actor is asked or woken. */
+  async actualLrps(filter: ActualLrpFilter = {}): Promise<ActualLRP[]> {
+    await this.indexed(['lrp', 'instances']);
+    return this.queries.actualLrps(filter);
   }
 
   /** Validates and stores a Task (parsed JSON); ok only once durable. It is auctioned at once. */
@@ -130,8 +155,10 @@ export class Control {
     return this.ask(this.refs.tasks, (r: Ref<Task | undefined>) => TasksMsg.get(taskGuid, r));
   }
 
-  tasks(filter: TaskFilter = {}): Promise<Task[]> {
-    return this.ask(this.refs.tasks, (r: Ref<Task[]>) => TasksMsg.list(filter, r));
+  /** The Tasks by creation, from the query index (no task actor is asked). */
+  async tasks(filter: TaskFilter = {}): Promise<Task[]> {
+    await this.indexed(['task']);
+    return this.queries.tasks(filter);
   }
 
   /** Marks a domain fresh for `{ttl}` seconds (0 or absent = forever). */
@@ -208,7 +235,12 @@ export class Control {
 export function startControl(system: ActorSystem, options: ControlOptions, parent: AnyRef = system.root): Control {
   const settings = controlSettings(options.settings);
   const events = options.events ?? new EventHub();
-  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS,
+  // subscribed before any actor runs, so no change is missed; rebuilt from the journals at once
+  const queries = new QueryIndex();
+  events.events$.subscribe((event) => queries.onEvent(event));
+  const engine = system.engine;
+  if (engine) void queries.rebuild((index) => loadQueryIndex(engine, index, settings.maxInstances));
+  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS, queries,
     ...(options.betweenSlices ? { betweenSlices: options.betweenSlices } : {}) };
   /**
    * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a
@@ -271,5 +303,13 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
     },
   });
   if (!refs) throw new Error('control: the subtree was not spawned');
-  return new Control(system, control, refs, events, settings, options.clientFor);
+  // quarantined records are skipped, as the registries skipped them when listings asked them
+  const lrpsPath = refPath(refs.lrps);
+  const tasksPath = refPath(refs.tasks);
+  queries.setQuarantineView({
+    lrp: (guid) => system.registry.quarantinedChildren(lrpsPath).has(guid),
+    instance: (guid, index) => system.registry.quarantinedChildren(`${lrpsPath}/${guid}`).has(String(index)),
+    task: (guid) => system.registry.quarantinedChildren(tasksPath).has(guid),
+  });
+  return new Control(system, control, refs, events, settings, options.clientFor, queries);
 }

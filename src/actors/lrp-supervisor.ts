@@ -68,7 +68,11 @@ export function spawnLrpSupervisor(
       };
       /** Releases the quarantined indices among `indices`: no row to remove, their journal goes, so a new one starts empty. */
       const release = async (indices: Iterable<string>) => {
-        for (const name of indices) if (quarantined.has(name)) await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+        for (const name of indices) {
+          if (!quarantined.has(name)) continue;
+          await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+          deps.queries?.dropRows(processGuid, Number(name)); // its journal, and so its rows, are gone
+        }
       };
       /** Removes the rows of these instances (stopping what runs) and stops their actors; false if one did not answer. */
       const remove = async (doomed: AnyRef[]) => {
@@ -130,11 +134,14 @@ export function spawnLrpSupervisor(
           const after = applyDesiredLrpUpdate(before, msg.update);
           const next = (await ctx.persist({ type: 'desired', desired: after })) as State;
           deps.events.publish(Events.desiredLrpChanged(before, after));
-          system.dispatch(msg.replyTo, ok(after));
           const change = scaleChange(before.instances, after.instances);
           for (const [name, ref] of ctx.children) if (Number(name) < after.instances) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.desiredChanged(after));
           start(after, change.start);
-          if (change.stopFrom === undefined || !(await removeFrom(change.stopFrom))) return next;
+          // a scale-down answers once the instances above the count are stopped and their rows
+          // gone: listings read the query index, no longer this actor's mailbox behind the update
+          const removed = change.stopFrom === undefined ? false : await removeFrom(change.stopFrom);
+          system.dispatch(msg.replyTo, ok(after));
+          if (!removed) return next;
           return (await ctx.persist({ type: 'trimmed', below: after.instances })) as State;
         }
         case 'lrp/delete': {
@@ -151,10 +158,20 @@ export function spawnLrpSupervisor(
           return next;
         }
         case 'lrp/retire': {
+          // the fresh instance's UNCLAIMED row is made before the answer, so a listing after the
+          // 2xx (read from the query index, not from this actor) shows it, as it always did
+          const replace = async () => {
+            if (!state.desired || msg.index >= state.desired.instances) return;
+            // the retired actor is stopped, though still in this message's view of the children
+            const fresh = spawnActualLrp(system, ctx.self, deps, auctioneer, state.desired, msg.index, instancePolicy);
+            spawned.set(msg.index, fresh);
+            system.dispatch(fresh, ActualLrpMsg.init(state.desired));
+            await ask(fresh, ActualLrpMsg.get).catch(() => undefined);
+          };
           if (quarantined.has(String(msg.index))) {
             await removeFrom(msg.index, msg.index + 1);
+            await replace();
             system.dispatch(msg.replyTo, ok(undefined));
-            if (state.desired && msg.index < state.desired.instances) start(state.desired, [msg.index]);
             return state;
           }
           const ref = instance(msg.index);
@@ -164,6 +181,7 @@ export function spawnLrpSupervisor(
             return state;
           }
           await removeFrom(msg.index, msg.index + 1);
+          await replace();
           system.dispatch(msg.replyTo, ok(row));
           return state;
         }

@@ -111,7 +111,10 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           // first lists after a restart are read both ways before the first pass
           const self = ctx.self;
           void Promise.all(all().map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))
-            .then((rows) => system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() }));
+            .then((rows) => {
+              system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() });
+              deps.queries?.actorsRecovered();
+            });
           return state;
         }
         case 'lrps/placements':
@@ -132,6 +135,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
           // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
           const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
+          deps.queries?.reserve(guid); // its place in the listings' order: the registry's
           const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
           Promise.all([created, durable]).then(
             ([answer]) => system.dispatch(msg.replyTo, answer),
@@ -157,6 +161,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             // stopped by reconciliation as any unknown instance's
             const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
             await releaseLrp(system, `${ctx.path}/${msg.process_guid}`, msg.process_guid, epoch);
+            deps.queries?.forget(msg.process_guid);
             ctx.log.info({ process_guid: msg.process_guid }, 'lrps.removed-quarantined');
             system.dispatch(msg.replyTo, { ok: true, value: undefined });
             return next;
@@ -174,6 +179,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             return state;
           }
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          deps.queries?.forget(msg.process_guid);
           system.stop(ref);
           system.dispatch(msg.replyTo, result);
           return next;
@@ -218,6 +224,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           const ref = supervisor(msg.process_guid);
           if (state.lrps[msg.process_guid] === undefined) return state;
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
+          deps.queries?.forget(msg.process_guid);
           if (ref) system.stop(ref);
           return next;
         }

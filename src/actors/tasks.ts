@@ -109,6 +109,7 @@ export function spawnTasks(system: ActorSystem, parent: AnyRef, auctioneer: Ref<
           // whatever state it was in: forget it and its journal; reconciliation stops its container
           const next = (await ctx.persist({ type: 'removed', task_guid: msg.task_guid })) as State;
           await system.release(`${ctx.path}/${msg.task_guid}`, { deleteJournal: true });
+          deps.queries?.forgetTask(msg.task_guid);
           ctx.log.info({ task_guid: msg.task_guid }, 'tasks.removed-quarantined');
           system.dispatch(msg.replyTo, { ok: true, value: undefined });
           return next;

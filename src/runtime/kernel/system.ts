@@ -55,7 +55,8 @@ export class ActorSystem {
   readonly root: AnyRef;
   readonly clock: Clock;
   readonly log: Logger;
-  private readonly engine: PersistenceEngine | undefined;
+  /** the journals' engine (undefined without persistence): read by whatever rebuilds from them */
+  readonly engine: PersistenceEngine | undefined;
   private readonly byPath: PathDelivery;
   private readonly durableTimers: DurableTimers | undefined;
   private readonly virtualKinds: VirtualKinds;

@@ -1,0 +1,299 @@
+/**
+ * The control's query index (issue 14, "Queries from an index"): the DesiredLRPs, ActualLRP rows
+ * and Tasks as they were last made durable, kept in memory so that listings (`GET
+ * /v1/desired_lrps`, `/v1/actual_lrps`, `/v1/tasks`, the router's snapshot, the metrics' counts)
+ * never ask, or wake, the supervisor, instance and task actors.
+ *
+ * Fed by the EventHub: every change is published there with its before/after right after it is
+ * durable, in the same turn, so a listing after a 2xx shows it. Each event sets or clears whole
+ * slots (an index's ORDINARY, SUSPECT or EVACUATING row; a DesiredLRP; a Task), so replaying a
+ * suffix of the events over any earlier state gives the latest one: that is what lets the
+ * rebuild after a restart (query-index-rebuild.ts) read LMDB while the actors already write,
+ * and apply what was published meanwhile afterwards.
+ *
+ * The LRPs are kept in the order of `lrps`' registry (a plain object, so the order of its keys
+ * is the registry's own), which is the order actuals were listed in when asked of each
+ * supervisor in turn; rows within an LRP by index, then ORDINARY, SUSPECT, EVACUATING.
+ * The rows are the very objects the events carried (they are immutable), so listing copies no row.
+ */
+import type { ActualLRP } from '../models/actual-lrp.js';
+import type { DesiredLRP } from '../models/desired-lrp.js';
+import type { AuctorEvent } from '../models/events.js';
+import type { Task } from '../models/task.js';
+import type { ActualLrpFilter, DesiredLrpFilter } from './lrps.protocol.js';
+import type { TaskFilter } from './tasks.protocol.js';
+
+/** One index's rows: ORDINARY, SUSPECT, EVACUATING. */
+export interface IndexRows {
+  o: ActualLRP | undefined;
+  s: ActualLRP | undefined;
+  e: ActualLRP | undefined;
+}
+
+interface LrpEntry {
+  desired: DesiredLRP | undefined;
+  /** by index; holes where an index has no row */
+  rows: Array<IndexRows | undefined>;
+}
+
+/** Which records are set aside (quarantined) and must not be listed, as the kernel's registry says. */
+export interface QuarantineView {
+  lrp(processGuid: string): boolean;
+  instance(processGuid: string, index: number): boolean;
+  task(taskGuid: string): boolean;
+}
+
+/** How a rebuild fills the index (not buffered: it is what the buffered changes apply over). */
+export interface IndexLoader {
+  /** a registry entry, in the registry's order */
+  entry(processGuid: string): void;
+  desired(desired: DesiredLRP): void;
+  /** every row of one index */
+  rows(processGuid: string, index: number, rows: IndexRows): void;
+  task(task: Task): void;
+  /** a record whose journal could not be read: its actor is asked instead (see `unreadable`) */
+  unreadable(kind: UnreadableKind, guid: string): void;
+}
+
+/** What the rebuild could not read: an LRP (its DesiredLRP), some of an LRP's instances, a task. */
+export type UnreadableKind = 'lrp' | 'instances' | 'task';
+
+const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
+
+type Slot = keyof IndexRows;
+const SLOT: Record<ActualLRP['presence'], Slot> = { ORDINARY: 'o', SUSPECT: 's', EVACUATING: 'e' };
+
+export class QueryIndex {
+  private lrps: Record<string, LrpEntry> = Object.create(null) as Record<string, LrpEntry>;
+  private tasksByGuid = new Map<string, Task>();
+  /** the changes (events, registry entries) made while a rebuild reads the store, applied once it is done */
+  private buffered: Array<() => void> | undefined;
+  private readyPromise: Promise<void> = Promise.resolve();
+  /**
+   * The records whose journal the rebuild could not fold (a malformed event, a state no desire
+   * could make). Listings ask their actors through the registries, as every record's was asked
+   * before the index, until each is quarantined or answers (and is then indexed): so a broken
+   * record is still quarantined as it is used, and only broken records are asked.
+   */
+  readonly unreadable: Record<UnreadableKind, Set<string>> = { lrp: new Set(), instances: new Set(), task: new Set() };
+
+  private markRecovered!: () => void;
+  /**
+   * Resolves once `lrps` has had every supervisor and instance it recovered read back its rows
+   * (its `lrps/init`): the first listings after a start wait for it (bounded), so what a listing
+   * shows the actors have resumed (timers armed, auctions asked), as when listings asked them.
+   */
+  readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
+
+  constructor(private quarantine: QuarantineView = NONE_QUARANTINED) {}
+
+  /** `lrps` has recovered its subtree (see `recovered`). */
+  actorsRecovered(): void {
+    this.markRecovered();
+  }
+
+  /** Resolves once the index holds what the store held at start (at once when nothing is rebuilt). */
+  get ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  setQuarantineView(view: QuarantineView): void {
+    this.quarantine = view;
+  }
+
+  /**
+   * Rebuilds from `load`, which fills the index through the {@link IndexLoader} it is given;
+   * the changes made meanwhile (events, registry entries) are applied after it, in order.
+   */
+  rebuild(load: (loader: IndexLoader) => Promise<void>): Promise<void> {
+    this.buffered = [];
+    const loader: IndexLoader = {
+      entry: (guid) => this.addEntry(guid),
+      desired: (d) => this.putDesired(d),
+      rows: (guid, index, rows) => this.putRows(guid, index, rows),
+      task: (t) => this.tasksByGuid.set(t.task_guid, t),
+      unreadable: (kind, guid) => this.unreadable[kind].add(guid),
+    };
+    this.readyPromise = load(loader).finally(() => {
+      const pending = this.buffered ?? [];
+      this.buffered = undefined;
+      for (const change of pending) change();
+    });
+    return this.readyPromise;
+  }
+
+  private change(fn: () => void): void {
+    if (this.buffered) this.buffered.push(fn);
+    else fn();
+  }
+
+  /** An unreadable record's actor answered: its DesiredLRP, rows or task are indexed from that answer. */
+  readFromActor(kind: 'lrp', answer: DesiredLRP): void;
+  readFromActor(kind: 'instances', answer: ActualLRP[], processGuid: string): void;
+  readFromActor(kind: 'task', answer: Task): void;
+  readFromActor(kind: UnreadableKind, answer: DesiredLRP | ActualLRP[] | Task, processGuid?: string): void {
+    this.change(() => {
+      if (kind === 'lrp') this.putDesired(answer as DesiredLRP);
+      else if (kind === 'task') this.tasksByGuid.set((answer as Task).task_guid, answer as Task);
+      else {
+        const entry = this.lrps[processGuid!];
+        if (entry) entry.rows = [];
+        for (const a of answer as ActualLRP[]) this.setRow(a, a);
+      }
+    });
+  }
+
+  /** The EventHub's subscriber. */
+  onEvent(event: AuctorEvent): void {
+    this.change(() => this.apply(event));
+  }
+
+  /** `lrps` journaled a registry entry for this guid: it takes its place in the order. */
+  reserve(processGuid: string): void {
+    this.change(() => this.addEntry(processGuid));
+  }
+
+  /** `lrps` journaled the removal of this guid (or forgot a quarantined one): it and its rows go. */
+  forget(processGuid: string): void {
+    this.change(() => delete this.lrps[processGuid]);
+  }
+
+  /** A quarantined index was released with its journal: its rows are gone. */
+  dropRows(processGuid: string, index: number): void {
+    this.change(() => this.putRows(processGuid, index, undefined));
+  }
+
+  /** A quarantined task was released with its journal. */
+  forgetTask(taskGuid: string): void {
+    this.change(() => this.tasksByGuid.delete(taskGuid));
+  }
+
+  private addEntry(processGuid: string): void {
+    if (!this.lrps[processGuid]) this.lrps[processGuid] = { desired: undefined, rows: [] };
+  }
+
+  private putDesired(desired: DesiredLRP): void {
+    this.addEntry(desired.process_guid);
+    this.lrps[desired.process_guid]!.desired = desired;
+  }
+
+  private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
+    const entry = this.lrps[processGuid];
+    if (!entry) return;
+    entry.rows[index] = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+  }
+
+  private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
+    const entry = this.lrps[row.process_guid];
+    if (!entry) return;
+    let rows = entry.rows[row.index];
+    if (!rows) {
+      if (!value) return;
+      rows = entry.rows[row.index] = { o: undefined, s: undefined, e: undefined };
+    }
+    rows[SLOT[row.presence]] = value;
+    if (!rows.o && !rows.s && !rows.e) entry.rows[row.index] = undefined;
+  }
+
+  private apply(event: AuctorEvent): void {
+    switch (event.type) {
+      case 'desired_lrp_created':
+        this.putDesired(event.data.desired_lrp);
+        return;
+      case 'desired_lrp_changed':
+        this.putDesired(event.data.after);
+        return;
+      case 'desired_lrp_removed': {
+        // listed no more; its registry entry goes when `lrps` journals the removal
+        const entry = this.lrps[event.data.desired_lrp.process_guid];
+        if (entry) {
+          entry.desired = undefined;
+          entry.rows = [];
+        }
+        return;
+      }
+      case 'actual_lrp_instance_created':
+        this.setRow(event.data.actual_lrp, event.data.actual_lrp);
+        return;
+      case 'actual_lrp_instance_changed':
+        if (event.data.before.presence !== event.data.after.presence) this.setRow(event.data.before, undefined);
+        this.setRow(event.data.after, event.data.after);
+        return;
+      case 'actual_lrp_instance_removed':
+        this.setRow(event.data.actual_lrp, undefined);
+        return;
+      case 'task_created':
+        this.tasksByGuid.set(event.data.task.task_guid, event.data.task);
+        return;
+      case 'task_changed':
+        this.tasksByGuid.set(event.data.after.task_guid, event.data.after);
+        return;
+      case 'task_removed':
+        this.tasksByGuid.delete(event.data.task.task_guid);
+        return;
+      default:
+        return; // crashes (the row's change follows), cells
+    }
+  }
+
+  /** The DesiredLRPs sorted by process guid, as `lrps/list` answered. */
+  desiredLrps(filter: DesiredLrpFilter = {}): DesiredLRP[] {
+    const out: DesiredLRP[] = [];
+    for (const guid in this.lrps) {
+      const d = this.lrps[guid]!.desired;
+      if (d && (filter.domain === undefined || d.domain === filter.domain) && !this.quarantine.lrp(guid)) out.push(d);
+    }
+    return out.sort((a, b) => a.process_guid.localeCompare(b.process_guid));
+  }
+
+  /** The DesiredLRP of one guid (undefined when unknown or quarantined). */
+  desiredLrp(processGuid: string): DesiredLRP | undefined {
+    return this.quarantine.lrp(processGuid) ? undefined : this.lrps[processGuid]?.desired;
+  }
+
+  /** The ActualLRP rows in registry order, each LRP's by index then presence, as `lrps/actuals` answered. */
+  actualLrps(filter: ActualLrpFilter = {}): ActualLRP[] {
+    const out: ActualLRP[] = [];
+    const keep = (a: ActualLRP | undefined) => {
+      if (a && (filter.domain === undefined || a.domain === filter.domain) && (filter.cell_id === undefined || a.cell_id === filter.cell_id)) out.push(a);
+    };
+    const visit = (guid: string) => {
+      const entry = this.lrps[guid];
+      // rows at or above `instances` are being removed (a scale-down), and never were listed
+      if (!entry?.desired || this.quarantine.lrp(guid)) return;
+      const upTo = Math.min(entry.desired.instances, entry.rows.length);
+      const from = filter.index ?? 0;
+      const to = filter.index === undefined ? upTo : Math.min(upTo, filter.index + 1);
+      for (let i = from; i < to; i++) {
+        const rows = entry.rows[i];
+        if (!rows || this.quarantine.instance(guid, i)) continue;
+        keep(rows.o);
+        keep(rows.s);
+        keep(rows.e);
+      }
+    };
+    if (filter.process_guid !== undefined) visit(filter.process_guid);
+    else for (const guid in this.lrps) visit(guid);
+    return out;
+  }
+
+  /** The Tasks by created_at then guid, as `tasks/list` answered. */
+  tasks(filter: TaskFilter = {}): Task[] {
+    const out: Task[] = [];
+    for (const t of this.tasksByGuid.values()) {
+      if ((filter.domain === undefined || t.domain === filter.domain) && (filter.cell_id === undefined || t.cell_id === filter.cell_id) && !this.quarantine.task(t.task_guid)) out.push(t);
+    }
+    return out.sort((a, b) => a.created_at - b.created_at || a.task_guid.localeCompare(b.task_guid));
+  }
+
+  /** How many LRPs and rows the index holds (for the memory bench and the tree). */
+  size(): { lrps: number; rows: number; tasks: number } {
+    let lrps = 0;
+    let rows = 0;
+    for (const guid in this.lrps) {
+      lrps++;
+      for (const r of this.lrps[guid]!.rows) if (r) rows += (r.o ? 1 : 0) + (r.s ? 1 : 0) + (r.e ? 1 : 0);
+    }
+    return { lrps, rows, tasks: this.tasksByGuid.size };
+  }
+}
