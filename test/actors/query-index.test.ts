@@ -62,7 +62,6 @@ describe('control: listings from the query index', () => {
       h.cells.heartbeatAll();
       // guids out of their sorted order, and one that looks like an array index
       for (const [guid, n] of [['web', 2], ['api', 1], ['42', 1]] as const) await h.control.desireLrp(lrpJson(guid, { instances: n }));
-      await h.control.desireTask(taskJson('t1'));
       await eventually(() => expect(h.cells.allInstances()).to.have.length(4));
       one.startAll();
       two.startAll();
@@ -74,6 +73,12 @@ describe('control: listings from the query index', () => {
       two.heartbeat();
       await h.control.converge();
       await eventually(async () => expect((await h.control.actualLrps()).some((r) => r.presence === 'SUSPECT')).to.equal(true));
+      // a RUNNING task on the live cell: a PENDING one could be auctioned again by the restarted
+      // node before the listing, and its rows (rejection_count) would change for a good reason
+      await h.control.desireTask(taskJson('t1'));
+      await eventually(() => expect(two.tasks.has('t1')).to.equal(true));
+      two.startTask('t1');
+      await eventually(async () => expect((await h.control.tasks()).map((t) => t.state)).to.deep.equal(['RUNNING']));
       const before = {
         all: await h.control.actualLrps(),
         web: await h.control.actualLrps({ process_guid: 'web' }),
