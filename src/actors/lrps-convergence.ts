@@ -24,6 +24,8 @@ import { planLrpConvergence, type LrpConvergenceCounts, type LrpConvergencePlan,
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import { presentDuringGrace } from './convergence.protocol.js';
 import { CellPlacements } from './cell-placements.js';
+import type { QueryIndex } from './query-index.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
 
 /** What the pass plans one LRP from: its DesiredLRP and its rows (by index, then presence). */
 export interface LrpRows {
@@ -49,6 +51,29 @@ export interface SlicedPassInput {
   /** hands one message of the plan to the supervisor of `guid` */
   send: (guid: string, msg: LrpSupervisorMsg) => void;
   log: Logger;
+}
+
+type Ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => Promise<R>;
+
+/**
+ * How a pass reads one LRP: from the query index; from its supervisor only when the index could
+ * not read its journals at start (QueryIndex.unreadable), or when there is no index.
+ */
+export function lrpReader(queries: QueryIndex | undefined, ask: (guid: string) => Promise<LrpRows>): SlicedPassInput['read'] {
+  return (guid) => {
+    if (!queries || queries.unreadable.lrp.has(guid) || queries.unreadable.instances.has(guid)) return ask(guid);
+    return { desired: queries.desiredLrp(guid), rows: queries.actualLrps({ process_guid: guid }) };
+  };
+}
+
+/** One LRP's DesiredLRP and rows asked of its supervisor (none when it does not answer). */
+export async function askRows(ref: Ref<LrpSupervisorMsg> | undefined, ask: Ask): Promise<LrpRows> {
+  if (!ref) return { desired: undefined, rows: [] };
+  const [desired, rows] = await Promise.all([
+    ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined),
+    ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]),
+  ]);
+  return { desired, rows };
 }
 
 export interface SlicedPassResult {

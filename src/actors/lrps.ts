@@ -24,7 +24,7 @@ import type { LrpContainer } from './actual-lrp.protocol.js';
 import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
-import { convergeInSlices, type LrpRows } from './lrps-convergence.js';
+import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
@@ -241,21 +241,8 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             if (ref) system.dispatch(ref, m);
           };
           // planned from the query index; only the records it could not read are asked
-          const queries = deps.queries;
-          if (queries) await queries.ready;
-          const askRows = async (guid: string): Promise<LrpRows> => {
-            const ref = supervisor(guid);
-            if (!ref) return { desired: undefined, rows: [] };
-            const [desired, rows] = await Promise.all([
-              ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined),
-              ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]),
-            ]);
-            return { desired, rows };
-          };
-          const read = (guid: string): LrpRows | Promise<LrpRows> => {
-            if (!queries || queries.unreadable.lrp.has(guid) || queries.unreadable.instances.has(guid)) return askRows(guid);
-            return { desired: queries.desiredLrp(guid), rows: queries.actualLrps({ process_guid: guid }) };
-          };
+          if (deps.queries) await deps.queries.ready;
+          const read = lrpReader(deps.queries, (guid) => askRows(supervisor(guid), ask));
           const pass = await convergeInSlices({
             lrps: Object.keys(state.lrps).filter((guid) => supervisor(guid) !== undefined),
             presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
