@@ -9,8 +9,14 @@
  * domains, so planning slice by slice gives each LRP the plan a whole pass would; the counts are
  * summed, except the two that count distinct cells, which are taken over the whole pass. Every
  * slice plans at the `now` the pass started with.
+ *
+ * The DesiredLRPs and rows are read from the query index (`read`), not asked of the supervisors:
+ * a pass with nothing to do messages no supervisor or instance, and one with work messages only
+ * the LRPs its plan names. The index holds what was last made durable, so a plan may be stale by
+ * the time its message arrives; every step is checked by the instance against its own rows
+ * (a SUSPECT only of a placed row still on that cell, a copy removed only if it is still that
+ * instance, a retry only of a row still UNCLAIMED or CRASHED, a start only where no row is).
  */
-import type { Ref } from '../runtime/kernel/protocol.js';
 import type { Logger } from '../base/logger.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import type { DesiredLRP } from '../models/desired-lrp.js';
@@ -18,10 +24,18 @@ import { planLrpConvergence, type LrpConvergenceCounts, type LrpConvergencePlan,
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import { presentDuringGrace } from './convergence.protocol.js';
 import { CellPlacements } from './cell-placements.js';
+import type { QueryIndex } from './query-index.js';
+import type { Ref } from '../runtime/kernel/protocol.js';
+
+/** What the pass plans one LRP from: its DesiredLRP and its rows (by index, then presence). */
+export interface LrpRows {
+  desired: DesiredLRP | undefined;
+  rows: readonly ActualLRP[];
+}
 
 export interface SlicedPassInput {
-  /** the supervisors of every LRP, in the registry's order */
-  supervisors: readonly Ref<LrpSupervisorMsg>[];
+  /** the process guid of every LRP with a supervisor, in the registry's order */
+  lrps: readonly string[];
   presentCells: readonly string[];
   freshDomains: readonly string[];
   /** the cells heard from since the start, during the grace (convergence.protocol.ts) */
@@ -32,10 +46,34 @@ export interface SlicedPassInput {
   sliceLrps: number;
   /** resolves once the event loop had its turn (setImmediate; tests inject their own) */
   betweenSlices: () => Promise<void>;
-  ask: <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => Promise<R>;
+  /** one LRP's DesiredLRP and rows: from the query index, or asked of its supervisor when unreadable there */
+  read: (guid: string) => LrpRows | Promise<LrpRows>;
   /** hands one message of the plan to the supervisor of `guid` */
   send: (guid: string, msg: LrpSupervisorMsg) => void;
   log: Logger;
+}
+
+type Ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => Promise<R>;
+
+/**
+ * How a pass reads one LRP: from the query index; from its supervisor only when the index could
+ * not read its journals at start (QueryIndex.unreadable), or when there is no index.
+ */
+export function lrpReader(queries: QueryIndex | undefined, ask: (guid: string) => Promise<LrpRows>): SlicedPassInput['read'] {
+  return (guid) => {
+    if (!queries || queries.unreadable.lrp.has(guid) || queries.unreadable.instances.has(guid)) return ask(guid);
+    return { desired: queries.desiredLrp(guid), rows: queries.actualLrps({ process_guid: guid }) };
+  };
+}
+
+/** One LRP's DesiredLRP and rows asked of its supervisor (none when it does not answer). */
+export async function askRows(ref: Ref<LrpSupervisorMsg> | undefined, ask: Ask): Promise<LrpRows> {
+  if (!ref) return { desired: undefined, rows: [] };
+  const [desired, rows] = await Promise.all([
+    ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined),
+    ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]),
+  ]);
+  return { desired, rows };
 }
 
 export interface SlicedPassResult {
@@ -48,7 +86,7 @@ export interface SlicedPassResult {
 }
 
 export async function convergeInSlices(input: SlicedPassInput): Promise<SlicedPassResult> {
-  const { supervisors, presentCells, heardCells } = input;
+  const { lrps, presentCells, heardCells } = input;
   const size = Math.max(1, input.sliceLrps);
   const placements = new CellPlacements();
   const cellsOfRows = new Set<string>();
@@ -57,15 +95,14 @@ export async function convergeInSlices(input: SlicedPassInput): Promise<SlicedPa
   let retired = { extra: 0, orphaned: 0 };
   let slices = 0;
   let maxSliceMs = 0;
-  for (let from = 0; from === 0 || from < supervisors.length; from += size) {
+  for (let from = 0; from === 0 || from < lrps.length; from += size) {
     if (from > 0) await input.betweenSlices();
     const started = performance.now();
-    const refs = supervisors.slice(from, from + size);
-    const [desired, actual] = await Promise.all([
-      Promise.all(refs.map((ref) => input.ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined))),
-      Promise.all(refs.map((ref) => input.ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]))),
-    ]);
-    const rows = actual.flat();
+    const read = lrps.slice(from, from + size).map(input.read);
+    // only records the index could not read are asked (and awaited)
+    const slice = read.some((r) => r instanceof Promise) ? await Promise.all(read) : (read as LrpRows[]);
+    const desired = slice.map((r) => r.desired);
+    const rows = slice.flatMap((r) => r.rows);
     const sliceCells = new Set(rows.map((a) => a.cell_id));
     // the same cells count as present for these rows as over every row of the pass
     const present = new Set(presentDuringGrace(presentCells, heardCells, sliceCells));

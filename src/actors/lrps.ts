@@ -24,7 +24,7 @@ import type { LrpContainer } from './actual-lrp.protocol.js';
 import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
-import { convergeInSlices } from './lrps-convergence.js';
+import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
@@ -107,14 +107,20 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
 
       switch (msg.type) {
         case 'lrps/init': {
-          // the supervisors were respawned above; what their rows say seeds `placements`, so the
-          // first lists after a restart are read both ways before the first pass
+          // the supervisors were respawned above; the rows the index rebuilt from the journals
+          // seed `placements` (no supervisor or instance is asked), so the first lists after a
+          // restart are read both ways before the first pass
           const self = ctx.self;
-          void Promise.all(all().map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))
-            .then((rows) => {
-              system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() });
-              deps.queries?.actorsRecovered();
+          const queries = deps.queries;
+          if (queries) {
+            void queries.ready.then(() => {
+              system.dispatch(self, { type: 'lrps/placements', rows: queries.actualLrps() });
+              queries.actorsRecovered();
             });
+            return state;
+          }
+          void Promise.all(all().map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))
+            .then((rows) => system.dispatch(self, { type: 'lrps/placements', rows: rows.flat() }));
           return state;
         }
         case 'lrps/placements':
@@ -234,10 +240,14 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             const ref = supervisor(guid);
             if (ref) system.dispatch(ref, m);
           };
+          // planned from the query index; only the records it could not read are asked
+          if (deps.queries) await deps.queries.ready;
+          const read = lrpReader(deps.queries, (guid) => askRows(supervisor(guid), ask));
           const pass = await convergeInSlices({
-            supervisors: all(), presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
+            lrps: Object.keys(state.lrps).filter((guid) => supervisor(guid) !== undefined),
+            presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
             now: msToNs(ctx.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
-            sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, ask, send, log: ctx.log,
+            sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, read, send, log: ctx.log,
           });
           placements.replaceWith(pass.placements);
           ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');

@@ -79,9 +79,9 @@ export class QueryIndex {
 
   private markRecovered!: () => void;
   /**
-   * Resolves once `lrps` has had every supervisor and instance it recovered read back its rows
-   * (its `lrps/init`): the first listings after a start wait for it (bounded), so what a listing
-   * shows the actors have resumed (timers armed, auctions asked), as when listings asked them.
+   * Resolves once `lrps` has respawned the supervisors it recovered and seeded its cell
+   * placements from this index (its `lrps/init`): the first listings after a start wait for it
+   * (bounded). No supervisor or instance is asked for it (asking would wake every instance).
    */
   readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
 
