@@ -8,7 +8,9 @@ import { EventHub } from '../../src/actors/event-hub.js';
 import type { AuctorEvent } from '../../src/models/events.js';
 import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
 import type { PersistenceEngine } from '../../src/runtime/persistence/engine.js';
-import { FakeCells, FAKE_ROOTFS } from '../support/fake-cells.js';
+import { expect } from 'chai';
+import { FakeCells, FAKE_ROOTFS, type FakeCell } from '../support/fake-cells.js';
+import { eventually } from '../support/eventually.js';
 import { FakeClock } from '../support/fake-clock.js';
 
 let systems = 0;
@@ -83,4 +85,14 @@ export function lrpJson(process_guid: string, overrides: Record<string, unknown>
 
 export function types(events: AuctorEvent[]): string[] {
   return events.map((e) => e.type);
+}
+
+/** `lrps` LRPs (`app-<i>`) of `instances` each, every instance RUNNING on the given cells. */
+export async function runOn(h: Harness, cells: FakeCell[], lrps: number, instances: number): Promise<void> {
+  cells.forEach((c) => c.heartbeat());
+  await eventually(async () => expect(await h.control.cells()).to.have.length(cells.length));
+  await Promise.all(Array.from({ length: lrps }, (_, i) => h.control.desireLrp(lrpJson(`app-${i}`, { instances, memory_mb: 32, disk_mb: 32 }))));
+  await eventually(() => expect(cells.reduce((n, c) => n + c.lrps.size, 0)).to.equal(lrps * instances), { timeout: 30_000 });
+  cells.forEach((c) => c.startAll());
+  await eventually(async () => expect((await h.control.actualLrps({})).filter((r) => r.state === 'RUNNING')).to.have.length(lrps * instances), { timeout: 30_000 });
 }

@@ -5,8 +5,7 @@
 import { expect } from 'chai';
 import { refPath, type Ref } from '../../src/runtime/kernel/protocol.js';
 import { eventually } from '../support/eventually.js';
-import type { FakeCell } from '../support/fake-cells.js';
-import { lrpJson, startHarness, type Harness } from './control-harness.js';
+import { runOn, startHarness, type Harness } from './control-harness.js';
 
 describe('control: convergence plans from the query index', () => {
   let h: Harness | undefined;
@@ -44,19 +43,9 @@ describe('control: convergence plans from the query index', () => {
     return sent;
   };
 
-  /** `lrps` LRPs of `instances` each, every instance RUNNING on the given cells. */
-  const runOn = async (cells: FakeCell[], lrps: number, instances: number) => {
-    cells.forEach((c) => c.heartbeat());
-    await eventually(async () => expect(await h!.control.cells()).to.have.length(cells.length));
-    await Promise.all(Array.from({ length: lrps }, (_, i) => h!.control.desireLrp(lrpJson(`app-${i}`, { instances, memory_mb: 32, disk_mb: 32 }))));
-    await eventually(() => expect(cells.reduce((n, c) => n + c.lrps.size, 0)).to.equal(lrps * instances), { timeout: 30_000 });
-    cells.forEach((c) => c.startAll());
-    await eventually(async () => expect((await h!.control.actualLrps({})).filter((r) => r.state === 'RUNNING')).to.have.length(lrps * instances), { timeout: 30_000 });
-  };
-
   it('a pass over LRPs with nothing to do sends no message to any supervisor or instance', async () => {
     h = startHarness({ convergenceIntervalMs: 0, convergenceSliceLrps: 7 });
-    await runOn([h.cells.add('cell-1'), h.cells.add('cell-2')], 30, 2);
+    await runOn(h!, [h.cells.add('cell-1'), h.cells.add('cell-2')], 30, 2);
     const sent = spyBelowLrps();
     for (let i = 0; i < 3; i++) {
       const report = await h.control.converge();
@@ -69,7 +58,7 @@ describe('control: convergence plans from the query index', () => {
     h = startHarness({ convergenceIntervalMs: 0, cellTtlMs: 10_000, convergenceSliceLrps: 3 });
     const kept = h.cells.add('cell-1');
     const lost = h.cells.add('cell-2');
-    await runOn([kept, lost], 12, 1);
+    await runOn(h!, [kept, lost], 12, 1);
     const onLost = new Set((await h.control.actualLrps({ cell_id: 'cell-2' })).map((r) => r.process_guid));
     expect(onLost.size, 'the auction spread the instances over both cells').to.be.within(1, 11);
 

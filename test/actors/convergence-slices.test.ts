@@ -3,7 +3,7 @@ import type { AuctorEvent } from '../../src/models/events.js';
 import type { ConvergenceReport } from '../../src/actors/convergence.protocol.js';
 import { eventually } from '../support/eventually.js';
 import type { FakeCell } from '../support/fake-cells.js';
-import { lrpJson, startHarness, type Harness } from './control-harness.js';
+import { runOn, startHarness, type Harness } from './control-harness.js';
 
 describe('control: convergence in slices, passes coalesced', () => {
   let h: Harness | undefined;
@@ -20,21 +20,11 @@ describe('control: convergence in slices, passes coalesced', () => {
       await h!.clock.advance(Math.min(2_000, ms - t));
     }
   };
-  /** `lrps` LRPs of `instances` each, every instance RUNNING on the given cells. */
-  const runOn = async (cells: FakeCell[], lrps: number, instances: number) => {
-    cells.forEach((c) => c.heartbeat());
-    await eventually(async () => expect(await h!.control.cells()).to.have.length(cells.length));
-    await Promise.all(Array.from({ length: lrps }, (_, i) => h!.control.desireLrp(lrpJson(`app-${i}`, { instances, memory_mb: 32, disk_mb: 32 }))));
-    await eventually(() => expect(cells.reduce((n, c) => n + c.lrps.size, 0)).to.equal(lrps * instances), { timeout: 30_000 });
-    cells.forEach((c) => c.startAll());
-    await eventually(async () => expect((await h!.control.actualLrps({})).filter((r) => r.state === 'RUNNING')).to.have.length(lrps * instances), { timeout: 30_000 });
-  };
-
   it('a pass yields between its slices and answers only once every slice is done, with the counts of the whole pass', async () => {
     const gates: Array<() => void> = [];
     h = startHarness({ convergenceIntervalMs: 0, convergenceSliceLrps: 2 }, { betweenSlices: () => new Promise<void>((resolve) => gates.push(resolve)) });
     const cell = h.cells.add('cell-1');
-    await runOn([cell], 5, 1);
+    await runOn(h!, [cell], 5, 1);
 
     let report: ConvergenceReport | undefined;
     const pass = h.control.converge().then((r) => (report = r));
@@ -54,7 +44,7 @@ describe('control: convergence in slices, passes coalesced', () => {
   it('a lost cell\'s instances in many slices: each becomes SUSPECT once and is replaced once, as in one slice', async () => {
     h = startHarness({ convergenceIntervalMs: 0, cellTtlMs: 10_000, convergenceSliceLrps: 1 });
     const one = h.cells.add('cell-1');
-    await runOn([one], 4, 2);
+    await runOn(h!, [one], 4, 2);
     const two = h.cells.add('cell-2');
     await live(12_000, two);
     await eventually(() => expect(two.lrps.size, 'replacements placed on cell-2').to.equal(8));
@@ -77,7 +67,7 @@ describe('control: convergence in slices, passes coalesced', () => {
     const betweenSlices = () => (hold ? new Promise<void>((resolve) => gates.push(resolve)) : Promise.resolve());
     h = startHarness({ convergenceIntervalMs: 0, cellTtlMs: 10_000, convergenceSliceLrps: 5 }, { betweenSlices });
     const lost = Array.from({ length: 1000 }, (_, i) => h!.cells.add(`cell-${i}`));
-    await runOn(lost, 10, 100);
+    await runOn(h!, lost, 10, 100);
     const before = (await h.control.converge()).pass;
     const spare = h.cells.add('spare', { memory_mb: 64 * 1024, containers: 2000 });
     hold = true;

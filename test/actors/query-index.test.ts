@@ -15,6 +15,18 @@ import { lrpJson, startHarness, type Harness } from './control-harness.js';
 const taskJson = (task_guid: string) => ({ task_guid, domain: 'jobs', rootfs: FAKE_ROOTFS, memory_mb: 64, disk_mb: 64, action: { run: { path: '/bin/job', user: 'vcap' } } });
 const show = (rows: ActualLRP[]) => rows.map((r) => [r.process_guid, r.index, r.presence, r.state, r.cell_id]);
 
+/** Every listing the restart test compares: all rows, the filters, desired LRPs and tasks. */
+async function listings(h: Harness) {
+  return {
+    all: await h.control.actualLrps(),
+    web: await h.control.actualLrps({ process_guid: 'web' }),
+    index1: await h.control.actualLrps({ process_guid: 'web', index: 1 }),
+    cell2: await h.control.actualLrps({ cell_id: 'cell-2' }),
+    desired: await h.control.lrps(),
+    tasks: await h.control.tasks(),
+  };
+}
+
 describe('control: listings from the query index', () => {
   let h: Harness;
   afterEach(() => h.stop());
@@ -79,23 +91,9 @@ describe('control: listings from the query index', () => {
       await eventually(() => expect(two.tasks.has('t1')).to.equal(true));
       two.startTask('t1');
       await eventually(async () => expect((await h.control.tasks()).map((t) => t.state)).to.deep.equal(['RUNNING']));
-      const before = {
-        all: await h.control.actualLrps(),
-        web: await h.control.actualLrps({ process_guid: 'web' }),
-        index1: await h.control.actualLrps({ process_guid: 'web', index: 1 }),
-        cell2: await h.control.actualLrps({ cell_id: 'cell-2' }),
-        desired: await h.control.lrps(),
-        tasks: await h.control.tasks(),
-      };
+      const before = await listings(h);
       h = await h.restart();
-      const after = {
-        all: await h.control.actualLrps(),
-        web: await h.control.actualLrps({ process_guid: 'web' }),
-        index1: await h.control.actualLrps({ process_guid: 'web', index: 1 }),
-        cell2: await h.control.actualLrps({ cell_id: 'cell-2' }),
-        desired: await h.control.lrps(),
-        tasks: await h.control.tasks(),
-      };
+      const after = await listings(h);
       expect(after).to.deep.equal(before);
       expect(after.all.map((r) => r.process_guid)).to.include.members(['42', 'api', 'web']);
     } finally {
