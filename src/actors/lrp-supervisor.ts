@@ -15,10 +15,8 @@ import { Events } from '../models/events.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
-import { actualLrpSpec, instanceIsIdle } from './actual-lrp.js';
-import type { ActualLrpEvent, ActualLrpState } from './actual-lrp.rows.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
-import type { VirtualChildren } from '../runtime/kernel/virtual.js';
+import { declareInstances, forgetStale, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
@@ -41,18 +39,12 @@ export function spawnLrpSupervisor(
   // the LRP and its other instances go on (docs/020 "Quarantine")
   const instancePolicy = restartOrQuarantine(system.clock);
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
-  const declareInstances = (self: Ref<LrpSupervisorMsg>) => system.spawnVirtualKind<ActualLrpState, ActualLrpMsg, ActualLrpEvent>(self, {
-    kind: 'actual-lrp',
-    idleAfterMs: deps.settings.instanceIdleMs,
-    isIdle: instanceIsIdle,
-    spec: (name) => actualLrpSpec(system, deps, auctioneer, owner!, epoch, Number(name), instancePolicy),
-  });
   // a trim that failed (an instance did not answer) is tried again after this, not on every message
   let trimAgainAt = 0;
   // the DesiredLRP (or the deleted one, while its rows are removed) an instance activated now starts from
   let owner: DesiredLRP | undefined;
   // the instances: virtual children, in memory only while they have work (docs/020 "Instances")
-  let instances: VirtualChildren<ActualLrpState, ActualLrpMsg, ActualLrpEvent> | undefined;
+  let instances: Instances | undefined;
   // whether this incarnation resumed its instances (initialState runs at spawn and at each restart)
   let resumed = false;
   // indices from this one up were never added by this incarnation (below it: see `known`)
@@ -73,7 +65,7 @@ export function spawnLrpSupervisor(
     summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
     handle: async (state, msg, ctx) => {
       owner = state.desired ?? state.deleted;
-      const children = (instances ??= declareInstances(ctx.self));
+      const children = (instances ??= declareInstances(system, deps, auctioneer, ctx.self, epoch, () => owner, instancePolicy));
       const instance = (index: number) => (children.has(String(index)) ? children.ref(String(index)) : undefined);
       const quarantined = system.registry.quarantinedChildren(ctx.path);
       const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -302,13 +294,6 @@ export function spawnLrpSupervisor(
       }
     },
   });
-}
-
-/** Drops every instance in the index of `children` (and its restart timer): they belong to an earlier LRP of the same guid. */
-async function forgetStale(system: ActorSystem, children: VirtualChildren<ActualLrpState, ActualLrpMsg, ActualLrpEvent>, path: string): Promise<void> {
-  for (let page = children.list({ limit: 1000 }); page.length > 0; page = children.list({ limit: 1000 })) {
-    await Promise.all(page.map(({ name }) => Promise.all([children.remove(name), system.timers.cancel(`${path}/${name}`, RESTART_TIMER)])));
-  }
 }
 
 /** An instance of an index nobody desires (reported or listed by its cell): stop it (its crash or stop needs nothing). */
