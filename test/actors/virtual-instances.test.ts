@@ -93,6 +93,24 @@ describe('control: ActualLRP instances are virtual', () => {
     await eventually(() => expect(cell().instance('web', 0)?.instance_guid).to.be.a('string').and.not.equal(running.instance_guid));
   });
 
+  it('a delete removes a passive CRASHED instance, its index record and its restart timer', async () => {
+    h = startHarness(SETTINGS);
+    await desireRunning({ immediate_restarts: 0, backoff_ms: 60_000, max_restarts: 5 });
+    cell().crash(cell().instance('web', 0)!);
+    await waitFor((r) => r[0]?.state === 'CRASHED', 'CRASHED');
+    await pass(IDLE_MS * 3);
+    await passive();
+
+    expect((await h.control.removeLrp('web')).ok).to.equal(true);
+    expect(h.system.timers.of(`${SUPERVISOR}/0`)).to.deep.equal([]);
+    await eventually(() => expect(h.system.virtualChildrenOf(SUPERVISOR)).to.equal(undefined));
+    // desired again (a new epoch): one fresh instance, nothing of the old one's
+    expect((await h.control.desireLrp(lrpJson('web', { instances: 1 }))).ok).to.equal(true);
+    await eventually(() => expect(cell().instance('web', 0)).to.not.equal(undefined));
+    expect(instances().counts()).to.include({ total: 1 });
+    expect((await rows())[0]).to.include({ crash_count: 0 });
+  });
+
   for (const order of ['just before', 'just after'] as const) {
     it(`handles a report sent ${order} the instance is passivated`, async () => {
       h = startHarness(SETTINGS);
