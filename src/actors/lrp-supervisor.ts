@@ -226,7 +226,7 @@ export function spawnLrpSupervisor(
           system.dispatch(msg.replyTo, state.desired);
           return state;
         case 'lrp/actuals': {
-          // asks every instance, so a listing activates the passive ones (issue 14 part 3: an index for queries)
+          // asks (so activates) every instance: only for a record the query index could not read, or without an index
           const rows = await Promise.all(known().filter((i) => !quarantined.has(String(i))).map((i) => ask<ActualLRP[]>(children.ref(String(i)), ActualLrpMsg.rows).catch(() => [] as ActualLRP[])));
           // by index, then ORDINARY, SUSPECT, EVACUATING (each actor answers in that order)
           system.dispatch(msg.replyTo, rows.flat().sort((a, b) => a.index - b.index || PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence]));

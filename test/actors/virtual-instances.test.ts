@@ -13,7 +13,7 @@ import { lrpJson, startHarness, type Harness } from './control-harness.js';
 
 const IDLE_MS = 10_000;
 const SUPERVISOR = '/control/lrps/web';
-// no periodic convergence: its listing asks (and so activates) every instance
+// no periodic convergence unless a test says so (a pass reads the query index: see below)
 const SETTINGS = { instanceIdleMs: IDLE_MS, convergenceIntervalMs: 0 };
 
 describe('control: ActualLRP instances are virtual', () => {
@@ -109,6 +109,21 @@ describe('control: ActualLRP instances are virtual', () => {
     await eventually(() => expect(cell().instance('web', 0)).to.not.equal(undefined));
     expect(instances().counts()).to.include({ total: 1 });
     expect((await rows())[0]).to.include({ crash_count: 0 });
+  });
+
+  it('an idle RUNNING instance passivates with convergence passes and listings meanwhile; both read the query index', async () => {
+    // periodic passes from 30 s on (the first-pass grace is a TTL with no reconnect time), every 2.5 s
+    h = startHarness({ ...SETTINGS, convergenceIntervalMs: IDLE_MS / 4, cellReconnectMs: 0 });
+    const running = await desireRunning();
+    for (let i = 0; i < 12; i++) {
+      await pass(IDLE_MS / 2);
+      expect(await rows()).to.have.length(1);
+    }
+    await passive();
+    // a pass after it passivated leaves it passive, and its row still lists
+    expect((await h.control.converge()).pass).to.be.greaterThan(4);
+    expect(instances().isActive('0')).to.equal(false);
+    expect((await rows())[0]).to.include({ state: 'RUNNING', instance_guid: running.instance_guid });
   });
 
   for (const order of ['just before', 'just after'] as const) {
