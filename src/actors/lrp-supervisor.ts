@@ -249,7 +249,9 @@ export function spawnLrpSupervisor(
         case 'lrp/cell-lost':
         case 'lrp/cell-back': {
           const m: ActualLrpMsg = msg.type === 'lrp/cell-lost' ? { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id } : { type: 'actual-lrp/cell-back', cell_ids: msg.cell_ids };
-          const refs = (msg.indices ?? known().filter((i) => !quarantined.has(String(i)))).map(instance);
+          // a passive instance is idle (RUNNING or CRASHED, no copy): cells appearing change nothing for it
+          const concerned = (i: number) => !quarantined.has(String(i)) && (msg.type === 'lrp/cell-lost' || children.isActive(String(i)));
+          const refs = (msg.indices ?? known().filter(concerned)).map(instance);
           for (const ref of refs) if (ref) system.dispatch(ref, m);
           return state;
         }

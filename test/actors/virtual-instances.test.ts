@@ -8,6 +8,8 @@ import { expect } from 'chai';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
 import type { ActualLrpMsg } from '../../src/actors/actual-lrp.protocol.js';
 import type { Ref } from '../../src/runtime/kernel/protocol.js';
+import type { DesiredLRP } from '../../src/models/desired-lrp.js';
+import { LrpsMsg } from '../../src/actors/lrps.protocol.js';
 import { eventually, eventuallyWhere } from '../support/eventually.js';
 import { lrpJson, startHarness, type Harness } from './control-harness.js';
 
@@ -124,6 +126,21 @@ describe('control: ActualLRP instances are virtual', () => {
     expect((await h.control.converge()).pass).to.be.greaterThan(4);
     expect(instances().isActive('0')).to.equal(false);
     expect((await rows())[0]).to.include({ state: 'RUNNING', instance_guid: running.instance_guid });
+  });
+
+  it('a cell appearing does not activate a passive RUNNING instance', async () => {
+    h = startHarness(SETTINGS);
+    await desireRunning();
+    await pass(IDLE_MS * 3);
+    await passive();
+    h.cells.add('cell-2');
+    h.cells.heartbeatAll();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(2));
+    await pass(2000);
+    // `lrps` and the supervisor handle their mailboxes in order: these asks come after the cell-back
+    const lrps = h.system.lookup('/control/lrps') as Ref<LrpsMsg>;
+    for (let i = 0; i < 2; i++) await h.system.query<LrpsMsg, DesiredLRP[]>(lrps, (replyTo) => LrpsMsg.list({}, replyTo), 5000);
+    expect(instances().counts()).to.include({ total: 1, active: 0, passive: 1 });
   });
 
   for (const order of ['just before', 'just after'] as const) {
