@@ -16,7 +16,7 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
-import { declareInstances, forgetStale, type Instances } from './lrp-supervisor.instances.js';
+import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
@@ -117,14 +117,17 @@ export function spawnLrpSupervisor(
       };
 
       // after recovery or a supervised restart (which stops the active children) every desired
-      // index is an instance again, and each resumes its effects (an auction, a restart timer)
-      // before the message is handled, so no report finds its index missing. Each is activated
-      // for that and passivated again once idle
+      // index is an instance again before the message is handled, so no report finds its index
+      // missing; those with an effect to resume (an auction, a restart timer) are activated for
+      // it, the others (RUNNING, CLAIMED, as the query index says) stay passive
       if (!resumed) {
         resumed = true;
         if (state.desired) {
+          const resume = new Set(await indicesToResume(deps.queries, processGuid, state.desired.instances));
           for (const index of range(state.desired.instances)) {
-            if (!quarantined.has(String(index))) system.dispatch(instance(index) ?? add(index), ActualLrpMsg.init(state.desired));
+            if (quarantined.has(String(index))) continue;
+            const ref = instance(index) ?? add(index);
+            if (resume.has(index)) system.dispatch(ref, ActualLrpMsg.init(state.desired));
           }
         }
       }
@@ -275,7 +278,10 @@ export function spawnLrpSupervisor(
         case 'lrp/reconcile':
           for (const c of msg.containers) {
             const ref = instance(c.index);
-            if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            if (ref && c.index < (state.desired?.instances ?? 0)) {
+              // a passive instance listed as its row says (RUNNING there) has nothing to catch up: not woken
+              if (children.isActive(String(c.index)) || !runsAsIndexed(deps.queries, c)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            }
             else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }
           return state;

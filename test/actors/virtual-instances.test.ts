@@ -143,6 +143,31 @@ describe('control: ActualLRP instances are virtual', () => {
     expect(instances().counts()).to.include({ total: 1, active: 0, passive: 1 });
   });
 
+  it('after a control restart RUNNING instances stay passive, also when their cell lists them', async () => {
+    h = startHarness(SETTINGS);
+    h.cells.add('cell-1');
+    h.cells.heartbeatAll();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(1));
+    expect((await h.control.desireLrp(lrpJson('web', { instances: 3 }))).ok).to.equal(true);
+    await eventually(() => expect(h.cells.allInstances()).to.have.length(3));
+    cell().startAll();
+    await waitFor((r) => r.length === 3 && r.every((a) => a.state === 'RUNNING'), 'all RUNNING');
+    await pass(IDLE_MS * 3);
+
+    h = await h.restart();
+    await eventually(() => expect(h.system.virtualChildrenOf(SUPERVISOR)).to.not.equal(undefined));
+    h.cells.heartbeatAll();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(1));
+    cell().reportContainers();
+    await pass(2000);
+    // `lrps` and the supervisor handle their mailboxes in order: these asks come after the list
+    const lrps = h.system.lookup('/control/lrps') as Ref<LrpsMsg>;
+    for (let i = 0; i < 2; i++) await h.system.query<LrpsMsg, DesiredLRP[]>(lrps, (replyTo) => LrpsMsg.list({}, replyTo), 5000);
+    expect(instances().counts()).to.include({ total: 3, active: 0, passive: 3 });
+    expect((await rows()).map((a) => a.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
+    expect(h.cells.allStops()).to.deep.equal([]);
+  });
+
   for (const order of ['just before', 'just after'] as const) {
     it(`handles a report sent ${order} the instance is passivated`, async () => {
       h = startHarness(SETTINGS);
