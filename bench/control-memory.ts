@@ -2,15 +2,21 @@
  * Heap a control node holds per LRP instance: the control subtree (src/actors) on LMDB,
  * INSTANCES instances of bench/auction-pure.ts's mix desired through `control.desireLrp` and
  * placed on 100 stub cells that claim and run each one at once (no cell actors, no containers:
- * only the control side's memory counts). Measured once every instance is RUNNING, after full
- * GCs, as the heap added since before the first desire.
+ * only the control side's memory counts). Measured after full GCs, as the heap added since before
+ * the first desire, twice: once every instance is RUNNING (`running_kb`: some are passive already
+ * when the fill outlasts the idle time) and, the value, once every instance has been idle for
+ * `instanceIdleMs` (BENCH_IDLE_MS, default 1000) and is passive: what the node holds for an idle
+ * fleet. Nothing lists the instances meanwhile (a listing, or a convergence pass, asks each one
+ * and so activates it; the default convergence interval, 30 s, does not come round in the run).
+ * BENCH_IDLE_MS=0 never passivates (and does not wait): every instance stays active, the design
+ * before virtual instances plus what the index costs.
  *
  * `limit`: bare nact persistent actors on LMDB, one per instance, each holding that instance's
  * RUNNING row as its state: the least one persisted actor per instance can cost. `ratio` =
  * limit / value (1 would be no overhead at all).
  *
  * Runs itself again in a child process with --expose-gc when `gc` is not exposed (exact heap
- * figures need full collections). Env: BENCH_INSTANCES (default 20 000).
+ * figures need full collections). Env: BENCH_INSTANCES (default 20 000), BENCH_IDLE_MS.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +35,8 @@ import { mix } from './auction-pure.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);
 const CELLS = 100;
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 1000);
+const NEVER = 2 ** 31 - 1;
 const ROOTFS = 'preloaded:cflinuxfs4';
 
 
@@ -70,7 +78,7 @@ function stubCell(cellId: string, zone: string, report: (r: CellReport) => void)
 }
 
 /** Heap per instance of the control side with every instance RUNNING, and its actor count. */
-async function controlSide(): Promise<{ bytes: number; actors: number; apps: number }> {
+async function controlSide(): Promise<{ bytes: number; runningBytes: number; actors: number; apps: number; active: number; passive: number }> {
   const dir = tempDir();
   const engine = LmdbPersistenceEngine.open(dir, { mapSize: 8 * 1024 ** 3 });
   const system = ActorSystem.start({ name: `bench-memory-${process.pid}`, engine });
@@ -83,7 +91,7 @@ async function controlSide(): Promise<{ bytes: number; actors: number; apps: num
   const control = startControl(system, {
     clientFor: (id) => clients.get(id),
     events: hub,
-    settings: { askTimeoutMs: 600_000, cellStateTimeoutMs: 60_000, performTimeoutMs: 120_000, auctionBatchWindowMs: 100 },
+    settings: { askTimeoutMs: 600_000, cellStateTimeoutMs: 60_000, performTimeoutMs: 120_000, auctionBatchWindowMs: 100, instanceIdleMs: IDLE_MS > 0 ? IDLE_MS : NEVER },
   });
   try {
     for (let i = 0; i < CELLS; i++) {
@@ -114,7 +122,13 @@ async function controlSide(): Promise<{ bytes: number; actors: number; apps: num
     }));
     while (running < INSTANCES) await settle(50);
     await settle(200);
-    return { bytes: (heapUsed() - heap0) / INSTANCES, actors: system.registry.size - actors0, apps: apps.size };
+    const runningBytes = (heapUsed() - heap0) / INSTANCES;
+    // every instance idle for IDLE_MS: the sweeps passivate them (within 2 × IDLE_MS)
+    const counts = () => [...apps.keys()].map((guid) => system.virtualChildrenOf(`/control/lrps/${guid}`)?.counts() ?? { active: 0, passive: 0 })
+      .reduce((sum, c) => ({ active: sum.active + c.active, passive: sum.passive + c.passive }), { active: 0, passive: 0 });
+    for (const waitUntil = Date.now() + 2 * IDLE_MS + 5000; IDLE_MS > 0 && counts().active > 0 && Date.now() < waitUntil;) await settle(100);
+    await settle(200);
+    return { bytes: (heapUsed() - heap0) / INSTANCES, runningBytes, actors: system.registry.size - actors0, apps: apps.size, ...counts() };
   } finally {
     await system.shutdown();
     await engine.close();
@@ -170,13 +184,17 @@ export async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({
     bench: 'control-memory',
     value: kb(control.bytes),
-    unit: 'KB heap per instance (control side, every instance RUNNING)',
+    unit: 'KB heap per instance (control side, every instance RUNNING and idle for instanceIdleMs)',
+    running_kb: kb(control.runningBytes),
+    idle_ms: IDLE_MS,
+    active: control.active,
+    passive: control.passive,
     limit: kb(limit),
     ratio: Number((limit / control.bytes).toFixed(3)),
     instances: INSTANCES,
     apps: control.apps,
     actors: control.actors,
     kb_per_actor: kb((control.bytes * INSTANCES) / control.actors),
-    means: 'limit: a bare nact persistent actor holding one RUNNING row as its state',
+    means: 'limit: a bare nact persistent actor holding one RUNNING row as its state; actors: live ones (LRP supervisors and active instances)',
   })}\n`);
 }

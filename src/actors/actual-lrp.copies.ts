@@ -75,8 +75,7 @@ export async function cellBack(t: Turn, cellIds: readonly string[]): Promise<Act
   }
   const promoted = promoteSuspect(suspect);
   if (!promoted.ok) return state;
-  t.rt.timer?.cancel();
-  t.rt.timer = undefined;
+  t.cancelRestart();
   const events: AuctorEvent[] = [];
   if (replacement) {
     if (placed(replacement)) t.stopOn(replacement, 'actual-lrp.replacement-dropped');

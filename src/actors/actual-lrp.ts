@@ -8,13 +8,13 @@
  * - actual-lrp.rows.ts: the rows of the index (ORDINARY, SUSPECT, EVACUATING), the journal's
  *   events and the pure `applyEvent` replay uses;
  * - actual-lrp.turn.ts: the effects one message may run (persist and publish, auction, stop,
- *   the restart timer);
+ *   the restart timer, a durable one);
  * - actual-lrp.ordinary.ts: the ORDINARY row's transitions (claims, crash policy, retries);
  * - actual-lrp.copies.ts: the SUSPECT and EVACUATING copies' transitions;
  * - actual-lrp.missing.ts: an instance its cell's container list leaves out.
  */
-import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
-import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import { assertNever, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy, PersistentActorSpec } from '../runtime/kernel/system.js';
 import type { DesiredLRP } from '../models/desired-lrp.js';
 import { Events } from '../models/events.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
@@ -27,27 +27,28 @@ import { actualLrpKey, applyEvent, noRows, placed, presentRows, type ActualLrpEv
 import { Turn, type ActualLrpScope, type Runtime } from './actual-lrp.turn.js';
 import { containerMissing } from './actual-lrp.missing.js';
 
-export function spawnActualLrp(
-  system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  desired: DesiredLRP, index: number, onCrash?: CrashPolicy, fresh = false,
-): Ref<ActualLrpMsg> {
+/**
+ * The persistent actor of the instance at `index` (its journal key, handlers, crash policy), as
+ * its LRP supervisor declares its virtual children (lrp-supervisor.ts): built anew at each
+ * activation, starting from the supervisor's newest DesiredLRP.
+ */
+export function actualLrpSpec(
+  system: ActorSystem, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
+  desired: DesiredLRP, epoch: string, index: number, onCrash?: CrashPolicy,
+): Omit<PersistentActorSpec<ActualLrpState, ActualLrpMsg, ActualLrpEvent>, 'name' | 'kind'> {
   const processGuid = desired.process_guid;
   const scope: ActualLrpScope = { system, deps, auctioneer, processGuid, index };
   // the newest DesiredLRP this instance was told of: survives a supervised restart of the actor
   // (which starts from initialState and replays only the row)
   let latest = desired;
-  let rt: Runtime = { desired, timer: undefined };
-  return system.spawnPersistent<ActualLrpState, ActualLrpMsg, ActualLrpEvent>(parent, {
-    kind: 'actual-lrp',
+  let rt: Runtime = { desired };
+  return {
     protocol: ACTUAL_LRP_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
-    name: String(index),
-    key: actualLrpKey(processGuid, desired.modification_tag.epoch, index),
-    fresh,
+    key: actualLrpKey(processGuid, epoch, index),
     snapshotEvery: 50,
     initialState: () => {
-      rt.timer?.cancel();
-      rt = { desired: latest, timer: undefined };
+      rt = { desired: latest };
       return noRows();
     },
     applyEvent,
@@ -56,7 +57,6 @@ export function spawnActualLrp(
       ...(s.suspect ? { suspect: { state: s.suspect.state, instance_guid: s.suspect.instance_guid, cell_id: s.suspect.cell_id } } : {}),
       ...(s.evacuating ? { evacuating: { instance_guid: s.evacuating.instance_guid, cell_id: s.evacuating.cell_id } } : {}),
     } : null),
-    afterStop: () => rt.timer?.cancel(),
     handle: async (state, msg, ctx) => {
       const t = new Turn(state, scope, rt, ctx);
       switch (msg.type) {
@@ -88,7 +88,7 @@ export function spawnActualLrp(
           system.dispatch(msg.replyTo, presentRows(state));
           return state;
         case 'actual-lrp/remove': {
-          rt.timer?.cancel();
+          t.cancelRestart();
           const rows = presentRows(state);
           if (rows.length === 0) {
             system.dispatch(msg.replyTo, true);
@@ -129,5 +129,15 @@ export function spawnActualLrp(
           return assertNever(msg);
       }
     },
-  });
+  };
+}
+
+/**
+ * Whether the instance may be passivated: no work in progress, so nothing but a message (a
+ * report, an order of its supervisor, convergence) or its durable restart timer has to wake it.
+ * RUNNING or CRASHED (waiting on that timer), with no SUSPECT or EVACUATING copy.
+ */
+export function instanceIsIdle(s: ActualLrpState): boolean {
+  const state = s.actual?.state;
+  return (state === 'RUNNING' || state === 'CRASHED') && !s.suspect && !s.evacuating;
 }

@@ -7,7 +7,6 @@
  */
 import type { Ref } from '../runtime/kernel/protocol.js';
 import type { ActorSystem, PersistentContext } from '../runtime/kernel/system.js';
-import type { Timer } from '../base/clock.js';
 import { newUnclaimedActualLrp, type ActualLRP } from '../models/actual-lrp.js';
 import type { DesiredLRP } from '../models/desired-lrp.js';
 import { Events, type AuctorEvent } from '../models/events.js';
@@ -30,8 +29,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export interface Runtime {
   desired: DesiredLRP;
-  timer: Timer | undefined;
 }
+
+/** The id of the instance's durable restart timer (system.timers, under the actor's path). */
+export const RESTART_TIMER = 'restart';
 
 /** What stays the same for every message of one actor. */
 export interface ActualLrpScope {
@@ -110,20 +111,25 @@ export class Turn {
     return this.save(result.value, pending, [Events.actualLrpChanged(actual, result.value)]);
   }
 
-  /** Arms the timer that asks the crash policy again when a CRASHED row may restart. */
+  /**
+   * Arms the timer that asks the crash policy again when a CRASHED row may restart: a durable
+   * timer (system.timers), so it fires after the instance is passivated and after a restart of
+   * the node, activating the instance. Any other row cancels it.
+   */
   armRestart(actual: ActualLRP): void {
-    this.rt.timer?.cancel();
-    this.rt.timer = undefined;
-    if (actual.state !== 'CRASHED') return;
     // the policy says when; the clock only wakes us to ask it again
-    const at = nextRestartAt(actual.crash_count, actual.since, this.restartSettings());
-    if (at === undefined) return;
-    const { system } = this.scope;
-    const self = this.ctx.self;
-    // a longer wait than a timer can hold fires early and is armed again for the rest (Node
-    // would fire a longer one after 1 ms, and `retry` would re-arm it every millisecond)
+    const at = actual.state === 'CRASHED' ? nextRestartAt(actual.crash_count, actual.since, this.restartSettings()) : undefined;
+    if (at === undefined) return this.cancelRestart();
+    // a longer wait than a clock timer can hold fires early and is armed again for the rest
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, nsToMs(at - this.now()) + 1));
-    this.rt.timer = this.ctx.clock.setTimeout(() => system.dispatch(self, { type: 'actual-lrp/retry' }), delay);
+    this.scope.system.timers.schedule(this.ctx.path, RESTART_TIMER, delay, { type: 'actual-lrp/retry' } satisfies ActualLrpMsg)
+      .catch((error: unknown) => this.ctx.log.error({ error: String(error) }, 'actual-lrp.restart-timer-failed'));
+  }
+
+  /** Cancels the restart timer, if one is stored (a stale one would only send a `retry` that changes nothing). */
+  cancelRestart(): void {
+    this.scope.system.timers.cancel(this.ctx.path, RESTART_TIMER)
+      .catch((error: unknown) => this.ctx.log.error({ error: String(error) }, 'actual-lrp.restart-timer-failed'));
   }
 
   /** Tells the cell to stop an instance (one it reported or listed) that no row accounts for. */

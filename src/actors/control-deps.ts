@@ -47,6 +47,11 @@ export interface ControlSettings {
   /** how many LRPs a convergence pass reads and plans before it yields to the event loop */
   convergenceSliceLrps: number;
   /**
+   * an ActualLRP instance with no work in progress (RUNNING or CRASHED, no copy) this long without
+   * a message is passivated: its actor stops, its rows stay in its journal (docs/020 "Instances")
+   */
+  instanceIdleMs: number;
+  /**
    * after a (re)start, how long a cell may take to reach this node again before it can be judged
    * (default CELL_RECONNECT_MAX_MS; {@link firstPassGraceMs} adds a TTL)
    */
@@ -78,6 +83,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     callbackAttempts: 3,
     convergenceIntervalMs: 30_000,
     convergenceSliceLrps: 100,
+    instanceIdleMs: 60_000,
     cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},
     taskConvergence: {},

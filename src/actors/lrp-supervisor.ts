@@ -15,7 +15,8 @@ import { Events } from '../models/events.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
-import { spawnActualLrp } from './actual-lrp.js';
+import { RESTART_TIMER } from './actual-lrp.turn.js';
+import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
@@ -40,6 +41,14 @@ export function spawnLrpSupervisor(
   const ask = <R>(ref: Ref<ActualLrpMsg>, make: (replyTo: Ref<R>) => ActualLrpMsg) => system.query<ActualLrpMsg, R>(ref, make, deps.settings.askTimeoutMs);
   // a trim that failed (an instance did not answer) is tried again after this, not on every message
   let trimAgainAt = 0;
+  // the DesiredLRP (or the deleted one, while its rows are removed) an instance activated now starts from
+  let owner: DesiredLRP | undefined;
+  // the instances: virtual children, in memory only while they have work (docs/020 "Instances")
+  let instances: Instances | undefined;
+  // whether this incarnation resumed its instances (initialState runs at spawn and at each restart)
+  let resumed = false;
+  // indices from this one up were never added by this incarnation (below it: see `known`)
+  let addedBelow = 0;
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
     kind: 'lrp-supervisor',
     protocol: LRP_SUPERVISOR_PROTOCOL,
@@ -48,22 +57,31 @@ export function spawnLrpSupervisor(
     key: lrpSupervisorKey(processGuid, epoch),
     fresh,
     snapshotEvery: 50,
-    initialState: () => ({ desired: undefined }),
+    initialState: () => {
+      resumed = false;
+      return { desired: undefined };
+    },
     applyEvent: applySupervisorEvent,
     summary: (s) => (s.desired ? { instances: s.desired.instances, modification_index: s.desired.modification_tag.index } : null),
     handle: async (state, msg, ctx) => {
-      // ctx.children is a snapshot taken before this message: remember what it spawns itself
-      const spawned = new Map<number, Ref<ActualLrpMsg>>();
-      const instance = (index: number) => (ctx.children.get(String(index)) as Ref<ActualLrpMsg> | undefined) ?? spawned.get(index);
+      owner = state.desired ?? state.deleted;
+      const children = (instances ??= declareInstances(system, deps, auctioneer, ctx.self, epoch, () => owner, instancePolicy));
+      const instance = (index: number) => (children.has(String(index)) ? children.ref(String(index)) : undefined);
       const quarantined = system.registry.quarantinedChildren(ctx.path);
+      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+      /** The indices that are instances now (in the index), quarantined ones included, in order. */
+      const known = () => range(Math.max(rowsBelow(state), addedBelow, state.desired?.instances ?? 0)).filter((i) => children.has(String(i)));
+      const add = (index: number, fresh = false) => {
+        addedBelow = Math.max(addedBelow, index + 1);
+        children.add(String(index), fresh ? { fresh } : {}).catch((error: unknown) => ctx.log.error({ index, error: String(error) }, 'lrp.instance-index-failed'));
+        return children.ref(String(index));
+      };
       // fresh: the instances of an LRP just created have empty journals (its epoch is new); a
       // scaled-up index may have one (scale 3 → 1 → 3 keeps index 2's journal)
       const start = (desired: DesiredLRP, indices: number[], fresh = false) => {
         for (const index of indices) {
           if (instance(index) || quarantined.has(String(index))) continue;
-          const ref = spawnActualLrp(system, ctx.self, deps, auctioneer, desired, index, instancePolicy, fresh);
-          spawned.set(index, ref);
-          system.dispatch(ref, ActualLrpMsg.init(desired));
+          system.dispatch(add(index, fresh), ActualLrpMsg.init(desired));
         }
       };
       /** Releases the quarantined indices among `indices`: no row to remove, their journal goes, so a new one starts empty. */
@@ -71,52 +89,70 @@ export function spawnLrpSupervisor(
         for (const name of indices) {
           if (!quarantined.has(name)) continue;
           await system.release(`${ctx.path}/${name}`, { deleteJournal: true });
+          await children.remove(name);
           deps.queries?.dropRows(processGuid, Number(name)); // its journal, and so its rows, are gone
         }
       };
-      /** Removes the rows of these instances (stopping what runs) and stops their actors; false if one did not answer. */
-      const remove = async (doomed: AnyRef[]) => {
-        const removed = await Promise.all(doomed.map(async (ref) => {
+      /** Removes the rows of these instances (stopping what runs) and drops them from the index; false if one did not answer. */
+      const remove = async (doomed: number[]) => {
+        const removed = await Promise.all(doomed.map(async (index) => {
+          const name = String(index);
           try {
-            await ask<true>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.remove);
+            await ask<true>(children.ref(name), ActualLrpMsg.remove);
             return true;
           } catch (error) {
             ctx.log.warn({ error: String(error) }, 'lrp.remove-instance-failed');
             return false;
           } finally {
-            system.stop(ref);
+            // a trim adds it again if its rows are still there
+            await Promise.all([children.remove(name), system.timers.cancel(`${ctx.path}/${name}`, RESTART_TIMER)]).catch(() => undefined);
           }
         }));
         return removed.every(Boolean);
       };
       const removeFrom = async (from: number, to = Infinity) => {
-        const inRange = (name: string) => Number(name) >= from && Number(name) < to;
-        await release([...quarantined.keys()].filter(inRange));
-        return remove([...ctx.children].filter(([name]) => inRange(name)).map(([, ref]) => ref));
+        const inRange = (i: number) => i >= from && i < to;
+        await release([...quarantined.keys()].filter((name) => inRange(Number(name))));
+        return remove(known().filter((i) => inRange(i) && !quarantined.has(String(i))));
       };
-      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-      // after recovery or a supervised restart (which stops the children) every desired index
-      // gets its actor back before the message is handled, so no report finds its index missing
-      if (state.desired) start(state.desired, range(state.desired.instances));
+      // after recovery or a supervised restart (which stops the active children) every desired
+      // index is an instance again before the message is handled, so no report finds its index
+      // missing; those with an effect to resume (an auction, a restart timer) are activated for
+      // it, the others (RUNNING, CLAIMED, as the query index says) stay passive
+      if (!resumed) {
+        resumed = true;
+        if (state.desired) {
+          const resume = new Set(await indicesToResume(deps.queries, processGuid, state.desired.instances));
+          for (const index of range(state.desired.instances)) {
+            if (quarantined.has(String(index))) continue;
+            const ref = instance(index) ?? add(index);
+            if (resume.has(index)) system.dispatch(ref, ActualLrpMsg.init(state.desired));
+          }
+        }
+      }
       // rows above `instances` left by a scale-down or delete cut short (lrp-supervisor.journal.ts):
       // each such index's actor replays its rows, stops what runs, journals their removal; always
       // before an update, whose scale-up must not find them
       if (needsTrim(state) && (ctx.clock.now() >= trimAgainAt || msg.type === 'lrp/update')) {
         const from = state.desired?.instances ?? 0;
         const upTo = rowsBelow(state);
-        const owner = state.desired ?? state.deleted;
         const indices = range(upTo).slice(from);
         ctx.log.info({ process_guid: processGuid, from, to: upTo }, 'lrp.trimming-rows');
         await release(indices.map(String));
-        const doomed = owner ? indices.filter((i) => !quarantined.has(String(i))).map((i) => instance(i) ?? spawnActualLrp(system, ctx.self, deps, auctioneer, owner, i, instancePolicy)) : [];
+        const doomed = owner ? indices.filter((i) => !quarantined.has(String(i))) : [];
+        for (const i of doomed) if (!instance(i)) add(i);
         if (await remove(doomed)) state = (await ctx.persist({ type: 'trimmed', below: from })) as State;
         else trimAgainAt = ctx.clock.now() + deps.settings.askTimeoutMs * 2;
       }
 
       switch (msg.type) {
         case 'lrp/create': {
+          // the index is by path: rows left by an earlier LRP of this guid (one quarantined and
+          // removed) are not this epoch's instances
+          await forgetStale(system, children, ctx.path);
           const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
+          owner = msg.desired;
           deps.events.publish(Events.desiredLrpCreated(msg.desired));
           system.dispatch(msg.replyTo, ok(msg.desired));
           start(msg.desired, range(msg.desired.instances), true);
@@ -133,9 +169,15 @@ export function spawnLrpSupervisor(
           }
           const after = applyDesiredLrpUpdate(before, msg.update);
           const next = (await ctx.persist({ type: 'desired', desired: after })) as State;
+          owner = after;
           deps.events.publish(Events.desiredLrpChanged(before, after));
           const change = scaleChange(before.instances, after.instances);
-          for (const [name, ref] of ctx.children) if (Number(name) < after.instances) system.dispatch(ref as Ref<ActualLrpMsg>, ActualLrpMsg.desiredChanged(after));
+          // a passive instance starts from `owner` when activated; only a CRASHED one's stored
+          // restart timer depends on the DesiredLRP (its crash_policy): then every one is told
+          const policyChanged = JSON.stringify(before.crash_policy) !== JSON.stringify(after.crash_policy);
+          for (const i of known()) {
+            if (i < after.instances && (policyChanged || children.isActive(String(i)))) system.dispatch(children.ref(String(i)), ActualLrpMsg.desiredChanged(after));
+          }
           start(after, change.start);
           // a scale-down answers once the instances above the count are stopped and their rows
           // gone: listings read the query index, no longer this actor's mailbox behind the update
@@ -162,11 +204,9 @@ export function spawnLrpSupervisor(
           // 2xx (read from the query index, not from this actor) shows it, as it always did
           const replace = async () => {
             if (!state.desired || msg.index >= state.desired.instances) return;
-            // the retired actor is stopped, though still in this message's view of the children
-            const fresh = spawnActualLrp(system, ctx.self, deps, auctioneer, state.desired, msg.index, instancePolicy);
-            spawned.set(msg.index, fresh);
-            system.dispatch(fresh, ActualLrpMsg.init(state.desired));
-            await ask(fresh, ActualLrpMsg.get).catch(() => undefined);
+            // every desired index keeps an instance: the retired one (removed from the index) is added again
+            start(state.desired, [msg.index]);
+            await ask(children.ref(String(msg.index)), ActualLrpMsg.get).catch(() => undefined);
           };
           if (quarantined.has(String(msg.index))) {
             await removeFrom(msg.index, msg.index + 1);
@@ -189,7 +229,8 @@ export function spawnLrpSupervisor(
           system.dispatch(msg.replyTo, state.desired);
           return state;
         case 'lrp/actuals': {
-          const rows = await Promise.all([...ctx.children.values()].map((ref) => ask<ActualLRP[]>(ref as Ref<ActualLrpMsg>, ActualLrpMsg.rows).catch(() => [] as ActualLRP[])));
+          // asks (so activates) every instance: only for a record the query index could not read, or without an index
+          const rows = await Promise.all(known().filter((i) => !quarantined.has(String(i))).map((i) => ask<ActualLRP[]>(children.ref(String(i)), ActualLrpMsg.rows).catch(() => [] as ActualLRP[])));
           // by index, then ORDINARY, SUSPECT, EVACUATING (each actor answers in that order)
           system.dispatch(msg.replyTo, rows.flat().sort((a, b) => a.index - b.index || PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence]));
           return state;
@@ -211,7 +252,9 @@ export function spawnLrpSupervisor(
         case 'lrp/cell-lost':
         case 'lrp/cell-back': {
           const m: ActualLrpMsg = msg.type === 'lrp/cell-lost' ? { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id } : { type: 'actual-lrp/cell-back', cell_ids: msg.cell_ids };
-          const refs = msg.indices ? msg.indices.map(instance) : [...ctx.children.values()] as Ref<ActualLrpMsg>[];
+          // a passive instance is idle (RUNNING or CRASHED, no copy): cells appearing change nothing for it
+          const concerned = (i: number) => !quarantined.has(String(i)) && (msg.type === 'lrp/cell-lost' || children.isActive(String(i)));
+          const refs = (msg.indices ?? known().filter(concerned)).map(instance);
           for (const ref of refs) if (ref) system.dispatch(ref, m);
           return state;
         }
@@ -235,7 +278,10 @@ export function spawnLrpSupervisor(
         case 'lrp/reconcile':
           for (const c of msg.containers) {
             const ref = instance(c.index);
-            if (ref && c.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            if (ref && c.index < (state.desired?.instances ?? 0)) {
+              // a passive instance listed as its row says (RUNNING there) has nothing to catch up: not woken
+              if (children.isActive(String(c.index)) || !runsAsIndexed(deps.queries, c)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+            }
             else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }
           return state;
