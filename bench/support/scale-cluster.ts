@@ -15,6 +15,8 @@ import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { startNode, type NodeProcess } from '../../test/support/gateway-node.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 
+/** more node flags for the control node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (bench/desire.ts) */
+const CONTROL_NODE_OPTIONS = (process.env.BENCH_CONTROL_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const SIMULATOR = fileURLToPath(new URL('./cell-simulator.js', import.meta.url));
 
 export interface SimulatorStats {
@@ -34,7 +36,7 @@ async function freePort(): Promise<number> {
 
 export class ScaleCluster {
   control!: NodeProcess;
-  private simulator!: ChildProcess;
+  simulator!: ChildProcess;
   private readonly stats: Array<(s: SimulatorStats) => void> = [];
   private readonly killOnExit = () => this.killAll();
   private readonly secret = randomBytes(16).toString('hex');
@@ -65,7 +67,7 @@ export class ScaleCluster {
   async startControl(timeoutMs: number): Promise<NodeProcess> {
     this.control = await startNode(join(this.dir.path, 'control'), [
       '--roles', 'control', '--api', `127.0.0.1:${this.apiPort}`, '--listen', `127.0.0.1:${this.listenPort}`, '--log-format', 'json', ...this.controlArgs,
-    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: NODE_FLAGS.join(' ') }, timeoutMs });
+    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
     return this.control;
   }
 

@@ -5,8 +5,11 @@ import type { Result } from '../base/errors.js';
 import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 
 export type LrpSupervisorMsg =
-  /** the first message of a new LRP: persist it, publish, start its instances */
-  | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
+  /**
+   * the first message of a new LRP, once `lrps` has journaled its DesiredLRP (the supervisor
+   * started from it: `startsFrom`) and published it: start its instances
+   */
+  | { type: 'lrp/create'; desired: DesiredLRP }
   /** after recovery: respawn the instance actors */
   | { type: 'lrp/recover' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }

@@ -16,6 +16,7 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
+import type { SupervisorStart } from './lrps.desire.js';
 import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -33,7 +34,7 @@ const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError
 
 export function spawnLrpSupervisor(
   system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false, startsFrom?: SupervisorStart,
 ): Ref<LrpSupervisorMsg> {
   // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
   // the LRP and its other instances go on (docs/020 "Quarantine")
@@ -45,8 +46,10 @@ export function spawnLrpSupervisor(
   let owner: DesiredLRP | undefined;
   // the instances: virtual children, in memory only while they have work (docs/020 "Instances")
   let instances: Instances | undefined;
-  // whether this incarnation resumed its instances (initialState runs at spawn and at each restart)
+  // whether this incarnation resumed its instances (initialState runs at spawn and at each restart);
+  // a new LRP's first one has nothing to resume: `lrp/create` starts its instances
   let resumed = false;
+  let created = startsFrom !== undefined;
   // indices from this one up were never added by this incarnation (below it: see `known`)
   let addedBelow = 0;
   return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
@@ -55,10 +58,11 @@ export function spawnLrpSupervisor(
     ...(onCrash ? { onCrash } : {}),
     name: processGuid,
     key: lrpSupervisorKey(processGuid, epoch),
-    fresh,
+    ...(startsFrom ? { startsFrom } : { fresh }),
     snapshotEvery: 50,
     initialState: () => {
-      resumed = false;
+      resumed = created;
+      created = false;
       return { desired: undefined };
     },
     applyEvent: applySupervisorEvent,
@@ -151,12 +155,9 @@ export function spawnLrpSupervisor(
           // the index is by path: rows left by an earlier LRP of this guid (one quarantined and
           // removed) are not this epoch's instances
           await forgetStale(system, children, ctx.path);
-          const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
-          owner = msg.desired;
-          deps.events.publish(Events.desiredLrpCreated(msg.desired));
-          system.dispatch(msg.replyTo, ok(msg.desired));
-          start(msg.desired, range(msg.desired.instances), true);
-          return next;
+          // journaled and published by `lrps` (lrps.desire.ts); newer if an update came first
+          if (state.desired) start(state.desired, range(state.desired.instances), true);
+          return state;
         }
         case 'lrp/recover':
           if (!state.desired) system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });

@@ -26,6 +26,7 @@ import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
 import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
+import { answerOnceStored, journalDesired, type SupervisorStart } from './lrps.desire.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -86,8 +87,8 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
       const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
       // fresh: a desire's epoch is new, so its journal is empty and need not be read
-      const spawn = (guid: string, epoch: string, fresh = false) => {
-        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh);
+      const spawn = (guid: string, epoch: string, fresh = false, startsFrom?: SupervisorStart) => {
+        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh, startsFrom);
         spawned.set(guid, ref);
         return ref;
       };
@@ -138,15 +139,13 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `desired lrp already exists: ${guid}`) });
             return state;
           }
-          // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
-          // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
+          // pipelined: the registry entry and the supervisor's DesiredLRP are written in this turn
+          // while the next desires are handled, so they and concurrent desires share commits; the
+          // caller hears once both are durable (lrps.desire.ts)
           const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
+          const start = journalDesired(system, result.value, epoch);
           deps.queries?.reserve(guid); // its place in the listings' order: the registry's
-          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
-          Promise.all([created, durable]).then(
-            ([answer]) => system.dispatch(msg.replyTo, answer),
-            (error: unknown) => system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) }),
-          );
+          answerOnceStored(system, deps, ctx.self, result.value, spawn(guid, epoch, true, start), Promise.all([start.written, durable]), msg.replyTo);
           return next;
         }
         case 'lrps/update': {
