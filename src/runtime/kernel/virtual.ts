@@ -76,6 +76,8 @@ export class VirtualChildren<S, M, E> {
   private readonly fresh = new Set<string>();
   /** adds and removes whose index write is not committed yet */
   private readonly changes = new Map<string, { present: boolean; write: Promise<void> }>();
+  /** how many of `changes` are adds */
+  private adding = 0;
   /** summaries of passivations whose index write is not committed yet (a read would not see them) */
   private readonly unwritten = new Map<string, { summary: unknown }>();
   private total: number;
@@ -108,7 +110,10 @@ export class VirtualChildren<S, M, E> {
   /** Whether `name` is one of the children (in the index), active or not. */
   has(name: string): boolean {
     const change = this.changes.get(name);
-    return change ? change.present : this.store.get(this.prefix + name) !== undefined;
+    if (change) return change.present;
+    // every child is an add not committed yet (a new parent's first ones): the store has no other
+    if (this.total === this.adding) return false;
+    return this.store.get(this.prefix + name) !== undefined;
   }
 
   /**
@@ -148,9 +153,14 @@ export class VirtualChildren<S, M, E> {
   /** Remembers an index write until it is committed: reads would not see it before. */
   private change(name: string, present: boolean, write: Promise<void>): Promise<void> {
     const change = { present, write };
+    const replaced = this.changes.get(name);
+    if (replaced?.present) this.adding -= 1;
+    if (present) this.adding += 1;
     this.changes.set(name, change);
     const settled = () => {
-      if (this.changes.get(name) === change) this.changes.delete(name);
+      if (this.changes.get(name) !== change) return;
+      this.changes.delete(name);
+      if (present) this.adding -= 1;
     };
     write.then(settled, settled);
     return write;
