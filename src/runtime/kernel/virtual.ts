@@ -74,6 +74,8 @@ export class VirtualChildren<S, M, E> {
   private readonly active = new Map<string, Active>();
   /** added with `fresh` and not activated since */
   private readonly fresh = new Set<string>();
+  /** added with `startsFrom` and not activated since */
+  private readonly starts = new Map<string, NonNullable<PersistentActorSpec<S, M, E>['startsFrom']>>();
   /** adds and removes whose index write is not committed yet */
   private readonly changes = new Map<string, { present: boolean; write: Promise<void> }>();
   /** how many of `changes` are adds */
@@ -119,14 +121,17 @@ export class VirtualChildren<S, M, E> {
   /**
    * Records the child `name` in the index (no activation); resolves once durable. `fresh`: its
    * journal key has never been written, so its first activation (on this node, before a
-   * restart) reads no journal (`PersistentActorSpec.fresh`).
+   * restart) reads no journal (`PersistentActorSpec.fresh`). `startsFrom`: the events the caller
+   * journals for it now (`ActorSystem.journal`); its first activation folds them, reading nothing
+   * (`PersistentActorSpec.startsFrom`).
    */
-  add(name: string, options: { fresh?: boolean } = {}): Promise<void> {
+  add(name: string, options: { fresh?: boolean; startsFrom?: PersistentActorSpec<S, M, E>['startsFrom'] } = {}): Promise<void> {
     if (!/^[a-z0-9\-$_.+!*'(),]+$/i.test(name)) throw new Error(`bad virtual child name "${name}"`);
     const change = this.changes.get(name);
     if (change?.present) return change.write;
     if (!change && this.has(name)) return Promise.resolve();
     if (options.fresh) this.fresh.add(name);
+    if (options.startsFrom) this.starts.set(name, options.startsFrom);
     this.total += 1;
     return this.change(name, true, this.store.put(this.prefix + name, {} satisfies IndexRecord));
   }
@@ -143,6 +148,7 @@ export class VirtualChildren<S, M, E> {
     }
     this.unwritten.delete(name);
     this.fresh.delete(name);
+    this.starts.delete(name);
     const change = this.changes.get(name);
     if (change && !change.present) return change.write;
     if (!this.has(name)) return Promise.resolve();
@@ -203,10 +209,12 @@ export class VirtualChildren<S, M, E> {
     if (!this.has(name)) return 'no-such-actor';
     const spec = this.spec.spec(name);
     const fresh = this.fresh.delete(name);
+    const startsFrom = this.starts.get(name);
+    this.starts.delete(name);
     const record: Active = { ref: undefined as unknown as NactRef, lastAt: this.system.clock.now(), summary: spec.summary };
     const ref = this.system.spawnPersistent<S, M, E>(this.parent, {
       ...spec,
-      ...(fresh ? { fresh } : {}),
+      ...(startsFrom ? { startsFrom } : fresh ? { fresh } : {}),
       kind: this.spec.kind,
       name,
       handle: (state, msg, ctx) => {

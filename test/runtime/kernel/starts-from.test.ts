@@ -3,6 +3,7 @@ import { ActorSystem } from '../../../src/runtime/kernel/system.js';
 import type { Ref } from '../../../src/runtime/kernel/protocol.js';
 import type { PersistedEvent, PersistenceEngine } from '../../../src/runtime/persistence/engine.js';
 import { MemoryPersistenceEngine } from '../../../src/runtime/persistence/memory-engine.js';
+import { VirtualNode, type CounterEvent } from './virtual-support.js';
 
 type Msg = { type: 'add'; amount: number; replyTo: Ref<number> } | { type: 'fail' } | { type: 'total'; replyTo: Ref<number> };
 type Event = { amount: number };
@@ -80,5 +81,21 @@ describe('persistent actors: startsFrom (events its spawner journals for it)', (
     release();
     expect(await total).to.equal(4);
     expect(counts.reads).to.equal(1);
+  });
+
+  it('a virtual child added with startsFrom activates from those events, and a later activation replays them', async () => {
+    const node = new VirtualNode();
+    try {
+      const events: CounterEvent[] = [{ type: 'added', n: 7 }];
+      await node.counters.add('s', { startsFrom: { events, written: node.system.journal('counter/s', events) } });
+      expect((await node.get('s')).seen).to.deep.equal([7]);
+      expect(await node.add('s', 1), 'its own event follows').to.equal(8);
+      await node.idle();
+      expect(node.counters.isActive('s')).to.equal(false);
+      expect((await node.get('s')).seen, 'replayed from the journal').to.deep.equal([7, 1]);
+      expect(node.activations.get('s')).to.equal(2);
+    } finally {
+      await node.close();
+    }
   });
 });
