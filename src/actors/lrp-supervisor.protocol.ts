@@ -6,10 +6,10 @@ import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lr
 
 export type LrpSupervisorMsg =
   /**
-   * the first message of a new LRP, once `lrps` has journaled its DesiredLRP (the supervisor
-   * started from it: `startsFrom`) and published it: start its instances
+   * the first message of a new LRP, whose DesiredLRP `lrps` is journaling (the supervisor starts
+   * from it: `startsFrom`): once stored, publish it, answer, start its instances
    */
-  | { type: 'lrp/create'; desired: DesiredLRP }
+  | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
   /** after recovery: respawn the instance actors */
   | { type: 'lrp/recover' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }

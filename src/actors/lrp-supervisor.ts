@@ -16,7 +16,7 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
-import type { SupervisorStart } from './lrps.desire.js';
+import { createdStored, type SupervisorStart } from './lrps.desire.js';
 import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -155,8 +155,12 @@ export function spawnLrpSupervisor(
           // the index is by path: rows left by an earlier LRP of this guid (one quarantined and
           // removed) are not this epoch's instances
           await forgetStale(system, children, ctx.path);
-          // journaled and published by `lrps` (lrps.desire.ts); newer if an update came first
-          if (state.desired) start(state.desired, range(state.desired.instances), true);
+          // journaled by `lrps` with the registry entry (lrps.desire.ts): answered once both are stored
+          if (!(await createdStored(system, ctx.parent as Ref<LrpsMsg>, msg, startsFrom))) return state;
+          owner = msg.desired;
+          deps.events.publish(Events.desiredLrpCreated(msg.desired));
+          system.dispatch(msg.replyTo, ok(msg.desired));
+          start(msg.desired, range(msg.desired.instances), true);
           return state;
         }
         case 'lrp/recover':

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { PersistedEvent, PersistenceEngine } from '../../src/runtime/persistence/engine.js';
 import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
 import { eventually } from '../support/eventually.js';
-import { lrpJson, startHarness, type Harness } from './control-harness.js';
+import { lrpJson, startHarness, types, type Harness } from './control-harness.js';
 
 /** A memory engine that notes which synchronous run issued each event write, and can refuse some. */
 function recordingEngine() {
@@ -57,5 +57,20 @@ describe('control: the writes of a desire', () => {
     await eventually(async () => expect((await h.control.desireLrp(lrpJson('web', { instances: 1 }))).ok).to.equal(true));
     await eventually(() => expect(h.cells.allInstances()).to.have.length(1));
     expect((await h.control.lrps({})).map((d) => d.process_guid)).to.deep.equal(['web']);
+  });
+
+  it('an update sent before the desire is answered waits for it: created, then changed, and every instance starts once', async () => {
+    h = startHarness();
+    h.cells.add('cell-1');
+    h.cells.heartbeatAll();
+    await eventually(async () => expect(await h.control.cells()).to.have.length(1));
+    const [desired, updated] = await Promise.all([h.control.desireLrp(lrpJson('web', { instances: 1 })), h.control.updateLrp('web', { instances: 2 })]);
+    expect(desired.ok && updated.ok).to.equal(true);
+    expect(types(h.events).filter((t) => t.startsWith('desired_lrp'))).to.deep.equal(['desired_lrp_created', 'desired_lrp_changed']);
+    await eventually(() => expect(h.cells.allInstances()).to.have.length(2));
+    const rows = await h.control.actualLrps({ process_guid: 'web' });
+    expect(rows.map((r) => r.index).sort()).to.deep.equal([0, 1]);
+    expect(types(h.events).filter((t) => t === 'actual_lrp_instance_created'), 'each index created once').to.have.length(2);
+    expect(h.system.registry.deadLetters, 'no message lost to a stopped instance').to.equal(0);
   });
 });

@@ -82,7 +82,7 @@ export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
    * first write follows them. A restart first waits for `written`, then replays what is durable.
    * Nothing may be acknowledged on the actor's behalf before `written` resolves.
    */
-  startsFrom?: { events: E[]; written: Promise<void> };
+  startsFrom?: { events: E[]; written: Promise<unknown> };
   /**
    * persisted events between snapshots; none when omitted. A function is asked after each
    * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
