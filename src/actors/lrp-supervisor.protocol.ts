@@ -7,9 +7,9 @@ import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lr
 export type LrpSupervisorMsg =
   /**
    * the first message of a new LRP, whose DesiredLRP `lrps` is journaling (the supervisor starts
-   * from it: `startsFrom`): once stored, publish it, answer, start its instances
+   * from it: `startsFrom`) and answers for: once stored, start its instances
    */
-  | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
+  | { type: 'lrp/create'; desired: DesiredLRP }
   /** after recovery: respawn the instance actors */
   | { type: 'lrp/recover' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }

@@ -155,11 +155,9 @@ export function spawnLrpSupervisor(
           // the index is by path: rows left by an earlier LRP of this guid (one quarantined and
           // removed) are not this epoch's instances
           await forgetStale(system, children, ctx.path);
-          // journaled by `lrps` with the registry entry (lrps.desire.ts): answered once both are stored
-          if (!(await createdStored(system, ctx.parent as Ref<LrpsMsg>, msg, startsFrom))) return state;
+          // journaled, published and answered by `lrps` (lrps.desire.ts) once stored with the registry entry
+          if (!(await createdStored(startsFrom))) return state;
           owner = msg.desired;
-          deps.events.publish(Events.desiredLrpCreated(msg.desired));
-          system.dispatch(msg.replyTo, ok(msg.desired));
           start(msg.desired, range(msg.desired.instances), true);
           return state;
         }

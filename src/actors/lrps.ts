@@ -26,7 +26,7 @@ import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
 import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
-import { journalDesired, type SupervisorStart } from './lrps.desire.js';
+import { answerOnceStored, journalDesired, type SupervisorStart } from './lrps.desire.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -141,11 +141,12 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           }
           // pipelined: the registry entry and the supervisor's DesiredLRP are written in this turn
           // while the next desires are handled, so they and concurrent desires share commits; the
-          // supervisor answers once both are durable (lrps.desire.ts)
+          // caller hears once both are durable (lrps.desire.ts)
           const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
           const start = journalDesired(system, result.value, epoch, durable);
           deps.queries?.reserve(guid); // its place in the listings' order: the registry's
-          system.dispatch(spawn(guid, epoch, true, start), { type: 'lrp/create', desired: result.value, replyTo: msg.replyTo });
+          system.dispatch(spawn(guid, epoch, true, start), { type: 'lrp/create', desired: result.value });
+          answerOnceStored(system, deps, ctx.self, result.value, start, msg.replyTo);
           return next;
         }
         case 'lrps/update': {
