@@ -16,7 +16,7 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
-import { createdStored, type SupervisorStart } from './lrps.desire.js';
+import type { SupervisorStart } from './lrps.desire.js';
 import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -156,7 +156,7 @@ export function spawnLrpSupervisor(
           // removed) are not this epoch's instances
           await forgetStale(system, children, ctx.path);
           // journaled, published and answered by `lrps` (lrps.desire.ts) once stored with the registry entry
-          if (!(await createdStored(startsFrom))) return state;
+          if (!startsFrom || !(await startsFrom.written.then(() => true, () => false))) return state;
           owner = msg.desired;
           start(msg.desired, range(msg.desired.instances), true);
           return state;

@@ -53,9 +53,3 @@ export function answerOnceStored(
     },
   );
 }
-
-/** In the supervisor's `lrp/create`: whether the desire's writes are stored (the registry answered either way). */
-export async function createdStored(start: SupervisorStart | undefined): Promise<boolean> {
-  if (!start) return false;
-  return start.written.then(() => true, () => false);
-}
