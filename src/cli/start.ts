@@ -124,6 +124,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       taskRetries: flags.taskRetries,
       completedTaskTtlMs: flags.completedTaskTtlMs,
       maxInstances: flags.maxInstances,
+      instanceIdleMs: flags.instanceIdleMs,
       restart: {
         immediateRestarts: flags.immediateRestarts,
         backoffMs: flags.crashBackoffMs,
