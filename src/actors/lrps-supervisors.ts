@@ -1,0 +1,106 @@
+/**
+ * `lrps`' supervisors as virtual children (docs/020 "Supervisors are virtual children"): their
+ * declaration, the index kept in step with the registry, and which of them `lrps` activates
+ * (after a start; when cells appear), read from the query index so that the others stay passive.
+ */
+import type { Logger } from '../base/logger.js';
+import type { AnyRef, Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import type { VirtualChildren } from '../runtime/kernel/virtual.js';
+import type { AuctioneerMsg } from './auctioneer.protocol.js';
+import type { ControlDeps } from './control-deps.js';
+import { lrpSupervisorSpec, supervisorIsIdle } from './lrp-supervisor.js';
+import type { LrpSupervisorEvent, LrpSupervisorState } from './lrp-supervisor.journal.js';
+import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
+import type { QueryIndex } from './query-index.js';
+
+export type Supervisors = VirtualChildren<LrpSupervisorState, LrpSupervisorMsg, LrpSupervisorEvent>;
+
+/**
+ * Declares the supervisors of `lrps` (`self`); `epochOf(guid)` names the journal of each (from
+ * the registry). Each activation sends the supervisor `lrp/wake`, so that one activated for a
+ * message to one of its instances (a durable restart timer) declares them.
+ */
+export function declareSupervisors(
+  system: ActorSystem, self: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
+  epochOf: (guid: string) => string | undefined, onCrash: CrashPolicy,
+): Supervisors {
+  return system.spawnVirtualKind<LrpSupervisorState, LrpSupervisorMsg, LrpSupervisorEvent>(self, {
+    kind: 'lrp-supervisor',
+    idleAfterMs: deps.settings.supervisorIdleMs,
+    isIdle: supervisorIsIdle,
+    declaresChildrenLater: true,
+    onActivate: (ref) => system.dispatch(ref, { type: 'lrp/wake' }),
+    spec: (guid) => {
+      const epoch = epochOf(guid);
+      // not in the registry (removed meanwhile): the kernel treats the path as no actor
+      if (epoch === undefined) throw new Error(`lrp-supervisor ${guid}: not in the registry`);
+      return lrpSupervisorSpec(system, deps, auctioneer, guid, epoch, onCrash);
+    },
+  });
+}
+
+/**
+ * Brings the supervisors' index in step with the registry after a crash between the two writes
+ * (a desire, a removal), or for a store written before supervisors were virtual. Walks both only
+ * when their counts differ.
+ */
+export function reconcileSupervisors(supervisors: Supervisors, lrps: Record<string, string>, count: number, log: Logger): void {
+  if (supervisors.counts().total === count) return;
+  const failed = (error: unknown) => log.error({ error: String(error) }, 'lrps.supervisor-index-failed');
+  let added = 0;
+  for (const guid of Object.keys(lrps)) {
+    if (supervisors.has(guid)) continue;
+    supervisors.add(guid).catch(failed);
+    added++;
+  }
+  let removed = 0;
+  for (let after: string | undefined, page = supervisors.list({ limit: 1000 }); page.length > 0; page = supervisors.list({ after, limit: 1000 })) {
+    for (const { name } of page) {
+      if (lrps[name] !== undefined) continue;
+      supervisors.remove(name).catch(failed);
+      removed++;
+    }
+    after = page[page.length - 1]!.name;
+  }
+  log.info({ added, removed }, 'lrps.supervisor-index-reconciled');
+}
+
+/**
+ * After a start, the LRPs among `guids` whose supervisor has work to resume: an instance with
+ * no ORDINARY row, UNCLAIMED or CRASHED (lrp-supervisor.instances.ts `indicesToResume`), rows
+ * above `instances` to trim, no DesiredLRP (deleted, or never stored: it is forgotten), or
+ * records the index could not read. Every one when there is no index, or its rebuild failed.
+ */
+export async function lrpsToResume(queries: QueryIndex | undefined, guids: readonly string[]): Promise<string[]> {
+  if (!queries || !(await queries.ready.then(() => true, () => false))) return [...guids];
+  return guids.filter((guid) => {
+    if (queries.unreadable.lrp.has(guid) || queries.unreadable.instances.has(guid) || queries.rowsToTrim.has(guid)) return true;
+    const desired = queries.desiredLrp(guid);
+    if (!desired) return true;
+    const settled = new Set<number>();
+    for (const a of queries.actualLrps({ process_guid: guid })) {
+      if (a.presence === 'ORDINARY' && (a.state === 'RUNNING' || a.state === 'CLAIMED')) settled.add(a.index);
+    }
+    return settled.size < desired.instances;
+  });
+}
+
+/**
+ * The instances that cells appearing concern (actual-lrp.copies.ts `cellBack`), by LRP: a
+ * SUSPECT copy on one of those cells, or an UNCLAIMED row whose auction failed. `undefined`
+ * for an LRP the index could not read: its supervisor tells its active instances.
+ */
+export function cellBackTargets(queries: QueryIndex, cellIds: readonly string[]): Map<string, number[] | undefined> {
+  const cells = new Set(cellIds);
+  const targets = new Map<string, number[] | undefined>();
+  for (const a of queries.actualLrps()) {
+    const concerned = (a.presence === 'SUSPECT' && cells.has(a.cell_id)) || (a.presence === 'ORDINARY' && a.state === 'UNCLAIMED' && a.placement_error !== '');
+    if (!concerned) continue;
+    const indices = targets.get(a.process_guid) ?? [];
+    if (!indices.includes(a.index)) indices.push(a.index);
+    targets.set(a.process_guid, indices);
+  }
+  for (const guid of [...queries.unreadable.lrp, ...queries.unreadable.instances]) targets.set(guid, undefined);
+  return targets;
+}
