@@ -87,8 +87,7 @@ export class QueryIndex {
 
   private markRecovered!: () => void;
   /**
-   * Resolves once `lrps` has respawned the supervisors it recovered and seeded its cell
-   * placements from this index (its `lrps/init`): the first listings after a start wait for it
+   * Resolves once `lrps` has seeded its cell placements from this index (its `lrps/init`): the first listings after a start wait for it
    * (bounded). No supervisor or instance is asked for it (asking would wake every instance).
    */
   readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
