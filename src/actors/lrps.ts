@@ -261,7 +261,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           if (state.lrps[msg.process_guid] === undefined) return state;
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
           deps.queries?.forget(msg.process_guid);
-          if (!held(msg.process_guid)) await children.remove(msg.process_guid);
+          await children.remove(msg.process_guid);
           return next;
         }
         case 'lrps/converge': {
