@@ -9,7 +9,7 @@ export type LrpSupervisorMsg =
   | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
   /** after a control start: activate the instances with an effect to resume (lrp-supervisor.instances.ts indicesToResume) */
   | { type: 'lrp/recover' }
-  /** sent by `lrps` on each activation: the first message declares the instances (a message for one waits for it) */
+  /** sent by the kernel to a supervisor activated for a message to one of its instances: handling it declares them (that message waits for it) */
   | { type: 'lrp/wake' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }
   /** stop every instance, then answer; the registry stops the supervisor afterwards */

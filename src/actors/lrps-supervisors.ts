@@ -18,8 +18,8 @@ export type Supervisors = VirtualChildren<LrpSupervisorState, LrpSupervisorMsg, 
 
 /**
  * Declares the supervisors of `lrps` (`self`); `epochOf(guid)` names the journal of each (from
- * the registry). Each activation sends the supervisor `lrp/wake`, so that one activated for a
- * message to one of its instances (a durable restart timer) declares them.
+ * the registry). A supervisor activated for a message to one of its instances (a durable restart
+ * timer) is sent `lrp/wake`, which makes it declare them.
  */
 export function declareSupervisors(
   system: ActorSystem, self: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
@@ -29,8 +29,8 @@ export function declareSupervisors(
     kind: 'lrp-supervisor',
     idleAfterMs: deps.settings.supervisorIdleMs,
     isIdle: supervisorIsIdle,
-    declaresChildrenLater: true,
-    onActivate: (ref) => system.dispatch(ref, { type: 'lrp/wake' }),
+    // its instances' spec needs its DesiredLRP: it declares them on its first message
+    declaresChildrenLater: { wake: () => ({ type: 'lrp/wake' }) },
     spec: (guid) => {
       const epoch = epochOf(guid);
       // not in the registry (removed meanwhile): the kernel treats the path as no actor

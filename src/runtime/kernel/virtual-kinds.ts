@@ -69,23 +69,27 @@ export class VirtualKinds {
     waiting.settle();
   }
 
-  /** A message for the child `name` of the live `parent` at `path`, which has not declared its children yet. */
-  private waitFor(path: string, parent: NactActor, name: string): PendingActivation {
+  /**
+   * A message for the child `name` of the live `parent` at `path`, which has not declared its
+   * children yet: it waits for that; the first one sends the parent `wake` so that it does.
+   */
+  private waitFor(path: string, parent: NactActor, name: string, wake: unknown): PendingActivation {
     let waiting = this.waiting.get(path);
     if (!waiting || (waiting.parent as unknown) !== parent.reference) {
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
       waiting = { parent: parent.reference as NactRef, messages: [], settled, settle };
       this.waiting.set(path, waiting);
+      parent.dispatch(wake);
     }
     const entry = waiting;
     return { pending: true, settled: entry.settled, dispatch: (msg) => void entry.messages.push({ name, msg }) };
   }
 
-  /** Whether the actor at `path` is a virtual child of a kind whose children declare theirs later. */
-  private declaresLater(path: string): boolean {
+  /** The message that makes the actor at `path` declare its children, if it is a virtual child of a kind that declares them later. */
+  private wakeOf(path: string): unknown {
     const cut = path.lastIndexOf('/');
-    return cut >= 0 && this.byParent.get(path.slice(0, cut))?.children.declaresChildrenLater === true;
+    return cut < 0 ? undefined : this.byParent.get(path.slice(0, cut))?.children.wakeMessage();
   }
 
   /**
@@ -105,7 +109,8 @@ export class VirtualKinds {
       const parent = this.activate(parentPath);
       if (parent === undefined || typeof parent === 'string' || 'pending' in parent) return undefined;
       children = this.byParent.get(parentPath)?.children;
-      if (!children && this.declaresLater(parentPath)) return this.waitFor(parentPath, parent, path.slice(cut + 1));
+      const wake = children ? undefined : this.wakeOf(parentPath);
+      if (wake !== undefined) return this.waitFor(parentPath, parent, path.slice(cut + 1), wake);
     }
     if (!children) return undefined;
     const ref = children.activate(path.slice(cut + 1));

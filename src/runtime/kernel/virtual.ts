@@ -38,11 +38,10 @@ export interface VirtualKindSpec<S, M, E> {
   /**
    * the children declare their own virtual children later than `onActivate`: on a message, once
    * their journal is replayed (their children's specs need that state). A message for a
-   * grandchild whose parent is passive activates the parent and waits until the parent declares
-   * them (or stops: then it is a dead letter); `onActivate` should send the parent a message that
-   * makes it declare
+   * grandchild whose parent is passive activates the parent, sends it `wake()` (nothing else may
+   * reach it) and waits until the parent declares its children (or stops: then it is a dead letter)
    */
-  declaresChildrenLater?: boolean;
+  declaresChildrenLater?: { wake: () => M };
 }
 
 /** How many virtual children a parent has, from the index: no child is activated to count. */
@@ -107,9 +106,9 @@ export class VirtualChildren<S, M, E> {
     return this.spec.kind;
   }
 
-  /** @internal whether the children declare their own virtual children on a later message (VirtualKindSpec.declaresChildrenLater) */
-  get declaresChildrenLater(): boolean {
-    return this.spec.declaresChildrenLater === true;
+  /** @internal the message that makes a child declare its own virtual children, when it declares them later (VirtualKindSpec.declaresChildrenLater) */
+  wakeMessage(): M | undefined {
+    return this.spec.declaresChildrenLater?.wake();
   }
 
   /** The address of the child `name`: sending to it (or asking it) activates it when passive. */

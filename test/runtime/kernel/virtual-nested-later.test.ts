@@ -20,8 +20,7 @@ function groupKind(node: VirtualNode, inner: Map<string, Counters>, declaredWith
   return {
     kind: 'group',
     idleAfterMs: IDLE_MS,
-    declaresChildrenLater: true,
-    onActivate: (ref) => node.system.dispatch(ref, { type: 'wake' }),
+    declaresChildrenLater: { wake: () => ({ type: 'wake' }) },
     spec: (name) => {
       let declared = false;
       return {
