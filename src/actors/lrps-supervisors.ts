@@ -12,7 +12,7 @@ import type { ControlDeps } from './control-deps.js';
 import { lrpSupervisorSpec, supervisorIsIdle } from './lrp-supervisor.js';
 import type { LrpSupervisorEvent, LrpSupervisorState } from './lrp-supervisor.journal.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
-import type { QueryIndex } from './query-index.js';
+import type { QueryIndex, UnreadableKind } from './query-index.js';
 
 export type Supervisors = VirtualChildren<LrpSupervisorState, LrpSupervisorMsg, LrpSupervisorEvent>;
 
@@ -67,6 +67,25 @@ export function reconcileSupervisors(supervisors: Supervisors, lrps: Record<stri
 }
 
 /**
+ * After a start, sends `lrp/recover` to the supervisors of the LRPs among `epochs` (guid → epoch,
+ * the registry as recovered) with work to resume (`lrpsToResume`), unless quarantined or no
+ * longer the same LRP (`current`: the registry now) by then.
+ */
+export function resumeSupervisors(
+  system: ActorSystem, supervisors: Supervisors, lrpsPath: string, queries: QueryIndex | undefined,
+  epochs: Record<string, string>, current: () => Record<string, string>, log: Logger,
+): void {
+  const guids = Object.keys(epochs);
+  if (guids.length === 0) return;
+  void lrpsToResume(queries, guids).then((resume) => {
+    const held = system.registry.quarantinedChildren(lrpsPath);
+    const now = current();
+    for (const guid of resume) if (!held.has(guid) && now[guid] === epochs[guid]) system.dispatch(supervisors.ref(guid), { type: 'lrp/recover' });
+    log.info({ lrps: guids.length, resumed: resume.length }, 'lrps.resumed');
+  });
+}
+
+/**
  * After a start, the LRPs among `guids` whose supervisor has work to resume: an instance with
  * no ORDINARY row, UNCLAIMED or CRASHED (lrp-supervisor.instances.ts `indicesToResume`), rows
  * above `instances` to trim, no DesiredLRP (deleted, or never stored: it is forgotten), or
@@ -87,20 +106,40 @@ export async function lrpsToResume(queries: QueryIndex | undefined, guids: reado
 }
 
 /**
- * The instances that cells appearing concern (actual-lrp.copies.ts `cellBack`), by LRP: a
- * SUSPECT copy on one of those cells, or an UNCLAIMED row whose auction failed. `undefined`
- * for an LRP the index could not read: its supervisor tells its active instances.
+ * `lrp/cell-back` for the LRPs whose instances the cells `cellIds` appearing concern
+ * (actual-lrp.copies.ts `cellBack`), from one scan of the query index: a SUSPECT copy on one of
+ * those cells, or an UNCLAIMED row whose auction failed, by index. An LRP the index could not
+ * read gets it without indices (its supervisor tells its active instances); so does every one
+ * (`every`) without an index or when its rebuild failed.
  */
-export function cellBackTargets(queries: QueryIndex, cellIds: readonly string[]): Map<string, number[] | undefined> {
+export async function cellBackMessages(queries: QueryIndex | undefined, cellIds: string[], every: () => string[]): Promise<Array<[string, LrpSupervisorMsg]>> {
+  const toAll = (guids: Iterable<string>) => [...guids].map((guid): [string, LrpSupervisorMsg] => [guid, { type: 'lrp/cell-back', cell_ids: cellIds }]);
+  if (!queries || !(await queries.ready.then(() => true, () => false))) return toAll(every());
   const cells = new Set(cellIds);
-  const targets = new Map<string, number[] | undefined>();
+  const byGuid = new Map<string, number[]>();
   for (const a of queries.actualLrps()) {
     const concerned = (a.presence === 'SUSPECT' && cells.has(a.cell_id)) || (a.presence === 'ORDINARY' && a.state === 'UNCLAIMED' && a.placement_error !== '');
     if (!concerned) continue;
-    const indices = targets.get(a.process_guid) ?? [];
+    const indices = byGuid.get(a.process_guid) ?? [];
     if (!indices.includes(a.index)) indices.push(a.index);
-    targets.set(a.process_guid, indices);
+    byGuid.set(a.process_guid, indices);
   }
-  for (const guid of [...queries.unreadable.lrp, ...queries.unreadable.instances]) targets.set(guid, undefined);
-  return targets;
+  const unreadable = new Set([...queries.unreadable.lrp, ...queries.unreadable.instances]);
+  const messages = [...byGuid].filter(([guid]) => !unreadable.has(guid)).map(([guid, indices]): [string, LrpSupervisorMsg] => [guid, { type: 'lrp/cell-back', cell_ids: cellIds, indices }]);
+  return [...messages, ...toAll(unreadable)];
+}
+
+/**
+ * What `lrps/list`, and `lrps/actuals` of every LRP, answer (the actor API; the gateway reads
+ * the index itself): the query index's rows (`fromIndex`, given the guids it could not read), plus
+ * `ask` of each LRP it could not read (`kinds`); `ask` of every one (`every`) without an index or
+ * when its rebuild failed. So no supervisor is woken for a listing.
+ */
+export async function listed<T>(
+  queries: QueryIndex | undefined, kinds: readonly UnreadableKind[], fromIndex: (index: QueryIndex, unread: ReadonlySet<string>) => T[],
+  every: () => string[], ask: (guid: string) => Promise<T[]>,
+): Promise<T[]> {
+  if (!queries || !(await queries.ready.then(() => true, () => false))) return (await Promise.all(every().map(ask))).flat();
+  const unread = new Set(kinds.flatMap((kind) => [...queries.unreadable[kind]]));
+  return [...fromIndex(queries, unread), ...(await Promise.all([...unread].map(ask))).flat()];
 }

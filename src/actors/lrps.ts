@@ -18,7 +18,7 @@ import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './control-deps.js';
 import { stopStray } from './lrp-supervisor.js';
 import { runsAsIndexed } from './lrp-supervisor.instances.js';
-import { cellBackTargets, declareSupervisors, lrpsToResume, reconcileSupervisors, type Supervisors } from './lrps-supervisors.js';
+import { cellBackMessages, declareSupervisors, listed, reconcileSupervisors, resumeSupervisors, type Supervisors } from './lrps-supervisors.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -29,7 +29,6 @@ import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
 import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
-import type { QueryIndex } from './query-index.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -116,18 +115,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       if (!started) {
         started = true;
         reconcileSupervisors(children, state.lrps, state.count ?? Object.keys(state.lrps).length, ctx.log);
-        const guids = Object.keys(state.lrps);
-        if (guids.length > 0) {
-          void lrpsToResume(deps.queries, guids).then((resume) => {
-            const stillHeld = system.registry.quarantinedChildren(ctx.path);
-            for (const guid of resume) if (!stillHeld.has(guid) && registry.lrps[guid] !== undefined) system.dispatch(children.ref(guid), { type: 'lrp/recover' });
-            ctx.log.info({ lrps: guids.length, resumed: resume.length }, 'lrps.resumed');
-          });
-        }
+        resumeSupervisors(system, children, ctx.path, deps.queries, { ...state.lrps }, () => registry.lrps, ctx.log);
       }
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
-      /** The query index, once rebuilt (undefined without one, or if its rebuild failed: then every supervisor is asked). */
-      const indexed = async () => (deps.queries && (await deps.queries.ready.then(() => true, () => false)) ? deps.queries : undefined);
 
       switch (msg.type) {
         case 'lrps/init': {
@@ -230,21 +220,22 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         }
         case 'lrps/list': {
           // from the query index when there is one (only what it could not read is asked): no supervisor is woken
-          const index = await indexed();
-          const asked = index ? [...index.unreadable.lrp] : Object.keys(state.lrps);
-          const answers = await Promise.all(asked.map(supervisor).map((ref) => ref && ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)));
-          const rows = [...(index?.desiredLrps() ?? []), ...answers];
+          const rows = await listed(deps.queries, ['lrp'], (index) => index.desiredLrps(), () => Object.keys(state.lrps), async (guid) => {
+            const ref = supervisor(guid);
+            return ref ? [await ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)] : [];
+          });
           const desired = rows.filter((d): d is DesiredLRP => d !== undefined && (msg.filter.domain === undefined || d.domain === msg.filter.domain));
           system.dispatch(msg.replyTo, desired.sort((a, b) => a.process_guid.localeCompare(b.process_guid)));
           return state;
         }
         case 'lrps/actuals': {
           const f = msg.filter;
-          const index = f.process_guid === undefined ? await indexed() : undefined;
-          const unread = index ? new Set([...index.unreadable.lrp, ...index.unreadable.instances]) : undefined;
-          const asked = f.process_guid !== undefined ? [f.process_guid] : unread ? [...unread] : Object.keys(state.lrps);
-          const answers = await Promise.all(asked.map(supervisor).map((ref) => (ref ? ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]) : [])));
-          const rows = [...(index?.actualLrps().filter((a) => !unread!.has(a.process_guid)) ?? []), ...answers.flat()];
+          const askRowsOf = async (guid: string) => {
+            const ref = supervisor(guid);
+            return ref ? ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]) : [];
+          };
+          const rows = f.process_guid !== undefined ? await askRowsOf(f.process_guid)
+            : await listed(deps.queries, ['lrp', 'instances'], (index, unread) => index.actualLrps().filter((a) => !unread.has(a.process_guid)), () => Object.keys(state.lrps), askRowsOf);
           system.dispatch(msg.replyTo, rows.filter((a) =>
             (f.domain === undefined || a.domain === f.domain) && (f.cell_id === undefined || a.cell_id === f.cell_id) && (f.index === undefined || a.index === f.index)));
           return state;
@@ -298,13 +289,10 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           appeared.clear();
           if (cell_ids.length === 0) return state;
           // only the LRPs with instances those cells concern, as the query index says (not every supervisor)
-          if (deps.queries) {
-            await deps.queries.ready.catch(() => undefined);
-            for (const [guid, indices] of cellBackTargets(deps.queries, cell_ids)) {
-              const ref = supervisor(guid);
-              if (ref) system.dispatch(ref, indices ? { type: 'lrp/cell-back', cell_ids, indices } : { type: 'lrp/cell-back', cell_ids });
-            }
-          } else for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_ids });
+          for (const [guid, m] of await cellBackMessages(deps.queries, cell_ids, () => Object.keys(state.lrps))) {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, m);
+          }
           return state;
         }
         case 'lrps/evacuating': {
