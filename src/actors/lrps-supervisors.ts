@@ -57,7 +57,7 @@ export function reconcileSupervisors(supervisors: Supervisors, lrps: Record<stri
   let removed = 0;
   for (let after: string | undefined, page = supervisors.list({ limit: 1000 }); page.length > 0; page = supervisors.list({ after, limit: 1000 })) {
     for (const { name } of page) {
-      if (lrps[name] !== undefined) continue;
+      if (Object.hasOwn(lrps, name)) continue;
       supervisors.remove(name).catch(failed);
       removed++;
     }
@@ -80,7 +80,7 @@ export function resumeSupervisors(
   void lrpsToResume(queries, guids).then((resume) => {
     const held = system.registry.quarantinedChildren(lrpsPath);
     const now = current();
-    for (const guid of resume) if (!held.has(guid) && now[guid] === epochs[guid]) system.dispatch(supervisors.ref(guid), { type: 'lrp/recover' });
+    for (const guid of resume) if (!held.has(guid) && Object.hasOwn(now, guid) && now[guid] === epochs[guid]) system.dispatch(supervisors.ref(guid), { type: 'lrp/recover' });
     log.info({ lrps: guids.length, resumed: resume.length }, 'lrps.resumed');
   });
 }

@@ -97,13 +97,14 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     handle: async (state, msg, ctx) => {
       registry = state;
       desired.clear();
-      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => registry.lrps[guid] ?? desired.get(guid), supervisorPolicy));
+      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy));
       // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never activated
       const quarantined = system.registry.quarantinedChildren(ctx.path);
       const held = (guid: string) => quarantined.get(guid);
       const heldError = (guid: string) => quarantinedError('desired_lrp', guid, quarantined.get(guid)!);
       /** The supervisor of a known, not quarantined LRP: a virtual child, activated by what is sent to it. */
-      const supervisor = (guid: string) => (state.lrps[guid] !== undefined && !held(guid) ? children.ref(guid) : undefined);
+      // own keys only: a guid such as `__proto__` names no LRP (the registry is a plain object)
+      const supervisor = (guid: string) => (Object.hasOwn(state.lrps, guid) && !held(guid) ? children.ref(guid) : undefined);
       // fresh: a desire's epoch is new, so its journal is empty and need not be read
       const spawn = (guid: string, epoch: string, fresh = false) => {
         desired.set(guid, epoch);
