@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import type { Ref } from '../../../src/runtime/kernel/protocol.js';
-import type { VirtualChildren, VirtualKindSpec } from '../../../src/runtime/kernel/system.js';
+import type { CrashPolicy, VirtualChildren, VirtualKindSpec } from '../../../src/runtime/kernel/system.js';
+import { restartOrQuarantine } from '../../../src/runtime/kernel/supervision.js';
 import { eventually } from '../../support/eventually.js';
 import { counterKind, IDLE_MS, VirtualNode, type CounterEvent, type CounterMsg, type CounterState } from './virtual-support.js';
 
@@ -16,7 +17,7 @@ type GroupEvent = { type: 'labelled'; label: string };
 type Counters = VirtualChildren<CounterState, CounterMsg, CounterEvent>;
 
 /** Groups under /holder: each declares its counters on its first message, from its replayed label. */
-function groupKind(node: VirtualNode, inner: Map<string, Counters>, declaredWith: string[]): VirtualKindSpec<GroupState, GroupMsg, GroupEvent> {
+function groupKind(node: VirtualNode, inner: Map<string, Counters>, declaredWith: string[], innerPolicy: () => CrashPolicy | undefined): VirtualKindSpec<GroupState, GroupMsg, GroupEvent> {
   return {
     kind: 'group',
     idleAfterMs: IDLE_MS,
@@ -33,7 +34,7 @@ function groupKind(node: VirtualNode, inner: Map<string, Counters>, declaredWith
             const label = s.label;
             declaredWith.push(label);
             // the children's spec needs the replayed state: that is why they are declared here
-            inner.set(name, node.system.spawnVirtualKind(ctx.self, counterKind(new Map(), undefined, `counter/${label}`)));
+            inner.set(name, node.system.spawnVirtualKind(ctx.self, counterKind(new Map(), innerPolicy(), `counter/${label}`)));
           }
           if (msg.type === 'label') {
             const next = await ctx.persist({ type: 'labelled', label: msg.label });
@@ -52,13 +53,15 @@ describe('virtual children: nested, declared on a later message', () => {
   const inner = new Map<string, Counters>();
   const declaredWith: string[] = [];
   let groups: VirtualChildren<GroupState, GroupMsg, GroupEvent>;
+  let innerPolicy: CrashPolicy | undefined;
 
   beforeEach(async () => {
+    innerPolicy = undefined;
     inner.clear();
     declaredWith.length = 0;
     node = new VirtualNode();
     node.declare = () => {
-      groups = node.system.spawnVirtualKind(node.parent, groupKind(node, inner, declaredWith));
+      groups = node.system.spawnVirtualKind(node.parent, groupKind(node, inner, declaredWith, () => innerPolicy));
     };
     await node.restart();
     await groups.add('g');
@@ -112,5 +115,19 @@ describe('virtual children: nested, declared on a later message', () => {
     expect(node.system.lookup('/holder/g')).to.not.equal(undefined);
     await groups.remove('g');
     await eventually(() => expect(node.system.registry.deadLetters).to.be.above(deadBefore));
+  });
+
+  it('a parent keeping a quarantined child is not passivated: the mark would go with it', async () => {
+    innerPolicy = restartOrQuarantine(node.clock, { maxRestarts: 2, withinMs: 60_000 });
+    await passivateAll();
+    await inner.get('g')!.add('q');
+    expect((await getX()).seen).to.deep.equal([]);
+    for (let i = 0; i < 3; i++) node.system.dispatch(inner.get('g')!.ref('q'), { type: 'crash' });
+    await eventually(() => expect(node.system.registry.quarantined('/holder/g/q')).to.not.equal(undefined));
+    for (let i = 0; i < 6; i++) await node.clock.advance(IDLE_MS);
+    expect(node.system.lookup('/holder/g/x'), 'its other child passivates').to.equal(undefined);
+    expect(node.system.lookup('/holder/g')).to.not.equal(undefined);
+    expect(node.system.registry.quarantined('/holder/g/q')).to.not.equal(undefined);
+    expect(node.system.deliver('/holder/g/q', { type: 'add', n: 1 })).to.equal('quarantined');
   });
 });
