@@ -7,8 +7,10 @@ import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lr
 export type LrpSupervisorMsg =
   /** the first message of a new LRP: persist it, publish, start its instances */
   | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
-  /** after recovery: respawn the instance actors */
+  /** after a control start: activate the instances with an effect to resume (lrp-supervisor.instances.ts indicesToResume) */
   | { type: 'lrp/recover' }
+  /** sent by the kernel to a supervisor activated for a message to one of its instances: handling it declares them (that message waits for it) */
+  | { type: 'lrp/wake' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }
   /** stop every instance, then answer; the registry stops the supervisor afterwards */
   | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }

@@ -12,7 +12,7 @@
  */
 import type { PersistenceEngine } from '../runtime/persistence/engine.js';
 import type { Task } from '../models/task.js';
-import { applySupervisorEvent, type LrpSupervisorEvent, type LrpSupervisorState } from './lrp-supervisor.journal.js';
+import { applySupervisorEvent, needsTrim, type LrpSupervisorEvent, type LrpSupervisorState } from './lrp-supervisor.journal.js';
 import { lrpSupervisorKey } from './lrp-supervisor.js';
 import { actualLrpKey, applyEvent as applyRowsEvent, noRows, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
 import { taskKey } from './task.js';
@@ -69,6 +69,7 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
   await inParallel(Object.entries(lrps), async ([guid, epoch]) => {
     try {
       const s = await foldJournal<LrpSupervisorState, LrpSupervisorEvent>(engine, lrpSupervisorKey(guid, epoch), { desired: undefined }, applySupervisorEvent);
+      if (needsTrim(s)) index.rowsToTrim(guid);
       // more instances than a desire may ask for is a malformed journal: its supervisor fails on it too
       if (!s.desired) return;
       if (!(s.desired.instances <= maxInstances)) throw new Error(`instances: ${s.desired.instances}`);

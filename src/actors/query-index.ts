@@ -53,6 +53,8 @@ export interface IndexLoader {
   task(task: Task): void;
   /** a record whose journal could not be read: its actor is asked instead (see `unreadable`) */
   unreadable(kind: UnreadableKind, guid: string): void;
+  /** an LRP whose supervisor's journal says rows above `instances` may remain (see `rowsToTrim`) */
+  rowsToTrim(processGuid: string): void;
 }
 
 /** What the rebuild could not read: an LRP (its DesiredLRP), some of an LRP's instances, a task. */
@@ -77,10 +79,15 @@ export class QueryIndex {
    */
   readonly unreadable: Record<UnreadableKind, Set<string>> = { lrp: new Set(), instances: new Set(), task: new Set() };
 
+  /**
+   * The LRPs whose supervisor's journal, at the rebuild, said rows above `instances` may remain
+   * (a scale-down or delete cut short): `lrps` activates their supervisors after a start, to trim them.
+   */
+  readonly rowsToTrim = new Set<string>();
+
   private markRecovered!: () => void;
   /**
-   * Resolves once `lrps` has respawned the supervisors it recovered and seeded its cell
-   * placements from this index (its `lrps/init`): the first listings after a start wait for it
+   * Resolves once `lrps` has seeded its cell placements from this index (its `lrps/init`): the first listings after a start wait for it
    * (bounded). No supervisor or instance is asked for it (asking would wake every instance).
    */
   readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
@@ -113,6 +120,7 @@ export class QueryIndex {
       rows: (guid, index, rows) => this.putRows(guid, index, rows),
       task: (t) => this.tasksByGuid.set(t.task_guid, t),
       unreadable: (kind, guid) => this.unreadable[kind].add(guid),
+      rowsToTrim: (guid) => this.rowsToTrim.add(guid),
     };
     this.readyPromise = load(loader).finally(() => {
       const pending = this.buffered ?? [];
