@@ -31,8 +31,10 @@
  *   state as the remoting encodes it (what one auction round reads), the largest cell's state
  *   and container list (`max_cell_state_kb`, `max_cell_list_kb`); the control node's heap and
  *   RSS at 50 % too (`heap_mb_50`, `rss_mb_50`); `fill_timeline`, every 10 s of the fill:
- *   [s, desires answered, instances running, control heap MB] (the rate should not fall as the
- *   node fills).
+ *   [s, desires answered, instances running, control RSS MB, simulators' RSS MB] (the rate
+ *   should not fall as the node fills; RSS from /proc, so the control node does no work for it);
+ *   `control_warnings`, the control node's warnings and errors by message, its log in a file
+ *   (`control_log`), whether the run gave up or not.
  * Gives up after BENCH_MAX_S (default 600) with what it measured and `"gave_up": true`; every
  * process it started is killed either way.
  *
@@ -49,7 +51,7 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, until } from './support/scale-steps.js';
+import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, until } from './support/scale-steps.js';
 import { sampleValue } from '../test/support/prometheus.js';
 import { http } from '../test/support/gateway-node.js';
 
@@ -152,14 +154,14 @@ async function run(deadline: number): Promise<void> {
       log(`probes at ${label} %: p50 ${round(quantile(probes[label]!, 0.5))} ms, p99 ${result[`probe_p99_ms_${label}`]} ms`);
     };
 
-    const timeline = result.fill_timeline as Array<[number, number, number, number | null]>;
+    const timeline = result.fill_timeline as Array<[number, number, number, number | null, number | null]>;
     const fillStart = performance.now();
     const tick = async (t0: number, expected: number) => {
       const s = Math.round((performance.now() - fillStart) / 1000);
       const [answered, running] = [desires.latencies.length, w.running];
-      const heap = await scrape(url).then((m) => Math.round((sampleValue(m, 'nodejs_heap_size_used_bytes') ?? 0) / 1e6)).catch(() => null);
-      timeline.push([s, answered, running, heap]);
-      log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${answered} desires answered, ${running}/${expected} running, control heap ${heap} MB`);
+      const rss = cluster.rssMb();
+      timeline.push([s, answered, running, rss.control, rss.cells]);
+      log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${answered} desires answered, ${running}/${expected} running; RSS control ${rss.control} MB, cells ${rss.cells} MB`);
     };
     const cellFigures = async (suffix: string) => {
       const c = await cluster.simulatorStats();
@@ -227,6 +229,7 @@ async function run(deadline: number): Promise<void> {
   } finally {
     await watch?.close();
     client?.close();
+    Object.assign(result, controlWarnings(cluster));
     await cluster.close();
   }
 }

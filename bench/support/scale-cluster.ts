@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,11 +62,18 @@ async function freePort(): Promise<number> {
 
 export class ScaleCluster {
   control!: NodeProcess;
+  /** the control nodes before a restart, for their logs */
+  readonly earlierControls: NodeProcess[] = [];
   private readonly simulators: Simulator[] = [];
   /** simulators that ended before close(): `name: code or signal` */
   readonly simulatorExits: string[] = [];
   private closing = false;
   private readonly killOnExit = () => this.killAll();
+  /** a bench stopped by a signal takes its processes with it ('exit' alone does not run then) */
+  private readonly killOnSignal = (signal: NodeJS.Signals) => {
+    this.killAll();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   private readonly secret = randomBytes(16).toString('hex');
   private readonly dir = tempDir('auctor-bench-scale-');
 
@@ -77,6 +84,8 @@ export class ScaleCluster {
     private readonly controlNodeOptions: string[],
   ) {
     process.on('exit', this.killOnExit);
+    process.on('SIGINT', this.killOnSignal);
+    process.on('SIGTERM', this.killOnSignal);
   }
 
   /** Starts the control node, then `processes` simulators with `cells` cells between them; resolves once all have joined. */
@@ -103,10 +112,25 @@ export class ScaleCluster {
 
   /** Starts the control node on its data dir and ports (again, after a kill). */
   async startControl(timeoutMs: number): Promise<NodeProcess> {
+    if (this.control) this.earlierControls.push(this.control);
     this.control = await startNode(join(this.dir.path, 'control'), [
       '--roles', 'control', '--api', `127.0.0.1:${this.apiPort}`, '--listen', `127.0.0.1:${this.listenPort}`, '--log-format', 'json', ...this.controlArgs,
     ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...this.controlNodeOptions].join(' ') }, timeoutMs });
     return this.control;
+  }
+
+  /** Resident set sizes (MB) read from /proc, without asking the processes: the control node's and the simulators' summed; null where /proc cannot say. */
+  rssMb(): { control: number | null; cells: number | null } {
+    const rss = (pid: number | undefined) => {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return kb === undefined ? null : Math.round(Number(kb) / 1024);
+      } catch {
+        return null;
+      }
+    };
+    const cells = this.simulators.map((s) => rss(s.child.pid));
+    return { control: rss(this.control?.child.pid), cells: cells.includes(null) ? null : (cells as number[]).reduce((a, b) => a + b, 0) };
   }
 
   /** The simulators' container counts since they started, their memory, remoting counters and wire sizes. */
@@ -123,6 +147,8 @@ export class ScaleCluster {
     this.killAll();
     await this.control?.kill9();
     process.off('exit', this.killOnExit);
+    process.off('SIGINT', this.killOnSignal);
+    process.off('SIGTERM', this.killOnSignal);
     rmSync(this.dir.path, { recursive: true, force: true });
   }
 

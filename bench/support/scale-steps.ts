@@ -160,20 +160,24 @@ export async function killAndRestart(cluster: ScaleCluster, expected: number, de
 }
 
 /**
- * What a run that gave up leaves to go on: the actual LRPs by state (and a few that are not
- * RUNNING), the control node's warnings and errors by message (its whole log in a file under
- * the temp dir, `control_log`), the cells' container counts.
+ * The control nodes' warnings and errors by message (`control_warnings`; before and after the
+ * restart), and their whole logs in a file under the temp dir (`control_log`) for whoever reads
+ * the run. Once the run is over (the nodes and their logs go with the cluster).
  */
-export async function diagnose(cluster: ScaleCluster): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
+export function controlWarnings(cluster: ScaleCluster): { control_warnings: Record<string, number>; control_log: string } {
   const warnings: Record<string, number> = {};
-  for (const line of cluster.control.logs) {
+  const controls = [...cluster.earlierControls, cluster.control];
+  for (const line of controls.flatMap((c) => c.logs)) {
     if (typeof line.level === 'number' && line.level >= 40) warnings[line.msg] = (warnings[line.msg] ?? 0) + 1;
   }
-  out.control_warnings = warnings;
-  // the whole log of the control node, for whoever reads the run
-  out.control_log = join(tmpdir(), `auctor-bench-scale-control-${process.pid}.log`);
-  writeFileSync(out.control_log as string, cluster.control.output());
+  const file = join(tmpdir(), `auctor-bench-scale-control-${process.pid}.log`);
+  writeFileSync(file, controls.map((c) => c.output()).join(''));
+  return { control_warnings: warnings, control_log: file };
+}
+
+/** What a run that gave up leaves to go on: the actual LRPs by state (and a few that are not RUNNING), the cells' container counts. */
+export async function diagnose(cluster: ScaleCluster): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
   try {
     out.cells = await cluster.simulatorStats();
     const listed = await http(cluster.url, 'GET', '/v1/actual_lrps');
