@@ -72,6 +72,7 @@ export class ScaleCluster {
   /** a bench stopped by a signal takes its processes with it ('exit' alone does not run then) */
   private readonly killOnSignal = (signal: NodeJS.Signals) => {
     this.killAll();
+    rmSync(this.dir.path, { recursive: true, force: true });
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   private readonly secret = randomBytes(16).toString('hex');
