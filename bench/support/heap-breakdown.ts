@@ -75,79 +75,95 @@ function graphOf(s: HeapSnapshot): Graph {
   };
 }
 
-/** Immediate dominators (Cooper, Harvey and Kennedy's iterative algorithm) from node 0; unreachable nodes: -1. Also the post-order. */
+/**
+ * Immediate dominators from node 0 (Lengauer and Tarjan, with path compression: a heap's
+ * dominator tree can be tens of thousands deep, where the iterative algorithm's walks up the tree
+ * take hours). `order`: the reached nodes in DFS pre-order (a node's idom comes before it);
+ * unreached nodes' idom: -1.
+ */
 function dominators(g: Graph): { idom: Int32Array; order: Uint32Array; reached: number } {
-  const post = new Int32Array(g.count).fill(-1);
-  const order = new Uint32Array(g.count); // order[i] = the node i-th in post-order
-  const stack = new Uint32Array(g.count);
+  // everything below in DFS numbers, 1-based (0: none)
+  const dfnum = new Uint32Array(g.count);
+  const vertex = new Uint32Array(g.count + 1);
+  const parent = new Uint32Array(g.count + 1);
   const cursor = new Uint32Array(g.count);
-  const seen = new Uint8Array(g.count);
-  let top = 0;
+  const stack = new Uint32Array(g.count);
   let reached = 0;
-  stack[top++] = 0;
-  seen[0] = 1;
+  let top = 0;
+  dfnum[0] = ++reached;
+  vertex[1] = 0;
   cursor[0] = g.firstEdge[0]!;
+  stack[top++] = 0;
   while (top > 0) {
     const n = stack[top - 1]!;
-    const end = g.firstEdge[n + 1]!;
-    let pushed = false;
-    while (cursor[n]! < end) {
-      const t = g.target[cursor[n]!++]!;
-      if (t === 0xffffffff || seen[t]) continue;
-      seen[t] = 1;
-      cursor[t] = g.firstEdge[t]!;
-      stack[top++] = t;
-      pushed = true;
-      break;
-    }
-    if (!pushed) {
+    if (cursor[n]! >= g.firstEdge[n + 1]!) {
       top--;
-      post[n] = reached;
-      order[reached++] = n;
+      continue;
     }
+    const t = g.target[cursor[n]!++]!;
+    if (t === 0xffffffff || dfnum[t] !== 0) continue;
+    dfnum[t] = ++reached;
+    vertex[reached] = t;
+    parent[reached] = dfnum[n]!;
+    cursor[t] = g.firstEdge[t]!;
+    stack[top++] = t;
   }
-  // predecessors (CSR) among reached nodes
-  const predCount = new Uint32Array(g.count + 1);
+  // predecessors of each DFS number, as DFS numbers (CSR)
+  const predStart = new Uint32Array(reached + 2);
   for (let n = 0; n < g.count; n++) {
-    if (post[n] === -1) continue;
-    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) if (g.target[e] !== 0xffffffff) predCount[g.target[e]! + 1]!++;
+    if (dfnum[n] === 0) continue;
+    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) if (g.target[e] !== 0xffffffff) predStart[dfnum[g.target[e]!]! + 1]!++;
   }
-  for (let n = 0; n < g.count; n++) predCount[n + 1]! += predCount[n]!;
-  const preds = new Uint32Array(predCount[g.count]!);
-  const fill = predCount.slice(0, g.count);
+  for (let v = 1; v <= reached + 1; v++) predStart[v]! += predStart[v - 1]!;
+  const preds = new Uint32Array(predStart[reached + 1]!);
+  const fill = predStart.slice();
   for (let n = 0; n < g.count; n++) {
-    if (post[n] === -1) continue;
-    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) if (g.target[e] !== 0xffffffff) preds[fill[g.target[e]!]!++] = n;
+    if (dfnum[n] === 0) continue;
+    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) if (g.target[e] !== 0xffffffff) preds[fill[dfnum[g.target[e]!]!]!++] = dfnum[n]!;
   }
-  // idom by post-order number; the root is the last in post-order
-  const doms = new Int32Array(reached).fill(-1);
-  const root = reached - 1;
-  doms[root] = root;
-  const intersect = (a: number, b: number) => {
-    while (a !== b) {
-      while (a < b) a = doms[a]!;
-      while (b < a) b = doms[b]!;
+  const semi = new Uint32Array(reached + 1);
+  const label = new Uint32Array(reached + 1);
+  const ancestor = new Uint32Array(reached + 1);
+  const dom = new Uint32Array(reached + 1);
+  const bucketHead = new Uint32Array(reached + 1);
+  const bucketNext = new Uint32Array(reached + 1);
+  for (let v = 1; v <= reached; v++) (semi[v] = v), (label[v] = v);
+  const path = new Uint32Array(reached + 1);
+  const evaluate = (v: number): number => {
+    if (ancestor[v] === 0) return v;
+    // compress the path to the forest's root, top down
+    let depth = 0;
+    for (let x = v; ancestor[ancestor[x]!] !== 0; x = ancestor[x]!) path[depth++] = x;
+    while (depth > 0) {
+      const x = path[--depth]!;
+      const a = ancestor[x]!;
+      if (semi[label[a]!]! < semi[label[x]!]!) label[x] = label[a]!;
+      ancestor[x] = ancestor[a]!;
     }
-    return a;
+    return label[v]!;
   };
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let i = root - 1; i >= 0; i--) {
-      const n = order[i]!;
-      let idom = -1;
-      for (let p = predCount[n]!; p < predCount[n + 1]!; p++) {
-        const q = post[preds[p]!]!;
-        if (doms[q] === -1) continue;
-        idom = idom === -1 ? q : intersect(q, idom);
-      }
-      if (idom !== -1 && doms[i] !== idom) {
-        doms[i] = idom;
-        changed = true;
-      }
+  for (let w = reached; w >= 2; w--) {
+    for (let p = predStart[w]!; p < predStart[w + 1]!; p++) {
+      const u = evaluate(preds[p]!);
+      if (semi[u]! < semi[w]!) semi[w] = semi[u]!;
     }
+    bucketNext[w] = bucketHead[semi[w]!]!;
+    bucketHead[semi[w]!] = w;
+    const pw = parent[w]!;
+    ancestor[w] = pw;
+    for (let v = bucketHead[pw]!; v !== 0; v = bucketNext[v]!) {
+      const u = evaluate(v);
+      dom[v] = semi[u]! < semi[v]! ? u : pw;
+    }
+    bucketHead[pw] = 0;
   }
+  for (let w = 2; w <= reached; w++) if (dom[w] !== semi[w]) dom[w] = dom[dom[w]!]!;
   const idom = new Int32Array(g.count).fill(-1);
-  for (let i = 0; i < reached; i++) idom[order[i]!] = order[doms[i]!]!;
+  const order = new Uint32Array(reached);
+  for (let v = 1; v <= reached; v++) {
+    order[v - 1] = vertex[v]!;
+    idom[vertex[v]!] = v === 1 ? 0 : vertex[dom[v]!]!;
+  }
   return { idom, order, reached };
 }
 
@@ -160,7 +176,7 @@ export function breakdown(path: string, per: number, owners: readonly string[]):
   const g = graphOf(readHeapSnapshot(path));
   const { idom, order, reached } = dominators(g);
   const retained = Float64Array.from(g.selfSize);
-  for (let i = 0; i < reached - 1; i++) retained[idom[order[i]!]!] += retained[order[i]!]!;
+  for (let i = reached - 1; i >= 1; i--) retained[idom[order[i]!]!] += retained[order[i]!]!;
   const isOwner = new Set(owners);
   const keys = new Map<number, string>();
   const ownerKey = (o: number) => {
@@ -168,13 +184,13 @@ export function breakdown(path: string, per: number, owners: readonly string[]):
     if (key === undefined) keys.set(o, (key = ACTORS.has(g.name(o)) ? actorLabel(g.name(o), g.property(o, 'name')) : g.name(o)));
     return key;
   };
-  // the nearest owner, from the root down (an idom comes later in post-order)
+  // the nearest owner, from the root down (an idom comes earlier in pre-order)
   const owner = new Int32Array(g.count).fill(-1);
   const byOwner = new Map<string, { bytes: number; objects: number }>();
   const unowned = new Map<string, number>();
   const byClass = new Map<string, { bytes: number; count: number }>();
   let total = 0;
-  for (let i = reached - 1; i >= 0; i--) {
+  for (let i = 0; i < reached; i++) {
     const n = order[i]!;
     const own = g.type(n) === 'object' && isOwner.has(g.name(n));
     owner[n] = own ? n : n === 0 ? -1 : owner[idom[n]!]!;
@@ -191,7 +207,7 @@ export function breakdown(path: string, per: number, owners: readonly string[]):
   }
   const top = <T>(m: Map<string, T>, size: (t: T) => number, k: number) => [...m].sort((a, b) => size(b[1]) - size(a[1])).slice(0, k);
   const largest: Array<[number, number]> = [];
-  for (let i = 0; i < reached - 1; i++) {
+  for (let i = 1; i < reached; i++) {
     const n = order[i]!;
     if (idom[n] !== 0 && g.type(idom[n]!) !== 'synthetic') continue; // the biggest subtrees just below the roots
     largest.push([n, retained[n]!]);
