@@ -1,8 +1,8 @@
 /**
  * Diego's 250k-instance benchmark on this machine (issue 14): a control node process
- * (`auctor start --roles control`, LMDB on disk at default durability, a cluster secret) and one
- * process of CELLS simulated cells (bench/support/cell-simulator.ts: real cell actors on fake
- * Garden backends, one cluster member on the real gRPC remoting). This process is the client:
+ * (`auctor start --roles control`, LMDB on disk at default durability, a cluster secret) and
+ * processes of CELLS simulated cells between them (bench/support/cell-simulator.ts: real cell
+ * actors on fake Garden backends, each process one cluster member on the real gRPC remoting). This process is the client:
  * it desires the LRPs of Diego's mix (bench/support/scale-mix.ts: 200k LRPs making 250k
  * instances, or BENCH_INSTANCES of the same mix) through the REST gateway over keep-alive
  * connections, CONCURRENCY requests in flight, in bursts of BURST LRPs, and learns which
@@ -42,7 +42,7 @@
  * BENCH_BURST (10000), BENCH_PROBES (100 at each point), BENCH_CONTROL_ARGS (more flags for the
  * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
  * BENCH_SKIP_RAW=1 (no raw LMDB figure), BENCH_CELL_PROCESSES (simulator processes the cells are
- * shared out between, default 1), BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the control node
+ * shared out between, default one per 250 cells; figures before this default came from one), BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the control node
  * at full fill, before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`).
  */
 import { loadavg } from 'node:os';
@@ -62,7 +62,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const BURST = Number(process.env.BENCH_BURST ?? 10_000);
 const CONTROL_ARGS = (process.env.BENCH_CONTROL_ARGS ?? '').split(' ').filter(Boolean);
 const PROBES = Number(process.env.BENCH_PROBES ?? 100);
-const CELL_PROCESSES = Number(process.env.BENCH_CELL_PROCESSES ?? 1);
+/**
+ * 250 cells a process: one process of 1000 held ~15 KB of heap per container (3.7 GB at 250k,
+ * near V8's 4.3 GB limit), and at 50k under load its full outbound queue dropped 77k envelopes,
+ * heartbeats among them, so the control took all 1000 cells down at once, 22 times in one run.
+ */
+const CELL_PROCESSES = Number(process.env.BENCH_CELL_PROCESSES ?? Math.max(1, Math.round(CELLS / 250)));
 const HEAP_SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOT;
 /** a desire answered 5xx or not at all is sent again, as a client would, this many times */
 const DESIRE_TRIES = 3;
