@@ -39,7 +39,7 @@ export interface SimulatorStats {
 const summed = (all: SimulatorStats[]): SimulatorStats => {
   const total = { ...all[0]! };
   for (const one of all.slice(1)) {
-    for (const key of Object.keys(total) as Array<keyof SimulatorStats>) {
+    for (const key of Object.keys(total).filter((k) => k !== 'event') as Array<keyof SimulatorStats>) {
       total[key] = key.startsWith('max_') ? Math.max(total[key], one[key]) : total[key] + one[key];
     }
   }
