@@ -117,10 +117,10 @@ export class VirtualChildren<S, M, E> {
     return { type: 'actor', path: { parts }, name, system: { name: this.system.name } } as Ref<M>;
   }
 
-  /** Whether `name` is one of the children (in the index), active or not. */
+  /** Whether `name` is one of the children (in the index), active or not. An active one is (`remove` stops it first): no read. */
   has(name: string): boolean {
     const change = this.changes.get(name);
-    return change ? change.present : this.store.get(this.prefix + name) !== undefined;
+    return change ? change.present : this.active.has(name) || this.store.get(this.prefix + name) !== undefined;
   }
 
   /**
