@@ -38,6 +38,15 @@ export interface EventStream extends AsyncIterable<PersistedEvent> {
   reduce<U>(fn: (acc: U, event: PersistedEvent, index: number) => U | Promise<U>, init: U): Promise<U>;
 }
 
+/** One journal as {@link PersistenceEngine.scanJournals} reads it. */
+export interface JournalRead {
+  key: string;
+  /** its latest snapshot, if any */
+  snapshot: PersistedSnapshot | undefined;
+  /** the events after the snapshot (every event when there is none), ascending, deleted ones included */
+  events: PersistedEvent[];
+}
+
 export interface PersistenceEngine {
   /**
    * Events of `key` with `sequenceNumber > offset`, ascending; at most `limit` of them; when
@@ -65,6 +74,15 @@ export interface PersistenceEngine {
    * resolves with how many keys had one, once the deletion is durable.
    */
   deleteJournalsWithPrefix(prefix: string): Promise<number>;
+  /**
+   * Reads every journal whose key starts with `prefix` in key order (bytewise), with range reads
+   * rather than one read per key (a control's start reads hundreds of thousands of journals):
+   * `visit` gets each journal that has events, with its latest snapshot and the events after it.
+   * Reads a page at a time and yields to the event loop between pages, so a long scan does not
+   * hold the loop; writes made meanwhile may or may not be seen (each journal is read as it was
+   * at some point during the scan). Resolves once every journal was visited.
+   */
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void>;
   /**
    * The runtime's own records beside the journals (./runtime-store.ts): virtual children's
    * index, durable timers. Optional: an engine without it cannot host virtual children.

@@ -25,11 +25,13 @@ import {
   DuplicateEventError,
   pagedEventStream,
   type EventStream,
+  type JournalRead,
   type PersistedEvent,
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
 import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
+import { scanLmdbJournals } from './lmdb-journal-scan.js';
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -180,6 +182,11 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
       for (const { key: k, value } of range) page.push(toEvent(key, k[1], value));
       return page;
     });
+  }
+
+  /** See {@link PersistenceEngine.scanJournals} (lmdb-journal-scan.ts). */
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+    return scanLmdbJournals(this.eventsDb, this.snapshotsDb, prefix, visit, () => this.assertOpen());
   }
 
   /** See {@link PersistenceEngine.latestSnapshot}. */

@@ -141,4 +141,23 @@ describe('LmdbPersistenceEngine', function () {
     expect(isMap, `first byte 0x${raw[0]!.toString(16)}`).to.equal(true);
     expect(new Unpackr({ useRecords: false }).unpack(raw)).to.deep.include({ d: { type: 'row', actual: { state: 'CLAIMED' } } });
   });
+
+  it('scanJournals lets other work run while it reads many journals (a start must not hold the event loop)', async function () {
+    this.timeout(60_000);
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const engine = new LmdbPersistenceEngine(root);
+    const writes: Array<Promise<void>> = [];
+    for (let j = 0; j < 10_000; j++) writes.push(engine.persist(persistedEvent(`a/${j}`, 1, { j })));
+    await Promise.all(writes);
+    let turns = 0;
+    let visited = 0;
+    const ticking = setInterval(() => turns++, 0);
+    try {
+      await engine.scanJournals('a/', () => visited++);
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(visited).to.equal(10_000);
+    expect(turns, 'timer turns during the scan').to.be.at.least(2);
+  });
 });
