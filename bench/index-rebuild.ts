@@ -13,7 +13,9 @@
  * keeps (after full GCs), `peak_heap_mb` = the heap's peak above the start during the rebuild
  * (sampled every 20 ms), `max_stall_ms` = the longest the event loop was held during it, and
  * `raw_s`: a range read of every record of the same key ranges (events and snapshots, values
- * decoded), the least a rebuild reading all of them costs; `ratio` = raw_s / value.
+ * decoded), the least a rebuild reading all of them costs; `ratio` = raw_s / value. `cpu_s` and
+ * `raw_cpu_s` are the same in CPU seconds (less at the mercy of a shared machine's load), and
+ * `cpu_ratio` their ratio.
  * Runs itself again with --expose-gc when `gc` is not exposed.
  */
 import { spawnSync } from 'node:child_process';
@@ -38,6 +40,11 @@ const heapUsed = () => {
   gc!();
   gc!();
   return process.memoryUsage().heapUsed;
+};
+/** CPU seconds (user + system, every thread: GC's helpers too) since `from`. */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1e6;
 };
 const epochOf = (guid: string) => `epoch-${guid}`;
 
@@ -116,8 +123,10 @@ export async function main(): Promise<void> {
     }
     // the raw read first (a cold page cache would count against the rebuild otherwise)
     let t0 = performance.now();
+    let cpu0 = process.cpuUsage();
     const records = rawRead(root);
     const rawS = (performance.now() - t0) / 1000;
+    const rawCpuS = cpuSince(cpu0);
 
     const heap0 = heapUsed();
     let peak = heap0;
@@ -131,8 +140,10 @@ export async function main(): Promise<void> {
     }, 20);
     const index = new QueryIndex();
     t0 = performance.now();
+    cpu0 = process.cpuUsage();
     await index.rebuild((loader) => loadQueryIndex(engine, loader, 1_000_000));
     const rebuildS = (performance.now() - t0) / 1000;
+    const rebuildCpuS = cpuSince(cpu0);
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().heapUsed);
     const heapBytes = (heapUsed() - heap0) / INSTANCES;
@@ -151,7 +162,10 @@ export async function main(): Promise<void> {
       heap_bytes: round(heapBytes, 1),
       peak_heap_mb: round((peak - heap0) / 1024 ** 2, 1),
       max_stall_ms: round(maxStall, 0),
+      cpu_s: round(rebuildCpuS),
       raw_s: round(rawS),
+      raw_cpu_s: round(rawCpuS),
+      cpu_ratio: round(rawCpuS / rebuildCpuS, 3),
       raw_records: records,
       ratio: round(rawS / rebuildS, 3),
       list_all_ms: round(listAllMs, 1),

@@ -30,15 +30,27 @@ export async function foldJournal<S, E>(engine: PersistenceEngine, key: string, 
   return state;
 }
 
+/** Records folded between two turns of the event loop, where the rebuild loops by itself. */
+const TURN = 5000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 type RegistryEvent = { type: 'added'; epoch: string } & Record<string, unknown> | { type: 'removed' } & Record<string, unknown>;
 
 /** A registry's entries (guid → epoch) in its own order; `field` names the guid in its events. */
 async function registry(engine: PersistenceEngine, key: string, field: 'process_guid' | 'task_guid'): Promise<Record<string, string>> {
   const whole = field === 'process_guid' ? 'lrps' : 'tasks';
-  const snapshot = await engine.latestSnapshot(key);
+  let journal: JournalRead | undefined;
+  // a scan, not `events()`: 200k registry events folded in pages, not one promise each
+  await engine.scanJournals(key, (read) => {
+    if (read.key === key) journal = read;
+  });
+  const snapshot = journal ? journal.snapshot : await engine.latestSnapshot(key); // a snapshot with no event after it
   // a copy: the memory engine hands out the stored object, and this fold writes in place
   const entries: Record<string, string> = { ...((snapshot?.data as Record<string, Record<string, string>> | undefined)?.[whole] ?? {}) };
-  for await (const event of engine.events(key, snapshot?.sequenceNumber ?? 0)) {
+  const events = journal?.events ?? [];
+  for (let i = 0; i < events.length; i++) {
+    if (i % TURN === TURN - 1) await nextTurn();
+    const event = events[i]!.read();
     if (event.isDeleted) continue;
     const e = event.data as RegistryEvent;
     const guid = e[field] as string;
@@ -48,10 +60,38 @@ async function registry(engine: PersistenceEngine, key: string, field: 'process_
   return entries;
 }
 
-/** Folds a journal as a scan read it: its snapshot (or `init`), then the events after it. */
-function foldRead<S, E>(journal: JournalRead, init: S, apply: (state: S, event: E) => S): S {
+/** Folds a journal as a scan read it: its snapshot (or `init`), then its events up to `upTo` (all). */
+function foldRead<S, E>(journal: JournalRead, init: S, apply: (state: S, event: E) => S, upTo = journal.events.length - 1): S {
   let state = journal.snapshot ? (journal.snapshot.data as S) : init;
-  for (const event of journal.events) if (!event.isDeleted) state = apply(state, event.data as E);
+  for (let i = 0; i <= upTo; i++) {
+    const event = journal.events[i]!.read();
+    if (!event.isDeleted) state = apply(state, event.data as E);
+  }
+  return state;
+}
+
+/**
+ * An instance's rows from its journal as a scan read it, with as few events decoded as the fold
+ * (actual-lrp.rows.ts) allows, and the same result: a `row` event sets the ORDINARY row and
+ * `pending` and nothing else, so of the `row` events at the journal's end only the last counts;
+ * a `rows` or `removed` event sets every field, so the events before it count only if one could
+ * fail the fold, which one whose type the scan read cannot. A journal of UNCLAIMED, CLAIMED,
+ * RUNNING rows is one decode instead of three.
+ */
+export function foldInstanceRows(journal: JournalRead): ActualLrpState {
+  const events = journal.events;
+  let last = events.length - 1;
+  while (last >= 0 && events[last]!.type === 'row') last--;
+  let state: ActualLrpState | undefined;
+  if (last < 0) state = journal.snapshot ? (journal.snapshot.data as ActualLrpState) : noRows();
+  else if (events[last]!.type === 'rows' || events[last]!.type === 'removed') {
+    let typed = true;
+    for (let i = 0; i < last && typed; i++) typed = events[i]!.type !== undefined;
+    if (typed) state = applyRowsEvent(noRows(), events[last]!.read().data as ActualLrpEvent);
+  }
+  // an event of no type the scan could read (deleted, malformed, tagged): every event, as replay
+  state ??= foldRead<ActualLrpState, ActualLrpEvent>(journal, noRows(), applyRowsEvent, last);
+  if (last < events.length - 1) state = applyRowsEvent(state, events[events.length - 1]!.read().data as ActualLrpEvent);
   return state;
 }
 
@@ -83,7 +123,10 @@ async function scanOwned(engine: PersistenceEngine, prefix: string, owners: Map<
 export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoader, maxInstances: number): Promise<void> {
   const [lrps, tasks] = await Promise.all([registry(engine, 'lrps', 'process_guid'), registry(engine, 'tasks', 'task_guid')]);
   const supervisors = new Map<string, string>();
-  for (const guid of Object.keys(lrps)) {
+  const guids = Object.keys(lrps);
+  for (let i = 0; i < guids.length; i++) {
+    if (i % TURN === TURN - 1) await nextTurn();
+    const guid = guids[i]!;
     index.entry(guid);
     supervisors.set(lrpSupervisorKey(guid, lrps[guid]!), guid);
   }
@@ -119,7 +162,7 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
     // only `0..instances-1`, each spelt as actualLrpKey spells it (rows above are being removed)
     if (!lrp || !(i < lrp.instances) || String(i) !== at) return;
     try {
-      const rows = foldRead<ActualLrpState, ActualLrpEvent>(journal, noRows(), applyRowsEvent);
+      const rows = foldInstanceRows(journal);
       index.rows(lrp.guid, i, { o: rows.actual, s: rows.suspect, e: rows.evacuating });
     } catch {
       index.unreadable('instances', lrp.guid);

@@ -38,13 +38,30 @@ export interface EventStream extends AsyncIterable<PersistedEvent> {
   reduce<U>(fn: (acc: U, event: PersistedEvent, index: number) => U | Promise<U>, init: U): Promise<U>;
 }
 
+/**
+ * One event as {@link PersistenceEngine.scanJournals} reads it: not decoded until asked, so a
+ * reader that needs only some events of a journal (the last of a run that each replace the
+ * same field, say) decodes only those.
+ */
+export interface ScannedEvent {
+  sequenceNumber: number;
+  /**
+   * The event's `data.type` when the engine can tell it without decoding the rest (a live event
+   * whose data is a map with a string `type` first); undefined when it cannot, never set on a
+   * deleted event. A hint: `read()` is the truth.
+   */
+  type: string | undefined;
+  /** Decodes the event (again at each call). */
+  read(): PersistedEvent;
+}
+
 /** One journal as {@link PersistenceEngine.scanJournals} reads it. */
 export interface JournalRead {
   key: string;
   /** its latest snapshot, if any */
   snapshot: PersistedSnapshot | undefined;
   /** the events after the snapshot (every event when there is none), ascending, deleted ones included */
-  events: PersistedEvent[];
+  events: ScannedEvent[];
 }
 
 export interface PersistenceEngine {

@@ -31,7 +31,7 @@ import {
   type PersistenceEngine,
 } from './engine.js';
 import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
-import { scanLmdbJournals } from './lmdb-journal-scan.js';
+import { scanLmdbJournals, TYPE_DECODER } from './lmdb-journal-scan.js';
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -103,6 +103,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   private closed: Promise<void> | undefined;
   private readonly prefix: string;
   private runtime: RuntimeStore | undefined;
+  private eventTypesDb: Database<string | undefined, RecordKey> | undefined;
 
   /**
    * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
@@ -186,7 +187,9 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
 
   /** See {@link PersistenceEngine.scanJournals} (lmdb-journal-scan.ts). */
   scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
-    return scanLmdbJournals(this.eventsDb, this.snapshotsDb, prefix, visit, () => this.assertOpen());
+    this.eventTypesDb ??= this.root.openDB<string | undefined, RecordKey>(`${this.prefix}events`, { encoder: TYPE_DECODER } as DatabaseOptions);
+    const source = { events: this.eventsDb, eventTypes: this.eventTypesDb, snapshots: this.snapshotsDb };
+    return scanLmdbJournals(source, prefix, visit, () => this.assertOpen());
   }
 
   /** See {@link PersistenceEngine.latestSnapshot}. */

@@ -6,11 +6,15 @@
  * Two passes: the snapshots' keys (no value decoded) give each journal's latest snapshot; then
  * one walk over the events range, which skips a journal's events up to its snapshot by seeking
  * past them (a long history is not decoded), reads that snapshot, and hands each journal over
- * once its last event is read. Both walk in pages of {@link PAGE} records with a turn of the
+ * once its last event is read. The walk decodes no event: it reads the events through a view of
+ * the same sub-database whose decoder only reads each value's `type` off its bytes where they are
+ * a plain msgpack `{ d: { type, ... }, c }` ({@link peekType}; no copy, no decoding); an event is
+ * decoded only when the reader asks (`read()`: a point read with the engine's own decoder, which
+ * also reads values stored with msgpackr records). Both walk in pages of {@link PAGE} records with a turn of the
  * event loop between pages; a page re-opens the range after the last key it read.
  */
 import type { Database } from 'lmdb';
-import type { JournalRead, PersistedEvent, PersistenceEngine } from './engine.js';
+import type { JournalRead, PersistedEvent, PersistenceEngine, ScannedEvent } from './engine.js';
 
 /** Records read between two turns of the event loop (a few ms of decoding). */
 const PAGE = 2000;
@@ -50,9 +54,27 @@ async function latestSnapshots(snapshots: Database<StoredSnapshot, RecordKey>, p
   }
 }
 
+/** The sub-databases a scan reads: `events`, and `events` again with {@link TYPE_DECODER}. */
+export interface ScanSource {
+  events: Database<StoredEvent, RecordKey>;
+  eventTypes: Database<string | undefined, RecordKey>;
+  snapshots: Database<StoredSnapshot, RecordKey>;
+}
+
+/**
+ * The decoder of the `eventTypes` view (lmdb-js's `encoder` option): a value decodes to its
+ * type, read off the bytes lmdb-js lends it (`needsStableBuffer` unset: they are not kept).
+ */
+export const TYPE_DECODER = {
+  decode: (bytes: Uint8Array, size?: number) => peekType(size === undefined || size === bytes.length ? bytes : bytes.subarray(0, size)),
+  encode: (): never => {
+    throw new Error('the event-type view of the events is read-only');
+  },
+};
+
 /** See {@link PersistenceEngine.scanJournals}. `assertOpen` throws once the engine is closed. */
 export async function scanLmdbJournals(
-  events: Database<StoredEvent, RecordKey>, snapshots: Database<StoredSnapshot, RecordKey>,
+  { events, eventTypes, snapshots }: ScanSource,
   prefix: string, visit: (journal: JournalRead) => void, assertOpen: () => void,
 ): Promise<void> {
   assertOpen();
@@ -69,7 +91,7 @@ export async function scanLmdbJournals(
     let read = 0;
     let last: RecordKey | undefined;
     let seek: RecordKey | undefined;
-    for (const { key, value } of events.getRange({ start, limit: PAGE })) {
+    for (const { key, value } of eventTypes.getRange({ start, limit: PAGE })) {
       const [k, seq] = key;
       if (!k.startsWith(prefix)) break;
       read++;
@@ -84,7 +106,7 @@ export async function scanLmdbJournals(
           break;
         }
       }
-      current.events.push(toEvent(k, seq, value));
+      current.events.push(scanned(events, k, seq, value));
       last = key;
     }
     if (seek) start = seek;
@@ -99,6 +121,58 @@ export async function scanLmdbJournals(
   flush();
 }
 
-function toEvent(key: string, sequenceNumber: number, record: StoredEvent): PersistedEvent {
-  return { data: record.d, sequenceNumber, key, tags: record.t ?? [], createdAt: record.c, isDeleted: record.x === 1 };
+function scanned(events: Database<StoredEvent, RecordKey>, key: string, sequenceNumber: number, type: string | undefined): ScannedEvent {
+  return {
+    sequenceNumber,
+    type,
+    read(): PersistedEvent {
+      const record = events.get([key, sequenceNumber]);
+      if (!record) throw new Error(`event ${sequenceNumber} of "${key}" is gone`);
+      return { data: record.d, sequenceNumber, key, tags: record.t ?? [], createdAt: record.c, isDeleted: record.x === 1 };
+    },
+  };
+}
+
+/** A msgpack map's entry count and where its first key starts (fixmap or map16), or undefined. */
+function mapAt(b: Uint8Array, at: number): [count: number, next: number] | undefined {
+  const h = b[at];
+  if (h === undefined) return undefined;
+  if (h >= 0x80 && h <= 0x8f) return [h & 0x0f, at + 1];
+  if (h === 0xde) return [(b[at + 1]! << 8) | b[at + 2]!, at + 3];
+  return undefined;
+}
+
+/** A msgpack fixstr or str8 at `at` as a string of one-byte characters, and where it ends. */
+function stringAt(b: Uint8Array, at: number): [value: string, next: number] | undefined {
+  const h = b[at];
+  let start: number;
+  let length: number;
+  if (h !== undefined && h >= 0xa0 && h <= 0xbf) [start, length] = [at + 1, h & 0x1f];
+  else if (h === 0xd9) [start, length] = [at + 2, b[at + 1] ?? 0];
+  else return undefined;
+  if (start + length > b.length) return undefined;
+  let value = '';
+  for (let i = start; i < start + length; i++) {
+    if (b[i]! >= 0x80) return undefined; // not ASCII: left to the decoder
+    value += String.fromCharCode(b[i]!);
+  }
+  return [value, start + length];
+}
+
+/**
+ * `d.type` of a stored event written as lmdb-engine.ts writes a live one without tags: a plain
+ * msgpack map of exactly two entries, `d` first (so no `t` and no `x`: not deleted), whose `d`
+ * is a map with the string `type` first. Anything else (tags, a deleted event, a value written
+ * with msgpackr records, a non-ASCII type) is undefined, and the reader decodes it.
+ */
+export function peekType(b: Uint8Array): string | undefined {
+  const record = mapAt(b, 0);
+  if (!record || record[0] !== 2) return undefined;
+  const d = stringAt(b, record[1]);
+  if (!d || d[0] !== 'd') return undefined;
+  const data = mapAt(b, d[1]);
+  if (!data || data[0] < 1) return undefined;
+  const key = stringAt(b, data[1]);
+  if (!key || key[0] !== 'type') return undefined;
+  return stringAt(b, key[1])?.[0];
 }

@@ -79,7 +79,11 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
       visit({
         key,
         snapshot: snapshot && structuredClone(snapshot),
-        events: events.slice(firstAbove(events, snapshot?.sequenceNumber ?? 0)).map((e) => structuredClone(e)),
+        events: events.slice(firstAbove(events, snapshot?.sequenceNumber ?? 0)).map((e) => ({
+          sequenceNumber: e.sequenceNumber,
+          type: e.isDeleted ? undefined : typeOf(e.data),
+          read: () => structuredClone(e),
+        })),
       });
     }
   }
@@ -127,6 +131,12 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
   private assertOpen(): void {
     if (this.closed) throw new Error('persistence engine is closed');
   }
+}
+
+/** `data.type` when it is a string. */
+function typeOf(data: unknown): string | undefined {
+  const type = data !== null && typeof data === 'object' ? (data as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
 }
 
 /** Orders keys as LMDB does (UTF-8 bytes; the same as UTF-16 code units below the surrogates). */

@@ -125,6 +125,10 @@ describe('LmdbPersistenceEngine', function () {
       // and the next event lands after them, in the new encoding
       await engine.persist(persistedEvent('actual-lrp/app/e/1', 4, { type: 'removed' }));
       expect((await collect(engine.events('actual-lrp/app/e/1', 3))).map((e) => e.data)).to.deep.equal([{ type: 'removed' }]);
+      // a scan decodes both encodings; it reads the type off the new one only
+      const scanned: Array<[string | undefined, unknown]> = [];
+      await engine.scanJournals('actual-lrp/', (j) => scanned.push(...j.events.map((e): [string | undefined, unknown] => [e.type, e.read().data])));
+      expect(scanned).to.deep.equal([[undefined, rows[2]], ['removed', { type: 'removed' }]]);
     } finally {
       await engine.close();
     }
