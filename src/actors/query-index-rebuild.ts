@@ -19,6 +19,8 @@ import { lrpSupervisorKey } from './lrp-supervisor.js';
 import { actualLrpKey, applyEvent as applyRowsEvent, noRows, type ActualLrpEvent, type ActualLrpState } from './actual-lrp.rows.js';
 import { taskKey } from './task.js';
 import type { IndexLoader } from './query-index.js';
+import { StringCompactor } from './query-index-compact.js';
+import type { ActualLRP } from '../models/actual-lrp.js';
 
 /** Folds one journal: its latest snapshot (or `init`), then the events after it. */
 export async function foldJournal<S, E>(engine: PersistenceEngine, key: string, init: S, apply: (state: S, event: E) => S): Promise<S> {
@@ -58,6 +60,12 @@ async function registry(engine: PersistenceEngine, key: string, field: 'process_
     else delete entries[guid];
   }
   return entries;
+}
+
+/** `record` with its process guid the registry's own string (one copy per LRP, whatever the records). */
+function own<T extends { process_guid: string }>(record: T, guid: string): T {
+  if (record.process_guid === guid) record.process_guid = guid;
+  return record;
 }
 
 /** Folds a journal as a scan read it: its snapshot (or `init`), then its events up to `upTo` (all). */
@@ -122,6 +130,8 @@ async function scanOwned(engine: PersistenceEngine, prefix: string, owners: Map<
  */
 export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoader, maxInstances: number): Promise<void> {
   const [lrps, tasks] = await Promise.all([registry(engine, 'lrps', 'process_guid'), registry(engine, 'tasks', 'task_guid')]);
+  // decoded records are compacted before the index keeps them (query-index-compact.ts)
+  const compact = new StringCompactor();
   const supervisors = new Map<string, string>();
   const guids = Object.keys(lrps);
   for (let i = 0; i < guids.length; i++) {
@@ -136,7 +146,7 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
     // more instances than a desire may ask for is a malformed journal: its supervisor fails on it too
     if (!s.desired) return;
     if (!(s.desired.instances <= maxInstances)) throw new Error(`instances: ${s.desired.instances}`);
-    index.desired(s.desired);
+    index.desired(own(compact.compact(s.desired), guid));
     if (s.desired.instances > 0) instancesOf.set(actualLrpKey(guid, lrps[guid]!, 0).slice(0, -'/0'.length), { guid, instances: s.desired.instances });
   };
   const unscanned = await scanOwned(engine, 'lrp/', supervisors, (guid, journal) => {
@@ -163,7 +173,8 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
     if (!lrp || !(i < lrp.instances) || String(i) !== at) return;
     try {
       const rows = foldInstanceRows(journal);
-      index.rows(lrp.guid, i, { o: rows.actual, s: rows.suspect, e: rows.evacuating });
+      const keep = (row: ActualLRP | undefined) => row && own(compact.compact(row), lrp.guid);
+      index.rows(lrp.guid, i, { o: keep(rows.actual), s: keep(rows.suspect), e: keep(rows.evacuating) });
     } catch {
       index.unreadable('instances', lrp.guid);
     }
@@ -180,10 +191,10 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
     } catch {
       index.unreadable('task', guid);
     }
-    if (task) index.task(task);
+    if (task) index.task(compact.compact(task));
   });
   for (const guid of unscannedTasks) {
     const task = (await foldJournal(engine, taskKey(guid, tasks[guid]!), {}, applyTask).catch(() => { index.unreadable('task', guid); return undefined; }))?.task;
-    if (task) index.task(task);
+    if (task) index.task(compact.compact(task));
   }
 }

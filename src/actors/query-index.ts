@@ -60,6 +60,19 @@ export type UnreadableKind = 'lrp' | 'instances' | 'task';
 
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
 
+/**
+ * Makes `entry.rows` long enough for `index`, in an array of about the size it needs: an array
+ * grown by assignment takes 16 slots more than it holds, ~130 B for each of the many LRPs with
+ * one instance. Up to 8 slots exactly, then by half again (a scale-up by one adds O(1)).
+ */
+function reach(entry: LrpEntry, index: number): void {
+  const length = entry.rows.length;
+  if (index < length) return;
+  const grown: Array<IndexRows | undefined> = new Array(index < 8 ? index + 1 : Math.max(index + 1, Math.ceil(length * 1.5)));
+  for (let i = 0; i < length; i++) grown[i] = entry.rows[i];
+  entry.rows = grown;
+}
+
 type Slot = keyof IndexRows;
 const SLOT: Record<ActualLRP['presence'], Slot> = { ORDINARY: 'o', SUSPECT: 's', EVACUATING: 'e' };
 
@@ -180,7 +193,9 @@ export class QueryIndex {
   private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
     const entry = this.lrps[processGuid];
     if (!entry) return;
-    entry.rows[index] = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    const kept = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    if (kept) reach(entry, index);
+    entry.rows[index] = kept;
   }
 
   private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
@@ -189,6 +204,7 @@ export class QueryIndex {
     let rows = entry.rows[row.index];
     if (!rows) {
       if (!value) return;
+      reach(entry, row.index);
       rows = entry.rows[row.index] = { o: undefined, s: undefined, e: undefined };
     }
     rows[SLOT[row.presence]] = value;
