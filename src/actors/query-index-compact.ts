@@ -13,6 +13,8 @@
  * compacted in place; they are freshly decoded and not yet shared.
  */
 
+import type { ActualLRP } from '../models/actual-lrp.js';
+
 /** Strings shorter than this are shared through the pool; V8 copies them out of a slice anyway. */
 const SHORT = 13;
 
@@ -26,6 +28,29 @@ export class StringCompactor {
     return value;
   }
 
+  /**
+   * An ActualLRP (the most numerous record: 250k at the scale mix), by its fields rather than by
+   * the walk, which costs about twice as much: the fields of few values shared, the unique ones
+   * (instance guid, epoch, texts) copied. `ports` holds numbers only. A string field the model
+   * gains later and is not listed here is kept as decoded (correct, only larger).
+   */
+  row(row: ActualLRP, processGuid: string): ActualLRP {
+    if (typeof row !== 'object' || row === null) return row; // a malformed journal's: indexed as it is
+    if (row.process_guid === processGuid) row.process_guid = processGuid;
+    row.domain = this.string(row.domain);
+    row.cell_id = this.string(row.cell_id);
+    row.address = this.string(row.address);
+    row.state = this.string(row.state) as ActualLRP['state'];
+    row.presence = this.string(row.presence) as ActualLRP['presence'];
+    row.instance_guid = this.string(row.instance_guid);
+    row.crash_reason = this.string(row.crash_reason);
+    row.placement_error = this.string(row.placement_error);
+    if (row.availability_zone !== undefined) row.availability_zone = this.string(row.availability_zone);
+    const tag = row.modification_tag;
+    if (tag) tag.epoch = this.string(tag.epoch);
+    return row;
+  }
+
   private walk(node: Record<string, unknown>): void {
     for (const key in node) {
       const v = node[key];
@@ -35,6 +60,7 @@ export class StringCompactor {
   }
 
   private string(s: string): string {
+    if (typeof s !== 'string' || s.length === 0) return s; // a malformed record's field; '' is one string already
     if (s.length < SHORT) {
       const pooled = this.pool.get(s);
       if (pooled !== undefined) return pooled;

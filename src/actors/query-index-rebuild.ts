@@ -173,7 +173,7 @@ export async function loadQueryIndex(engine: PersistenceEngine, index: IndexLoad
     if (!lrp || !(i < lrp.instances) || String(i) !== at) return;
     try {
       const rows = foldInstanceRows(journal);
-      const keep = (row: ActualLRP | undefined) => row && own(compact.compact(row), lrp.guid);
+      const keep = (row: ActualLRP | undefined) => row && compact.row(row, lrp.guid);
       index.rows(lrp.guid, i, { o: keep(rows.actual), s: keep(rows.suspect), e: keep(rows.evacuating) });
     } catch {
       index.unreadable('instances', lrp.guid);
