@@ -45,7 +45,7 @@ async function registry(engine: PersistenceEngine, key: string, field: 'process_
   // a scan, not `events()`: 200k registry events folded in pages, not one promise each
   await engine.scanJournals(key, (read) => {
     if (read.key === key) journal = read;
-  });
+  }, { decode: true });
   const snapshot = journal ? journal.snapshot : await engine.latestSnapshot(key); // a snapshot with no event after it
   // a copy: the memory engine hands out the stored object, and this fold writes in place
   const entries: Record<string, string> = { ...((snapshot?.data as Record<string, Record<string, string>> | undefined)?.[whole] ?? {}) };
@@ -111,12 +111,13 @@ export function foldInstanceRows(journal: JournalRead): ActualLrpState {
  */
 async function scanOwned(engine: PersistenceEngine, prefix: string, owners: Map<string, string>, fold: (guid: string, journal: JournalRead) => void): Promise<string[]> {
   const found = new Set<string>();
+  // every event of a supervisor's or task's journal is folded: decoded as read
   await engine.scanJournals(prefix, (journal) => {
     const guid = owners.get(journal.key);
     if (guid === undefined) return;
     found.add(journal.key);
     fold(guid, journal);
-  });
+  }, { decode: true });
   return [...owners].filter(([key]) => !found.has(key)).map(([, guid]) => guid);
 }
 

@@ -51,8 +51,16 @@ export interface ScannedEvent {
    * deleted event. A hint: `read()` is the truth.
    */
   type: string | undefined;
-  /** Decodes the event (again at each call). */
+  /** The event, decoded now unless the scan decoded it already (`decode`). */
   read(): PersistedEvent;
+}
+
+export interface ScanOptions {
+  /**
+   * Decode every event as the range is read: for a reader that needs them all (a registry, a
+   * journal of one event), which is cheaper than a read per event. Default: only when `read()`.
+   */
+  decode?: boolean;
 }
 
 /** One journal as {@link PersistenceEngine.scanJournals} reads it. */
@@ -99,7 +107,7 @@ export interface PersistenceEngine {
    * hold the loop; writes made meanwhile may or may not be seen (each journal is read as it was
    * at some point during the scan). Resolves once every journal was visited.
    */
-  scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void>;
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void, options?: ScanOptions): Promise<void>;
   /**
    * The runtime's own records beside the journals (./runtime-store.ts): virtual children's
    * index, durable timers. Optional: an engine without it cannot host virtual children.

@@ -27,6 +27,7 @@ import {
   type EventStream,
   type JournalRead,
   type PersistedEvent,
+  type ScanOptions,
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
@@ -186,10 +187,10 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   }
 
   /** See {@link PersistenceEngine.scanJournals} (lmdb-journal-scan.ts). */
-  scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void, options?: ScanOptions): Promise<void> {
     this.eventTypesDb ??= this.root.openDB<string | undefined, RecordKey>(`${this.prefix}events`, { encoder: TYPE_DECODER } as DatabaseOptions);
     const source = { events: this.eventsDb, eventTypes: this.eventTypesDb, snapshots: this.snapshotsDb };
-    return scanLmdbJournals(source, prefix, visit, () => this.assertOpen());
+    return scanLmdbJournals(source, prefix, visit, () => this.assertOpen(), options);
   }
 
   /** See {@link PersistenceEngine.latestSnapshot}. */

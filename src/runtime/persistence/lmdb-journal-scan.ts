@@ -14,7 +14,7 @@
  * event loop between pages; a page re-opens the range after the last key it read.
  */
 import type { Database } from 'lmdb';
-import type { JournalRead, PersistedEvent, PersistenceEngine, ScannedEvent } from './engine.js';
+import type { JournalRead, PersistedEvent, PersistenceEngine, ScanOptions, ScannedEvent } from './engine.js';
 
 /** Records read between two turns of the event loop (a few ms of decoding). */
 const PAGE = 2000;
@@ -75,9 +75,11 @@ export const TYPE_DECODER = {
 /** See {@link PersistenceEngine.scanJournals}. `assertOpen` throws once the engine is closed. */
 export async function scanLmdbJournals(
   { events, eventTypes, snapshots }: ScanSource,
-  prefix: string, visit: (journal: JournalRead) => void, assertOpen: () => void,
+  prefix: string, visit: (journal: JournalRead) => void, assertOpen: () => void, { decode = false }: ScanOptions = {},
 ): Promise<void> {
   assertOpen();
+  // decoding as the range is read (a reader that needs every event), or only the types
+  const view = (decode ? events : eventTypes) as Database<StoredEvent | string | undefined, RecordKey>;
   const latest = await latestSnapshots(snapshots, prefix);
   let current: JournalRead | undefined;
   const flush = () => {
@@ -91,7 +93,7 @@ export async function scanLmdbJournals(
     let read = 0;
     let last: RecordKey | undefined;
     let seek: RecordKey | undefined;
-    for (const { key, value } of eventTypes.getRange({ start, limit: PAGE })) {
+    for (const { key, value } of view.getRange({ start, limit: PAGE })) {
       const [k, seq] = key;
       if (!k.startsWith(prefix)) break;
       read++;
@@ -106,7 +108,7 @@ export async function scanLmdbJournals(
           break;
         }
       }
-      current.events.push(scanned(events, k, seq, value));
+      current.events.push(decode ? decoded(k, seq, value as StoredEvent) : scanned(events, k, seq, value as string | undefined));
       last = key;
     }
     if (seek) start = seek;
@@ -119,6 +121,12 @@ export async function scanLmdbJournals(
     }
   }
   flush();
+}
+
+function decoded(key: string, sequenceNumber: number, record: StoredEvent): ScannedEvent {
+  const event: PersistedEvent = { data: record.d, sequenceNumber, key, tags: record.t ?? [], createdAt: record.c, isDeleted: record.x === 1 };
+  const type = event.isDeleted ? undefined : (record.d as { type?: unknown } | null)?.type;
+  return { sequenceNumber, type: typeof type === 'string' ? type : undefined, read: () => event };
 }
 
 function scanned(events: Database<StoredEvent, RecordKey>, key: string, sequenceNumber: number, type: string | undefined): ScannedEvent {

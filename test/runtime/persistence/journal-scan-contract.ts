@@ -15,9 +15,9 @@ export function describeJournalScan(current: () => PersistenceEngine): void {
   }
 
   describe('scanning journals (a start reads every journal under a prefix at once)', function () {
-    const scan = async (prefix: string) => {
+    const scan = async (prefix: string, decode = false) => {
       const read: JournalRead[] = [];
-      await current().scanJournals(prefix, (journal) => read.push(journal));
+      await current().scanJournals(prefix, (journal) => read.push(journal), { decode });
       return read;
     };
     const brief = (read: JournalRead[]) => read.map((j) => [j.key, j.snapshot?.sequenceNumber, seqs(j.events)]);
