@@ -61,13 +61,12 @@ export type UnreadableKind = 'lrp' | 'instances' | 'task';
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
 
 /**
- * Makes `entry.rows` long enough for `index`, in an array of about the size it needs: an array
- * grown by assignment takes 16 slots more than it holds, ~130 B for each of the many LRPs with
- * one instance. Up to 8 slots exactly, then by half again (a scale-up by one adds O(1)).
+ * Makes `entry.rows` long enough for `index` in an array of about the size it needs (one grown by
+ * assignment has 16 spare slots: ~130 B for each one-instance LRP): exact up to 8, then by half.
  */
 function reach(entry: LrpEntry, index: number): void {
   const length = entry.rows.length;
-  if (index < length) return;
+  if (!(index >= length && index < 2 ** 24)) return; // (anything else is left to the assignment, as before)
   const grown: Array<IndexRows | undefined> = new Array(index < 8 ? index + 1 : Math.max(index + 1, Math.ceil(length * 1.5)));
   for (let i = 0; i < length; i++) grown[i] = entry.rows[i];
   entry.rows = grown;
@@ -195,6 +194,7 @@ export class QueryIndex {
     if (!entry) return;
     const kept = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
     if (kept) reach(entry, index);
+    else if (index >= entry.rows.length) return; // nothing to clear
     entry.rows[index] = kept;
   }
 
