@@ -11,7 +11,7 @@
  * Why the journals and not a record of its own: every change is already one durable row in the
  * instance's journal, and a second per-instance record written beside it would double the
  * writes on the hot path (issue 14 counts them) to save a read that happens once per start.
- * Measured at 250k: the scans skip the ~700k events that decide nothing without decoding them;
+ * Measured at 250k: the scans skip the ~500k events that decide nothing without decoding them;
  * most of what is left (decoding, GC and compacting the 450k records the index keeps) a record
  * of its own would cost too.
  */
