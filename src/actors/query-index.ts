@@ -62,6 +62,18 @@ export type UnreadableKind = 'lrp' | 'instances' | 'task';
 
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
 
+/**
+ * Makes `entry.rows` long enough for `index` in an array of about the size it needs (one grown by
+ * assignment has 16 spare slots: ~130 B for each one-instance LRP): exact up to 8, then by half.
+ */
+function reach(entry: LrpEntry, index: number): void {
+  const length = entry.rows.length;
+  if (!(index >= length && index < 2 ** 24)) return; // (anything else is left to the assignment, as before)
+  const grown: Array<IndexRows | undefined> = new Array(index < 8 ? index + 1 : Math.max(index + 1, Math.ceil(length * 1.5)));
+  for (let i = 0; i < length; i++) grown[i] = entry.rows[i];
+  entry.rows = grown;
+}
+
 type Slot = keyof IndexRows;
 const SLOT: Record<ActualLRP['presence'], Slot> = { ORDINARY: 'o', SUSPECT: 's', EVACUATING: 'e' };
 
@@ -188,7 +200,10 @@ export class QueryIndex {
   private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
     const entry = this.lrps[processGuid];
     if (!entry) return;
-    entry.rows[index] = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    const kept = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    if (kept) reach(entry, index);
+    else if (index >= entry.rows.length) return; // nothing to clear
+    entry.rows[index] = kept;
   }
 
   private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
@@ -197,6 +212,7 @@ export class QueryIndex {
     let rows = entry.rows[row.index];
     if (!rows) {
       if (!value) return;
+      reach(entry, row.index);
       rows = entry.rows[row.index] = { o: undefined, s: undefined, e: undefined };
     }
     rows[SLOT[row.presence]] = value;

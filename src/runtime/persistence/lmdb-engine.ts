@@ -25,11 +25,14 @@ import {
   DuplicateEventError,
   pagedEventStream,
   type EventStream,
+  type JournalRead,
   type PersistedEvent,
+  type ScanOptions,
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
 import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
+import { scanLmdbJournals, TYPE_DECODER } from './lmdb-journal-scan.js';
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -101,6 +104,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   private closed: Promise<void> | undefined;
   private readonly prefix: string;
   private runtime: RuntimeStore | undefined;
+  private eventTypesDb: Database<string | undefined, RecordKey> | undefined;
 
   /**
    * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
@@ -180,6 +184,13 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
       for (const { key: k, value } of range) page.push(toEvent(key, k[1], value));
       return page;
     });
+  }
+
+  /** See {@link PersistenceEngine.scanJournals} (lmdb-journal-scan.ts). */
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void, options?: ScanOptions): Promise<void> {
+    this.eventTypesDb ??= this.root.openDB<string | undefined, RecordKey>(`${this.prefix}events`, { encoder: TYPE_DECODER } as DatabaseOptions);
+    const source = { events: this.eventsDb, eventTypes: this.eventTypesDb, snapshots: this.snapshotsDb };
+    return scanLmdbJournals(source, prefix, visit, () => this.assertOpen(), options);
   }
 
   /** See {@link PersistenceEngine.latestSnapshot}. */
