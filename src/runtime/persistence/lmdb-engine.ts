@@ -51,10 +51,13 @@ export const LMDB_ENV_OPTIONS: Readonly<LmdbEnvOptions> = {
  * the many shapes actors journal (rows with and without optional fields, user-named keys) the
  * encoder kept building new ones: 12 µs per event in bench/auction.ts at 100k instances, a tenth
  * of all CPU. Plain maps cost about 1 µs and do not depend on the shapes seen before. Values
- * written with records still decode. (`useRecords` is a msgpackr option lmdb-js passes on; its
- * typings omit it.)
+ * written with records still decode. `variableMapSize`: msgpackr's default writes every map with a
+ * 16-bit size and refuses an object of more than 65,535 keys, so the snapshot of a registry of
+ * 200k LRPs failed and every start replayed the events after the last one that fit; sized maps
+ * cost no measurable time and are smaller. (Both are msgpackr options lmdb-js passes on; its
+ * typings omit them.)
  */
-export const LMDB_DB_OPTIONS: Readonly<DatabaseOptions> = { useRecords: false } as DatabaseOptions;
+export const LMDB_DB_OPTIONS: Readonly<DatabaseOptions> = { useRecords: false, variableMapSize: true } as DatabaseOptions;
 
 /** Events read per page while streaming a history. */
 const PAGE = 256;

@@ -146,6 +146,22 @@ describe('LmdbPersistenceEngine', function () {
     expect(new Unpackr({ useRecords: false }).unpack(raw)).to.deep.include({ d: { type: 'row', actual: { state: 'CLAIMED' } } });
   });
 
+  it('stores a snapshot of a record with more than 65,535 keys (a registry of 200k LRPs) and reads it back after a reopen', async function () {
+    this.timeout(30_000);
+    const lrps: Record<string, string> = {};
+    for (let i = 0; i < 70_000; i++) lrps[`lrp-${i}`] = `epoch-${i}`;
+    let engine = LmdbPersistenceEngine.open(dir);
+    await engine.takeSnapshot({ key: 'lrps', sequenceNumber: 70_000, createdAt: 1, data: { lrps, count: 70_000 } });
+    await engine.close();
+    engine = LmdbPersistenceEngine.open(dir);
+    const read = await engine.latestSnapshot('lrps');
+    await engine.close();
+    expect(read?.sequenceNumber).to.equal(70_000);
+    const data = read?.data as { lrps: Record<string, string>; count: number };
+    expect(Object.keys(data.lrps)).to.have.length(70_000);
+    expect(data.lrps['lrp-69999']).to.equal('epoch-69999');
+  });
+
   it('scanJournals lets other work run while it reads many journals (a start must not hold the event loop)', async function () {
     this.timeout(60_000);
     root = open({ path: dir, ...LMDB_ENV_OPTIONS });
