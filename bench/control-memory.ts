@@ -5,7 +5,8 @@
  * only the control side's memory counts). Measured after full GCs, as the heap added since before
  * the first desire, twice: once every instance is RUNNING (`running_kb`: some are passive already
  * when the fill outlasts the idle time) and, the value, once every instance has been idle for
- * `instanceIdleMs` (BENCH_IDLE_MS, default 1000) and is passive: what the node holds for an idle
+ * `instanceIdleMs` (BENCH_IDLE_MS, default 1000) and is passive, and so is every LRP supervisor
+ * (`supervisorIdleMs`, the same): what the node holds for an idle
  * fleet. Nothing lists the instances meanwhile (a listing, or a convergence pass, asks each one
  * and so activates it; the default convergence interval, 30 s, does not come round in the run).
  * BENCH_IDLE_MS=0 never passivates (and does not wait): every instance stays active, the design
@@ -78,7 +79,7 @@ function stubCell(cellId: string, zone: string, report: (r: CellReport) => void)
 }
 
 /** Heap per instance of the control side with every instance RUNNING, and its actor count. */
-async function controlSide(): Promise<{ bytes: number; runningBytes: number; actors: number; apps: number; active: number; passive: number }> {
+async function controlSide(): Promise<{ bytes: number; runningBytes: number; actors: number; apps: number; active: number; passive: number; supervisors_active: number }> {
   const dir = tempDir();
   const engine = LmdbPersistenceEngine.open(dir, { mapSize: 8 * 1024 ** 3 });
   const system = ActorSystem.start({ name: `bench-memory-${process.pid}`, engine });
@@ -91,7 +92,7 @@ async function controlSide(): Promise<{ bytes: number; runningBytes: number; act
   const control = startControl(system, {
     clientFor: (id) => clients.get(id),
     events: hub,
-    settings: { askTimeoutMs: 600_000, cellStateTimeoutMs: 60_000, performTimeoutMs: 120_000, auctionBatchWindowMs: 100, instanceIdleMs: IDLE_MS > 0 ? IDLE_MS : NEVER },
+    settings: { askTimeoutMs: 600_000, cellStateTimeoutMs: 60_000, performTimeoutMs: 120_000, auctionBatchWindowMs: 100, instanceIdleMs: IDLE_MS > 0 ? IDLE_MS : NEVER, supervisorIdleMs: IDLE_MS > 0 ? IDLE_MS : NEVER },
   });
   try {
     for (let i = 0; i < CELLS; i++) {
@@ -123,10 +124,14 @@ async function controlSide(): Promise<{ bytes: number; runningBytes: number; act
     while (running < INSTANCES) await settle(50);
     await settle(200);
     const runningBytes = (heapUsed() - heap0) / INSTANCES;
-    // every instance idle for IDLE_MS: the sweeps passivate them (within 2 × IDLE_MS)
-    const counts = () => [...apps.keys()].map((guid) => system.virtualChildrenOf(`/control/lrps/${guid}`)?.counts() ?? { active: 0, passive: 0 })
-      .reduce((sum, c) => ({ active: sum.active + c.active, passive: sum.passive + c.passive }), { active: 0, passive: 0 });
-    for (const waitUntil = Date.now() + 2 * IDLE_MS + 5000; IDLE_MS > 0 && counts().active > 0 && Date.now() < waitUntil;) await settle(100);
+    // every instance idle for IDLE_MS: the sweeps passivate them (within 2 × IDLE_MS), then their
+    // supervisors (within 2 × IDLE_MS more); a passive supervisor's instances are all passive
+    const counts = () => {
+      const active = [...apps.keys()].reduce((sum, guid) => sum + (system.virtualChildrenOf(`/control/lrps/${guid}`)?.counts().active ?? 0), 0);
+      const supervisors = system.virtualChildrenOf('/control/lrps')?.counts().active ?? apps.size;
+      return { active, passive: INSTANCES - active, supervisors_active: supervisors };
+    };
+    for (const waitUntil = Date.now() + 4 * IDLE_MS + 5000; IDLE_MS > 0 && (counts().active > 0 || counts().supervisors_active > 0) && Date.now() < waitUntil;) await settle(100);
     await settle(200);
     return { bytes: (heapUsed() - heap0) / INSTANCES, runningBytes, actors: system.registry.size - actors0, apps: apps.size, ...counts() };
   } finally {
@@ -189,6 +194,7 @@ export async function main(): Promise<void> {
     idle_ms: IDLE_MS,
     active: control.active,
     passive: control.passive,
+    supervisors_active: control.supervisors_active,
     limit: kb(limit),
     ratio: Number((limit / control.bytes).toFixed(3)),
     instances: INSTANCES,

@@ -1,8 +1,8 @@
 /**
  * Diego's 250k-instance benchmark on this machine (issue 14): a control node process
- * (`auctor start --roles control`, LMDB on disk at default durability, a cluster secret) and one
- * process of CELLS simulated cells (bench/support/cell-simulator.ts: real cell actors on fake
- * Garden backends, one cluster member on the real gRPC remoting). This process is the client:
+ * (`auctor start --roles control`, LMDB on disk at default durability, a cluster secret) and
+ * processes of CELLS simulated cells between them (bench/support/cell-simulator.ts: real cell
+ * actors on fake Garden backends, each process one cluster member on the real gRPC remoting). This process is the client:
  * it desires the LRPs of Diego's mix (bench/support/scale-mix.ts: 200k LRPs making 250k
  * instances, or BENCH_INSTANCES of the same mix) through the REST gateway over keep-alive
  * connections, CONCURRENCY requests in flight, in bursts of BURST LRPs, and learns which
@@ -25,13 +25,25 @@
  *   `list_all_ms` (GET /v1/actual_lrps), then `restart_s`: kill -9 of the control node until
  *   the same command's gateway lists every instance RUNNING, `restarted_instances` (container
  *   creates on the cells until its first convergence pass; should be 0).
+ * - the memory of the simulated cells at 50 % and 100 % fill (`cells_rss_mb`, `cells_heap_mb`,
+ *   `cells_kb_per_container`: their heap per container), what their remoting dropped
+ *   (`cells_dropped`), and what they send the control node: `cell_states_mb`, every cell's
+ *   state as the remoting encodes it (what one auction round reads), the largest cell's state
+ *   and container list (`max_cell_state_kb`, `max_cell_list_kb`); the control node's heap and
+ *   RSS at 50 % too (`heap_mb_50`, `rss_mb_50`); `fill_timeline`, every 10 s of the fill:
+ *   [s, desires answered, instances running, control RSS MB, simulators' RSS MB] (the rate
+ *   should not fall as the node fills; RSS from /proc, so the control node does no work for it);
+ *   `control_warnings`, the control node's warnings and errors by message, its log in a file
+ *   (`control_log`), whether the run gave up or not.
  * Gives up after BENCH_MAX_S (default 600) with what it measured and `"gave_up": true`; every
  * process it started is killed either way.
  *
  * Env: BENCH_INSTANCES (250000), BENCH_CELLS (1000), BENCH_MAX_S (600), BENCH_CONCURRENCY (64),
  * BENCH_BURST (10000), BENCH_PROBES (100 at each point), BENCH_CONTROL_ARGS (more flags for the
  * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
- * BENCH_SKIP_RAW=1 (no raw LMDB figure).
+ * BENCH_SKIP_RAW=1 (no raw LMDB figure), BENCH_CELL_PROCESSES (simulator processes the cells are
+ * shared out between, default one per 250 cells; figures before this default came from one), BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the control node
+ * at full fill, before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`).
  */
 import { loadavg } from 'node:os';
 import { KeepAliveClient, inParallel } from './support/keep-alive-client.js';
@@ -39,7 +51,8 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { convergenceAndMemory, diagnose, killAndRestart, listAll, probeLatencies, quantile, until } from './support/scale-steps.js';
+import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, until } from './support/scale-steps.js';
+import { sampleValue } from '../test/support/prometheus.js';
 import { http } from '../test/support/gateway-node.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 250_000);
@@ -49,6 +62,13 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const BURST = Number(process.env.BENCH_BURST ?? 10_000);
 const CONTROL_ARGS = (process.env.BENCH_CONTROL_ARGS ?? '').split(' ').filter(Boolean);
 const PROBES = Number(process.env.BENCH_PROBES ?? 100);
+/**
+ * 250 cells a process: one process of 1000 held ~15 KB of heap per container (3.7 GB at 250k,
+ * near V8's 4.3 GB limit), and at 50k under load its full outbound queue dropped 77k envelopes,
+ * heartbeats among them, so the control took all 1000 cells down at once, 22 times in one run.
+ */
+const CELL_PROCESSES = Number(process.env.BENCH_CELL_PROCESSES ?? Math.max(1, Math.round(CELLS / 250)));
+const HEAP_SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOT;
 /** a desire answered 5xx or not at all is sent again, as a client would, this many times */
 const DESIRE_TRIES = 3;
 
@@ -62,7 +82,9 @@ const result: Record<string, unknown> = {
   fill_s: null, fill_50_s: null, desires_per_s: null, desire_p99_ms: null,
   probe_p99_ms_0: null, probe_p99_ms_50: null, probe_p99_ms_100: null, probe_full_empty_ratio: null,
   convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null,
-  restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0,
+  restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0, probe_retries: 0,
+  heap_mb_50: null, rss_mb_50: null, cell_processes: CELL_PROCESSES, cells_rss_mb: null, cells_heap_mb: null, cells_kb_per_container: null,
+  cells_dropped: null, cell_states_mb: null, max_cell_state_kb: null, max_cell_list_kb: null, fill_timeline: [],
   raw_lmdb_rows_per_s: null, raw_lmdb_instances_per_s: null, ratio: null,
 };
 
@@ -112,7 +134,8 @@ async function run(deadline: number): Promise<void> {
     log(`raw LMDB: ${rows} rows of ${INSTANCES} instances in ${seconds.toFixed(1)} s`);
   }
 
-  const cluster = await ScaleCluster.start(CELLS, CONTROL_ARGS, deadline - performance.now());
+  const snapshotFlags = HEAP_SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_SNAPSHOT_DIR}`] : [];
+  const cluster = await ScaleCluster.start(CELLS, CELL_PROCESSES, CONTROL_ARGS, deadline - performance.now(), snapshotFlags);
   running.cluster = cluster;
   let client: KeepAliveClient | undefined;
   let watch: RunningWatch | undefined;
@@ -126,24 +149,46 @@ async function run(deadline: number): Promise<void> {
     client = new KeepAliveClient(url, CONCURRENCY);
     watch = await RunningWatch.open(url);
     const w = watch;
+    const desires: Desires = { latencies: [], ms: 0, failed: 0, retried: 0 };
     const probes: Record<string, number[]> = {};
+    const probeCounts = { retried: 0 };
     const probe = async (label: '0' | '50' | '100') => {
-      probes[label] = await probeLatencies(client!, w, label, PROBES, deadline);
+      probes[label] = await probeLatencies(client!, w, label, PROBES, deadline, probeCounts);
+      result.probe_retries = probeCounts.retried;
       result[`probe_p99_ms_${label}`] = round(quantile(probes[label]!, 0.99));
       log(`probes at ${label} %: p50 ${round(quantile(probes[label]!, 0.5))} ms, p99 ${result[`probe_p99_ms_${label}`]} ms`);
+    };
+
+    const timeline = result.fill_timeline as Array<[number, number, number, number | null, number | null]>;
+    const fillStart = performance.now();
+    const tick = async (t0: number, expected: number) => {
+      const s = Math.round((performance.now() - fillStart) / 1000);
+      const [answered, running] = [desires.latencies.length, w.running];
+      const rss = cluster.rssMb();
+      timeline.push([s, answered, running, rss.control, rss.cells]);
+      log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${answered} desires answered, ${running}/${expected} running; RSS control ${rss.control} MB, cells ${rss.cells} MB`);
+    };
+    const cellFigures = async (suffix: string) => {
+      const c = await cluster.simulatorStats();
+      Object.assign(result, {
+        [`cells_rss_mb${suffix}`]: Math.round(c.rss_bytes / 1e6), [`cells_heap_mb${suffix}`]: Math.round(c.heap_bytes / 1e6),
+        [`cells_kb_per_container${suffix}`]: round(c.heap_bytes / Math.max(1, c.containers) / 1024, 1), [`cells_dropped${suffix}`]: c.dropped,
+        [`cell_states_mb${suffix}`]: round(c.state_bytes / 1e6, 1), [`max_cell_state_kb${suffix}`]: round(c.max_state_bytes / 1024, 1),
+        [`max_cell_list_kb${suffix}`]: round(c.max_list_bytes / 1024, 1),
+      });
+      log(`cells: ${c.containers} containers (${c.max_cell_containers} on the fullest), RSS ${result[`cells_rss_mb${suffix}`]} MB, heap ${result[`cells_heap_mb${suffix}`]} MB; states ${result[`cell_states_mb${suffix}`]} MB per round; ${c.dropped} envelopes dropped`);
     };
 
     // the first auctions of a fresh node run cold code: PROBES untimed ones first
     await probeLatencies(client, w, 'warm', PROBES, deadline);
     await probe('0');
-    const desires: Desires = { latencies: [], ms: 0, failed: 0, retried: 0 };
     let fillMs = 0;
     let expected = 2 * PROBES;
     const half = Math.ceil(apps.length / 2);
     for (const [label, part] of [['50', apps.slice(0, half)], ['100', apps.slice(half)]] as const) {
       const t0 = performance.now();
       expected += part.reduce((sum, app) => sum + app.instances, 0);
-      const progress = setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${desires.latencies.length} desires answered, ${w.running}/${expected} running`), 10_000);
+      const progress = setInterval(() => void tick(t0, expected), 10_000);
       try {
         await desire(client, part, desires, deadline);
         await w.until(() => w.running >= expected, deadline, `${expected} instances running`);
@@ -155,6 +200,12 @@ async function run(deadline: number): Promise<void> {
       result.desires_per_s = Math.round(desires.latencies.length / (desires.ms / 1000));
       result.desire_p99_ms = round(quantile(desires.latencies, 0.99));
       log(`${label} % fill: ${w.running} running after ${round(fillMs / 1000, 1)} s of fill, ${result.desires_per_s} desires/s`);
+      if (label === '50') {
+        const m = await scrape(url);
+        result.heap_mb_50 = Math.round((sampleValue(m, 'nodejs_heap_size_used_bytes') ?? 0) / 1e6);
+        result.rss_mb_50 = Math.round((sampleValue(m, 'process_resident_memory_bytes') ?? 0) / 1e6);
+        await cellFigures('_50');
+      }
       await probe(label);
       expected += PROBES;
     }
@@ -167,17 +218,23 @@ async function run(deadline: number): Promise<void> {
     const listed = await listAll(url);
     Object.assign(result, { list_all_ms: Math.round(listed.ms), listed_running: listed.running, expected_running: expected });
     log(`listed ${listed.rows} instances in ${Math.round(listed.ms)} ms`);
+    await cellFigures('');
+    if (HEAP_SNAPSHOT_DIR) {
+      Object.assign(result, await heapSnapshot(cluster, HEAP_SNAPSHOT_DIR, deadline));
+      log(`heap snapshot ${result.heap_snapshot} in ${result.heap_snapshot_s} s`);
+    }
 
     await watch.close();
     client.close();
     Object.assign(result, await killAndRestart(cluster, expected, deadline), { event_stream_resyncs: w.resyncs });
     log(`restart: ${result.restart_s} s; ${result.restarted_instances} instances restarted on the cells`);
   } catch (error) {
-    result.diagnosis = { ...(await diagnose(cluster)), event_stream_resyncs: watch?.resyncs, watched_running: watch?.running };
+    result.diagnosis = { ...(await diagnose(cluster)), event_stream_resyncs: watch?.resyncs, watched_running: watch?.running, simulator_exits: cluster.simulatorExits };
     throw error;
   } finally {
     await watch?.close();
     client?.close();
+    Object.assign(result, controlWarnings(cluster));
     await cluster.close();
   }
 }

@@ -1,12 +1,15 @@
 /**
  * The processes of `npm run bench -- scale`: a control node (`auctor start --roles control`,
  * LMDB in a temp dir at default durability, a cluster secret, fixed ports so a restart keeps
- * them) and the cell simulator (bench/support/cell-simulator.ts) joined to it. `close()` kills
- * whatever is still running and removes the temp dir; so does the bench's exit.
+ * them) and `processes` cell simulators (bench/support/cell-simulator.ts) joined to it, the
+ * cells shared out between them. `close()` kills whatever is still running and removes the temp
+ * dir; so does the bench's exit.
+ *
+ * `controlNodeOptions`: more V8/Node flags for the control node (`--heapsnapshot-signal=…`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,10 +22,35 @@ import { tempDir } from '../../test/support/temp-dir.js';
 const CONTROL_NODE_OPTIONS = (process.env.BENCH_CONTROL_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const SIMULATOR = fileURLToPath(new URL('./cell-simulator.js', import.meta.url));
 
+/** bench/support/cell-simulator.ts's `stats` line, summed over the simulators (the `max_` fields: their largest) */
 export interface SimulatorStats {
   creates: number;
   destroys: number;
   containers: number;
+  max_cell_containers: number;
+  rss_bytes: number;
+  heap_bytes: number;
+  sent: number;
+  received: number;
+  dropped: number;
+  state_bytes: number;
+  max_state_bytes: number;
+  max_list_bytes: number;
+}
+
+const summed = (all: SimulatorStats[]): SimulatorStats => {
+  const total = { ...all[0]! };
+  for (const one of all.slice(1)) {
+    for (const key of Object.keys(total).filter((k) => k !== 'event') as Array<keyof SimulatorStats>) {
+      total[key] = key.startsWith('max_') ? Math.max(total[key], one[key]) : total[key] + one[key];
+    }
+  }
+  return total;
+};
+
+interface Simulator {
+  child: ChildProcess;
+  stats: Array<(s: SimulatorStats) => void>;
 }
 
 /** A port free now (the OS picks it; nothing holds it after). */
@@ -36,22 +64,44 @@ async function freePort(): Promise<number> {
 
 export class ScaleCluster {
   control!: NodeProcess;
-  simulator!: ChildProcess;
-  private readonly stats: Array<(s: SimulatorStats) => void> = [];
+  /** the control nodes before a restart, for their logs */
+  readonly earlierControls: NodeProcess[] = [];
+  private readonly simulators: Simulator[] = [];
+  /** simulators that ended before close(): `name: code or signal` */
+  readonly simulatorExits: string[] = [];
+  private closing = false;
   private readonly killOnExit = () => this.killAll();
+  /** a bench stopped by a signal takes its processes with it ('exit' alone does not run then) */
+  private readonly killOnSignal = (signal: NodeJS.Signals) => {
+    this.killAll();
+    rmSync(this.dir.path, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   private readonly secret = randomBytes(16).toString('hex');
   private readonly dir = tempDir('auctor-bench-scale-');
 
-  private constructor(private readonly apiPort: number, private readonly listenPort: number, private readonly controlArgs: string[]) {
+  private constructor(
+    private readonly apiPort: number,
+    private readonly listenPort: number,
+    private readonly controlArgs: string[],
+    private readonly controlNodeOptions: string[],
+  ) {
     process.on('exit', this.killOnExit);
+    process.on('SIGINT', this.killOnSignal);
+    process.on('SIGTERM', this.killOnSignal);
   }
 
-  /** Starts the control node, then the simulator's `cells` cells; resolves once it has joined. */
-  static async start(cells: number, controlArgs: string[], timeoutMs: number): Promise<ScaleCluster> {
-    const cluster = new ScaleCluster(await freePort(), await freePort(), controlArgs);
+  /** Starts the control node, then `processes` simulators with `cells` cells between them; resolves once all have joined. */
+  static async start(cells: number, processes: number, controlArgs: string[], timeoutMs: number, controlNodeOptions: string[] = []): Promise<ScaleCluster> {
+    const cluster = new ScaleCluster(await freePort(), await freePort(), controlArgs, controlNodeOptions);
     try {
       await cluster.startControl(timeoutMs);
-      await cluster.startSimulator(cells, timeoutMs);
+      const each = Math.ceil(cells / processes);
+      const starting: Array<Promise<void>> = [];
+      for (let first = 0, k = 0; first < cells; first += each, k++) {
+        starting.push(cluster.startSimulator(processes === 1 ? 'cellsim' : `cellsim-${k}`, first, Math.min(each, cells - first), timeoutMs));
+      }
+      await Promise.all(starting);
     } catch (error) {
       await cluster.close();
       throw error;
@@ -65,46 +115,78 @@ export class ScaleCluster {
 
   /** Starts the control node on its data dir and ports (again, after a kill). */
   async startControl(timeoutMs: number): Promise<NodeProcess> {
+    if (this.control) this.earlierControls.push(this.control);
     this.control = await startNode(join(this.dir.path, 'control'), [
       '--roles', 'control', '--api', `127.0.0.1:${this.apiPort}`, '--listen', `127.0.0.1:${this.listenPort}`, '--log-format', 'json', ...this.controlArgs,
-    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
+    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...this.controlNodeOptions, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
     return this.control;
   }
 
-  /** The simulator's container counts since it started. */
-  simulatorStats(): Promise<SimulatorStats> {
-    return new Promise((resolve) => {
-      this.stats.push(resolve);
-      this.simulator.stdin!.write('stats\n');
-    });
+  /** The simulators' process ids. */
+  get simulatorPids(): number[] {
+    return this.simulators.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Resident set sizes (MB) read from /proc, without asking the processes: the control node's and the simulators' summed; null where /proc cannot say. */
+  rssMb(): { control: number | null; cells: number | null } {
+    const rss = (pid: number | undefined) => {
+      try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return kb === undefined ? null : Math.round(Number(kb) / 1024);
+      } catch {
+        return null;
+      }
+    };
+    const cells = this.simulators.map((s) => rss(s.child.pid));
+    return { control: rss(this.control?.child.pid), cells: cells.includes(null) ? null : (cells as number[]).reduce((a, b) => a + b, 0) };
+  }
+
+  /** The simulators' container counts since they started, their memory, remoting counters and wire sizes. */
+  async simulatorStats(): Promise<SimulatorStats> {
+    return summed(await Promise.all(this.simulators.map((simulator) => new Promise<SimulatorStats>((resolve, reject) => {
+      if (simulator.child.exitCode !== null || simulator.child.signalCode !== null) return reject(new Error(`a cell simulator exited: ${this.simulatorExits.join(', ')}`));
+      simulator.stats.push(resolve);
+      simulator.child.stdin!.write('stats\n');
+    }))));
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.killAll();
     await this.control?.kill9();
     process.off('exit', this.killOnExit);
+    process.off('SIGINT', this.killOnSignal);
+    process.off('SIGTERM', this.killOnSignal);
     rmSync(this.dir.path, { recursive: true, force: true });
   }
 
-  private startSimulator(cells: number, timeoutMs: number): Promise<void> {
-    const child = spawn(process.execPath, [...NODE_FLAGS, SIMULATOR, '--cells', String(cells), '--join', `127.0.0.1:${this.listenPort}`], {
+  private startSimulator(name: string, first: number, cells: number, timeoutMs: number): Promise<void> {
+    const args = ['--name', name, '--first', String(first), '--cells', String(cells), '--join', `127.0.0.1:${this.listenPort}`];
+    const child = spawn(process.execPath, [...NODE_FLAGS, SIMULATOR, ...args], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, AUCTOR_CLUSTER_SECRET: this.secret },
     });
-    this.simulator = child;
+    const simulator: Simulator = { child, stats: [] };
+    this.simulators.push(simulator);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the cell simulator did not join within ${timeoutMs} ms`)), timeoutMs);
-      child.once('exit', (code) => reject(new Error(`the cell simulator exited (${code})`)));
+      const timer = setTimeout(() => reject(new Error(`the cell simulator ${name} did not join within ${timeoutMs} ms`)), timeoutMs);
+      child.once('exit', (code, signal) => {
+        if (this.closing) return;
+        // after it joined, only the diagnosis and the log say so (an out-of-memory end shows here)
+        this.simulatorExits.push(`${name}: ${code ?? signal}`);
+        process.stderr.write(`the cell simulator ${name} exited (${code ?? signal})\n`);
+        reject(new Error(`the cell simulator ${name} exited (${code ?? signal})`));
+      });
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const message = JSON.parse(line) as { event: string } & SimulatorStats;
         if (message.event === 'ready') (clearTimeout(timer), resolve());
-        if (message.event === 'stats') this.stats.shift()?.(message);
+        if (message.event === 'stats') simulator.stats.shift()?.(message);
       });
     });
   }
 
   private killAll(): void {
-    for (const child of [this.control?.child, this.simulator]) {
+    for (const child of [this.control?.child, ...this.simulators.map((s) => s.child)]) {
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }

@@ -3,7 +3,7 @@
  * a convergence pass, its memory, listing every instance, kill -9 and restart. Each waits at
  * most until the run's deadline (performance.now()) and then throws.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from '../../test/support/gateway-node.js';
@@ -35,14 +35,25 @@ export async function until<T>(what: string, deadline: number, intervalMs: numbe
   }
 }
 
-/** ms from each probe's desire to its instance RUNNING: `count` small one-instance LRPs named `probe-<label>-<i>`. */
-export async function probeLatencies(client: KeepAliveClient, watch: RunningWatch, label: string, count: number, deadline: number): Promise<number[]> {
+/**
+ * ms from each probe's desire to its instance RUNNING: `count` small one-instance LRPs named
+ * `probe-<label>-<i>`. A desire answered 5xx or not at all is sent again, as a client would
+ * (`counts.retried`), up to 3 times; its latency counts from the first attempt.
+ */
+export async function probeLatencies(
+  client: KeepAliveClient, watch: RunningWatch, label: string, count: number, deadline: number, counts = { retried: 0 },
+): Promise<number[]> {
   const names = Array.from({ length: count }, (_, i) => `probe-${label}-${i}`);
   const latencies: number[] = [];
   await inParallel(names, PROBES_IN_FLIGHT, async (process_guid) => {
     const t0 = performance.now();
-    const answer = await client.send('POST', '/v1/desired_lrps', desiredLrpBody({ process_guid, instances: 1, memory_mb: 32 }));
-    if (answer.status !== 201) throw new Error(`probe ${process_guid}: ${answer.status} ${answer.text}`);
+    for (let attempt = 1; ; attempt++) {
+      const answer = await client.send('POST', '/v1/desired_lrps', desiredLrpBody({ process_guid, instances: 1, memory_mb: 32 }), Math.max(1, Math.min(120_000, deadline - performance.now())))
+        .catch((error: Error) => ({ status: 0, text: error.message }));
+      if (answer.status === 201 || (attempt > 1 && answer.status === 409)) break;
+      if ((answer.status > 0 && answer.status < 500) || attempt === 3) throw new Error(`probe ${process_guid}: ${answer.status} ${answer.text}`);
+      counts.retried++;
+    }
     const key = `${process_guid}/0`;
     await watch.until(() => watch.runningAt.has(key), deadline, `probe ${process_guid} running`);
     latencies.push(watch.runningAt.get(key)! - t0);
@@ -51,7 +62,7 @@ export async function probeLatencies(client: KeepAliveClient, watch: RunningWatc
 }
 
 /** The control node's /metrics, parsed. */
-async function scrape(url: string) {
+export async function scrape(url: string) {
   const answer = await http(url, 'GET', '/metrics');
   if (answer.status !== 200) throw new Error(`GET /metrics: ${answer.status}`);
   return parseExposition(answer.text);
@@ -149,20 +160,24 @@ export async function killAndRestart(cluster: ScaleCluster, expected: number, de
 }
 
 /**
- * What a run that gave up leaves to go on: the actual LRPs by state (and a few that are not
- * RUNNING), the control node's warnings and errors by message (its whole log in a file under
- * the temp dir, `control_log`), the cells' container counts.
+ * The control nodes' warnings and errors by message (`control_warnings`; before and after the
+ * restart), and their whole logs in a file under the temp dir (`control_log`) for whoever reads
+ * the run. Once the run is over (the nodes and their logs go with the cluster).
  */
-export async function diagnose(cluster: ScaleCluster): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
+export function controlWarnings(cluster: ScaleCluster): { control_warnings: Record<string, number>; control_log: string } {
   const warnings: Record<string, number> = {};
-  for (const line of cluster.control.logs) {
+  const controls = [...cluster.earlierControls, cluster.control];
+  for (const line of controls.flatMap((c) => c.logs)) {
     if (typeof line.level === 'number' && line.level >= 40) warnings[line.msg] = (warnings[line.msg] ?? 0) + 1;
   }
-  out.control_warnings = warnings;
-  // the whole log of the control node, for whoever reads the run
-  out.control_log = join(tmpdir(), `auctor-bench-scale-control-${process.pid}.log`);
-  writeFileSync(out.control_log as string, cluster.control.output());
+  const file = join(tmpdir(), `auctor-bench-scale-control-${process.pid}.log`);
+  writeFileSync(file, controls.map((c) => c.output()).join(''));
+  return { control_warnings: warnings, control_log: file };
+}
+
+/** What a run that gave up leaves to go on: the actual LRPs by state (and a few that are not RUNNING), the cells' container counts. */
+export async function diagnose(cluster: ScaleCluster): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
   try {
     out.cells = await cluster.simulatorStats();
     const listed = await http(cluster.url, 'GET', '/v1/actual_lrps');
@@ -177,4 +192,18 @@ export async function diagnose(cluster: ScaleCluster): Promise<Record<string, un
     out.diagnosis_failed = (error as Error).message;
   }
   return out;
+}
+
+/**
+ * A heap snapshot of the control node: SIGUSR2 (the node runs with `--heapsnapshot-signal=SIGUSR2
+ * --diagnostic-dir=<dir>`), then waits until the node answers again, which it does only once
+ * the snapshot is written (writing it stops the node). Returns the file and the seconds it took.
+ */
+export async function heapSnapshot(cluster: ScaleCluster, dir: string, deadline: number): Promise<{ heap_snapshot: string; heap_snapshot_s: number }> {
+  const before = new Set(readdirSync(dir));
+  const t0 = performance.now();
+  cluster.control.child.kill('SIGUSR2');
+  const file = await until('the heap snapshot', deadline, 500, async () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)));
+  await until('the control node answering after its heap snapshot', deadline, 500, async () => ((await http(cluster.url, 'GET', '/v1/ping')).status === 200 ? true : undefined));
+  return { heap_snapshot: join(dir, file), heap_snapshot_s: Number(((performance.now() - t0) / 1000).toFixed(1)) };
 }

@@ -52,6 +52,11 @@ export interface ControlSettings {
    */
   instanceIdleMs: number;
   /**
+   * an LRP supervisor whose instances are all passive, with no rows to trim, this long without a
+   * message is passivated (docs/020 "Supervisors are virtual children")
+   */
+  supervisorIdleMs: number;
+  /**
    * after a (re)start, how long a cell may take to reach this node again before it can be judged
    * (default CELL_RECONNECT_MAX_MS; {@link firstPassGraceMs} adds a TTL)
    */
@@ -84,6 +89,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     convergenceIntervalMs: 30_000,
     convergenceSliceLrps: 100,
     instanceIdleMs: 60_000,
+    supervisorIdleMs: 60_000,
     cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},
     taskConvergence: {},

@@ -10,8 +10,10 @@ export type LrpSupervisorMsg =
    * from it: `startsFrom`) and answers for: once stored, start its instances
    */
   | { type: 'lrp/create'; desired: DesiredLRP }
-  /** after recovery: respawn the instance actors */
+  /** after a control start: activate the instances with an effect to resume (lrp-supervisor.instances.ts indicesToResume) */
   | { type: 'lrp/recover' }
+  /** sent by the kernel to a supervisor activated for a message to one of its instances: handling it declares them (that message waits for it) */
+  | { type: 'lrp/wake' }
   | { type: 'lrp/update'; update: DesiredLRPUpdate; replyTo: Ref<Result<DesiredLRP>> }
   /** stop every instance, then answer; the registry stops the supervisor afterwards */
   | { type: 'lrp/delete'; replyTo: Ref<Result<DesiredLRP>> }

@@ -3,10 +3,11 @@
  * keeps one ActualLRP actor per index `0..instances-1`, scales through `scaleChange`, routes
  * instance reports to the index they name, and stops every instance before it is deleted. Rows
  * left above `instances` by a scale-down or delete cut short are removed after recovery
- * (lrp-supervisor.journal.ts).
+ * (lrp-supervisor.journal.ts). A virtual child of `lrps` (docs/020 "Supervisors are virtual
+ * children"): in memory only while it or one of its instances has work.
  */
-import { assertNever, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
-import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
+import { assertNever, type Ref } from '../runtime/kernel/protocol.js';
+import type { ActorSystem, CrashPolicy, PersistentActorSpec } from '../runtime/kernel/system.js';
 import type { Logger } from '../base/logger.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../models/desired-lrp.js';
@@ -32,10 +33,18 @@ export function lrpSupervisorKey(processGuid: string, epoch: string): string {
 
 const notFound = (guid: string) => ({ ok: false as const, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
 
-export function spawnLrpSupervisor(
-  system: ActorSystem, parent: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  processGuid: string, epoch: string, onCrash?: CrashPolicy, fresh = false, startsFrom?: SupervisorStart,
-): Ref<LrpSupervisorMsg> {
+/** Whether a supervisor may be passivated: no rows left to trim (its instances passivate first; the kernel waits for them). */
+export const supervisorIsIdle = (state: State): boolean => !needsTrim(state);
+
+/**
+ * The supervisor of `processGuid` as `lrps` declares it: a virtual child (docs/020 "Supervisors
+ * are virtual children"), built again at each activation. It declares its own instances on its
+ * first message, once its DesiredLRP is replayed (their spec needs it).
+ */
+export function lrpSupervisorSpec(
+  system: ActorSystem, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy, startsFrom?: SupervisorStart,
+): Omit<PersistentActorSpec<State, LrpSupervisorMsg, Event>, 'name' | 'kind'> {
   // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
   // the LRP and its other instances go on (docs/020 "Quarantine")
   const instancePolicy = restartOrQuarantine(system.clock);
@@ -46,23 +55,22 @@ export function spawnLrpSupervisor(
   let owner: DesiredLRP | undefined;
   // the instances: virtual children, in memory only while they have work (docs/020 "Instances")
   let instances: Instances | undefined;
-  // whether this incarnation resumed its instances (initialState runs at spawn and at each restart);
-  // a new LRP's first one has nothing to resume: `lrp/create` starts its instances
+  // incarnations of this activation (initialState runs at activation and at each supervised restart)
+  let incarnations = 0;
+  // whether this incarnation handled a message yet, and resumed its instances
+  let prepared = false;
   let resumed = false;
-  let created = startsFrom !== undefined;
   // indices from this one up were never added by this incarnation (below it: see `known`)
   let addedBelow = 0;
-  return system.spawnPersistent<State, LrpSupervisorMsg, Event>(parent, {
-    kind: 'lrp-supervisor',
+  return {
     protocol: LRP_SUPERVISOR_PROTOCOL,
     ...(onCrash ? { onCrash } : {}),
-    name: processGuid,
     key: lrpSupervisorKey(processGuid, epoch),
-    ...(startsFrom ? { startsFrom } : { fresh }),
     snapshotEvery: 50,
     initialState: () => {
-      resumed = created;
-      created = false;
+      incarnations += 1;
+      prepared = false;
+      resumed = false;
       return { desired: undefined };
     },
     applyEvent: applySupervisorEvent,
@@ -120,18 +128,27 @@ export function spawnLrpSupervisor(
         return remove(known().filter((i) => inRange(i) && !quarantined.has(String(i))));
       };
 
-      // after recovery or a supervised restart (which stops the active children) every desired
-      // index is an instance again before the message is handled, so no report finds its index
-      // missing; those with an effect to resume (an auction, a restart timer) are activated for
-      // it, the others (RUNNING, CLAIMED, as the query index says) stay passive
-      if (!resumed) {
+      // every desired index is an instance (in the index) before the message is handled, so no
+      // report finds its index missing. The instances with an effect to resume (an auction, a
+      // restart timer; indicesToResume) are activated for it after a control start (`lrps` sends
+      // `lrp/recover` to the LRPs the query index says have such work) and after a supervised
+      // restart (which stopped the active ones); an activation after passivation has none: every
+      // instance was idle. A new LRP's supervisor starts from its DesiredLRP (lrps.desire.ts):
+      // `lrp/create` adds its instances, fresh, and starts them
+      if (!prepared) {
+        prepared = true;
+        if (state.desired && msg.type !== 'lrp/create') {
+          for (const index of range(state.desired.instances)) {
+            if (!quarantined.has(String(index)) && !instance(index)) add(index);
+          }
+        }
+      }
+      if (!resumed && (msg.type === 'lrp/recover' || incarnations > 1)) {
         resumed = true;
         if (state.desired) {
-          const resume = new Set(await indicesToResume(deps.queries, processGuid, state.desired.instances));
-          for (const index of range(state.desired.instances)) {
-            if (quarantined.has(String(index))) continue;
-            const ref = instance(index) ?? add(index);
-            if (resume.has(index)) system.dispatch(ref, ActualLrpMsg.init(state.desired));
+          const resume = await indicesToResume(deps.queries, processGuid, state.desired.instances);
+          for (const index of resume) {
+            if (!quarantined.has(String(index))) system.dispatch(instance(index) ?? add(index), ActualLrpMsg.init(state.desired));
           }
         }
       }
@@ -163,6 +180,8 @@ export function spawnLrpSupervisor(
         }
         case 'lrp/recover':
           if (!state.desired) system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });
+          return state;
+        case 'lrp/wake':
           return state;
         case 'lrp/update': {
           const before = state.desired;
@@ -304,7 +323,7 @@ export function spawnLrpSupervisor(
           return assertNever(msg);
       }
     },
-  });
+  };
 }
 
 /** An instance of an index nobody desires (reported or listed by its cell): stop it (its crash or stop needs nothing). */

@@ -17,7 +17,7 @@ export interface ActualLrpFilter {
 }
 
 export type LrpsMsg =
-  /** after spawn (and after recovery): respawn a supervisor per known DesiredLRP */
+  /** after spawn (and after recovery): seed the cell placements from the query index (the supervisors with work to resume are activated on the first message) */
   | { type: 'lrps/init' }
   /** a create request as parsed JSON: validation errors come back as data */
   | { type: 'lrps/desire'; input: unknown; replyTo: Ref<Result<DesiredLRP>> }

@@ -1,7 +1,8 @@
 /**
  * The DesiredLRP registry: which process guids exist (and the epoch of each, which names the
- * supervisor's journal). Event-sourced; on `lrps/init` it respawns one supervisor per LRP, each
- * of which replays its DesiredLRP and its instances.
+ * supervisor's journal). Event-sourced. The supervisors are its virtual children
+ * (lrps-supervisors.ts, docs/020 "Supervisors are virtual children"): activated by a message for
+ * them, passivated when idle; after a start only those with work to resume are activated.
  *
  * A desire is answered only once both the registry entry and the supervisor's DesiredLRP are
  * durable (DESIGN.md "Guarantees": a 2xx is durable); desires are pipelined (`persistEagerly`),
@@ -15,7 +16,9 @@ import { AuctorError, type Result } from '../base/errors.js';
 import { newModificationTag } from '../models/modification-tag.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './control-deps.js';
-import { spawnLrpSupervisor, stopStray } from './lrp-supervisor.js';
+import { stopStray } from './lrp-supervisor.js';
+import { runsAsIndexed } from './lrp-supervisor.instances.js';
+import { cellBackMessages, declareSupervisors, listed, reconcileSupervisors, resumeSupervisors, type Supervisors } from './lrps-supervisors.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -70,6 +73,20 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   // which instances are on which cell, to find those a cell's container list leaves out
   // (cell-placements.ts; outside the state: a hint rebuilt by every pass, nothing to journal)
   const placements = new CellPlacements();
+  // the registry as of the message being handled (applyEvent folds in place), for the
+  // supervisors' spec: the epoch of each; `desired` holds the epochs of desires not folded yet
+  let registry: State = { lrps: {} };
+  const desired = new Map<string, string>();
+  // what a desired LRP's supervisor starts from, until its first activation takes it
+  const starting = new Map<string, SupervisorStart>();
+  const takeStart = (guid: string) => {
+    const start = starting.get(guid);
+    starting.delete(guid);
+    return start;
+  };
+  let supervisors: Supervisors | undefined;
+  // whether this incarnation has handled a message (initialState runs at spawn and each restart)
+  let started = false;
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
     kind: 'lrps',
     protocol: LRPS_PROTOCOL,
@@ -79,38 +96,44 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     // the whole registry is one record: a snapshot every `count` events keeps its cost O(1) per
     // event (a fixed 100 rewrote 40k entries every 100 desires) and replay under 2 × count events
     snapshotEvery: (s) => Math.max(100, s.count ?? 0),
-    initialState: () => ({ lrps: {} }),
+    initialState: () => {
+      started = false;
+      return { lrps: {} };
+    },
     applyEvent,
     summary: (s) => ({ lrps: s.count ?? Object.keys(s.lrps).length }),
     handle: async (state, msg, ctx) => {
-      // ctx.children is a snapshot taken before this message: remember what it spawns itself
-      const spawned = new Map<string, Ref<LrpSupervisorMsg>>();
-      const supervisor = (guid: string) => (ctx.children.get(guid) as Ref<LrpSupervisorMsg> | undefined) ?? spawned.get(guid);
-      // fresh: a desire's epoch is new, so its journal is empty and need not be read
-      const spawn = (guid: string, epoch: string, fresh = false, startsFrom?: SupervisorStart) => {
-        const ref = spawnLrpSupervisor(system, ctx.self, deps, auctioneer, guid, epoch, supervisorPolicy, fresh, startsFrom);
-        spawned.set(guid, ref);
-        return ref;
-      };
-      // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never respawned
+      registry = state;
+      desired.clear();
+      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy, takeStart));
+      // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never activated
       const quarantined = system.registry.quarantinedChildren(ctx.path);
       const held = (guid: string) => quarantined.get(guid);
       const heldError = (guid: string) => quarantinedError('desired_lrp', guid, quarantined.get(guid)!);
-      // after recovery or a supervised restart (which stops the children) every known LRP gets
-      // its supervisor back before the message is handled; it replays its DesiredLRP and instances.
-      // Only then: walking every LRP on every message made each report cost O(LRPs).
-      if (ctx.children.size + quarantined.size < (state.count ?? Object.keys(state.lrps).length)) {
-        for (const [guid, epoch] of Object.entries(state.lrps)) {
-          if (!supervisor(guid) && !held(guid)) system.dispatch(spawn(guid, epoch), { type: 'lrp/recover' });
-        }
+      /** The supervisor of a known, not quarantined LRP: a virtual child, activated by what is sent to it. */
+      // own keys only: a guid such as `__proto__` names no LRP (the registry is a plain object)
+      const supervisor = (guid: string) => (Object.hasOwn(state.lrps, guid) && !held(guid) ? children.ref(guid) : undefined);
+      // fresh: a desire's epoch is new, so its journal is empty and need not be read
+      // a desire's supervisor starts from the DesiredLRP `lrps` journals for it (lrps.desire.ts)
+      const spawn = (guid: string, epoch: string, fresh = false, startsFrom?: SupervisorStart) => {
+        desired.set(guid, epoch);
+        if (startsFrom) starting.set(guid, startsFrom);
+        children.add(guid, startsFrom ? { startsFrom } : fresh ? { fresh } : {}).catch((error: unknown) => ctx.log.error({ process_guid: guid, error: String(error) }, 'lrps.supervisor-index-failed'));
+        return children.ref(guid);
+      };
+      // after recovery or a supervised restart (which stopped the active supervisors) only the
+      // LRPs with work to resume are activated, as the query index says once rebuilt
+      if (!started) {
+        started = true;
+        reconcileSupervisors(children, state.lrps, state.count ?? Object.keys(state.lrps).length, ctx.log);
+        resumeSupervisors(system, children, ctx.path, deps.queries, { ...state.lrps }, () => registry.lrps, ctx.log);
       }
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
 
       switch (msg.type) {
         case 'lrps/init': {
-          // the supervisors were respawned above; the rows the index rebuilt from the journals
-          // seed `placements` (no supervisor or instance is asked), so the first lists after a
-          // restart are read both ways before the first pass
+          // the rows the index rebuilt from the journals seed `placements` (no supervisor or
+          // instance is asked), so the first lists after a restart are read both ways before the first pass
           const self = ctx.self;
           const queries = deps.queries;
           if (queries) {
@@ -167,6 +190,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             // stopped by reconciliation as any unknown instance's
             const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
             await releaseLrp(system, `${ctx.path}/${msg.process_guid}`, msg.process_guid, epoch);
+            await children.remove(msg.process_guid);
             deps.queries?.forget(msg.process_guid);
             ctx.log.info({ process_guid: msg.process_guid }, 'lrps.removed-quarantined');
             system.dispatch(msg.replyTo, { ok: true, value: undefined });
@@ -186,7 +210,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           }
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
           deps.queries?.forget(msg.process_guid);
-          system.stop(ref);
+          await children.remove(msg.process_guid);
           system.dispatch(msg.replyTo, result);
           return next;
         }
@@ -205,15 +229,23 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/list': {
-          const rows = await Promise.all(all().map((ref) => ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)));
+          // from the query index when there is one (only what it could not read is asked): no supervisor is woken
+          const rows = await listed(deps.queries, ['lrp'], (index) => index.desiredLrps(), () => Object.keys(state.lrps), async (guid) => {
+            const ref = supervisor(guid);
+            return ref ? [await ask<DesiredLRP | undefined>(ref, (replyTo) => ({ type: 'lrp/get', replyTo })).catch(() => undefined)] : [];
+          });
           const desired = rows.filter((d): d is DesiredLRP => d !== undefined && (msg.filter.domain === undefined || d.domain === msg.filter.domain));
           system.dispatch(msg.replyTo, desired.sort((a, b) => a.process_guid.localeCompare(b.process_guid)));
           return state;
         }
         case 'lrps/actuals': {
           const f = msg.filter;
-          const targets = f.process_guid !== undefined ? [supervisor(f.process_guid)].filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined) : all();
-          const rows = (await Promise.all(targets.map((ref) => ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[])))).flat();
+          const askRowsOf = async (guid: string) => {
+            const ref = supervisor(guid);
+            return ref ? ask<ActualLRP[]>(ref, (replyTo) => ({ type: 'lrp/actuals', replyTo })).catch(() => [] as ActualLRP[]) : [];
+          };
+          const rows = f.process_guid !== undefined ? await askRowsOf(f.process_guid)
+            : await listed(deps.queries, ['lrp', 'instances'], (index, unread) => index.actualLrps().filter((a) => !unread.has(a.process_guid)), () => Object.keys(state.lrps), askRowsOf);
           system.dispatch(msg.replyTo, rows.filter((a) =>
             (f.domain === undefined || a.domain === f.domain) && (f.cell_id === undefined || a.cell_id === f.cell_id) && (f.index === undefined || a.index === f.index)));
           return state;
@@ -227,11 +259,10 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return state;
         }
         case 'lrps/forget': {
-          const ref = supervisor(msg.process_guid);
           if (state.lrps[msg.process_guid] === undefined) return state;
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
           deps.queries?.forget(msg.process_guid);
-          if (ref) system.stop(ref);
+          await children.remove(msg.process_guid);
           return next;
         }
         case 'lrps/converge': {
@@ -244,7 +275,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           if (deps.queries) await deps.queries.ready;
           const read = lrpReader(deps.queries, (guid) => askRows(supervisor(guid), ask));
           const pass = await convergeInSlices({
-            lrps: Object.keys(state.lrps).filter((guid) => supervisor(guid) !== undefined),
+            lrps: Object.keys(state.lrps).filter((guid) => !held(guid)),
             presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
             now: msToNs(ctx.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
             sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, read, send, log: ctx.log,
@@ -266,7 +297,12 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           cellsBackQueued = false;
           const cell_ids = [...appeared];
           appeared.clear();
-          if (cell_ids.length > 0) for (const ref of all()) system.dispatch(ref, { type: 'lrp/cell-back', cell_ids });
+          if (cell_ids.length === 0) return state;
+          // only the LRPs with instances those cells concern, as the query index says (not every supervisor)
+          for (const [guid, m] of await cellBackMessages(deps.queries, cell_ids, () => Object.keys(state.lrps))) {
+            const ref = supervisor(guid);
+            if (ref) system.dispatch(ref, m);
+          }
           return state;
         }
         case 'lrps/evacuating': {
@@ -286,8 +322,13 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           for (const c of msg.containers) byGuid.set(c.process_guid, [...(byGuid.get(c.process_guid) ?? []), c]);
           for (const [guid, containers] of byGuid) {
             const ref = supervisor(guid);
-            if (ref) system.dispatch(ref, { type: 'lrp/reconcile', containers });
-            else if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
+            if (!ref) {
+              if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
+              continue;
+            }
+            // a passive supervisor's instances are passive: those listed as their rows say have nothing to catch up
+            const news = children.isActive(guid) ? containers : containers.filter((c) => !runsAsIndexed(deps.queries, c));
+            if (news.length > 0) system.dispatch(ref, { type: 'lrp/reconcile', containers: news });
           }
           return state;
         }

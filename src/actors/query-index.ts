@@ -53,12 +53,26 @@ export interface IndexLoader {
   task(task: Task): void;
   /** a record whose journal could not be read: its actor is asked instead (see `unreadable`) */
   unreadable(kind: UnreadableKind, guid: string): void;
+  /** an LRP whose supervisor's journal says rows above `instances` may remain (see `rowsToTrim`) */
+  rowsToTrim(processGuid: string): void;
 }
 
 /** What the rebuild could not read: an LRP (its DesiredLRP), some of an LRP's instances, a task. */
 export type UnreadableKind = 'lrp' | 'instances' | 'task';
 
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
+
+/**
+ * Makes `entry.rows` long enough for `index` in an array of about the size it needs (one grown by
+ * assignment has 16 spare slots: ~130 B for each one-instance LRP): exact up to 8, then by half.
+ */
+function reach(entry: LrpEntry, index: number): void {
+  const length = entry.rows.length;
+  if (!(index >= length && index < 2 ** 24)) return; // (anything else is left to the assignment, as before)
+  const grown: Array<IndexRows | undefined> = new Array(index < 8 ? index + 1 : Math.max(index + 1, Math.ceil(length * 1.5)));
+  for (let i = 0; i < length; i++) grown[i] = entry.rows[i];
+  entry.rows = grown;
+}
 
 type Slot = keyof IndexRows;
 const SLOT: Record<ActualLRP['presence'], Slot> = { ORDINARY: 'o', SUSPECT: 's', EVACUATING: 'e' };
@@ -77,10 +91,15 @@ export class QueryIndex {
    */
   readonly unreadable: Record<UnreadableKind, Set<string>> = { lrp: new Set(), instances: new Set(), task: new Set() };
 
+  /**
+   * The LRPs whose supervisor's journal, at the rebuild, said rows above `instances` may remain
+   * (a scale-down or delete cut short): `lrps` activates their supervisors after a start, to trim them.
+   */
+  readonly rowsToTrim = new Set<string>();
+
   private markRecovered!: () => void;
   /**
-   * Resolves once `lrps` has respawned the supervisors it recovered and seeded its cell
-   * placements from this index (its `lrps/init`): the first listings after a start wait for it
+   * Resolves once `lrps` has seeded its cell placements from this index (its `lrps/init`): the first listings after a start wait for it
    * (bounded). No supervisor or instance is asked for it (asking would wake every instance).
    */
   readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
@@ -113,6 +132,7 @@ export class QueryIndex {
       rows: (guid, index, rows) => this.putRows(guid, index, rows),
       task: (t) => this.tasksByGuid.set(t.task_guid, t),
       unreadable: (kind, guid) => this.unreadable[kind].add(guid),
+      rowsToTrim: (guid) => this.rowsToTrim.add(guid),
     };
     this.readyPromise = load(loader).finally(() => {
       const pending = this.buffered ?? [];
@@ -180,7 +200,10 @@ export class QueryIndex {
   private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
     const entry = this.lrps[processGuid];
     if (!entry) return;
-    entry.rows[index] = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    const kept = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
+    if (kept) reach(entry, index);
+    else if (index >= entry.rows.length) return; // nothing to clear
+    entry.rows[index] = kept;
   }
 
   private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
@@ -189,6 +212,7 @@ export class QueryIndex {
     let rows = entry.rows[row.index];
     if (!rows) {
       if (!value) return;
+      reach(entry, row.index);
       rows = entry.rows[row.index] = { o: undefined, s: undefined, e: undefined };
     }
     rows[SLOT[row.presence]] = value;

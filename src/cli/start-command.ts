@@ -50,6 +50,7 @@ export interface StartFlags {
   taskRetries: number;
   completedTaskTtlMs: number;
   evacuationTimeoutMs: number;
+  idleMs: number;
   maxInstances: number;
   /** unset: pretty when stdout is a terminal, else json (`chooseLogFormat`) */
   logFormat?: LogFormat;
@@ -105,6 +106,7 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('unhealthy-interval-ms', 'health checks before healthy', 500))
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
+    .addOption(countFlag('idle-ms', "an LRP's actors with no work in progress (an idle instance; a supervisor whose instances are all passive) are passivated, their rows kept, after this long without a message", 60_000))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
     .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))

@@ -124,6 +124,8 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       taskRetries: flags.taskRetries,
       completedTaskTtlMs: flags.completedTaskTtlMs,
       maxInstances: flags.maxInstances,
+      instanceIdleMs: flags.idleMs,
+      supervisorIdleMs: flags.idleMs,
       restart: {
         immediateRestarts: flags.immediateRestarts,
         backoffMs: flags.crashBackoffMs,

@@ -124,14 +124,14 @@ export class NodeMetrics {
   private refreshActors(): void {
     const byKind = new Map<string, { actors: number; mailbox: number; restarts: number }>();
     let longest = 0;
-    for (const a of this.system.registry.list()) {
-      const k = byKind.get(a.kind) ?? { actors: 0, mailbox: 0, restarts: 0 };
+    this.system.registry.tally((kind, mailbox, restarts) => {
+      const k = byKind.get(kind) ?? { actors: 0, mailbox: 0, restarts: 0 };
       k.actors += 1;
-      k.mailbox += a.mailbox;
-      k.restarts += a.restarts;
-      byKind.set(a.kind, k);
-      longest = Math.max(longest, a.mailbox);
-    }
+      k.mailbox += mailbox;
+      k.restarts += restarts;
+      byKind.set(kind, k);
+      longest = Math.max(longest, mailbox);
+    });
     // kinds with no live actor left drop out rather than linger at their last value
     for (const g of [this.actors, this.mailbox, this.restarts]) g.reset();
     for (const [kind, k] of byKind) {

@@ -83,4 +83,18 @@ describe('query index: the events', () => {
     index.forget('web');
     expect(index.size()).to.deep.equal({ lrps: 0, rows: 0, tasks: 0 });
   });
+
+  it('lists every index of an LRP grown one instance at a time past its first 8, in any order of arrival, and drops them on removal', () => {
+    const index = new QueryIndex();
+    index.reserve('web');
+    index.onEvent(Events.desiredLrpCreated({ ...(desired as object), instances: 30 } as never));
+    // the rebuild reads journals in key order: 0, 1, 10, 11, ..., 2, 20, ...
+    const order = Array.from({ length: 30 }, (_, i) => String(i)).sort().map(Number);
+    const rows = order.map((i) => ({ ...running(`i-${i}`, 'cell-1'), index: i }));
+    for (const row of rows) index.onEvent(Events.actualLrpCreated(row));
+    expect(index.actualLrps().map((r) => r.index)).to.deep.equal(Array.from({ length: 30 }, (_, i) => i));
+    for (const row of rows.filter((r) => r.index % 2 === 1)) index.onEvent(Events.actualLrpRemoved(row));
+    expect(index.actualLrps().map((r) => r.index)).to.deep.equal(Array.from({ length: 15 }, (_, i) => 2 * i));
+    expect(index.size()).to.deep.equal({ lrps: 1, rows: 15, tasks: 0 });
+  });
 });

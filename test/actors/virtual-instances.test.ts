@@ -16,7 +16,8 @@ import { lrpJson, startHarness, type Harness } from './control-harness.js';
 const IDLE_MS = 10_000;
 const SUPERVISOR = '/control/lrps/web';
 // no periodic convergence unless a test says so (a pass reads the query index: see below)
-const SETTINGS = { instanceIdleMs: IDLE_MS, convergenceIntervalMs: 0 };
+// the supervisor stays active (virtual-supervisors.test.ts has it passivate too), so its instances can be counted
+const SETTINGS = { instanceIdleMs: IDLE_MS, supervisorIdleMs: 100 * IDLE_MS, convergenceIntervalMs: 0 };
 
 describe('control: ActualLRP instances are virtual', () => {
   let h: Harness;
@@ -155,7 +156,7 @@ describe('control: ActualLRP instances are virtual', () => {
     await pass(IDLE_MS * 3);
 
     h = await h.restart();
-    await eventually(() => expect(h.system.virtualChildrenOf(SUPERVISOR)).to.not.equal(undefined));
+    await eventually(() => expect(h.system.virtualChildrenOf('/control/lrps')).to.not.equal(undefined));
     h.cells.heartbeatAll();
     await eventually(async () => expect(await h.control.cells()).to.have.length(1));
     cell().reportContainers();
@@ -163,7 +164,9 @@ describe('control: ActualLRP instances are virtual', () => {
     // `lrps` and the supervisor handle their mailboxes in order: these asks come after the list
     const lrps = h.system.lookup('/control/lrps') as Ref<LrpsMsg>;
     for (let i = 0; i < 2; i++) await h.system.query<LrpsMsg, DesiredLRP[]>(lrps, (replyTo) => LrpsMsg.list({}, replyTo), 5000);
-    expect(instances().counts()).to.include({ total: 3, active: 0, passive: 3 });
+    // nothing woke its supervisor either (virtual too): no instance of it is alive
+    expect(h.system.virtualChildrenOf('/control/lrps')!.counts()).to.include({ total: 1, active: 0, passive: 1 });
+    expect(h.system.lookup(SUPERVISOR)).to.equal(undefined);
     expect((await rows()).map((a) => a.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
     expect(h.cells.allStops()).to.deep.equal([]);
   });

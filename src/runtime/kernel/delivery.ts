@@ -64,7 +64,7 @@ export class PathDelivery {
     private readonly registry: ActorRegistry,
     private readonly deadLetter: (letter: DeadLetter) => void,
     /** activates the virtual child at a path with no live actor (virtual-kinds.ts), or says why not */
-    private readonly activate: (path: string) => NactActor | DeadLetterReason | undefined = () => undefined,
+    private readonly activate: (path: string) => Pick<NactActor, 'dispatch'> | DeadLetterReason | undefined = () => undefined,
   ) {}
 
   /** Hands `message` to the live actor at `path` (no sender), or records a dead letter and says why. */

@@ -121,7 +121,12 @@ export class DurableTimers {
     return of && !of.parked ? this.store.remove(dueKey(of.at, path, id)) : Promise.resolve();
   }
 
-  /** Arms one clock timer for the earliest stored timer. */
+  /**
+   * Arms one clock timer for the earliest stored timer. One already due fires on the next turn
+   * of the event loop, not at the clock's next tick: its record may have become durable (and so
+   * visible) only after its due time, and a clock that does not move on its own (a fake one, a
+   * test's) would otherwise never fire it.
+   */
   private arm(): void {
     this.armed?.cancel();
     this.armed = undefined;
@@ -131,13 +136,20 @@ export class DurableTimers {
     if (!first) return;
     const at = Number(first.key.slice(DUE.length, DUE.length + DIGITS));
     this.armedAt = at;
-    this.armed = this.clock.setTimeout(() => {
+    const fire = () => {
       this.armed = undefined;
       this.firing ??= this.fireDue().finally(() => {
         this.firing = undefined;
         this.arm();
       });
-    }, at - this.clock.now());
+    };
+    const delay = at - this.clock.now();
+    if (delay > 0) {
+      this.armed = this.clock.setTimeout(fire, delay);
+      return;
+    }
+    const due = setImmediate(fire);
+    this.armed = { cancel: () => clearImmediate(due) };
   }
 
   /** Delivers every due timer, then waits for their records to be removed. */

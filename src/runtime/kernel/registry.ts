@@ -205,6 +205,15 @@ export class ActorRegistry {
     return [...this.entries].map(([path, entry]) => this.describe(path, entry));
   }
 
+  /**
+   * Every live actor's kind, mailbox length and restarts, for a metrics scrape: none of what
+   * {@link list} adds (summaries of each actor's state, virtual children's counts), which cost a
+   * scrape about 1 s of CPU at 100k instances.
+   */
+  tally(visit: (kind: string, mailbox: number, restarts: number) => void): void {
+    for (const entry of this.entries.values()) visit(entry.kind, findActor(entry.ref)?.mailbox.length ?? 0, entry.restarts);
+  }
+
   /** Paths of the live actors whose parent is `path` (null: the top-level actors). */
   childrenOf(path: string | null): string[] {
     return [...this.entries].filter(([, e]) => e.parent === path).map(([p]) => p);

@@ -210,8 +210,13 @@ export class ActorSystem {
     }
     if (ref.type === 'actor' && !findActor(ref)) {
       const path = refPath(ref);
-      const virtual = this.virtualKinds.activate(path);
-      if (typeof virtual !== 'object') {
+      let virtual = this.virtualKinds.activate(path);
+      // its parent was activated and declares its children later: ask once they are declared
+      if (typeof virtual === 'object' && 'pending' in virtual) {
+        await virtual.settled;
+        virtual = findActor(ref) ?? this.virtualKinds.activate(path);
+      }
+      if (typeof virtual !== 'object' || 'pending' in virtual) {
         this.registry.deadLetter();
         const quarantined = virtual === 'quarantined' && this.registry.quarantined(path);
         if (quarantined) throw new ActorQuarantinedError(path, quarantined.failure.message);

@@ -35,6 +35,13 @@ export interface VirtualKindSpec<S, M, E> {
    * grandchild activates the child, then the grandchild
    */
   onActivate?: (ref: Ref<M>, name: string) => void;
+  /**
+   * the children declare their own virtual children later than `onActivate`: on a message, once
+   * their journal is replayed (their children's specs need that state). A message for a
+   * grandchild whose parent is passive activates the parent, sends it `wake()` (nothing else may
+   * reach it) and waits until the parent declares its children (or stops: then it is a dead letter)
+   */
+  declaresChildrenLater?: { wake: () => M };
 }
 
 /** How many virtual children a parent has, from the index: no child is activated to count. */
@@ -103,19 +110,24 @@ export class VirtualChildren<S, M, E> {
     return this.spec.kind;
   }
 
+  /** @internal the message that makes a child declare its own virtual children, when it declares them later (VirtualKindSpec.declaresChildrenLater) */
+  wakeMessage(): M | undefined {
+    return this.spec.declaresChildrenLater?.wake();
+  }
+
   /** The address of the child `name`: sending to it (or asking it) activates it when passive. */
   ref(name: string): Ref<M> {
     const parts = [...(this.parent.type === 'system' ? [] : this.parent.path.parts), name];
     return { type: 'actor', path: { parts }, name, system: { name: this.system.name } } as Ref<M>;
   }
 
-  /** Whether `name` is one of the children (in the index), active or not. */
+  /** Whether `name` is one of the children (in the index), active or not. An active one is (`remove` stops it first): no read. */
   has(name: string): boolean {
     const change = this.changes.get(name);
     if (change) return change.present;
     // every child is an add not committed yet (a new parent's first ones): the store has no other
     if (this.total === this.adding) return false;
-    return this.store.get(this.prefix + name) !== undefined;
+    return this.active.has(name) || this.store.get(this.prefix + name) !== undefined;
   }
 
   /**
@@ -207,7 +219,14 @@ export class VirtualChildren<S, M, E> {
     if (this.disposed || !findActor(this.parent as NactRef)) return 'no-such-actor';
     if (this.system.registry.quarantined(`${this.parentPath}/${name}`)) return 'quarantined';
     if (!this.has(name)) return 'no-such-actor';
-    const spec = this.spec.spec(name);
+    let spec: ReturnType<VirtualKindSpec<S, M, E>['spec']>;
+    try {
+      spec = this.spec.spec(name);
+    } catch (error) {
+      // the parent cannot say what the child is (its record is gone meanwhile): nobody to deliver to
+      this.system.log.warn({ actor: `${this.parentPath}/${name}`, error: String(error) }, 'virtual.no-spec');
+      return 'no-such-actor';
+    }
     const fresh = this.fresh.delete(name);
     const startsFrom = this.starts.get(name);
     this.starts.delete(name);
@@ -244,8 +263,9 @@ export class VirtualChildren<S, M, E> {
         continue;
       }
       if (now - record.lastAt < this.spec.idleAfterMs || actor.busy || actor.mailbox.length > 0 || actor.auctorRecovering || actor.auctorWrites?.size) continue;
-      // a parent stays while it has live children (its virtual ones passivate first)
-      if (actor.children.size > 0) continue;
+      // a parent stays while it has live children (its virtual ones passivate first), and while it
+      // keeps quarantined ones: their marks go with it (registry.ts), and would be forgotten
+      if (actor.children.size > 0 || this.system.registry.quarantinedChildren(`${this.parentPath}/${name}`).size > 0) continue;
       const state = actor.state as S;
       if (this.spec.isIdle && !this.spec.isIdle(state)) continue;
       this.active.delete(name);

@@ -25,11 +25,14 @@ import {
   DuplicateEventError,
   pagedEventStream,
   type EventStream,
+  type JournalRead,
   type PersistedEvent,
+  type ScanOptions,
   type PersistedSnapshot,
   type PersistenceEngine,
 } from './engine.js';
 import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
+import { scanLmdbJournals, TYPE_DECODER } from './lmdb-journal-scan.js';
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -48,10 +51,13 @@ export const LMDB_ENV_OPTIONS: Readonly<LmdbEnvOptions> = {
  * the many shapes actors journal (rows with and without optional fields, user-named keys) the
  * encoder kept building new ones: 12 µs per event in bench/auction.ts at 100k instances, a tenth
  * of all CPU. Plain maps cost about 1 µs and do not depend on the shapes seen before. Values
- * written with records still decode. (`useRecords` is a msgpackr option lmdb-js passes on; its
- * typings omit it.)
+ * written with records still decode. `variableMapSize`: msgpackr's default writes every map with a
+ * 16-bit size and refuses an object of more than 65,535 keys, so the snapshot of a registry of
+ * 200k LRPs failed and every start replayed the events after the last one that fit; sized maps
+ * cost no measurable time and are smaller. (Both are msgpackr options lmdb-js passes on; its
+ * typings omit them.)
  */
-export const LMDB_DB_OPTIONS: Readonly<DatabaseOptions> = { useRecords: false } as DatabaseOptions;
+export const LMDB_DB_OPTIONS: Readonly<DatabaseOptions> = { useRecords: false, variableMapSize: true } as DatabaseOptions;
 
 /** Events read per page while streaming a history. */
 const PAGE = 256;
@@ -101,6 +107,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   private closed: Promise<void> | undefined;
   private readonly prefix: string;
   private runtime: RuntimeStore | undefined;
+  private eventTypesDb: Database<string | undefined, RecordKey> | undefined;
 
   /**
    * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
@@ -180,6 +187,13 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
       for (const { key: k, value } of range) page.push(toEvent(key, k[1], value));
       return page;
     });
+  }
+
+  /** See {@link PersistenceEngine.scanJournals} (lmdb-journal-scan.ts). */
+  scanJournals(prefix: string, visit: (journal: JournalRead) => void, options?: ScanOptions): Promise<void> {
+    this.eventTypesDb ??= this.root.openDB<string | undefined, RecordKey>(`${this.prefix}events`, { encoder: TYPE_DECODER } as DatabaseOptions);
+    const source = { events: this.eventsDb, eventTypes: this.eventTypesDb, snapshots: this.snapshotsDb };
+    return scanLmdbJournals(source, prefix, visit, () => this.assertOpen(), options);
   }
 
   /** See {@link PersistenceEngine.latestSnapshot}. */

@@ -7,6 +7,7 @@ import {
   DuplicateEventError,
   pagedEventStream,
   type EventStream,
+  type JournalRead,
   type PersistedEvent,
   type PersistedSnapshot,
   type PersistenceEngine,
@@ -66,6 +67,27 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
     return last && structuredClone(last);
   }
 
+  /** See {@link PersistenceEngine.scanJournals}: one page, the whole prefix (tests hold few journals). */
+  async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+    await Promise.resolve();
+    this.assertOpen();
+    const keys = [...this.journal.keys()].filter((k) => k.startsWith(prefix) && this.journal.get(k)!.length > 0).sort(bytewise);
+    for (const key of keys) {
+      const list = this.snapshots.get(key);
+      const snapshot = list?.[list.length - 1];
+      const events = this.journal.get(key)!;
+      visit({
+        key,
+        snapshot: snapshot && structuredClone(snapshot),
+        events: events.slice(firstAbove(events, snapshot?.sequenceNumber ?? 0)).map((e) => ({
+          sequenceNumber: e.sequenceNumber,
+          type: e.isDeleted ? undefined : typeOf(e.data),
+          read: () => structuredClone(e),
+        })),
+      });
+    }
+  }
+
   /** See {@link PersistenceEngine.takeSnapshot}. */
   async takeSnapshot(snapshot: PersistedSnapshot): Promise<void> {
     this.assertOpen();
@@ -109,6 +131,17 @@ export class MemoryPersistenceEngine implements PersistenceEngine {
   private assertOpen(): void {
     if (this.closed) throw new Error('persistence engine is closed');
   }
+}
+
+/** `data.type` when it is a string. */
+function typeOf(data: unknown): string | undefined {
+  const type = data !== null && typeof data === 'object' ? (data as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/** Orders keys as LMDB does (UTF-8 bytes; the same as UTF-16 code units below the surrogates). */
+function bytewise(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Index of the first item with sequenceNumber > `after` (binary search). */

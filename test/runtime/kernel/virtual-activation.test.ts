@@ -25,6 +25,25 @@ describe('virtual children: activation', () => {
     expect(node.activations.get('a')).to.equal(2);
   });
 
+  it('knows an active child without reading the index: a parent that checks each child on every message reads nothing for live ones', async () => {
+    await node.counters.add('d');
+    await node.counters.add('e');
+    expect(await node.add('d', 1)).to.equal(1);
+    const store = node.engine.runtimeStore!();
+    const read = store.get.bind(store);
+    const keys: string[] = [];
+    store.get = <V>(key: string) => (keys.push(key), read<V>(key));
+    try {
+      expect(node.counters.has('d')).to.equal(true);
+      expect(keys).to.deep.equal([]);
+      // a passive one is read from the index, as before
+      expect(node.counters.has('e')).to.equal(true);
+      expect(keys).to.deep.equal(['virtual//holder|e']);
+    } finally {
+      store.get = read;
+    }
+  });
+
   it('answers an ask sent to a passive child', async () => {
     await node.counters.add('b');
     expect(await node.add('b', 7)).to.equal(7);

@@ -26,6 +26,12 @@ describe('virtual children: durable timers', () => {
     expect((await node.get('t')).ticks).to.equal(1);
   });
 
+  it('fires a timer already due when it is stored, without waiting for the clock to move (a write durable only after its due time)', async () => {
+    await node.counters.add('d');
+    await scheduleTick(node, 'd', 0);
+    await eventually(async () => expect((await node.get('d')).ticks).to.equal(1));
+  });
+
   it('does not fire a cancelled timer', async () => {
     await node.counters.add('c');
     await scheduleTick(node, 'c', 5 * IDLE_MS);

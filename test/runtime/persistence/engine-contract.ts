@@ -11,6 +11,7 @@ import {
   type PersistenceEngine,
 } from '../../../src/runtime/persistence/engine.js';
 import { collect } from '../../support/collect.js';
+import { describeJournalScan } from './journal-scan-contract.js';
 import { describeNactRecovery } from './nact-recovery-contract.js';
 
 export interface EngineFixture {
@@ -176,6 +177,8 @@ export function describeEngineContract(name: string, make: () => Promise<EngineF
         expect(await engine.latestSnapshot('abc')).to.equal(undefined);
       });
     });
+
+    describeJournalScan(() => engine);
 
     describe('deleting journals', function () {
       const history = async (key: string) => ({ events: seqs(await collect(engine.events(key))), snapshot: (await engine.latestSnapshot(key))?.sequenceNumber });

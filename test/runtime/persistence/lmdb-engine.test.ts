@@ -125,6 +125,10 @@ describe('LmdbPersistenceEngine', function () {
       // and the next event lands after them, in the new encoding
       await engine.persist(persistedEvent('actual-lrp/app/e/1', 4, { type: 'removed' }));
       expect((await collect(engine.events('actual-lrp/app/e/1', 3))).map((e) => e.data)).to.deep.equal([{ type: 'removed' }]);
+      // a scan decodes both encodings; it reads the type off the new one only
+      const scanned: Array<[string | undefined, unknown]> = [];
+      await engine.scanJournals('actual-lrp/', (j) => scanned.push(...j.events.map((e): [string | undefined, unknown] => [e.type, e.read().data])));
+      expect(scanned).to.deep.equal([[undefined, rows[2]], ['removed', { type: 'removed' }]]);
     } finally {
       await engine.close();
     }
@@ -140,5 +144,40 @@ describe('LmdbPersistenceEngine', function () {
     const isMap = (raw[0]! & 0xf0) === 0x80 || raw[0] === 0xde || raw[0] === 0xdf;
     expect(isMap, `first byte 0x${raw[0]!.toString(16)}`).to.equal(true);
     expect(new Unpackr({ useRecords: false }).unpack(raw)).to.deep.include({ d: { type: 'row', actual: { state: 'CLAIMED' } } });
+  });
+
+  it('stores a snapshot of a record with more than 65,535 keys (a registry of 200k LRPs) and reads it back after a reopen', async function () {
+    this.timeout(30_000);
+    const lrps: Record<string, string> = {};
+    for (let i = 0; i < 70_000; i++) lrps[`lrp-${i}`] = `epoch-${i}`;
+    let engine = LmdbPersistenceEngine.open(dir);
+    await engine.takeSnapshot({ key: 'lrps', sequenceNumber: 70_000, createdAt: 1, data: { lrps, count: 70_000 } });
+    await engine.close();
+    engine = LmdbPersistenceEngine.open(dir);
+    const read = await engine.latestSnapshot('lrps');
+    await engine.close();
+    expect(read?.sequenceNumber).to.equal(70_000);
+    const data = read?.data as { lrps: Record<string, string>; count: number };
+    expect(Object.keys(data.lrps)).to.have.length(70_000);
+    expect(data.lrps['lrp-69999']).to.equal('epoch-69999');
+  });
+
+  it('scanJournals lets other work run while it reads many journals (a start must not hold the event loop)', async function () {
+    this.timeout(60_000);
+    root = open({ path: dir, ...LMDB_ENV_OPTIONS });
+    const engine = new LmdbPersistenceEngine(root);
+    const writes: Array<Promise<void>> = [];
+    for (let j = 0; j < 10_000; j++) writes.push(engine.persist(persistedEvent(`a/${j}`, 1, { j })));
+    await Promise.all(writes);
+    let turns = 0;
+    let visited = 0;
+    const ticking = setInterval(() => turns++, 0);
+    try {
+      await engine.scanJournals('a/', () => visited++);
+    } finally {
+      clearInterval(ticking);
+    }
+    expect(visited).to.equal(10_000);
+    expect(turns, 'timer turns during the scan').to.be.at.least(2);
   });
 });
