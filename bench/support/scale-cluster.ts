@@ -18,6 +18,8 @@ import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { startNode, type NodeProcess } from '../../test/support/gateway-node.js';
 import { tempDir } from '../../test/support/temp-dir.js';
 
+/** more node flags for the control node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (bench/desire.ts) */
+const CONTROL_NODE_OPTIONS = (process.env.BENCH_CONTROL_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
 const SIMULATOR = fileURLToPath(new URL('./cell-simulator.js', import.meta.url));
 
 /** bench/support/cell-simulator.ts's `stats` line, summed over the simulators (the `max_` fields: their largest) */
@@ -116,8 +118,13 @@ export class ScaleCluster {
     if (this.control) this.earlierControls.push(this.control);
     this.control = await startNode(join(this.dir.path, 'control'), [
       '--roles', 'control', '--api', `127.0.0.1:${this.apiPort}`, '--listen', `127.0.0.1:${this.listenPort}`, '--log-format', 'json', ...this.controlArgs,
-    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...this.controlNodeOptions].join(' ') }, timeoutMs });
+    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...this.controlNodeOptions, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
     return this.control;
+  }
+
+  /** The simulators' process ids. */
+  get simulatorPids(): number[] {
+    return this.simulators.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Resident set sizes (MB) read from /proc, without asking the processes: the control node's and the simulators' summed; null where /proc cannot say. */

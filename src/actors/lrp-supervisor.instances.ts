@@ -41,6 +41,7 @@ export function declareInstances(
 
 /** Drops every instance in the index (and its restart timer): they belong to an earlier LRP of the same guid. */
 export async function forgetStale(system: ActorSystem, instances: Instances, path: string): Promise<void> {
+  if (instances.counts().total === 0) return; // a new guid's: no read
   for (let page = instances.list({ limit: 1000 }); page.length > 0; page = instances.list({ limit: 1000 })) {
     await Promise.all(page.map(({ name }) => Promise.all([instances.remove(name), system.timers.cancel(`${path}/${name}`, RESTART_TIMER)])));
   }

@@ -5,8 +5,11 @@ import type { Result } from '../base/errors.js';
 import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 
 export type LrpSupervisorMsg =
-  /** the first message of a new LRP: persist it, publish, start its instances */
-  | { type: 'lrp/create'; desired: DesiredLRP; replyTo: Ref<Result<DesiredLRP>> }
+  /**
+   * the first message of a new LRP, whose DesiredLRP `lrps` is journaling (the supervisor starts
+   * from it: `startsFrom`) and answers for: once stored, start its instances
+   */
+  | { type: 'lrp/create'; desired: DesiredLRP }
   /** after a control start: activate the instances with an effect to resume (lrp-supervisor.instances.ts indicesToResume) */
   | { type: 'lrp/recover' }
   /** sent by the kernel to a supervisor activated for a message to one of its instances: handling it declares them (that message waits for it) */

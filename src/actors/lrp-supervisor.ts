@@ -17,6 +17,7 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
+import type { SupervisorStart } from './lrps.desire.js';
 import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -42,7 +43,7 @@ export const supervisorIsIdle = (state: State): boolean => !needsTrim(state);
  */
 export function lrpSupervisorSpec(
   system: ActorSystem, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
-  processGuid: string, epoch: string, onCrash?: CrashPolicy,
+  processGuid: string, epoch: string, onCrash?: CrashPolicy, startsFrom?: SupervisorStart,
 ): Omit<PersistentActorSpec<State, LrpSupervisorMsg, Event>, 'name' | 'kind'> {
   // an instance that keeps failing (its journal fails on replay) is quarantined, not escalated:
   // the LRP and its other instances go on (docs/020 "Quarantine")
@@ -132,10 +133,11 @@ export function lrpSupervisorSpec(
       // restart timer; indicesToResume) are activated for it after a control start (`lrps` sends
       // `lrp/recover` to the LRPs the query index says have such work) and after a supervised
       // restart (which stopped the active ones); an activation after passivation has none: every
-      // instance was idle
+      // instance was idle. A new LRP's supervisor starts from its DesiredLRP (lrps.desire.ts):
+      // `lrp/create` adds its instances, fresh, and starts them
       if (!prepared) {
         prepared = true;
-        if (state.desired) {
+        if (state.desired && msg.type !== 'lrp/create') {
           for (const index of range(state.desired.instances)) {
             if (!quarantined.has(String(index)) && !instance(index)) add(index);
           }
@@ -170,12 +172,11 @@ export function lrpSupervisorSpec(
           // the index is by path: rows left by an earlier LRP of this guid (one quarantined and
           // removed) are not this epoch's instances
           await forgetStale(system, children, ctx.path);
-          const next = (await ctx.persist({ type: 'desired', desired: msg.desired })) as State;
+          // journaled, published and answered by `lrps` (lrps.desire.ts) once stored with the registry entry
+          if (!startsFrom || !(await startsFrom.written.then(() => true, () => false))) return state;
           owner = msg.desired;
-          deps.events.publish(Events.desiredLrpCreated(msg.desired));
-          system.dispatch(msg.replyTo, ok(msg.desired));
           start(msg.desired, range(msg.desired.instances), true);
-          return next;
+          return state;
         }
         case 'lrp/recover':
           if (!state.desired) system.dispatch(ctx.parent as Ref<LrpsMsg>, { type: 'lrps/forget', process_guid: processGuid });

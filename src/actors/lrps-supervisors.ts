@@ -13,17 +13,19 @@ import { lrpSupervisorSpec, supervisorIsIdle } from './lrp-supervisor.js';
 import type { LrpSupervisorEvent, LrpSupervisorState } from './lrp-supervisor.journal.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { QueryIndex, UnreadableKind } from './query-index.js';
+import type { SupervisorStart } from './lrps.desire.js';
 
 export type Supervisors = VirtualChildren<LrpSupervisorState, LrpSupervisorMsg, LrpSupervisorEvent>;
 
 /**
  * Declares the supervisors of `lrps` (`self`); `epochOf(guid)` names the journal of each (from
- * the registry). A supervisor activated for a message to one of its instances (a durable restart
+ * the registry), `startOf(guid)` what a new LRP's supervisor starts from (lrps.desire.ts). A supervisor activated for a message to one of its instances (a durable restart
  * timer) is sent `lrp/wake`, which makes it declare them.
  */
 export function declareSupervisors(
   system: ActorSystem, self: AnyRef, deps: ControlDeps, auctioneer: Ref<AuctioneerMsg>,
   epochOf: (guid: string) => string | undefined, onCrash: CrashPolicy,
+  startOf: (guid: string) => SupervisorStart | undefined = () => undefined,
 ): Supervisors {
   return system.spawnVirtualKind<LrpSupervisorState, LrpSupervisorMsg, LrpSupervisorEvent>(self, {
     kind: 'lrp-supervisor',
@@ -35,7 +37,7 @@ export function declareSupervisors(
       const epoch = epochOf(guid);
       // not in the registry (removed meanwhile): the kernel treats the path as no actor
       if (epoch === undefined) throw new Error(`lrp-supervisor ${guid}: not in the registry`);
-      return lrpSupervisorSpec(system, deps, auctioneer, guid, epoch, onCrash);
+      return lrpSupervisorSpec(system, deps, auctioneer, guid, epoch, onCrash, startOf(guid));
     },
   });
 }

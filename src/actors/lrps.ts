@@ -29,6 +29,7 @@ import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { CellPlacements } from './cell-placements.js';
 import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
+import { answerOnceStored, journalDesired, type SupervisorStart } from './lrps.desire.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
 
@@ -76,6 +77,13 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   // supervisors' spec: the epoch of each; `desired` holds the epochs of desires not folded yet
   let registry: State = { lrps: {} };
   const desired = new Map<string, string>();
+  // what a desired LRP's supervisor starts from, until its first activation takes it
+  const starting = new Map<string, SupervisorStart>();
+  const takeStart = (guid: string) => {
+    const start = starting.get(guid);
+    starting.delete(guid);
+    return start;
+  };
   let supervisors: Supervisors | undefined;
   // whether this incarnation has handled a message (initialState runs at spawn and each restart)
   let started = false;
@@ -97,7 +105,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     handle: async (state, msg, ctx) => {
       registry = state;
       desired.clear();
-      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy));
+      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy, takeStart));
       // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never activated
       const quarantined = system.registry.quarantinedChildren(ctx.path);
       const held = (guid: string) => quarantined.get(guid);
@@ -106,9 +114,11 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
       // own keys only: a guid such as `__proto__` names no LRP (the registry is a plain object)
       const supervisor = (guid: string) => (Object.hasOwn(state.lrps, guid) && !held(guid) ? children.ref(guid) : undefined);
       // fresh: a desire's epoch is new, so its journal is empty and need not be read
-      const spawn = (guid: string, epoch: string, fresh = false) => {
+      // a desire's supervisor starts from the DesiredLRP `lrps` journals for it (lrps.desire.ts)
+      const spawn = (guid: string, epoch: string, fresh = false, startsFrom?: SupervisorStart) => {
         desired.set(guid, epoch);
-        children.add(guid, fresh ? { fresh } : {}).catch((error: unknown) => ctx.log.error({ process_guid: guid, error: String(error) }, 'lrps.supervisor-index-failed'));
+        if (startsFrom) starting.set(guid, startsFrom);
+        children.add(guid, startsFrom ? { startsFrom } : fresh ? { fresh } : {}).catch((error: unknown) => ctx.log.error({ process_guid: guid, error: String(error) }, 'lrps.supervisor-index-failed'));
         return children.ref(guid);
       };
       // after recovery or a supervised restart (which stopped the active supervisors) only the
@@ -152,15 +162,14 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('ResourceExists', `desired lrp already exists: ${guid}`) });
             return state;
           }
-          // pipelined: the registry entry and the supervisor's DesiredLRP are written while the
-          // next desires are handled, so concurrent desires share commits; the caller hears once both are durable
+          // pipelined: the registry entry and the supervisor's DesiredLRP are written in this turn
+          // while the next desires are handled, so they and concurrent desires share commits; the
+          // caller hears once both are durable (lrps.desire.ts)
           const { state: next, durable } = ctx.persistEagerly({ type: 'added', process_guid: guid, epoch });
+          const start = journalDesired(system, result.value, epoch, durable);
           deps.queries?.reserve(guid); // its place in the listings' order: the registry's
-          const created = ask<Result<DesiredLRP>>(spawn(guid, epoch, true), (replyTo) => ({ type: 'lrp/create', desired: result.value, replyTo }));
-          Promise.all([created, durable]).then(
-            ([answer]) => system.dispatch(msg.replyTo, answer),
-            (error: unknown) => system.dispatch(msg.replyTo, { ok: false, error: new AuctorError('Unavailable', `desired lrp ${guid} not stored: ${String(error)}`) }),
-          );
+          system.dispatch(spawn(guid, epoch, true, start), { type: 'lrp/create', desired: result.value });
+          answerOnceStored(system, deps, ctx.self, result.value, start, msg.replyTo);
           return next;
         }
         case 'lrps/update': {

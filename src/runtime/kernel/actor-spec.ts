@@ -76,6 +76,14 @@ export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
    */
   fresh?: boolean;
   /**
+   * The first events of a key never written, which the spawner is journaling right now
+   * (`ActorSystem.journal`, issued in the same turn as its own write so both share a commit):
+   * the first start folds them instead of reading the journal (implies `fresh`), and its own
+   * first write follows them. A restart first waits for `written`, then replays what is durable.
+   * Nothing may be acknowledged on the actor's behalf before `written` resolves.
+   */
+  startsFrom?: { events: E[]; written: Promise<unknown> };
+  /**
    * persisted events between snapshots; none when omitted. A function is asked after each
    * message: a state that grows can snapshot every `size` events, so each snapshot's cost is
    * spread over as many events and replay stays bounded by the size.

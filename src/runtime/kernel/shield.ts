@@ -208,13 +208,15 @@ interface PersistentContextCache extends NactActor {
 /**
  * For a persistent actor whose key has never been written: its first start skips reading the
  * journal (an empty snapshot read and an empty event range per actor); a restart replays it.
+ * `from`: the state and sequence number of the events its spawner is journaling for it.
  */
-export function skipFirstRecovery(actor: NactActor): void {
+export function skipFirstRecovery(actor: NactActor, from?: { state: unknown; sequenceNumber: number }): void {
   const fresh = actor as NactActor & { recover?: () => void; clearTimeout(): void };
   fresh.recover = function (this: typeof fresh) {
     delete this.recover;
     this.clearTimeout();
-    this.sequenceNumber = 0;
+    if (from) this.state = from.state;
+    this.sequenceNumber = from?.sequenceNumber ?? 0;
     this.messagesToNextSnapshot = this.snapshotEvery;
     this.processNext();
   };

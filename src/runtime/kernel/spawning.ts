@@ -92,7 +92,11 @@ export function spawnPersistentActor<S, M, E>(system: ActorSystem, parent: AnyRe
   if (actor) {
     shareEmptyChildMaps(actor);
     shieldPersistentActorClass(actor);
-    if (spec.fresh) skipFirstRecovery(actor);
+    if (spec.startsFrom) {
+      const { events, written } = spec.startsFrom;
+      skipFirstRecovery(actor, { state: events.reduce(spec.applyEvent, actor.state as S), sequenceNumber: events.length });
+      trackWrite(actor, written.then(() => undefined));
+    } else if (spec.fresh) skipFirstRecovery(actor);
   }
   entry = registerSpawned(system, ref, parent, spec, spec.key);
   return ref as Ref<M>;

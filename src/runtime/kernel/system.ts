@@ -102,6 +102,19 @@ export class ActorSystem {
   }
 
   /**
+   * Journals `events` as the first events (1..n) of `key`, which must never have been written
+   * (a name with a fresh epoch); resolves once they are durable. For a parent that spawns the
+   * key's actor with `startsFrom` these events: issued in the same turn as the parent's own
+   * write, the two share a commit, and the child does not have to run before either is stored.
+   */
+  journal(key: string, events: readonly unknown[]): Promise<void> {
+    const engine = this.engine;
+    if (!engine) return Promise.reject(new Error(`no persistence engine to journal ${key}`));
+    const createdAt = Date.now();
+    return Promise.all(events.map((data, i) => engine.persist({ data, sequenceNumber: i + 1, key, tags: [], createdAt, isDeleted: false }))).then(() => undefined);
+  }
+
+  /**
    * Declares the virtual children of `parent` (docs/011 "Virtual actors"): persistent children
    * that exist by name in an index beside the journals, activated by what arrives for their path
    * and passivated when idle. Needs an engine with a runtime store (both engines have one).

@@ -81,8 +81,12 @@ export class VirtualChildren<S, M, E> {
   private readonly active = new Map<string, Active>();
   /** added with `fresh` and not activated since */
   private readonly fresh = new Set<string>();
+  /** added with `startsFrom` and not activated since */
+  private readonly starts = new Map<string, NonNullable<PersistentActorSpec<S, M, E>['startsFrom']>>();
   /** adds and removes whose index write is not committed yet */
   private readonly changes = new Map<string, { present: boolean; write: Promise<void> }>();
+  /** how many of `changes` are adds */
+  private adding = 0;
   /** summaries of passivations whose index write is not committed yet (a read would not see them) */
   private readonly unwritten = new Map<string, { summary: unknown }>();
   private total: number;
@@ -120,20 +124,26 @@ export class VirtualChildren<S, M, E> {
   /** Whether `name` is one of the children (in the index), active or not. An active one is (`remove` stops it first): no read. */
   has(name: string): boolean {
     const change = this.changes.get(name);
-    return change ? change.present : this.active.has(name) || this.store.get(this.prefix + name) !== undefined;
+    if (change) return change.present;
+    // every child is an add not committed yet (a new parent's first ones): the store has no other
+    if (this.total === this.adding) return false;
+    return this.active.has(name) || this.store.get(this.prefix + name) !== undefined;
   }
 
   /**
    * Records the child `name` in the index (no activation); resolves once durable. `fresh`: its
    * journal key has never been written, so its first activation (on this node, before a
-   * restart) reads no journal (`PersistentActorSpec.fresh`).
+   * restart) reads no journal (`PersistentActorSpec.fresh`). `startsFrom`: the events the caller
+   * journals for it now (`ActorSystem.journal`); its first activation folds them, reading nothing
+   * (`PersistentActorSpec.startsFrom`).
    */
-  add(name: string, options: { fresh?: boolean } = {}): Promise<void> {
+  add(name: string, options: { fresh?: boolean; startsFrom?: PersistentActorSpec<S, M, E>['startsFrom'] } = {}): Promise<void> {
     if (!/^[a-z0-9\-$_.+!*'(),]+$/i.test(name)) throw new Error(`bad virtual child name "${name}"`);
     const change = this.changes.get(name);
     if (change?.present) return change.write;
     if (!change && this.has(name)) return Promise.resolve();
     if (options.fresh) this.fresh.add(name);
+    if (options.startsFrom) this.starts.set(name, options.startsFrom);
     this.total += 1;
     return this.change(name, true, this.store.put(this.prefix + name, {} satisfies IndexRecord));
   }
@@ -150,6 +160,7 @@ export class VirtualChildren<S, M, E> {
     }
     this.unwritten.delete(name);
     this.fresh.delete(name);
+    this.starts.delete(name);
     const change = this.changes.get(name);
     if (change && !change.present) return change.write;
     if (!this.has(name)) return Promise.resolve();
@@ -160,9 +171,14 @@ export class VirtualChildren<S, M, E> {
   /** Remembers an index write until it is committed: reads would not see it before. */
   private change(name: string, present: boolean, write: Promise<void>): Promise<void> {
     const change = { present, write };
+    const replaced = this.changes.get(name);
+    if (replaced?.present) this.adding -= 1;
+    if (present) this.adding += 1;
     this.changes.set(name, change);
     const settled = () => {
-      if (this.changes.get(name) === change) this.changes.delete(name);
+      if (this.changes.get(name) !== change) return;
+      this.changes.delete(name);
+      if (present) this.adding -= 1;
     };
     write.then(settled, settled);
     return write;
@@ -212,10 +228,12 @@ export class VirtualChildren<S, M, E> {
       return 'no-such-actor';
     }
     const fresh = this.fresh.delete(name);
+    const startsFrom = this.starts.get(name);
+    this.starts.delete(name);
     const record: Active = { ref: undefined as unknown as NactRef, lastAt: this.system.clock.now(), summary: spec.summary };
     const ref = this.system.spawnPersistent<S, M, E>(this.parent, {
       ...spec,
-      ...(fresh ? { fresh } : {}),
+      ...(startsFrom ? { startsFrom } : fresh ? { fresh } : {}),
       kind: this.spec.kind,
       name,
       handle: (state, msg, ctx) => {
