@@ -58,9 +58,12 @@ export class PeerStream {
     this.connect();
   }
 
-  /** Queues `e`; false (and a counted drop) when closed or the queue is at its bound. */
-  enqueue(e: Envelope): boolean {
-    if (this.state === 'closed' || !this.queue.push(e)) {
+  /**
+   * Queues `e` (in the priority lane when `priority`, written at once if the stream can take it);
+   * false (and a counted drop) when closed or its lane is at its bound.
+   */
+  enqueue(e: Envelope, priority = false): boolean {
+    if (this.state === 'closed' || !(priority ? this.queue.pushPriority(e) : this.queue.push(e))) {
       this.deps.counters.dropped++;
       return false;
     }
