@@ -69,7 +69,8 @@ export class PeerStream {
     }
     this.used = true;
     if (this.state !== 'open' || this.waitingDrain) return true;
-    if (this.queue.hasSealed) this.flush();
+    // a priority envelope waits for the end of the turn too, so those of one turn share a frame
+    if (!priority && this.queue.hasSealed) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);

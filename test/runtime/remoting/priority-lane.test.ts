@@ -3,6 +3,12 @@ import { decodeFrame } from '../../../src/runtime/remoting/codec.js';
 import { DEFAULT_LIMITS } from '../../../src/runtime/remoting/options.js';
 import { OutboundQueue } from '../../../src/runtime/remoting/outbound-queue.js';
 import type { Envelope } from '../../../src/runtime/remoting/types.js';
+import { remoteRef } from '../../../src/runtime/kernel/protocol.js';
+import { ActorSystem } from '../../../src/runtime/kernel/system.js';
+import { StaticNodeDirectory } from '../../../src/runtime/remoting/remote-directory.js';
+import { attachRemoting } from '../../../src/runtime/remoting/remote-node.js';
+import { noRejections } from '../../../src/runtime/remoting/rejections.js';
+import type { Remoting } from '../../../src/runtime/remoting/types.js';
 import { eventually } from '../../support/eventually.js';
 import { envelope, startNode, type Node } from './harness.js';
 
@@ -68,6 +74,31 @@ describe('remoting priority lane', function () {
       await eventually(() => expect(b.received).to.have.length(101));
       expect(b.received.map((r) => r.envelope.correlation)).to.deep.equal([999, ...Array(100).keys()]);
       expect(a.remoting.stats()).to.include({ dropped: 1, sent: 101 });
+    });
+  });
+
+  describe('from the actor kernel', () => {
+    it('sends a message dispatched with { priority: true } to a remote ref in the priority lane, others in bulk', async () => {
+      const system = ActorSystem.start({ name: `lane-${process.pid}-${Date.now()}` });
+      const sent: Array<{ type: string; priority: boolean }> = [];
+      const recording: Remoting = {
+        self: { name: system.name, incarnation: 1, address: 'self:1' },
+        sendTo: (_address, e, options) => (sent.push({ type: e.type, priority: options?.priority === true }), true),
+        onEnvelope: () => () => undefined,
+        onPeer: () => () => undefined,
+        stats: () => ({ sent: 0, received: 0, dropped: 0, malformed: 0, rejected: noRejections() }),
+        close: async () => undefined,
+      };
+      const remote = attachRemoting(system, recording, new StaticNodeDirectory([{ name: 'b', incarnation: 1, address: 'b:1' }]));
+      try {
+        const ref = remoteRef<{ type: string }>('b', '/sink');
+        system.dispatch(ref, { type: 'test/bulk' });
+        system.dispatch(ref, { type: 'test/beat' }, { priority: true });
+        expect(sent).to.deep.equal([{ type: 'test/bulk', priority: false }, { type: 'test/beat', priority: true }]);
+      } finally {
+        remote.detach();
+        await system.shutdown();
+      }
     });
   });
 });
