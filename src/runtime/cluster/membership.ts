@@ -11,7 +11,7 @@
  * so a node cut off from everyone finds its way back. Any seed works, even one still joining: a
  * node that admits a joiner has formed a cluster with it. A node without seeds is up at once.
  *
- * Every membership envelope is sent in the remoting's priority lane (docs/050-remoting.md), so a
+ * Every membership envelope but the leave is sent in the remoting's priority lane (docs/050-remoting.md), so a
  * peer's bulk queue at its bound neither refuses a heartbeat nor holds it behind queued batches.
  * Heartbeats are handled where they arrive (the Remoting callback), not through an actor's
  * mailbox, so a busy mailbox cannot delay them into a false suspicion. The check tick runs its
@@ -33,7 +33,7 @@ import { CLUSTER_PATH, ClusterMessage, decodeClusterMessage, encodeClusterMessag
 
 export type { MemberEvent } from './member-table.js';
 
-/** Membership's envelopes travel in the remoting's priority lane: never refused or delayed by bulk traffic. */
+/** Membership's envelopes but the leave travel in the remoting's priority lane: never refused or delayed by bulk traffic. */
 const PRIORITY: SendOptions = { priority: true };
 
 export interface MembershipOptions {
@@ -165,7 +165,8 @@ export class Membership {
     this.state = 'stopped';
     if (wasRunning) {
       const leave = encodeClusterMessage(ClusterMessage.leave(this.self.name, this.self.incarnation));
-      for (const m of this.table.others()) if (isAlive(m.status)) this.options.remoting.sendTo(m.address, leave, PRIORITY);
+      // in the bulk queue, not the priority lane: the leave must follow what this node sent before it
+      for (const m of this.table.others()) if (isAlive(m.status)) this.options.remoting.sendTo(m.address, leave);
     }
     for (const timer of this.timers) timer.cancel();
     this.timers.clear();
