@@ -10,11 +10,16 @@
  * report a control node gets from the link, and again after every gap or change of control node,
  * so the cell lists its containers at once (the list it sends at start goes out before it has
  * joined).
+ *
+ * Presence heartbeats travel in the remoting's priority lane (docs/050-remoting.md), ahead of the
+ * reports queued for the control node: a full bulk queue neither refuses nor delays them.
  */
 import { remoteRef, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
-import type { ActorSystem } from '../runtime/kernel/system.js';
+import type { ActorSystem, DispatchOptions } from '../runtime/kernel/system.js';
 import type { ClusterNode } from '../runtime/cluster/cluster-node.js';
 import type { CellReport } from './cell.protocol.js';
+
+const PRIORITY: DispatchOptions = { priority: true };
 
 /** Reports about instances and tasks a cell keeps while no control node is reachable (about 2 MB at most). */
 export const REPORTS_HELD = 10_000;
@@ -39,6 +44,12 @@ export function spawnControlLink(system: ActorSystem, options: ControlLinkOption
   return system.spawnStateless<CellReport>(parent, {
     kind: 'control-link',
     name: 'control-link',
+    // a heartbeat to the control node already reached goes at once, not behind this mailbox
+    onArrival: (report) => {
+      if (report.type !== 'cell-report/heartbeat' || reached === undefined || current() !== reached) return false;
+      system.dispatch(remoteRef<CellReport>(reached, '/control'), report, PRIORITY);
+      return true;
+    },
     handle: (report) => {
       const control = current();
       if (!control) {
@@ -52,7 +63,8 @@ export function spawnControlLink(system: ActorSystem, options: ControlLinkOption
       }
       const to = remoteRef<CellReport>(control, '/control');
       for (const waiting of held.splice(0)) system.dispatch(to, waiting);
-      system.dispatch(to, report);
+      // a heartbeat overtakes the reports queued for the control node (control hands it on to cells at once)
+      system.dispatch(to, report, report.type === 'cell-report/heartbeat' ? PRIORITY : undefined);
       if (control !== reached) {
         reached = control;
         onControlReached?.(control);

@@ -267,6 +267,13 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
     name: options.name ?? 'control',
     ...(options.onCrash ? { onCrash: options.onCrash } : {}),
     initialState: (ctx) => (refs = spawnSubtree(ctx.self)),
+    // a cell's presence heartbeat goes to `cells` as it arrives, never behind a long mailbox of
+    // reports: waiting there past cellTtlMs made live cells disappear (issue 14, 50k instances)
+    onArrival: (msg) => {
+      if (msg.type !== 'cell-report/heartbeat' || !refs) return false;
+      system.dispatch(refs.cells, CellsMsg.heartbeat(msg.presence));
+      return true;
+    },
     handle: (r, msg) => {
       switch (msg.type) {
         case 'cell-report/heartbeat':

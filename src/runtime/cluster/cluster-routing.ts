@@ -39,7 +39,7 @@ export function splitRemoting(remoting: Remoting): SplitRemoting {
     get self(): NodeIdentity {
       return remoting.self;
     },
-    sendTo: (address, envelope) => remoting.sendTo(address, envelope),
+    sendTo: (address, envelope, options) => remoting.sendTo(address, envelope, options),
     onEnvelope: (handler) => remoting.onEnvelope((envelope, from) => {
       if (accept(envelope)) handler(envelope, from);
     }),

@@ -11,6 +11,8 @@
  * so a node cut off from everyone finds its way back. Any seed works, even one still joining: a
  * node that admits a joiner has formed a cluster with it. A node without seeds is up at once.
  *
+ * Every membership envelope but the leave is sent in the remoting's priority lane (docs/050-remoting.md), so a
+ * peer's bulk queue at its bound neither refuses a heartbeat nor holds it behind queued batches.
  * Heartbeats are handled where they arrive (the Remoting callback), not through an actor's
  * mailbox, so a busy mailbox cannot delay them into a false suspicion. The check tick runs its
  * verdicts in the turn after the timer (setImmediate), so socket data that arrived meanwhile is
@@ -23,13 +25,16 @@ import type { Clock, Timer } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { silentLogger } from '../../base/logger.js';
-import type { Envelope, NodeIdentity, Remoting } from '../remoting/types.js';
+import type { Envelope, NodeIdentity, Remoting, SendOptions } from '../remoting/types.js';
 import { detectorSettings, phi as phiOfWindow, type DetectorSettings } from './failure-detector.js';
 import { MemberTable, type MemberEvent } from './member-table.js';
 import { isAlive, memberModel, type Member, type MemberInfo, type MemberModel, type MemberStatus } from './member.js';
 import { CLUSTER_PATH, ClusterMessage, decodeClusterMessage, encodeClusterMessage, type GossipEntry } from './protocol.js';
 
 export type { MemberEvent } from './member-table.js';
+
+/** Membership's envelopes but the leave travel in the remoting's priority lane: never refused or delayed by bulk traffic. */
+const PRIORITY: SendOptions = { priority: true };
 
 export interface MembershipOptions {
   remoting: Pick<Remoting, 'self' | 'sendTo' | 'onEnvelope'>;
@@ -160,6 +165,7 @@ export class Membership {
     this.state = 'stopped';
     if (wasRunning) {
       const leave = encodeClusterMessage(ClusterMessage.leave(this.self.name, this.self.incarnation));
+      // in the bulk queue, not the priority lane: the leave must follow what this node sent before it
       for (const m of this.table.others()) if (isAlive(m.status)) this.options.remoting.sendTo(m.address, leave);
     }
     for (const timer of this.timers) timer.cancel();
@@ -218,7 +224,7 @@ export class Membership {
   /** Heartbeats every member this node has not seen leave, the down ones too (a healed link re-admits them). */
   private heartbeat(): void {
     const beat = encodeClusterMessage(ClusterMessage.heartbeat(infoOfSelf(this.table.self), this.table.digest()));
-    for (const m of this.table.others()) if (m.status !== 'left') this.options.remoting.sendTo(m.address, beat);
+    for (const m of this.table.others()) if (m.status !== 'left') this.options.remoting.sendTo(m.address, beat, PRIORITY);
   }
 
   private check(): void {
@@ -275,7 +281,7 @@ export class Membership {
   }
 
   private send(address: string, message: ClusterMessage): void {
-    if (!this.options.remoting.sendTo(address, encodeClusterMessage(message))) this.log.debug({ to: address, type: message.type }, 'cluster.send-dropped');
+    if (!this.options.remoting.sendTo(address, encodeClusterMessage(message), PRIORITY)) this.log.debug({ to: address, type: message.type }, 'cluster.send-dropped');
   }
 
   private malformed(from: NodeIdentity, type: string, reason: string): void {

@@ -64,6 +64,14 @@ export interface CommonSpec<S> {
 export interface ActorSpec<S, M> extends CommonSpec<S> {
   initialState: (ctx: ActorContext<M>) => S;
   handle: (state: S, msg: M, ctx: ActorContext<M>) => S | Promise<S>;
+  /**
+   * Runs as a message is handed to the actor, before its mailbox (docs/011 "Handled on
+   * arrival"): true when it took the message, which is then not queued; false to queue it. For a
+   * router's forwarding of what must not wait behind a long mailbox (a liveness signal). It runs
+   * on the sender's stack, without the actor's state: keep it quick; if it throws, the message
+   * is queued as usual.
+   */
+  onArrival?: (msg: M) => boolean;
 }
 
 export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
@@ -98,6 +106,8 @@ export interface PersistentActorSpec<S, M, E> extends CommonSpec<S> {
 
 export interface StatelessSpec<M> extends Omit<CommonSpec<undefined>, 'summary'> {
   handle: (msg: M, ctx: ActorContext<M>) => void | Promise<void>;
+  /** as ActorSpec's */
+  onArrival?: (msg: M) => boolean;
 }
 
 /**

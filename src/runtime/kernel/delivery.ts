@@ -34,10 +34,19 @@ export interface DeadLetter {
   from?: string;
 }
 
+/** How `ActorSystem.dispatch` sends a message. */
+export interface DispatchOptions {
+  /**
+   * To a remote ref: in the remoting's priority lane (docs/050-remoting.md "Priority lane"), ahead
+   * of the bulk traffic queued for that node, for a small liveness signal. Ignored for a local ref.
+   */
+  priority?: boolean;
+}
+
 /** Carries messages for refs on other nodes; installed by remoting (src/runtime/remoting/remote-node.ts). */
 export interface RemoteRouter {
   /** Sends `msg` toward `ref`'s node; false (a dead letter, counted) when it cannot. Never throws. */
-  dispatch(ref: RemoteActorRef, msg: unknown): boolean;
+  dispatch(ref: RemoteActorRef, msg: unknown, options?: DispatchOptions): boolean;
   /** Asks across nodes: the reply, or AskTimeoutError after `timeoutMs`, or a fast failure when the node is unreachable or down. */
   query<R>(ref: RemoteActorRef, make: (replyTo: AnyRef) => unknown, timeoutMs: number): Promise<R>;
 }

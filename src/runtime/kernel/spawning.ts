@@ -43,8 +43,29 @@ export function spawnActor<S, M>(system: ActorSystem, parent: AnyRef, spec: Acto
   });
   const actor = findActor(ref);
   if (actor) shareEmptyChildMaps(actor);
+  if (actor && spec.onArrival) handleOnArrival(actor, spec.onArrival);
   entry = registerSpawned(system, ref, parent, spec);
   return ref as Ref<M>;
+}
+
+/**
+ * Gives `actor` its own dispatch (every path to it goes through dispatch: local refs, remoting,
+ * virtual activation) that first offers the message to `onArrival`. A restart keeps the actor
+ * object, so it keeps this too.
+ */
+function handleOnArrival<M>(actor: NactActor, onArrival: (msg: M) => boolean): void {
+  const queue = actor.dispatch;
+  actor.dispatch = function (this: NactActor, message: unknown, sender?: NactRef) {
+    let taken = false;
+    if (!this.stopped) {
+      try {
+        taken = onArrival(message as M);
+      } catch {
+        taken = false;
+      }
+    }
+    if (!taken) queue.call(this, message, sender);
+  };
 }
 
 export function spawnPersistentActor<S, M, E>(system: ActorSystem, parent: AnyRef, spec: PersistentActorSpec<S, M, E>): Ref<M> {

@@ -16,7 +16,7 @@ import { refPath, type AnyRef, type Ref, type RemoteActorRef } from './protocol.
 import { ActorRegistry, describeError, type QuarantinedActor } from './registry.js';
 import { failAsk, FailedReply } from './failed-asks.js';
 import { deleteJournalsWithPrefix, releaseQuarantined } from './quarantine-release.js';
-import { PathDelivery, typeOf, type DeadLetter, type Delivery, type RemoteRouter } from './delivery.js';
+import { PathDelivery, typeOf, type DeadLetter, type Delivery, type DispatchOptions, type RemoteRouter } from './delivery.js';
 import { NactIncompatibleError } from './nact-compat.js';
 import { DurableTimers } from './durable-timers.js';
 import { VirtualKinds } from './virtual-kinds.js';
@@ -26,7 +26,7 @@ import { spawnActor, spawnPersistentActor } from './spawning.js';
 
 export type { ActorContext, ActorSpec, PersistentActorSpec, PersistentContext, StatelessSpec } from './actor-spec.js';
 export type { CrashDecision, CrashPolicy, Failure } from './crash-policy.js';
-export type { DeadLetter, DeadLetterReason, Delivery, RemoteRouter } from './delivery.js';
+export type { DeadLetter, DeadLetterReason, Delivery, DispatchOptions, RemoteRouter } from './delivery.js';
 export type { VirtualChildInfo, VirtualChildren, VirtualCounts, VirtualKindSpec } from './virtual.js';
 export type { DurableTimerInfo, DurableTimers } from './durable-timers.js';
 
@@ -156,8 +156,8 @@ export class ActorSystem {
   }
 
   /** Fire and forget. Returns false (and counts a dead letter) when the target is gone. */
-  dispatch<M>(ref: Ref<M>, msg: M): boolean {
-    if (ref.type === 'remote') return this.remoteDispatch(ref, msg);
+  dispatch<M>(ref: Ref<M>, msg: M, options?: DispatchOptions): boolean {
+    if (ref.type === 'remote') return this.remoteDispatch(ref, msg, options);
     if (ref.type !== 'actor') {
       nact.dispatch(ref, msg);
       return true;
@@ -269,8 +269,8 @@ export class ActorSystem {
     };
   }
 
-  private remoteDispatch(ref: RemoteActorRef, msg: unknown): boolean {
-    if (this.remote) return this.remote.dispatch(ref, msg);
+  private remoteDispatch(ref: RemoteActorRef, msg: unknown, options?: DispatchOptions): boolean {
+    if (this.remote) return this.remote.dispatch(ref, msg, options);
     this.deadLetter({ node: ref.node, to: ref.at, type: typeOf(msg), reason: 'no remoting attached' });
     return false;
   }

@@ -12,7 +12,7 @@ import { InboundStream } from './inbound-stream.js';
 import { bidiBytesMethod, CONNECT_PATH, DEFAULT_LIMITS, serverOptions, type Counters, type RemotingLimits, type RemotingLog } from './options.js';
 import { PeerStream } from './peer-stream.js';
 import { Rejections } from './rejections.js';
-import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats } from './types.js';
+import type { Envelope, NodeIdentity, PeerEvent, Remoting, RemotingStats, SendOptions } from './types.js';
 
 export interface RemotingOptions {
   /** this node; `address` defaults to the listen host and the port actually bound */
@@ -113,7 +113,7 @@ class GrpcRemoting implements Remoting {
     log.info({ self }, 'remoting.started');
   }
 
-  sendTo(address: string, envelope: Envelope): boolean {
+  sendTo(address: string, envelope: Envelope, options?: SendOptions): boolean {
     assertEnvelope(envelope);
     if (this.closing || envelope.body.length > this.limits.maxEnvelopeBytes) {
       this.counters.dropped++;
@@ -137,7 +137,7 @@ class GrpcRemoting implements Remoting {
       peer = created;
       this.peers.set(address, peer);
     }
-    return peer.enqueue(envelope);
+    return peer.enqueue(envelope, options?.priority === true);
   }
 
   onEnvelope(handler: (envelope: Envelope, from: NodeIdentity) => void): () => void {

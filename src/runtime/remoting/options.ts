@@ -11,6 +11,12 @@ export interface RemotingLimits {
   maxQueueEnvelopes: number;
   /** bytes queued for one peer before `sendTo` drops (default 16 MiB) */
   maxQueueBytes: number;
+  /**
+   * the priority lane (envelopes sent with `{ priority: true }`, the cluster's own): queued for one
+   * peer apart from the bulk queue and its bound, written before the next bulk batch (defaults 1 000, 1 MiB)
+   */
+  maxPriorityEnvelopes: number;
+  maxPriorityBytes: number;
   /** a batch is flushed at this many envelopes... (default 512) */
   batchEnvelopes: number;
   /** ...or this many bytes, or on the next turn of the event loop, whichever comes first (default 256 KiB) */
@@ -41,6 +47,8 @@ export interface RemotingLimits {
 export const DEFAULT_LIMITS: RemotingLimits = {
   maxQueueEnvelopes: 10_000,
   maxQueueBytes: 16 * 1024 * 1024,
+  maxPriorityEnvelopes: 1_000,
+  maxPriorityBytes: 1024 * 1024,
   batchEnvelopes: 512,
   batchBytes: 256 * 1024,
   maxPendingInboundBytes: 4 * 1024 * 1024,

@@ -3,6 +3,10 @@
  * an open batch; a batch is sealed when it reaches `batchEnvelopes` or `batchBytes`, or when the
  * stream is ready for it. The bound counts envelopes and encoded bytes, sealed or not: past it,
  * `push` refuses and the caller counts a dead letter.
+ *
+ * A second, small lane holds priority envelopes (the cluster's heartbeats, docs/050-remoting.md
+ * "Priority lane"): bounded on its own, so a bulk queue at its bound never refuses them, and
+ * taken before the next bulk batch, so they wait behind at most the batch gRPC already holds.
  */
 import { BATCH_HEADER_BYTES, BatchWriter } from './batch-writer.js';
 import { envelopeCost, type RemotingLimits } from './options.js';
@@ -23,6 +27,9 @@ export class OutboundQueue {
   private head = 0;
   private open: BatchWriter | undefined;
   private capacityHint = 0;
+  /** priority envelopes, oldest first, not yet encoded (they leave at the next write) */
+  private priority: Envelope[] = [];
+  private priorityBytes = 0;
 
   constructor(private readonly limits: RemotingLimits) {}
 
@@ -37,13 +44,30 @@ export class OutboundQueue {
     return true;
   }
 
-  /** True when a sealed batch waits to be written. */
+  /**
+   * Queues `e` in the priority lane; false, and nothing queued, when that lane is at its own
+   * bound (`maxPriorityEnvelopes`, `maxPriorityBytes`). How full the bulk queue is does not matter.
+   */
+  pushPriority(e: Envelope): boolean {
+    const cost = envelopeCost(e);
+    if (this.priority.length >= this.limits.maxPriorityEnvelopes || this.priorityBytes + cost > this.limits.maxPriorityBytes) return false;
+    this.priority.push(e);
+    this.priorityBytes += cost;
+    return true;
+  }
+
+  /** Priority envelopes waiting. */
+  get priorityEnvelopes(): number {
+    return this.priority.length;
+  }
+
+  /** True when a batch is ready to be written: a sealed one, or priority envelopes. */
   get hasSealed(): boolean {
-    return this.head < this.sealed.length;
+    return this.priority.length > 0 || this.head < this.sealed.length;
   }
 
   get isEmpty(): boolean {
-    return this.envelopes === 0;
+    return this.envelopes === 0 && this.priority.length === 0;
   }
 
   /** Seals the open batch, if it holds anything. */
@@ -56,8 +80,9 @@ export class OutboundQueue {
     this.sealed.push({ frame: open.finish(), count: open.count, bytes: open.size - BATCH_HEADER_BYTES });
   }
 
-  /** Takes the oldest sealed batch off the queue. */
+  /** Takes the priority envelopes as one batch if there are any, else the oldest sealed batch. */
   take(): { frame: Buffer; count: number } | undefined {
+    if (this.priority.length > 0) return this.takePriority();
     if (this.head >= this.sealed.length) return undefined;
     const next = this.sealed[this.head]!;
     this.sealed[this.head++] = undefined as unknown as Sealed;
@@ -70,9 +95,19 @@ export class OutboundQueue {
     return next;
   }
 
-  /** Empties the queue; returns how many envelopes were in it. */
+  private takePriority(): { frame: Buffer; count: number } {
+    const batch = new BatchWriter();
+    for (const e of this.priority) batch.add(e);
+    this.priority = [];
+    this.priorityBytes = 0;
+    return { frame: batch.finish(), count: batch.count };
+  }
+
+  /** Empties the queue, both lanes; returns how many envelopes were in it. */
   clear(): number {
-    const dropped = this.envelopes;
+    const dropped = this.envelopes + this.priority.length;
+    this.priority = [];
+    this.priorityBytes = 0;
     this.sealed = [];
     this.head = 0;
     this.open = undefined;

@@ -58,15 +58,19 @@ export class PeerStream {
     this.connect();
   }
 
-  /** Queues `e`; false (and a counted drop) when closed or the queue is at its bound. */
-  enqueue(e: Envelope): boolean {
-    if (this.state === 'closed' || !this.queue.push(e)) {
+  /**
+   * Queues `e` (in the priority lane when `priority`, written at once if the stream can take it);
+   * false (and a counted drop) when closed or its lane is at its bound.
+   */
+  enqueue(e: Envelope, priority = false): boolean {
+    if (this.state === 'closed' || !(priority ? this.queue.pushPriority(e) : this.queue.push(e))) {
       this.deps.counters.dropped++;
       return false;
     }
     this.used = true;
     if (this.state !== 'open' || this.waitingDrain) return true;
-    if (this.queue.hasSealed) this.flush();
+    // a priority envelope waits for the end of the turn too, so those of one turn share a frame
+    if (!priority && this.queue.hasSealed) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);

@@ -22,7 +22,9 @@ import { CodecError, decodeBody, encodeBody, encodedShape, REPLY_PREFIX, tagOf, 
 import type { NodeDirectory } from './remote-directory.js';
 import { PendingQueries, RemoteUnavailableError } from './remote-queries.js';
 import { DeathWatch, type NodeDown } from './remote-watch.js';
-import type { Envelope, NodeIdentity, Remoting } from './types.js';
+import type { Envelope, NodeIdentity, Remoting, SendOptions } from './types.js';
+
+const PRIORITY: SendOptions = { priority: true };
 
 export type { NodeDown } from './remote-watch.js';
 
@@ -67,7 +69,7 @@ export class RemoteNode {
     this.deathWatch = new DeathWatch(system.log);
     this.codec = { node: this.self.name, incarnation: this.self.incarnation, root: system.root, lookup: (path) => system.lookup(path) };
     const router: RemoteRouter = {
-      dispatch: (ref, msg) => this.send(ref, msg) === undefined,
+      dispatch: (ref, msg, options) => this.send(ref, msg, options?.priority === true) === undefined,
       query: (ref, make, timeoutMs) => this.query(ref, make, timeoutMs),
     };
     this.disposers.push(system.routeRemote(router), remoting.onEnvelope((envelope, from) => this.receive(envelope, from)));
@@ -151,8 +153,8 @@ export class RemoteNode {
     return reply;
   }
 
-  /** Sends `msg` to `ref`; undefined when handed on, else why not (already a counted dead letter). */
-  private send(ref: RemoteActorRef, msg: unknown): string | undefined {
+  /** Sends `msg` to `ref` (in the priority lane when `priority`); undefined when handed on, else why not (already a counted dead letter). */
+  private send(ref: RemoteActorRef, msg: unknown, priority = false): string | undefined {
     const type = tagOf(msg);
     let failure: string | undefined;
     if (ref.node === this.self.name) {
@@ -176,7 +178,8 @@ export class RemoteNode {
         if (body) {
           const shape = encodedShape();
           try {
-            if (this.remoting.sendTo(address, shape === undefined ? { to: ref.at, type: type === '' ? UNTAGGED : type, body } : { to: ref.at, type, body, shape })) {
+            const envelope: Envelope = shape === undefined ? { to: ref.at, type: type === '' ? UNTAGGED : type, body } : { to: ref.at, type, body, shape };
+            if (this.remoting.sendTo(address, envelope, priority ? PRIORITY : undefined)) {
               this.counts.sent++;
               return undefined;
             }

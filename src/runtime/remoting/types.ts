@@ -56,6 +56,17 @@ export interface RemotingStats {
   rejected: Record<RejectReason, number>;
 }
 
+/** How `Remoting.sendTo` queues an envelope. */
+export interface SendOptions {
+  /**
+   * The priority lane (docs/050-remoting.md "Priority lane"), for small, rare messages that must
+   * not wait behind bulk traffic: the cluster's heartbeats, joins and gossip. Bounded apart from
+   * the bulk queue (so a full bulk queue does not refuse them) and written before its next batch;
+   * order is kept within each lane, not between them.
+   */
+  priority?: boolean;
+}
+
 /** The node's remoting endpoint: a server plus one outbound stream per peer. */
 export interface Remoting {
   readonly self: NodeIdentity;
@@ -63,8 +74,9 @@ export interface Remoting {
    * Queues `envelope` for the peer at `address` (dialling it if needed). False when the peer's
    * bounded queue is full: the envelope is dropped and counted as a dead letter, never queued
    * without limit. Throws a TypeError for an envelope it cannot carry (empty `to` or `type`).
+   * With `{ priority: true }` the envelope goes in the peer's priority lane (see SendOptions).
    */
-  sendTo(address: string, envelope: Envelope): boolean;
+  sendTo(address: string, envelope: Envelope, options?: SendOptions): boolean;
   /** Every envelope that arrives from a peer that proved the cluster secret. */
   onEnvelope(handler: (envelope: Envelope, from: NodeIdentity) => void): () => void;
   /** Streams to and from peers coming up and going down. */
