@@ -317,8 +317,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
               if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
               continue;
             }
-            // a passive supervisor's instances are passive: those listed as their rows say have nothing to catch up
-            const news = children.isActive(guid) ? containers : containers.filter((c) => !runsAsIndexed(deps.queries, c));
+            // an instance listed as its row says (RUNNING there, as indexed) has nothing to catch up, active or
+            // passive: not messaged, so a steady list resets no idle clock
+            const news = containers.filter((c) => !runsAsIndexed(deps.queries, c));
             if (news.length > 0) system.dispatch(ref, { type: 'lrp/reconcile', containers: news });
           }
           return state;
