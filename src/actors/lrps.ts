@@ -24,7 +24,7 @@ import type { LrpsMsg } from './lrps.protocol.js';
 import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { LrpRoutes, routeContainers, routeEvacuating, routeReport, type LrpTargets } from './lrps-routes.js';
-import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
+import { askRows, convergeInSlices, lrpReader, passQueue } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
@@ -77,6 +77,8 @@ export function spawnLrps(
   let registry: State = { lrps: {} };
   const desired = new Map<string, string>();
   let supervisors: Supervisors | undefined;
+  // convergence passes, run outside the handler one after the other (kept across restarts)
+  const runPass = passQueue();
   // whether this incarnation has handled a message (initialState runs at spawn and each restart)
   let started = false;
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
@@ -259,23 +261,30 @@ export function spawnLrps(
           return next;
         }
         case 'lrps/converge': {
-          // in slices, yielding to the event loop between them (lrps-convergence.ts)
-          const send = (guid: string, m: LrpSupervisorMsg) => {
-            const ref = supervisor(guid);
-            if (ref) system.dispatch(ref, m);
-          };
-          // planned from the query index; only the records it could not read are asked
-          if (deps.queries) await deps.queries.ready;
-          const read = lrpReader(deps.queries, (guid) => askRows(supervisor(guid), ask));
-          const pass = await convergeInSlices({
-            lrps: Object.keys(state.lrps).filter((guid) => !held(guid)),
-            presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
-            now: msToNs(ctx.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
-            sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, read, send, log: ctx.log,
+          // outside this handler, one pass at a time (lrps-convergence.ts `passQueue`): desires,
+          // updates and the rest are answered while a pass runs, between its slices
+          const self = ctx.path;
+          const supervisorNow = (guid: string) => (Object.hasOwn(registry.lrps, guid) && !system.registry.quarantinedChildren(self).has(guid) ? children.ref(guid) : undefined);
+          runPass(async () => {
+            // planned from the query index; only the records it could not read are asked
+            if (deps.queries) await deps.queries.ready;
+            placements.passStarted();
+            const pass = await convergeInSlices({
+              lrps: Object.keys(registry.lrps).filter((guid) => supervisorNow(guid) !== undefined),
+              presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
+              now: msToNs(system.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
+              sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn,
+              read: lrpReader(deps.queries, (guid) => askRows(supervisorNow(guid), ask)),
+              send: (guid, m) => { const ref = supervisorNow(guid); if (ref) system.dispatch(ref, m); },
+              log: ctx.log,
+            });
+            placements.replaceWith(pass.placements);
+            ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
+            system.dispatch(msg.replyTo, pass.counts);
+          }, (error) => {
+            ctx.log.error({ error: String(error) }, 'lrps.converge-failed');
+            system.fail(msg.replyTo, new AuctorError('Unavailable', `convergence pass failed: ${String(error)}`));
           });
-          placements.replaceWith(pass.placements);
-          ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
-          system.dispatch(msg.replyTo, pass.counts);
           return state;
         }
         case 'lrps/cell-appeared':

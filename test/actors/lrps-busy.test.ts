@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { ConvergenceReport } from '../../src/actors/convergence.protocol.js';
 import { eventually } from '../support/eventually.js';
-import { runOn, startHarness, type Harness } from './control-harness.js';
+import { lrpJson, runOn, startHarness, type Harness } from './control-harness.js';
 
 describe('control: lrps while a convergence pass runs', () => {
   let h: Harness;
@@ -41,5 +41,14 @@ describe('control: lrps while a convergence pass runs', () => {
     h.cells.get('cell-1').crash(w);
     await eventually(async () => expect((await h.control.actualLrps({ process_guid: 'app-1' }))[0]).to.include({ crash_count: 1 }));
     expect(report, 'the pass is still held').to.equal(undefined);
+  });
+
+  it('a desire is answered before the pass ends, and the pass answers once released', async () => {
+    await holdPass();
+    const desired = await h.control.desireLrp(lrpJson('late', { instances: 1, memory_mb: 32, disk_mb: 32 }));
+    expect(desired.ok).to.equal(true);
+    expect(report, 'the pass is still held').to.equal(undefined);
+    await release();
+    expect((report as ConvergenceReport).lrps).to.not.equal(undefined);
   });
 });
