@@ -8,6 +8,8 @@ import { expect } from 'chai';
 import type { ActualLRP } from '../../src/models/actual-lrp.js';
 import { eventually, eventuallyWhere } from '../support/eventually.js';
 import { lrpJson, startHarness, type Harness } from './control-harness.js';
+import { CellPlacements } from '../../src/actors/cell-placements.js';
+import { LivePlacements } from '../../src/actors/lrps-routes.js';
 
 const IDLE_MS = 10_000;
 const SUPERVISOR = '/control/lrps/web';
@@ -65,5 +67,30 @@ describe('control: container lists and reports reach the instances they concern'
     await eventually(() => expect(h.cells.allStops()).to.deep.include({ process_guid: 'web', index: 1, instance_guid: 'stray-1' }));
     expect(instances().isActive('1')).to.equal(true);
     expect(instances().isActive('0')).to.equal(false);
+  });
+});
+
+describe('LivePlacements: a pass replaces them without losing what was noted meanwhile', () => {
+  const at = (cell_id: string, instance_guid: string, index = 0) => ({ cell_id, process_guid: 'web', index, instance_guid });
+  it('keeps a claim and a crash noted, and a missing instance found, while the pass ran', () => {
+    const live = new LivePlacements();
+    live.add(at('cell-1', 'old'));
+    live.add(at('cell-1', 'gone', 1));
+    live.passStarted();
+    live.note({ type: 'cell-report/lrp-claimed', ...at('cell-2', 'new') });
+    live.note({ type: 'cell-report/lrp-crashed', ...at('cell-1', 'old') });
+    expect(live.missingFrom('cell-1', new Set())).to.deep.equal([at('cell-1', 'gone', 1)]);
+    // the pass read its rows before: they still name `old` and `gone`, not `new`
+    const read = new CellPlacements();
+    read.add(at('cell-1', 'old'));
+    read.add(at('cell-1', 'gone', 1));
+    live.replaceWith(read);
+    expect(live.missingFrom('cell-1', new Set())).to.deep.equal([]);
+    expect(live.missingFrom('cell-2', new Set())).to.deep.equal([at('cell-2', 'new')]);
+    // after the pass, nothing is replayed into the next one
+    live.add(at('cell-3', 'x'));
+    const next = new CellPlacements();
+    live.replaceWith(next);
+    expect(live.size).to.equal(0);
   });
 });
