@@ -23,6 +23,7 @@ import { EventHub } from './event-hub.js';
 import { NO_CONTROL_METRICS, type ControlMetrics } from './control-metrics.js';
 import type { LrpContainer } from './actual-lrp.protocol.js';
 import { spawnLrps } from './lrps.js';
+import { LrpRoutes } from './lrps-routes.js';
 import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
 import { spawnTasks } from './tasks.js';
 import { spawnDomains } from './domains.js';
@@ -252,7 +253,9 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
     const policy = oneForOne(system.clock, settings.controlIntensity);
     const cells = spawnCells(system, self, deps, policy);
     const auctioneer = spawnAuctioneer(system, self, cells, deps, policy);
-    const lrps = spawnLrps(system, self, auctioneer, deps, policy);
+    // reports and lists go to the supervisors by path, not through `lrps`' mailbox (lrps-routes.ts)
+    lrpRoutes = new LrpRoutes(system, deps);
+    const lrps = spawnLrps(system, self, auctioneer, deps, policy, lrpRoutes);
     system.dispatch(lrps, LrpsMsg.init());
     const tasks = spawnTasks(system, self, auctioneer, deps, policy);
     system.dispatch(tasks, TasksMsg.init());
@@ -262,6 +265,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
   };
 
   let refs: ControlRefs | undefined;
+  let lrpRoutes: LrpRoutes | undefined;
   const control = system.spawn<ControlRefs, ControlMsg>(parent, {
     kind: 'control',
     name: options.name ?? 'control',
@@ -274,7 +278,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
       system.dispatch(refs.cells, CellsMsg.heartbeat(msg.presence));
       return true;
     },
-    handle: (r, msg) => {
+    handle: (r, msg, ctx) => {
       switch (msg.type) {
         case 'cell-report/heartbeat':
           system.dispatch(r.cells, CellsMsg.heartbeat(msg.presence));
@@ -283,10 +287,10 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
         case 'cell-report/lrp-running':
         case 'cell-report/lrp-crashed':
         case 'cell-report/lrp-stopped':
-          system.dispatch(r.lrps, LrpsMsg.report(msg));
+          if (!lrpRoutes?.report(msg, ctx.log)) system.dispatch(r.lrps, LrpsMsg.report(msg));
           break;
         case 'cell-report/lrp-evacuating':
-          system.dispatch(r.lrps, LrpsMsg.evacuating(msg));
+          if (!lrpRoutes?.evacuating(msg, ctx.log)) system.dispatch(r.lrps, LrpsMsg.evacuating(msg));
           break;
         case 'cell-report/task-started':
         case 'cell-report/task-completed':
@@ -299,7 +303,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
             if (c.kind === 'lrp') lrps.push({ ...c, cell_id: msg.cell_id });
             else tasks.push({ task_guid: c.task_guid, state: c.state });
           }
-          system.dispatch(r.lrps, LrpsMsg.reconcile(msg.cell_id, lrps));
+          if (!lrpRoutes?.containers(msg.cell_id, lrps, ctx.log)) system.dispatch(r.lrps, LrpsMsg.reconcile(msg.cell_id, lrps));
           system.dispatch(r.tasks, { type: 'tasks/reconcile', cell_id: msg.cell_id, containers: tasks });
           break;
         }

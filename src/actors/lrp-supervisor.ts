@@ -301,8 +301,8 @@ export function lrpSupervisorSpec(
           for (const c of msg.containers) {
             const ref = instance(c.index);
             if (ref && c.index < (state.desired?.instances ?? 0)) {
-              // a passive instance listed as its row says (RUNNING there) has nothing to catch up: not woken
-              if (children.isActive(String(c.index)) || !runsAsIndexed(deps.queries, c)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
+              // an instance listed as its row says (RUNNING there) has nothing to catch up: not messaged
+              if (!runsAsIndexed(deps.queries, c)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
             }
             else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
           }

@@ -16,18 +16,15 @@ import { AuctorError, type Result } from '../base/errors.js';
 import { newModificationTag } from '../models/modification-tag.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './control-deps.js';
-import { stopStray } from './lrp-supervisor.js';
-import { runsAsIndexed } from './lrp-supervisor.instances.js';
 import { cellBackMessages, declareSupervisors, listed, reconcileSupervisors, resumeSupervisors, type Supervisors } from './lrps-supervisors.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
-import type { LrpContainer } from './actual-lrp.protocol.js';
 import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
-import { CellPlacements } from './cell-placements.js';
-import { askRows, convergeInSlices, lrpReader } from './lrps-convergence.js';
+import { LrpRoutes, routeContainers, routeEvacuating, routeReport, type LrpTargets } from './lrps-routes.js';
+import { askRows, convergeInSlices, lrpReader, passQueue } from './lrps-convergence.js';
 import { nextTurn } from './control-deps.js';
 import { answerOnceStored, journalDesired, type SupervisorStart } from './lrps.desire.js';
 
@@ -60,7 +57,10 @@ function applyEvent(state: State, event: Event): State {
 
 const notFound = (guid: string): Result<DesiredLRP> => ({ ok: false, error: new AuctorError('ResourceNotFound', `desired lrp not found: ${guid}`) });
 
-export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<LrpsMsg> {
+/** `routes`: the routing `control` does of reports and lists by path (lrps-routes.ts), to which the supervisors are attached. */
+export function spawnLrps(
+  system: ActorSystem, parent: AnyRef, auctioneer: Ref<AuctioneerMsg>, deps: ControlDeps, onCrash?: CrashPolicy, routes = new LrpRoutes(system, deps),
+): Ref<LrpsMsg> {
   const timeout = deps.settings.askTimeoutMs;
   // a supervisor that keeps failing (its journal fails on replay) is quarantined, not escalated:
   // one broken DesiredLRP must not take the registry, and every API that lists, down with it
@@ -72,7 +72,7 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
   let cellsBackQueued = false;
   // which instances are on which cell, to find those a cell's container list leaves out
   // (cell-placements.ts; outside the state: a hint rebuilt by every pass, nothing to journal)
-  const placements = new CellPlacements();
+  const placements = routes.placements;
   // the registry as of the message being handled (applyEvent folds in place), for the
   // supervisors' spec: the epoch of each; `desired` holds the epochs of desires not folded yet
   let registry: State = { lrps: {} };
@@ -85,6 +85,8 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     return start;
   };
   let supervisors: Supervisors | undefined;
+  // convergence passes, run outside the handler one after the other (kept across restarts)
+  const runPass = passQueue();
   // whether this incarnation has handled a message (initialState runs at spawn and each restart)
   let started = false;
   return system.spawnPersistent<State, LrpsMsg, Event>(parent, {
@@ -105,7 +107,11 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
     handle: async (state, msg, ctx) => {
       registry = state;
       desired.clear();
-      const children = (supervisors ??= declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy, takeStart));
+      if (!supervisors) {
+        supervisors = declareSupervisors(system, ctx.self, deps, auctioneer, (guid) => (Object.hasOwn(registry.lrps, guid) ? registry.lrps[guid] : desired.get(guid)), supervisorPolicy, takeStart);
+        routes.attach(supervisors, ctx.path);
+      }
+      const children = supervisors;
       // quarantined supervisors stay stopped (docs/020 "Quarantine"): answered for, never activated
       const quarantined = system.registry.quarantinedChildren(ctx.path);
       const held = (guid: string) => quarantined.get(guid);
@@ -128,6 +134,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
         reconcileSupervisors(children, state.lrps, state.count ?? Object.keys(state.lrps).length, ctx.log);
         resumeSupervisors(system, children, ctx.path, deps.queries, { ...state.lrps }, () => registry.lrps, ctx.log);
       }
+      // what reaches `lrps` of the cells' reports and lists (before `control` could route them by path)
+      const targets: LrpTargets = { supervisor, held: (guid) => held(guid) !== undefined };
+      const routing = { system, deps, placements, log: ctx.log };
       const all = () => Object.keys(state.lrps).map(supervisor).filter((r): r is Ref<LrpSupervisorMsg> => r !== undefined);
 
       switch (msg.type) {
@@ -250,14 +259,9 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
             (f.domain === undefined || a.domain === f.domain) && (f.cell_id === undefined || a.cell_id === f.cell_id) && (f.index === undefined || a.index === f.index)));
           return state;
         }
-        case 'lrps/report': {
-          placements.note(msg.report);
-          const ref = supervisor(msg.report.process_guid);
-          if (ref) system.dispatch(ref, { type: 'lrp/report', report: msg.report });
-          // a quarantined LRP's instances are left alone: nobody can say whether they are desired
-          else if (!held(msg.report.process_guid)) stopStray(deps, msg.report, ctx.log);
+        case 'lrps/report':
+          routeReport(routing, targets, msg.report);
           return state;
-        }
         case 'lrps/forget': {
           if (state.lrps[msg.process_guid] === undefined) return state;
           const next = (await ctx.persist({ type: 'removed', process_guid: msg.process_guid })) as State;
@@ -266,23 +270,30 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           return next;
         }
         case 'lrps/converge': {
-          // in slices, yielding to the event loop between them (lrps-convergence.ts)
-          const send = (guid: string, m: LrpSupervisorMsg) => {
-            const ref = supervisor(guid);
-            if (ref) system.dispatch(ref, m);
-          };
-          // planned from the query index; only the records it could not read are asked
-          if (deps.queries) await deps.queries.ready;
-          const read = lrpReader(deps.queries, (guid) => askRows(supervisor(guid), ask));
-          const pass = await convergeInSlices({
-            lrps: Object.keys(state.lrps).filter((guid) => !held(guid)),
-            presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
-            now: msToNs(ctx.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
-            sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn, read, send, log: ctx.log,
+          // outside this handler, one pass at a time (lrps-convergence.ts `passQueue`): desires,
+          // updates and the rest are answered while a pass runs, between its slices
+          const self = ctx.path;
+          const supervisorNow = (guid: string) => (Object.hasOwn(registry.lrps, guid) && !system.registry.quarantinedChildren(self).has(guid) ? children.ref(guid) : undefined);
+          runPass(async () => {
+            // planned from the query index; only the records it could not read are asked
+            if (deps.queries) await deps.queries.ready;
+            placements.passStarted();
+            const pass = await convergeInSlices({
+              lrps: Object.keys(registry.lrps).filter((guid) => supervisorNow(guid) !== undefined),
+              presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
+              now: msToNs(system.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
+              sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn,
+              read: lrpReader(deps.queries, (guid) => askRows(supervisorNow(guid), ask)),
+              send: (guid, m) => { const ref = supervisorNow(guid); if (ref) system.dispatch(ref, m); },
+              log: ctx.log,
+            });
+            placements.replaceWith(pass.placements);
+            ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
+            system.dispatch(msg.replyTo, pass.counts);
+          }, (error) => {
+            ctx.log.error({ error: String(error) }, 'lrps.converge-failed');
+            system.fail(msg.replyTo, new AuctorError('Unavailable', `convergence pass failed: ${String(error)}`));
           });
-          placements.replaceWith(pass.placements);
-          ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
-          system.dispatch(msg.replyTo, pass.counts);
           return state;
         }
         case 'lrps/cell-appeared':
@@ -305,33 +316,12 @@ export function spawnLrps(system: ActorSystem, parent: AnyRef, auctioneer: Ref<A
           }
           return state;
         }
-        case 'lrps/evacuating': {
-          const ref = supervisor(msg.report.process_guid);
-          if (ref) system.dispatch(ref, { type: 'lrp/evacuating', report: msg.report });
-          else if (!held(msg.report.process_guid)) deps.clientFor(msg.report.cell_id)?.stopInstance(msg.report.process_guid, msg.report.index, msg.report.instance_guid);
+        case 'lrps/evacuating':
+          routeEvacuating(routing, targets, msg.report);
           return state;
-        }
-        case 'lrps/reconcile': {
-          // an instance on this cell that its list leaves out is gone: its index replaces it
-          const listed = new Set(msg.containers.map((c) => c.instance_guid));
-          for (const m of placements.missingFrom(msg.cell_id, listed)) {
-            const ref = supervisor(m.process_guid);
-            if (ref) system.dispatch(ref, { type: 'lrp/container-missing', index: m.index, cell_id: m.cell_id, instance_guid: m.instance_guid });
-          }
-          const byGuid = new Map<string, LrpContainer[]>();
-          for (const c of msg.containers) byGuid.set(c.process_guid, [...(byGuid.get(c.process_guid) ?? []), c]);
-          for (const [guid, containers] of byGuid) {
-            const ref = supervisor(guid);
-            if (!ref) {
-              if (!held(guid)) containers.forEach((c) => stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log));
-              continue;
-            }
-            // a passive supervisor's instances are passive: those listed as their rows say have nothing to catch up
-            const news = children.isActive(guid) ? containers : containers.filter((c) => !runsAsIndexed(deps.queries, c));
-            if (news.length > 0) system.dispatch(ref, { type: 'lrp/reconcile', containers: news });
-          }
+        case 'lrps/reconcile':
+          routeContainers(routing, targets, msg.cell_id, msg.containers);
           return state;
-        }
         default:
           return assertNever(msg);
       }

@@ -29,7 +29,7 @@ describe('control: convergence in slices, passes coalesced', () => {
     let report: ConvergenceReport | undefined;
     const pass = h.control.converge().then((r) => (report = r));
     await eventually(() => expect(gates).to.have.length(1));
-    // the registry's mailbox is held by the pass, the rest of the control is not
+    // the rest of the control answers while the pass is held (lrps too: lrps-busy.test.ts)
     expect(await h.control.cells()).to.have.length(1);
     expect(report, 'no answer before the last slice').to.equal(undefined);
     gates.shift()!();
