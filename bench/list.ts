@@ -5,8 +5,12 @@
  * rows and a bare node http server sending the very same bytes.
  * - `value` (median of RUNS, default 3): ms from the request to the last byte at the client;
  * - `raw_http_ms`: the bare server sending the prepared bytes, `ratio` = raw / value;
+ * - `with_parse_ms`: `value` plus the client's `JSON.parse` (`parse_ms`): what the scale bench's
+ *   `list_all_ms` counts (its client parses the body as it ends);
  * - `list_ms`: `actualLrps()`, `stringify_ms`: `JSON.stringify` of its rows (the server's CPU
- *   a one-shot body costs), `parse_ms`: the client's `JSON.parse`;
+ *   a one-shot body costs), `schema_serializer_ms`: fastify's default serializer compiled from
+ *   the route's response schema (fast-json-stringify; the gateway does not use it), and whether
+ *   its bytes are JSON.stringify's;
  * - `stall_ms`: the longest the server's event loop was held during the listing,
  *   `ping_max_ms`: the longest a `GET /v1/ping` sent meanwhile (every 5 ms) waited.
  * The client runs in a worker thread (bench/support/list-client.ts), so its reading and parsing
@@ -15,10 +19,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import fastJson from 'fast-json-stringify';
 import type { Control } from '../src/actors/control.js';
 import { EventHub } from '../src/actors/event-hub.js';
 import { QueryIndex } from '../src/actors/query-index.js';
 import { silentLogger } from '../src/base/logger.js';
+import { MODEL_SCHEMAS } from '../src/models/schemas.js';
 import { buildGateway } from '../src/gateway/server.js';
 import type { ActorSystem } from '../src/runtime/kernel/system.js';
 import { appEvents } from './index.js';
@@ -92,6 +98,16 @@ export async function main(): Promise<void> {
       client.postMessage({ url: `${base}/v1/actual_lrps`, pingUrl: `${base}/v1/ping` });
     });
 
+  // fastify's default: a serializer compiled from the response schema (the gateway turns it off)
+  const schemaSerializer = fastJson({ components: { schemas: MODEL_SCHEMAS }, type: 'array', items: { $ref: '#/components/schemas/ActualLRP' } } as never);
+  const schemaRuns = [0, 1, 2].map(() => {
+    const rows = index.actualLrps();
+    return timed(() => schemaSerializer(rows));
+  });
+  const schemaMs = median(schemaRuns.map((r) => r[1]));
+  const schemaBytesEqual = schemaRuns[0]![0] === bytes.toString('utf8');
+  schemaRuns.length = 0;
+
   const runs: { gateway: ListResult; stall: number; raw: ListResult; list: number; stringify: number }[] = [];
   for (let r = 0; r < RUNS; r++) {
     const [rows, list] = timed(() => index.actualLrps());
@@ -121,7 +137,10 @@ export async function main(): Promise<void> {
     first_byte_ms: round(median(runs.map((r) => r.gateway.first_byte_ms))),
     list_ms: round(median(runs.map((r) => r.list))),
     stringify_ms: round(median(runs.map((r) => r.stringify))),
+    with_parse_ms: round(median(runs.map((r) => r.gateway.total_ms + r.gateway.parse_ms))),
     parse_ms: round(median(runs.map((r) => r.gateway.parse_ms))),
+    schema_serializer_ms: round(schemaMs),
+    schema_bytes_equal: schemaBytesEqual,
     stall_ms: round(median(runs.map((r) => r.stall))),
     ping_max_ms: round(median(runs.map((r) => r.gateway.ping_max_ms))),
     raw_ping_max_ms: round(median(runs.map((r) => r.raw.ping_max_ms))),

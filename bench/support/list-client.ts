@@ -3,7 +3,7 @@
  * do not count as the server's stalls): GETs `url`, timing the first and last byte and the parse,
  * while pinging `pingUrl` every 5 ms; the longest ping is what another client waited.
  */
-import { request, Agent } from 'node:http';
+import { request } from 'node:http';
 import { parentPort } from 'node:worker_threads';
 
 export interface ListRequest {
@@ -22,11 +22,10 @@ export interface ListResult {
   pings: number;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-
 function get(url: string, onFirstByte?: () => void): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent }, (res) => {
+    // a fresh connection each (as the scale bench's client): no idle keep-alive socket to race the server's close
+    const req = request(url, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let first = true;
       res.on('data', (chunk: Buffer) => {

@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/base/logger.js';
 import { jsonArrayChunks, ROWS_PER_CHUNK } from '../../src/gateway/json-rows.js';
 import { buildGateway } from '../../src/gateway/server.js';
 import type { ActorSystem } from '../../src/runtime/kernel/system.js';
+import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 
 /** An ActualLRP-shaped row of ~400 B (the routes do not look into rows). */
@@ -70,6 +71,23 @@ describe('gateway: long listings are streamed', () => {
     expect(JSON.parse(body)).to.have.length(rows.length);
   });
 
+  it('stops stringifying when the client goes away, and answers HEAD', async () => {
+    serialized = 0;
+    const request = get({ host: '127.0.0.1', port, path: '/v1/actual_lrps', agent: false });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => request.on('response', resolve).on('error', reject));
+    await new Promise((resolve) => response.once('data', resolve));
+    response.pause();
+    request.destroy();
+    await eventually(async () => {
+      const at = serialized;
+      await new Promise((resolve) => setImmediate(resolve)); // a turn in which an unstopped stream would stringify its next chunk
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(serialized, 'rows stringified after the client left').to.equal(at);
+    });
+    expect(serialized).to.be.below(rows.length);
+    expect((await app.inject({ method: 'HEAD', url: '/v1/actual_lrps' })).statusCode).to.equal(200);
+  });
+
   it('sends the bytes of JSON.stringify for every listing route, with the filters', async () => {
     filters.length = 0;
     for (const url of ['/v1/actual_lrps?domain=odd&cell_id=cell-7', '/v1/desired_lrps?domain=odd', '/v1/tasks?cell_id=cell-7']) {
@@ -98,6 +116,7 @@ describe('gateway: long listings are streamed', () => {
     const answer = await small.inject({ method: 'GET', url: '/v1/actual_lrps' });
     await small.close();
     expect(answer.headers['content-length']).to.equal(String(Buffer.byteLength(answer.body)));
+    expect(answer.headers['content-type']).to.equal('application/json; charset=utf-8');
     expect(answer.body).to.equal(JSON.stringify(short));
   });
 });
