@@ -31,7 +31,7 @@ const heapUsed = () => {
 };
 
 /** One app's events as its supervisor and instances publish them; `n` numbers instances across apps. */
-function appEvents(app: ScaleApp, first: number): AuctorEvent[] {
+export function appEvents(app: ScaleApp, first: number): AuctorEvent[] {
   const now = 1_700_000_000_000_000_000;
   const desired = desireLrp(desiredLrpBody(app), { epoch: `epoch-${app.process_guid}`, index: 0 });
   if (!desired.ok) throw desired.error;

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ActualLrpFilter } from '../actors/lrps.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
+import { listingBody } from './json-rows.js';
 import { stringParam, wholeNumber } from './params.js';
 import { errorResponses, ref, schemaRefs } from './schemas.js';
 
@@ -17,13 +18,13 @@ export function registerActualLrps(app: FastifyInstance, { control }: GatewayDep
       querystring: { type: 'object', properties: { domain: { type: 'string' }, cell_id: { type: 'string' }, process_guid: { type: 'string' } } },
       response: { 200: list, ...schemaRefs.unavailable },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const filter: ActualLrpFilter = {};
     const { domain, cell_id, process_guid } = request.query;
     if (stringParam(domain) !== undefined) filter.domain = domain!;
     if (stringParam(cell_id) !== undefined) filter.cell_id = cell_id!;
     if (stringParam(process_guid) !== undefined) filter.process_guid = process_guid!;
-    return control.actualLrps(filter);
+    return listingBody(reply, await control.actualLrps(filter));
   });
 
   app.get<{ Params: { process_guid: string } }>('/v1/actual_lrps/:process_guid', {

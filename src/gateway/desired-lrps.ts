@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
+import { listingBody } from './json-rows.js';
 import { stringParam } from './params.js';
 import { errorResponses, ref, schemaRefs } from './schemas.js';
 
@@ -17,9 +18,9 @@ export function registerDesiredLrps(app: FastifyInstance, { control }: GatewayDe
 
   app.get<{ Querystring: { domain?: string } }>('/v1/desired_lrps', {
     schema: { summary: 'List DesiredLRPs', tags: ['lrps'], querystring: { type: 'object', properties: { domain: { type: 'string' } } }, response: { 200: { type: 'array', items: ref('DesiredLRP') }, ...schemaRefs.unavailable } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const domain = stringParam(request.query.domain);
-    return control.lrps(domain === undefined ? {} : { domain });
+    return listingBody(reply, await control.lrps(domain === undefined ? {} : { domain }));
   });
 
   app.get<GuidParams>('/v1/desired_lrps/:process_guid', {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TaskFilter } from '../actors/tasks.protocol.js';
 import type { GatewayDeps } from './deps.js';
 import { notFound, sendError } from './errors.js';
+import { listingBody } from './json-rows.js';
 import { stringParam } from './params.js';
 import { errorResponses, ref, schemaRefs } from './schemas.js';
 
@@ -23,13 +24,13 @@ export function registerTasks(app: FastifyInstance, { control }: GatewayDeps): v
       querystring: { type: 'object', properties: { domain: { type: 'string' }, cell_id: { type: 'string' } } },
       response: { 200: { type: 'array', items: ref('Task') }, ...schemaRefs.unavailable },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const filter: TaskFilter = {};
     const domain = stringParam(request.query.domain);
     const cellId = stringParam(request.query.cell_id);
     if (domain !== undefined) filter.domain = domain;
     if (cellId !== undefined) filter.cell_id = cellId;
-    return control.tasks(filter);
+    return listingBody(reply, await control.tasks(filter));
   });
 
   app.get<GuidParams>('/v1/tasks/:task_guid', {
