@@ -6,7 +6,7 @@
  * The subtree is spawned under `control` at start and respawned by `control` itself should one
  * of its children be gone when a message arrives (refs are paths, so callers keep theirs).
  */
-import { assertNever, refPath, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
+import { refPath, type AnyRef, type Ref } from '../runtime/kernel/protocol.js';
 import type { ActorSystem, CrashPolicy } from '../runtime/kernel/system.js';
 import { oneForOne } from '../runtime/kernel/supervision.js';
 import type { CellClient, CellReport } from './cell.protocol.js';
@@ -21,7 +21,7 @@ import { CellsMsg, type CellView } from './cells.protocol.js';
 import { controlSettings, defaultGuid, type ControlDeps, type ControlSettings } from './control-deps.js';
 import { EventHub } from './event-hub.js';
 import { NO_CONTROL_METRICS, type ControlMetrics } from './control-metrics.js';
-import type { LrpContainer } from './actual-lrp.protocol.js';
+import { routeCellReport } from './control-reports.js';
 import { spawnLrps } from './lrps.js';
 import { LrpRoutes } from './lrps-routes.js';
 import { LrpsMsg, type ActualLrpFilter, type DesiredLrpFilter } from './lrps.protocol.js';
@@ -279,37 +279,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
       return true;
     },
     handle: (r, msg, ctx) => {
-      switch (msg.type) {
-        case 'cell-report/heartbeat':
-          system.dispatch(r.cells, CellsMsg.heartbeat(msg.presence));
-          break;
-        case 'cell-report/lrp-claimed':
-        case 'cell-report/lrp-running':
-        case 'cell-report/lrp-crashed':
-        case 'cell-report/lrp-stopped':
-          if (!lrpRoutes?.report(msg, ctx.log)) system.dispatch(r.lrps, LrpsMsg.report(msg));
-          break;
-        case 'cell-report/lrp-evacuating':
-          if (!lrpRoutes?.evacuating(msg, ctx.log)) system.dispatch(r.lrps, LrpsMsg.evacuating(msg));
-          break;
-        case 'cell-report/task-started':
-        case 'cell-report/task-completed':
-          system.dispatch(r.tasks, TasksMsg.report(msg));
-          break;
-        case 'cell-report/containers': {
-          const lrps: LrpContainer[] = [];
-          const tasks: Array<{ task_guid: string; state: 'RUNNING' | 'COMPLETED' }> = [];
-          for (const c of msg.containers) {
-            if (c.kind === 'lrp') lrps.push({ ...c, cell_id: msg.cell_id });
-            else tasks.push({ task_guid: c.task_guid, state: c.state });
-          }
-          if (!lrpRoutes?.containers(msg.cell_id, lrps, ctx.log)) system.dispatch(r.lrps, LrpsMsg.reconcile(msg.cell_id, lrps));
-          system.dispatch(r.tasks, { type: 'tasks/reconcile', cell_id: msg.cell_id, containers: tasks });
-          break;
-        }
-        default:
-          assertNever(msg);
-      }
+      routeCellReport(system, r, lrpRoutes, msg, ctx.log);
       return r;
     },
   });

@@ -8,17 +8,17 @@
  */
 import { assertNever, type Ref } from '../runtime/kernel/protocol.js';
 import type { ActorSystem, CrashPolicy, PersistentActorSpec } from '../runtime/kernel/system.js';
-import type { Logger } from '../base/logger.js';
 import type { ActualLRP } from '../models/actual-lrp.js';
 import { applyDesiredLrpUpdate, scaleChange, type DesiredLRP } from '../models/desired-lrp.js';
 import { AuctorError, ok } from '../base/errors.js';
 import { Events } from '../models/events.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
-import { ActualLrpMsg, type InstanceReport } from './actual-lrp.protocol.js';
+import { ActualLrpMsg } from './actual-lrp.protocol.js';
 import { RESTART_TIMER } from './actual-lrp.turn.js';
 import type { SupervisorStart } from './lrps.desire.js';
-import { declareInstances, forgetStale, indicesToResume, runsAsIndexed, type Instances } from './lrp-supervisor.instances.js';
+import { declareInstances, forgetStale, indicesToResume, type Instances } from './lrp-supervisor.instances.js';
+import { forwardToInstances } from './lrp-supervisor.forwarding.js';
 import type { ControlDeps } from './control-deps.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
@@ -266,69 +266,21 @@ export function lrpSupervisorSpec(
           }
           start(state.desired, msg.indices.filter((i) => i < state.desired!.instances));
           return state;
-        case 'lrp/retry': {
-          const ref = instance(msg.index);
-          if (ref) system.dispatch(ref, ActualLrpMsg.retry(msg.unclaimed));
-          return state;
-        }
+        case 'lrp/retry':
         case 'lrp/cell-lost':
-        case 'lrp/cell-back': {
-          const m: ActualLrpMsg = msg.type === 'lrp/cell-lost' ? { type: 'actual-lrp/cell-lost', cell_id: msg.cell_id } : { type: 'actual-lrp/cell-back', cell_ids: msg.cell_ids };
-          // a passive instance is idle (RUNNING or CRASHED, no copy): cells appearing change nothing for it
-          const concerned = (i: number) => !quarantined.has(String(i)) && (msg.type === 'lrp/cell-lost' || children.isActive(String(i)));
-          const refs = (msg.indices ?? known().filter(concerned)).map(instance);
-          for (const ref of refs) if (ref) system.dispatch(ref, m);
-          return state;
-        }
-        case 'lrp/remove-suspect': {
-          const ref = instance(msg.index);
-          if (ref) system.dispatch(ref, { type: 'actual-lrp/remove-suspect', instance_guid: msg.instance_guid });
-          return state;
-        }
-        case 'lrp/prune-evacuating': {
-          const ref = instance(msg.index);
-          if (ref) system.dispatch(ref, { type: 'actual-lrp/prune-evacuating', instance_guid: msg.instance_guid });
-          return state;
-        }
-        case 'lrp/evacuating': {
-          const r = msg.report;
-          const ref = instance(r.index);
-          if (ref && r.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/evacuating', report: r });
-          else if (!quarantined.has(String(r.index))) deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
-          return state;
-        }
+        case 'lrp/cell-back':
+        case 'lrp/remove-suspect':
+        case 'lrp/prune-evacuating':
+        case 'lrp/evacuating':
         case 'lrp/reconcile':
-          for (const c of msg.containers) {
-            const ref = instance(c.index);
-            if (ref && c.index < (state.desired?.instances ?? 0)) {
-              // an instance listed as its row says (RUNNING there) has nothing to catch up: not messaged
-              if (!runsAsIndexed(deps.queries, c)) system.dispatch(ref, { type: 'actual-lrp/reconcile', container: c });
-            }
-            else if (!quarantined.has(String(c.index))) stopStray(deps, { type: 'cell-report/lrp-running', ...c }, ctx.log);
-          }
+        case 'lrp/container-missing':
+        case 'lrp/report':
+          // each to the index it names (lrp-supervisor.forwarding.ts)
+          forwardToInstances({ system, deps, children, desiredInstances: state.desired?.instances ?? 0, instance, quarantined, known, log: ctx.log }, msg);
           return state;
-        case 'lrp/container-missing': {
-          const ref = instance(msg.index);
-          if (ref && msg.index < (state.desired?.instances ?? 0)) system.dispatch(ref, { type: 'actual-lrp/container-missing', cell_id: msg.cell_id, instance_guid: msg.instance_guid });
-          return state;
-        }
-        case 'lrp/report': {
-          const ref = instance(msg.report.index);
-          if (ref && msg.report.index < (state.desired?.instances ?? 0)) system.dispatch(ref, ActualLrpMsg.report(msg.report));
-          // a quarantined index's instance is left alone, as its row cannot be read
-          else if (!quarantined.has(String(msg.report.index))) stopStray(deps, msg.report, ctx.log);
-          return state;
-        }
         default:
           return assertNever(msg);
       }
     },
   };
-}
-
-/** An instance of an index nobody desires (reported or listed by its cell): stop it (its crash or stop needs nothing). */
-export function stopStray(deps: ControlDeps, r: Pick<InstanceReport, 'type' | 'cell_id' | 'process_guid' | 'index' | 'instance_guid'>, log: Logger): void {
-  if (r.type === 'cell-report/lrp-crashed' || r.type === 'cell-report/lrp-stopped') return;
-  log.info({ cell_id: r.cell_id, process_guid: r.process_guid, index: r.index, instance_guid: r.instance_guid }, 'lrp.stop-undesired');
-  deps.clientFor(r.cell_id)?.stopInstance(r.process_guid, r.index, r.instance_guid);
 }

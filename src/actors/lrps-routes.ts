@@ -15,7 +15,7 @@ import type { ActorSystem } from '../runtime/kernel/system.js';
 import type { EvacuatingReport, InstanceReport, LrpContainer } from './actual-lrp.protocol.js';
 import { CellPlacements, type Placement } from './cell-placements.js';
 import type { ControlDeps } from './control-deps.js';
-import { stopStray } from './lrp-supervisor.js';
+import { stopStray } from './lrp-supervisor.forwarding.js';
 import { runsAsIndexed } from './lrp-supervisor.instances.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { Supervisors } from './lrps-supervisors.js';

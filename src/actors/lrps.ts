@@ -21,11 +21,10 @@ import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import type { LrpsMsg } from './lrps.protocol.js';
-import { msToNs } from '../models/time.js';
 import { LRPS_PROTOCOL } from './lrps.protocol-schema.js';
 import { LrpRoutes, routeContainers, routeEvacuating, routeReport, type LrpTargets } from './lrps-routes.js';
-import { askRows, convergeInSlices, lrpReader, passQueue } from './lrps-convergence.js';
-import { nextTurn } from './control-deps.js';
+import { passQueue } from './lrps-convergence.js';
+import { startConvergencePass } from './lrps-convergence-pass.js';
 import { answerOnceStored, journalDesired, type SupervisorStart } from './lrps.desire.js';
 
 type Event = { type: 'added'; process_guid: string; epoch: string } | { type: 'removed'; process_guid: string };
@@ -269,33 +268,10 @@ export function spawnLrps(
           await children.remove(msg.process_guid);
           return next;
         }
-        case 'lrps/converge': {
-          // outside this handler, one pass at a time (lrps-convergence.ts `passQueue`): desires,
-          // updates and the rest are answered while a pass runs, between its slices
-          const self = ctx.path;
-          const supervisorNow = (guid: string) => (Object.hasOwn(registry.lrps, guid) && !system.registry.quarantinedChildren(self).has(guid) ? children.ref(guid) : undefined);
-          runPass(async () => {
-            // planned from the query index; only the records it could not read are asked
-            if (deps.queries) await deps.queries.ready;
-            placements.passStarted();
-            const pass = await convergeInSlices({
-              lrps: Object.keys(registry.lrps).filter((guid) => supervisorNow(guid) !== undefined),
-              presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
-              now: msToNs(system.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
-              sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn,
-              read: lrpReader(deps.queries, (guid) => askRows(supervisorNow(guid), ask)),
-              send: (guid, m) => { const ref = supervisorNow(guid); if (ref) system.dispatch(ref, m); },
-              log: ctx.log,
-            });
-            placements.replaceWith(pass.placements);
-            ctx.log.debug({ slices: pass.slices, max_slice_ms: Math.round(pass.maxSliceMs) }, 'lrps.converged');
-            system.dispatch(msg.replyTo, pass.counts);
-          }, (error) => {
-            ctx.log.error({ error: String(error) }, 'lrps.converge-failed');
-            system.fail(msg.replyTo, new AuctorError('Unavailable', `convergence pass failed: ${String(error)}`));
-          });
+        case 'lrps/converge':
+          // outside this handler, one pass at a time (lrps-convergence-pass.ts)
+          startConvergencePass({ system, deps, children, path: ctx.path, registry: () => registry.lrps, placements, runPass, ask, log: ctx.log }, msg);
           return state;
-        }
         case 'lrps/cell-appeared':
           // every supervisor and instance hears of it, so the cells that appear while that
           // message waits go together: after a control restart a thousand cells appear within

@@ -22,19 +22,9 @@ import type { AuctorEvent } from '../models/events.js';
 import type { Task } from '../models/task.js';
 import type { ActualLrpFilter, DesiredLrpFilter } from './lrps.protocol.js';
 import type { TaskFilter } from './tasks.protocol.js';
+import { putIndexRows, setEntryRow, type IndexRows, type LrpEntry } from './query-index-rows.js';
 
-/** One index's rows: ORDINARY, SUSPECT, EVACUATING. */
-export interface IndexRows {
-  o: ActualLRP | undefined;
-  s: ActualLRP | undefined;
-  e: ActualLRP | undefined;
-}
-
-interface LrpEntry {
-  desired: DesiredLRP | undefined;
-  /** by index; holes where an index has no row */
-  rows: Array<IndexRows | undefined>;
-}
+export type { IndexRows } from './query-index-rows.js';
 
 /** Which records are set aside (quarantined) and must not be listed, as the kernel's registry says. */
 export interface QuarantineView {
@@ -61,21 +51,6 @@ export interface IndexLoader {
 export type UnreadableKind = 'lrp' | 'instances' | 'task';
 
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
-
-/**
- * Makes `entry.rows` long enough for `index` in an array of about the size it needs (one grown by
- * assignment has 16 spare slots: ~130 B for each one-instance LRP): exact up to 8, then by half.
- */
-function reach(entry: LrpEntry, index: number): void {
-  const length = entry.rows.length;
-  if (!(index >= length && index < 2 ** 24)) return; // (anything else is left to the assignment, as before)
-  const grown: Array<IndexRows | undefined> = new Array(index < 8 ? index + 1 : Math.max(index + 1, Math.ceil(length * 1.5)));
-  for (let i = 0; i < length; i++) grown[i] = entry.rows[i];
-  entry.rows = grown;
-}
-
-type Slot = keyof IndexRows;
-const SLOT: Record<ActualLRP['presence'], Slot> = { ORDINARY: 'o', SUSPECT: 's', EVACUATING: 'e' };
 
 export class QueryIndex {
   private lrps: Record<string, LrpEntry> = Object.create(null) as Record<string, LrpEntry>;
@@ -199,24 +174,12 @@ export class QueryIndex {
 
   private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
     const entry = this.lrps[processGuid];
-    if (!entry) return;
-    const kept = rows && (rows.o || rows.s || rows.e) ? rows : undefined;
-    if (kept) reach(entry, index);
-    else if (index >= entry.rows.length) return; // nothing to clear
-    entry.rows[index] = kept;
+    if (entry) putIndexRows(entry, index, rows);
   }
 
   private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
     const entry = this.lrps[row.process_guid];
-    if (!entry) return;
-    let rows = entry.rows[row.index];
-    if (!rows) {
-      if (!value) return;
-      reach(entry, row.index);
-      rows = entry.rows[row.index] = { o: undefined, s: undefined, e: undefined };
-    }
-    rows[SLOT[row.presence]] = value;
-    if (!rows.o && !rows.s && !rows.e) entry.rows[row.index] = undefined;
+    if (entry) setEntryRow(entry, row, value);
   }
 
   private apply(event: AuctorEvent): void {

@@ -25,45 +25,18 @@ import type { Clock, Timer } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { silentLogger } from '../../base/logger.js';
-import type { Envelope, NodeIdentity, Remoting, SendOptions } from '../remoting/types.js';
-import { detectorSettings, phi as phiOfWindow, type DetectorSettings } from './failure-detector.js';
+import type { Envelope, NodeIdentity, SendOptions } from '../remoting/types.js';
+import { phi as phiOfWindow, type DetectorSettings } from './failure-detector.js';
+import { membershipTimings, type MembershipOptions, type MembershipStats } from './membership-options.js';
 import { MemberTable, type MemberEvent } from './member-table.js';
 import { isAlive, memberModel, type Member, type MemberInfo, type MemberModel, type MemberStatus } from './member.js';
 import { CLUSTER_PATH, ClusterMessage, decodeClusterMessage, encodeClusterMessage, type GossipEntry } from './protocol.js';
 
 export type { MemberEvent } from './member-table.js';
+export type { MembershipOptions, MembershipStats } from './membership-options.js';
 
 /** Membership's envelopes but the leave travel in the remoting's priority lane: never refused or delayed by bulk traffic. */
 const PRIORITY: SendOptions = { priority: true };
-
-export interface MembershipOptions {
-  remoting: Pick<Remoting, 'self' | 'sendTo' | 'onEnvelope'>;
-  roles: string[];
-  /** `--join`: `host:port` of nodes to join through; none for the first node */
-  seeds?: string[];
-  /** `--heartbeat-ms`; default 1000 */
-  heartbeatMs?: number;
-  /** a member silent this long is down (`auctor start` passes `--cell-ttl-ms`); default 5000: bounds the detector's silence cap */
-  memberTtlMs?: number;
-  /** overrides of the detector settings derived from the two above */
-  detector?: Partial<DetectorSettings>;
-  /** how long down and left members stay listed; default 30 heartbeats */
-  removeAfterMs?: number;
-  joinBackoff?: { initialMs: number; maxMs: number };
-  clock?: Clock;
-  log?: Logger;
-  /** [0, 1): the join backoff's jitter */
-  random?: () => number;
-}
-
-export interface MembershipStats {
-  suspicions: number;
-  downs: number;
-  /** check ticks skipped because this node's own event loop had stalled */
-  localPauses: number;
-  malformed: number;
-  joinAttempts: number;
-}
 
 export class Membership {
   readonly settings: DetectorSettings;
@@ -93,12 +66,7 @@ export class Membership {
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger();
     this.random = options.random ?? Math.random;
-    this.heartbeatMs = options.heartbeatMs ?? 1000;
-    this.checkMs = Math.max(5, Math.round(this.heartbeatMs / 10));
-    this.settings = { ...detectorSettings(this.heartbeatMs, options.memberTtlMs ?? 5000), ...options.detector };
-    this.removeAfterMs = options.removeAfterMs ?? 30 * this.heartbeatMs;
-    this.backoff = { ...(options.joinBackoff ?? { initialMs: 250, maxMs: 5000 }), jitter: 0.2 };
-    this.seeds = [...new Set(options.seeds ?? [])].filter((s) => s !== this.self.address);
+    ({ heartbeatMs: this.heartbeatMs, checkMs: this.checkMs, settings: this.settings, removeAfterMs: this.removeAfterMs, backoff: this.backoff, seeds: this.seeds } = membershipTimings(options, this.self));
     const info: MemberInfo = { name: this.self.name, incarnation: this.self.incarnation, address: this.self.address, roles: [...options.roles] };
     this.table = new MemberTable(info, this.seeds.length === 0 ? 'up' : 'joining', this.clock.now(), this.settings);
   }
