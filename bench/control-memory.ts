@@ -33,6 +33,7 @@ import { cellStateOf, type CellPresence, type CellStateLrp } from '../src/models
 import { newUnclaimedActualLrp, claimActualLrp, startActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
 import { LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
 import { mix } from './auction-pure.js';
+import { gc, rerunWithGc } from './support/expose-gc.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 20_000);
 const CELLS = 100;
@@ -41,7 +42,6 @@ const NEVER = 2 ** 31 - 1;
 const ROOTFS = 'preloaded:cflinuxfs4';
 
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const heapUsed = () => {
   gc!();
   gc!();
@@ -177,12 +177,7 @@ async function bareActors(): Promise<number> {
 }
 
 export async function main(): Promise<void> {
-  if (!gc) {
-    const run = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
-    const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', run, 'control-memory'], { stdio: 'inherit' });
-    process.exitCode = child.status ?? 1;
-    return;
-  }
+  if (rerunWithGc('control-memory')) return;
   const limit = await bareActors();
   const control = await controlSide();
   const kb = (bytes: number) => Number((bytes / 1024).toFixed(2));

@@ -29,13 +29,13 @@ import { loadQueryIndex } from '../src/actors/query-index-rebuild.js';
 import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
 import { persistedEvent, persistedSnapshot } from '../src/runtime/persistence/engine.js';
 import { journalRows, scaleMix } from './support/scale-mix.js';
+import { gc, rerunWithGc } from './support/expose-gc.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 250_000);
 const CELLS = 1000;
 const IN_FLIGHT = 4096;
 const MAP_SIZE = 16 * 1024 ** 3;
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const heapUsed = () => {
   gc!();
   gc!();
@@ -102,12 +102,7 @@ function rawRead(root: RootDatabase): number {
 }
 
 export async function main(): Promise<void> {
-  if (!gc) {
-    const run = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
-    const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', run, 'index-rebuild'], { stdio: 'inherit' });
-    process.exitCode = child.status ?? 1;
-    return;
-  }
+  if (rerunWithGc('index-rebuild')) return;
   const kept = process.env.BENCH_STORE;
   const dir = kept ?? join(tmpdir(), `auctor-bench-index-rebuild-${process.pid}`);
   const fresh = !existsSync(join(dir, 'data.mdb'));

@@ -19,11 +19,11 @@ import { claimActualLrp, newUnclaimedActualLrp, startActualLrp, type ActualLRP }
 import { desireLrp, type DesiredLRP } from '../src/models/desired-lrp.js';
 import { Events, type AuctorEvent } from '../src/models/events.js';
 import { desiredLrpBody, scaleMix, type ScaleApp } from './support/scale-mix.js';
+import { gc, rerunWithGc } from './support/expose-gc.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const CELLS = 1000;
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const heapUsed = () => {
   gc!();
   gc!();
@@ -60,12 +60,7 @@ function median(runs: number, fn: () => void): number {
 }
 
 export async function main(): Promise<void> {
-  if (!gc) {
-    const run = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
-    const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', run, 'index'], { stdio: 'inherit' });
-    process.exitCode = child.status ?? 1;
-    return;
-  }
+  if (rerunWithGc('index')) return;
   const apps = scaleMix(INSTANCES);
 
   // the limit: the final rows and DesiredLRPs in plain arrays

@@ -23,6 +23,7 @@ import { systemClock, type Clock } from '../src/base/clock.js';
 import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
 import { ActorSystem, type VirtualChildren } from '../src/runtime/kernel/system.js';
 import type { Ref } from '../src/runtime/kernel/protocol.js';
+import { gc, rerunWithGc } from './support/expose-gc.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const PER_PARENT = 100;
@@ -36,7 +37,6 @@ type Msg = { type: 'add'; n: number; replyTo: Ref<number> } | { type: 'get'; rep
 type State = { total: number; cell: string };
 type Event = { type: 'added'; n: number; cell: string };
 
-const gc = (globalThis as { gc?: () => void }).gc;
 const heapUsed = () => {
   gc!();
   gc!();
@@ -153,12 +153,7 @@ async function run(): Promise<Record<string, number>> {
 }
 
 export async function main(): Promise<void> {
-  if (!gc) {
-    const runner = join(fileURLToPath(new URL('.', import.meta.url)), 'run.js');
-    const child = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', runner, 'virtual'], { stdio: 'inherit' });
-    process.exitCode = child.status ?? 1;
-    return;
-  }
+  if (rerunWithGc('virtual')) return;
   const r = await run();
   const round = (x: number) => Math.round(x);
   process.stdout.write(`${JSON.stringify({
