@@ -105,6 +105,33 @@ describe('membership (fake network, default timings: 1 s heartbeats, 5 s TTL)', 
     expect([statusOf(c2, 'a'), statusOf(c2, 'b')]).to.deep.equal(['up', 'up']);
   });
 
+  it('a node just started judges nobody for a TTL: heartbeats read late while it starts cost no verdict; a member that dies meanwhile is down once it ends', async () => {
+    const [a, b] = await threeNodes();
+    cluster.crash(a!);
+    await cluster.advance(500);
+    const a2 = cluster.start('a', { incarnation: 2, roles: ['control'], seeds: ['b:7777'] });
+    await cluster.advance(1_200);
+    expect(statusOf(a2, 'c')).to.equal('up');
+    // c's heartbeats reach the new node 3.5 s late for a while (past φ's 3.1 s, within the TTL)
+    cluster.hub.delay('c', 'a', 3_500);
+    await cluster.advance(3_000);
+    cluster.hub.delay('c', 'a', 0);
+    await cluster.advance(5_000);
+    expect(eventsAbout(a2, 'c')).to.deep.equal(['member-up@1']);
+    // started again, it still finds a member that dies meanwhile, once the TTL is over
+    cluster.crash(a2);
+    await cluster.advance(500);
+    const a3 = cluster.start('a', { incarnation: 3, roles: ['control'], seeds: ['c:7777'] });
+    const restartedAt = cluster.clock.now();
+    await cluster.advance(1_200);
+    expect(statusOf(a3, 'b')).to.equal('up');
+    cluster.crash(b!);
+    await cluster.advance(8_000);
+    const down = a3.events.find((e) => e.type === 'member-down' && e.member.name === 'b');
+    expect(down, 'b is judged down once the quiet start is over').to.not.equal(undefined);
+    expect(down!.at - restartedAt).to.be.within(4_000, 5_600);
+  });
+
   it('a graceful leave is reported once as left, never as down, and the member is forgotten later', async () => {
     const [a, b, c] = await threeNodes();
     c!.membership.stop();
