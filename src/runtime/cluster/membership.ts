@@ -79,8 +79,8 @@ export class Membership {
     this.lastCheckAt = this.clock.now();
     // a node that just started has heard too few heartbeats to judge anyone, and its own start
     // (replays, every peer reconnecting and reporting at once) delays the reading of those that
-    // come: no verdicts for a member TTL. A control node restarted at 50k instances judged a live
-    // cells process down 1.7 s after it started, and 144 instances were started again elsewhere.
+    // come: no verdicts for a member TTL (docs/052: a start longer than that still needs the
+    // priority lane read ahead of bulk on the receiving side).
     this.quietUntil = this.lastCheckAt + this.settings.maxSilenceMs + this.heartbeatMs;
     this.every(this.heartbeatMs, () => this.heartbeat());
     this.every(this.checkMs, () => setImmediate(() => this.check()));
