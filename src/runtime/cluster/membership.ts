@@ -79,8 +79,7 @@ export class Membership {
     this.lastCheckAt = this.clock.now();
     // a node that just started has heard too few heartbeats to judge anyone, and its own start
     // (replays, every peer reconnecting and reporting at once) delays the reading of those that
-    // come: no verdicts for a member TTL (docs/052: a start longer than that still needs the
-    // priority lane read ahead of bulk on the receiving side).
+    // come: no verdicts for a member TTL (docs/052: not enough for a 5 s start at 50k instances).
     this.quietUntil = this.lastCheckAt + this.settings.maxSilenceMs + this.heartbeatMs;
     this.every(this.heartbeatMs, () => this.heartbeat());
     this.every(this.checkMs, () => setImmediate(() => this.check()));
