@@ -19,8 +19,11 @@ import { fieldsError, readRecord, type DamagedFile } from '../records.js';
 import { readExitFile, readOffsets, writeOffsets } from './process-files.js';
 import { LogTail } from './log-tail.js';
 
-// The trap is set after the command starts, so the command keeps default signal handling; a
-// signal to the group interrupts `wait`, and the loop waits again until the command has ended.
+// The keeper catches TERM, INT and HUP before it starts the command: a signal to the group then
+// interrupts `wait`, and the loop waits again until the command has ended. The command still
+// gets the default handling (a subshell resets caught signals to their defaults). Set after the
+// start, a stop that came before the keeper reached the trap killed the keeper instead, and the
+// command's own exit status was lost (reported as 143; seen on a loaded CI machine).
 // The command starts at once and a background subshell moves it (and the keeper) into the
 // container's cgroups meanwhile: a cgroup v1 attach blocks the writer for ~10 ms (an RCU grace
 // period), a third of a Node start, so doing it before the command would slow every start by
@@ -30,12 +33,12 @@ import { LogTail } from './log-tail.js';
 const KEEPER = `exit_file=$1 cgroup=$2 nofile=$3
 shift 3
 if [ "$nofile" != - ]; then ulimit -n "$nofile" || exit 125; fi
+trap : TERM INT HUP
 "$@" &
 child=$!
 if [ "$cgroup" != - ]; then
   (IFS=:; for procs in $cgroup; do echo $child > "$procs"; echo $$ > "$procs"; done) 2>/dev/null &
 fi
-trap : TERM INT HUP
 while :; do
   wait "$child"
   status=$?
