@@ -19,11 +19,9 @@
  * Runs itself again in a child process with --expose-gc when `gc` is not exposed (exact heap
  * figures need full collections). Env: BENCH_INSTANCES (default 20 000), BENCH_IDLE_MS.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { nact } from './support/bare-nact.js';
 import { ActorSystem } from '../src/runtime/kernel/system.js';
 import { startControl } from '../src/actors/control.js';

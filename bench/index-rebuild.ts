@@ -18,11 +18,9 @@
  * `cpu_ratio` their ratio.
  * Runs itself again with --expose-gc when `gc` is not exposed.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open, type RootDatabase } from 'lmdb';
 import { QueryIndex } from '../src/actors/query-index.js';
 import { loadQueryIndex } from '../src/actors/query-index-rebuild.js';

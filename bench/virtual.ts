@@ -13,11 +13,9 @@
  *   `ratio` = activations_per_s / raw_gets_per_s. Medians of RUNS activation passes.
  * Runs itself again with --expose-gc when `gc` is not exposed.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { systemClock, type Clock } from '../src/base/clock.js';
 import { LMDB_DB_OPTIONS, LMDB_ENV_OPTIONS, LmdbPersistenceEngine } from '../src/runtime/persistence/lmdb-engine.js';
