@@ -11,14 +11,11 @@
  *   rows (the least a full listing can cost).
  * Runs itself again with --expose-gc when `gc` is not exposed.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { QueryIndex } from '../src/actors/query-index.js';
-import { claimActualLrp, newUnclaimedActualLrp, startActualLrp, type ActualLRP } from '../src/models/actual-lrp.js';
+import type { ActualLRP } from '../src/models/actual-lrp.js';
 import { desireLrp, type DesiredLRP } from '../src/models/desired-lrp.js';
 import { Events, type AuctorEvent } from '../src/models/events.js';
-import { desiredLrpBody, scaleMix, type ScaleApp } from './support/scale-mix.js';
+import { desiredLrpBody, instanceRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
 import { gc, rerunWithGc } from './support/expose-gc.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
@@ -37,14 +34,8 @@ export function appEvents(app: ScaleApp, first: number): AuctorEvent[] {
   if (!desired.ok) throw desired.error;
   const events: AuctorEvent[] = [Events.desiredLrpCreated(desired.value)];
   for (let index = 0; index < app.instances; index++) {
-    const n = first + index;
-    const key = { instance_guid: `instance-${n}-5e7f9a1b-3c5d-4f7e`, cell_id: `sim-${String(n % CELLS).padStart(4, '0')}` };
-    const unclaimed = newUnclaimedActualLrp({ process_guid: app.process_guid, index, domain: 'bench' }, now, { epoch: `tag-${n}`, index: 0 });
-    const claimed = claimActualLrp(unclaimed, key, now + 1);
-    if (!claimed.ok) throw claimed.error;
-    const running = startActualLrp(claimed.value, key, { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 + index }] }, now + 2);
-    if (!running.ok) throw running.error;
-    events.push(Events.actualLrpCreated(unclaimed), Events.actualLrpChanged(unclaimed, claimed.value), Events.actualLrpChanged(claimed.value, running.value));
+    const [unclaimed, claimed, running] = instanceRows(app, index, first + index, CELLS, now).rows;
+    events.push(Events.actualLrpCreated(unclaimed), Events.actualLrpChanged(unclaimed, claimed), Events.actualLrpChanged(claimed, running));
   }
   return events;
 }

@@ -4,7 +4,7 @@
  * 20 % 128, 15 % 256, 7 % 512, 3 % 1024; 156 MB on average). From a seeded PRNG: the same apps
  * on every run; a smaller `instances` is the same mix shrunk (the last LRP trimmed to fit).
  */
-import { claimActualLrp, newUnclaimedActualLrp, startActualLrp } from '../../src/models/actual-lrp.js';
+import { claimActualLrp, newUnclaimedActualLrp, startActualLrp, type ActualLRP } from '../../src/models/actual-lrp.js';
 import { desireLrp } from '../../src/models/desired-lrp.js';
 import { prng } from './prng.js';
 import type { RowChain } from './raw-lmdb.js';
@@ -42,6 +42,17 @@ export function desiredLrpBody(app: ScaleApp): Record<string, unknown> {
   };
 }
 
+/** One instance's UNCLAIMED, CLAIMED and RUNNING rows, the `n`th instance of the mix (across apps) on `cells` cells. */
+export function instanceRows(app: ScaleApp, index: number, n: number, cells: number, now: number): { instance_guid: string; rows: [ActualLRP, ActualLRP, ActualLRP] } {
+  const key = { instance_guid: `instance-${n}-5e7f9a1b-3c5d-4f7e`, cell_id: `sim-${String(n % cells).padStart(4, '0')}` };
+  const unclaimed = newUnclaimedActualLrp({ process_guid: app.process_guid, index, domain: 'bench' }, now, { epoch: `epoch-${n}`, index: 0 });
+  const claimed = claimActualLrp(unclaimed, key, now + 1);
+  if (!claimed.ok) throw claimed.error;
+  const running = startActualLrp(claimed.value, key, { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 + index }] }, now + 2);
+  if (!running.ok) throw running.error;
+  return { instance_guid: key.instance_guid, rows: [unclaimed, claimed.value, running.value] };
+}
+
 /**
  * The rows the control journals for `apps`, as the actors write them: each LRP's DesiredLRP
  * (its supervisor's `desired` event) and each instance's UNCLAIMED, CLAIMED and RUNNING rows
@@ -56,15 +67,10 @@ export function journalRows(apps: readonly ScaleApp[], cells: number): RowChain[
     if (!desired.ok) throw desired.error;
     chains.push({ key: `lrp/${app.process_guid}`, rows: [{ type: 'desired', desired: desired.value }] });
     for (let index = 0; index < app.instances; index++, n++) {
-      const key = { instance_guid: `instance-${n}-5e7f9a1b-3c5d-4f7e`, cell_id: `sim-${String(n % cells).padStart(4, '0')}` };
-      const unclaimed = newUnclaimedActualLrp({ process_guid: app.process_guid, index, domain: 'bench' }, now, { epoch: `epoch-${n}`, index: 0 });
-      const claimed = claimActualLrp(unclaimed, key, now + 1);
-      if (!claimed.ok) throw claimed.error;
-      const running = startActualLrp(claimed.value, key, { address: '10.0.0.1', ports: [{ container_port: 8080, host_port: 61000 + index }] }, now + 2);
-      if (!running.ok) throw running.error;
+      const { instance_guid, rows: [unclaimed, claimed, running] } = instanceRows(app, index, n, cells, now);
       chains.push({
         key: `actual-lrp/${app.process_guid}/${index}`,
-        rows: [{ type: 'row', actual: unclaimed, pending: key.instance_guid }, { type: 'row', actual: claimed.value, pending: '' }, { type: 'row', actual: running.value, pending: '' }],
+        rows: [{ type: 'row', actual: unclaimed, pending: instance_guid }, { type: 'row', actual: claimed, pending: '' }, { type: 'row', actual: running, pending: '' }],
       });
     }
   }
