@@ -23,7 +23,9 @@ import { LogTail } from './log-tail.js';
 // interrupts `wait`, and the loop waits again until the command has ended. The command still
 // gets the default handling (a subshell resets caught signals to their defaults). Set after the
 // start, a stop that came before the keeper reached the trap killed the keeper instead, and the
-// command's own exit status was lost (reported as 143; seen on a loaded CI machine).
+// command's own exit status was lost (reported as 143; seen on a loaded CI machine). A signal
+// that comes before the command exists is remembered and passed on once it does (otherwise the
+// command never sees it: a TERM-ed "sleep 30" ran on until the KILL, also seen in CI).
 // The command starts at once and a background subshell moves it (and the keeper) into the
 // container's cgroups meanwhile: a cgroup v1 attach blocks the writer for ~10 ms (an RCU grace
 // period), a third of a Node start, so doing it before the command would slow every start by
@@ -33,9 +35,12 @@ import { LogTail } from './log-tail.js';
 const KEEPER = `exit_file=$1 cgroup=$2 nofile=$3
 shift 3
 if [ "$nofile" != - ]; then ulimit -n "$nofile" || exit 125; fi
-trap : TERM INT HUP
+pending=
+trap 'pending=TERM' TERM; trap 'pending=INT' INT; trap 'pending=HUP' HUP
 "$@" &
 child=$!
+trap : TERM INT HUP
+if [ -n "$pending" ]; then kill -s "$pending" "$child" 2>/dev/null; fi
 if [ "$cgroup" != - ]; then
   (IFS=:; for procs in $cgroup; do echo $child > "$procs"; echo $$ > "$procs"; done) 2>/dev/null &
 fi
