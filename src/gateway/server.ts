@@ -16,6 +16,7 @@ import { registerActualLrps } from './actual-lrps.js';
 import { BadUrlAnswers } from './bad-url.js';
 import { requireToken } from './auth.js';
 import { registerCells } from './cells.js';
+import { registerConsole } from './console.js';
 import { registerDesiredLrps } from './desired-lrps.js';
 import { registerDomains } from './domains.js';
 import { errorBody, fromFastifyError } from './errors.js';
@@ -97,7 +98,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, (server: FastifyInstance) => registerConsole(server), ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 

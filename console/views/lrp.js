@@ -1,0 +1,79 @@
+/**
+ * One LRP's page: its DesiredLRP, its instances (state, cell, address, crash count, since), the
+ * actions (scale, retire an instance, remove, each confirmed first) and, for the selected
+ * instance, its timeline merged with its log lines, and why it is not placed when it is not.
+ */
+import { useState } from 'preact/hooks';
+import { api, enc } from '../api.js';
+import { instancesOf, store, useStore } from '../store.js';
+import { ago, clock, confirmAction, ErrorLine, html, State } from '../ui.js';
+import { Timeline } from './timeline.js';
+import { PlacementPanel } from './placement.js';
+
+/** @param {any} row @returns {string} `host:port` of its first port, else its address */
+const addressOf = (row) => (row.ports?.length ? row.ports.map((p) => `${row.address}:${p.host_port}`).join(' ') : row.address || '—');
+
+/** @param {{guid: string, index: string | undefined}} props */
+export function LrpView({ guid, index }) {
+  useStore();
+  const [error, setError] = useState(/** @type {unknown} */ (undefined));
+  const [note, setNote] = useState('');
+  const desired = store.desired.get(guid);
+  const [scaleTo, setScaleTo] = useState(/** @type {string | undefined} */ (undefined));
+  const instances = instancesOf(guid);
+  const selected = index === undefined ? undefined : Number(index);
+
+  if (!desired) {
+    return html`<section><p><a href="#/lrps">← LRPs</a></p><p class="muted" data-testid="lrp-missing">${store.loaded ? `No LRP ${guid} (removed, or not desired yet).` : 'Loading…'}</p></section>`;
+  }
+  const act = async (what, fn) => {
+    setError(undefined);
+    try {
+      await fn();
+      setNote(what);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const scale = async () => {
+    const n = Number(scaleTo);
+    if (!Number.isInteger(n) || n < 0) return setError(new Error('instances: a whole number, 0 or more'));
+    if (!(await confirmAction(`Scale ${guid} from ${desired.instances} to ${n} instances?`))) return;
+    await act(`scaled to ${n}`, () => api('PATCH', `/v1/desired_lrps/${enc(guid)}`, { instances: n }));
+    setScaleTo(undefined);
+  };
+  const remove = async () => {
+    if (!(await confirmAction(`Remove ${guid}? Its ${instances.length} instances stop.`))) return;
+    await act('removed', async () => {
+      await api('DELETE', `/v1/desired_lrps/${enc(guid)}`);
+      location.hash = '#/lrps';
+    });
+  };
+  const retire = async (/** @type {number} */ i) => {
+    if (!(await confirmAction(`Retire instance ${i} of ${guid}? Convergence starts a new one.`))) return;
+    await act(`retired instance ${i}`, () => api('DELETE', `/v1/actual_lrps/${enc(guid)}/index/${i}`));
+  };
+  const running = instances.filter((r) => r.state === 'RUNNING' && (r.presence ?? 'ORDINARY') === 'ORDINARY').length;
+  const row = selected === undefined ? undefined : instances.find((r) => r.index === selected && (r.presence ?? 'ORDINARY') === 'ORDINARY') ?? instances.find((r) => r.index === selected);
+
+  return html`<section data-testid="lrp-page">
+    <p><a href="#/lrps">← LRPs</a></p>
+    <h2><span class="guid">${guid}</span> <span class="muted">${desired.domain}</span></h2>
+    <p data-testid="lrp-summary">${running} of ${desired.instances} running · ${desired.memory_mb ?? 0} MB · ${desired.disk_mb ?? 0} MB disk · rootfs ${desired.rootfs}</p>
+    <div class="actions">
+      <label>instances <input type="number" min="0" data-testid="scale-input" value=${scaleTo ?? String(desired.instances)} onInput=${(e) => setScaleTo(e.currentTarget.value)} /></label>
+      <button data-testid="scale" onClick=${scale}>Scale</button>
+      <button class="danger" data-testid="remove" onClick=${remove}>Remove LRP</button>
+      ${note ? html`<span class="muted" data-testid="note">${note}</span>` : null}
+    </div>
+    <${ErrorLine} error=${error} />
+    <table class="grid" data-testid="instances"><thead><tr><th>index</th><th>state</th><th>presence</th><th>cell</th><th>address</th><th>crashes</th><th>since</th><th></th></tr></thead>
+    <tbody>${instances.map((r) => html`<tr key=${`${r.index}/${r.presence}`} data-testid="instance" data-index=${r.index} data-state=${r.state} class=${r.index === selected ? 'selected' : ''}>
+      <td><a href=${`#/lrps/${enc(guid)}/${r.index}`}>${r.index}</a></td><td><${State} state=${r.state} /></td><td>${r.presence ?? 'ORDINARY'}</td>
+      <td>${r.cell_id || '—'}</td><td>${addressOf(r)}</td><td>${r.crash_count || ''}${r.crash_reason ? html` <span class="muted" title=${r.crash_reason}>${r.crash_reason}</span>` : null}</td>
+      <td title=${clock(r.since)}>${ago(r.since)}</td>
+      <td><a href=${`#/lrps/${enc(guid)}/${r.index}`} data-testid="timeline-link">timeline</a> <button class="small" data-testid="retire" onClick=${() => retire(r.index)}>retire</button></td></tr>`)}</tbody></table>
+    ${row && row.state === 'UNCLAIMED' && row.placement_error ? html`<${PlacementPanel} kind="lrp" guid=${guid} index=${row.index} error=${row.placement_error} />` : null}
+    ${selected !== undefined ? html`<${Timeline} guid=${guid} index=${selected} key=${`${guid}/${selected}`} />` : html`<p class="muted">Choose an instance for its timeline.</p>`}
+  </section>`;
+}
