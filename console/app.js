@@ -75,19 +75,19 @@ function Shell() {
 }
 
 function App() {
-  /** @type {['checking' | 'token' | 'ready', boolean]} */
   const [phase, setPhase] = useState(/** @type {'checking' | 'token' | 'ready'} */ ('checking'));
   const [wrong, setWrong] = useState(false);
   const [failure, setFailure] = useState('');
 
   const check = async () => {
+    const hadToken = token() !== '';
     try {
       await api('GET', '/v1/ping');
       setPhase('ready');
       connect();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
-        setWrong(token() !== '');
+        setWrong(hadToken);
         setToken('');
         setPhase('token');
       } else setFailure(String(/** @type {Error} */ (error).message));

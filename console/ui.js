@@ -93,6 +93,7 @@ export function ago(ns) {
 
 /** @param {string} text @returns {string} a stable hue for an instance guid, for its lines' colour */
 export function colourOf(text) {
+  if (!text) return '#c6cbd8';
   let hash = 0;
   for (let i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) | 0;
   return `hsl(${Math.abs(hash) % 360} 65% 42%)`;
