@@ -7,7 +7,8 @@
  * - the raw limit, in the same run: Chromium painting a static HTML table of the same rows (no
  *   script, no fetch), `raw_lrp_table_ms` / `raw_cell_table_ms`; `ratio_*` = raw / console;
  * - `value`: the slower of the two console figures (target: at most 1000 ms).
- * Medians of RUNS (default 3), each in a fresh browser context (cold cache). Screenshots go to
+ * Medians of RUNS (default 3), each in a fresh browser context (cold cache), after one uncounted
+ * navigation of each kind (Chromium's first page pays for starting its renderer). Screenshots go to
  * test-output/console/; `BENCH_DOCS_SCREENSHOT=1` also writes docs/console.png.
  */
 import { copyFileSync } from 'node:fs';
@@ -128,6 +129,10 @@ async function firstPaint(chromium: HeadlessBrowser, url: string, selector: stri
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as { __painted?: number }).__painted !== undefined, undefined, { timeout: 60_000 });
     const ms = await page.evaluate(() => (globalThis as unknown as { __painted: number }).__painted);
+    if (process.env.BENCH_TRACE === '1') {
+      const entries = await page.evaluate(() => (globalThis as any).performance.getEntriesByType('resource').map((e: any) => `${e.name.replace(/^http:[^/]+\/\/[^/]+/, '')} ${Math.round(e.startTime)}-${Math.round(e.responseEnd)}`));
+      process.stderr.write(`${url} painted ${Math.round(ms)}\n  ${entries.join('\n  ')}\n`);
+    }
     if (shot) await chromium.screenshot(page, shot);
     if (page.errors.length > 0) throw new Error(`page errors: ${page.errors.join('; ')}`);
     return ms;
@@ -146,6 +151,9 @@ export async function main(): Promise<void> {
     // the LRP list counts every LRP once every instance is in: `data-rows` is the filtered count
     const lrpList = `[data-testid=lrps][data-rows="${LRPS}"] [data-testid=lrp-row]`;
     const cellMap = `[data-testid=cells][data-rows="${CELLS + ZONES.length}"] [data-testid=cell]`;
+    // a first navigation warms Chromium itself up (its first page pays for starting its renderer): not counted
+    await firstPaint(chromium, `${gateway.url}/#/lrps`, lrpList);
+    await firstPaint(chromium, `${gateway.url}/raw/cells.html`, undefined);
     for (let run = 0; run < RUNS; run++) {
       const last = run === RUNS - 1;
       samples.lrps.push(await firstPaint(chromium, `${gateway.url}/#/lrps`, lrpList, last ? 'bench-lrps' : undefined));

@@ -94,7 +94,9 @@ export function loadConsoleAssets(dir = CONSOLE_DIR): Map<string, Asset> {
     if (name === 'index.html') continue;
     assets.set(`/console/${name}`, asset(readFileSync(join(dir, name)), name, REVALIDATE));
   }
-  const page = readFileSync(join(dir, 'index.html'), 'utf8').replace('<!-- importmap -->', `<script type="importmap">${JSON.stringify({ imports })}</script>`);
+  // every module announced up front: the browser fetches them at once instead of level by level of imports
+  const preloads = [...assets.keys()].filter((url) => url.endsWith('.js') || url.endsWith('.mjs')).map((url) => `<link rel="modulepreload" href="${url}">`);
+  const page = readFileSync(join(dir, 'index.html'), 'utf8').replace('<!-- importmap -->', [`<script type="importmap">${JSON.stringify({ imports })}</script>`, ...preloads].join('\n'));
   assets.set('/', asset(Buffer.from(page), 'index.html', REVALIDATE));
   return assets;
 }
