@@ -12,11 +12,9 @@
  * test-output/console/; `BENCH_DOCS_SCREENSHOT=1` also writes docs/console.png.
  */
 import { copyFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import Fastify from 'fastify';
-import { registerConsole } from '../src/gateway/console.js';
 import { browserMissing, launchBrowser, type HeadlessBrowser } from '../test/support/browser.js';
+import { startConsoleStub } from '../test/support/console-stub.js';
 
 const LRPS = Number(process.env.BENCH_LRPS ?? 10_000);
 const CELLS = Number(process.env.BENCH_CELLS ?? 1000);
@@ -82,33 +80,29 @@ function staticTable(title: string, header: string[], rows: string[][]): string 
 
 async function stubGateway() {
   const { cells, desired, actuals } = cluster();
-  const app = Fastify({ logger: false });
-  registerConsole(app);
-  const json = (body: unknown) => JSON.stringify(body);
-  const answers: Record<string, string> = {
-    '/v1/ping': json({ available: true }),
-    '/v1/desired_lrps': json(desired),
-    '/v1/actual_lrps': json(actuals),
-    '/v1/tasks': json([]),
-    '/v1/cells': json(cells),
-    '/v1/members': json([{ name: 'control', roles: ['control'], address: '127.0.0.1:7777', status: 'up', incarnation: 1, last_heartbeat: null, up_since: Date.now() * 1e6, self: true }]),
-  };
-  for (const [path, body] of Object.entries(answers)) app.get(path, (_request, reply) => reply.header('content-type', 'application/json').send(body));
-  app.get('/v1/events', (request, reply) => {
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    reply.raw.write('retry: 2000\n: events of this node from id 0\n\n');
-    request.raw.on('close', () => reply.raw.end());
-  });
   const byCell = new Map<string, number>();
   for (const a of actuals) byCell.set(a.cell_id, (byCell.get(a.cell_id) ?? 0) + 1);
   const rawLrps = staticTable('lrps', ['process guid', 'domain', 'running / desired', 'crashed', 'unplaced', 'memory'], desired.map((d) => [d.process_guid, d.domain, '2 / 2', '', '', `${d.memory_mb} MB`]));
   const rawCells = staticTable('cells', ['cell', 'zone', 'memory', 'disk', 'containers', 'instances'], cells.map((c) => [c.cell_id, c.zone!, `${c.capacity.memory_mb - c.available_resources.memory_mb}/${c.capacity.memory_mb}`, `${c.capacity.disk_mb - c.available_resources.disk_mb}/${c.capacity.disk_mb}`, `${c.capacity.containers - c.available_resources.containers}/${c.capacity.containers}`, `${byCell.get(c.cell_id) ?? 0} RUNNING`]));
-  app.get('/raw/lrps.html', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(rawLrps));
-  app.get('/raw/cells.html', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(rawCells));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return { url, close: async () => (app.server.closeAllConnections(), await app.close()) };
+  // prepared once, as a node's listing is one JSON.stringify of its rows
+  const prepared = (value: unknown) => {
+    const text = JSON.stringify(value);
+    return () => text;
+  };
+  return startConsoleStub({
+    answers: {
+      '/v1/ping': prepared({ available: true }),
+      '/v1/desired_lrps': prepared(desired),
+      '/v1/actual_lrps': prepared(actuals),
+      '/v1/tasks': prepared([]),
+      '/v1/cells': prepared(cells),
+      '/v1/members': prepared([{ name: 'control', roles: ['control'], address: '127.0.0.1:7777', status: 'up', incarnation: 1, last_heartbeat: null, up_since: Date.now() * 1e6, self: true }]),
+    },
+    routes: (app) => {
+      app.get('/raw/lrps.html', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(rawLrps));
+      app.get('/raw/cells.html', (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(rawCells));
+    },
+  });
 }
 
 /** Marks, in the page, the frame after `selector` first matches (performance.now(), from navigation). */

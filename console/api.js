@@ -24,6 +24,11 @@ export function onUnauthorized(handler) {
   unauthorized = handler;
 }
 
+/** Tells the app a call was refused for its token (the event stream reports its 401 here too). */
+export function reportUnauthorized() {
+  unauthorized();
+}
+
 /** @returns {string} the token of this tab, '' when none */
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -60,7 +65,7 @@ export async function api(method, path, body) {
   } catch {
     parsed = text;
   }
-  if (res.status === 401) unauthorized();
+  if (res.status === 401) reportUnauthorized();
   if (!res.ok) {
     const error = parsed && typeof parsed === 'object' && parsed.error ? parsed.error : { type: 'HTTP', message: `${res.status} ${res.statusText}` };
     throw new ApiError(res.status, error.type, error.message);

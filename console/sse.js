@@ -6,7 +6,7 @@
  * restarted, and ids restart with it), subscribes afresh and tells the owner (`onOpen` with
  * `resumed: false`), which lists the state again.
  */
-import { authHeaders } from './api.js';
+import { authHeaders, reportUnauthorized } from './api.js';
 
 /** @typedef {{id?: string, event: string, data: string}} SseEvent */
 
@@ -86,6 +86,13 @@ export function follow(path, handlers) {
         handlers.onStatus?.(false);
         await wait(Math.min(250 * 2 ** failures, 5000));
         continue;
+      }
+      if (res.status === 401) {
+        // the token was refused: the app asks for it again and connects anew
+        stopped = true;
+        handlers.onStatus?.(false);
+        reportUnauthorized();
+        return;
       }
       if (res.status === 410) {
         // the events after lastId are no longer kept: start afresh (the owner lists again)

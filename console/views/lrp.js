@@ -2,11 +2,12 @@
  * One LRP's page: its DesiredLRP, its instances (state, cell, address, crash count, since), the
  * actions (scale, retire an instance, remove, each confirmed first) and, for the selected
  * instance, its timeline merged with its log lines, and why it is not placed when it is not.
+ * The instances are a virtualised list too: an LRP may have 10 000 of them.
  */
 import { useState } from 'preact/hooks';
 import { api, enc } from '../api.js';
 import { instancesOf, store, useStore } from '../store.js';
-import { ago, clock, confirmAction, ErrorLine, html, State } from '../ui.js';
+import { ago, clock, confirmAction, ErrorLine, html, State, VirtualList } from '../ui.js';
 import { Timeline } from './timeline.js';
 import { PlacementPanel } from './placement.js';
 
@@ -67,12 +68,12 @@ export function LrpView({ guid, index }) {
       ${note ? html`<span class="muted" data-testid="note">${note}</span>` : null}
     </div>
     <${ErrorLine} error=${error} />
-    <table class="grid" data-testid="instances"><thead><tr><th>index</th><th>state</th><th>presence</th><th>cell</th><th>address</th><th>crashes</th><th>since</th><th></th></tr></thead>
-    <tbody>${instances.map((r) => html`<tr key=${`${r.index}/${r.presence}`} data-testid="instance" data-index=${r.index} data-state=${r.state} class=${r.index === selected ? 'selected' : ''}>
-      <td><a href=${`#/lrps/${enc(guid)}/${r.index}`}>${r.index}</a></td><td><${State} state=${r.state} /></td><td>${r.presence ?? 'ORDINARY'}</td>
-      <td>${r.cell_id || '—'}</td><td>${addressOf(r)}</td><td>${r.crash_count || ''}${r.crash_reason ? html` <span class="muted" title=${r.crash_reason}>${r.crash_reason}</span>` : null}</td>
-      <td title=${clock(r.since)}>${ago(r.since)}</td>
-      <td><a href=${`#/lrps/${enc(guid)}/${r.index}`} data-testid="timeline-link">timeline</a> <button class="small" data-testid="retire" onClick=${() => retire(r.index)}>retire</button></td></tr>`)}</tbody></table>
+    <div class="thead inst-cols"><span>index</span><span>state</span><span>presence</span><span>cell</span><span>address</span><span>crashes</span><span>since</span><span></span></div>
+    <${VirtualList} testId="instances" items=${instances} rowKey=${(r) => `${r.index}/${r.presence}`} height=${`${Math.min(Math.max(instances.length, 1), 12) * 30 + 2}px`} row=${(r) => html`<div data-testid="instance" data-index=${r.index} data-state=${r.state} class=${`trow inst-cols ${r.index === selected ? 'selected' : ''}`}>
+      <span><a href=${`#/lrps/${enc(guid)}/${r.index}`}>${r.index}</a></span><span data-testid="instance-state"><${State} state=${r.state} /></span><span>${r.presence ?? 'ORDINARY'}</span>
+      <span>${r.cell_id || '—'}</span><span>${addressOf(r)}</span><span title=${r.crash_reason ?? ''}>${r.crash_count || ''}${r.crash_reason ? html` <span class="muted">${r.crash_reason}</span>` : null}</span>
+      <span title=${clock(r.since)}>${ago(r.since)}</span>
+      <span><a href=${`#/lrps/${enc(guid)}/${r.index}`} data-testid="timeline-link">timeline</a> <button class="small" data-testid="retire" onClick=${() => retire(r.index)}>retire</button></span></div>`} />
     ${row && row.state === 'UNCLAIMED' && row.placement_error ? html`<${PlacementPanel} kind="lrp" guid=${guid} index=${row.index} error=${row.placement_error} />` : null}
     ${selected !== undefined ? html`<${Timeline} guid=${guid} index=${selected} key=${`${guid}/${selected}`} />` : html`<p class="muted">Choose an instance for its timeline.</p>`}
   </section>`;

@@ -89,7 +89,7 @@ describe('the operator console in Chromium (a real node)', function () {
     await row.getByTestId('running').filter({ hasText: '2 / 2' }).waitFor({ timeout: 30_000 });
     await row.click();
     await page.locator('[data-testid=instance][data-state=RUNNING]').nth(1).waitFor();
-    expect(await texts(page.getByTestId('instance').locator('td:nth-child(2)'))).to.deep.equal(['RUNNING', 'RUNNING']);
+    expect(await texts(page.getByTestId('instance-state'))).to.deep.equal(['RUNNING', 'RUNNING']);
     await chromium.screenshot(page, 'lrp-running');
 
     await page.getByTestId('scale-input').fill('3');
