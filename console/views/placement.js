@@ -48,7 +48,7 @@ export function PlacementPanel({ kind, guid, index, error: placementError }) {
       <tbody>${cells.map((c) => html`<tr key=${c.cell_id} data-testid="shortfall" data-cell=${c.cell_id}><td>${c.cell_id}</td><td>${c.zone}</td><td>${(c.lacked ?? []).join(', ')}</td>
         <td>${c.shortfall?.memory_mb ? `${c.shortfall.memory_mb} MB` : ''}</td><td>${c.shortfall?.disk_mb ? `${c.shortfall.disk_mb} MB` : ''}</td><td>${c.shortfall?.containers || ''}</td></tr>`)}</tbody></table>
       ${cells.length === 0 ? html`<p class="muted">No cell was considered (none live, or none offered the rootfs).</p>` : null}
-      ${answer.more_cells ? html`<p class="muted">and ${answer.more_cells} more cells</p>` : null}` : null}
+      ${answer.omitted_cells ? html`<p class="muted" data-testid="omitted-cells">and ${answer.omitted_cells} more cells</p>` : null}` : null}
   </section>`;
 }
 
