@@ -3,12 +3,12 @@
  * no events) and the cells grouped by zone, each with bars for memory, disk and containers
  * allocated of total, its instances by state, and evacuating and unreachable marks. Cells are
  * listed again when an event touches them (at most once a second); counts by state come from
- * the live ActualLRPs.
+ * the live ActualLRPs. A cell can be evacuated from here (after a confirmation).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { instancesByCell, store, useStore, watchCells } from '../store.js';
-import { ago, Bar, ErrorLine, html, VirtualList } from '../ui.js';
+import { ago, Bar, confirmAction, ErrorLine, html, VirtualList } from '../ui.js';
 
 const STATES = ['UNCLAIMED', 'CLAIMED', 'RUNNING', 'CRASHED'];
 
@@ -35,6 +35,16 @@ function Members() {
       <td><span class=${`status m-${m.status}`}>${m.status}</span></td><td>${m.address || '—'}</td><td>${ago(m.last_heartbeat)}</td><td>${ago(m.up_since)}</td></tr>`)}</tbody></table></section>`;
 }
 
+/** Drains a cell after a confirmation: its instances start elsewhere first, then its containers stop. @param {string} cellId */
+async function evacuate(cellId) {
+  if (!(await confirmAction(`Evacuate ${cellId}? It takes no new work; its instances start elsewhere, then its containers stop.`))) return;
+  try {
+    await api('POST', `/v1/cells/${encodeURIComponent(cellId)}/evacuate`);
+  } catch (error) {
+    window.alert(`evacuate ${cellId}: ${/** @type {Error} */ (error).message}`);
+  }
+}
+
 /** @param {{cell: any, rows: any[]}} props */
 function CellRow({ cell, rows }) {
   const cap = cell.capacity ?? {};
@@ -47,7 +57,7 @@ function CellRow({ cell, rows }) {
     <${Bar} label="disk" used=${used('disk_mb')} total=${cap.disk_mb} unit=" MB" />
     <${Bar} label="containers" used=${used('containers')} total=${cap.containers} />
     <span class="counts">${counts.length === 0 ? html`<span class="muted">no instances</span>` : counts.map(([s, n]) => html`<span class=${`state s-${String(s).toLowerCase()}`}>${n} ${s}</span> `)}</span>
-    <span class="marks">${cell.evacuating ? html`<span class="mark evac">evacuating</span>` : null}${cell.reachable === false ? html`<span class="mark unreach">unreachable</span>` : null}</span>
+    <span class="marks">${cell.evacuating ? html`<span class="mark evac">evacuating</span>` : html`<button class="small" title="drain this cell" onClick=${() => evacuate(cell.cell_id)}>evacuate</button>`}${cell.reachable === false ? html`<span class="mark unreach">unreachable</span>` : null}</span>
   </div>`;
 }
 

@@ -104,6 +104,39 @@ describe('the operator console in Chromium (a real node)', function () {
     await page.close();
   });
 
+  it('retiring an instance from the page replaces it; removing the LRP stops its instances', async () => {
+    expect((await api('POST', '/v1/desired_lrps', webLrp('short', 1))).status).to.equal(201);
+    const first = await eventually(async () => {
+      const [row] = (await api('GET', '/v1/actual_lrps/short')).json;
+      expect(row.state).to.equal('RUNNING');
+      return row.instance_guid as string;
+    }, { timeout: 30_000 });
+    const page = await openConsole('#/lrps/short');
+    await page.locator('[data-testid=instance][data-state=RUNNING]').waitFor();
+    await page.getByTestId('retire').click();
+    await page.getByTestId('confirm').getByText('Retire instance 0 of short?').waitFor();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await eventually(async () => {
+      const [row] = (await api('GET', '/v1/actual_lrps/short')).json;
+      expect(row.instance_guid).to.not.equal(first);
+      expect(row.state).to.equal('RUNNING');
+    }, { timeout: 30_000, interval: 100 });
+    await page.locator('[data-testid=instance][data-state=RUNNING]').waitFor();
+
+    await page.getByTestId('remove').click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect((await api('GET', '/v1/desired_lrps/short')).status, 'cancelled: still there').to.equal(200);
+    await page.getByTestId('remove').click();
+    await page.getByTestId('confirm').getByText('Remove short?').waitFor();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    // back on the list, without it
+    await page.getByTestId('lrps').waitFor();
+    await eventually(async () => expect((await api('GET', '/v1/actual_lrps/short')).json).to.deep.equal([]), { timeout: 20_000, interval: 100 });
+    expect(await page.locator('[data-testid=lrp-row][data-guid=short]').count()).to.equal(0);
+    expect(page.errors).to.deep.equal([]);
+    await page.close();
+  });
+
   it("a crash shows on the instance's timeline with its reason, after the log line that preceded it", async () => {
     const page = await openConsole('#/lrps/crashy/0');
     expect((await api('POST', '/v1/desired_lrps', crashingLrp('crashy'))).status).to.equal(201);

@@ -1,7 +1,8 @@
 /**
- * The console's live stream against a stand-in gateway that drops it on purpose: a dropped
- * stream reconnects with Last-Event-ID and misses nothing; a 410 (the missed events are no longer
- * kept) makes the page list everything again and follow afresh.
+ * The console against a stand-in gateway (test/support/console-stub.ts) that answers what a node
+ * would: a stream dropped on purpose reconnects with Last-Event-ID and misses nothing, a 410 (the
+ * missed events are no longer kept) makes the page list everything again and follow afresh;
+ * 10 000 LRPs stay a list of a few dozen rows in the page, filtered by domain and text.
  */
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import { eventually } from '../support/eventually.js';
 
 const lrp = (guid: string) => ({ process_guid: guid, domain: 'd', rootfs: 'preloaded:host', instances: 1, action: { run: { path: 'true', user: 'vcap' } } });
 
-describe('the console follows a dropped event stream (Chromium, a stand-in gateway)', function () {
+describe('the console against a stand-in gateway (Chromium)', function () {
   this.timeout(60_000);
   const missing = browserMissing();
   let chromium: HeadlessBrowser;
@@ -62,6 +63,28 @@ describe('the console follows a dropped event stream (Chromium, a stand-in gatew
     await eventually(async () => expect(await shownLrps(page)).to.deep.equal(['a', 'd']), { timeout: 10_000, interval: 50 });
     expect(stub.calls.get('/v1/desired_lrps')).to.equal(2);
     await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+    expect(page.errors).to.deep.equal([]);
+    await page.close();
+  });
+
+  it('10 000 LRPs: only the rows in view are in the page, scrolling reaches the last, filters narrow them', async () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => ({ ...lrp(`app-${String(i).padStart(5, '0')}`), domain: `domain-${i % 4}` }));
+    stub = await startConsoleStub({ answers: { '/v1/ping': () => ({ available: true }), '/v1/desired_lrps': () => many, '/v1/actual_lrps': () => [], '/v1/tasks': () => [] } });
+    const page = await chromium.page();
+    await page.goto(`${stub.url}/#/lrps`);
+    const list = page.getByTestId('lrps');
+    await page.locator('[data-testid=lrps][data-rows="10000"]').waitFor();
+    const inPage = async () => page.getByTestId('lrp-row').count();
+    expect(await inPage()).to.be.within(10, 100);
+    await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.locator('[data-testid=lrp-row][data-guid=app-09999]').waitFor();
+    expect(await inPage()).to.be.within(10, 100);
+    await page.getByTestId('domain-filter').selectOption('domain-3');
+    await page.locator('[data-testid=lrps][data-rows="2500"]').waitFor();
+    await page.getByTestId('lrp-filter').fill('app-0999');
+    // app-09990..app-09999 whose index % 4 == 3: 09991, 09995, 09999
+    await page.locator('[data-testid=lrps][data-rows="3"]').waitFor();
+    expect(await shownLrps(page)).to.deep.equal(['app-09991', 'app-09995', 'app-09999']);
     expect(page.errors).to.deep.equal([]);
     await page.close();
   });
