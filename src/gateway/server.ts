@@ -98,7 +98,8 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, (server: FastifyInstance) => registerConsole(server), ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
+  registerConsole(app); // the operator console at `/`, open without the token (console.ts, auth.ts)
   return app;
 }
 
