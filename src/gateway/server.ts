@@ -87,6 +87,8 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   });
 
   if (options.token) requireToken(app, options.token);
+  // the operator console at `/`: its routes are declared open, the hook above lets them through
+  registerConsole(app);
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = fromFastifyError(error as { statusCode?: number; code?: string; message: string }, bodyLimit);
@@ -99,7 +101,6 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
   for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
-  registerConsole(app); // the operator console at `/`, open without the token (console.ts, auth.ts)
   return app;
 }
 
