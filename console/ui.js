@@ -26,8 +26,10 @@ export function VirtualList({ items, rowHeight = 30, height = 'calc(100vh - 220p
     return () => observer.disconnect();
   }, []);
   const overscan = 8;
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(items.length, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
+  // the list may have shrunk (a filter) since the last scroll event: the browser clamps its scrollTop, so must we
+  const top = Math.max(0, Math.min(scrollTop, items.length * rowHeight - viewport));
+  const first = Math.max(0, Math.floor(top / rowHeight) - overscan);
+  const last = Math.min(items.length, Math.ceil((top + viewport) / rowHeight) + overscan);
   const shown = [];
   for (let i = first; i < last; i++) {
     shown.push(html`<div class="vrow" key=${rowKey(items[i])} style=${`top:${i * rowHeight}px;height:${rowHeight}px`}>${row(items[i], i)}</div>`);
