@@ -17,7 +17,7 @@ import { authHeaders, reportUnauthorized } from './api.js';
  * @param {(event: SseEvent) => void} onEvent
  */
 export async function readEvents(body, onEvent) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.pipeThrough(/** @type {TransformStream<Uint8Array, string>} */ (new TextDecoderStream())).getReader();
   let buffer = '';
   /** @type {{id?: string, event?: string, data: string[]}} */
   let current = { data: [] };

@@ -107,5 +107,5 @@ export function ErrorLine({ error }) {
   return html`<p class="error" role="alert">${/** @type {Error} */ (error).message ?? String(error)}</p>`;
 }
 
-/** @param {string} state @returns {any} a coloured state label */
+/** @param {{state: string}} props @returns {any} a coloured state label */
 export const State = ({ state }) => html`<span class=${`state s-${String(state).toLowerCase()}`}>${state}</span>`;

@@ -50,7 +50,7 @@ function CellRow({ cell, rows }) {
   const cap = cell.capacity ?? {};
   const free = cell.available_resources;
   const used = (key) => (free && typeof cap[key] === 'number' ? cap[key] - free[key] : null);
-  const counts = STATES.map((s) => [s, rows.filter((r) => r.state === s).length]).filter(([, n]) => n > 0);
+  const counts = STATES.map((s) => /** @type {[string, number]} */ ([s, rows.filter((r) => r.state === s).length])).filter(([, n]) => n > 0);
   return html`<div class="cell" data-testid="cell" data-cell=${cell.cell_id}>
     <span class="cell-id" title=${cell.cell_id}>${cell.cell_id}</span>
     <${Bar} label="mem" used=${used('memory_mb')} total=${cap.memory_mb} unit=" MB" />

@@ -95,6 +95,7 @@ export function Timeline({ guid, index }) {
   }, [guid, index]);
 
   const merged = useMemo(() => {
+    /** @type {Array<{ms: number, order: number, log?: any, entry?: any}>} log lines before decisions of the same ms */
     const rows = [
       ...lines.map((l) => ({ ms: l.at, order: 0, log: l })),
       ...entries.map((e) => ({ ms: e.at / 1e6, order: 1, entry: e })),

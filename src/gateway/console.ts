@@ -91,7 +91,8 @@ export function loadConsoleAssets(dir = CONSOLE_DIR): Map<string, Asset> {
     assets.set(url, asset(readFileSync(file), url, IMMUTABLE));
   }
   for (const name of filesUnder(dir)) {
-    if (name === 'index.html') continue;
+    // the page's own files only: not its tsconfig.json (the JSDoc type check)
+    if (name === 'index.html' || !(name.slice(name.lastIndexOf('.')) in TYPES)) continue;
     assets.set(`/console/${name}`, asset(readFileSync(join(dir, name)), name, REVALIDATE));
   }
   // every module announced up front: the browser fetches them at once instead of level by level of imports

@@ -64,11 +64,13 @@ describe('the console files (GET /, /console/*)', () => {
     expect(css.headers['content-type']).to.equal('text/css; charset=utf-8');
   });
 
-  it('a file it does not have is a 404 naming it', async () => {
+  it('a file it does not serve is a 404 naming it', async () => {
     app = buildGateway(deps());
     const answer = await app.inject({ method: 'GET', url: '/console/nope.js' });
     expect(answer.statusCode).to.equal(404);
     expect(answer.json()).to.deep.equal({ error: { type: 'ResourceNotFound', message: 'no console file: /console/nope.js' } });
+    // the folder's type-check settings are not the page's
+    expect((await app.inject({ method: 'GET', url: '/console/tsconfig.json' })).statusCode).to.equal(404);
   });
 
   it('with a token, the page and its code open without it and every API route still needs it', async () => {
