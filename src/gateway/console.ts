@@ -8,7 +8,8 @@
  * page and its code hold no data, and the page asks for the token before it calls the API.
  * Caching: the page and its own modules are revalidated on every load (`no-cache` with an ETag,
  * so an upgraded node serves its new code at once); vendor files carry their version in the
- * path and are cached for a year.
+ * path and are cached for a year. The page's Content-Security-Policy lets it run only this
+ * origin's scripts (and its import map, by hash) and talk only to this origin.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -22,6 +23,8 @@ interface Asset {
   type: string;
   cacheControl: string;
   etag: string;
+  /** more response headers (the page's Content-Security-Policy) */
+  headers?: Record<string, string>;
 }
 
 const TYPES: Record<string, string> = {
@@ -97,8 +100,16 @@ export function loadConsoleAssets(dir = CONSOLE_DIR): Map<string, Asset> {
   }
   // every module announced up front: the browser fetches them at once instead of level by level of imports
   const preloads = [...assets.keys()].filter((url) => url.endsWith('.js') || url.endsWith('.mjs')).map((url) => `<link rel="modulepreload" href="${url}">`);
-  const page = readFileSync(join(dir, 'index.html'), 'utf8').replace('<!-- importmap -->', [`<script type="importmap">${JSON.stringify({ imports })}</script>`, ...preloads].join('\n'));
-  assets.set('/', asset(Buffer.from(page), 'index.html', REVALIDATE));
+  const importMap = JSON.stringify({ imports });
+  const page = readFileSync(join(dir, 'index.html'), 'utf8').replace('<!-- importmap -->', [`<script type="importmap">${importMap}</script>`, ...preloads].join('\n'));
+  const csp = [
+    // scripts: this origin's files and the one inline import map, by its hash
+    `default-src 'self'`, `script-src 'self' 'sha256-${createHash('sha256').update(importMap).digest('base64')}'`,
+    // the virtualised lists position rows with style attributes
+    `style-src 'self' 'unsafe-inline'`, `img-src 'self' data:`, `connect-src 'self'`,
+    `frame-ancestors 'none'`, `base-uri 'none'`, `form-action 'none'`,
+  ].join('; ');
+  assets.set('/', { ...asset(Buffer.from(page), 'index.html', REVALIDATE), headers: { 'content-security-policy': csp, 'referrer-policy': 'no-referrer' } });
   return assets;
 }
 
@@ -110,7 +121,7 @@ export function registerConsole(app: FastifyInstance, assets: Map<string, Asset>
     const path = request.url.split('?')[0]!;
     const found = assets.get(path);
     if (!found) return reply.code(404).send({ error: { type: 'ResourceNotFound', message: `no console file: ${path}` } });
-    void reply.header('content-type', found.type).header('cache-control', found.cacheControl).header('etag', found.etag).header('x-content-type-options', 'nosniff');
+    void reply.headers({ ...found.headers, 'content-type': found.type, 'cache-control': found.cacheControl, etag: found.etag, 'x-content-type-options': 'nosniff' });
     if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
     return reply.send(found.body);
   };

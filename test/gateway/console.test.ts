@@ -4,6 +4,7 @@
  * token while every API route stays closed.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -34,6 +35,10 @@ describe('the console files (GET /, /console/*)', () => {
     expect(map, 'import map').to.not.equal(null);
     const imports = (JSON.parse(map![1]!) as { imports: Record<string, string> }).imports;
     expect(Object.keys(imports).sort()).to.deep.equal(['htm', 'preact', 'preact/hooks']);
+    // only this origin's scripts run, and the import map by its hash
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).to.include(`script-src 'self' 'sha256-${createHash('sha256').update(map![1]!).digest('base64')}'`);
+    expect(csp).to.include("connect-src 'self'");
     for (const url of Object.values(imports)) {
       expect(url).to.match(/^\/console\/vendor\/(preact|htm)@\d+\.\d+\.\d+\//);
       const file = await app.inject({ method: 'GET', url });
