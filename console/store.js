@@ -9,7 +9,7 @@
  * or deletes it, so one older than a listing changes nothing that the listing had not.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api } from './api.js';
+import { ApiError, api } from './api.js';
 import { follow } from './sse.js';
 
 /** Events the Events view keeps (older ones drop off). */
@@ -128,7 +128,10 @@ async function relist() {
     store.loaded = true;
     store.error = undefined;
   } catch (error) {
-    store.error = String(/** @type {Error} */ (error).message);
+    // shown until a listing succeeds; the events keep applying meanwhile
+    store.error = `listing failed: ${/** @type {Error} */ (error).message}; trying again`;
+    // a 401 brings the token prompt instead; a new token connects and lists anew
+    if (!(error instanceof ApiError && error.status === 401)) setTimeout(() => void relist(), 2000);
   }
   for (const event of heldBack) apply(event.type, event.data);
   heldBack = undefined;
