@@ -65,7 +65,10 @@ export function timelineStep(before: ActualLrpState, after: ActualLrpState, jour
   const out: TimelineEntry[] = [];
   const b = before.actual;
   const a = after.actual;
-  const changed = !!a && (!b || b.state !== a.state || b.instance_guid !== a.instance_guid || b.since !== a.since);
+  // every model transition bumps the tag (a failure too, at the same `since` on a still clock)
+  const changed = !!a && (!b || b.modification_tag.epoch !== a.modification_tag.epoch || b.modification_tag.index !== a.modification_tag.index);
+  // a CLAIMED or RUNNING row changes without a new step (routable, its net info)
+  const moved = changed && (!b || b.state !== a!.state || b.instance_guid !== a!.instance_guid);
   const at = changed ? a!.since : journaledAt;
 
   if (changed && placed(b) && (a!.state === 'CRASHED' || (a!.state === 'UNCLAIMED' && (a!.crash_count !== b.crash_count || a!.crash_reason !== b.crash_reason)))) {
@@ -82,8 +85,8 @@ export function timelineStep(before: ActualLrpState, after: ActualLrpState, jour
     if (a!.state === 'UNCLAIMED') {
       out.push(a!.placement_error !== '' ? entry(at, 'placement_failed', { instance_guid: before.pending, cell_id: '' }, a!.placement_error)
         : entry(at, 'unclaimed', { instance_guid: after.pending, cell_id: '' }));
-    } else if (a!.state === 'CLAIMED') out.push(entry(at, 'claimed', a!));
-    else if (a!.state === 'RUNNING') out.push(entry(at, 'running', a!));
+    } else if (moved && a!.state === 'CLAIMED') out.push(entry(at, 'claimed', a!));
+    else if (moved && a!.state === 'RUNNING') out.push(entry(at, 'running', a!));
   }
   if (!a && b) out.push(entry(journaledAt, 'removed', b));
   for (const which of ['suspect', 'evacuating'] as const) {
