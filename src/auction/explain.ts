@@ -18,8 +18,8 @@ export type Lack = 'evacuating' | 'rootfs' | 'placement_tags' | 'memory' | 'disk
 export interface CellShortfall {
   cell_id: string;
   zone: string;
-  /** empty for a cell that had room (the round gave it other work first, or refused it itself) */
-  lacked: Lack[];
+  /** empty for a cell that had room (the round gave it other work first, or refused it itself); shared and frozen */
+  lacked: readonly Lack[];
   shortfall: { memory_mb: number; disk_mb: number; containers: number };
 }
 
@@ -39,6 +39,15 @@ export interface PlacementExplanation {
   cells: CellShortfall[];
   /** cells left out past the cap */
   omitted_cells: number;
+}
+
+// at most 2^6 distinct lists: each kept once, frozen (explanations are kept by the control)
+const LACKS = new Map<string, readonly Lack[]>();
+function interned(lacked: Lack[]): readonly Lack[] {
+  const key = lacked.join();
+  let found = LACKS.get(key);
+  if (!found) LACKS.set(key, (found = Object.freeze(lacked)));
+  return found;
 }
 
 /** The cell states less what the round placed on them (each placement debited as `CellTable` does). */
@@ -89,7 +98,7 @@ export function explainPlacement(need: WorkNeed, cells: readonly CellState[], ma
     const total = cell.total_resources;
     const distance = filtered ? Infinity
       : shortfall.memory_mb / (total.memory_mb || 1) + shortfall.disk_mb / (total.disk_mb || 1) + shortfall.containers / (total.containers || 1);
-    rows.push({ row: { cell_id: cell.cell_id, zone: cell.zone, lacked, shortfall }, distance });
+    rows.push({ row: { cell_id: cell.cell_id, zone: cell.zone, lacked: interned(lacked), shortfall }, distance });
   }
   rows.sort((a, b) => a.distance - b.distance || (a.row.cell_id < b.row.cell_id ? -1 : a.row.cell_id > b.row.cell_id ? 1 : 0));
   const kept = rows.slice(0, Math.max(0, maxCells)).map((r) => r.row);

@@ -13,13 +13,26 @@ describe('control: the placement explanations store', () => {
     store.recordLrp('web', 0, failure('one'));
     store.recordLrp('web', 0, failure('two'));
     for (const i of [1, 2, 3]) store.recordLrp('web', i, failure(`index ${i}`));
-    expect(store.size()).to.deep.equal({ lrps: 3, tasks: 0 });
+    expect(store.size()).to.deep.equal({ lrps: 3, tasks: 0, rows: 0 });
     expect(store.lrp('web', 0), 'the oldest went').to.equal(undefined);
     expect(store.lrp('web', 3)!.placement_error).to.equal('index 3');
     // a new failure of an old key makes it the newest
     store.recordLrp('web', 1, failure('again'));
     store.recordLrp('web', 4, failure('index 4'));
     expect([store.lrp('web', 1)?.placement_error, store.lrp('web', 2)]).to.deep.equal(['again', undefined]);
+  });
+
+  it('counts an explanation shared by many instances once, and keeps at most maxRows rows', () => {
+    const store = new PlacementExplanations(100, 10, 25);
+    const cells = (n: number) => Array.from({ length: n }, (_, i) => ({ cell_id: `c${i}`, zone: 'z', lacked: ['memory' as const], shortfall: { memory_mb: 1, disk_mb: 0, containers: 0 } }));
+    const shared = cells(10);
+    for (let i = 0; i < 50; i++) store.recordLrp('web', i, { ...failure('memory'), cells: shared });
+    expect(store.size()).to.deep.equal({ lrps: 50, tasks: 0, rows: 10 });
+    store.recordTask('t1', { ...failure('disk'), cells: cells(10) });
+    store.recordLrp('api', 0, { ...failure('disk'), cells: cells(10) });
+    // 30 rows: the oldest LRP failures go until web's explanation is no longer kept by any
+    expect(store.size()).to.deep.equal({ lrps: 1, tasks: 1, rows: 20 });
+    expect(store.lrp('api', 0)!.placement_error).to.equal('disk');
   });
 
   it('forgets an instance once claimed or removed, and every instance of a removed LRP', () => {
@@ -48,6 +61,6 @@ describe('control: the placement explanations store', () => {
     expect(store.task('t1')).to.not.equal(undefined);
     store.onEvent({ type: 'task_changed', data: { before: task, after: { ...task, cell_id: 'c1' } } } as never);
     store.onEvent({ type: 'task_removed', data: { task: { task_guid: 't2' } } } as never);
-    expect(store.size()).to.deep.equal({ lrps: 0, tasks: 0 });
+    expect(store.size()).to.deep.equal({ lrps: 0, tasks: 0, rows: 0 });
   });
 });

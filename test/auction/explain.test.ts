@@ -4,7 +4,7 @@ import { schedule } from '../../src/auction/schedule.js';
 import { buildCell, buildLrp, ROOTFS } from '../support/auction-builders.js';
 
 const need = (overrides: Partial<WorkNeed> = {}): WorkNeed => ({ memory_mb: 1024, disk_mb: 1024, rootfs: ROOTFS, lrp: true, ...overrides });
-const lacks = (cells: Array<{ cell_id: string; lacked: string[] }>) => cells.map((c) => [c.cell_id, c.lacked]);
+const lacks = (cells: Array<{ cell_id: string; lacked: readonly string[] }>) => cells.map((c) => [c.cell_id, c.lacked]);
 
 describe('auction: explainPlacement', () => {
   it('names what each cell lacked: draining, rootfs, tags, then each resource short', () => {
