@@ -13,7 +13,7 @@ import type { ControlDeps } from './control-deps.js';
 import { CellsMsg } from './cells.protocol.js';
 import type { LrpStart, TaskStart } from './auctioneer.protocol.js';
 import { secondsSince } from './control-metrics.js';
-import { debitPlacements, explainPlacement, type PlacementExplanation, type WorkNeed } from '../auction/explain.js';
+import { CellExplainer, debitPlacements, type PlacementExplanation, type WorkNeed } from '../auction/explain.js';
 import { msToNs } from '../models/time.js';
 
 export interface Batch {
@@ -123,20 +123,28 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   }));
 }
 
+/** Distinct needs a round explains; past it a failure keeps no cells (`omitted_cells` counts them all). */
+const MAX_EXPLAINED_NEEDS = 1000;
+
 /**
  * Explains failures over the cells as the round left them (its placements debited): each
- * distinct need once per round, so the failed instances of one LRP share one explanation. With
- * `onlyCell`, the one cell that failed or refused the work it was given.
+ * distinct need once per round, so the failed instances of one LRP share one explanation, and at
+ * most MAX_EXPLAINED_NEEDS of them (~0.1 ms each at 1000 cells). With `onlyCell`, the one cell
+ * that failed or refused the work it was given.
  */
 function placementExplainer(states: CellState[], results: ReturnType<typeof schedule>, maxCells: number): (need: WorkNeed, onlyCell?: string) => PlacementExplanation {
   let after: CellState[] | undefined;
+  let explainer: CellExplainer | undefined;
   const cache = new Map<string, PlacementExplanation>();
   return (need, onlyCell) => {
     after ??= debitPlacements(states, results.lrpPlacements, results.taskPlacements);
-    if (onlyCell !== undefined) return explainPlacement(need, after.filter((c) => c.cell_id === onlyCell), maxCells);
+    if (onlyCell !== undefined) return new CellExplainer(after.filter((c) => c.cell_id === onlyCell)).explain(need, maxCells);
     const key = JSON.stringify([need.lrp, need.memory_mb, need.disk_mb, need.rootfs, need.placement_tags ?? []]);
     let found = cache.get(key);
-    if (!found) cache.set(key, (found = explainPlacement(need, after, maxCells)));
+    if (found) return found;
+    explainer ??= new CellExplainer(after);
+    found = cache.size < MAX_EXPLAINED_NEEDS ? explainer.explain(need, maxCells) : { cells: [], omitted_cells: after.length };
+    cache.set(key, found);
     return found;
   };
 }

@@ -8,7 +8,7 @@
  * `schedule` keeps its own failure text (Diego's, with the best candidate); this is the longer
  * answer the operator console asks for ("why not this cell").
  */
-import { providedRootfsKeys, rootfsKey, matchPlacementTags } from './filter.js';
+import { providedRootfsKeys, rootfsKey } from './filter.js';
 import type { CellState, Placement, LrpStartRequest, TaskStartRequest } from './types.js';
 
 /** What a cell lacked for the work, in this order. */
@@ -76,31 +76,76 @@ export function debitPlacements(
 
 /** Each cell's lacks and shortfall for `need`, closest first, at most `maxCells` rows. */
 export function explainPlacement(need: WorkNeed, cells: readonly CellState[], maxCells: number): PlacementExplanation {
-  const wanted = rootfsKey(need.rootfs);
-  const rows: Array<{ row: CellShortfall; distance: number }> = [];
-  for (const cell of cells) {
-    const lacked: Lack[] = [];
-    if (cell.evacuating) lacked.push('evacuating');
-    if (!providedRootfsKeys(cell.rootfs_providers).has(wanted)) lacked.push('rootfs');
-    if (!matchPlacementTags(cell, need.placement_tags ?? [])) lacked.push('placement_tags');
+  return new CellExplainer(cells).explain(need, maxCells);
+}
+
+/**
+ * Explains needs over one set of cells: what does not depend on the need (each cell's rootfs
+ * keys and tag sets) is read once, and rows are built only for the cells kept, so a round with
+ * many failures pays O(cells) numbers per distinct need (~0.1 ms at 1000 cells).
+ */
+export class CellExplainer {
+  private readonly rootfs: Array<Set<string>>;
+  private readonly required: Array<Set<string>>;
+  private readonly allowed: Array<Set<string>>;
+
+  constructor(private readonly cells: readonly CellState[]) {
+    this.rootfs = cells.map((c) => providedRootfsKeys(c.rootfs_providers));
+    this.required = cells.map((c) => new Set(c.placement_tags));
+    this.allowed = cells.map((c) => new Set([...c.placement_tags, ...c.optional_placement_tags]));
+  }
+
+  explain(need: WorkNeed, maxCells: number): PlacementExplanation {
+    const { cells } = this;
+    const wanted = rootfsKey(need.rootfs);
+    const desired = new Set(need.placement_tags ?? []);
+    const distance = new Float64Array(cells.length);
+    for (let c = 0; c < cells.length; c++) {
+      const cell = cells[c]!;
+      if (cell.evacuating || !this.rootfs[c]!.has(wanted) || !tagsFit(this.required[c]!, this.allowed[c]!, desired)) {
+        distance[c] = Infinity;
+        continue;
+      }
+      // as the auction's best candidate: each dimension's shortfall as a fraction of the cell's total
+      const s = this.shortfall(c, need);
+      const total = cell.total_resources;
+      distance[c] = s.memory_mb / (total.memory_mb || 1) + s.disk_mb / (total.disk_mb || 1) + s.containers / (total.containers || 1);
+    }
+    const order = Array.from({ length: cells.length }, (_, c) => c);
+    const id = (c: number) => cells[c]!.cell_id;
+    order.sort((a, b) => distance[a]! - distance[b]! || (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+    const kept = order.slice(0, Math.max(0, maxCells)).map((c) => this.row(c, need, desired, wanted));
+    return { cells: kept, omitted_cells: cells.length - kept.length };
+  }
+
+  private shortfall(c: number, need: WorkNeed): CellShortfall['shortfall'] {
+    const cell = this.cells[c]!;
     const available = cell.available_resources;
     const memory = need.memory_mb + (need.lrp ? cell.proxy_memory_allocation_mb ?? 0 : 0);
-    const shortfall = {
+    return {
       memory_mb: Math.max(0, memory - available.memory_mb),
       disk_mb: Math.max(0, need.disk_mb - available.disk_mb),
       containers: Math.max(0, 1 - available.containers),
     };
+  }
+
+  private row(c: number, need: WorkNeed, desired: Set<string>, wanted: string): CellShortfall {
+    const cell = this.cells[c]!;
+    const lacked: Lack[] = [];
+    if (cell.evacuating) lacked.push('evacuating');
+    if (!this.rootfs[c]!.has(wanted)) lacked.push('rootfs');
+    if (!tagsFit(this.required[c]!, this.allowed[c]!, desired)) lacked.push('placement_tags');
+    const shortfall = this.shortfall(c, need);
     if (shortfall.memory_mb > 0) lacked.push('memory');
     if (shortfall.disk_mb > 0) lacked.push('disk');
     if (shortfall.containers > 0) lacked.push('containers');
-    const filtered = lacked.length > 0 && (lacked[0] === 'evacuating' || lacked[0] === 'rootfs' || lacked[0] === 'placement_tags');
-    // as the auction's best candidate: each dimension as a fraction of the cell's total
-    const total = cell.total_resources;
-    const distance = filtered ? Infinity
-      : shortfall.memory_mb / (total.memory_mb || 1) + shortfall.disk_mb / (total.disk_mb || 1) + shortfall.containers / (total.containers || 1);
-    rows.push({ row: { cell_id: cell.cell_id, zone: cell.zone, lacked: interned(lacked), shortfall }, distance });
+    return { cell_id: cell.cell_id, zone: cell.zone, lacked: interned(lacked), shortfall };
   }
-  rows.sort((a, b) => a.distance - b.distance || (a.row.cell_id < b.row.cell_id ? -1 : a.row.cell_id > b.row.cell_id ? 1 : 0));
-  const kept = rows.slice(0, Math.max(0, maxCells)).map((r) => r.row);
-  return { cells: kept, omitted_cells: rows.length - kept.length };
+}
+
+/** `required ⊆ desired ⊆ allowed` (filter.ts's placement tag rule). */
+function tagsFit(required: ReadonlySet<string>, allowed: ReadonlySet<string>, desired: ReadonlySet<string>): boolean {
+  for (const tag of required) if (!desired.has(tag)) return false;
+  for (const tag of desired) if (!allowed.has(tag)) return false;
+  return true;
 }
