@@ -9,6 +9,9 @@ import { applyEvent, noRows, type ActualLrpEvent, type ActualLrpState } from '..
 import { newUnclaimedActualLrp, type ActualLRP } from '../../src/models/actual-lrp.js';
 import { restartSettings } from '../../src/models/restart-policy.js';
 import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
+import { LmdbPersistenceEngine } from '../../src/runtime/persistence/lmdb-engine.js';
+import type { PersistenceEngine } from '../../src/runtime/persistence/engine.js';
+import { tempDir } from '../support/temp-dir.js';
 
 const settings = restartSettings();
 let tag = 0;
@@ -67,20 +70,36 @@ describe('control: an instance timeline from its journal', () => {
     ]);
   });
 
-  it('reads a journal longer than the limit, keeping the last entries in order', async () => {
-    const engine = new MemoryPersistenceEngine();
-    const key = 'actual-lrp/web/e/0';
-    const events: ActualLrpEvent[] = [];
-    for (let i = 0; i < 50; i++) {
-      events.push({ type: 'row', actual: row({ since: i * 2 }), pending: `g${i}` });
-      events.push({ type: 'row', actual: running(`g${i}`, 'c1', i * 2 + 1), pending: '' });
-    }
-    events.push({ type: 'removed' });
-    for (const [n, data] of events.entries()) await engine.persist({ key, sequenceNumber: n + 1, data, tags: [], createdAt: 5000, isDeleted: false });
-    const all = await readInstanceTimeline(engine, key, 1000, settings);
-    expect(all).to.have.length(101);
-    const last = await readInstanceTimeline(engine, key, 3, settings);
-    expect(last.map((e) => [e.kind, e.instance_guid, e.at])).to.deep.equal([['unclaimed', 'g49', 98], ['running', 'g49', 99], ['removed', 'g49', 5000 * 1e6]]);
-    await engine.close();
-  });
+  for (const [name, open] of [
+    ['memory', () => ({ engine: new MemoryPersistenceEngine() as PersistenceEngine, done: () => undefined })],
+    ['LMDB', () => {
+      const dir = tempDir();
+      return { engine: LmdbPersistenceEngine.open(dir.path) as PersistenceEngine, done: () => dir.remove() };
+    }],
+  ] as const) {
+    it(`reads a journal longer than the limit, keeping the last entries in order (${name} engine)`, async () => {
+      const { engine, done } = open();
+      const key = 'actual-lrp/web/e/0';
+      const events: ActualLrpEvent[] = [];
+      for (let i = 0; i < 50; i++) {
+        events.push({ type: 'row', actual: row({ since: i * 2 }), pending: `g${i}` });
+        events.push({ type: 'row', actual: running(`g${i}`, 'c1', i * 2 + 1), pending: '' });
+      }
+      events.push({ type: 'removed' });
+      try {
+        for (const [n, data] of events.entries()) await engine.persist({ key, sequenceNumber: n + 1, data, tags: [], createdAt: 5000, isDeleted: false });
+        // a snapshot shortens replay only: the timeline still reads from the first event
+        await engine.takeSnapshot({ key, sequenceNumber: 60, data: noRows(), createdAt: 5000 });
+        const all = await readInstanceTimeline(engine, key, 1000, settings);
+        expect(all).to.have.length(101);
+        expect(all[0]).to.deep.include({ kind: 'unclaimed', instance_guid: 'g0', at: 0 });
+        const last = await readInstanceTimeline(engine, key, 3, settings);
+        expect(last.map((e) => [e.kind, e.instance_guid, e.at])).to.deep.equal([['unclaimed', 'g49', 98], ['running', 'g49', 99], ['removed', 'g49', 5000 * 1e6]]);
+        expect(await readInstanceTimeline(engine, 'actual-lrp/web/e/1', 10, settings)).to.deep.equal([]);
+      } finally {
+        await engine.close();
+        done();
+      }
+    });
+  }
 });
