@@ -11,8 +11,8 @@
 import { providedRootfsKeys, rootfsKey } from './filter.js';
 import type { CellState, Placement, LrpStartRequest, TaskStartRequest } from './types.js';
 
-/** What a cell lacked for the work, in this order. */
-export type Lack = 'evacuating' | 'rootfs' | 'placement_tags' | 'memory' | 'disk' | 'containers';
+/** What a cell lacked for the work, in this order; `unreachable`: it did not answer the round (the auctioneer adds those). */
+export type Lack = 'unreachable' | 'evacuating' | 'rootfs' | 'placement_tags' | 'memory' | 'disk' | 'containers';
 
 /** One cell's answer: what it lacked and how far it was from fitting (0 where it had enough). */
 export interface CellShortfall {

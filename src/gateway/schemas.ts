@@ -58,8 +58,8 @@ const cellShortfall = {
     zone: { type: 'string' },
     lacked: {
       type: 'array',
-      description: 'what the cell lacked for the work; empty when it had room (the round gave it other work first, or the cell refused the work)',
-      items: { type: 'string', enum: ['evacuating', 'rootfs', 'placement_tags', 'memory', 'disk', 'containers'] },
+      description: 'what the cell lacked for the work; empty when it had room (the round gave it other work first, or the cell refused the work); unreachable: it did not answer the round (zone "")',
+      items: { type: 'string', enum: ['unreachable', 'evacuating', 'rootfs', 'placement_tags', 'memory', 'disk', 'containers'] },
     },
     shortfall: {
       type: 'object',

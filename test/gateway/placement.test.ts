@@ -54,9 +54,20 @@ describe('gateway: placement explanations', () => {
       { cell_id: 'small', zone: 'z1', lacked: ['memory'], shortfall: { memory_mb: 6144, disk_mb: 0, containers: 0 } },
       { cell_id: 'gpu', zone: 'z1', lacked: ['placement_tags'], shortfall: { memory_mb: 0, disk_mb: 0, containers: 0 } },
     ]);
-    // the row says the same failure
-    const row = (await get('/v1/actual_lrps/huge/index/1')).json;
-    expect([row.state, row.placement_error]).to.deep.equal(['UNCLAIMED', answer.placement_error]);
+    // the row says the same failure (once the instance has journaled it, just after the round)
+    await eventually(async () => {
+      const row = (await get('/v1/actual_lrps/huge/index/1')).json;
+      expect([row.state, row.placement_error]).to.deep.equal(['UNCLAIMED', answer.placement_error]);
+    });
+  });
+
+  it('lists a cell that did not answer the round last, as unreachable', async () => {
+    h.cells.get('gpu').unreachable = true;
+    expect((await h.control.desireLrp(lrpJson('huge', { instances: 1, memory_mb: 8192 }))).ok).to.equal(true);
+    const answer = await explained('/v1/actual_lrps/huge/0/placement');
+    expect(answer.cells.map((c: { cell_id: string; zone: string; lacked: string[] }) => [c.cell_id, c.zone, c.lacked])).to.deep.equal([
+      ['large', 'z2', ['memory']], ['small', 'z1', ['memory']], ['gpu', '', ['unreachable']],
+    ]);
   });
 
   it('explains a task no cell fits, while it has no cell', async () => {
