@@ -111,6 +111,8 @@ describe('gateway: instance timelines', () => {
     const notFound = await get('/v1/actual_lrps/nope/0/timeline');
     expect([notFound.status, notFound.json.error]).to.deep.equal([404, { type: 'ResourceNotFound', message: 'actual lrp nope/0 not found' }]);
     expect((await get('/v1/actual_lrps/web/1/timeline')).status).to.equal(404);
+    // a guid spelt like the `index` of `/:process_guid/index/:index` still reaches this route
+    expect((await get('/v1/actual_lrps/index/0/timeline')).json.error.message).to.equal('actual lrp index/0 not found');
     const cases: Array<[string, string]> = [
       ['/v1/actual_lrps/web/-1/timeline', 'invalid field: index: "-1" is not a whole number'],
       ['/v1/actual_lrps/web/0/timeline?limit=0', 'invalid field: limit: must be in 1..1000, got 0'],
