@@ -22,7 +22,9 @@
  *   `raw_lmdb_instances_per_s`;
  * - at full fill: `convergence_ms` and `convergence_max_stall_ms` (one pass, as the control node
  *   measures it: bench/support/scale-steps.ts), `heap_mb`, `rss_mb` (no forced GC),
- *   `list_all_ms` (GET /v1/actual_lrps), then `restart_s`: kill -9 of the control node until
+ *   `list_all_ms` (GET /v1/actual_lrps); then, once the instances have passivated (`--idle-ms`),
+ *   `settled_heap_mb`, `settled_rss_mb`, `settled_heap_kb_per_instance` (the least of 6 s of
+ *   samples), `settled_s`, `settled_live_instances`; then `restart_s`: kill -9 of the control node until
  *   the same command's gateway lists every instance RUNNING, `restarted_instances` (container
  *   creates on the cells until its first convergence pass; should be 0).
  * - the memory of the simulated cells at 50 % and 100 % fill (`cells_rss_mb`, `cells_heap_mb`,
@@ -43,7 +45,8 @@
  * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
  * BENCH_SKIP_RAW=1 (no raw LMDB figure), BENCH_CELL_PROCESSES (simulator processes the cells are
  * shared out between, default one per 250 cells; figures before this default came from one), BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the control node
- * at full fill, before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`).
+ * at full fill, before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`),
+ * BENCH_SETTLE_S (150: the longest wait for the instances to passivate; 0 skips the settled figures).
  */
 import { loadavg } from 'node:os';
 import { KeepAliveClient, inParallel } from './support/keep-alive-client.js';
@@ -51,7 +54,7 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, until } from './support/scale-steps.js';
+import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, settledMemory, until } from './support/scale-steps.js';
 import { sampleValue } from '../test/support/prometheus.js';
 import { http } from '../test/support/gateway-node.js';
 
@@ -69,6 +72,8 @@ const PROBES = Number(process.env.BENCH_PROBES ?? 100);
  */
 const CELL_PROCESSES = Number(process.env.BENCH_CELL_PROCESSES ?? Math.max(1, Math.round(CELLS / 250)));
 const HEAP_SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOT;
+/** the longest wait for the instances to passivate before the settled memory is read (0: not read) */
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 150);
 /** a desire answered 5xx or not at all is sent again, as a client would, this many times */
 const DESIRE_TRIES = 3;
 
@@ -222,6 +227,10 @@ async function run(deadline: number): Promise<void> {
     if (HEAP_SNAPSHOT_DIR) {
       Object.assign(result, await heapSnapshot(cluster, HEAP_SNAPSHOT_DIR, deadline));
       log(`heap snapshot ${result.heap_snapshot} in ${result.heap_snapshot_s} s`);
+    }
+    if (SETTLE_S > 0) {
+      Object.assign(result, await settledMemory(url, expected, Math.min(SETTLE_S * 1000, deadline - performance.now() - 60_000)));
+      log(`settled after ${result.settled_s} s (${result.settled_live_instances} instance actors live): heap ${result.settled_heap_mb} MB, RSS ${result.settled_rss_mb} MB`);
     }
 
     await watch.close();

@@ -207,3 +207,49 @@ export async function heapSnapshot(cluster: ScaleCluster, dir: string, deadline:
   await until('the control node answering after its heap snapshot', deadline, 500, async () => ((await http(cluster.url, 'GET', '/v1/ping')).status === 200 ? true : undefined));
   return { heap_snapshot: join(dir, file), heap_snapshot_s: Number(((performance.now() - t0) / 1000).toFixed(1)) };
 }
+
+export interface SettledFigures {
+  /** from the end of the fill's measurements until few instance actors were left active */
+  settled_s: number;
+  /** live actual-lrp and lrp-supervisor actors then */
+  settled_live_instances: number;
+  settled_live_supervisors: number;
+  /** the least used heap (and its RSS) of samples taken over `SETTLE_SAMPLE_MS`: the live set, near enough, without a forced GC */
+  settled_heap_mb: number;
+  settled_rss_mb: number;
+  settled_heap_kb_per_instance: number;
+}
+
+const SETTLE_SAMPLE_MS = 6_000;
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+/**
+ * The control node's memory once its virtual actors have passivated (`--idle-ms`, 60 s by
+ * default): waits until at most 2 % of the instances are live actors (or `maxMs` passes), then
+ * samples the heap every 300 ms for 6 s and keeps the least.
+ */
+export async function settledMemory(url: string, instances: number, maxMs: number): Promise<SettledFigures> {
+  const t0 = performance.now();
+  const live = (m: Awaited<ReturnType<typeof scrape>>, kind: string) => sampleValue(m, 'auctor_actors', { kind }) ?? 0;
+  let m = await scrape(url);
+  while (live(m, 'actual-lrp') > instances * 0.02 && performance.now() - t0 < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    m = await scrape(url);
+  }
+  const settled_s = round((performance.now() - t0) / 1000, 1);
+  const liveInstances = live(m, 'actual-lrp');
+  const liveSupervisors = live(m, 'lrp-supervisor');
+  let heap = Infinity;
+  let rss = 0;
+  for (const end = performance.now() + SETTLE_SAMPLE_MS; performance.now() < end; ) {
+    const s = await scrape(url);
+    const h = sampleValue(s, 'nodejs_heap_size_used_bytes') ?? Infinity;
+    if (h < heap) [heap, rss] = [h, sampleValue(s, 'process_resident_memory_bytes') ?? 0];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return {
+    settled_s, settled_live_instances: liveInstances, settled_live_supervisors: liveSupervisors,
+    settled_heap_mb: Math.round(heap / 1e6), settled_rss_mb: Math.round(rss / 1e6),
+    settled_heap_kb_per_instance: round(heap / instances / 1024, 2),
+  };
+}

@@ -13,6 +13,8 @@ import type { ControlDeps } from './control-deps.js';
 import { CellsMsg } from './cells.protocol.js';
 import type { LrpStart, TaskStart } from './auctioneer.protocol.js';
 import { secondsSince } from './control-metrics.js';
+import { CellExplainer, debitPlacements, type CellShortfall, type Lack, type PlacementExplanation, type WorkNeed } from '../auction/explain.js';
+import { msToNs } from '../models/time.js';
 
 export interface Batch {
   lrps: LrpStart[];
@@ -28,12 +30,23 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   const tasks = new Map<string, TaskStart>();
   for (const s of batch.tasks) tasks.set(s.task.task_guid, s);
 
-  const failLrp = (s: LrpStart, placement_error: string) => {
+  // filled once the round has cell states; a failure before that (no cell answered) explains nothing
+  let explain: (need: WorkNeed, onlyCell?: string) => PlacementExplanation = () => ({ cells: [], omitted_cells: 0 });
+  const now = () => msToNs(system.clock.now());
+  const failLrp = (s: LrpStart, placement_error: string, onlyCell?: string) => {
     deps.metrics.auctioned('lrp', 'failed');
+    const { desired, index, instance_guid } = s.work;
+    deps.placements?.recordLrp(desired.process_guid, index, {
+      instance_guid, placement_error, at: now(), ...explain({ memory_mb: desired.memory_mb, disk_mb: desired.disk_mb, rootfs: desired.rootfs, placement_tags: desired.placement_tags, lrp: true }, onlyCell),
+    });
     system.dispatch(s.replyTo, { type: 'auction/lrp-failed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, placement_error });
   };
-  const failTask = (s: TaskStart, placement_error: string) => {
+  const failTask = (s: TaskStart, placement_error: string, onlyCell?: string) => {
     deps.metrics.auctioned('task', 'failed');
+    const { task } = s;
+    deps.placements?.recordTask(task.task_guid, {
+      instance_guid: '', placement_error, at: now(), ...explain({ memory_mb: task.memory_mb, disk_mb: task.disk_mb, rootfs: task.rootfs, placement_tags: task.placement_tags, lrp: false }, onlyCell),
+    });
     system.dispatch(s.replyTo, { type: 'auction/task-failed', task_guid: s.task.task_guid, placement_error });
   };
 
@@ -48,11 +61,12 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   deps.metrics.cellStatesFetched(secondsSince(fetching), answers.filter((a) => a.status === 'rejected').length);
   const states: CellState[] = [];
   const byCell = new Map<string, CellClient>();
+  const unanswered: string[] = [];
   answers.forEach((a, i) => {
     if (a.status === 'fulfilled') {
       states.push(a.value);
       byCell.set(a.value.cell_id, clients[i]!);
-    } else log.warn({ cell_id: clients[i]!.cellId, error: String(a.reason) }, 'auction.cell-state-failed');
+    } else (unanswered.push(clients[i]!.cellId), log.warn({ cell_id: clients[i]!.cellId, error: String(a.reason) }, 'auction.cell-state-failed'));
   });
 
   const lrpRequests: LrpStartRequest[] = [...lrps.values()].map(({ work: { desired, index } }) => ({
@@ -64,6 +78,7 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   }));
   const results = schedule({ lrps: lrpRequests, tasks: taskRequests }, states, deps.settings.auction);
   log.info({ lrps: lrpRequests.length, tasks: taskRequests.length, cells: states.length, lrp_failures: results.lrpFailures.length, task_failures: results.taskFailures.length }, 'auction.round');
+  if (deps.placements) explain = placementExplainer(states, unanswered, results, deps.placements.maxCells);
 
   for (const f of results.lrpFailures) failLrp(lrps.get(lrpKey(f.request))!, f.placement_error);
   for (const f of results.taskFailures) failTask(tasks.get(f.request.task_guid)!, f.placement_error);
@@ -82,27 +97,64 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
       result = await client.perform({ lrps: lrpWork, tasks: taskWork }, deps.settings.performTimeoutMs);
     } catch (error) {
       log.warn({ cell_id: cellId, error: String(error) }, 'auction.perform-failed');
-      w.lrps.forEach((s) => failLrp(s, PlacementErrors.cellCommunication));
-      w.tasks.forEach((s) => failTask(s, PlacementErrors.cellCommunication));
+      w.lrps.forEach((s) => failLrp(s, PlacementErrors.cellCommunication, cellId));
+      w.tasks.forEach((s) => failTask(s, PlacementErrors.cellCommunication, cellId));
       return;
     }
     const failedLrps = new Map(result.failedLrps.map((f) => [f.instance_guid, f.reason]));
     const failedTasks = new Map(result.failedTasks.map((f) => [f.task_guid, f.reason]));
     for (const s of w.lrps) {
       const reason = failedLrps.get(s.work.instance_guid);
-      if (reason !== undefined) failLrp(s, reason);
+      if (reason !== undefined) failLrp(s, reason, cellId);
       else {
         deps.metrics.auctioned('lrp', 'started');
+        deps.placements?.placedLrp(s.work.desired.process_guid, s.work.index);
         system.dispatch(s.replyTo, { type: 'auction/lrp-placed', process_guid: s.work.desired.process_guid, index: s.work.index, instance_guid: s.work.instance_guid, cell_id: cellId });
       }
     }
     for (const s of w.tasks) {
       const reason = failedTasks.get(s.task.task_guid);
-      if (reason !== undefined) failTask(s, reason);
+      if (reason !== undefined) failTask(s, reason, cellId);
       else {
         deps.metrics.auctioned('task', 'started');
+        deps.placements?.placedTask(s.task.task_guid);
         system.dispatch(s.replyTo, { type: 'auction/task-placed', task_guid: s.task.task_guid, cell_id: cellId });
       }
     }
   }));
 }
+
+/** Distinct needs a round explains; past it a failure keeps no cells (`omitted_cells` counts them all). */
+const MAX_EXPLAINED_NEEDS = 1000;
+
+/**
+ * Explains failures over the cells as the round left them (its placements debited), then the
+ * cells that did not answer it (`unreachable`): each distinct need once per round, so the failed
+ * instances of one LRP share one explanation, and at most MAX_EXPLAINED_NEEDS of them (~0.1 ms
+ * each at 1000 cells). With `onlyCell`, the one cell that failed or refused the work it was given.
+ */
+function placementExplainer(
+  states: CellState[], unanswered: readonly string[], results: ReturnType<typeof schedule>, maxCells: number,
+): (need: WorkNeed, onlyCell?: string) => PlacementExplanation {
+  let after: CellState[] | undefined;
+  let explainer: CellExplainer | undefined;
+  const cache = new Map<string, PlacementExplanation>();
+  const unreachable = unanswered.map((cell_id): CellShortfall => ({ cell_id, zone: '', lacked: UNREACHABLE, shortfall: { memory_mb: 0, disk_mb: 0, containers: 0 } }));
+  return (need, onlyCell) => {
+    after ??= debitPlacements(states, results.lrpPlacements, results.taskPlacements);
+    if (onlyCell !== undefined) return new CellExplainer(after.filter((c) => c.cell_id === onlyCell)).explain(need, maxCells);
+    const key = JSON.stringify([need.lrp, need.memory_mb, need.disk_mb, need.rootfs, need.placement_tags ?? []]);
+    let found = cache.get(key);
+    if (found) return found;
+    if (cache.size < MAX_EXPLAINED_NEEDS) {
+      explainer ??= new CellExplainer(after);
+      const explained = explainer.explain(need, maxCells);
+      const room = Math.max(0, maxCells - explained.cells.length);
+      found = { cells: [...explained.cells, ...unreachable.slice(0, room)], omitted_cells: explained.omitted_cells + Math.max(0, unreachable.length - room) };
+    } else found = { cells: [], omitted_cells: after.length + unreachable.length };
+    cache.set(key, found);
+    return found;
+  };
+}
+
+const UNREACHABLE: readonly Lack[] = Object.freeze(['unreachable'] as Lack[]);

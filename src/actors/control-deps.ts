@@ -12,6 +12,7 @@ import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
 import type { EventHub } from './event-hub.js';
 import type { ControlMetrics } from './control-metrics.js';
 import type { QueryIndex } from './query-index.js';
+import type { PlacementExplanations } from './placement-explanations.js';
 import { DEFAULT_INTENSITY, type RestartIntensity } from '../runtime/kernel/supervision.js';
 import { DEFAULT_LIMITS } from '../runtime/remoting/options.js';
 
@@ -123,6 +124,8 @@ export interface ControlDeps {
   betweenSlices?: () => Promise<void>;
   /** what listings read (query-index.ts): the registries tell it of entries the events do not carry */
   queries?: QueryIndex;
+  /** where auction rounds keep the latest placement failure of each unplaced instance and task */
+  placements?: PlacementExplanations;
 }
 
 /** Resolves once the event loop has had its turn (timers, I/O) after the current work. */

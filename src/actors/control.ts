@@ -37,6 +37,8 @@ import type { Task } from '../models/task.js';
 import { QueryIndex, type UnreadableKind } from './query-index.js';
 import { askUnreadable } from './query-index-unreadable.js';
 import { loadQueryIndex } from './query-index-rebuild.js';
+import { PlacementExplanations } from './placement-explanations.js';
+import { ControlInspection } from './control-inspection.js';
 
 export interface ControlOptions {
   clientFor: (cellId: string) => CellClient | undefined;
@@ -75,7 +77,14 @@ export class Control {
     private readonly clientFor: (cellId: string) => CellClient | undefined,
     /** what listings read: no supervisor, instance or task actor is asked (query-index.ts) */
     readonly queries: QueryIndex,
-  ) {}
+    /** the latest placement failure of each unplaced instance and task (auction-round.ts) */
+    readonly placements: PlacementExplanations,
+  ) {
+    this.inspect = new ControlInspection(queries, placements, system.engine, settings, (kinds) => this.indexed(kinds));
+  }
+
+  /** Placement explanations and instance timelines, for the console (control-inspection.ts). */
+  readonly inspect: ControlInspection;
 
   /** the subtree's recovery was waited for once (QueryIndex.recovered) */
   private recovered = false;
@@ -239,9 +248,11 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
   // subscribed before any actor runs, so no change is missed; rebuilt from the journals at once
   const queries = new QueryIndex();
   events.events$.subscribe((event) => queries.onEvent(event));
+  const placements = new PlacementExplanations();
+  events.events$.subscribe((event) => placements.onEvent(event));
   const engine = system.engine;
   if (engine) void queries.rebuild((index) => loadQueryIndex(engine, index, settings.maxInstances));
-  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS, queries,
+  const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS, queries, placements,
     ...(options.betweenSlices ? { betweenSlices: options.betweenSlices } : {}) };
   /**
    * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a
@@ -292,5 +303,5 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
     instance: (guid, index) => system.registry.quarantinedChildren(`${lrpsPath}/${guid}`).has(String(index)),
     task: (guid) => system.registry.quarantinedChildren(tasksPath).has(guid),
   });
-  return new Control(system, control, refs, events, settings, options.clientFor, queries);
+  return new Control(system, control, refs, events, settings, options.clientFor, queries, placements);
 }

@@ -264,6 +264,11 @@ export class QueryIndex {
     return out;
   }
 
+  /** One Task (undefined when unknown or quarantined). */
+  task(taskGuid: string): Task | undefined {
+    return this.quarantine.task(taskGuid) ? undefined : this.tasksByGuid.get(taskGuid);
+  }
+
   /** The Tasks by created_at then guid, as `tasks/list` answered. */
   tasks(filter: TaskFilter = {}): Task[] {
     const out: Task[] = [];

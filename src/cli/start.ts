@@ -28,6 +28,9 @@ import type { Remoting } from '../runtime/remoting/types.js';
 import { chooseLogFormat, envName } from './flags.js';
 import type { StartContext, StartFlags } from './start-command.js';
 
+/** The longest a control node's recovery keeps membership from judging (250k instances recover in about 20 s). */
+const RECOVERY_HOLD_MAX_MS = 120_000;
+
 export async function startNode(flags: StartFlags, context: StartContext = { secretsOnCommandLine: [] }): Promise<void> {
   // before anything is opened: a nact the kernel was not written for ends here, exit 1, its message on stderr
   ActorSystem.assertCanStart();
@@ -136,6 +139,12 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     },
   });
   cell = scheduler.cell;
+  if (scheduler.control) {
+    // judge no member while the control side recovers (its index rebuild and every cell's list
+    // delay the reading of heartbeats), then for a member TTL more (docs/052)
+    const release = cluster.membership.holdVerdicts(RECOVERY_HOLD_MAX_MS);
+    void scheduler.control.queries.recovered.then(release);
+  }
 
   let gateway: Gateway | undefined;
   if (scheduler.control) {

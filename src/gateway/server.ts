@@ -27,6 +27,8 @@ import { registerMembers } from './members.js';
 import { collectRoutes, registerOpenApi } from './openapi.js';
 import { registerQuarantine } from './quarantine.js';
 import { registerTasks } from './tasks.js';
+import { registerPlacements } from './placements.js';
+import { registerTimelines } from './timelines.js';
 import { AuctorError } from '../base/errors.js';
 import { checkJsonBounds } from '../models/json-bounds.js';
 
@@ -100,7 +102,7 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   );
 
   app.get('/v1/ping', { schema: { summary: 'Liveness', tags: ['node'], response: { 200: { type: 'object', properties: { available: { type: 'boolean' } } } } } }, async () => ({ available: true }));
-  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
+  for (const register of [registerDomains, registerDesiredLrps, registerActualLrps, registerTasks, registerPlacements, registerTimelines, registerQuarantine, registerCells, registerEvents, registerLogs, registerActors, registerMembers, registerMetrics, registerOpenApi, ...(options.plugins ?? [])]) register(app, deps);
   return app;
 }
 

@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import type { CellReport } from '../../src/actors/cell.protocol.js';
 import { eventually } from '../support/eventually.js';
 import { startHarness, type Harness } from './control-harness.js';
+import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
+import type { JournalRead } from '../../src/runtime/persistence/engine.js';
 
 const TTL_MS = 1_000;
 /** a report control routes on (to tasks, which ignores it: no such task, no such cell) */
@@ -31,6 +33,32 @@ describe('control: cell presence under a long mailbox of reports', () => {
     expect(h.events.filter((e) => e.type === 'cell_disappeared')).to.deep.equal([]);
     // and the presence still expires when heartbeats stop
     await h.clock.advance(TTL_MS);
+    await eventually(async () => expect(await h.control.cells()).to.deep.equal([]));
+    expect(h.events.filter((e) => e.type === 'cell_disappeared')).to.have.length(1);
+  });
+
+  it('while control recovers no presence expires; a TTL after the recovery a silent cell disappears', async () => {
+    // a store whose journal scans wait for `release`: the query index's rebuild, so the recovery, waits too
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const engine = new (class extends MemoryPersistenceEngine {
+      override async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+        await gate;
+        return super.scanJournals(prefix, visit);
+      }
+    })();
+    h = startHarness({ cellTtlMs: TTL_MS }, { engine });
+    const cell = h.cells.add('quiet-cell');
+    cell.heartbeat();
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['quiet-cell']));
+    await h.clock.advance(3 * TTL_MS); // recovering: its heartbeats would be read late
+    expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['quiet-cell']);
+
+    release();
+    await h.control.actualLrps(); // waits for the recovery
+    await h.clock.advance(TTL_MS - 100);
+    expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['quiet-cell']);
+    await h.clock.advance(200);
     await eventually(async () => expect(await h.control.cells()).to.deep.equal([]));
     expect(h.events.filter((e) => e.type === 'cell_disappeared')).to.have.length(1);
   });

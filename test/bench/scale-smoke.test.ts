@@ -16,8 +16,9 @@ describe('bench: scale (smoke, 200 instances)', function () {
   it('fills, probes, converges, lists and restarts with every field in its JSON line, nothing lost, nothing restarted', async () => {
     const child = spawn(process.execPath, [RUN, 'scale'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      // a shorter cell TTL shortens the restarted node's grace before its first convergence pass
-      env: { ...process.env, BENCH_INSTANCES: '200', BENCH_CELLS: '20', BENCH_PROBES: '20', BENCH_MAX_S: '75', BENCH_CONTROL_ARGS: '--cell-ttl-ms 2500' },
+      // a shorter cell TTL shortens the restarted node's grace before its first convergence pass;
+  // a shorter idle time lets the instances passivate before the settled memory is read
+      env: { ...process.env, BENCH_INSTANCES: '200', BENCH_CELLS: '20', BENCH_PROBES: '20', BENCH_MAX_S: '75', BENCH_CONTROL_ARGS: '--cell-ttl-ms 2500 --idle-ms 1000' },
     });
     const { code, stdout, stderr } = await finished(child, 85_000);
     expect(code, stderr).to.equal(0);
@@ -36,5 +37,8 @@ describe('bench: scale (smoke, 200 instances)', function () {
     expect(line.stopped_instances).to.equal(0);
     expect(line.desire_failures).to.equal(0);
     expect(line.heap_mb).to.be.below(line.rss_mb as number);
+    // settled: the instances passivated (at most 2 % live) and the heap was read
+    expect(line.settled_live_instances).to.be.at.most(5);
+    expect(line.settled_heap_mb).to.be.a('number').and.above(0);
   });
 });

@@ -30,11 +30,12 @@ const API_TABLE: [string, string][] = [
   ['POST', '/v1/tasks'], ['GET', '/v1/tasks'], ['GET', '/v1/tasks/:task_guid'], ['POST', '/v1/tasks/:task_guid/cancel'], ['DELETE', '/v1/tasks/:task_guid'],
   ['GET', '/v1/quarantine'], ['GET', '/v1/cells'], ['POST', '/v1/cells/:cell_id/evacuate'], ['GET', '/v1/members'], ['GET', '/v1/events'],
   ['GET', '/v1/actual_lrps/:process_guid/logs'], ['GET', '/v1/tasks/:task_guid/logs'],
+  ['GET', '/v1/actual_lrps/:process_guid/:index/placement'], ['GET', '/v1/tasks/:task_guid/placement'], ['GET', '/v1/actual_lrps/:process_guid/:index/timeline'],
   ['GET', '/v1/actors'], ['GET', '/v1/actors/*'], ['POST', '/v1/actors/*'],
   ['GET', '/metrics'], ['GET', '/openapi.json'],
 ];
 // the routes this gateway has whatever else is registered: the document must list them
-const ALWAYS = API_TABLE.filter(([, url]) => /^\/v1\/(ping|domains|desired_lrps|actual_lrps\/:process_guid(\/index|$)|actual_lrps$|tasks(\/:task_guid(\/cancel)?)?$|quarantine$|cells$)|^\/openapi\.json$/.test(url));
+const ALWAYS = API_TABLE.filter(([, url]) => /^\/v1\/(ping|domains|desired_lrps|actual_lrps\/:process_guid(\/index|\/:index|$)|actual_lrps$|tasks(\/:task_guid(\/cancel|\/placement)?)?$|quarantine$|cells$)|^\/openapi\.json$/.test(url));
 
 const toOpenApi = (url: string) => url.replace(/:([a-z_]+)/g, '{$1}').replace(/\*$/, '{path}');
 
@@ -176,6 +177,24 @@ describe('gateway: /openapi.json', () => {
       expect(cells).to.have.length(1);
       await conforms('/v1/desired_lrps/{process_guid}', { method: 'DELETE', url: '/v1/desired_lrps/web' }, 204);
       await conforms('/v1/desired_lrps/{process_guid}', { method: 'DELETE', url: '/v1/desired_lrps/web' }, 404);
+    });
+
+    it("placement explanations and instance timelines", async () => {
+      const placement = '/v1/actual_lrps/{process_guid}/{index}/placement';
+      const timeline = '/v1/actual_lrps/{process_guid}/{index}/timeline';
+      expect((await h.control.desireLrp(lrpJson('huge', { instances: 1, memory_mb: 100_000 }))).ok).to.equal(true);
+      await eventually(() => conforms(placement, { method: 'GET', url: '/v1/actual_lrps/huge/0/placement' }, 200));
+      await conforms(placement, { method: 'GET', url: '/v1/actual_lrps/nope/0/placement' }, 404);
+      await conforms(placement, { method: 'GET', url: '/v1/actual_lrps/huge/x/placement' }, 400);
+      const task = { task_guid: 'huge-job', domain: 'jobs', rootfs: FAKE_ROOTFS, memory_mb: 100_000, action: { run: { path: '/bin/true', user: 'vcap' } } };
+      await conforms('/v1/tasks', { method: 'POST', url: '/v1/tasks', payload: task }, 201);
+      await eventually(() => conforms('/v1/tasks/{task_guid}/placement', { method: 'GET', url: '/v1/tasks/huge-job/placement' }, 200));
+      await conforms('/v1/tasks/{task_guid}/placement', { method: 'GET', url: '/v1/tasks/nope/placement' }, 404);
+      const answer = (await conforms(timeline, { method: 'GET', url: '/v1/actual_lrps/huge/0/timeline?limit=5' }, 200)) as { entries: unknown[] };
+      expect(answer.entries.length).to.be.within(1, 5);
+      await conforms(timeline, { method: 'GET', url: '/v1/actual_lrps/huge/0/timeline?limit=0' }, 400);
+      await conforms(timeline, { method: 'GET', url: '/v1/actual_lrps/huge/1/timeline' }, 404);
+      await conforms('/v1/desired_lrps/{process_guid}', { method: 'DELETE', url: '/v1/desired_lrps/huge' }, 204);
     });
 
     it('401 without the token, when one is set (the document too needs it)', async () => {

@@ -57,6 +57,9 @@ export class Membership {
   private lastCheckAt = 0;
   /** no verdicts before this (a member TTL after this node starts; a heartbeat after a local pause) */
   private quietUntil = 0;
+  /** holds on verdicts not yet released (holdVerdicts), and when they lapse anyway */
+  private holds = 0;
+  private holdsLapseAt = 0;
   /** join rounds since the last time every seed was a live member */
   private joinAttempt = 0;
   private state: 'new' | 'running' | 'stopped' = 'new';
@@ -85,6 +88,26 @@ export class Membership {
     this.every(this.checkMs, () => setImmediate(() => this.check()));
     this.log.info({ name: this.self.name, incarnation: this.self.incarnation, seeds: this.seeds, status: this.table.self.status }, 'cluster.started');
     this.join();
+  }
+
+  /**
+   * Judges no member until the returned release is called (or `maxMs` has passed), then none
+   * for a member TTL more, as after this node's start. For a node whose own start takes longer
+   * than that window: while it replays its state and every peer reports to it at once, the
+   * heartbeats that come are read late (docs/052: at 50k instances a control node's 5 s start
+   * cost three live cell nodes a verdict, and 1114 healthy instances were started again).
+   * A member that dies meanwhile is judged a TTL after the release.
+   */
+  holdVerdicts(maxMs: number): () => void {
+    this.holds++;
+    this.holdsLapseAt = Math.max(this.holdsLapseAt, this.clock.now() + maxMs);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.quietUntil = Math.max(this.quietUntil, this.clock.now() + this.settings.maxSilenceMs + this.heartbeatMs);
+    };
   }
 
   /** This node's status: `joining` until it is part of a cluster, then `up`. */
@@ -209,10 +232,10 @@ export class Membership {
       this.log.warn({ lateMs: late }, 'cluster.local-pause');
       // the next tick comes at once (its timer is overdue too), before what the members sent
       // during the pause has been read: no verdicts for a heartbeat, as Cassandra waits
-      this.quietUntil = now + this.heartbeatMs;
+      this.quietUntil = Math.max(this.quietUntil, now + this.heartbeatMs);
       return;
     }
-    if (now < this.quietUntil) return;
+    if (now < this.quietUntil || (this.holds > 0 && now < this.holdsLapseAt)) return;
     this.emit(this.table.judge(now));
     for (const name of this.table.removeExpired(now, this.removeAfterMs)) this.log.info({ member: name }, 'cluster.member-removed');
   }

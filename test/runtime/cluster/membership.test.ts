@@ -132,6 +132,42 @@ describe('membership (fake network, default timings: 1 s heartbeats, 5 s TTL)', 
     expect(down!.at - restartedAt).to.be.within(4_000, 5_600);
   });
 
+  it('holdVerdicts: a node recovering longer than the start window judges nobody until it is done, then for a TTL more; a dead member is down after that', async () => {
+    const [a, b] = await threeNodes();
+    cluster.crash(a!);
+    await cluster.advance(500);
+    const a2 = cluster.start('a', { incarnation: 2, roles: ['control'], seeds: ['b:7777'] });
+    const release = a2.membership.holdVerdicts(60_000);
+    await cluster.advance(1_200);
+    expect([statusOf(a2, 'b'), statusOf(a2, 'c')]).to.deep.equal(['up', 'up']);
+    // still recovering past the start window, a2 hears nothing from c for 5 s (read late)
+    await cluster.advance(4_000);
+    cluster.hub.partition('a', 'c');
+    await cluster.advance(5_000);
+    cluster.hub.heal('a', 'c');
+    await cluster.advance(500);
+    release();
+    const releasedAt = cluster.clock.now();
+    cluster.crash(b!);
+    await cluster.advance(8_000);
+    expect(eventsAbout(a2, 'c')).to.deep.equal(['member-up@1']);
+    const down = a2.events.find((e) => e.type === 'member-down' && e.member.name === 'b');
+    expect(down, 'b is judged down once the hold and the TTL after it are over').to.not.equal(undefined);
+    expect(down!.at - releasedAt).to.be.within(5_000, 6_200);
+    expect(statusOf(a2, 'c')).to.equal('up');
+  });
+
+  it('holdVerdicts lapses after its bound: a hold never released does not blind the node for ever', async () => {
+    const [a, b] = await threeNodes();
+    const heldAt = cluster.clock.now();
+    a!.membership.holdVerdicts(10_000);
+    cluster.crash(b!);
+    await cluster.advance(14_000);
+    const down = a!.events.find((e) => e.type === 'member-down' && e.member.name === 'b');
+    expect(down, 'b is judged once the bound has passed').to.not.equal(undefined);
+    expect(down!.at - heldAt).to.be.within(10_000, 10_300);
+  });
+
   it('a graceful leave is reported once as left, never as down, and the member is forgotten later', async () => {
     const [a, b, c] = await threeNodes();
     c!.membership.stop();
