@@ -25,7 +25,7 @@ export function PlacementPanel({ kind, guid, index, error: placementError }) {
       } catch (e) {
         if (stopped) return;
         setAnswer(undefined);
-        setError(e instanceof ApiError && e.status === 404 ? new Error(/no route/.test(e.message) ? 'this node cannot explain placements (no placement route)' : 'placed now, or no failed auction is kept for it') : e);
+        setError(e instanceof ApiError && e.status === 404 ? new Error(`placed now, or no failed auction is kept for it (${e.message})`) : e);
       }
     };
     void load();
