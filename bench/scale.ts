@@ -22,9 +22,10 @@
  *   `raw_lmdb_instances_per_s`;
  * - at full fill: `convergence_ms` and `convergence_max_stall_ms` (one pass, as the control node
  *   measures it: bench/support/scale-steps.ts), `heap_mb`, `rss_mb` (no forced GC),
- *   `list_all_ms` (GET /v1/actual_lrps); then, once the instances have passivated (`--idle-ms`),
- *   `settled_heap_mb`, `settled_rss_mb`, `settled_heap_kb_per_instance` (the least of 6 s of
- *   samples), `settled_s`, `settled_live_instances`; then `restart_s`: kill -9 of the control node until
+ *   `live_heap_mb` (right after a full GC forced through the control's inspector:
+ *   bench/support/force-gc.ts), `list_all_ms` (GET /v1/actual_lrps); then, once the instances have passivated (`--idle-ms`),
+ *   `settled_live_heap_mb`, `settled_rss_mb`, `settled_live_heap_kb_per_instance`, `settled_s`,
+ *   `settled_live_instances`; then `restart_s`: kill -9 of the control node until
  *   the same command's gateway lists every instance RUNNING, `restarted_instances` (container
  *   creates on the cells until its first convergence pass; should be 0).
  * - the memory of the simulated cells at 50 % and 100 % fill (`cells_rss_mb`, `cells_heap_mb`,
@@ -45,7 +46,7 @@
  * control node, e.g. `--convergence-interval-ms 30000`; default none: the node's defaults),
  * BENCH_SKIP_RAW=1 (no raw LMDB figure), BENCH_CELL_PROCESSES (simulator processes the cells are
  * shared out between, default one per 250 cells; figures before this default came from one), BENCH_HEAP_SNAPSHOT=DIR (a heap snapshot of the control node
- * at full fill, before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`),
+ * once settled (at full fill when BENCH_SETTLE_S=0), before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`),
  * BENCH_SETTLE_S (150: the longest wait for the instances to passivate; 0 skips the settled figures).
  */
 import { loadavg } from 'node:os';
@@ -54,7 +55,7 @@ import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
 import { ScaleCluster } from './support/scale-cluster.js';
 import { desiredLrpBody, journalRows, scaleMix, type ScaleApp } from './support/scale-mix.js';
-import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, probeLatencies, quantile, scrape, settledMemory, until } from './support/scale-steps.js';
+import { controlWarnings, convergenceAndMemory, diagnose, heapSnapshot, killAndRestart, listAll, liveHeapMb, probeLatencies, quantile, scrape, settledMemory, until } from './support/scale-steps.js';
 import { sampleValue } from '../test/support/prometheus.js';
 import { http } from '../test/support/gateway-node.js';
 
@@ -86,7 +87,7 @@ const result: Record<string, unknown> = {
   bench: 'scale', instances: INSTANCES, lrps: null, cells: CELLS, probes: PROBES, gave_up: false,
   fill_s: null, fill_50_s: null, desires_per_s: null, desire_p99_ms: null,
   probe_p99_ms_0: null, probe_p99_ms_50: null, probe_p99_ms_100: null, probe_full_empty_ratio: null,
-  convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null,
+  convergence_ms: null, convergence_max_stall_ms: null, heap_mb: null, rss_mb: null, heap_kb_per_instance: null, live_heap_mb: null, live_heap_kb_per_instance: null,
   restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0, probe_retries: 0,
   heap_mb_50: null, rss_mb_50: null, cell_processes: CELL_PROCESSES, cells_rss_mb: null, cells_heap_mb: null, cells_kb_per_container: null,
   cells_dropped: null, cell_states_mb: null, max_cell_state_kb: null, max_cell_list_kb: null, fill_timeline: [],
@@ -219,18 +220,22 @@ async function run(deadline: number): Promise<void> {
 
     const figures = await convergenceAndMemory(url, cluster.control.name, client);
     Object.assign(result, figures, { heap_kb_per_instance: round((figures.heap_mb * 1e6) / expected / 1024, 2) });
-    log(`convergence ${figures.convergence_ms} ms (stall ${figures.convergence_max_stall_ms} ms); heap ${figures.heap_mb} MB, RSS ${figures.rss_mb} MB`);
+    const live = await liveHeapMb(cluster);
+    Object.assign(result, { live_heap_mb: live, live_heap_kb_per_instance: round((live * 1e6) / expected / 1024, 2) });
+    log(`convergence ${figures.convergence_ms} ms (stall ${figures.convergence_max_stall_ms} ms); heap ${figures.heap_mb} MB (live ${live} MB), RSS ${figures.rss_mb} MB`);
     const listed = await listAll(url);
     Object.assign(result, { list_all_ms: Math.round(listed.ms), listed_running: listed.running, expected_running: expected });
     log(`listed ${listed.rows} instances in ${Math.round(listed.ms)} ms`);
     await cellFigures('');
-    if (HEAP_SNAPSHOT_DIR) {
-      Object.assign(result, await heapSnapshot(cluster, HEAP_SNAPSHOT_DIR, deadline));
+    const snapshot = async () => {
+      Object.assign(result, await heapSnapshot(cluster, HEAP_SNAPSHOT_DIR!, deadline));
       log(`heap snapshot ${result.heap_snapshot} in ${result.heap_snapshot_s} s`);
-    }
+    };
+    if (HEAP_SNAPSHOT_DIR && SETTLE_S === 0) await snapshot();
     if (SETTLE_S > 0) {
-      Object.assign(result, await settledMemory(url, expected, Math.min(SETTLE_S * 1000, deadline - performance.now() - 60_000)));
-      log(`settled after ${result.settled_s} s (${result.settled_live_instances} instance actors live): heap ${result.settled_heap_mb} MB, RSS ${result.settled_rss_mb} MB`);
+      Object.assign(result, await settledMemory(cluster, expected, Math.min(SETTLE_S * 1000, deadline - performance.now() - 60_000)));
+      log(`settled after ${result.settled_s} s (${result.settled_live_instances} instance actors live): live heap ${result.settled_live_heap_mb} MB, RSS ${result.settled_rss_mb} MB`);
+      if (HEAP_SNAPSHOT_DIR) await snapshot();
     }
 
     await watch.close();

@@ -83,6 +83,8 @@ export class ScaleCluster {
   private constructor(
     private readonly apiPort: number,
     private readonly listenPort: number,
+    /** the control node's inspector (127.0.0.1), through which force-gc.ts collects its garbage */
+    readonly inspectPort: number,
     private readonly controlArgs: string[],
     private readonly controlNodeOptions: string[],
   ) {
@@ -93,7 +95,7 @@ export class ScaleCluster {
 
   /** Starts the control node, then `processes` simulators with `cells` cells between them; resolves once all have joined. */
   static async start(cells: number, processes: number, controlArgs: string[], timeoutMs: number, controlNodeOptions: string[] = []): Promise<ScaleCluster> {
-    const cluster = new ScaleCluster(await freePort(), await freePort(), controlArgs, controlNodeOptions);
+    const cluster = new ScaleCluster(await freePort(), await freePort(), await freePort(), controlArgs, controlNodeOptions);
     try {
       await cluster.startControl(timeoutMs);
       const each = Math.ceil(cells / processes);
@@ -118,7 +120,7 @@ export class ScaleCluster {
     if (this.control) this.earlierControls.push(this.control);
     this.control = await startNode(join(this.dir.path, 'control'), [
       '--roles', 'control', '--api', `127.0.0.1:${this.apiPort}`, '--listen', `127.0.0.1:${this.listenPort}`, '--log-format', 'json', ...this.controlArgs,
-    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, ...this.controlNodeOptions, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
+    ], { env: { AUCTOR_CLUSTER_SECRET: this.secret, NODE_OPTIONS: [...NODE_FLAGS, `--inspect=127.0.0.1:${this.inspectPort}`, ...this.controlNodeOptions, ...CONTROL_NODE_OPTIONS].join(' ') }, timeoutMs });
     return this.control;
   }
 

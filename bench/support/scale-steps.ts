@@ -3,7 +3,9 @@
  * a convergence pass, its memory, listing every instance, kill -9 and restart. Each waits at
  * most until the run's deadline (performance.now()) and then throws.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from '../../test/support/gateway-node.js';
@@ -199,13 +201,15 @@ export async function diagnose(cluster: ScaleCluster): Promise<Record<string, un
  * --diagnostic-dir=<dir>`), then waits until the node answers again, which it does only once
  * the snapshot is written (writing it stops the node). Returns the file and the seconds it took.
  */
-export async function heapSnapshot(cluster: ScaleCluster, dir: string, deadline: number): Promise<{ heap_snapshot: string; heap_snapshot_s: number }> {
+export async function heapSnapshot(cluster: ScaleCluster, dir: string, deadline: number): Promise<{ heap_snapshot: string; heap_snapshot_s: number; heap_mb_after_snapshot: number }> {
   const before = new Set(readdirSync(dir));
   const t0 = performance.now();
   cluster.control.child.kill('SIGUSR2');
   const file = await until('the heap snapshot', deadline, 500, async () => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f)));
   await until('the control node answering after its heap snapshot', deadline, 500, async () => ((await http(cluster.url, 'GET', '/v1/ping')).status === 200 ? true : undefined));
-  return { heap_snapshot: join(dir, file), heap_snapshot_s: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+  // a snapshot collects all garbage first: the heap right after it is the live set
+  const heap = sampleValue(await scrape(cluster.url), 'nodejs_heap_size_used_bytes') ?? 0;
+  return { heap_snapshot: join(dir, file), heap_snapshot_s: Number(((performance.now() - t0) / 1000).toFixed(1)), heap_mb_after_snapshot: Math.round(heap / 1e6) };
 }
 
 export interface SettledFigures {
@@ -214,42 +218,44 @@ export interface SettledFigures {
   /** live actual-lrp and lrp-supervisor actors then */
   settled_live_instances: number;
   settled_live_supervisors: number;
-  /** the least used heap (and its RSS) of samples taken over `SETTLE_SAMPLE_MS`: the live set, near enough, without a forced GC */
-  settled_heap_mb: number;
+  /** the heap right after a full collection (liveHeapMb), and the RSS then */
+  settled_live_heap_mb: number;
   settled_rss_mb: number;
-  settled_heap_kb_per_instance: number;
+  settled_live_heap_kb_per_instance: number;
 }
 
-const SETTLE_SAMPLE_MS = 6_000;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /**
  * The control node's memory once its virtual actors have passivated (`--idle-ms`, 60 s by
  * default): waits until at most 2 % of the instances are live actors (or `maxMs` passes), then
- * samples the heap every 300 ms for 6 s and keeps the least.
+ * reads its live heap.
  */
-export async function settledMemory(url: string, instances: number, maxMs: number): Promise<SettledFigures> {
+export async function settledMemory(cluster: ScaleCluster, instances: number, maxMs: number): Promise<SettledFigures> {
   const t0 = performance.now();
   const live = (m: Awaited<ReturnType<typeof scrape>>, kind: string) => sampleValue(m, 'auctor_actors', { kind }) ?? 0;
-  let m = await scrape(url);
+  let m = await scrape(cluster.url);
   while (live(m, 'actual-lrp') > instances * 0.02 && performance.now() - t0 < maxMs) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    m = await scrape(url);
+    m = await scrape(cluster.url);
   }
   const settled_s = round((performance.now() - t0) / 1000, 1);
-  const liveInstances = live(m, 'actual-lrp');
-  const liveSupervisors = live(m, 'lrp-supervisor');
-  let heap = Infinity;
-  let rss = 0;
-  for (const end = performance.now() + SETTLE_SAMPLE_MS; performance.now() < end; ) {
-    const s = await scrape(url);
-    const h = sampleValue(s, 'nodejs_heap_size_used_bytes') ?? Infinity;
-    if (h < heap) [heap, rss] = [h, sampleValue(s, 'process_resident_memory_bytes') ?? 0];
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
+  const heap = await liveHeapMb(cluster);
   return {
-    settled_s, settled_live_instances: liveInstances, settled_live_supervisors: liveSupervisors,
-    settled_heap_mb: Math.round(heap / 1e6), settled_rss_mb: Math.round(rss / 1e6),
-    settled_heap_kb_per_instance: round(heap / instances / 1024, 2),
+    settled_s, settled_live_instances: live(m, 'actual-lrp'), settled_live_supervisors: live(m, 'lrp-supervisor'),
+    settled_live_heap_mb: heap, settled_rss_mb: Math.round((sampleValue(await scrape(cluster.url), 'process_resident_memory_bytes') ?? 0) / 1e6),
+    settled_live_heap_kb_per_instance: round((heap * 1e6) / instances / 1024, 2),
   };
+}
+
+const FORCE_GC = fileURLToPath(new URL('./force-gc.js', import.meta.url));
+
+/** The control node's heap (MB) right after a full garbage collection forced through its inspector: its live set. */
+export async function liveHeapMb(cluster: ScaleCluster): Promise<number> {
+  const child = spawn(process.execPath, ['--experimental-websocket', FORCE_GC, String(cluster.inspectPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`force-gc exited ${code}: ${stderr.trim()}`);
+  return Math.round((sampleValue(await scrape(cluster.url), 'nodejs_heap_size_used_bytes') ?? 0) / 1e6);
 }

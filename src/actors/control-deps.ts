@@ -9,6 +9,13 @@ import type { AuctionSettings } from '../auction/types.js';
 import type { TaskConvergenceSettings } from '../models/task-convergence.js';
 import type { LrpConvergenceSettings } from '../models/lrp-convergence.js';
 import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
+
+/**
+ * Instance actors active at once by default: about 120 MB of a control node's heap (an active
+ * instance holds ~5.9 KB more than a passive one at 50k instances), far more than a fill at
+ * ~1300 desires/s keeps busy between desire and RUNNING.
+ */
+export const DEFAULT_MAX_ACTIVE_INSTANCES = 20_000;
 import type { EventHub } from './event-hub.js';
 import type { ControlMetrics } from './control-metrics.js';
 import type { QueryIndex } from './query-index.js';
@@ -53,6 +60,12 @@ export interface ControlSettings {
    */
   instanceIdleMs: number;
   /**
+   * at most this many ActualLRP instance actors active at once: past it, activating one
+   * passivates the least recently used idle ones without waiting for `instanceIdleMs`
+   * (`--max-active-instances`; docs/020 "Instances are virtual children")
+   */
+  maxActiveInstances: number;
+  /**
    * an LRP supervisor whose instances are all passive, with no rows to trim, this long without a
    * message is passivated (docs/020 "Supervisors are virtual children")
    */
@@ -90,6 +103,7 @@ export function controlSettings(overrides: Partial<ControlSettings> = {}): Contr
     convergenceIntervalMs: 30_000,
     convergenceSliceLrps: 100,
     instanceIdleMs: 60_000,
+    maxActiveInstances: DEFAULT_MAX_ACTIVE_INSTANCES,
     supervisorIdleMs: 60_000,
     cellReconnectMs: CELL_RECONNECT_MAX_MS,
     auction: {},

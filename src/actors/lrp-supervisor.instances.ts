@@ -28,6 +28,7 @@ export function declareInstances(
   return system.spawnVirtualKind<ActualLrpState, ActualLrpMsg, ActualLrpEvent>(self, {
     kind: 'actual-lrp',
     idleAfterMs: deps.settings.instanceIdleMs,
+    activeLimit: deps.settings.maxActiveInstances,
     isIdle: instanceIsIdle,
     spec: (name) => {
       const desired = owner();

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import type { LogFormat } from '../base/logger.js';
 import { DEFAULT_MAX_INSTANCES, MAX_INSTANCES_CEILING } from '../models/limits.js';
+import { DEFAULT_MAX_ACTIVE_INSTANCES } from '../actors/control-deps.js';
 import { count, countFlag, countIn, flag, nodeName, hostPort, invalid, isLoopback, list, oneOf, rootfsList, type HostPort } from './flags.js';
 
 /** `--join a:1,b:2`: each item a host:port. */
@@ -51,6 +52,7 @@ export interface StartFlags {
   completedTaskTtlMs: number;
   evacuationTimeoutMs: number;
   idleMs: number;
+  maxActiveInstances: number;
   maxInstances: number;
   /** unset: pretty when stdout is a terminal, else json (`chooseLogFormat`) */
   logFormat?: LogFormat;
@@ -107,6 +109,7 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('healthy-interval-ms', 'health checks once healthy', 10_000))
     .addOption(countFlag('task-retries', 'auction rejections before a task fails', 3))
     .addOption(countFlag('idle-ms', "an LRP's actors with no work in progress (an idle instance; a supervisor whose instances are all passive) are passivated, their rows kept, after this long without a message", 60_000))
+    .addOption(flag('max-active-instances', 'n', "most instance actors active at once; past it the least recently used idle ones are passivated without waiting for --idle-ms").default(DEFAULT_MAX_ACTIVE_INSTANCES).argParser(countIn('max-active-instances', 1, 10_000_000)))
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
     .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))

@@ -128,6 +128,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       completedTaskTtlMs: flags.completedTaskTtlMs,
       maxInstances: flags.maxInstances,
       instanceIdleMs: flags.idleMs,
+      maxActiveInstances: flags.maxActiveInstances,
       supervisorIdleMs: flags.idleMs,
       restart: {
         immediateRestarts: flags.immediateRestarts,

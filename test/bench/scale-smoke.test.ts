@@ -39,6 +39,7 @@ describe('bench: scale (smoke, 200 instances)', function () {
     expect(line.heap_mb).to.be.below(line.rss_mb as number);
     // settled: the instances passivated (at most 2 % live) and the heap was read
     expect(line.settled_live_instances).to.be.at.most(5);
-    expect(line.settled_heap_mb).to.be.a('number').and.above(0);
+    expect(line.settled_live_heap_mb).to.be.a('number').and.above(0);
+    expect(line.live_heap_mb).to.be.a('number').and.above(0).and.at.most(line.rss_mb as number);
   });
 });

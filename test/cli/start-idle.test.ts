@@ -26,7 +26,7 @@ async function runningIndices(node: NodeProcess, guid: string): Promise<number[]
   return rows.filter((a) => a.state === 'RUNNING').map((a) => a.index).sort();
 }
 
-describe('auctor start --idle-ms', function () {
+describe('auctor start --idle-ms, --max-active-instances', function () {
   this.timeout(60_000);
   let dir: ReturnType<typeof tempDir>;
   let node: NodeProcess | undefined;
@@ -67,5 +67,19 @@ describe('auctor start --idle-ms', function () {
     const result = await runAuctor(['start', '--data', dir.path, '--idle-ms', 'soon']);
     expect(result.code).to.equal(2);
     expect(result.stderr).to.include('idle-ms');
+  });
+
+  it('--max-active-instances: past it the least recently used RUNNING instances are passivated at once, long before --idle-ms; all keep running', async () => {
+    node = await startNode(dir.path, [...FAST_FLAGS, '--max-active-instances', '2']);
+    expect((await http(node.url, 'POST', '/v1/desired_lrps', webLrp('web', 5))).status).to.equal(201);
+    await eventually(async () => expect(await runningIndices(node!, 'web')).to.deep.equal([0, 1, 2, 3, 4]), { timeout: 20_000 });
+    // the default idle time is 60 s: only the limit can have passivated them
+    await eventually(async () => expect((await instancesOf(node!, 'web'))!.active).to.be.at.most(2), { timeout: 10_000 });
+    expect((await instancesOf(node, 'web'))!.total).to.equal(5);
+    expect((await http(node.url, 'DELETE', '/v1/actual_lrps/web/index/4')).status).to.equal(204);
+    await eventually(async () => expect(await runningIndices(node!, 'web')).to.deep.equal([0, 1, 2, 3, 4]), { timeout: 20_000 });
+    const result = await runAuctor(['start', '--data', `${dir.path}/other`, '--max-active-instances', '0']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.include('max-active-instances');
   });
 });

@@ -124,6 +124,11 @@ export class ActorSystem {
     return this.virtualKinds.declare(parent, spec);
   }
 
+  /** The kinds with an active limit (VirtualKindSpec.activeLimit): how many are active, and how many were passivated to keep within it. */
+  virtualBudgets(): Array<{ kind: string; limit: number; active: number; shed: number }> {
+    return this.virtualKinds.budgetCounts();
+  }
+
   /** The virtual children the actor at `path` declared, if any (counts, paged listing; nothing is activated). */
   virtualChildrenOf(path: string): VirtualChildren<unknown, unknown, unknown> | undefined {
     return this.virtualKinds.of(path);

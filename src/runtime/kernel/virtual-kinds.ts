@@ -8,6 +8,7 @@ import type { DurableTimers } from './durable-timers.js';
 import { findActor, type NactActor, type NactRef } from './nact-internals.js';
 import { refPath, type AnyRef } from './protocol.js';
 import type { ActorSystem } from './system.js';
+import { ActiveBudget } from './active-budget.js';
 import { VirtualChildren, type VirtualCounts, type VirtualKindSpec } from './virtual.js';
 
 /**
@@ -33,6 +34,8 @@ export class VirtualKinds {
   private readonly byParent = new Map<string, { parent: AnyRef; children: VirtualChildren<unknown, unknown, unknown> }>();
   /** by parent path: what waits for that parent to declare its virtual children */
   private readonly waiting = new Map<string, Waiting>();
+  /** by kind: the active limits (VirtualKindSpec.activeLimit) */
+  private readonly budgets = new Map<string, ActiveBudget>();
 
   constructor(
     private readonly system: ActorSystem,
@@ -48,11 +51,23 @@ export class VirtualKinds {
     const existing = this.byParent.get(path);
     if (existing && existing.parent === parent) throw new Error(`${path || '/'} already declared its virtual children`);
     existing?.children.dispose();
-    const children = new VirtualChildren<S, M, E>(this.system, this.store, parent, spec);
+    const children = new VirtualChildren<S, M, E>(this.system, this.store, parent, spec, this.budgetOf(spec));
     this.byParent.set(path, { parent, children: children as unknown as VirtualChildren<unknown, unknown, unknown> });
     this.timers?.fireParked(path);
     this.flushWaiting(path, children as unknown as VirtualChildren<unknown, unknown, unknown>);
     return children;
+  }
+
+  /** The kind's shared active limit, made by its first declaration that sets one. */
+  private budgetOf(spec: { kind: string; activeLimit?: number }): ActiveBudget | undefined {
+    let budget = this.budgets.get(spec.kind);
+    if (!budget && spec.activeLimit !== undefined) this.budgets.set(spec.kind, (budget = new ActiveBudget(spec.kind, spec.activeLimit, this.system.clock)));
+    return budget;
+  }
+
+  /** The active limits by kind: how many are active, and how many were passivated to keep within each. */
+  budgetCounts(): Array<{ kind: string; limit: number; active: number; shed: number }> {
+    return [...this.budgets.values()].map((b) => ({ kind: b.kind, limit: b.limit, active: b.active, shed: b.shed }));
   }
 
   /** The parent at `path` declared its children: what waited for them is handed over, in order. */

@@ -12,6 +12,7 @@
  * hand and no eager write in flight, so the replay sees everything it wrote.
  */
 import type { Timer } from '../../base/clock.js';
+import type { ActiveBudget } from './active-budget.js';
 import type { RuntimeStore } from '../persistence/runtime-store.js';
 import type { PersistentActorSpec } from './actor-spec.js';
 import type { DeadLetterReason } from './delivery.js';
@@ -29,6 +30,12 @@ export interface VirtualKindSpec<S, M, E> {
   idleAfterMs: number;
   /** whether the child may be passivated in this state (no pending work); default: always */
   isIdle?: (state: S) => boolean;
+  /**
+   * at most this many children of this kind active on the node, across every parent that
+   * declares it (the first declaration's limit counts): past it, an activation passivates the
+   * least recently used idle ones at once (active-budget.ts); default: no limit
+   */
+  activeLimit?: number;
   /**
    * called right after each activation with the child's ref: a virtual child that has virtual
    * children of its own declares them here (`spawnVirtualKind(ref, ...)`), so a message for a
@@ -99,6 +106,7 @@ export class VirtualChildren<S, M, E> {
     private readonly store: RuntimeStore,
     private readonly parent: AnyRef,
     private readonly spec: VirtualKindSpec<S, M, E>,
+    private readonly budget?: ActiveBudget,
   ) {
     if (!(spec.idleAfterMs > 0)) throw new Error('virtual children need idleAfterMs > 0');
     this.parentPath = refPath(parent);
@@ -156,6 +164,7 @@ export class VirtualChildren<S, M, E> {
     const live = this.active.get(name);
     if (live) {
       this.active.delete(name);
+      this.budget?.delete(live);
       this.system.stop(live.ref as AnyRef);
     }
     this.unwritten.delete(name);
@@ -215,6 +224,7 @@ export class VirtualChildren<S, M, E> {
       if (actor && !actor.stopped) return live.ref;
       // stopped by its policy (or its parent's restart), its afterStop not run yet: a new activation
       this.active.delete(name);
+      this.budget?.delete(live);
     }
     if (this.disposed || !findActor(this.parent as NactRef)) return 'no-such-actor';
     if (this.system.registry.quarantined(`${this.parentPath}/${name}`)) return 'quarantined';
@@ -238,15 +248,18 @@ export class VirtualChildren<S, M, E> {
       name,
       handle: (state, msg, ctx) => {
         record.lastAt = this.system.clock.now();
+        this.budget?.touch(record);
         return spec.handle(state, msg, ctx);
       },
       afterStop: (state) => {
         if (this.active.get(name) === record) this.active.delete(name);
+        this.budget?.delete(record);
         spec.afterStop?.(state);
       },
     }) as unknown as NactRef;
     record.ref = ref;
     this.active.set(name, record);
+    this.budget?.add(record, () => this.passivate(name, record));
     this.armSweep();
     this.spec.onActivate?.(ref as unknown as Ref<M>, name);
     return ref;
@@ -257,30 +270,41 @@ export class VirtualChildren<S, M, E> {
     const now = this.system.clock.now();
     let stopped = 0;
     for (const [name, record] of this.active) {
-      const actor = findActor(record.ref);
-      if (!actor || actor.stopped) {
-        this.active.delete(name);
-        continue;
-      }
-      if (now - record.lastAt < this.spec.idleAfterMs || actor.busy || actor.mailbox.length > 0 || actor.auctorRecovering || actor.auctorWrites?.size) continue;
-      // a parent stays while it has live children (its virtual ones passivate first), and while it
-      // keeps quarantined ones: their marks go with it (registry.ts), and would be forgotten
-      if (actor.children.size > 0 || this.system.registry.quarantinedChildren(`${this.parentPath}/${name}`).size > 0) continue;
-      const state = actor.state as S;
-      if (this.spec.isIdle && !this.spec.isIdle(state)) continue;
-      this.active.delete(name);
-      const summary = summaryOf(record, state);
-      this.system.stop(record.ref as AnyRef);
-      // the journal is the truth; the index's summary is what a listing shows meanwhile
-      const pending = { summary };
-      this.unwritten.set(name, pending);
-      this.store.put(this.prefix + name, { s: summary } satisfies IndexRecord).then(
-        () => this.unwritten.get(name) === pending && this.unwritten.delete(name),
-        (error: unknown) => this.system.log.error({ actor: `${this.parentPath}/${name}`, error: String(error) }, 'virtual.index-write-failed'),
-      );
-      stopped += 1;
+      if (now - record.lastAt < this.spec.idleAfterMs) continue;
+      if (this.passivate(name, record)) stopped += 1;
     }
     return stopped;
+  }
+
+  /**
+   * Passivates the active child `name` now if nothing is in progress (its mailbox is empty, no
+   * message in hand, no write in flight, no live children) and its state says it is idle; true
+   * when it was stopped (or had stopped already).
+   */
+  private passivate(name: string, record: Active): boolean {
+    const actor = findActor(record.ref);
+    if (!actor || actor.stopped) {
+      if (this.active.get(name) === record) this.active.delete(name);
+      return true;
+    }
+    if (actor.busy || actor.mailbox.length > 0 || actor.auctorRecovering || actor.auctorWrites?.size) return false;
+    // a parent stays while it has live children (its virtual ones passivate first), and while it
+    // keeps quarantined ones: their marks go with it (registry.ts), and would be forgotten
+    if (actor.children.size > 0 || this.system.registry.quarantinedChildren(`${this.parentPath}/${name}`).size > 0) return false;
+    const state = actor.state as S;
+    if (this.spec.isIdle && !this.spec.isIdle(state)) return false;
+    this.active.delete(name);
+    this.budget?.delete(record);
+    const summary = summaryOf(record, state);
+    this.system.stop(record.ref as AnyRef);
+    // the journal is the truth; the index's summary is what a listing shows meanwhile
+    const pending = { summary };
+    this.unwritten.set(name, pending);
+    this.store.put(this.prefix + name, { s: summary } satisfies IndexRecord).then(
+      () => this.unwritten.get(name) === pending && this.unwritten.delete(name),
+      (error: unknown) => this.system.log.error({ actor: `${this.parentPath}/${name}`, error: String(error) }, 'virtual.index-write-failed'),
+    );
+    return true;
   }
 
   /** @internal the parent stopped: no more activations; the active children stopped with it */
@@ -288,6 +312,7 @@ export class VirtualChildren<S, M, E> {
     this.disposed = true;
     this.sweep?.cancel();
     this.sweep = undefined;
+    for (const record of this.active.values()) this.budget?.delete(record);
     this.active.clear();
   }
 
