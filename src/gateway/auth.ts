@@ -1,6 +1,8 @@
 /**
  * Bearer-token auth (API.md): with a token set, every request must carry
  * `Authorization: Bearer <token>` (compared in constant time), or it gets 401 and nothing else.
+ * The one exception is a route declared with `config: { open: true }`: the console's page and
+ * its code (`console.ts`), which hold no data; every API route stays closed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +18,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 
 export function requireToken(app: FastifyInstance, token: string): void {
   app.addHook('onRequest', async (request, reply) => {
+    if ((request.routeOptions.config as { open?: boolean } | undefined)?.open === true) return;
     if (bearerMatches(request.headers.authorization, token)) return;
     return reply.code(401).header('www-authenticate', 'Bearer').send(errorBody('Unauthorized', 'missing or wrong bearer token'));
   });

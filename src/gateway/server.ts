@@ -16,6 +16,7 @@ import { registerActualLrps } from './actual-lrps.js';
 import { BadUrlAnswers } from './bad-url.js';
 import { requireToken } from './auth.js';
 import { registerCells } from './cells.js';
+import { registerConsole } from './console.js';
 import { registerDesiredLrps } from './desired-lrps.js';
 import { registerDomains } from './domains.js';
 import { errorBody, fromFastifyError } from './errors.js';
@@ -88,6 +89,8 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   });
 
   if (options.token) requireToken(app, options.token);
+  // the operator console at `/`: its routes are declared open, the hook above lets them through
+  registerConsole(app);
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = fromFastifyError(error as { statusCode?: number; code?: string; message: string }, bodyLimit);
