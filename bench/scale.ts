@@ -21,7 +21,8 @@
  *   `desire_p99_ms` over every desire; `ratio` = instances/s of the fill over
  *   `raw_lmdb_instances_per_s`;
  * - at full fill: `convergence_ms` and `convergence_max_stall_ms` (one pass, as the control node
- *   measures it: bench/support/scale-steps.ts), `heap_mb`, `rss_mb` (no forced GC),
+ *   measures it: bench/support/scale-steps.ts), `heap_mb`, `rss_mb` (no forced GC; `rss_anon_mb` and `rss_file_mb`, its
+ *   anonymous and file-backed parts from /proc: the latter are LMDB pages the kernel may drop),
  *   `live_heap_mb` (right after a full GC forced through the control's inspector:
  *   bench/support/force-gc.ts), `list_all_ms` (GET /v1/actual_lrps); then, once the instances have passivated (`--idle-ms`),
  *   `settled_live_heap_mb`, `settled_rss_mb`, `settled_live_heap_kb_per_instance`, `settled_s`,
@@ -220,6 +221,8 @@ async function run(deadline: number): Promise<void> {
 
     const figures = await convergenceAndMemory(url, cluster.control.name, client);
     Object.assign(result, figures, { heap_kb_per_instance: round((figures.heap_mb * 1e6) / expected / 1024, 2) });
+    const parts = cluster.controlRssParts();
+    Object.assign(result, { rss_anon_mb: parts?.anon ?? null, rss_file_mb: parts?.file ?? null });
     const live = await liveHeapMb(cluster);
     Object.assign(result, { live_heap_mb: live, live_heap_kb_per_instance: round((live * 1e6) / expected / 1024, 2) });
     log(`convergence ${figures.convergence_ms} ms (stall ${figures.convergence_max_stall_ms} ms); heap ${figures.heap_mb} MB (live ${live} MB), RSS ${figures.rss_mb} MB`);

@@ -143,6 +143,22 @@ export class ScaleCluster {
     return { control: rss(this.control?.child.pid), cells: cells.includes(null) ? null : (cells as number[]).reduce((a, b) => a + b, 0) };
   }
 
+  /**
+   * The control node's resident memory split as /proc says (MB): anonymous (its heap, buffers,
+   * malloc) and file-backed (pages of the LMDB map it touched, which the kernel can drop and
+   * read again); null where /proc cannot say.
+   */
+  controlRssParts(): { anon: number; file: number } | null {
+    try {
+      const status = readFileSync(`/proc/${this.control?.child.pid}/status`, 'utf8');
+      const mb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024);
+      const parts = { anon: mb('RssAnon'), file: mb('RssFile') };
+      return Number.isNaN(parts.anon) || Number.isNaN(parts.file) ? null : parts;
+    } catch {
+      return null;
+    }
+  }
+
   /** The simulators' container counts since they started, their memory, remoting counters and wire sizes. */
   async simulatorStats(): Promise<SimulatorStats> {
     return summed(await Promise.all(this.simulators.map((simulator) => new Promise<SimulatorStats>((resolve, reject) => {
