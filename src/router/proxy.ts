@@ -9,11 +9,14 @@
  * | routes not loaded yet                         | 503    |
  * | no LRP claims the hostname                    | 404 `no route for host <h>` |
  * | claimed, but no instance serves it            | 503 `no running instance for host <h>` |
- * | connection refused/unreachable                | retried once on the next backend, then 502 |
- * | GET/HEAD/OPTIONS without a body: connection    | retried once on the next backend, then 502 |
+ * | connection refused/unreachable                | retried once on another backend, then 502 |
+ * | GET/HEAD/OPTIONS without a body: connection    | retried once on another backend, then 502 |
  * |   reset or closed before any response byte     |        |
  * | no response or body bytes within the timeout  | 504    |
  * | upstream fails after the response has begun   | client connection cut |
+ *
+ * The retry picks among the hostname's backends as the table has them then, less the one that
+ * failed: the next one in round-robin order when it is still there.
  *
  * Error answers carry `X-Auctor-Router-Error` (like gorouter's `X-Cf-Routererror`).
  * WebSocket upgrades are proxied in upgrade.ts. Connections to backends are not kept alive:
@@ -171,9 +174,14 @@ function forward(options: ProxyOptions, req: IncomingMessage, res: ServerRespons
     settled = true;
     const where = { host, backend: `${backend.address}:${backend.host_port}`, process_guid: backend.process_guid, index: backend.index, error: error.message };
     const unanswered = !connected || (!responded && replayable(req));
-    if (unanswered && !(error instanceof UpstreamTimeout) && retries === 0 && backends.length > 1) {
+    // the next backend from the table as it is now: a request that began when the stopping
+    // instance was the only one is retried on its replacement, routed since (a drain under load)
+    const others = unanswered && !(error instanceof UpstreamTimeout) && retries === 0 ? otherBackends(options.lookup(host), backend) : [];
+    if (others.length > 0) {
       options.log.debug(where, 'router.retrying-next-backend');
-      return forward(options, req, res, host, backends, at + 1, retries + 1, connected);
+      const after = backends[(at + 1) % backends.length]!;
+      const next = others.findIndex((b) => b.address === after.address && b.host_port === after.host_port);
+      return forward(options, req, res, host, others, Math.max(0, next), retries + 1, connected);
     }
     options.log.warn(where, 'router.backend-failed');
     req.unpipe(upstream);
@@ -187,4 +195,9 @@ function forward(options: ProxyOptions, req: IncomingMessage, res: ServerRespons
     if (!res.writableFinished) upstream.destroy();
   });
   req.on('error', () => upstream.destroy());
+}
+
+/** The backends of `current` other than `failed` (the same address and port). */
+function otherBackends(current: readonly Backend[] | undefined, failed: Backend): Backend[] {
+  return (current ?? []).filter((b) => b.address !== failed.address || b.host_port !== failed.host_port);
 }

@@ -122,6 +122,18 @@ describe('router proxy (in-process)', function () {
     expect(puts).to.equal(1);
   });
 
+  it('a GET begun when the stopping instance was the only one is retried on its replacement, routed meanwhile (a drain under load)', async () => {
+    const live = await backend((req, res) => res.end('replacement'));
+    // the old instance: by the time the request reaches it, its replacement is routed, and it stops
+    const stopping = await backend((req) => {
+      routes['web.example'] = [at(portOf(stopping), 0), at(portOf(live), 1)];
+      req.socket.destroy();
+    });
+    routes['web.example'] = [at(portOf(stopping), 0)];
+    const answer = await get('web.example');
+    expect([answer.status, answer.text]).to.deep.equal([200, 'replacement']);
+  });
+
   it('502 when both tries are refused', async () => {
     routes['web.example'] = [at(await closedPort(), 0), at(await closedPort(), 1), at(await closedPort(), 2)];
     const answer = await get('web.example');
