@@ -124,8 +124,8 @@ export class ActorSystem {
     return this.virtualKinds.declare(parent, spec);
   }
 
-  /** The kinds with an active limit (VirtualKindSpec.activeLimit): how many are active, and how many were passivated to keep within it. */
-  virtualBudgets(): Array<{ kind: string; limit: number; active: number; shed: number }> {
+  /** The kinds with an active limit (VirtualKindSpec.activeLimit): how many are active, how many were passivated to keep within it, and how many looks that took. */
+  virtualBudgets(): Array<{ kind: string; limit: number; active: number; shed: number; checked: number }> {
     return this.virtualKinds.budgetCounts();
   }
 

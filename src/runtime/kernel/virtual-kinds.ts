@@ -65,9 +65,9 @@ export class VirtualKinds {
     return budget;
   }
 
-  /** The active limits by kind: how many are active, and how many were passivated to keep within each. */
-  budgetCounts(): Array<{ kind: string; limit: number; active: number; shed: number }> {
-    return [...this.budgets.values()].map((b) => ({ kind: b.kind, limit: b.limit, active: b.active, shed: b.shed }));
+  /** The active limits by kind: how many are active, how many were passivated to keep within each, and how many looks that took. */
+  budgetCounts(): Array<{ kind: string; limit: number; active: number; shed: number; checked: number }> {
+    return [...this.budgets.values()].map((b) => ({ kind: b.kind, limit: b.limit, active: b.active, shed: b.shed, checked: b.checked }));
   }
 
   /** The parent at `path` declared its children: what waited for them is handed over, in order. */

@@ -34,7 +34,9 @@ describe('virtual children: an active limit per kind', () => {
     expect([a.isActive('x'), a.isActive('y'), b.isActive('x')]).to.deep.equal([true, true, true]);
     await add(b, 'y', 4); // a fourth: a/y, the least recently used, is passivated at once (no idle time passed)
     await eventually(() => expect([a.isActive('x'), a.isActive('y'), b.isActive('x'), b.isActive('y')]).to.deep.equal([true, false, true, true]));
-    expect(node.system.virtualBudgets()).to.deep.equal([{ kind: 'counter', limit: 3, active: 3, shed: 1 }]);
+    const { checked, ...budget } = node.system.virtualBudgets()[0]!;
+    expect(budget).to.deep.equal({ kind: 'counter', limit: 3, active: 3, shed: 1 });
+    expect(checked).to.be.at.least(1);
     // its state is on disk: a message activates it again, and the least recently used goes
     expect(await add(a, 'y', 5)).to.equal(7);
     await eventually(() => expect(a.counts().active + b.counts().active).to.equal(3));
@@ -60,6 +62,28 @@ describe('virtual children: an active limit per kind', () => {
     await eventually(() => expect(a.counts().active).to.equal(3));
     expect([a.isActive('p'), a.isActive('s')].filter(Boolean), 'one of the two idle ones went').to.have.length(1);
     expect(['q', 'r'].map((n) => a.isActive(n)), 'the busy ones stay').to.deep.equal([true, true]);
+  });
+
+  it('with hundreds of busy children over the limit, an activation looks at a few of them, not all (a burst stays cheap)', async () => {
+    const parent: AnyRef = node.system.spawnStateless(node.system.root, { kind: 'holder', name: 'busy', handle: () => undefined });
+    const kids = node.system.spawnVirtualKind(parent, { ...counterKind(node.activations, undefined, 'busy'), activeLimit: 10 });
+    const checked = () => node.system.virtualBudgets()[0]!.checked;
+    const names = Array.from({ length: 400 }, (_, i) => `b${i}`);
+    await Promise.all(names.map((n) => kids.add(n)));
+    // every child busy (work in progress), so none can go
+    for (const n of names) node.system.dispatch(kids.ref(n), { type: 'hold', pending: true });
+    await Promise.all(names.map((n) => node.system.query<CounterMsg, CounterState>(kids.ref(n), (replyTo) => ({ type: 'get', replyTo }), 5_000)));
+    expect(kids.counts().active).to.equal(400);
+    // 390 activations over the limit: 4 looked at each (the timer's trims wait for the clock)
+    expect(checked()).to.be.at.most(4 * 390);
+    // the timer's trim looks at more, then backs off while none can go
+    let before = checked();
+    await node.clock.advance(50);
+    expect(checked() - before).to.be.within(391, 1_000);
+    before = checked();
+    await node.clock.advance(50);
+    expect(checked() - before, 'backed off: no trim 50 ms after one that passivated none').to.equal(0);
+    expect(kids.counts().active).to.equal(400);
   });
 
   it('a kind without a limit keeps every child active until its idle time', async () => {
