@@ -176,19 +176,13 @@ export class Replicator implements Replication, JournalWriter {
   /** See {@link JournalWriter.write}: the engine's every write, while primary. */
   async write(ops: StoreOp[], unique?: [string, number]): Promise<boolean> {
     if (this.state !== 'primary') throw new NotPrimaryError();
-    const term = this.term;
-    let duplicate = false;
-    const lsn = await this.log.append(term, ops, () => {
-      if (this.state !== 'primary' || this.term !== term) return false;
-      duplicate = unique !== undefined && this.log.dbs.events.doesExist(unique);
-      return !duplicate;
-    });
-    if (lsn === undefined) {
-      if (duplicate) return false;
-      throw new NotPrimaryError();
-    }
+    const issued = await this.log.append(this.term, ops, unique);
+    if (!issued) return false;
+    // shipped now, while it commits and flushes here: acknowledged once both are done
     this.schedulePump();
-    if (lsn > this.committed) await new Promise<void>((resolve, reject) => this.waiters.push({ lsn, resolve, reject }));
+    await issued.durable;
+    this.advanceCommitted();
+    if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
     return true;
   }
 
@@ -245,7 +239,7 @@ export class Replicator implements Replication, JournalWriter {
     const peer = this.peers.get(from.address);
     if (this.state !== 'primary' || message.term !== this.term || !peer) return;
     peer.lastHeard = Date.now();
-    if (message.lsn > this.log.lastLsn().lsn) {
+    if (message.lsn > this.log.lastIssued().lsn) {
       // it holds entries this primary does not: an old term's unacknowledged tail (rewind: not yet)
       this.logger.warn({ standby: peer.name, lsn: message.lsn, position: this.log.lastLsn() }, 'replication.standby-ahead');
       this.peers.delete(from.address);
@@ -255,7 +249,7 @@ export class Replicator implements Replication, JournalWriter {
     peer.acked = Math.max(peer.acked, message.lsn);
     if (peer.sent < 0) {
       peer.sent = message.next === undefined ? message.lsn : message.next - 1;
-      peer.target = this.log.lastLsn().lsn;
+      peer.target = this.log.lastIssued().lsn;
     } else if (message.next !== undefined && message.stream === peer.stream) {
       peer.stream += 1;
       peer.sent = message.next - 1;
@@ -291,9 +285,16 @@ export class Replicator implements Replication, JournalWriter {
     }
     if (reach <= this.committed) return;
     this.committed = reach;
-    const still: Waiter[] = [];
-    for (const waiter of this.waiters) (waiter.lsn <= reach ? waiter.resolve() : still.push(waiter));
-    this.waiters = still;
+    let done = 0;
+    while (done < this.waiters.length && this.waiters[done]!.lsn <= reach) this.waiters[done++]!.resolve();
+    if (done > 0) this.waiters.splice(0, done);
+  }
+
+  /** Waiters stay sorted by LSN (they nearly always come in order), so an ack resolves a prefix. */
+  private wait(waiter: Waiter): void {
+    let at = this.waiters.length;
+    while (at > 0 && this.waiters[at - 1]!.lsn > waiter.lsn) at--;
+    this.waiters.splice(at, 0, waiter);
   }
 
   private schedulePump(): void {
@@ -302,14 +303,13 @@ export class Replicator implements Replication, JournalWriter {
     setImmediate(() => {
       this.pumpQueued = false;
       if (this.state !== 'primary') return;
-      if (this.syncStandbys === 0) this.advanceCommitted();
       for (const peer of this.peers.values()) this.pump(peer);
     });
   }
 
   /** Ships what `peer` lacks, within its window. */
   private pump(peer: Standby): void {
-    const head = this.log.lastLsn().lsn;
+    const head = this.log.lastIssued().lsn;
     while (peer.sent >= 0 && peer.sent < head && peer.sent - peer.acked < this.settings.window) {
       const entries = this.log.read(peer.sent + 1, this.settings.chunkEntries, this.settings.chunkBytes);
       if (entries.length === 0 || entries[0]![0] !== peer.sent + 1) {
@@ -324,14 +324,14 @@ export class Replicator implements Replication, JournalWriter {
 
   private probe(peer: Standby): void {
     peer.sent = -1;
-    this.send(peer, this.log.lastLsn().lsn, []);
+    this.send(peer, this.log.lastIssued().lsn, []);
   }
 
   private send(peer: Standby, prevLsn: number, entries: ShippedEntry[]): void {
     peer.lastSent = Date.now();
     this.transport.send(peer.address, {
       type: 'repl/append', term: this.term, stream: peer.stream, prevLsn, prevTerm: this.log.termAt(prevLsn) ?? 0,
-      entries, head: this.log.lastLsn().lsn, committed: this.committed,
+      entries, head: this.log.lastIssued().lsn, committed: this.committed,
     });
   }
 
