@@ -51,7 +51,8 @@ async function startStandby(dir: string): Promise<{ address: string; stop: () =>
 
 /** One measurement: `total` writes by `writers` writers through a fresh store in `mode`. */
 export async function measureWrites(mode: WriteMode, writers: number, total: number): Promise<WriteRun> {
-  const dirs = [mkdtempSync(join(tmpdir(), 'auctor-bench-')), mkdtempSync(join(tmpdir(), 'auctor-bench-'))] as const;
+  // BENCH_STANDBY_DIR (e.g. /dev/shm): the standby's store elsewhere, to see what sharing one disk costs (diagnostic only)
+  const dirs = [mkdtempSync(join(tmpdir(), 'auctor-bench-')), mkdtempSync(join(process.env.BENCH_STANDBY_DIR ?? tmpdir(), 'auctor-bench-'))] as const;
   const engine = LmdbPersistenceEngine.open(dirs[0]);
   const standby = mode === 'sync-standby' ? await startStandby(dirs[1]) : undefined;
   const remoting = mode === 'lone' ? undefined : await startRemoting({ self: { name: 'primary', incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, log: silent });

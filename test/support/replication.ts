@@ -15,6 +15,11 @@ export class MemoryNetwork {
       self,
       send: (address, message) => {
         if (this.cut.has(name) || this.cut.has(address)) return false;
+        const drop = this.drops.get(address);
+        if (drop && drop.type === message.type && drop.count > 0) {
+          drop.count -= 1; // lost with a broken stream: the sender believes it sent
+          return true;
+        }
         const copy = structuredClone(message);
         const deliver = () => {
           if (this.cut.has(address)) return;
@@ -32,6 +37,13 @@ export class MemoryNetwork {
         return () => set.delete(handler);
       },
     };
+  }
+
+  private readonly drops = new Map<string, { type: ReplicationMessage['type']; count: number }>();
+
+  /** Loses the next `count` messages of `type` sent to `name`. */
+  dropNext(name: string, type: ReplicationMessage['type'], count = 1): void {
+    this.drops.set(name, { type, count });
   }
 
   hold(name: string): void {

@@ -176,11 +176,14 @@ export class Replicator implements Replication, JournalWriter {
   /** See {@link JournalWriter.write}: the engine's every write, while primary. */
   async write(ops: StoreOp[], unique?: [string, number]): Promise<boolean> {
     if (this.state !== 'primary') throw new NotPrimaryError();
-    const issued = await this.log.append(this.term, ops, unique);
+    const term = this.term;
+    const issued = await this.log.append(term, ops, unique);
     if (!issued) return false;
     // shipped now, while it commits and flushes here: acknowledged once both are done
     this.schedulePump();
     await issued.durable;
+    // stepped down meanwhile: the waiters were failed, and no one will acknowledge this one
+    if (this.state !== 'primary' || this.term !== term) throw new NotPrimaryError('stepped down before the write was acknowledged');
     this.advanceCommitted();
     if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
     return true;
@@ -251,6 +254,7 @@ export class Replicator implements Replication, JournalWriter {
       peer.sent = message.next === undefined ? message.lsn : message.next - 1;
       peer.target = this.log.lastIssued().lsn;
     } else if (message.next !== undefined && message.stream === peer.stream) {
+      this.logger.info({ standby: peer.name, from: message.next, sent: peer.sent }, 'replication.resending');
       peer.stream += 1;
       peer.sent = message.next - 1;
     }

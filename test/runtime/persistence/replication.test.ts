@@ -111,6 +111,38 @@ describe('journal shipping between LMDB engines', function () {
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
   });
 
+  it('resends from the gap when entries are lost on the way, and every write is acknowledged', async () => {
+    const lines: string[] = [];
+    const { network, primary, standby } = await pair({ log: { info: (_, event) => lines.push(event), warn: (_, event) => lines.push(event) } });
+    await eventually(() => expect(primary.replication.standbys()[0]?.caughtUp).to.equal(true));
+    await primary.engine.persist(persistedEvent('k', 1, { type: 'x' }));
+    network.dropNext('b', 'repl/append', 1);
+    const writes: Array<Promise<void>> = [];
+    for (let round = 0; round < 5; round++) {
+      for (let key = 0; key < 10; key++) writes.push(primary.engine.persist(persistedEvent(`g/${key}`, round + 1, { type: 'x' })));
+      await new Promise((resolve) => setImmediate(resolve)); // separate appends, so the lost one leaves a gap
+    }
+    await Promise.all(writes);
+    expect(lines.filter((l) => l === 'replication.resending')).to.have.length(1);
+    expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn());
+    expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
+  });
+
+  it('does not count a standby that is catching up as synchronous until it has caught up', async () => {
+    const network = new MemoryNetwork();
+    const primary = node(network, 'a');
+    const standby = node(network, 'b');
+    await standby.replication.becomeStandby(undefined);
+    await primary.replication.becomePrimary(1, []);
+    // written with no standby: nothing can acknowledge these until the standby holds them
+    const early = Array.from({ length: 200 }, (_, i) => primary.engine.persist(persistedEvent('early', i + 1, { type: 'x' })));
+    await eventually(() => expect(primary.replication.lastLsn().lsn).to.equal(200));
+    primary.replication.setStandbys([{ name: 'b', address: 'b' }]);
+    await Promise.all(early);
+    expect(standby.replication.lastLsn().lsn).to.equal(200);
+    expect(primary.events).to.deep.include({ type: 'standby-caught-up', standby: { name: 'b', address: 'b' }, position: { term: 1, lsn: 200 } });
+  });
+
   it('refuses entries of an older term, and the old primary steps down', async () => {
     const network = new MemoryNetwork();
     const old = node(network, 'a');
