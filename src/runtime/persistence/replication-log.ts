@@ -13,10 +13,10 @@
  * until nothing is pending, then reads the records it removes (rare: an operator's delete) and
  * logs them, so a standby removes exactly those.
  */
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database, Key, RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
-import type { LogPosition, ShippedEntry } from './replication.js';
+import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
 import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
 
 /** What a log value holds. */
@@ -36,6 +36,10 @@ export interface IssuedWrite {
 
 const PACKR = new Packr({ useRecords: false, variableMapSize: true } as ConstructorParameters<typeof Packr>[0]);
 const SEALED = 'sealed';
+/** set while a copy of the primary's store is being received: the store holds nothing usable */
+const COPYING = 'copying';
+/** the position a finished copy brought the store to (its log starts after it) */
+const BASE = 'base';
 
 export interface ReplicationLogOptions {
   prefix?: string;
@@ -54,7 +58,7 @@ export type ApplyResult =
 export class ReplicationLog {
   readonly dbs: StoreDbs;
   private readonly log: Database<Buffer, number>;
-  private readonly meta: Database<number, string>;
+  private readonly meta: Database<number | LogPosition, string>;
   private readonly retain: number;
   /** last LSN handed to lmdb-js */
   private issued: LogPosition;
@@ -87,14 +91,19 @@ export class ReplicationLog {
       runtimeBytes: root.openDB(`${prefix}runtime`, { encoding: 'binary' }),
     };
     this.log = root.openDB<Buffer, number>(`${prefix}replog`, { encoding: 'binary' });
-    this.meta = root.openDB<number, string>(`${prefix}replmeta`, LMDB_DB_OPTIONS);
+    this.meta = root.openDB<number | LogPosition, string>(`${prefix}replmeta`, LMDB_DB_OPTIONS);
     this.issued = this.visible = this.durable = this.readLast();
-    this.sealed = Math.max(this.meta.get(SEALED) ?? 0, this.durable.term);
+    this.sealed = Math.max((this.meta.get(SEALED) as number | undefined) ?? 0, this.durable.term);
   }
 
   /** What the store durably holds (replication.ts `lastLsn`). */
   lastLsn(): LogPosition {
     return { ...this.durable };
+  }
+
+  /** The last entry committed (readable; perhaps not flushed yet). */
+  lastVisible(): LogPosition {
+    return { ...this.visible };
   }
 
   /** The last entry handed to lmdb-js (perhaps not committed yet). */
@@ -115,6 +124,8 @@ export class ReplicationLog {
   /** The term of the entry at `lsn`; 0 for lsn 0; undefined when not held (trimmed, or beyond; on a standby also while pending). */
   termAt(lsn: number): number | undefined {
     if (lsn === 0) return 0;
+    const base = this.meta.get(BASE) as LogPosition | undefined;
+    if (base?.lsn === lsn) return base.term;
     const first = this.recent[0]?.[0];
     const bytes = first !== undefined && lsn >= first ? this.recent[lsn - first]?.[1] : this.log.get(lsn);
     return bytes ? (PACKR.unpack(bytes) as LogValue).t : undefined;
@@ -153,14 +164,14 @@ export class ReplicationLog {
 
   /**
    * A standby's apply of entries shipped after `prevLsn` (whose term the primary says is
-   * `prevTerm`): entries it already holds are skipped, a gap is refused (`next` is the LSN it
+   * `prevTerm`, -1 when it no longer knows): entries it already holds are skipped, a gap is refused (`next` is the LSN it
    * wants), and an entry at `prevLsn` of another term means this log diverged from the primary's.
    * Issued at once (so calls apply in call order); resolves once durable.
    */
   async applyShipped(prevLsn: number, prevTerm: number, entries: ShippedEntry[]): Promise<ApplyResult> {
     if (prevLsn > this.issued.lsn) return { ok: false, reason: 'gap', next: this.issued.lsn + 1 };
     const held = prevLsn === this.issued.lsn ? this.issued.term : this.termAt(prevLsn);
-    if (held !== undefined && held !== prevTerm) return { ok: false, reason: 'diverged', lsn: prevLsn };
+    if (held !== undefined && prevTerm >= 0 && held !== prevTerm) return { ok: false, reason: 'diverged', lsn: prevLsn };
     const fresh = entries.filter(([lsn]) => lsn > this.issued.lsn).map(([lsn, bytes]) => ({ lsn, bytes, value: PACKR.unpack(bytes) as LogValue }));
     if (fresh.length === 0) {
       await this.whenDurable(this.issued.lsn);
@@ -262,11 +273,40 @@ export class ReplicationLog {
     if (position.lsn > this[which].lsn) this[which] = { ...position };
   }
 
+  /** Empties the store (and the log) to receive a copy of the primary's; until it is finished the store holds nothing. */
+  beginCopy(): void {
+    void this.meta.put(COPYING, 1);
+    for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
+    this.recent.length = 0;
+    this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
+  }
+
+  /** Writes one chunk of the copy; resolves once committed. */
+  async applyCopy(records: CopiedRecord[]): Promise<void> {
+    const dbs = [this.dbs.eventBytes, this.dbs.snapshotBytes, this.dbs.runtimeBytes] as Array<Database<Buffer, Key>>;
+    await this.root.batch(() => {
+      for (const [db, key, bytes] of records) void dbs[db]!.put(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+  }
+
+  /** The copy is complete as of the primary's `base`: the store holds `base` from now on, durably. */
+  async finishCopy(base: LogPosition): Promise<void> {
+    const write = this.root.batch(() => {
+      void this.meta.put(BASE, base);
+      void this.meta.remove(COPYING);
+    }) as WritePromise;
+    await write;
+    await (write.flushed ?? this.root.flushed);
+    this.issued = this.visible = this.durable = { ...base };
+  }
+
   private readLast(): LogPosition {
+    if (this.meta.get(COPYING) !== undefined) return { term: 0, lsn: 0 };
     for (const { key, value } of this.log.getRange({ reverse: true, limit: 1 })) {
       return { term: (PACKR.unpack(value) as LogValue).t, lsn: key };
     }
-    return { term: 0, lsn: 0 };
+    const base = this.meta.get(BASE) as LogPosition | undefined;
+    return base ? { ...base } : { term: 0, lsn: 0 };
   }
 }
 

@@ -97,6 +97,9 @@ export class NotPrimaryError extends Error {
 /** One shipped log entry: its LSN and its stored bytes (the primary's log value, applied as is). */
 export type ShippedEntry = [lsn: number, bytes: Uint8Array];
 
+/** One record of a store copy: its sub-database (0 events, 1 snapshots, 2 runtime), key and stored bytes. */
+export type CopiedRecord = [db: 0 | 1 | 2, key: [string, number] | string, bytes: Uint8Array];
+
 /**
  * The replication protocol. `stream` numbers the primary's resends to one standby: a gap report
  * for an older stream is stale (entries still in flight when the primary resent) and ignored.
@@ -107,8 +110,18 @@ export type ReplicationMessage =
    * the primary held when it sent this, `committed` the last it knows acknowledged
    */
   | { type: 'repl/append'; term: number; stream: number; prevLsn: number; prevTerm: number; entries: ShippedEntry[]; head: number; committed: number }
-  /** standby -> primary: it durably holds every entry up to `lsn`; with `next`, it missed entries and wants them from `next` */
-  | { type: 'repl/ack'; term: number; stream: number; lsn: number; next?: number }
+  /**
+   * primary -> standby: chunk `seq` of a copy of the whole store, for a standby the retained tail
+   * cannot bring up to date, or whose log diverged: chunk 0 empties the standby's store first;
+   * the last chunk carries `base`, the primary's position when the copy began, from which
+   * shipping resumes (the copy is read while writes go on; the entries after `base` redo them)
+   */
+  | { type: 'repl/copy'; term: number; stream: number; seq: number; records: CopiedRecord[]; base?: LogPosition }
+  /**
+   * standby -> primary: it durably holds every entry up to `lsn`; with `next`, it missed entries
+   * and wants them from `next`; with `copied`, it applied that copy chunk (and wants the next)
+   */
+  | { type: 'repl/ack'; term: number; stream: number; lsn: number; next?: number; copied?: number }
   /** standby -> primary: refused: `term` is the standby's sealed term (above the append's), or its log diverges at `prevLsn` */
   | { type: 'repl/refuse'; term: number; reason: 'stale-term' | 'diverged'; lsn: number };
 

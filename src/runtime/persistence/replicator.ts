@@ -28,6 +28,7 @@ import {
   type ShippedEntry,
   type StandbyProgress,
 } from './replication.js';
+import { readCopyChunk, type CopyCursor } from './store-copy.js';
 import type { StoreOp } from './store-ops.js';
 
 /** The structured log the replicator writes (a pino Logger fits). */
@@ -61,7 +62,13 @@ interface Standby extends ReplicaAddress {
   target: number;
   lastHeard: number;
   lastSent: number;
+  /** a copy of the store under way: the chunk last sent, where the next starts (none: the last was sent), the position it brings the standby to */
+  copy?: { seq: number; cursor: CopyCursor | undefined; base: LogPosition };
 }
+
+/** Records and bytes per chunk of a store copy; one chunk in flight. */
+const COPY_RECORDS = 2048;
+const COPY_BYTES = 1 << 20;
 
 interface Waiter {
   lsn: number;
@@ -86,6 +93,8 @@ export class Replicator implements Replication, JournalWriter {
   private readonly timer: NodeJS.Timeout;
   private pumpQueued = false;
   private caughtUpWith: string | undefined;
+  /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
+  private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
   private closed = false;
 
   /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
@@ -195,6 +204,9 @@ export class Replicator implements Replication, JournalWriter {
       case 'repl/append':
         void this.onAppend(message, from);
         return;
+      case 'repl/copy':
+        void this.onCopy(message, from);
+        return;
       case 'repl/ack':
         this.onAck(message, from);
         return;
@@ -206,18 +218,49 @@ export class Replicator implements Replication, JournalWriter {
     }
   }
 
-  private async onAppend(message: Extract<ReplicationMessage, { type: 'repl/append' }>, from: ReplicaAddress): Promise<void> {
-    const { term, stream } = message;
+  /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
+  private async accepts(term: number, from: ReplicaAddress): Promise<boolean> {
     if (term < this.log.sealedTerm()) {
       this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'stale-term', lsn: this.log.lastLsn().lsn });
-      return;
+      return false;
     }
     if (this.state === 'primary') {
-      if (term === this.term) return; // not possible in one term: ignore rather than obey
+      if (term === this.term) return false; // not possible in one term: ignore rather than obey
       this.emit({ type: 'superseded', by: from, term });
       await this.becomeStandby(from);
     }
     if (term > this.log.sealedTerm()) await this.log.seal(term);
+    return true;
+  }
+
+  private async onCopy(message: Extract<ReplicationMessage, { type: 'repl/copy' }>, from: ReplicaAddress): Promise<void> {
+    const { term, stream, seq } = message;
+    if (!(await this.accepts(term, from))) return;
+    if (seq === 0) {
+      this.logger.info({ primary: from.name, term }, 'replication.receiving-copy');
+      this.log.beginCopy();
+      this.caughtUpWith = undefined;
+      this.copyFrom = { address: from.address, term, stream, next: 0 };
+    }
+    const copy = this.copyFrom;
+    if (!copy || copy.address !== from.address || copy.stream !== stream || copy.next !== seq) return; // a stale chunk
+    copy.next += 1;
+    await this.log.applyCopy(message.records);
+    if (!message.base) {
+      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: 0, copied: seq });
+      return;
+    }
+    await this.log.finishCopy(message.base);
+    this.copyFrom = undefined;
+    this.logger.info({ primary: from.name, position: message.base }, 'replication.received-copy');
+    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: message.base.lsn });
+  }
+
+  private async onAppend(message: Extract<ReplicationMessage, { type: 'repl/append' }>, from: ReplicaAddress): Promise<void> {
+    const { term, stream } = message;
+    if (!(await this.accepts(term, from))) return;
+    if (this.copyFrom?.address === from.address && this.copyFrom.term === term) return; // its entries wait until its copy is complete
+    this.copyFrom = undefined; // another primary: the half copy is replayed over (from LSN 1) or replaced
     const result = await this.log.applyShipped(message.prevLsn, message.prevTerm, message.entries);
     if (!result.ok && result.reason === 'diverged') {
       this.logger.warn({ primary: from.name, term, at: result.lsn }, 'replication.diverged');
@@ -242,12 +285,19 @@ export class Replicator implements Replication, JournalWriter {
     const peer = this.peers.get(from.address);
     if (this.state !== 'primary' || message.term !== this.term || !peer) return;
     peer.lastHeard = Date.now();
+    if (peer.copy) {
+      if (message.stream !== peer.stream) return; // about what was sent before the copy
+      if (message.copied === peer.copy.seq && peer.copy.cursor) return this.sendCopyChunk(peer);
+      if (message.copied !== undefined || peer.copy.cursor) return;
+      peer.copy = undefined; // complete: shipping resumes after its base
+      peer.acked = peer.sent = message.lsn;
+      peer.target = this.log.lastIssued().lsn;
+    }
     if (message.lsn > this.log.lastIssued().lsn) {
-      // it holds entries this primary does not: an old term's unacknowledged tail (rewind: not yet)
+      // it holds entries this primary does not: an old term's unacknowledged tail, replaced by a copy
       this.logger.warn({ standby: peer.name, lsn: message.lsn, position: this.log.lastLsn() }, 'replication.standby-ahead');
-      this.peers.delete(from.address);
       this.emit({ type: 'diverged', primary: this.transport.self, at: { term: this.term, lsn: message.lsn } });
-      return;
+      return this.startCopy(peer);
     }
     peer.acked = Math.max(peer.acked, message.lsn);
     if (peer.sent < 0) {
@@ -274,8 +324,8 @@ export class Replicator implements Replication, JournalWriter {
       this.emit({ type: 'superseded', by: from, term: message.term });
       void this.seal(message.term);
     } else {
-      this.peers.delete(from.address);
       this.emit({ type: 'diverged', primary: this.transport.self, at: { term: this.term, lsn: message.lsn } });
+      this.startCopy(this.peers.get(from.address)!);
     }
   }
 
@@ -317,13 +367,32 @@ export class Replicator implements Replication, JournalWriter {
     while (peer.sent >= 0 && peer.sent < head && peer.sent - peer.acked < this.settings.window) {
       const entries = this.log.read(peer.sent + 1, this.settings.chunkEntries, this.settings.chunkBytes);
       if (entries.length === 0 || entries[0]![0] !== peer.sent + 1) {
-        // trimmed: it needs a copy of the store (not yet built), not the tail
+        // trimmed: the tail cannot bring it up to date
         this.logger.warn({ standby: peer.name, wants: peer.sent + 1, firstRetained: this.log.firstRetained() }, 'replication.standby-needs-copy');
-        return;
+        return this.startCopy(peer);
       }
       this.send(peer, peer.sent, entries);
       peer.sent = entries[entries.length - 1]![0];
     }
+  }
+
+  /** Sends `peer` a copy of the whole store, on a new stream; shipping resumes after the copy's base. */
+  private startCopy(peer: Standby): void {
+    this.logger.info({ standby: peer.name, base: this.log.lastVisible() }, 'replication.copying-store');
+    peer.stream += 1;
+    peer.sent = -1;
+    peer.caughtUp = false;
+    peer.copy = { seq: -1, cursor: { db: 0 }, base: this.log.lastVisible() };
+    this.sendCopyChunk(peer);
+  }
+
+  private sendCopyChunk(peer: Standby): void {
+    const copy = peer.copy!;
+    const { records, next } = readCopyChunk(this.log.dbs, copy.cursor!, COPY_RECORDS, COPY_BYTES);
+    copy.seq += 1;
+    copy.cursor = next;
+    peer.lastSent = Date.now();
+    this.transport.send(peer.address, { type: 'repl/copy', term: this.term, stream: peer.stream, seq: copy.seq, records, ...(next ? {} : { base: copy.base }) });
   }
 
   private probe(peer: Standby): void {
@@ -334,7 +403,7 @@ export class Replicator implements Replication, JournalWriter {
   private send(peer: Standby, prevLsn: number, entries: ShippedEntry[]): void {
     peer.lastSent = Date.now();
     this.transport.send(peer.address, {
-      type: 'repl/append', term: this.term, stream: peer.stream, prevLsn, prevTerm: this.log.termAt(prevLsn) ?? 0,
+      type: 'repl/append', term: this.term, stream: peer.stream, prevLsn, prevTerm: this.log.termAt(prevLsn) ?? -1,
       entries, head: this.log.lastIssued().lsn, committed: this.committed,
     });
   }
@@ -344,8 +413,11 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const peer of this.peers.values()) {
-      const owes = peer.sent < 0 || peer.acked < peer.sent;
-      if (owes && now - Math.max(peer.lastHeard, peer.lastSent) >= this.settings.retryMs) {
+      const owes = peer.copy !== undefined || peer.sent < 0 || peer.acked < peer.sent;
+      if (!owes || now - Math.max(peer.lastHeard, peer.lastSent) < this.settings.retryMs) continue;
+      if (peer.copy) {
+        this.startCopy(peer); // a chunk or its answer was lost: start over
+      } else {
         peer.stream += 1;
         this.probe(peer);
       }

@@ -13,7 +13,7 @@ import type { Envelope, Remoting } from './types.js';
 /** Where replication envelopes are addressed: no actor lives there. */
 export const REPLICATION_PATH = '/replication';
 
-const TYPES = new Set<ReplicationMessage['type']>(['repl/append', 'repl/ack', 'repl/refuse']);
+const TYPES = new Set<ReplicationMessage['type']>(['repl/append', 'repl/copy', 'repl/ack', 'repl/refuse']);
 
 /** Whether `envelope` carries a replication message. */
 export function isReplicationEnvelope(envelope: Envelope): boolean {

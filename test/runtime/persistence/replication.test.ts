@@ -143,6 +143,49 @@ describe('journal shipping between LMDB engines', function () {
     expect(primary.events).to.deep.include({ type: 'standby-caught-up', standby: { name: 'b', address: 'b' }, position: { term: 1, lsn: 200 } });
   });
 
+  it('sends a copy of the store to a standby the retained tail cannot bring up to date', async () => {
+    const { network, primary, standby } = await pair({ syncStandbys: 0, retainEntries: 50 });
+    const runtime = primary.engine.runtimeStore();
+    await primary.engine.persist(persistedEvent('gone', 1, { type: 'x' }));
+    await runtime.put('timer/old', 1);
+    await eventually(() => expect(standby.replication.lastLsn().lsn).to.equal(2));
+    network.cut.add('b');
+    for (let seq = 1; seq <= 150; seq++) await primary.engine.persist(persistedEvent(`k/${seq % 7}`, Math.ceil(seq / 7), { type: 'x', seq }));
+    await primary.engine.takeSnapshot(persistedSnapshot('k/1', 3, { folded: true }));
+    await primary.engine.deleteJournal('gone');
+    await runtime.remove('timer/old');
+    await runtime.put('timer/new', 2);
+    network.cut.delete('b');
+    await eventually(() => expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn()));
+    expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
+    // and shipping goes on from there
+    await primary.engine.persist(persistedEvent('after', 1, { type: 'x' }));
+    await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
+  });
+
+  it('replaces the unacknowledged tail of an old primary that rejoins as a standby', async () => {
+    const network = new MemoryNetwork();
+    const a = node(network, 'a');
+    const b = node(network, 'b');
+    await b.replication.becomeStandby({ name: 'a', address: 'a' });
+    await a.replication.becomePrimary(1, [{ name: 'b', address: 'b' }]);
+    for (let seq = 1; seq <= 10; seq++) await a.engine.persist(persistedEvent('acked', seq, { type: 'x' }));
+    // a loses b: what it writes now is never acknowledged
+    network.cut.add('b');
+    const unacknowledged = Array.from({ length: 5 }, (_, i) => a.engine.persist(persistedEvent('lost', i + 1, { type: 'x' })).catch((e: Error) => e));
+    await eventually(() => expect(a.replication.lastLsn().lsn).to.equal(15));
+    // b wins term 2; a steps down and follows it
+    await a.replication.becomeStandby({ name: 'b', address: 'b' });
+    for (const outcome of await Promise.all(unacknowledged)) expect(outcome).to.be.instanceOf(NotPrimaryError);
+    network.cut.delete('b');
+    await b.replication.becomePrimary(2, [{ name: 'a', address: 'a' }]);
+    for (let seq = 1; seq <= 3; seq++) await b.engine.persist(persistedEvent('new', seq, { type: 'x' }));
+    await eventually(() => expect(a.replication.lastLsn()).to.deep.equal(b.replication.lastLsn()));
+    expect(storeContents(a.replication.log)).to.deep.equal(storeContents(b.replication.log));
+    expect(storeContents(a.replication.log).events.map((e) => (e as [[string]])[0][0])).to.not.include('lost');
+    expect(b.events.map((e) => e.type)).to.include('diverged');
+  });
+
   it('refuses entries of an older term, and the old primary steps down', async () => {
     const network = new MemoryNetwork();
     const old = node(network, 'a');
