@@ -4,12 +4,12 @@
  * and its store must be the primary's but for a tail of unacknowledged writes.
  */
 import { expect } from 'chai';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { unpack } from 'msgpackr';
 import { LmdbPersistenceEngine } from '../../../src/runtime/persistence/lmdb-engine.js';
 import { ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
 import type { StoreOp } from '../../../src/runtime/persistence/store-ops.js';
-import { finished, startFixture } from '../../support/child-process.js';
+import { finished, fixturePath, startFixture } from '../../support/child-process.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 /** Resolves with the first stdout line matching `pattern`. */
@@ -42,10 +42,69 @@ async function readStore(dir: string) {
   }
 }
 
+/** A standby node process on `dir` that takes `promote TERM ADDRESS` on its stdin. */
+async function standbyNode(dir: string) {
+  const child = spawn(process.execPath, [fixturePath('replication-node'), dir, 'standby'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = finished(child, 120_000);
+  const [, address] = (await line(child, /ready (\S+)\n/)) as unknown as [string, string];
+  return { child, done, address, dir };
+}
+
+/** Promotes `node` to lead `term` with `standby`, collects its acks, and kills it with SIGKILL after `count`. */
+async function leadUntilKilled(node: Awaited<ReturnType<typeof standbyNode>>, term: number, standby: string, count: number): Promise<string[]> {
+  const acked: string[] = [];
+  let buffered = '';
+  node.child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const ack of lines.filter((l) => l.startsWith('ack '))) {
+      acked.push(ack.slice('ack '.length));
+      if (acked.length === count) node.child.kill('SIGKILL');
+    }
+  });
+  node.child.stdin!.write(`promote ${term} ${standby}\n`);
+  expect((await node.done).signal).to.equal('SIGKILL');
+  return acked;
+}
+
 describe('journal shipping across processes', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const dirs = [tempDir(), tempDir()];
   after(() => dirs.forEach((d) => d.remove()));
+  const live: ChildProcess[] = [];
+  afterEach(() => live.splice(0).forEach((child) => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+
+  it('loses no acknowledged write over kill -9s of the primary, each survivor leading the next term', async () => {
+    const [dirA, dirB] = [tempDir(), tempDir()];
+    try {
+      let primary = await standbyNode(dirA.path);
+      let standby = await standbyNode(dirB.path);
+      live.push(primary.child, standby.child);
+      const acked: string[] = [];
+      for (let term = 1; term <= 4; term++) {
+        acked.push(...(await leadUntilKilled(primary, term, standby.address, 400)));
+        // the killed one comes back as a standby on its own store (its unacknowledged tail is replaced)
+        const restarted = await standbyNode(primary.dir);
+        live.push(restarted.child);
+        [primary, standby] = [standby, restarted];
+      }
+      primary.child.stdin!.end('stop\n');
+      standby.child.stdin!.end('stop\n');
+      for (const node of [primary, standby]) {
+        const exit = await node.done;
+        expect(exit.code, `${node.dir} ${exit.signal} ${exit.stderr} ${exit.stdout.slice(0, 300)}`).to.equal(0);
+      }
+      // the survivor of the last kill holds every write acknowledged in every term
+      const survivor = await readStore(primary.dir);
+      expect(acked.filter((write) => !survivor.events.has(write)), 'acknowledged writes lost').to.deep.equal([]);
+      expect(survivor.last.term).to.equal(4);
+      expect(acked).to.have.length(1600);
+    } finally {
+      dirA.remove();
+      dirB.remove();
+    }
+  });
 
   it('leaves the standby with every acknowledged write after a kill -9 of the primary', async () => {
     const [primaryDir, standbyDir] = dirs.map((d) => d.path) as [string, string];
