@@ -4,15 +4,12 @@
  * refused unless this node is the primary, becomes one log entry in the same transaction, and
  * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
  *
- * Shipping (primary): per standby, `sent` (last LSN shipped) and `acked` (last it holds durably).
- * Entries are read back from the log once durable here and sent in chunks, at most `window`
- * unacknowledged; a standby that reports a gap (`next`) is resent from there on a new `stream`,
- * so gap reports about entries already in flight are recognised as stale. A standby that has not
- * answered for `retryMs` is probed again (its messages may have been lost with a broken stream,
- * or it restarted): the probe's answer says where it stands and shipping resumes from there.
+ * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
+ * issued, so the standby's fsync overlaps the local one.
  *
- * Applying (standby): entries are applied in arrival order (lmdb-js runs the transactions in call
- * order, so several appends may be in flight) and acknowledged once flushed.
+ * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
+ * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
+ * replaces everything it held.
  */
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
 import { ReplicationLog } from './replication-log.js';
@@ -25,17 +22,12 @@ import {
   type ReplicationMessage,
   type ReplicationRole,
   type ReplicationTransport,
-  type ShippedEntry,
   type StandbyProgress,
 } from './replication.js';
-import { readCopyChunk, type CopyCursor } from './store-copy.js';
+import { StandbyLink, type ReplicationLogger, type ShippingContext } from './standby-link.js';
 import type { StoreOp } from './store-ops.js';
 
-/** The structured log the replicator writes (a pino Logger fits). */
-export interface ReplicationLogger {
-  info(fields: object, event: string): void;
-  warn(fields: object, event: string): void;
-}
+export type { ReplicationLogger } from './standby-link.js';
 
 export interface ReplicatorOptions {
   /** standbys that must hold an entry before a write resolves (`--sync-standbys`, default 1; 0: asynchronous) */
@@ -52,24 +44,6 @@ export interface ReplicatorOptions {
   log?: ReplicationLogger;
 }
 
-interface Standby extends ReplicaAddress {
-  /** -1 until it answered a probe */
-  sent: number;
-  acked: number;
-  stream: number;
-  caughtUp: boolean;
-  /** the primary's head when it answered the probe: acknowledging it is catching up */
-  target: number;
-  lastHeard: number;
-  lastSent: number;
-  /** a copy of the store under way: the chunk last sent, where the next starts (none: the last was sent), the position it brings the standby to */
-  copy?: { seq: number; cursor: CopyCursor | undefined; base: LogPosition };
-}
-
-/** Records and bytes per chunk of a store copy; one chunk in flight. */
-const COPY_RECORDS = 2048;
-const COPY_BYTES = 1 << 20;
-
 interface Waiter {
   lsn: number;
   resolve: () => void;
@@ -84,9 +58,10 @@ export class Replicator implements Replication, JournalWriter {
   private term = 0;
   private committed = 0;
   private readonly syncStandbys: number;
-  private readonly settings: Required<Omit<ReplicatorOptions, 'log' | 'syncStandbys' | 'retainEntries'>>;
+  private readonly settings: ShippingContext['settings'];
+  private readonly shipping: ShippingContext;
   private readonly logger: ReplicationLogger;
-  private readonly peers = new Map<string, Standby>();
+  private readonly peers = new Map<string, StandbyLink>();
   private waiters: Waiter[] = [];
   private readonly handlers = new Set<(event: ReplicationEvent) => void>();
   private readonly unsubscribe: () => void;
@@ -103,6 +78,10 @@ export class Replicator implements Replication, JournalWriter {
     this.syncStandbys = options.syncStandbys ?? 1;
     this.settings = { chunkEntries: options.chunkEntries ?? 512, chunkBytes: options.chunkBytes ?? 1 << 20, window: options.window ?? 8192, retryMs: options.retryMs ?? 500 };
     this.logger = options.log ?? SILENT;
+    this.shipping = {
+      log: this.log, transport, logger: this.logger, settings: this.settings,
+      term: () => this.term, committed: () => this.committed, emit: (event) => this.emit(event),
+    };
     this.committed = this.log.lastLsn().lsn;
     engine.replicateThrough(this);
     this.unsubscribe = transport.onMessage((message, from) => this.receive(message, from));
@@ -144,9 +123,7 @@ export class Replicator implements Replication, JournalWriter {
     for (const address of this.peers.keys()) if (!wanted.has(address)) this.peers.delete(address);
     for (const { name, address } of standbys) {
       if (this.peers.has(address) || address === this.transport.self.address) continue;
-      const peer: Standby = { name, address, sent: -1, acked: -1, stream: 1, caughtUp: false, target: 0, lastHeard: 0, lastSent: 0 };
-      this.peers.set(address, peer);
-      this.probe(peer);
+      this.peers.set(address, new StandbyLink(name, address, this.shipping));
     }
     this.advanceCommitted();
   }
@@ -282,37 +259,9 @@ export class Replicator implements Replication, JournalWriter {
   }
 
   private onAck(message: Extract<ReplicationMessage, { type: 'repl/ack' }>, from: ReplicaAddress): void {
-    const peer = this.peers.get(from.address);
-    if (this.state !== 'primary' || message.term !== this.term || !peer) return;
-    peer.lastHeard = Date.now();
-    if (peer.copy) {
-      if (message.stream !== peer.stream) return; // about what was sent before the copy
-      if (message.copied === peer.copy.seq && peer.copy.cursor) return this.sendCopyChunk(peer);
-      if (message.copied !== undefined || peer.copy.cursor) return;
-      peer.copy = undefined; // complete: shipping resumes after its base
-      peer.acked = peer.sent = message.lsn;
-      peer.target = this.log.lastIssued().lsn;
-    }
-    if (message.lsn > this.log.lastIssued().lsn) {
-      // it holds entries this primary does not: an old term's unacknowledged tail, replaced by a copy
-      this.logger.warn({ standby: peer.name, lsn: message.lsn, position: this.log.lastLsn() }, 'replication.standby-ahead');
-      this.emit({ type: 'diverged', primary: this.transport.self, at: { term: this.term, lsn: message.lsn } });
-      return this.startCopy(peer);
-    }
-    peer.acked = Math.max(peer.acked, message.lsn);
-    if (peer.sent < 0) {
-      peer.sent = message.next === undefined ? message.lsn : message.next - 1;
-      peer.target = this.log.lastIssued().lsn;
-    } else if (message.next !== undefined && message.stream === peer.stream) {
-      this.logger.info({ standby: peer.name, from: message.next, sent: peer.sent }, 'replication.resending');
-      peer.stream += 1;
-      peer.sent = message.next - 1;
-    }
-    if (!peer.caughtUp && peer.acked >= peer.target) {
-      peer.caughtUp = true;
-      this.logger.info({ standby: peer.name, lsn: peer.acked }, 'replication.standby-caught-up');
-      this.emit({ type: 'standby-caught-up', standby: { name: peer.name, address: peer.address }, position: { term: this.term, lsn: peer.acked } });
-    }
+    const link = this.peers.get(from.address);
+    if (this.state !== 'primary' || message.term !== this.term || !link) return;
+    if (!link.onAck(message)) return;
     this.advanceCommitted();
     this.schedulePump();
   }
@@ -324,8 +273,7 @@ export class Replicator implements Replication, JournalWriter {
       this.emit({ type: 'superseded', by: from, term: message.term });
       void this.seal(message.term);
     } else {
-      this.emit({ type: 'diverged', primary: this.transport.self, at: { term: this.term, lsn: message.lsn } });
-      this.startCopy(this.peers.get(from.address)!);
+      this.peers.get(from.address)!.diverged(message.lsn);
     }
   }
 
@@ -357,54 +305,7 @@ export class Replicator implements Replication, JournalWriter {
     setImmediate(() => {
       this.pumpQueued = false;
       if (this.state !== 'primary') return;
-      for (const peer of this.peers.values()) this.pump(peer);
-    });
-  }
-
-  /** Ships what `peer` lacks, within its window. */
-  private pump(peer: Standby): void {
-    const head = this.log.lastIssued().lsn;
-    while (peer.sent >= 0 && peer.sent < head && peer.sent - peer.acked < this.settings.window) {
-      const entries = this.log.read(peer.sent + 1, this.settings.chunkEntries, this.settings.chunkBytes);
-      if (entries.length === 0 || entries[0]![0] !== peer.sent + 1) {
-        // trimmed: the tail cannot bring it up to date
-        this.logger.warn({ standby: peer.name, wants: peer.sent + 1, firstRetained: this.log.firstRetained() }, 'replication.standby-needs-copy');
-        return this.startCopy(peer);
-      }
-      this.send(peer, peer.sent, entries);
-      peer.sent = entries[entries.length - 1]![0];
-    }
-  }
-
-  /** Sends `peer` a copy of the whole store, on a new stream; shipping resumes after the copy's base. */
-  private startCopy(peer: Standby): void {
-    this.logger.info({ standby: peer.name, base: this.log.lastVisible() }, 'replication.copying-store');
-    peer.stream += 1;
-    peer.sent = -1;
-    peer.caughtUp = false;
-    peer.copy = { seq: -1, cursor: { db: 0 }, base: this.log.lastVisible() };
-    this.sendCopyChunk(peer);
-  }
-
-  private sendCopyChunk(peer: Standby): void {
-    const copy = peer.copy!;
-    const { records, next } = readCopyChunk(this.log.dbs, copy.cursor!, COPY_RECORDS, COPY_BYTES);
-    copy.seq += 1;
-    copy.cursor = next;
-    peer.lastSent = Date.now();
-    this.transport.send(peer.address, { type: 'repl/copy', term: this.term, stream: peer.stream, seq: copy.seq, records, ...(next ? {} : { base: copy.base }) });
-  }
-
-  private probe(peer: Standby): void {
-    peer.sent = -1;
-    this.send(peer, this.log.lastIssued().lsn, []);
-  }
-
-  private send(peer: Standby, prevLsn: number, entries: ShippedEntry[]): void {
-    peer.lastSent = Date.now();
-    this.transport.send(peer.address, {
-      type: 'repl/append', term: this.term, stream: peer.stream, prevLsn, prevTerm: this.log.termAt(prevLsn) ?? -1,
-      entries, head: this.log.lastIssued().lsn, committed: this.committed,
+      for (const link of this.peers.values()) link.pump();
     });
   }
 
@@ -412,16 +313,7 @@ export class Replicator implements Replication, JournalWriter {
   private retry(): void {
     if (this.state !== 'primary') return;
     const now = Date.now();
-    for (const peer of this.peers.values()) {
-      const owes = peer.copy !== undefined || peer.sent < 0 || peer.acked < peer.sent;
-      if (!owes || now - Math.max(peer.lastHeard, peer.lastSent) < this.settings.retryMs) continue;
-      if (peer.copy) {
-        this.startCopy(peer); // a chunk or its answer was lost: start over
-      } else {
-        peer.stream += 1;
-        this.probe(peer);
-      }
-    }
+    for (const link of this.peers.values()) link.retry(now);
   }
 
   private failWaiters(error: Error): void {
