@@ -71,9 +71,11 @@ export interface Replication {
   /** The primary's standbys changed (a member joined or left); ignored unless primary. */
   setStandbys(standbys: ReplicaAddress[]): void;
   /**
-   * Makes this node a standby of `primary` (undefined: of whoever ships to it): local writes are
-   * refused, writes still waiting for acknowledgement reject with {@link NotPrimaryError}, and
-   * entries from the primary are applied in order.
+   * Makes this node a standby (of `primary`, named in its log lines): local writes are refused,
+   * writes still waiting for acknowledgement reject with {@link NotPrimaryError}. Entries are
+   * applied in order from whichever node ships them at a term not below the sealed one (a
+   * higher term seals this node first), in every role but primary: the term, not the sender,
+   * says who may write.
    */
   becomeStandby(primary: ReplicaAddress | undefined): Promise<void>;
   /** Durably refuses, from now on, every entry and message of a term below `term`. */

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { persistedEvent, persistedSnapshot, DuplicateEventError } from '../../../src/runtime/persistence/engine.js';
 import { LmdbPersistenceEngine } from '../../../src/runtime/persistence/lmdb-engine.js';
 import { NotPrimaryError, type ReplicationEvent } from '../../../src/runtime/persistence/replication.js';
+import { ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
 import { Replicator, type ReplicatorOptions } from '../../../src/runtime/persistence/replicator.js';
 import { startRemoting } from '../../../src/runtime/remoting/grpc-remoting.js';
 import { remotingReplicationTransport } from '../../../src/runtime/remoting/replication-link.js';
@@ -184,6 +185,26 @@ describe('journal shipping between LMDB engines', function () {
     expect(storeContents(a.replication.log)).to.deep.equal(storeContents(b.replication.log));
     expect(storeContents(a.replication.log).events.map((e) => (e as [[string]])[0][0])).to.not.include('lost');
     expect(b.events.map((e) => e.type)).to.include('diverged');
+  });
+
+  it('holds nothing after a restart in the middle of receiving a copy, and keeps its sealed term', async () => {
+    const dir = tempDir();
+    cleanup.push(() => dir.remove());
+    let engine = LmdbPersistenceEngine.open(dir.path);
+    let log = new ReplicationLog(engine.environment);
+    await log.seal(4);
+    log.beginCopy();
+    await log.applyCopy([[0, ['k', 1], new Uint8Array([0x80])]]);
+    await engine.close();
+    engine = LmdbPersistenceEngine.open(dir.path);
+    log = new ReplicationLog(engine.environment);
+    expect(log.lastLsn()).to.deep.equal({ term: 0, lsn: 0 });
+    expect(log.sealedTerm()).to.equal(4);
+    await log.finishCopy({ term: 4, lsn: 70 });
+    await engine.close();
+    engine = LmdbPersistenceEngine.open(dir.path);
+    expect(new ReplicationLog(engine.environment).lastLsn()).to.deep.equal({ term: 4, lsn: 70 });
+    await engine.close();
   });
 
   it('refuses entries of an older term, and the old primary steps down', async () => {
