@@ -19,6 +19,10 @@
  * work, still a few hundred events per commit (bench/persistence.ts: about +30% events/s).
  * Nothing here needs several writes in one transaction; a store sharing the env that does
  * must group them explicitly (`transaction`/`batch`).
+ *
+ * Replication (issue 16): once a {@link JournalWriter} is attached (replicator.ts), every write
+ * below goes to it instead, as data (store-ops.ts), and it writes them together with their
+ * replication-log entry; without one (a lone node) nothing of that runs.
  */
 import { open, type Database, type DatabaseOptions, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import {
