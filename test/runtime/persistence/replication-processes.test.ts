@@ -99,7 +99,7 @@ describe('journal shipping across processes', function () {
       const survivor = await readStore(primary.dir);
       expect(acked.filter((write) => !survivor.events.has(write)), 'acknowledged writes lost').to.deep.equal([]);
       expect(survivor.last.term).to.equal(4);
-      expect(acked).to.have.length(1600);
+      expect(acked.length).to.be.at.least(1600); // a few more may have been printed before the kill landed
     } finally {
       dirA.remove();
       dirB.remove();
