@@ -35,12 +35,15 @@ export interface ClusterNodeOptions {
 export class ClusterNode {
   readonly membership: Membership;
   readonly remote: RemoteNode;
+  /** this node's endpoint for envelopes to `/replication` (journal shipping: remoting/replication-link.ts) */
+  readonly replicationRemoting: Remoting;
   private readonly parts = new DisposableStore();
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
     // membership reads its own envelopes to `/cluster`; remote refs carry the rest (cluster-routing.ts)
     const split = splitRemoting(remoting);
+    this.replicationRemoting = split.replication;
     this.membership = new Membership({
       remoting: split.membership, roles: options.roles, seeds: options.seeds, heartbeatMs: options.heartbeatMs, memberTtlMs: options.memberTtlMs, log: options.log,
       // a cell that lost its control node tries the seeds at least every heartbeat, so it finds

@@ -8,6 +8,7 @@
  * nodes through {@link membershipDirectory}.
  */
 import type { NodeDirectory } from '../remoting/remote-directory.js';
+import { isReplicationEnvelope } from '../remoting/replication-link.js';
 import type { Envelope, NodeIdentity, Remoting } from '../remoting/types.js';
 import { isAlive } from './member.js';
 import type { Membership } from './membership.js';
@@ -32,6 +33,8 @@ export interface SplitRemoting {
   membership: Remoting;
   /** for the kernel's RemoteNode: receives every other envelope */
   actors: Remoting;
+  /** for the journal's replication (remoting/replication-link.ts): envelopes to `/replication` */
+  replication: Remoting;
 }
 
 export function splitRemoting(remoting: Remoting): SplitRemoting {
@@ -47,7 +50,11 @@ export function splitRemoting(remoting: Remoting): SplitRemoting {
     stats: () => remoting.stats(),
     close: () => remoting.close(),
   });
-  return { membership: view(isMembershipEnvelope), actors: view((e) => !isMembershipEnvelope(e)) };
+  return {
+    membership: view(isMembershipEnvelope),
+    actors: view((e) => !isMembershipEnvelope(e) && !isReplicationEnvelope(e)),
+    replication: view(isReplicationEnvelope),
+  };
 }
 
 /** Where remote refs find a node (the kernel's NodeDirectory), from Membership: live members only. */

@@ -19,6 +19,10 @@
  * work, still a few hundred events per commit (bench/persistence.ts: about +30% events/s).
  * Nothing here needs several writes in one transaction; a store sharing the env that does
  * must group them explicitly (`transaction`/`batch`).
+ *
+ * Replication (issue 16): once a {@link JournalWriter} is attached (replicator.ts), every write
+ * below goes to it instead, as data (store-ops.ts), and it writes them together with their
+ * replication-log entry; without one (a lone node) nothing of that runs.
  */
 import { open, type Database, type DatabaseOptions, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import {
@@ -33,6 +37,17 @@ import {
 } from './engine.js';
 import { prefixEnd, type RuntimeRecord, type RuntimeStore } from './runtime-store.js';
 import { scanLmdbJournals, TYPE_DECODER } from './lmdb-journal-scan.js';
+import type { StoreOp } from './store-ops.js';
+
+/**
+ * Where a replicated engine's writes go instead (replicator.ts): each call is one entry of the
+ * replication log, written in the same transaction as `ops`; resolves once the write may be
+ * acknowledged (durable here and on the synchronous standbys), `false` when `unique` (an event's
+ * key) was already stored and nothing was written; rejects when this node may not write.
+ */
+export interface JournalWriter {
+  write(ops: StoreOp[], unique?: RecordKey): Promise<boolean>;
+}
 
 /** `txnStartThreshold` is a real lmdb-js option its typings omit. */
 export type LmdbEnvOptions = RootDatabaseOptions & { txnStartThreshold?: number };
@@ -108,6 +123,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   private readonly prefix: string;
   private runtime: RuntimeStore | undefined;
   private eventTypesDb: Database<string | undefined, RecordKey> | undefined;
+  private writer: JournalWriter | undefined;
 
   /**
    * Opens (creating if needed) an LMDB environment at `path` that the engine owns and closes.
@@ -136,12 +152,28 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
     this.snapshotsDb = root.openDB<SnapshotRecord, RecordKey>(`${prefix}snapshots`, LMDB_DB_OPTIONS);
   }
 
+  /** The environment, for the replication log that shares it (replicator.ts). */
+  get environment(): RootDatabase {
+    return this.root;
+  }
+
+  /** The sub-database prefix (see {@link LmdbEngineOptions.prefix}). */
+  get dbPrefix(): string {
+    return this.prefix;
+  }
+
+  /** From now on every write goes through `writer` (replicator.ts); set once, before the first write. */
+  replicateThrough(writer: JournalWriter): void {
+    this.writer = writer;
+  }
+
   /** See {@link PersistenceEngine.runtimeStore}: the sub-database `${prefix}runtime`, opened on first use. */
   runtimeStore(): RuntimeStore {
     if (this.runtime) return this.runtime;
     const db = this.root.openDB<unknown, string>(`${this.prefix}runtime`, LMDB_DB_OPTIONS);
     const durable = (write: WritePromise) => write.flushed ?? this.root.flushed;
     const assertOpen = () => this.assertOpen();
+    const writer = () => this.writer;
     this.runtime = {
       get: <V>(key: string) => {
         assertOpen();
@@ -149,12 +181,16 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
       },
       async put(key, value) {
         assertOpen();
+        const replicated = writer();
+        if (replicated) return void (await replicated.write([{ o: 'p', k: key, v: value }]));
         const write = db.put(key, value) as WritePromise;
         await write;
         await durable(write);
       },
       async remove(key) {
         assertOpen();
+        const replicated = writer();
+        if (replicated) return void (await replicated.write([{ o: 'r', k: key }]));
         const write = db.remove(key) as WritePromise;
         await write;
         await durable(write);
@@ -211,6 +247,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   async takeSnapshot(snapshot: PersistedSnapshot): Promise<void> {
     this.assertOpen();
     const record: SnapshotRecord = { d: snapshot.data, c: snapshot.createdAt };
+    if (this.writer) return void (await this.writer.write([{ o: 's', k: snapshot.key, s: snapshot.sequenceNumber, v: record }]));
     const write = this.snapshotsDb.put([snapshot.key, snapshot.sequenceNumber], record) as WritePromise;
     await write;
     await this.durable(write);
@@ -222,6 +259,13 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
    */
   async persist(event: PersistedEvent): Promise<void> {
     this.assertOpen();
+    if (this.writer) {
+      const key: RecordKey = [event.key, event.sequenceNumber];
+      if (!(await this.writer.write([{ o: 'e', k: event.key, s: event.sequenceNumber, v: toRecord(event) }], key))) {
+        throw new DuplicateEventError(event.key, event.sequenceNumber);
+      }
+      return;
+    }
     const events = this.eventsDb as unknown as PutWithOptions;
     const write = events.put([event.key, event.sequenceNumber], toRecord(event), NO_OVERWRITE);
     if (!(await write)) throw new DuplicateEventError(event.key, event.sequenceNumber);
@@ -254,6 +298,7 @@ export class LmdbPersistenceEngine implements PersistenceEngine {
   /** Removes every event and snapshot of `keys` in one transaction; resolves once durable. */
   private async removeKeys(keys: ReadonlySet<string>): Promise<void> {
     if (keys.size === 0) return;
+    if (this.writer) return void (await this.writer.write([{ o: 'd', k: [...keys] }]));
     await this.root.transaction(() => {
       for (const key of keys) {
         for (const db of [this.eventsDb, this.snapshotsDb] as Array<Database<unknown, RecordKey>>) {

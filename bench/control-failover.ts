@@ -1,0 +1,62 @@
+/**
+ * `npm run bench -- control-failover` (issue 16). This part: acknowledged writes/s of a node with
+ * one synchronous standby (journal shipping over gRPC to another process) against the same node
+ * without one, measured in the same run, interleaved; medians of RUNS. `value` is with the
+ * standby, `limit` the lone node (no replication at all), `ratio` their quotient (target >= 0.5);
+ * `log_only` the node with the replication log but no standby. At WRITERS concurrent writers
+ * (64, as the issue's raw measurement; `BENCH_WRITERS`), and at 1000 (`*_1000`: Auctor's actors).
+ * The failover time (kill -9 of the active until a standby acknowledges) is the control group's
+ * part of this bench.
+ */
+import { measureWrites, type WriteMode, type WriteRun } from './support/replicated-writes.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WRITES = Number(process.env.BENCH_WRITES ?? 30_000);
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 64);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function medians(writers: number): Promise<Record<WriteMode, { writesPerSec: number; p50Ms: number; p99Ms: number }>> {
+  const runs: WriteRun[] = [];
+  const modes: WriteMode[] = ['lone', 'sync-standby', 'log-only'];
+  for (let run = 1; run <= RUNS; run++) {
+    // alternate which goes first, so neither always gets the quieter machine
+    for (const mode of run % 2 ? modes : [...modes].reverse()) {
+      const result = await measureWrites(mode, writers, WRITES);
+      runs.push(result);
+      process.stderr.write(`run ${run}/${RUNS} ${writers} writers ${mode}: ${Math.round(result.writesPerSec)} writes/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms\n`);
+    }
+  }
+  const of = (mode: WriteMode) => {
+    const mine = runs.filter((r) => r.mode === mode);
+    return { writesPerSec: Math.round(median(mine.map((r) => r.writesPerSec))), p50Ms: +median(mine.map((r) => r.p50Ms)).toFixed(2), p99Ms: +median(mine.map((r) => r.p99Ms)).toFixed(2) };
+  };
+  return { lone: of('lone'), 'sync-standby': of('sync-standby'), 'log-only': of('log-only') };
+}
+
+export async function main(): Promise<void> {
+  const few = await medians(WRITERS);
+  const many = await medians(1000);
+  const ratio = (m: typeof few) => +(m['sync-standby'].writesPerSec / m.lone.writesPerSec).toFixed(2);
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'control-failover',
+      unit: 'acknowledged writes/s',
+      writers: WRITERS,
+      value: few['sync-standby'].writesPerSec,
+      limit: few.lone.writesPerSec,
+      ratio: ratio(few),
+      log_only: few['log-only'].writesPerSec,
+      p50_ms: few['sync-standby'].p50Ms,
+      p99_ms: few['sync-standby'].p99Ms,
+      lone_p50_ms: few.lone.p50Ms,
+      lone_p99_ms: few.lone.p99Ms,
+      value_1000: many['sync-standby'].writesPerSec,
+      limit_1000: many.lone.writesPerSec,
+      ratio_1000: ratio(many),
+      log_only_1000: many['log-only'].writesPerSec,
+      runs: RUNS,
+      writes_per_run: WRITES,
+    })}\n`,
+  );
+}

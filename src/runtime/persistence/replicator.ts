@@ -1,0 +1,332 @@
+/**
+ * A node's {@link Replication} over its LMDB engine (replication.ts for the contract,
+ * replication-log.ts for the log). Attached to the engine, it takes over every write: a write is
+ * refused unless this node is the primary, becomes one log entry in the same transaction, and
+ * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
+ *
+ * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
+ * issued, so the standby's fsync overlaps the local one.
+ *
+ * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
+ * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
+ * replaces everything it held.
+ */
+import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
+import { ReplicationLog } from './replication-log.js';
+import {
+  NotPrimaryError,
+  type LogPosition,
+  type ReplicaAddress,
+  type Replication,
+  type ReplicationEvent,
+  type ReplicationMessage,
+  type ReplicationRole,
+  type ReplicationTransport,
+  type StandbyProgress,
+} from './replication.js';
+import { StandbyLink, type ReplicationLogger, type ShippingContext } from './standby-link.js';
+import type { StoreOp } from './store-ops.js';
+
+export type { ReplicationLogger } from './standby-link.js';
+
+export interface ReplicatorOptions {
+  /** standbys that must hold an entry before a write resolves (`--sync-standbys`, default 1; 0: asynchronous) */
+  syncStandbys?: number;
+  /** entries kept in the log for standbys catching up (default 100,000) */
+  retainEntries?: number;
+  /** most entries, and about most bytes, per append message (default 512, 1 MiB) */
+  chunkEntries?: number;
+  chunkBytes?: number;
+  /** most entries shipped and not yet acknowledged, per standby (default 8192) */
+  window?: number;
+  /** a standby silent this long with entries outstanding is probed again (default 500 ms) */
+  retryMs?: number;
+  log?: ReplicationLogger;
+}
+
+interface Waiter {
+  lsn: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const SILENT: ReplicationLogger = { info: () => {}, warn: () => {} };
+
+export class Replicator implements Replication, JournalWriter {
+  readonly log: ReplicationLog;
+  private state: ReplicationRole = 'idle';
+  private term = 0;
+  private committed = 0;
+  private readonly syncStandbys: number;
+  private readonly settings: ShippingContext['settings'];
+  private readonly shipping: ShippingContext;
+  private readonly logger: ReplicationLogger;
+  private readonly peers = new Map<string, StandbyLink>();
+  private waiters: Waiter[] = [];
+  private readonly handlers = new Set<(event: ReplicationEvent) => void>();
+  private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
+  private pumpQueued = false;
+  private caughtUpWith: string | undefined;
+  /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
+  private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
+  private closed = false;
+
+  /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
+  constructor(engine: LmdbPersistenceEngine, private readonly transport: ReplicationTransport, options: ReplicatorOptions = {}) {
+    this.log = new ReplicationLog(engine.environment, { prefix: engine.dbPrefix, retainEntries: options.retainEntries });
+    this.syncStandbys = options.syncStandbys ?? 1;
+    this.settings = { chunkEntries: options.chunkEntries ?? 512, chunkBytes: options.chunkBytes ?? 1 << 20, window: options.window ?? 8192, retryMs: options.retryMs ?? 500 };
+    this.logger = options.log ?? SILENT;
+    this.shipping = {
+      log: this.log, transport, logger: this.logger, settings: this.settings,
+      term: () => this.term, committed: () => this.committed, emit: (event) => this.emit(event),
+    };
+    this.committed = this.log.lastLsn().lsn;
+    engine.replicateThrough(this);
+    this.unsubscribe = transport.onMessage((message, from) => this.receive(message, from));
+    this.timer = setInterval(() => this.retry(), this.settings.retryMs).unref();
+  }
+
+  lastLsn(): LogPosition {
+    return this.log.lastLsn();
+  }
+
+  sealedTerm(): number {
+    return this.log.sealedTerm();
+  }
+
+  role(): ReplicationRole {
+    return this.state;
+  }
+
+  committedLsn(): number {
+    return this.committed;
+  }
+
+  async becomePrimary(term: number, standbys: ReplicaAddress[]): Promise<void> {
+    if (term < this.log.sealedTerm() || term < this.log.lastLsn().term) {
+      throw new Error(`cannot lead term ${term}: this node has seen term ${this.log.sealedTerm()}`);
+    }
+    await this.log.seal(term);
+    this.state = 'primary';
+    this.term = term;
+    this.committed = this.log.lastLsn().lsn;
+    this.peers.clear();
+    this.setStandbys(standbys);
+    this.logger.info({ term, standbys: standbys.map((s) => s.name), position: this.log.lastLsn() }, 'replication.became-primary');
+  }
+
+  setStandbys(standbys: ReplicaAddress[]): void {
+    if (this.state !== 'primary') return;
+    const wanted = new Set(standbys.map((s) => s.address));
+    for (const address of this.peers.keys()) if (!wanted.has(address)) this.peers.delete(address);
+    for (const { name, address } of standbys) {
+      if (this.peers.has(address) || address === this.transport.self.address) continue;
+      this.peers.set(address, new StandbyLink(name, address, this.shipping));
+    }
+    this.advanceCommitted();
+  }
+
+  async becomeStandby(primary: ReplicaAddress | undefined): Promise<void> {
+    if (this.state === 'primary') this.logger.info({ term: this.term, position: this.log.lastLsn() }, 'replication.stepped-down');
+    this.state = 'standby';
+    this.peers.clear();
+    this.caughtUpWith = undefined;
+    this.failWaiters(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
+  }
+
+  async seal(term: number): Promise<void> {
+    await this.log.seal(term);
+    if (this.state === 'primary' && term > this.term) await this.becomeStandby(undefined);
+  }
+
+  standbys(): StandbyProgress[] {
+    return [...this.peers.values()].map(({ name, address, acked, caughtUp }) => ({ name, address, ackedLsn: acked, caughtUp }));
+  }
+
+  onEvent(handler: (event: ReplicationEvent) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.state = 'idle';
+    clearInterval(this.timer);
+    this.unsubscribe();
+    this.failWaiters(new NotPrimaryError('replication closed before the write was acknowledged'));
+  }
+
+  /** See {@link JournalWriter.write}: the engine's every write, while primary. */
+  async write(ops: StoreOp[], unique?: [string, number]): Promise<boolean> {
+    if (this.state !== 'primary') throw new NotPrimaryError();
+    const term = this.term;
+    const issued = await this.log.append(term, ops, unique);
+    if (!issued) return false;
+    // shipped now, while it commits and flushes here: acknowledged once both are done
+    this.schedulePump();
+    await issued.durable;
+    // stepped down meanwhile: the waiters were failed, and no one will acknowledge this one
+    if (this.state !== 'primary' || this.term !== term) throw new NotPrimaryError('stepped down before the write was acknowledged');
+    this.advanceCommitted();
+    if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
+    return true;
+  }
+
+  private receive(message: ReplicationMessage, from: ReplicaAddress): void {
+    if (this.closed) return;
+    switch (message.type) {
+      case 'repl/append':
+        void this.onAppend(message, from);
+        return;
+      case 'repl/copy':
+        void this.onCopy(message, from);
+        return;
+      case 'repl/ack':
+        this.onAck(message, from);
+        return;
+      case 'repl/refuse':
+        this.onRefuse(message, from);
+        return;
+      default:
+        assertNeverMessage(message);
+    }
+  }
+
+  /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
+  private async accepts(term: number, from: ReplicaAddress): Promise<boolean> {
+    if (term < this.log.sealedTerm()) {
+      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'stale-term', lsn: this.log.lastLsn().lsn });
+      return false;
+    }
+    if (this.state === 'primary') {
+      if (term === this.term) return false; // not possible in one term: ignore rather than obey
+      this.emit({ type: 'superseded', by: from, term });
+      await this.becomeStandby(from);
+    }
+    if (term > this.log.sealedTerm()) await this.log.seal(term);
+    return true;
+  }
+
+  private async onCopy(message: Extract<ReplicationMessage, { type: 'repl/copy' }>, from: ReplicaAddress): Promise<void> {
+    const { term, stream, seq } = message;
+    if (!(await this.accepts(term, from))) return;
+    if (seq === 0) {
+      this.logger.info({ primary: from.name, term }, 'replication.receiving-copy');
+      this.log.beginCopy();
+      this.caughtUpWith = undefined;
+      this.copyFrom = { address: from.address, term, stream, next: 0 };
+    }
+    const copy = this.copyFrom;
+    if (!copy || copy.address !== from.address || copy.stream !== stream || copy.next !== seq) return; // a stale chunk
+    copy.next += 1;
+    await this.log.applyCopy(message.records);
+    if (!message.base) {
+      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: 0, copied: seq });
+      return;
+    }
+    await this.log.finishCopy(message.base);
+    this.copyFrom = undefined;
+    this.logger.info({ primary: from.name, position: message.base }, 'replication.received-copy');
+    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: message.base.lsn });
+  }
+
+  private async onAppend(message: Extract<ReplicationMessage, { type: 'repl/append' }>, from: ReplicaAddress): Promise<void> {
+    const { term, stream } = message;
+    if (!(await this.accepts(term, from))) return;
+    if (this.copyFrom?.address === from.address && this.copyFrom.term === term) return; // its entries wait until its copy is complete
+    this.copyFrom = undefined; // another primary: the half copy is replayed over (from LSN 1) or replaced
+    const result = await this.log.applyShipped(message.prevLsn, message.prevTerm, message.entries);
+    if (!result.ok && result.reason === 'diverged') {
+      this.logger.warn({ primary: from.name, term, at: result.lsn }, 'replication.diverged');
+      this.emit({ type: 'diverged', primary: from, at: { term: message.prevTerm, lsn: result.lsn } });
+      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'diverged', lsn: result.lsn });
+      return;
+    }
+    const held = this.log.lastLsn();
+    this.committed = Math.max(this.committed, Math.min(message.committed, held.lsn));
+    if (!result.ok) {
+      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: held.lsn, next: result.next });
+      return;
+    }
+    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: result.position.lsn });
+    if (this.caughtUpWith !== from.address && result.position.lsn >= message.head) {
+      this.caughtUpWith = from.address;
+      this.emit({ type: 'caught-up', primary: from, position: result.position });
+    }
+  }
+
+  private onAck(message: Extract<ReplicationMessage, { type: 'repl/ack' }>, from: ReplicaAddress): void {
+    const link = this.peers.get(from.address);
+    if (this.state !== 'primary' || message.term !== this.term || !link) return;
+    if (!link.onAck(message)) return;
+    this.advanceCommitted();
+    this.schedulePump();
+  }
+
+  private onRefuse(message: Extract<ReplicationMessage, { type: 'repl/refuse' }>, from: ReplicaAddress): void {
+    if (this.state !== 'primary' || !this.peers.has(from.address)) return;
+    this.logger.warn({ standby: from.name, term: message.term, reason: message.reason, lsn: message.lsn }, 'replication.refused');
+    if (message.reason === 'stale-term' && message.term > this.term) {
+      this.emit({ type: 'superseded', by: from, term: message.term });
+      void this.seal(message.term);
+    } else {
+      this.peers.get(from.address)!.diverged(message.lsn);
+    }
+  }
+
+  /** The `syncStandbys`-th highest acknowledgement among caught-up standbys, or what is durable here when none is needed. */
+  private advanceCommitted(): void {
+    const durable = this.log.lastLsn().lsn;
+    let reach = durable;
+    if (this.syncStandbys > 0) {
+      const acks = [...this.peers.values()].filter((p) => p.caughtUp).map((p) => p.acked).sort((a, b) => b - a);
+      reach = acks.length >= this.syncStandbys ? Math.min(durable, acks[this.syncStandbys - 1]!) : this.committed;
+    }
+    if (reach <= this.committed) return;
+    this.committed = reach;
+    let done = 0;
+    while (done < this.waiters.length && this.waiters[done]!.lsn <= reach) this.waiters[done++]!.resolve();
+    if (done > 0) this.waiters.splice(0, done);
+  }
+
+  /** Waiters stay sorted by LSN (they nearly always come in order), so an ack resolves a prefix. */
+  private wait(waiter: Waiter): void {
+    let at = this.waiters.length;
+    while (at > 0 && this.waiters[at - 1]!.lsn > waiter.lsn) at--;
+    this.waiters.splice(at, 0, waiter);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      if (this.state !== 'primary') return;
+      for (const link of this.peers.values()) link.pump();
+    });
+  }
+
+  /** Probes each standby that owes an answer and has been silent for `retryMs`. */
+  private retry(): void {
+    if (this.state !== 'primary') return;
+    const now = Date.now();
+    for (const link of this.peers.values()) link.retry(now);
+  }
+
+  private failWaiters(error: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  private emit(event: ReplicationEvent): void {
+    for (const handler of this.handlers) handler(event);
+  }
+}
+
+function assertNeverMessage(message: never): never {
+  throw new Error(`unknown replication message ${JSON.stringify(message)}`);
+}
