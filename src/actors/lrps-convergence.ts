@@ -108,6 +108,7 @@ export async function convergeInSlices(input: SlicedPassInput): Promise<SlicedPa
   let retired = { extra: 0, orphaned: 0 };
   let slices = 0;
   let maxSliceMs = 0;
+  let livePresent: Set<string> | undefined;
   for (let from = 0; from === 0 || from < lrps.length; from += size) {
     if (from > 0) await input.betweenSlices();
     const started = performance.now();
@@ -117,8 +118,9 @@ export async function convergeInSlices(input: SlicedPassInput): Promise<SlicedPa
     const desired = slice.map((r) => r.desired);
     const rows = slice.flatMap((r) => r.rows);
     const sliceCells = new Set(rows.map((a) => a.cell_id));
-    // the same cells count as present for these rows as over every row of the pass
-    const present = new Set(presentDuringGrace(presentCells, heardCells, sliceCells));
+    // the same cells count as present for these rows as over every row of the pass (outside the
+    // grace that is the live cells, the same Set for every slice)
+    const present = heardCells ? new Set(presentDuringGrace(presentCells, heardCells, sliceCells)) : (livePresent ??= new Set(presentCells));
     const plan = planLrpConvergence({
       desiredLrps: desired.filter((d): d is DesiredLRP => d !== undefined),
       actualLrps: rows,
