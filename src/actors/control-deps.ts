@@ -9,6 +9,7 @@ import type { AuctionSettings } from '../auction/types.js';
 import type { TaskConvergenceSettings } from '../models/task-convergence.js';
 import type { LrpConvergenceSettings } from '../models/lrp-convergence.js';
 import { DEFAULT_MAX_INSTANCES } from '../models/limits.js';
+import type { ListsSetAside } from './lists-set-aside.js';
 
 /**
  * Instance actors active at once by default: about 120 MB of a control node's heap (an active
@@ -138,6 +139,8 @@ export interface ControlDeps {
   betweenSlices?: () => Promise<void>;
   /** what listings read (query-index.ts): the registries tell it of entries the events do not carry */
   queries?: QueryIndex;
+  /** container lists that came while `queries` was rebuilt, asked again once it is (lists-set-aside.ts) */
+  listsSetAside?: ListsSetAside;
   /** where auction rounds keep the latest placement failure of each unplaced instance and task */
   placements?: PlacementExplanations;
 }

@@ -34,6 +34,7 @@ import type { DomainRecord } from '../models/domain.js';
 import { TasksMsg, type TaskFilter } from './tasks.protocol.js';
 import { quarantinedRecords, type QuarantinedRecord } from './quarantined-records.js';
 import type { Task } from '../models/task.js';
+import { ListsSetAside } from './lists-set-aside.js';
 import { QueryIndex, type UnreadableKind } from './query-index.js';
 import { askUnreadable } from './query-index-unreadable.js';
 import { loadQueryIndex } from './query-index-rebuild.js';
@@ -253,6 +254,7 @@ export function startControl(system: ActorSystem, options: ControlOptions, paren
   const engine = system.engine;
   if (engine) void queries.rebuild((index) => loadQueryIndex(engine, index, settings.maxInstances));
   const deps: ControlDeps = { events, clientFor: options.clientFor, newGuid: options.newGuid ?? defaultGuid, settings, metrics: options.metrics ?? NO_CONTROL_METRICS, queries, placements,
+    listsSetAside: new ListsSetAside(queries, options.clientFor),
     ...(options.betweenSlices ? { betweenSlices: options.betweenSlices } : {}) };
   /**
    * Spawns the subtree under `self`: at start, and again when `control` itself is restarted (a

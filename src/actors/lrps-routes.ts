@@ -57,6 +57,8 @@ export function routeEvacuating(r: Routing, to: LrpTargets, report: EvacuatingRe
  * one of an LRP nobody desires is stopped.
  */
 export function routeContainers(r: Routing, to: LrpTargets, cellId: string, containers: readonly LrpContainer[]): void {
+  // during the index's rebuild after a start: asked again once it is ready (lists-set-aside.ts)
+  if (r.deps.listsSetAside?.setAside(cellId)) return;
   const listed = new Set(containers.map((c) => c.instance_guid));
   for (const m of r.placements.missingFrom(cellId, listed)) {
     const ref = to.supervisor(m.process_guid);

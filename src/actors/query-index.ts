@@ -86,6 +86,11 @@ export class QueryIndex {
     this.markRecovered();
   }
 
+  /** True while a rebuild reads the store (until `ready` resolves). */
+  get rebuilding(): boolean {
+    return this.buffered !== undefined;
+  }
+
   /** Resolves once the index holds what the store held at start (at once when nothing is rebuilt). */
   get ready(): Promise<void> {
     return this.readyPromise;

@@ -62,4 +62,32 @@ describe('control: cell presence under a long mailbox of reports', () => {
     await eventually(async () => expect(await h.control.cells()).to.deep.equal([]));
     expect(h.events.filter((e) => e.type === 'cell_disappeared')).to.have.length(1);
   });
+
+  it('a container list that comes while the index is rebuilt is set aside (it would wake every LRP), and the cell is asked for a fresh one once the index is ready', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const engine = new (class extends MemoryPersistenceEngine {
+      override async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+        await gate;
+        return super.scanJournals(prefix, visit);
+      }
+    })();
+    h = startHarness({ cellTtlMs: TTL_MS }, { engine });
+    const cell = h.cells.add('listing-cell');
+    cell.heartbeat();
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['listing-cell']));
+    const asked = cell.reconcileRequests;
+    // a stray container no LRP desires: routed, it would be stopped at once
+    h.control.report({ type: 'cell-report/containers', cell_id: 'listing-cell', containers: [{ kind: 'lrp', process_guid: 'nobody', index: 0, instance_guid: 'stray', state: 'RUNNING' }] } as unknown as CellReport);
+    await h.clock.advance(10);
+    expect(cell.stops, 'set aside, not routed').to.deep.equal([]);
+    expect(cell.reconcileRequests, 'not asked while the index is rebuilt').to.equal(asked);
+
+    release();
+    await h.control.actualLrps(); // the rebuild is over
+    await eventually(() => expect(cell.reconcileRequests).to.equal(asked + 1));
+    // the same list now is routed: the stray is stopped
+    h.control.report({ type: 'cell-report/containers', cell_id: 'listing-cell', containers: [{ kind: 'lrp', process_guid: 'nobody', index: 0, instance_guid: 'stray', state: 'RUNNING' }] } as unknown as CellReport);
+    await eventually(() => expect(cell.stops.map((s) => s.instance_guid)).to.deep.equal(['stray']));
+  });
 });

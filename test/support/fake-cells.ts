@@ -164,6 +164,16 @@ export class FakeCell implements CellClient {
     });
   }
 
+  /** how often the control side asked this cell to list its containers (`reconcile`) */
+  reconcileRequests = 0;
+  /** whether such a request makes it list them (off by default: tests list by hand) */
+  answersReconcile = false;
+
+  reconcile(): void {
+    this.reconcileRequests++;
+    if (this.answersReconcile) this.reportContainers();
+  }
+
   /** Reports the instance `lrp-evacuating`, as a draining cell does. */
   evacuating(w: LrpWork): void {
     this.send({ type: 'cell-report/lrp-evacuating', ...this.key(w) });
