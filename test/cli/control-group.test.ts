@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
+import { http, runAuctor, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
 
 interface Leader {
@@ -58,6 +58,11 @@ describe('a control group across processes (real etcd)', function () {
     const read = await http(b.url, 'GET', '/v1/desired_lrps?domain=apps');
     expect([read.status, read.headers.location]).to.deep.equal([307, `${a.url}/v1/desired_lrps?domain=apps`]);
 
+    // the CLI follows the standby's 307 to the active
+    const desired = await runAuctor(['desire', '-', '--api', b.url], { input: JSON.stringify(webLrp('web', 1)) });
+    expect(desired.code, desired.stderr).to.equal(0);
+    expect((await http(a.url, 'GET', '/v1/desired_lrps/web')).status).to.equal(200);
+
     const killedAt = Date.now();
     await a.kill9();
     await eventually(async () => expect((await write(b)).status).to.equal(204), { timeout: 3000 + 2000, interval: 20 });
@@ -66,6 +71,10 @@ describe('a control group across processes (real etcd)', function () {
     expect(second).to.deep.include({ name: 'cg-b', api: b.url });
     expect(second.term).to.be.above(first.term);
     console.log(`      failover after kill -9 at --leader-ttl-ms 3000: ${failoverMs} ms`);
+    // given both, the CLI passes over the dead member to the active
+    const listed = await runAuctor(['lrps', '--json', '--api', `${a.url},${b.url}`]);
+    expect(listed.code, listed.stderr).to.equal(0);
+    expect(JSON.parse(listed.stdout)).to.be.an('array');
   });
 
   it('an active stopped (SIGSTOP) for 2×TTL acknowledges nothing after the new term once it runs again, and steps down (exit 3)', async () => {
