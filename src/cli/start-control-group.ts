@@ -35,20 +35,61 @@ export interface ControlGroupContext {
   becomeActive(leadership: GatewayLeadership, apiPort: number): Promise<void>;
   /** the node stopped leading: stop the process */
   stepDown(): void;
+  /** the journal shipping over this node's LMDB (default: {@link standInReplication}) */
+  replication?: GroupReplication;
+}
+
+/** Where the journal shipping reaches a member: its name and remoting address. */
+export interface GroupReplica {
+  name: string;
+  address: string;
 }
 
 /**
- * Where this node's store stands in the replication log. A stand-in until the journal shipping
- * lands (src/runtime/persistence/replication.ts `lastLsn()`): every node claims {0, 0}, so any
- * standby may win.
+ * What the control group needs of the journal shipping: the part of its `Replication`
+ * (src/runtime/persistence/replication.ts) the election drives. `lastLsn` decides who may win; a
+ * winner becomes primary (sealing the old term first) before its control actors write; a node
+ * that sees another leader is its standby; `superseded` (a standby sealed at a higher term)
+ * steps the active down.
  */
-const standInLastLsn = (): LogPosition => ({ term: 0, lsn: 0 });
+export interface GroupReplication {
+  lastLsn(): LogPosition;
+  becomePrimary(term: number, standbys: GroupReplica[]): Promise<void>;
+  setStandbys(standbys: GroupReplica[]): void;
+  becomeStandby(primary: GroupReplica | undefined): Promise<void>;
+  onEvent(handler: (event: { type: string }) => void): () => void;
+}
+
+/**
+ * A stand-in until the journal shipping is wired in: every node claims {0, 0} (so any standby may
+ * win) and nothing is shipped; the roles are only recorded.
+ */
+export function standInReplication(): GroupReplication {
+  return {
+    lastLsn: () => ({ term: 0, lsn: 0 }),
+    becomePrimary: async () => {},
+    setStandbys: () => {},
+    becomeStandby: async () => {},
+    onEvent: () => () => {},
+  };
+}
 
 const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
 export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
-  const { flags, log, parts } = context;
+  const { flags, log, parts, cluster } = context;
+  const replication = context.replication ?? standInReplication();
+  let active = false;
+  // the primary ships to every member that is up as a standby
+  const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
+  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(standbys())));
+  parts.add(replication.onEvent((event) => {
+    if (event.type === 'superseded' && active) {
+      log.warn({ event }, 'control-group.superseded');
+      context.stepDown();
+    }
+  }));
   let election: LeaderElection | undefined;
   const leadership: GatewayLeadership = { holds: () => election?.holds() ?? false, leader: () => election?.leader() };
   let standby: Gateway | undefined;
@@ -65,16 +106,30 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     endpoints: flags.etcd.map(address),
     self: { name: flags.name, api, listen: context.listen },
     ttlMs: flags.leaderTtlMs,
-    lastLsn: standInLastLsn,
+    lastLsn: () => replication.lastLsn(),
     log,
   });
   election = running;
   // stopped before the gateway and the control side go: a leaving active hands over at once
   parts.add(() => running.stop());
-  running.on('leader', (leader) => log.info({ leader: leader ?? null }, 'control-group.leader'));
+  running.on('leader', (leader) => {
+    log.info({ leader: leader ?? null }, 'control-group.leader');
+    if (active || !leader || leader.name === flags.name) return;
+    // a standby follows the active's log
+    replication.becomeStandby({ name: leader.name, address: leader.listen }).catch((error: Error) => log.error({ error: error.message }, 'control-group.become-standby-failed'));
+  });
   running.on('elected', (term) => {
     log.info({ term, sync_standbys: flags.syncStandbys }, 'control-group.elected');
     void (async () => {
+      // sealed against the old term, and accepting writes, before any control actor writes
+      try {
+        await replication.becomePrimary(term, standbys());
+      } catch (error) {
+        log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
+        context.stepDown();
+        return;
+      }
+      active = true;
       const closing = standby;
       standby = undefined;
       await closing?.close();
