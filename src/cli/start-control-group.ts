@@ -7,6 +7,7 @@
  * When it stops leading (its own lease deadline passed) it stops: it exits EXIT_STEPPED_DOWN for
  * its supervisor to start it again as a standby.
  */
+import { hostname } from 'node:os';
 import type { DisposableStore } from '../base/disposables.js';
 import type { Logger } from '../base/logger.js';
 import type { ClusterNode } from '../runtime/cluster/cluster-node.js';
@@ -74,6 +75,8 @@ export function standInReplication(): GroupReplication {
   };
 }
 
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+
 const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
@@ -100,7 +103,9 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
     return undefined;
   }
-  const { url: api, port: apiPort } = standby;
+  const { port: apiPort } = standby;
+  // what clients are sent to: a wildcard address is no place to send them, the host name is
+  const api = isWildcard(flags.api.host) ? `http://${hostname()}:${apiPort}` : standby.url;
   parts.add(() => standby?.close());
   const running = new LeaderElection({
     endpoints: flags.etcd.map(address),

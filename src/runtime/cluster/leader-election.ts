@@ -151,14 +151,17 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   }
 
   private async tick(): Promise<void> {
+    let failed = false;
     try {
       await this.ensureLease();
       if (this.term !== undefined) await this.confirmLead();
       else await this.campaign();
     } catch (error) {
+      failed = true;
       this.log.debug({ error: (error as Error).message }, 'election.etcd-request-failed');
     }
-    this.schedule(this.term !== undefined ? this.keepaliveMs : this.pollMs);
+    // a leader whose renewal failed tries again soon: one lost keepalive must not cost the lead
+    this.schedule(this.term !== undefined && !failed ? this.keepaliveMs : this.pollMs);
   }
 
   /** Grants a lease when there is none (or it expired), else renews it when due; moves the own deadline. */
