@@ -32,8 +32,8 @@ export interface ControlGroupContext {
   listen: string;
   /** the node's parts, disposed in reverse on stop */
   parts: DisposableStore;
-  /** starts the control side and the full gateway on `apiPort` */
-  becomeActive(leadership: GatewayLeadership, apiPort: number): Promise<void>;
+  /** starts the control side (stamping `term` on its commands to cells) and the full gateway on `apiPort` */
+  becomeActive(leadership: GatewayLeadership, apiPort: number, term: number): Promise<void>;
   /** the node stopped leading: stop the process */
   stepDown(): void;
   /** the journal shipping over this node's LMDB (default: {@link standInReplication}) */
@@ -138,7 +138,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
       const closing = standby;
       standby = undefined;
       await closing?.close();
-      await context.becomeActive(running, apiPort);
+      await context.becomeActive(running, apiPort, term);
       log.info({ term, api }, 'control-group.active');
     })();
   });

@@ -103,13 +103,14 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   const events = new EventHub();
   // in a control group the control side starts only once this node wins (start-control-group.ts)
   const group = flags.etcd.length > 0;
-  const schedulerWith = (roles: StartFlags['roles']) => startScheduler(system, {
+  // `term`: a control group's active stamps it on its commands to cells (docs/054)
+  const schedulerWith = (roles: StartFlags['roles'], term?: number) => startScheduler(system, {
     roles,
     metrics: metrics.control,
     cellId: flags.name,
     events,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
-    clientFor: cellRouting(system, cluster.membership, events),
+    clientFor: cellRouting(system, cluster.membership, events, term),
     // once a control node hears from this cell (again), the cell lists its containers to it
     ...(roles.includes('control') || !roles.includes('cell') ? {} : {
       reports: spawnControlLink(system, { controlNode: () => controlNode(cluster), onControlReached: () => cell && system.dispatch(cell, CellMsg.reconcile()) }),
@@ -189,8 +190,8 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     const joined = await joinControlGroup({
       flags, log, cluster, listen: remoting.self.address, parts,
       // the winner recovers from its LMDB as after a restart, cells get the fair window (docs/020)
-      becomeActive: async (election, apiPort) => {
-        scheduler = schedulerWith(['control']);
+      becomeActive: async (election, apiPort, term) => {
+        scheduler = schedulerWith(['control'], term);
         cluster.setRoles(flags.roles);
         await serveControl(election, apiPort);
       },
