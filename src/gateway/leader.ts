@@ -47,7 +47,8 @@ export function fenceRequests(app: FastifyInstance, leadership: GatewayLeadershi
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!MUTATING.has(request.method) || reply.statusCode >= 300 || leadership.holds()) return payload;
-    void reply.code(503).header('retry-after', String(RETRY_AFTER_S)).header('content-type', 'application/json; charset=utf-8');
+    // no Retry-After: the write may have been applied, so no client should repeat it unasked
+    void reply.code(503).header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(errorBody('Unavailable', 'this node stopped leading before it could acknowledge; the outcome is unknown, ask the active (GET /v1/leader)'));
   });
 }
