@@ -119,7 +119,7 @@ export class ApiClient {
       } catch (error) {
         unreachable.add(base);
         const next = this.urls.find((u) => !unreachable.has(new URL(u).origin));
-        if (signal.aborted || next === undefined || hop >= MAX_HOPS) throw this.unreachable(error, base);
+        if (signal.aborted || next === undefined || hop >= MAX_HOPS || !safeToResend(method, error)) throw this.unreachable(error, base);
         target = next + path;
         continue;
       }
@@ -160,6 +160,20 @@ export class ApiClient {
     const reason = err.cause?.message ?? err.cause?.code ?? err.message;
     return new ApiError(`cannot reach the gateway at ${url}: ${reason}`, 'Unreachable', 0);
   }
+}
+
+/** Errors that mean the request never reached a gateway. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether a request that failed may go to the next gateway: one that never left, or one whose
+ * repetition changes nothing more (GET, HEAD, PUT, DELETE). A POST or PATCH cut after it was sent
+ * may have been applied: it is reported, not repeated.
+ */
+function safeToResend(method: string, error: unknown): boolean {
+  if (['GET', 'HEAD', 'PUT', 'DELETE'].includes(method)) return true;
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code !== undefined && NOT_SENT.has(code);
 }
 
 /** The `{"error":{type,message}}` body as an `ApiError`; a body of another shape is described by status. */
