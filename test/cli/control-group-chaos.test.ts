@@ -29,7 +29,11 @@ describe('control group chaos: kill -9 of the active in a loop (real etcd)', fun
     live.add(node);
     return node;
   };
-  const leaderOf = async (node: NodeProcess) => (await http(node.url, 'GET', '/v1/leader')).json as { name: string; term: number } | undefined;
+  const leaderOf = async (node: NodeProcess) => {
+    const answer = await http(node.url, 'GET', '/v1/leader');
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.json as { name: string; term: number };
+  };
 
   it(`${ROUNDS} rounds: a standby leads within TTL + 2 s, the killed node rejoins as a standby`, async () => {
     const data = { 'cg-a': tempDir(), 'cg-b': tempDir() };
@@ -37,7 +41,7 @@ describe('control group chaos: kill -9 of the active in a loop (real etcd)', fun
     let active = await start('cg-a', data['cg-a'].path);
     await eventually(async () => expect((await http(active.url, 'PUT', '/v1/domains/d', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
     let standby = await start('cg-b', data['cg-b'].path, active);
-    let term = (await leaderOf(standby))!.term;
+    let term = (await eventually(() => leaderOf(standby), { timeout: 5000, interval: 50 })).term;
     const failovers: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // write load on the active until it is killed
@@ -59,7 +63,7 @@ describe('control group chaos: kill -9 of the active in a loop (real etcd)', fun
       await writer;
       await eventually(async () => expect((await http(standby.url, 'PUT', '/v1/domains/after', { ttl: 0 }).catch(() => undefined))?.status).to.equal(204), { timeout: TTL_MS + 2000, interval: 20 });
       failovers.push(Date.now() - killedAt);
-      const now = (await leaderOf(standby))!;
+      const now = await leaderOf(standby);
       expect(now.name).to.equal(standby.name);
       expect(now.term).to.be.above(term);
       term = now.term;

@@ -33,7 +33,11 @@ describe('control group and etcd faults (real etcd)', function () {
     return node;
   };
   const write = (node: NodeProcess) => http(node.url, 'PUT', '/v1/domains/apps', { ttl: 0 }).catch(() => undefined);
-  const leaderOf = async (node: NodeProcess) => (await http(node.url, 'GET', '/v1/leader')).json as { name: string; term: number };
+  const leaderOf = async (node: NodeProcess) => {
+    const answer = await http(node.url, 'GET', '/v1/leader');
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.json as { name: string; term: number };
+  };
 
   it('the active cut off from etcd alone steps down (exit 3) before the standby is elected', async () => {
     const proxy = await startTcpProxy(etcd.current().endpoint);
@@ -56,7 +60,7 @@ describe('control group and etcd faults (real etcd)', function () {
     const a = await member('cg-a', etcd.current().endpoint, 3000);
     await eventually(async () => expect((await write(a))?.status).to.equal(204), { timeout: 10_000, interval: 50 });
     const b = await member('cg-b', etcd.current().endpoint, 3000);
-    const before = await leaderOf(b);
+    const before = await eventually(() => leaderOf(b), { timeout: 5000, interval: 50 });
     await etcd.restart();
     expect((await write(a))?.status).to.equal(204);
     await eventually(async () => expect(await leaderOf(b)).to.deep.equal(before), { timeout: 5000, interval: 50 });

@@ -49,7 +49,8 @@ describe('a control group across processes (real etcd)', function () {
     const b = await member('cg-b');
     const first = await leaderOf(a);
     expect(first).to.deep.equal({ name: 'cg-a', api: a.url, listen: a.listen, term: first.term });
-    expect(await leaderOf(b)).to.deep.equal(first);
+    // a standby that just started has not read the key yet (503)
+    await eventually(async () => expect(await leaderOf(b)).to.deep.equal(first), { timeout: 5000, interval: 50 });
     expect((await write(a)).status).to.equal(204);
 
     const redirected = await write(b);
@@ -82,7 +83,7 @@ describe('a control group across processes (real etcd)', function () {
     const a = await member('cg-a', ttl);
     await eventually(async () => expect((await leaderOf(a)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
     const b = await member('cg-b', ttl);
-    const first = await leaderOf(b);
+    const first = await eventually(() => leaderOf(b), { timeout: 5000, interval: 50 });
     expect(first.name).to.equal('cg-a');
     const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
 
