@@ -42,17 +42,28 @@ export type CellContainer =
   | { kind: 'lrp'; process_guid: string; index: number; instance_guid: string; state: 'CLAIMED' | 'RUNNING'; address?: string; ports?: ActualLrpPortMapping[] }
   | { kind: 'task'; task_guid: string; state: 'RUNNING' | 'COMPLETED' };
 
+/**
+ * A command from the active of a control group carries its term (docs/054): a cell refuses one
+ * whose term is below the highest it has seen, so a deposed active's late commands change nothing.
+ * A lone control node sends none.
+ */
+export interface Fenced {
+  term?: number;
+}
+
+const fenced = (term: number | undefined): Fenced => (term === undefined ? {} : { term });
+
 export type CellMsg =
   /** the cell's auction-time state: capacity, what it holds, what it is starting */
   | { type: 'cell/state'; replyTo: Ref<CellState> }
   /** reserve and start the work; answers with what it could not take */
-  | { type: 'cell/perform'; work: Work; replyTo: Ref<WorkResult> }
+  | ({ type: 'cell/perform'; work: Work; replyTo: Ref<WorkResult> } & Fenced)
   /** stop one instance (TERM, KILL after the grace period) and report `lrp-stopped` */
-  | { type: 'cell/stop-instance'; process_guid: string; index: number; instance_guid: string }
+  | ({ type: 'cell/stop-instance'; process_guid: string; index: number; instance_guid: string } & Fenced)
   /** kill a task's processes and report it completed, failed `task was cancelled` */
-  | { type: 'cell/cancel-task'; task_guid: string }
+  | ({ type: 'cell/cancel-task'; task_guid: string } & Fenced)
   /** destroy a completed task's container (after the control side has its result) */
-  | { type: 'cell/delete-task'; task_guid: string }
+  | ({ type: 'cell/delete-task'; task_guid: string } & Fenced)
   /**
    * report every container now (`cell-report/containers`), as the reconcile tick does: the
    * control side asks when the cell appears again, so copies it replaced meanwhile stop at once
@@ -75,10 +86,10 @@ export interface CellDrained {
 
 export const CellMsg = {
   state: (replyTo: Ref<CellState>): CellMsg => ({ type: 'cell/state', replyTo }),
-  perform: (work: Work, replyTo: Ref<WorkResult>): CellMsg => ({ type: 'cell/perform', work, replyTo }),
-  stopInstance: (process_guid: string, index: number, instance_guid: string): CellMsg => ({ type: 'cell/stop-instance', process_guid, index, instance_guid }),
-  cancelTask: (task_guid: string): CellMsg => ({ type: 'cell/cancel-task', task_guid }),
-  deleteTask: (task_guid: string): CellMsg => ({ type: 'cell/delete-task', task_guid }),
+  perform: (work: Work, replyTo: Ref<WorkResult>, term?: number): CellMsg => ({ type: 'cell/perform', work, replyTo, ...fenced(term) }),
+  stopInstance: (process_guid: string, index: number, instance_guid: string, term?: number): CellMsg => ({ type: 'cell/stop-instance', process_guid, index, instance_guid, ...fenced(term) }),
+  cancelTask: (task_guid: string, term?: number): CellMsg => ({ type: 'cell/cancel-task', task_guid, ...fenced(term) }),
+  deleteTask: (task_guid: string, term?: number): CellMsg => ({ type: 'cell/delete-task', task_guid, ...fenced(term) }),
   reconcile: (): CellMsg => ({ type: 'cell/reconcile' }),
   evacuate: (reply: { accepted?: Ref<CellPresence>; replyTo?: Ref<CellDrained> } = {}): CellMsg => ({ type: 'cell/evacuate', ...reply }),
 };

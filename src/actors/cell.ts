@@ -12,6 +12,7 @@
  * | `cell/stop-instance`    | the container actor stops (TERM, KILL after grace) and destroys; report `lrp-stopped` (at once for an unknown instance) |
  * | `cell/cancel-task`      | the container actor aborts the action; report `task-completed` failed `task was cancelled` (at once for an unknown task; nothing for a completed one) |
  * | `cell/delete-task`      | destroy the task's container, free its reservation                          |
+ * | any of the four above with a `term` below the highest seen | refused (docs/054 fencing): perform fails every item, the rest change nothing |
  * | `cell/evacuate`         | drain (cell-drain.ts): no more work, instances reported `lrp-evacuating`, stopped by the control side or at `evacuationTimeoutMs`; `cell.drained` |
  * | container events        | cell-containers.ts: `lrp-running`, `lrp-crashed`, `lrp-stopped`, `task-completed` |
  * | heartbeat tick          | report `heartbeat` with the presence, every `heartbeatMs`                   |
@@ -197,8 +198,23 @@ export function spawnCell(system: ActorSystem, parent: AnyRef, options: CellOpti
     }
   };
 
+  // the highest control group term a command carried (docs/054): a command of a lower one comes
+  // from a deposed active and is refused (perform: every item fails; the rest: ignored)
+  let highestTerm = 0;
+  const refusedAsStale = (msg: CellMsg | Internal, ctx: Ctx): boolean => {
+    if (!('term' in msg) || msg.term === undefined) return false;
+    if (msg.term >= highestTerm) {
+      highestTerm = msg.term;
+      return false;
+    }
+    ctx.log.warn({ type: msg.type, term: msg.term, highest_term: highestTerm }, 'cell.stale-term-refused');
+    if (msg.type === 'cell/perform') system.dispatch(msg.replyTo, rejectAll(msg.work, `stale control term ${msg.term} (seen ${highestTerm})`));
+    return true;
+  };
+
   const handle = async (state: CellActorState, msg: CellMsg | Internal, ctx: Ctx): Promise<CellActorState> => {
     await ensureReady(state, ctx);
+    if (refusedAsStale(msg, ctx)) return state;
     const next = await handleMsg(state, msg, ctx);
     // whatever the message changed, a draining cell may now be drained
     if (drain.evacuating) drain.check(drainHost(next, ctx));

@@ -12,6 +12,7 @@ import type { CellPresence } from '../models/cell-state.js';
 import { startRemoting } from '../runtime/remoting/grpc-remoting.js';
 import type { Remoting } from '../runtime/remoting/types.js';
 import type { StartFlags } from './start-command.js';
+import { STANDBY_ROLE } from './start-control-group.js';
 
 export interface ClusterPart {
   remoting: Remoting;
@@ -32,7 +33,8 @@ export async function startClusterPart(flags: StartFlags, system: ActorSystem, l
   const cluster = new ClusterNode({
     system,
     remoting,
-    roles: flags.roles,
+    // a control group's standby takes the `control` role only once it wins (start-control-group.ts)
+    roles: flags.etcd.length > 0 ? [STANDBY_ROLE] : flags.roles,
     seeds: flags.join.map((j) => `${j.host}:${j.port}`),
     heartbeatMs: flags.heartbeatMs,
     memberTtlMs: flags.cellTtlMs,

@@ -54,6 +54,12 @@ export interface StartFlags {
   idleMs: number;
   maxActiveInstances: number;
   maxInstances: number;
+  /** etcd endpoints of a control group; none = a lone control node (docs/054-control-group.md) */
+  etcd: HostPort[];
+  /** the leader lease's TTL in a control group */
+  leaderTtlMs: number;
+  /** standbys that must hold a write before the active acknowledges it (0: asynchronous) */
+  syncStandbys: number;
   /** unset: pretty when stdout is a terminal, else json (`chooseLogFormat`) */
   logFormat?: LogFormat;
 }
@@ -113,10 +119,16 @@ export function addStartCommand(program: Command): void {
     .addOption(countFlag('completed-task-ttl-ms', 'unresolved completed tasks are deleted after this', 120_000))
     .addOption(flag('max-instances', 'n', `most instances one DesiredLRP may ask for (1..${MAX_INSTANCES_CEILING})`).default(DEFAULT_MAX_INSTANCES).argParser(countIn('max-instances', 1, MAX_INSTANCES_CEILING)))
     .addOption(countFlag('evacuation-timeout-ms', 'a draining cell stops waiting after this (SIGTERM drains when other cells are live)', 600_000))
+    .addOption(flag('etcd', 'list', 'host:port,... of etcd: this control node joins a control group (one active, the others standbys); needs --roles control').default([], 'none').argParser(hostPortList('etcd')))
+    .addOption(flag('leader-ttl-ms', 'n', "the active's lease in etcd: a standby takes over about this long after the active died; the active stops acknowledging once it could not renew it for this long").default(3000).argParser(countIn('leader-ttl-ms', 1000, 60_000)))
+    .addOption(flag('sync-standbys', 'n', 'standbys that hold a write before the active acknowledges it (0: asynchronous)').default(1).argParser(countIn('sync-standbys', 0, 16)))
     .addOption(flag('log-format', 'format', 'pretty (readable lines) or json (one object a line); default: pretty when stdout is a terminal, else json').argParser(oneOf('log-format', LOG_FORMATS)))
     .action(async (flags: StartFlags, command: Command) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
         throw invalid(`invalid field: api-token: required when --api (${flags.api.host}) is not loopback`);
+      }
+      if (flags.etcd.length > 0 && (flags.roles.length !== 1 || flags.roles[0] !== 'control')) {
+        throw invalid(`invalid field: etcd: a member of a control group runs the control role only (--roles control), not ${flags.roles.join(',')}`);
       }
       if (!isLoopback(flags.listen.host) && !flags.clusterSecret) {
         throw invalid(`invalid field: cluster-secret: required when --listen (${flags.listen.host}) is not loopback`);

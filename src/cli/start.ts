@@ -19,6 +19,8 @@ import { startClusterPart, type ClusterPart } from './start-cluster.js';
 import { EventHub } from '../actors/event-hub.js';
 import { eventStreamSettingsFromEnv } from '../gateway/events.js';
 import { startGateway, type Gateway } from '../gateway/server.js';
+import type { GatewayLeadership } from '../gateway/leader.js';
+import { EXIT_STEPPED_DOWN, joinControlGroup } from './start-control-group.js';
 import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
@@ -99,15 +101,18 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   parts.add(metrics);
   let cell: Ref<CellMsg> | undefined;
   const events = new EventHub();
-  const scheduler = startScheduler(system, {
-    roles: flags.roles,
+  // in a control group the control side starts only once this node wins (start-control-group.ts)
+  const group = flags.etcd.length > 0;
+  // `term`: a control group's active stamps it on its commands to cells (docs/054)
+  const schedulerWith = (roles: StartFlags['roles'], term?: number) => startScheduler(system, {
+    roles,
     metrics: metrics.control,
     cellId: flags.name,
     events,
     // cells on other nodes, over remoting; a cell alone on its node reports to the control node
-    clientFor: cellRouting(system, cluster.membership, events),
+    clientFor: cellRouting(system, cluster.membership, events, term),
     // once a control node hears from this cell (again), the cell lists its containers to it
-    ...(flags.roles.includes('control') ? {} : {
+    ...(roles.includes('control') || !roles.includes('cell') ? {} : {
       reports: spawnControlLink(system, { controlNode: () => controlNode(cluster), onControlReached: () => cell && system.dispatch(cell, CellMsg.reconcile()) }),
     }),
     ...(garden ? { backend: garden } : {}),
@@ -139,36 +144,34 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       },
     },
   });
+  let scheduler = schedulerWith(group ? flags.roles.filter((r) => r !== 'control') : flags.roles);
   cell = scheduler.cell;
-  if (scheduler.control) {
+
+  let gateway: Gateway | undefined;
+  let router: Router | undefined;
+  /** The control side's edges: recovery hold, gateway, router; exits 1 when the gateway cannot listen. */
+  const serveControl = async (leadership?: GatewayLeadership, apiPort = flags.api.port) => {
+    const control = scheduler.control!;
     // judge no member while the control side recovers (its index rebuild and every cell's list
     // delay the reading of heartbeats), then for a member TTL more (docs/052)
     const release = cluster.membership.holdVerdicts(RECOVERY_HOLD_MAX_MS);
-    void scheduler.control.queries.recovered.then(release);
-  }
-
-  let gateway: Gateway | undefined;
-  if (scheduler.control) {
-    metrics.watchControl(scheduler.control);
+    void control.queries.recovered.then(release);
+    metrics.watchControl(control);
     try {
       gateway = await startGateway(
-        { node: flags.name, control: scheduler.control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs, cluster: cluster.membership },
-        flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {},
+        { node: flags.name, control, system, log, metrics, events: scheduler.events, eventStream: eventStreamSettingsFromEnv(process.env), logs: scheduler.logs, cluster: cluster.membership, ...(leadership ? { leadership } : {}) },
+        flags.api.host, apiPort, flags.apiToken ? { token: flags.apiToken } : {},
       );
       // stops taking requests; in-flight ones finish (fastify drains, then closes)
       parts.add(gateway);
     } catch (error) {
       log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
-      process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
+      process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${apiPort}: ${(error as Error).message}\n`);
       await parts.dispose();
       process.exit(1);
     }
-  }
-
-  // after the gateway; a busy router port must not stop a newcomer's node (API.md: `off` disables)
-  let router: Router | undefined;
-  if (scheduler.control && flags.router !== 'off') {
-    const control = scheduler.control;
+    // after the gateway; a busy router port must not stop a newcomer's node (API.md: `off` disables)
+    if (flags.router === 'off') return;
     const { host, port } = flags.router;
     try {
       router = parts.add(await startRouter({ events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() }, { host, port, log }));
@@ -180,10 +183,30 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       log.error({ router: flags.router, error: reason }, 'router.failed-to-listen');
       process.stderr.write(`auctor: warning: the router cannot listen on ${host}:${port} (${reason}); running without it. Choose another with --router HOST:PORT, or --router off.\n`);
     }
-  }
+  };
+  let standbyApi: string | undefined;
+  let onSteppedDown = (): void => process.exit(EXIT_STEPPED_DOWN);
+  if (group) {
+    const joined = await joinControlGroup({
+      flags, log, cluster, listen: remoting.self.address, parts,
+      // the winner recovers from its LMDB as after a restart, cells get the fair window (docs/020)
+      becomeActive: async (election, apiPort, term) => {
+        scheduler = schedulerWith(['control'], term);
+        cluster.setRoles(flags.roles);
+        await serveControl(election, apiPort);
+      },
+      // `stop` is defined below; until then a node that stopped leading exits at once
+      stepDown: () => onSteppedDown(),
+    });
+    if (!joined) {
+      await parts.dispose();
+      process.exit(1);
+    }
+    standbyApi = joined.api;
+  } else if (scheduler.control) await serveControl();
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: 'SIGTERM' | 'SIGINT' | 'stepped-down') => {
     if (stopping) {
       // a second signal while stopping: the operator wants out now
       log.warn({ signal }, 'auctor.stop-forced');
@@ -197,7 +220,8 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     await parts.dispose();
     const note = garden?.name === 'fake' ? 'the fake backend keeps nothing: the next start begins empty' : 'containers keep running; the next auctor start on this --data adopts them';
     log.info(containersLeft === undefined ? {} : { containers_left_running: containersLeft, note }, 'auctor.stopped');
-    process.exit(0);
+    // a control node that stopped leading exits for its supervisor to start it again as a standby
+    process.exit(signal === 'stepped-down' ? EXIT_STEPPED_DOWN : 0);
   };
   const drain = async () => {
     try {
@@ -210,12 +234,14 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       log.warn({ error: (error as Error).message }, 'cell.drain-failed');
     }
   };
+  onSteppedDown = () => void stop('stepped-down');
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
   // a cell counts as started once it is part of the cluster (API.md)
   await cluster.joined();
-  log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(gateway ? { api: gateway.url } : {}), ...(router ? { router: router.url } : {}), node_flags: process.execArgv }, 'auctor.started');
+  const api = gateway?.url ?? standbyApi;
+  log.info({ roles: flags.roles, data, listen: remoting.self.address, ...(group ? { control_group: gateway ? 'active' : 'standby' } : {}), ...(api ? { api } : {}), ...(router ? { router: router.url } : {}), node_flags: process.execArgv }, 'auctor.started');
   // the actors' timers are unref'd: this keeps the process up until a signal
   await new Promise<void>(() => setInterval(() => {}, 1 << 30));
 }

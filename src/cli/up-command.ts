@@ -11,7 +11,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { count, flag, hostPort, type HostPort } from './flags.js';
+import { count, countIn, flag, hostPort, invalid, type HostPort } from './flags.js';
+import { ETCD_INSTALL_HINT, etcdInstalled, startLocalEtcd, type LocalEtcd } from './local-etcd.js';
+import { EXIT_STEPPED_DOWN } from './start-control-group.js';
 import { NODE_FLAGS } from './node-flags.js';
 
 const bin = fileURLToPath(new URL('../../../bin/auctor.js', import.meta.url));
@@ -19,6 +21,7 @@ const ZONES = ['z1', 'z2', 'z3'];
 
 interface UpFlags {
   cells: number;
+  controls: number;
   data: string;
   api: HostPort;
   router: string;
@@ -48,6 +51,7 @@ export function addUpCommand(program: Command): void {
         'SIGINT/SIGTERM stops them all (without draining) and exits 0.',
     )
     .addOption(flag('cells', 'n', 'cell nodes').default(1).argParser(count('cells')))
+    .addOption(flag('controls', 'n', 'control nodes; more than one form a control group (one active, the others standbys) on a local etcd, which must be installed').default(1).argParser(countIn('controls', 1, 9)))
     .addOption(flag('data', 'dir', 'parent of the nodes\' data dirs').default('./.auctor'))
     .addOption(flag('api', 'host:port', "the control node's REST gateway").default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', "the control node's HTTP router").default('127.0.0.1:8080'))
@@ -56,12 +60,37 @@ export function addUpCommand(program: Command): void {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (flags: UpFlags, command: Command) => {
+      if (flags.controls > 1 && !etcdInstalled()) throw invalid(`invalid field: controls: ${flags.controls} control nodes elect their active through etcd, which is not on PATH: ${ETCD_INSTALL_HINT}`);
       process.exitCode = await up(flags, command.args);
     });
 }
 
 /** `up` reads its nodes' lines (it waits for their `auctor.started`), whatever AUCTOR_LOG_FORMAT says. */
 const JSON_LOGS = ['--log-format', 'json'];
+
+/**
+ * A control node of a group that stopped leading exits EXIT_STEPPED_DOWN: `up` starts it again
+ * (it rejoins as a standby) unless `up` is stopping; the Child stands for every run.
+ */
+function startSupervised(name: string, args: string[], stopping: () => boolean): Child {
+  let current = startChild(name, args);
+  const child: Child = {
+    name,
+    get process() {
+      return current.process;
+    },
+    started: current.started,
+    exited: (async () => {
+      for (;;) {
+        const code = await current.exited;
+        if (code !== EXIT_STEPPED_DOWN || stopping()) return code;
+        process.stderr.write(`auctor up: ${name} stopped leading; starting it again as a standby\n`);
+        current = startChild(name, args);
+      }
+    })(),
+  };
+  return child;
+}
 
 /** Starts `auctor start ...args` in its own process group (a terminal's Ctrl-C reaches only `up`). */
 function startChild(name: string, args: string[]): Child {
@@ -93,6 +122,7 @@ function startChild(name: string, args: string[]): Child {
 async function up(flags: UpFlags, passed: string[]): Promise<number> {
   const data = resolve(flags.data);
   const children: Child[] = [];
+  let etcd: LocalEtcd | undefined;
   let stopping = false;
   const stopAll = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill(signal);
@@ -107,25 +137,41 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
   const exitedEarly = (child: Child) => child.exited.then((code) => Promise.reject(new Error(`${child.name} exited ${code} before it was up`)));
   try {
     // the passed flags first: the ones `up` sets for each node win
-    const control = startChild('control', [
-      ...passed, '--name', 'control', '--roles', 'control', '--data', join(data, 'control'),
-      '--api', address(flags.api), '--router', flags.router, '--listen', address(flags.listen), ...JSON_LOGS,
-    ]);
-    children.push(control);
-    const controlUp = await Promise.race([control.started, exitedEarly(control)]);
-    // cells join the address the control node advertises (the bound port when --listen says 0)
-    const join_ = String(controlUp.listen);
+    const group = flags.controls > 1;
+    if (group) {
+      etcd = await startLocalEtcd(join(data, 'etcd'));
+      process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'up.etcd-started', node: 'up', etcd: etcd.endpoint, pid: etcd.process.pid, data: join(data, 'etcd') })}\n`);
+    }
+    const nth = (base: HostPort, i: number) => ({ host: base.host, port: base.port === 0 ? 0 : base.port + i });
+    const routerOf = (i: number) => (flags.router === 'off' || i === 0 ? flags.router : address(nth(hostPort('router')(flags.router), i)));
+    const controls: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < flags.controls && !stopping; i++) {
+      const name = group ? `control-${i + 1}` : 'control';
+      const seeds = controls.length > 0 ? ['--join', controls.map((c) => String(c.listen)).join(',')] : [];
+      const args = [
+        ...passed, '--name', name, '--roles', 'control', '--data', join(data, name),
+        '--api', address(nth(flags.api, i)), '--router', routerOf(i), '--listen', address(nth(flags.listen, i)),
+        ...seeds, ...(group ? ['--etcd', etcd!.endpoint] : []), ...JSON_LOGS,
+      ];
+      const control = group ? startSupervised(name, args, () => stopping) : startChild(name, args);
+      children.push(control);
+      controls.push(await Promise.race([control.started, exitedEarly(control)]));
+    }
+    // cells join the addresses the control nodes advertise (the bound ports when --listen says 0)
+    const join_ = controls.map((c) => String(c.listen)).join(',');
     for (let i = 1; i <= flags.cells && !stopping; i++) {
-      const port = flags.listen.port === 0 ? 0 : flags.listen.port + i;
+      const port = flags.listen.port === 0 ? 0 : flags.listen.port + flags.controls - 1 + i;
       children.push(startChild(`cell-${i}`, [
         ...passed, '--name', `cell-${i}`, '--roles', 'cell', '--data', join(data, `cell-${i}`), '--listen', address({ host: flags.listen.host, port }),
         '--join', join_, '--zone', flags.zone ?? ZONES[(i - 1) % ZONES.length]!, ...JSON_LOGS,
       ]));
     }
-    const cells = await Promise.all(children.slice(1).map((c) => Promise.race([c.started, exitedEarly(c)])));
+    const cells = await Promise.all(children.slice(flags.controls).map((c) => Promise.race([c.started, exitedEarly(c)])));
     if (!stopping) {
-      const nodes = [controlUp, ...cells].map((l) => ({ node: l.node, listen: l.listen, roles: l.roles }));
-      process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'auctor.started', node: 'up', api: controlUp.api, router: controlUp.router, listen: controlUp.listen, nodes })}\n`);
+      const nodes = [...controls, ...cells].map((l) => ({ node: l.node, listen: l.listen, roles: l.roles, ...(l.control_group ? { control_group: l.control_group } : {}) }));
+      // with a group, `api` lists every control node's gateway: the CLI's --api takes the list and follows the active
+      const api = controls.map((c) => String(c.api)).join(',');
+      process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'auctor.started', node: 'up', api, router: controls[0]!.router, listen: controls[0]!.listen, ...(etcd ? { etcd: etcd.endpoint } : {}), nodes })}\n`);
     }
   } catch (error) {
     if (!stopping) {
@@ -133,6 +179,7 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
       stopping = true;
       stopAll('SIGINT');
       await Promise.all(children.map((c) => c.exited));
+      await etcd?.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       return 1;
@@ -144,6 +191,8 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
     if (!stopping) process.stderr.write(`auctor up: ${c.name} exited ${code}\n`);
     return code;
   }));
+  // after every node: no control node is left to miss its lease
+  await etcd?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return stopping ? 0 : codes.some((c) => c !== 0) ? 1 : 0;

@@ -7,6 +7,7 @@ import type { EventFeed } from './event-journal.js';
 import type { EventStreamSettings } from './events.js';
 import type { LogBuffer } from '../actors/log-buffer.js';
 import type { MemberModel } from '../runtime/cluster/member.js';
+import type { GatewayLeadership } from './leader.js';
 
 /** The cluster as this node sees it (a Membership fits). */
 export interface GatewayCluster {
@@ -33,4 +34,6 @@ export interface GatewayDeps {
    * `/cluster` actors (the system needs remoting attached); without it the node is alone
    */
   cluster?: GatewayCluster;
+  /** the node's side of a control group's election (`--etcd`): `GET /v1/leader` and the fence; none = a lone control node */
+  leadership?: GatewayLeadership;
 }

@@ -22,6 +22,7 @@ import { registerDomains } from './domains.js';
 import { errorBody, fromFastifyError } from './errors.js';
 import { registerMetrics } from './metrics.js';
 import { registerEvents } from './events.js';
+import { fenceRequests, registerLeader } from './leader.js';
 import { registerLogs } from './logs.js';
 import { registerMembers } from './members.js';
 import { collectRoutes, registerOpenApi } from './openapi.js';
@@ -89,6 +90,11 @@ export function buildGateway(deps: GatewayDeps, options: GatewayOptions = {}): F
   });
 
   if (options.token) requireToken(app, options.token);
+  // in a control group: nothing served or acknowledged unless this node holds the lead (leader.ts)
+  if (deps.leadership) {
+    fenceRequests(app, deps.leadership);
+    registerLeader(app, deps.leadership);
+  }
   // the operator console at `/`: its routes are declared open, the hook above lets them through
   registerConsole(app);
 

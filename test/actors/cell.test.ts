@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { FakeBackend, type FakeContainer } from '../../src/garden/fake/fake-backend.js';
 import { AuctorError } from '../../src/base/errors.js';
 import { buildTask } from '../models/builders.js';
+import { localCellClient } from '../../src/actors/cell-client.js';
 import { CELL_ID, lrpWork, startCell, type CellHarness } from '../support/cell-harness.js';
 import { eventually } from '../support/eventually.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -199,6 +200,25 @@ describe('cell actor (fake backend)', () => {
 
       h.client.stopInstance('web', 3, 'ig-unknown');
       expect(await h.next('cell-report/lrp-stopped', (r) => r.instance_guid === 'ig-unknown')).to.deep.include({ index: 3, cell_id: CELL_ID });
+    });
+
+    it('fencing: once a command of term 7 arrived, commands of term 6 (a deposed active) change nothing', async () => {
+      start();
+      const active = localCellClient(h.system, h.cell, CELL_ID, 7);
+      const deposed = localCellClient(h.system, h.cell, CELL_ID, 6);
+      expect(await deposed.perform({ lrps: [lrpWork('ig-0')], tasks: [] }, 1000)).to.deep.equal({ failedLrps: [], failedTasks: [] });
+      expect(await active.perform({ lrps: [lrpWork('ig-1', {}, 1)], tasks: [] }, 1000)).to.deep.equal({ failedLrps: [], failedTasks: [] });
+      await h.next('cell-report/lrp-running', (r) => r.instance_guid === 'ig-1');
+
+      const refused = await deposed.perform({ lrps: [lrpWork('ig-2', {}, 2)], tasks: [] }, 1000);
+      expect(refused.failedLrps).to.deep.equal([{ process_guid: 'web', index: 2, instance_guid: 'ig-2', reason: 'stale control term 6 (seen 7)' }]);
+      deposed.stopInstance('web', 1, 'ig-1');
+      // the mailbox is in order: the state answered after the stop shows it changed nothing
+      expect((await active.state(1000)).lrps.map((l) => l.index).sort()).to.deep.equal([0, 1]);
+      expect(h.of('cell-report/lrp-stopped')).to.deep.equal([]);
+      expect(backend.destroyed).to.deep.equal([]);
+      active.stopInstance('web', 1, 'ig-1');
+      await h.next('cell-report/lrp-stopped', (r) => r.instance_guid === 'ig-1');
     });
 
     it('a container actor that fails reports the instance crashed, destroys it, and the cell lives on', async () => {

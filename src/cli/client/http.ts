@@ -23,7 +23,12 @@ export class ApiError extends Error {
 }
 
 export interface ClientOptions {
-  /** `http://host:port`; a bare `host:port` (the form `auctor start --api` takes) gets `http://` */
+  /**
+   * `http://host:port`; a bare `host:port` (the form `auctor start --api` takes) gets `http://`.
+   * A comma list names the members of a control group: the client tries them in turn while one
+   * cannot be reached, follows a standby's 307 to the active, and waits out a 503 with
+   * Retry-After (an election under way).
+   */
   api: string;
   token?: string;
   timeoutMs?: number;
@@ -35,13 +40,22 @@ export function normalizeApiUrl(api: string): string {
   return withScheme.replace(/\/+$/, '');
 }
 
+/** Redirects, unreachable members and elections one request goes through before it gives up. */
+const MAX_HOPS = 10;
+/** The longest a request waits between two tries while a control group has no active. */
+const MAX_RETRY_WAIT_MS = 1000;
+
 export class ApiClient {
-  readonly url: string;
+  /** the gateway this client asks: the first of `--api`, then the last that answered */
+  url: string;
+  private readonly urls: string[];
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(options: ClientOptions) {
-    this.url = normalizeApiUrl(options.api);
+    this.urls = options.api.split(',').map((a) => a.trim()).filter(Boolean).map(normalizeApiUrl);
+    if (this.urls.length === 0) this.urls.push(normalizeApiUrl(options.api));
+    this.url = this.urls[0]!;
     this.token = options.token || undefined;
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   }
@@ -87,14 +101,44 @@ export class ApiClient {
     }
   }
 
+  /**
+   * One request, following a control group's active: redirects are followed here, not by fetch,
+   * which would drop the token on the way to another port.
+   */
   private async send(method: string, path: string, body: unknown, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    try {
-      return await fetch(this.url + path, { method, headers, signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    } catch (error) {
-      throw this.unreachable(error);
+    const unreachable = new Set<string>();
+    let target = this.url + path;
+    for (let hop = 0; ; hop++) {
+      const base = new URL(target).origin;
+      let response: Response;
+      try {
+        response = await fetch(target, { method, headers, signal, redirect: 'manual', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      } catch (error) {
+        unreachable.add(base);
+        const next = this.urls.find((u) => !unreachable.has(new URL(u).origin));
+        if (signal.aborted || next === undefined || hop >= MAX_HOPS || !safeToResend(method, error)) throw this.unreachable(error, base);
+        target = next + path;
+        continue;
+      }
+      const location = response.headers.get('location');
+      if ((response.status === 307 || response.status === 308) && location && hop < MAX_HOPS) {
+        await response.body?.cancel();
+        target = new URL(location, target).toString();
+        continue;
+      }
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (response.status === 503 && retryAfter > 0 && hop < MAX_HOPS) {
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter * 1000, MAX_RETRY_WAIT_MS)));
+        if (signal.aborted) return response;
+        target = this.urls[(this.urls.indexOf(base) + 1) % this.urls.length]! + path;
+        continue;
+      }
+      this.url = base;
+      return response;
     }
   }
 
@@ -106,16 +150,30 @@ export class ApiClient {
     }
   }
 
-  private unreachable(error: unknown): ApiError {
+  private unreachable(error: unknown, url = this.url): ApiError {
     const err = error as Error & { cause?: { code?: string; message?: string } };
     if (err.name === 'TimeoutError') {
-      return new ApiError(`the gateway at ${this.url} did not answer within ${this.timeoutMs} ms`, 'Unreachable', 0);
+      return new ApiError(`the gateway at ${url} did not answer within ${this.timeoutMs} ms`, 'Unreachable', 0);
     }
     if (err.name === 'AbortError') return new ApiError('aborted', 'Aborted', 0);
     // fetch reports `TypeError: fetch failed`; the reason (ECONNREFUSED ...) is its cause
     const reason = err.cause?.message ?? err.cause?.code ?? err.message;
-    return new ApiError(`cannot reach the gateway at ${this.url}: ${reason}`, 'Unreachable', 0);
+    return new ApiError(`cannot reach the gateway at ${url}: ${reason}`, 'Unreachable', 0);
   }
+}
+
+/** Errors that mean the request never reached a gateway. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether a request that failed may go to the next gateway: one that never left, or one whose
+ * repetition changes nothing more (GET, HEAD, PUT, DELETE). A POST or PATCH cut after it was sent
+ * may have been applied: it is reported, not repeated.
+ */
+function safeToResend(method: string, error: unknown): boolean {
+  if (['GET', 'HEAD', 'PUT', 'DELETE'].includes(method)) return true;
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code !== undefined && NOT_SENT.has(code);
 }
 
 /** The `{"error":{type,message}}` body as an `ApiError`; a body of another shape is described by status. */

@@ -13,7 +13,7 @@ function client(program: Command, name: string, description: string): Command {
   return program
     .command(name)
     .description(description)
-    .addOption(flag('api', 'url', 'gateway URL').default(DEFAULT_API))
+    .addOption(flag('api', 'url', 'gateway URL; a comma list names the members of a control group: the active is found and followed').default(DEFAULT_API))
     .addOption(flag('token', 'token', 'bearer token the gateway requires'))
     .addOption(new Option('--json', 'print JSON for scripts instead of tables'));
 }

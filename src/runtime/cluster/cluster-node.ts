@@ -38,9 +38,11 @@ export class ClusterNode {
   /** this node's endpoint for envelopes to `/replication` (journal shipping: remoting/replication-link.ts) */
   readonly replicationRemoting: Remoting;
   private readonly parts = new DisposableStore();
+  private roles: string[];
 
   constructor(private readonly options: ClusterNodeOptions) {
     const { system, remoting } = options;
+    this.roles = [...options.roles];
     // membership reads its own envelopes to `/cluster`; remote refs carry the rest (cluster-routing.ts)
     const split = splitRemoting(remoting);
     this.replicationRemoting = split.replication;
@@ -71,10 +73,16 @@ export class ClusterNode {
     return this;
   }
 
+  /** Changes this node's roles (a control group's standby that wins takes `control`): Membership.setRoles. */
+  setRoles(roles: readonly string[]): void {
+    this.roles = [...roles];
+    this.membership.setRoles(roles);
+  }
+
   /** A node with `role`: this node when it has it, else the first member that is up with it. */
   nodeWithRole(role: string): string | undefined {
     const self = this.options.remoting.self.name;
-    if (this.options.roles.includes(role)) return self;
+    if (this.roles.includes(role)) return self;
     return this.membership.members().find((m) => m.name !== self && m.roles.includes(role) && m.status === 'up')?.name;
   }
 

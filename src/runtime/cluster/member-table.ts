@@ -44,6 +44,11 @@ export class MemberTable {
     return true;
   }
 
+  /** The node's roles change (a standby of a control group becomes the active); heartbeats carry them. */
+  setSelfRoles(roles: readonly string[]): void {
+    this.selfMember = { ...this.selfMember, roles: [...roles] };
+  }
+
   get(name: string): Member | undefined {
     return name === this.selfMember.name ? this.selfMember : this.records.get(name);
   }
@@ -73,11 +78,12 @@ export class MemberTable {
           return [];
         case 'up':
           this.windows.get(info.name)!.record(now);
-          this.records.set(info.name, { ...existing, lastHeartbeatAt: now });
+          // roles may change within an incarnation (a control group's standby that wins)
+          this.records.set(info.name, { ...existing, roles: sameRoles(existing.roles, info.roles) ? existing.roles : [...info.roles], lastHeartbeatAt: now });
           return [];
         case 'suspect': {
           this.windows.get(info.name)!.record(now);
-          const back = transition(existing, 'up', now)!;
+          const back = { ...transition(existing, 'up', now)!, roles: [...info.roles] };
           this.records.set(info.name, back);
           return [{ type: 'member-reachable', member: back }];
         }
@@ -207,3 +213,5 @@ function fnv1a(text: string): number {
   }
   return hash >>> 0;
 }
+
+const sameRoles = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((r, i) => r === b[i]);

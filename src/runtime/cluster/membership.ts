@@ -110,6 +110,12 @@ export class Membership {
     };
   }
 
+  /** Changes this node's roles; every member learns them from the next heartbeat, sent now. */
+  setRoles(roles: readonly string[]): void {
+    this.table.setSelfRoles(roles);
+    if (this.state === 'running') this.heartbeat();
+  }
+
   /** This node's status: `joining` until it is part of a cluster, then `up`. */
   get status(): MemberStatus {
     return this.table.self.status;

@@ -30,6 +30,17 @@ describe('member table', () => {
     expect(table.get('cell-1')).to.include({ incarnation: 6, status: 'up' });
   });
 
+  it('roles change within an incarnation: taken from each heartbeat, and the node can change its own (a standby that wins)', () => {
+    const table = new MemberTable(self, 'up', 0, settings);
+    const standby = { name: 'control-2', incarnation: 3, address: 'c2:1', roles: ['control-standby'] };
+    table.heard(standby, 0);
+    expect(tags(table.heard({ ...standby, roles: ['control'] }, 1000))).to.deep.equal([]);
+    expect(table.get('control-2')).to.include({ status: 'up', incarnation: 3 }).and.have.deep.property('roles', ['control']);
+    table.setSelfRoles(['control-standby']);
+    expect(table.self.roles).to.deep.equal(['control-standby']);
+    expect(table.gossip()[0]).to.include({ name: 'control' }).and.have.deep.property('roles', ['control-standby']);
+  });
+
   it('learnt second-hand: joining without an announcement, up once heard', () => {
     const table = new MemberTable(self, 'up', 0, settings);
     expect(table.learn(cell(5), 0)).to.deep.equal({ events: [], news: true });

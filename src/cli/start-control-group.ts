@@ -1,0 +1,152 @@
+/**
+ * `auctor start --roles control --etcd ...`: this node joins a control group (docs/054). It
+ * starts as a standby: a gateway that answers `/v1/ping` and `/v1/leader` and sends everything
+ * else to the active (307), membership role `control-standby` (cells follow the member with the
+ * `control` role), no control actors. When it wins it replaces that gateway by the full one on
+ * the same address and starts the control side, which recovers from its LMDB as after a restart.
+ * When it stops leading (its own lease deadline passed) it stops: it exits EXIT_STEPPED_DOWN for
+ * its supervisor to start it again as a standby.
+ */
+import { hostname } from 'node:os';
+import type { DisposableStore } from '../base/disposables.js';
+import type { Logger } from '../base/logger.js';
+import type { ClusterNode } from '../runtime/cluster/cluster-node.js';
+import { LeaderElection, type LogPosition } from '../runtime/cluster/leader-election.js';
+import type { GatewayLeadership } from '../gateway/leader.js';
+import type { Gateway } from '../gateway/server.js';
+import { startStandbyGateway } from '../gateway/standby.js';
+import type { HostPort } from './flags.js';
+import type { StartFlags } from './start-command.js';
+
+/** The exit status of a control node that stopped leading: start it again, it rejoins as a standby. */
+export const EXIT_STEPPED_DOWN = 3;
+
+/** A standby's membership role: cells and the router look for `control`, which only the active has. */
+export const STANDBY_ROLE = 'control-standby';
+
+export interface ControlGroupContext {
+  flags: StartFlags;
+  log: Logger;
+  cluster: ClusterNode;
+  /** this node's remoting address, `host:port` */
+  listen: string;
+  /** the node's parts, disposed in reverse on stop */
+  parts: DisposableStore;
+  /** starts the control side (stamping `term` on its commands to cells) and the full gateway on `apiPort` */
+  becomeActive(leadership: GatewayLeadership, apiPort: number, term: number): Promise<void>;
+  /** the node stopped leading: stop the process */
+  stepDown(): void;
+  /** the journal shipping over this node's LMDB (default: {@link standInReplication}) */
+  replication?: GroupReplication;
+}
+
+/** Where the journal shipping reaches a member: its name and remoting address. */
+export interface GroupReplica {
+  name: string;
+  address: string;
+}
+
+/**
+ * What the control group needs of the journal shipping: the part of its `Replication`
+ * (src/runtime/persistence/replication.ts) the election drives. `lastLsn` decides who may win; a
+ * winner becomes primary (sealing the old term first) before its control actors write; a node
+ * that sees another leader is its standby; `superseded` (a standby sealed at a higher term)
+ * steps the active down.
+ */
+export interface GroupReplication {
+  lastLsn(): LogPosition;
+  becomePrimary(term: number, standbys: GroupReplica[]): Promise<void>;
+  setStandbys(standbys: GroupReplica[]): void;
+  becomeStandby(primary: GroupReplica | undefined): Promise<void>;
+  onEvent(handler: (event: { type: string }) => void): () => void;
+}
+
+/**
+ * A stand-in until the journal shipping is wired in: every node claims {0, 0} (so any standby may
+ * win) and nothing is shipped; the roles are only recorded.
+ */
+export function standInReplication(): GroupReplication {
+  return {
+    lastLsn: () => ({ term: 0, lsn: 0 }),
+    becomePrimary: async () => {},
+    setStandbys: () => {},
+    becomeStandby: async () => {},
+    onEvent: () => () => {},
+  };
+}
+
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
+
+const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
+export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
+  const { flags, log, parts, cluster } = context;
+  const replication = context.replication ?? standInReplication();
+  let active = false;
+  // the primary ships to every member that is up as a standby
+  const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
+  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(standbys())));
+  parts.add(replication.onEvent((event) => {
+    if (event.type === 'superseded' && active) {
+      log.warn({ event }, 'control-group.superseded');
+      context.stepDown();
+    }
+  }));
+  let election: LeaderElection | undefined;
+  const leadership: GatewayLeadership = { holds: () => election?.holds() ?? false, leader: () => election?.leader() };
+  let standby: Gateway | undefined;
+  try {
+    standby = await startStandbyGateway(leadership, flags.api.host, flags.api.port, flags.apiToken ? { token: flags.apiToken } : {});
+  } catch (error) {
+    log.error({ api: flags.api, error: (error as Error).message }, 'gateway.failed-to-listen');
+    process.stderr.write(`auctor: the gateway cannot listen on ${flags.api.host}:${flags.api.port}: ${(error as Error).message}\n`);
+    return undefined;
+  }
+  const { port: apiPort } = standby;
+  // what clients are sent to: a wildcard address is no place to send them, the host name is
+  const api = isWildcard(flags.api.host) ? `http://${hostname()}:${apiPort}` : standby.url;
+  parts.add(() => standby?.close());
+  const running = new LeaderElection({
+    endpoints: flags.etcd.map(address),
+    self: { name: flags.name, api, listen: context.listen },
+    ttlMs: flags.leaderTtlMs,
+    lastLsn: () => replication.lastLsn(),
+    log,
+  });
+  election = running;
+  // stopped before the gateway and the control side go: a leaving active hands over at once
+  parts.add(() => running.stop());
+  running.on('leader', (leader) => {
+    log.info({ leader: leader ?? null }, 'control-group.leader');
+    if (active || !leader || leader.name === flags.name) return;
+    // a standby follows the active's log
+    replication.becomeStandby({ name: leader.name, address: leader.listen }).catch((error: Error) => log.error({ error: error.message }, 'control-group.become-standby-failed'));
+  });
+  running.on('elected', (term) => {
+    log.info({ term, sync_standbys: flags.syncStandbys }, 'control-group.elected');
+    void (async () => {
+      // sealed against the old term, and accepting writes, before any control actor writes
+      try {
+        await replication.becomePrimary(term, standbys());
+      } catch (error) {
+        log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
+        context.stepDown();
+        return;
+      }
+      active = true;
+      const closing = standby;
+      standby = undefined;
+      await closing?.close();
+      await context.becomeActive(running, apiPort, term);
+      log.info({ term, api }, 'control-group.active');
+    })();
+  });
+  running.on('lost', (reason) => {
+    log.warn({ reason }, 'control-group.stepped-down');
+    context.stepDown();
+  });
+  running.start();
+  log.info({ etcd: flags.etcd.map(address), leader_ttl_ms: flags.leaderTtlMs, api }, 'control-group.standby');
+  return { api };
+}

@@ -1,0 +1,71 @@
+/**
+ * etcd faults across processes (issue 16's chaos cases, short form; real etcd): the active cut
+ * off from etcd alone steps down before the standby wins; etcd restarted within the TTL changes
+ * nothing (the same active, the same term, writes go on).
+ */
+import { expect } from 'chai';
+import { eventually } from '../support/eventually.js';
+import { withEtcd } from '../support/etcd.js';
+import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const TTL_MS = 2000;
+
+describe('control group and etcd faults (real etcd)', function () {
+  this.timeout(60_000);
+  const etcd = withEtcd(this);
+  const nodes: NodeProcess[] = [];
+  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  const proxies: TcpProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.kill9()));
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+
+  const member = async (name: string, etcdAddress = etcd.current().endpoint, ttlMs = TTL_MS) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const seed = nodes[0] ? ['--join', nodes[0].listen] : [];
+    const node = await startNode(dir.path, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--leader-ttl-ms', String(ttlMs), '--etcd', etcdAddress, ...seed]);
+    nodes.push(node);
+    return node;
+  };
+  const write = (node: NodeProcess) => http(node.url, 'PUT', '/v1/domains/apps', { ttl: 0 }).catch(() => undefined);
+  const leaderOf = async (node: NodeProcess) => {
+    const answer = await http(node.url, 'GET', '/v1/leader');
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.json as { name: string; term: number };
+  };
+
+  it('the active cut off from etcd alone steps down (exit 3) before the standby is elected', async () => {
+    const proxy = await startTcpProxy(etcd.current().endpoint);
+    proxies.push(proxy);
+    const a = await member('cg-a', proxy.address);
+    await eventually(async () => expect((await write(a))?.status).to.equal(204), { timeout: 10_000, interval: 50 });
+    const b = await member('cg-b');
+    const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
+    proxy.cut();
+    await eventually(async () => expect((await write(b))?.status).to.equal(204), { timeout: TTL_MS + 3000, interval: 20 });
+    expect(await exited).to.equal(3);
+    const steppedDown = Number((await a.waitForLog('control-group.stepped-down')).time);
+    const elected = Number((await b.waitForLog('control-group.elected')).time);
+    // one machine, one clock: the old active gave up before the new one was elected
+    expect(steppedDown).to.be.below(elected);
+  });
+
+  it('etcd restarted within the TTL: the same active in the same term, and writes go on', async () => {
+    // the default TTL: room for etcd's restart (about 0.5 s here) within it
+    const a = await member('cg-a', etcd.current().endpoint, 3000);
+    await eventually(async () => expect((await write(a))?.status).to.equal(204), { timeout: 10_000, interval: 50 });
+    const b = await member('cg-b', etcd.current().endpoint, 3000);
+    const before = await eventually(() => leaderOf(b), { timeout: 5000, interval: 50 });
+    await etcd.restart();
+    expect((await write(a))?.status).to.equal(204);
+    await eventually(async () => expect(await leaderOf(b)).to.deep.equal(before), { timeout: 5000, interval: 50 });
+    expect(await leaderOf(a)).to.deep.equal(before);
+    expect(a.child.exitCode).to.equal(null);
+    expect(a.output()).to.not.contain('control-group.stepped-down');
+  });
+});
