@@ -29,6 +29,22 @@ interface Live {
   timer: Timer;
   /** bumped on every heartbeat, so a timer that fired late for an old one is ignored */
   generation: number;
+  /** when the presence expires (Clock ms) unless a heartbeat comes first */
+  due: number;
+}
+
+/**
+ * An expiry handled this much after its due time means this node itself stalled (a busy event
+ * loop, a long GC): the heartbeats that came meanwhile are still unread behind it, so the cell
+ * gets that much longer, as membership ignores a local pause (docs/052). At 100k instances a
+ * saturated control node let 1921 live cells expire during a fill and replaced 1062 healthy
+ * instances (issue 14).
+ */
+const LATE_MS = 500;
+
+/** The expiry of one heartbeat: its timer dispatches in a later turn, after the socket data read meanwhile. */
+function armExpiry(system: ActorSystem, self: Ref<Msg>, clock: ActorSystem['clock'], cellId: string, generation: number, ms: number): Timer {
+  return clock.setTimeout(() => setImmediate(() => setImmediate(() => system.dispatch(self, { type: 'cells/expired', cell_id: cellId, generation }))), ms);
 }
 
 interface State {
@@ -62,8 +78,8 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           const previous = state.cells.get(id);
           previous?.timer.cancel();
           const generation = (previous?.generation ?? 0) + 1;
-          const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'cells/expired', cell_id: id, generation }), deps.settings.cellTtlMs);
-          state.cells.set(id, { presence: msg.presence, timer, generation });
+          const timer = armExpiry(system, ctx.self as Ref<Msg>, ctx.clock, id, generation, deps.settings.cellTtlMs);
+          state.cells.set(id, { presence: msg.presence, timer, generation, due: ctx.clock.now() + deps.settings.cellTtlMs });
           if (!previous) {
             deps.events.publish(Events.cellAppeared(msg.presence));
             // after the event: a node's routing may learn from it where the cell is (cli/start-cluster.ts)
@@ -76,10 +92,19 @@ export function spawnCells(system: ActorSystem, parent: AnyRef, deps: ControlDep
           const live = state.cells.get(msg.cell_id);
           if (!live || live.generation !== msg.generation) return state;
           const now = ctx.clock.now();
+          const late = now - live.due;
+          if (late > LATE_MS) {
+            // this node stalled: the cell gets as long again as the stall took from it
+            live.due = now + Math.min(late, deps.settings.cellTtlMs);
+            live.timer = armExpiry(system, ctx.self as Ref<Msg>, ctx.clock, msg.cell_id, msg.generation, live.due - now);
+            ctx.log.info({ cell_id: msg.cell_id, late_ms: late }, 'cell.expiry-deferred');
+            return state;
+          }
           if (now < hold.judgeFrom) {
             // recovering: judged once the hold is over, unless a heartbeat comes first
             const wait = Number.isFinite(hold.judgeFrom) ? hold.judgeFrom - now : deps.settings.cellTtlMs;
-            live.timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, msg), wait);
+            live.due = now + wait;
+            live.timer = armExpiry(system, ctx.self as Ref<Msg>, ctx.clock, msg.cell_id, msg.generation, wait);
             return state;
           }
           state.cells.delete(msg.cell_id);

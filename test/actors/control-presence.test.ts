@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type { CellReport } from '../../src/actors/cell.protocol.js';
 import { eventually } from '../support/eventually.js';
-import { startHarness, type Harness } from './control-harness.js';
+import { startHarness, type Harness, type LogLine } from './control-harness.js';
 import { MemoryPersistenceEngine } from '../../src/runtime/persistence/memory-engine.js';
 import type { JournalRead } from '../../src/runtime/persistence/engine.js';
 
@@ -89,5 +89,32 @@ describe('control: cell presence under a long mailbox of reports', () => {
     // the same list now is routed: the stray is stopped
     h.control.report({ type: 'cell-report/containers', cell_id: 'listing-cell', containers: [{ kind: 'lrp', process_guid: 'nobody', index: 0, instance_guid: 'stray', state: 'RUNNING' }] } as unknown as CellReport);
     await eventually(() => expect(cell.stops.map((s) => s.instance_guid)).to.deep.equal(['stray']));
+  });
+
+  it('a control node that stalled past a TTL gives its cells as long again: the heartbeat read after the stall keeps the cell; silence then expires it', async () => {
+    const logs: LogLine[] = [];
+    h = startHarness({ cellTtlMs: TTL_MS }, { logs });
+    const cell = h.cells.add('patient-cell');
+    cell.heartbeat();
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['patient-cell']));
+    await h.control.actualLrps(); // recovered; then a TTL of heartbeats, so the start's hold is over
+    for (let i = 0; i < 4; i++) {
+      await h.clock.advance(TTL_MS / 2);
+      cell.heartbeat();
+    }
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['patient-cell']));
+    // the node's event loop is held for 2 TTLs: no timer fires, nothing is read meanwhile
+    h.clock.stall(2 * TTL_MS);
+    await h.clock.advance(0); // the overdue expiry fires first, as after a real stall
+    const disappeared = () => h.events.filter((e) => e.type === 'cell_disappeared');
+    await eventually(() => expect(logs.some((l) => l.msg === 'cell.expiry-deferred') || disappeared().length > 0).to.equal(true));
+    expect(disappeared(), 'judged after its own stall').to.deep.equal([]);
+    cell.heartbeat(); // what the cell sent during the stall, read now
+    await h.clock.advance(TTL_MS / 2);
+    expect((await h.control.cells()).map((c) => c.cell_id)).to.deep.equal(['patient-cell']);
+    // and with no heartbeat after that, it expires as usual
+    await h.clock.advance(TTL_MS);
+    await eventually(async () => expect(await h.control.cells()).to.deep.equal([]));
+    expect(disappeared()).to.have.length(1);
   });
 });
