@@ -36,8 +36,8 @@ export interface ControlGroupContext {
   becomeActive(leadership: GatewayLeadership, apiPort: number, term: number): Promise<void>;
   /** the node stopped leading: stop the process */
   stepDown(): void;
-  /** the journal shipping over this node's LMDB (default: {@link standInReplication}) */
-  replication?: GroupReplication;
+  /** the journal shipping over this node's LMDB (a Replicator: src/runtime/persistence/replicator.ts) */
+  replication: GroupReplication;
 }
 
 /** Where the journal shipping reaches a member: its name and remoting address. */
@@ -61,20 +61,6 @@ export interface GroupReplication {
   onEvent(handler: (event: { type: string }) => void): () => void;
 }
 
-/**
- * A stand-in until the journal shipping is wired in: every node claims {0, 0} (so any standby may
- * win) and nothing is shipped; the roles are only recorded.
- */
-export function standInReplication(): GroupReplication {
-  return {
-    lastLsn: () => ({ term: 0, lsn: 0 }),
-    becomePrimary: async () => {},
-    setStandbys: () => {},
-    becomeStandby: async () => {},
-    onEvent: () => () => {},
-  };
-}
-
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
 
 const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -82,7 +68,7 @@ const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]
 /** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
 export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
   const { flags, log, parts, cluster } = context;
-  const replication = context.replication ?? standInReplication();
+  const { replication } = context;
   let active = false;
   // the primary ships to every member that is up as a standby
   const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));

@@ -1,0 +1,109 @@
+/**
+ * The journal shipping wired into the control group, across real processes (issue 16): three
+ * `auctor start --roles control --etcd` nodes with `--sync-standbys 1`. Three nodes, not two: a
+ * 201 then means the desire is on the active's disk and on a standby's, and after a kill -9 of
+ * the active the survivor that wins still has a standby to acknowledge the next writes (with two
+ * nodes and one synchronous standby the survivor acknowledges nothing until the killed node is
+ * back; with `--sync-standbys 0` a 201 would be on the active's disk only). Each round desires
+ * LRPs through the active from several writers, kills it with -9, and reads every LRP that was
+ * acknowledged (201) before the kill from the new active; the killed node starts again on its
+ * data and rejoins as a standby. Skipped without `etcd` on PATH.
+ */
+import { expect } from 'chai';
+import { eventually } from '../support/eventually.js';
+import { withEtcd } from '../support/etcd.js';
+import { http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const ROUNDS = 3;
+const TTL_MS = 2000;
+const WRITERS = 8;
+
+describe('a control group ships its journal: kill -9 of the active loses no acknowledged desire (real etcd)', function () {
+  this.timeout(180_000);
+  const etcd = withEtcd(this);
+  const live = new Set<NodeProcess>();
+  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  afterEach(async () => {
+    await Promise.all([...live].map((n) => n.kill9()));
+    live.clear();
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+
+  const start = async (name: string, data: string, join?: NodeProcess) => {
+    const node = await startNode(data, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '1', '--etcd', etcd.current().endpoint, '--leader-ttl-ms', String(TTL_MS), ...(join ? ['--join', join.listen] : [])]);
+    live.add(node);
+    return node;
+  };
+  const leaderOf = async (node: NodeProcess) => {
+    const answer = await http(node.url, 'GET', '/v1/leader');
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.json as { name: string; term: number };
+  };
+  const listed = async (node: NodeProcess): Promise<Set<string>> => {
+    const answer = await http(node.url, 'GET', '/v1/desired_lrps');
+    expect(answer.status, answer.text).to.equal(200);
+    return new Set((answer.json as Array<{ process_guid: string }>).map((lrp) => lrp.process_guid));
+  };
+
+  it(`${ROUNDS} rounds with 3 nodes and --sync-standbys 1: the new active lists every LRP desired (201) before the kill`, async () => {
+    const names = ['cg-a', 'cg-b', 'cg-c'] as const;
+    const data = Object.fromEntries(names.map((name) => [name, tempDir()])) as Record<(typeof names)[number], ReturnType<typeof tempDir>>;
+    dirs.push(...Object.values(data));
+    const first = await start('cg-a', data['cg-a'].path);
+    await eventually(async () => expect((await leaderOf(first)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
+    let nodes = [first, await start('cg-b', data['cg-b'].path, first), await start('cg-c', data['cg-c'].path, first)];
+    let active = first;
+    let term = (await leaderOf(first)).term;
+    const acknowledged = new Set<string>();
+    const lost: number[] = [];
+    const failovers: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const node of nodes) await eventually(async () => expect(await leaderOf(node)).to.deep.include({ name: active.name, term }), { timeout: 10_000, interval: 50 });
+      // several writers desire LRPs through the active until it is killed
+      let writing = true;
+      const target = active;
+      const ackedThisRound = new Set<string>();
+      const writers = Array.from({ length: WRITERS }, async (_, w) => {
+        for (let i = 0; writing; i++) {
+          const guid = `r${round}-w${w}-${i}`;
+          const answer = await http(target.url, 'POST', '/v1/desired_lrps', webLrp(guid, 1)).catch(() => undefined);
+          if (!answer) return;
+          if (answer.status === 201) ackedThisRound.add(guid);
+        }
+      });
+      await eventually(() => expect(ackedThisRound.size).to.be.above(40), { timeout: 30_000, interval: 20 });
+      const killedAt = Date.now();
+      await active.kill9();
+      live.delete(active);
+      writing = false;
+      await Promise.all(writers);
+      for (const guid of ackedThisRound) acknowledged.add(guid);
+
+      const survivors = nodes.filter((n) => n !== active);
+      const leader = await eventually(async () => {
+        const seen = await leaderOf(survivors[0]!);
+        expect(seen.name).to.be.oneOf(survivors.map((n) => n.name));
+        expect(seen.term).to.be.above(term);
+        return seen;
+      }, { timeout: TTL_MS + 5000, interval: 20 });
+      const next = survivors.find((n) => n.name === leader.name)!;
+      // the new active acknowledges a write: its standby is caught up
+      await eventually(async () => expect((await http(next.url, 'POST', '/v1/desired_lrps', webLrp(`after-${round}`, 1))).status).to.equal(201), { timeout: 15_000, interval: 50 });
+      failovers.push(Date.now() - killedAt);
+      acknowledged.add(`after-${round}`);
+      const held = await listed(next);
+      const missing = [...acknowledged].filter((guid) => !held.has(guid));
+      lost.push(missing.length);
+      expect(missing, `acknowledged before the kill of ${active.name}, absent from ${next.name}`).to.deep.equal([]);
+
+      // the killed node, started again on its data, rejoins as a standby of the new active
+      const killed = active.name as (typeof names)[number];
+      const back = await start(killed, data[killed].path, next);
+      nodes = [...survivors, back];
+      active = next;
+      term = leader.term;
+    }
+    console.log(`      ${acknowledged.size} desires acknowledged over ${ROUNDS} kill -9s of the active, lost: ${lost.join(', ')}; acknowledged write after the kill: ${failovers.join(', ')} ms`);
+  });
+});
