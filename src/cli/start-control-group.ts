@@ -72,7 +72,19 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   let active = false;
   // the primary ships to every member that is up as a standby
   const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
-  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(standbys())));
+  // a standby judged down leaves the set; with fewer live standbys than --sync-standbys writes
+  // wait (a 2xx means on that many standbys: no silent downgrade) and go on once one is back
+  let tooFew = false;
+  const shipTo = (): GroupReplica[] => {
+    const live = standbys();
+    if (tooFew !== live.length < flags.syncStandbys) {
+      tooFew = !tooFew;
+      if (tooFew) log.warn({ standbys: live.map((s) => s.name), sync_standbys: flags.syncStandbys }, 'control-group.too-few-standbys');
+      else log.info({ standbys: live.map((s) => s.name), sync_standbys: flags.syncStandbys }, 'control-group.enough-standbys');
+    }
+    return live;
+  };
+  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(shipTo())));
   parts.add(replication.onEvent((event) => {
     if (event.type === 'superseded' && active) {
       log.warn({ event }, 'control-group.superseded');
@@ -114,7 +126,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     void (async () => {
       // sealed against the old term, and accepting writes, before any control actor writes
       try {
-        await replication.becomePrimary(term, standbys());
+        await replication.becomePrimary(term, shipTo());
       } catch (error) {
         log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
         context.stepDown();
