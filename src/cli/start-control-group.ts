@@ -69,6 +69,13 @@ const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]
 export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
   const { flags, log, parts, cluster } = context;
   const { replication } = context;
+  // the lease deadline and a standby's refusal (superseded) may both end a lead: one stop, not a forced second
+  let steppedDown = false;
+  const stepDown = () => {
+    if (steppedDown) return;
+    steppedDown = true;
+    context.stepDown();
+  };
   let active = false;
   // the primary ships to every member that is up as a standby
   const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
@@ -88,7 +95,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   parts.add(replication.onEvent((event) => {
     if (event.type === 'superseded' && active) {
       log.warn({ event }, 'control-group.superseded');
-      context.stepDown();
+      stepDown();
     }
   }));
   let election: LeaderElection | undefined;
@@ -129,7 +136,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
         await replication.becomePrimary(term, shipTo());
       } catch (error) {
         log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
-        context.stepDown();
+        stepDown();
         return;
       }
       active = true;
@@ -142,7 +149,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   });
   running.on('lost', (reason) => {
     log.warn({ reason }, 'control-group.stepped-down');
-    context.stepDown();
+    stepDown();
   });
   running.start();
   log.info({ etcd: flags.etcd.map(address), leader_ttl_ms: flags.leaderTtlMs, api }, 'control-group.standby');

@@ -7,8 +7,10 @@
  * back; with `--sync-standbys 0` a 201 would be on the active's disk only). Each round desires
  * LRPs through the active from several writers, kills it with -9, and reads every LRP that was
  * acknowledged (201) before the kill from the new active; the killed node starts again on its
- * data and rejoins as a standby. And with two nodes, the standby down: the active acknowledges
- * no write (503) until it is back, then goes on. Skipped without `etcd` on PATH.
+ * data and rejoins as a standby. With two nodes, the standby down: the active acknowledges no
+ * write (503) until it is back, then goes on. An active stopped (SIGSTOP) under load past its
+ * lease: nothing it acknowledged is missing on the new active; it exits 3 and rejoins. Skipped
+ * without `etcd` on PATH.
  */
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
@@ -126,5 +128,50 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
     // the write answered 503 went on waiting and landed once the standby held it (its outcome was unknown)
     expect([...(await listed(a))].sort()).to.deep.equal(['after', 'before', 'while-down']);
     expect(a.output()).to.contain('control-group.enough-standbys');
+  });
+
+  it('3 nodes with --sync-standbys 1: an active stopped (SIGSTOP) under write load for 2×TTL acknowledged nothing that the new active lacks, exits 3 and rejoins as a caught-up standby', async () => {
+    const [dataA, dataB, dataC] = [tempDir(), tempDir(), tempDir()];
+    dirs.push(dataA, dataB, dataC);
+    const a = await start('cg-a', dataA.path);
+    await eventually(async () => expect((await leaderOf(a)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
+    const standbys = [await start('cg-b', dataB.path, a), await start('cg-c', dataC.path, a)];
+    const first = (await leaderOf(a)).term;
+    for (const node of standbys) await eventually(async () => expect((await leaderOf(node)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
+    const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
+    let writing = true;
+    const acked = new Set<string>();
+    const writers = Array.from({ length: WRITERS }, async (_, w) => {
+      for (let i = 0; writing; i++) {
+        const answer = await http(a.url, 'POST', '/v1/desired_lrps', webLrp(`w${w}-${i}`, 1)).catch(() => undefined);
+        if (!answer) return;
+        if (answer.status === 201) acked.add(`w${w}-${i}`);
+      }
+    });
+    await eventually(() => expect(acked.size).to.be.above(40), { timeout: 30_000, interval: 20 });
+    a.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const leader = await eventually(async () => {
+      const seen = await leaderOf(standbys[0]!);
+      expect(seen.name).to.be.oneOf(['cg-b', 'cg-c']);
+      expect(seen.term).to.be.above(first);
+      return seen;
+    }, { timeout: TTL_MS + 5000, interval: 20 });
+    const next = standbys.find((n) => n.name === leader.name)!;
+    await eventually(async () => expect((await http(next.url, 'POST', '/v1/desired_lrps', webLrp('after', 1))).status).to.equal(201), { timeout: 15_000, interval: 50 });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 2 * TTL_MS - Date.now())));
+    a.child.kill('SIGCONT');
+    expect(await exited, a.output().slice(-4000)).to.equal(3);
+    live.delete(a);
+    writing = false;
+    await Promise.all(writers);
+    // every 201 the stopped active ever gave, before or after SIGCONT, is on the new active
+    const held = await listed(next);
+    expect([...acked].filter((guid) => !held.has(guid))).to.deep.equal([]);
+
+    // started again on its data, it rejoins as a standby and catches up (its unacknowledged tail, if any, replaced by a copy)
+    await start('cg-a', dataA.path, next);
+    await eventually(() => expect(next.output()).to.match(/"standby":"cg-a"[^\n]*replication\.standby-caught-up|replication\.standby-caught-up[^\n]*"standby":"cg-a"/), { timeout: 20_000, interval: 100 });
+    expect((await http(next.url, 'POST', '/v1/desired_lrps', webLrp('after-rejoin', 1))).status).to.equal(201);
   });
 });
