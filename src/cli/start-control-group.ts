@@ -36,8 +36,8 @@ export interface ControlGroupContext {
   becomeActive(leadership: GatewayLeadership, apiPort: number, term: number): Promise<void>;
   /** the node stopped leading: stop the process */
   stepDown(): void;
-  /** the journal shipping over this node's LMDB (default: {@link standInReplication}) */
-  replication?: GroupReplication;
+  /** the journal shipping over this node's LMDB (a Replicator: src/runtime/persistence/replicator.ts) */
+  replication: GroupReplication;
 }
 
 /** Where the journal shipping reaches a member: its name and remoting address. */
@@ -61,20 +61,6 @@ export interface GroupReplication {
   onEvent(handler: (event: { type: string }) => void): () => void;
 }
 
-/**
- * A stand-in until the journal shipping is wired in: every node claims {0, 0} (so any standby may
- * win) and nothing is shipped; the roles are only recorded.
- */
-export function standInReplication(): GroupReplication {
-  return {
-    lastLsn: () => ({ term: 0, lsn: 0 }),
-    becomePrimary: async () => {},
-    setStandbys: () => {},
-    becomeStandby: async () => {},
-    onEvent: () => () => {},
-  };
-}
-
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
 
 const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -82,15 +68,34 @@ const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]
 /** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
 export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
   const { flags, log, parts, cluster } = context;
-  const replication = context.replication ?? standInReplication();
+  const { replication } = context;
+  // the lease deadline and a standby's refusal (superseded) may both end a lead: one stop, not a forced second
+  let steppedDown = false;
+  const stepDown = () => {
+    if (steppedDown) return;
+    steppedDown = true;
+    context.stepDown();
+  };
   let active = false;
   // the primary ships to every member that is up as a standby
   const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
-  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(standbys())));
+  // a standby judged down leaves the set; with fewer live standbys than --sync-standbys writes
+  // wait (a 2xx means on that many standbys: no silent downgrade) and go on once one is back
+  let tooFew = false;
+  const shipTo = (): GroupReplica[] => {
+    const live = standbys();
+    if (tooFew !== live.length < flags.syncStandbys) {
+      tooFew = !tooFew;
+      if (tooFew) log.warn({ standbys: live.map((s) => s.name), sync_standbys: flags.syncStandbys }, 'control-group.too-few-standbys');
+      else log.info({ standbys: live.map((s) => s.name), sync_standbys: flags.syncStandbys }, 'control-group.enough-standbys');
+    }
+    return live;
+  };
+  parts.add(cluster.membership.onEvent(() => active && replication.setStandbys(shipTo())));
   parts.add(replication.onEvent((event) => {
     if (event.type === 'superseded' && active) {
       log.warn({ event }, 'control-group.superseded');
-      context.stepDown();
+      stepDown();
     }
   }));
   let election: LeaderElection | undefined;
@@ -128,10 +133,10 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     void (async () => {
       // sealed against the old term, and accepting writes, before any control actor writes
       try {
-        await replication.becomePrimary(term, standbys());
+        await replication.becomePrimary(term, shipTo());
       } catch (error) {
         log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
-        context.stepDown();
+        stepDown();
         return;
       }
       active = true;
@@ -144,7 +149,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   });
   running.on('lost', (reason) => {
     log.warn({ reason }, 'control-group.stepped-down');
-    context.stepDown();
+    stepDown();
   });
   running.start();
   log.info({ etcd: flags.etcd.map(address), leader_ttl_ms: flags.leaderTtlMs, api }, 'control-group.standby');

@@ -25,6 +25,8 @@ import { NodeMetrics } from '../metrics/node-metrics.js';
 import type { GardenBackend } from '../garden/backend.js';
 import { openBackend } from '../garden/open-backend.js';
 import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
+import { Replicator } from '../runtime/persistence/replicator.js';
+import { remotingReplicationTransport } from '../runtime/remoting/replication-link.js';
 import { startRouter, type Router } from '../router/router.js';
 import type { Remoting } from '../runtime/remoting/types.js';
 import { chooseLogFormat, envName } from './flags.js';
@@ -76,11 +78,16 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     log.info({ backend: garden.name, capacity: await garden.capacity(), rootfses: garden.rootfses(), adopted: containers.length }, 'cell.garden-ready');
   }
   const engine = parts.add(LmdbPersistenceEngine.open(join(data, 'lmdb')));
-  const system = ActorSystem.start({ name: flags.name, engine, logger: log });
+  // in a control group the control side starts only once this node wins (start-control-group.ts)
+  const group = flags.etcd.length > 0;
+  // a standby's store follows the active's (journal shipping): its timers are the active's, and fire once it leads
+  const system = ActorSystem.start({ name: flags.name, engine, logger: log, deferTimers: group });
   let listening: Remoting | undefined;
-  // the actor system shuts down before remoting closes, though remoting starts after it
+  let shipping: Replicator | undefined;
+  // the actor system shuts down before the journal shipping and remoting close, though they start after it
   parts.add(async () => {
     await system.shutdown();
+    shipping?.close();
     await listening?.close();
   });
   const metrics = new NodeMetrics({ system, processMetrics: true });
@@ -95,14 +102,16 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   }
   const { cluster, remoting } = clustered;
   listening = remoting;
+  // every write of the engine goes through the journal shipping: refused until this node leads,
+  // acknowledged once --sync-standbys standbys hold it (docs/012 "Replication", docs/054)
+  const replication = group ? new Replicator(engine, remotingReplicationTransport(cluster.replicationRemoting), { syncStandbys: flags.syncStandbys, log }) : undefined;
+  shipping = replication;
   // leave first, so peers see `left` rather than a failure
   parts.add(() => cluster.stop());
   metrics.watchRemoting(remoting);
   parts.add(metrics);
   let cell: Ref<CellMsg> | undefined;
   const events = new EventHub();
-  // in a control group the control side starts only once this node wins (start-control-group.ts)
-  const group = flags.etcd.length > 0;
   // `term`: a control group's active stamps it on its commands to cells (docs/054)
   const schedulerWith = (roles: StartFlags['roles'], term?: number) => startScheduler(system, {
     roles,
@@ -186,11 +195,12 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   };
   let standbyApi: string | undefined;
   let onSteppedDown = (): void => process.exit(EXIT_STEPPED_DOWN);
-  if (group) {
+  if (replication) {
     const joined = await joinControlGroup({
-      flags, log, cluster, listen: remoting.self.address, parts,
+      flags, log, cluster, listen: remoting.self.address, parts, replication,
       // the winner recovers from its LMDB as after a restart, cells get the fair window (docs/020)
       becomeActive: async (election, apiPort, term) => {
+        system.startTimers();
         scheduler = schedulerWith(['control'], term);
         cluster.setRoles(flags.roles);
         await serveControl(election, apiPort);

@@ -43,6 +43,12 @@ export interface SystemOptions {
   engine?: PersistenceEngine;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Durable timers fire only once {@link ActorSystem.startTimers} is called (default: at start).
+   * A control group's standby defers them: its store is a copy of the active's, its timers the
+   * active's, and it may not write until it leads.
+   */
+  deferTimers?: boolean;
 }
 
 type Parent = AnyRef;
@@ -88,7 +94,7 @@ export class ActorSystem {
     ActorSystem.assertCanStart();
     if (findSystem(options.name)) throw new Error(`an actor system named "${options.name}" is already running in this process`);
     const system = new ActorSystem(options.name, options);
-    system.durableTimers?.start();
+    if (!options.deferTimers) system.durableTimers?.start();
     setShieldReporter(options.name, (event, fields) => system.log.error({ ...fields, error: describeError(fields.error) }, event));
     return system;
   }
@@ -132,6 +138,11 @@ export class ActorSystem {
   /** The virtual children the actor at `path` declared, if any (counts, paged listing; nothing is activated). */
   virtualChildrenOf(path: string): VirtualChildren<unknown, unknown, unknown> | undefined {
     return this.virtualKinds.of(path);
+  }
+
+  /** Starts the durable timers of a system started with `deferTimers` (their stored ones due now fire at once). */
+  startTimers(): void {
+    this.durableTimers?.start();
   }
 
   /**

@@ -45,8 +45,8 @@ export class VirtualNode {
   }
 
   /** A new system (and parent) on the current engine; the parent declares its counters unless `declare` is false. */
-  start(declare = true): void {
-    this.system = ActorSystem.start({ name: `virtual-${systems++}`, engine: this.engine, clock: this.clock });
+  start(declare = true, deferTimers = false): void {
+    this.system = ActorSystem.start({ name: `virtual-${systems++}`, engine: this.engine, clock: this.clock, deferTimers });
     this.parent = this.system.spawnStateless(this.system.root, { kind: 'holder', name: 'holder', handle: () => undefined });
     if (declare) this.declare();
   }
@@ -57,12 +57,12 @@ export class VirtualNode {
   }
 
   /** Shuts the system down and closes the engine, then opens both again on the same directory. */
-  async restart({ declare = true, downForMs = 0 } = {}): Promise<void> {
+  async restart({ declare = true, downForMs = 0, deferTimers = false } = {}): Promise<void> {
     await this.system.shutdown();
     await this.engine.close();
     await this.clock.advance(downForMs);
     this.engine = LmdbPersistenceEngine.open(this.dir.path);
-    this.start(declare);
+    this.start(declare, deferTimers);
   }
 
   get(name: string): Promise<CounterState> {

@@ -56,6 +56,18 @@ describe('virtual children: durable timers', () => {
     await eventually(async () => expect((await node.get('late')).ticks).to.equal(1));
   });
 
+  it('started with deferTimers (a control group\'s standby), fires no stored timer until startTimers', async () => {
+    await node.counters.add('s');
+    await scheduleTick(node, 's', 5 * IDLE_MS);
+    await node.restart({ downForMs: 10 * IDLE_MS, deferTimers: true });
+    await node.clock.advance(10 * IDLE_MS);
+    await node.idle();
+    expect((await node.get('s')).ticks).to.equal(0);
+    expect(node.system.timers.of('/holder/s')).to.have.length(1);
+    node.system.startTimers();
+    await eventually(async () => expect((await node.get('s')).ticks).to.equal(1));
+  });
+
   it('keeps a timer due before its parent declared the children, and fires it when it does', async () => {
     await node.counters.add('k');
     await scheduleTick(node, 'k', 5 * IDLE_MS);
