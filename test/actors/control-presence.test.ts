@@ -14,6 +14,19 @@ const TTL_MS = 1_000;
 /** a report control routes on (to tasks, which ignores it: no such task, no such cell) */
 const report = (i: number): CellReport => ({ type: 'cell-report/task-completed', cell_id: 'no-such-cell', task_guid: `t-${i}`, failed: false, failure_reason: '', result: '' }) as unknown as CellReport;
 
+/** A store whose journal scans wait for `release`: the query index's rebuild, so the control's recovery, waits too. */
+function gatedEngine(): { engine: MemoryPersistenceEngine; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const engine = new (class extends MemoryPersistenceEngine {
+    override async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
+      await gate;
+      return super.scanJournals(prefix, visit);
+    }
+  })();
+  return { engine, release };
+}
+
 describe('control: cell presence under a long mailbox of reports', () => {
   let h: Harness;
   afterEach(async () => h.stop());
@@ -38,15 +51,7 @@ describe('control: cell presence under a long mailbox of reports', () => {
   });
 
   it('while control recovers no presence expires; a TTL after the recovery a silent cell disappears', async () => {
-    // a store whose journal scans wait for `release`: the query index's rebuild, so the recovery, waits too
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const engine = new (class extends MemoryPersistenceEngine {
-      override async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
-        await gate;
-        return super.scanJournals(prefix, visit);
-      }
-    })();
+    const { engine, release } = gatedEngine();
     h = startHarness({ cellTtlMs: TTL_MS }, { engine });
     const cell = h.cells.add('quiet-cell');
     cell.heartbeat();
@@ -64,14 +69,7 @@ describe('control: cell presence under a long mailbox of reports', () => {
   });
 
   it('a container list that comes while the index is rebuilt is set aside (it would wake every LRP), and the cell is asked for a fresh one once the index is ready', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const engine = new (class extends MemoryPersistenceEngine {
-      override async scanJournals(prefix: string, visit: (journal: JournalRead) => void): Promise<void> {
-        await gate;
-        return super.scanJournals(prefix, visit);
-      }
-    })();
+    const { engine, release } = gatedEngine();
     h = startHarness({ cellTtlMs: TTL_MS }, { engine });
     const cell = h.cells.add('listing-cell');
     cell.heartbeat();
