@@ -7,8 +7,8 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
-import { tempDir } from '../support/temp-dir.js';
+import { controlGroupNodes } from '../support/control-group-nodes.js';
+import { http } from '../support/gateway-node.js';
 
 const ROUNDS = 3;
 const TTL_MS = 2000;
@@ -16,34 +16,15 @@ const TTL_MS = 2000;
 describe('control group chaos: kill -9 of the active in a loop (real etcd)', function () {
   this.timeout(120_000);
   const etcd = withEtcd(this);
-  const live = new Set<NodeProcess>();
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
-  afterEach(async () => {
-    await Promise.all([...live].map((n) => n.kill9()));
-    live.clear();
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-
-  const start = async (name: string, data: string, join?: NodeProcess) => {
-    // two nodes: with --sync-standbys 1 the first active (no standby yet) and the survivor of a
-    // failover acknowledge nothing until a standby is back (docs/054); one synchronous standby
-    // is control-group-shipping.test.ts's
-    const node = await startNode(data, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '0', '--etcd', etcd.current().endpoint, '--leader-ttl-ms', String(TTL_MS), ...(join ? ['--join', join.listen] : [])]);
-    live.add(node);
-    return node;
-  };
-  const leaderOf = async (node: NodeProcess) => {
-    const answer = await http(node.url, 'GET', '/v1/leader');
-    expect(answer.status, answer.text).to.equal(200);
-    return answer.json as { name: string; term: number };
-  };
+  // two nodes: with --sync-standbys 1 the first active (no standby yet) and the survivor of a
+  // failover acknowledge nothing until a standby is back (docs/054); one synchronous standby
+  // is control-group-shipping.test.ts's
+  const { start, leaderOf, forget } = controlGroupNodes(etcd, { syncStandbys: 0, ttlMs: TTL_MS });
 
   it(`${ROUNDS} rounds: a standby leads within TTL + 2 s, the killed node rejoins as a standby`, async () => {
-    const data = { 'cg-a': tempDir(), 'cg-b': tempDir() };
-    dirs.push(...Object.values(data));
-    let active = await start('cg-a', data['cg-a'].path);
+    let active = await start('cg-a');
     await eventually(async () => expect((await http(active.url, 'PUT', '/v1/domains/d', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
-    let standby = await start('cg-b', data['cg-b'].path, active);
+    let standby = await start('cg-b', active);
     let term = (await eventually(() => leaderOf(standby), { timeout: 5000, interval: 50 })).term;
     const failovers: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -61,7 +42,7 @@ describe('control group chaos: kill -9 of the active in a loop (real etcd)', fun
       await eventually(() => expect(acknowledged).to.be.above(10), { timeout: 10_000 });
       const killedAt = Date.now();
       await active.kill9();
-      live.delete(active);
+      forget(active);
       writing = false;
       await writer;
       await eventually(async () => expect((await http(standby.url, 'PUT', '/v1/domains/after', { ttl: 0 }).catch(() => undefined))?.status).to.equal(204), { timeout: TTL_MS + 2000, interval: 20 });
@@ -72,7 +53,7 @@ describe('control group chaos: kill -9 of the active in a loop (real etcd)', fun
       term = now.term;
       // the killed node, started again on its data, is a standby of the new active
       const killed = active.name as 'cg-a' | 'cg-b';
-      const back = await start(killed, data[killed].path, standby);
+      const back = await start(killed, standby);
       await eventually(async () => expect(await leaderOf(back)).to.deep.include({ name: standby.name, term }), { timeout: 5000, interval: 50 });
       expect((await http(back.url, 'PUT', '/v1/domains/x', { ttl: 0 })).status).to.equal(307);
       [active, standby] = [standby, back];

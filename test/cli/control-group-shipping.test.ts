@@ -15,8 +15,8 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
-import { tempDir } from '../support/temp-dir.js';
+import { controlGroupNodes } from '../support/control-group-nodes.js';
+import { http, webLrp, type NodeProcess } from '../support/gateway-node.js';
 
 /** kill -9 rounds; `CHAOS_ROUNDS=100` for the issue's long form */
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 3);
@@ -26,24 +26,7 @@ const WRITERS = 8;
 describe('a control group ships its journal: kill -9 of the active loses no acknowledged desire (real etcd)', function () {
   this.timeout(60_000 + ROUNDS * 20_000);
   const etcd = withEtcd(this);
-  const live = new Set<NodeProcess>();
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
-  afterEach(async () => {
-    await Promise.all([...live].map((n) => n.kill9()));
-    live.clear();
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-
-  const start = async (name: string, data: string, join?: NodeProcess) => {
-    const node = await startNode(data, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '1', '--etcd', etcd.current().endpoint, '--leader-ttl-ms', String(TTL_MS), ...(join ? ['--join', join.listen] : [])]);
-    live.add(node);
-    return node;
-  };
-  const leaderOf = async (node: NodeProcess) => {
-    const answer = await http(node.url, 'GET', '/v1/leader');
-    expect(answer.status, answer.text).to.equal(200);
-    return answer.json as { name: string; term: number };
-  };
+  const { start, leaderOf, forget } = controlGroupNodes(etcd, { syncStandbys: 1, ttlMs: TTL_MS });
   const listed = async (node: NodeProcess): Promise<Set<string>> => {
     const answer = await http(node.url, 'GET', '/v1/desired_lrps');
     expect(answer.status, answer.text).to.equal(200);
@@ -52,11 +35,9 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
 
   it(`${ROUNDS} rounds with 3 nodes and --sync-standbys 1: the new active lists every LRP desired (201) before the kill`, async () => {
     const names = ['cg-a', 'cg-b', 'cg-c'] as const;
-    const data = Object.fromEntries(names.map((name) => [name, tempDir()])) as Record<(typeof names)[number], ReturnType<typeof tempDir>>;
-    dirs.push(...Object.values(data));
-    const first = await start('cg-a', data['cg-a'].path);
+    const first = await start('cg-a');
     await eventually(async () => expect((await leaderOf(first)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
-    let nodes = [first, await start('cg-b', data['cg-b'].path, first), await start('cg-c', data['cg-c'].path, first)];
+    let nodes = [first, await start('cg-b', first), await start('cg-c', first)];
     let active = first;
     let term = (await leaderOf(first)).term;
     const acknowledged = new Set<string>();
@@ -79,7 +60,7 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
       await eventually(() => expect(ackedThisRound.size).to.be.above(40), { timeout: 30_000, interval: 20 });
       const killedAt = Date.now();
       await active.kill9();
-      live.delete(active);
+      forget(active);
       writing = false;
       await Promise.all(writers);
       for (const guid of ackedThisRound) acknowledged.add(guid);
@@ -103,7 +84,7 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
 
       // the killed node, started again on its data, rejoins as a standby of the new active
       const killed = active.name as (typeof names)[number];
-      const back = await start(killed, data[killed].path, next);
+      const back = await start(killed, next);
       nodes = [...survivors, back];
       active = next;
       term = leader.term;
@@ -112,19 +93,17 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
   });
 
   it('2 nodes with --sync-standbys 1: with its standby down the active acknowledges no desire, and goes on once the standby is back', async () => {
-    const [dataA, dataB] = [tempDir(), tempDir()];
-    dirs.push(dataA, dataB);
-    const a = await start('cg-a', dataA.path);
+    const a = await start('cg-a');
     await eventually(async () => expect((await leaderOf(a)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
-    let b = await start('cg-b', dataB.path, a);
+    let b = await start('cg-b', a);
     await eventually(async () => expect((await http(a.url, 'POST', '/v1/desired_lrps', webLrp('before', 1))).status).to.equal(201), { timeout: 15_000, interval: 50 });
     await b.kill9();
-    live.delete(b);
+    forget(b);
     // not acknowledged: the control side's ask times out while the write waits for a standby
     const whileDown = await http(a.url, 'POST', '/v1/desired_lrps', webLrp('while-down', 1));
     expect(whileDown.status, whileDown.text).to.equal(503);
     await eventually(() => expect(a.output()).to.contain('control-group.too-few-standbys'), { timeout: 10_000, interval: 50 });
-    b = await start('cg-b', dataB.path, a);
+    b = await start('cg-b', a);
     await eventually(async () => expect((await http(a.url, 'POST', '/v1/desired_lrps', webLrp('after', 1))).status).to.equal(201), { timeout: 20_000, interval: 50 });
     // the write answered 503 went on waiting and landed once the standby held it (its outcome was unknown)
     expect([...(await listed(a))].sort()).to.deep.equal(['after', 'before', 'while-down']);
@@ -132,11 +111,9 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
   });
 
   it('3 nodes with --sync-standbys 1: an active stopped (SIGSTOP) under write load for 2×TTL acknowledged nothing that the new active lacks, exits 3 and rejoins as a caught-up standby', async () => {
-    const [dataA, dataB, dataC] = [tempDir(), tempDir(), tempDir()];
-    dirs.push(dataA, dataB, dataC);
-    const a = await start('cg-a', dataA.path);
+    const a = await start('cg-a');
     await eventually(async () => expect((await leaderOf(a)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
-    const standbys = [await start('cg-b', dataB.path, a), await start('cg-c', dataC.path, a)];
+    const standbys = [await start('cg-b', a), await start('cg-c', a)];
     const first = (await leaderOf(a)).term;
     for (const node of standbys) await eventually(async () => expect((await leaderOf(node)).name).to.equal('cg-a'), { timeout: 10_000, interval: 50 });
     const exited = new Promise<number | null>((resolve) => a.child.once('exit', (code) => resolve(code)));
@@ -163,7 +140,7 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 2 * TTL_MS - Date.now())));
     a.child.kill('SIGCONT');
     expect(await exited, a.output().slice(-4000)).to.equal(3);
-    live.delete(a);
+    forget(a);
     writing = false;
     await Promise.all(writers);
     // every 201 the stopped active ever gave, before or after SIGCONT, is on the new active
@@ -171,7 +148,7 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
     expect([...acked].filter((guid) => !held.has(guid))).to.deep.equal([]);
 
     // started again on its data, it rejoins as a standby and catches up (its unacknowledged tail, if any, replaced by a copy)
-    await start('cg-a', dataA.path, next);
+    await start('cg-a', next);
     await eventually(() => expect(next.output()).to.match(/"standby":"cg-a"[^\n]*replication\.standby-caught-up|replication\.standby-caught-up[^\n]*"standby":"cg-a"/), { timeout: 20_000, interval: 100 });
     expect((await http(next.url, 'POST', '/v1/desired_lrps', webLrp('after-rejoin', 1))).status).to.equal(201);
   });
