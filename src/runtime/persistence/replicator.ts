@@ -299,10 +299,11 @@ export class Replicator implements Replication, JournalWriter {
     this.waiters.splice(at, 0, waiter);
   }
 
+  /** Ships once the writes of this turn are appended (a microtask: they come in one wave), not a turn later. */
   private schedulePump(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.pumpQueued = false;
       if (this.state !== 'primary') return;
       for (const link of this.peers.values()) link.pump();
