@@ -4,14 +4,16 @@
  * refused unless this node is the primary, becomes one log entry in the same transaction, and
  * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
  *
- * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
- * issued, so the standby's fsync overlaps the local one.
+ * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed once a turn's writes are
+ * appended (a microtask), before lmdb-js starts committing them, so the standby's commit overlaps
+ * the local one; acknowledgements are cumulative by LSN (ack-waiters.ts).
  *
  * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
  * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
  * replaces everything it held.
  */
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
+import { AckWaiters } from './ack-waiters.js';
 import { ReplicationLog } from './replication-log.js';
 import {
   NotPrimaryError,
@@ -44,12 +46,6 @@ export interface ReplicatorOptions {
   log?: ReplicationLogger;
 }
 
-interface Waiter {
-  lsn: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 const SILENT: ReplicationLogger = { info: () => {}, warn: () => {} };
 
 export class Replicator implements Replication, JournalWriter {
@@ -62,7 +58,7 @@ export class Replicator implements Replication, JournalWriter {
   private readonly shipping: ShippingContext;
   private readonly logger: ReplicationLogger;
   private readonly peers = new Map<string, StandbyLink>();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new AckWaiters();
   private readonly handlers = new Set<(event: ReplicationEvent) => void>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
@@ -133,7 +129,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'standby';
     this.peers.clear();
     this.caughtUpWith = undefined;
-    this.failWaiters(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
+    this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
 
   async seal(term: number): Promise<void> {
@@ -156,7 +152,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'idle';
     clearInterval(this.timer);
     this.unsubscribe();
-    this.failWaiters(new NotPrimaryError('replication closed before the write was acknowledged'));
+    this.waiters.failAll(new NotPrimaryError('replication closed before the write was acknowledged'));
   }
 
   /** See {@link JournalWriter.write}: the engine's every write, while primary. */
@@ -171,7 +167,7 @@ export class Replicator implements Replication, JournalWriter {
     // stepped down meanwhile: the waiters were failed, and no one will acknowledge this one
     if (this.state !== 'primary' || this.term !== term) throw new NotPrimaryError('stepped down before the write was acknowledged');
     this.advanceCommitted();
-    if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
+    if (issued.lsn > this.committed) await this.waiters.wait(issued.lsn);
     return true;
   }
 
@@ -287,16 +283,7 @@ export class Replicator implements Replication, JournalWriter {
     }
     if (reach <= this.committed) return;
     this.committed = reach;
-    let done = 0;
-    while (done < this.waiters.length && this.waiters[done]!.lsn <= reach) this.waiters[done++]!.resolve();
-    if (done > 0) this.waiters.splice(0, done);
-  }
-
-  /** Waiters stay sorted by LSN (they nearly always come in order), so an ack resolves a prefix. */
-  private wait(waiter: Waiter): void {
-    let at = this.waiters.length;
-    while (at > 0 && this.waiters[at - 1]!.lsn > waiter.lsn) at--;
-    this.waiters.splice(at, 0, waiter);
+    this.waiters.acknowledge(reach);
   }
 
   /** Ships once the writes of this turn are appended (a microtask: they come in one wave), not a turn later. */
@@ -315,12 +302,6 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const link of this.peers.values()) link.retry(now);
-  }
-
-  private failWaiters(error: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
   }
 
   private emit(event: ReplicationEvent): void {
