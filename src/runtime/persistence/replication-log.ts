@@ -5,10 +5,9 @@
  * sealed term. The oldest entries beyond `retainEntries` are trimmed in the same batches: a
  * standby further behind than that needs a copy of the store.
  *
- * LSNs are taken when a write is appended; the writes appended in one turn are handed to lmdb-js
- * as one batch (write-group.ts), and lmdb-js commits batches in the order they were issued: LSN
- * order is commit order. Each batch's own `.flushed` says when it is durable (the env-wide
- * `flushed` would also wait for later commits). Since nothing is checked
+ * LSNs are taken when a write is handed to lmdb-js, which commits single writes and batches in
+ * the order they were issued: LSN order is commit order. Each batch's own `.flushed` says when it
+ * is durable (the env-wide `flushed` would also wait for later commits). Since nothing is checked
  * inside the transaction, the checks are made when the write is issued against what is committed
  * plus what is still pending: an event key being written counts as taken, and a deletion waits
  * until nothing is pending, then reads the records it removes (rare: an operator's delete) and
@@ -19,7 +18,6 @@ import { Packr } from 'msgpackr';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
 import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
 import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
-import { WriteGroups } from './write-group.js';
 
 /** What a log value holds. */
 interface LogValue {
@@ -29,19 +27,11 @@ interface LogValue {
 
 type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 
-/** A primary's write, appended: its LSN, and when it is durable here. */
+/** A write handed to lmdb-js: its LSN, and when it is visible and when durable. */
 export interface IssuedWrite {
   lsn: number;
+  committed: Promise<void>;
   durable: Promise<void>;
-}
-
-/** One of the primary's writes in a {@link WriteGroups} group. */
-interface PrimaryWrite {
-  position: LogPosition;
-  ops: LoggedOp[];
-  bytes: Buffer;
-  /** its event's key, taken until the write commits */
-  id: string | undefined;
 }
 
 const PACKR = new Packr({ useRecords: false, variableMapSize: true } as ConstructorParameters<typeof Packr>[0]);
@@ -84,8 +74,6 @@ export class ReplicationLog {
   /** the last entries issued here, committed or not: what the primary ships while it commits them */
   private readonly recent: ShippedEntry[] = [];
   private readonly recentMax: number;
-  /** the primary's writes, handed to lmdb-js a turn's worth at a time */
-  private readonly groups: WriteGroups<PrimaryWrite>;
 
   constructor(
     private readonly root: RootDatabase,
@@ -105,18 +93,6 @@ export class ReplicationLog {
     this.log = root.openDB<Buffer, number>(`${prefix}replog`, { encoding: 'binary' });
     this.meta = root.openDB<number | LogPosition, string>(`${prefix}replmeta`, LMDB_DB_OPTIONS);
     this.issued = this.visible = this.durable = this.readLast();
-    this.groups = new WriteGroups<PrimaryWrite>(root, {
-      put: ({ position, ops, bytes }) => {
-        applyOps(this.dbs, ops);
-        this.putEntry(position.lsn, bytes);
-      },
-      settled: (writes, error) => {
-        this.pending -= writes.length;
-        for (const { id } of writes) if (id) this.pendingEvents.delete(id);
-        if (!error) this.advance('visible', writes[writes.length - 1]!.position);
-      },
-      flushed: (writes) => this.advance('durable', writes[writes.length - 1]!.position),
-    });
     this.sealed = Math.max((this.meta.get(SEALED) as number | undefined) ?? 0, this.durable.term);
   }
 
@@ -177,7 +153,6 @@ export class ReplicationLog {
     let release!: () => void;
     this.quiet = new Promise((resolve) => (release = resolve));
     try {
-      this.groups.issue();
       while (this.pending > 0) await this.root.committed;
       const resolved = ops.map((op) => (op.o === 'd' ? { ...op, ...journalRecords(this.dbs, op.k) } : op));
       return this.issue(term, logOps(resolved), undefined);
@@ -258,7 +233,27 @@ export class ReplicationLog {
     this.recent.push([position.lsn, bytes]);
     // dropped in bulk (amortised), so between recentMax and twice that are kept
     if (this.recent.length >= 2 * this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
-    return { lsn: position.lsn, durable: this.groups.add({ position, ops, bytes, id }) };
+    const write = this.root.batch(() => {
+      applyOps(this.dbs, ops);
+      this.putEntry(position.lsn, bytes);
+    }) as WritePromise;
+    const committed = write.then(
+      () => {
+        this.pending--;
+        if (id) this.pendingEvents.delete(id);
+        this.advance('visible', position);
+      },
+      (error: unknown) => {
+        this.pending--;
+        if (id) this.pendingEvents.delete(id);
+        throw error;
+      },
+    );
+    const durable = committed.then(async () => {
+      await (write.flushed ?? this.root.flushed);
+      this.advance('durable', position);
+    });
+    return { lsn: position.lsn, committed, durable };
   }
 
   /** Inside a batch: the entry, and the trim of the one that falls out of the retained tail. */

@@ -4,9 +4,9 @@
  * refused unless this node is the primary, becomes one log entry in the same transaction, and
  * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
  *
- * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed once a turn's writes are
- * appended (a microtask), before lmdb-js starts committing them, so the standby's commit overlaps
- * the local one; acknowledgements are cumulative by LSN (ack-waiters.ts).
+ * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
+ * issued, so the standby's fsync overlaps the local one; acknowledgements are cumulative by LSN
+ * (ack-waiters.ts).
  *
  * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
  * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
@@ -286,11 +286,10 @@ export class Replicator implements Replication, JournalWriter {
     this.waiters.acknowledge(reach);
   }
 
-  /** Ships once the writes of this turn are appended (a microtask: they come in one wave), not a turn later. */
   private schedulePump(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.pumpQueued = false;
       if (this.state !== 'primary') return;
       for (const link of this.peers.values()) link.pump();

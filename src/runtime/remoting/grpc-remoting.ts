@@ -137,7 +137,7 @@ class GrpcRemoting implements Remoting {
       peer = created;
       this.peers.set(address, peer);
     }
-    return peer.enqueue(envelope, options?.priority === true, options?.flush === true);
+    return peer.enqueue(envelope, options?.priority === true);
   }
 
   onEnvelope(handler: (envelope: Envelope, from: NodeIdentity) => void): () => void {

@@ -60,10 +60,9 @@ export class PeerStream {
 
   /**
    * Queues `e` (in the priority lane when `priority`, written at once if the stream can take it);
-   * false (and a counted drop) when closed or its lane is at its bound. With `now`, a bulk
-   * envelope seals its batch and is written at once rather than at the end of the turn.
+   * false (and a counted drop) when closed or its lane is at its bound.
    */
-  enqueue(e: Envelope, priority = false, now = false): boolean {
+  enqueue(e: Envelope, priority = false): boolean {
     if (this.state === 'closed' || !(priority ? this.queue.pushPriority(e) : this.queue.push(e))) {
       this.deps.counters.dropped++;
       return false;
@@ -71,7 +70,6 @@ export class PeerStream {
     this.used = true;
     if (this.state !== 'open' || this.waitingDrain) return true;
     // a priority envelope waits for the end of the turn too, so those of one turn share a frame
-    if (!priority && now) this.queue.seal();
     if (!priority && this.queue.hasSealed) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -10,8 +10,6 @@ import { pack, unpack } from 'msgpackr';
 import type { ReplicaAddress, ReplicationMessage, ReplicationTransport } from '../persistence/replication.js';
 import type { Envelope, Remoting } from './types.js';
 
-const FLUSH = { flush: true } as const;
-
 /** Where replication envelopes are addressed: no actor lives there. */
 export const REPLICATION_PATH = '/replication';
 
@@ -26,9 +24,7 @@ export function remotingReplicationTransport(remoting: Pick<Remoting, 'self' | '
   const self: ReplicaAddress = { name: remoting.self.name, address: remoting.self.address };
   return {
     self,
-    // the replicator already coalesces (a turn's writes per append, one ack per append): written at
-    // once rather than at the end of the turn, each saves a turn of the event loop on the round trip
-    send: (address, message) => remoting.sendTo(address, { to: REPLICATION_PATH, type: message.type, body: pack(message) }, FLUSH),
+    send: (address, message) => remoting.sendTo(address, { to: REPLICATION_PATH, type: message.type, body: pack(message) }),
     onMessage: (handler) =>
       remoting.onEnvelope((envelope, from) => {
         if (!isReplicationEnvelope(envelope) || !TYPES.has(envelope.type as ReplicationMessage['type'])) return;

@@ -65,12 +65,6 @@ export interface SendOptions {
    * order is kept within each lane, not between them.
    */
   priority?: boolean;
-  /**
-   * Written at once (with whatever bulk envelopes are queued before it) instead of at the end of
-   * the turn: for a sender that already coalesced what it sends, one envelope per turn, and whose
-   * latency counts (journal shipping, docs/054-control-group.md "How it replicates").
-   */
-  flush?: boolean;
 }
 
 /** The node's remoting endpoint: a server plus one outbound stream per peer. */

@@ -48,20 +48,6 @@ describe('gRPC remoting between two nodes', function () {
     expect(b.remoting.stats()).to.include({ received: 10_000, malformed: 0 });
   });
 
-  it('writes an envelope sent with flush at once, behind the bulk ones queued before it, in order', async () => {
-    const a = await node('a');
-    const b = await node('b');
-    const to = b.remoting.self.address;
-    a.remoting.sendTo(to, envelope(0, { correlation: 0 }));
-    await eventually(() => expect(b.received).to.have.length(1)); // the stream is open
-    a.remoting.sendTo(to, envelope(1, { correlation: 1 }));
-    expect(a.remoting.stats().sent).to.equal(1); // bulk: written at the end of the turn
-    a.remoting.sendTo(to, envelope(2, { correlation: 2 }), { flush: true });
-    expect(a.remoting.stats().sent).to.equal(3); // now, with the one queued before it
-    a.remoting.sendTo(to, envelope(3, { correlation: 3 }));
-    await eventually(() => expect(b.received.map((r) => r.envelope.correlation)).to.deep.equal([0, 1, 2, 3]));
-  });
-
   it('carries replies the other way on the stream the other node dials', async () => {
     const a = await node('a');
     const b = await node('b');
