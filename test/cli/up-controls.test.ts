@@ -24,7 +24,7 @@ describe('auctor up --controls', function () {
     }
   });
 
-  it('runs two control nodes on a local etcd: one leads, the CLI given both finds it, the cell reports to it; SIGTERM stops all and etcd', async function () {
+  it('runs two control nodes on a local etcd: one leads, the CLI given both finds it, the cell reports to it; the survivor of a kill -9 acknowledges (--sync-standbys 0 chosen); SIGTERM stops all and etcd', async function () {
     if (!etcdInstalled()) this.skip();
     const dir = tempDir();
     try {
@@ -38,6 +38,7 @@ describe('auctor up --controls', function () {
         if (line) resolve(JSON.parse(line));
       }));
       const etcd = JSON.parse(lineOf('up.etcd-started')!) as { pid: number };
+      expect(JSON.parse(lineOf('up.sync-standbys')!)).to.include({ sync_standbys: 0, chosen: true });
       expect(started.nodes.map((n) => n.node)).to.deep.equal(['control-1', 'control-2', 'cell-1']);
       const apis = started.api.split(',');
       expect(apis).to.have.length(2);
@@ -54,6 +55,11 @@ describe('auctor up --controls', function () {
         expect(cells.code, cells.stderr).to.equal(0);
         expect((JSON.parse(cells.stdout) as Array<{ cell_id: string }>).map((c) => c.cell_id)).to.deep.equal(['cell-1']);
       }, { timeout: 10_000, interval: 200 });
+
+      // with --sync-standbys 1 the lone survivor would have no standby to acknowledge with
+      const active = out.split('\n').find((l) => l.startsWith('control-1 | ') && l.includes('"auctor.started"'))!;
+      process.kill((JSON.parse(active.slice('control-1 | '.length)) as { pid: number }).pid, 'SIGKILL');
+      await eventually(async () => expect((await http(apis[1]!, 'PUT', '/v1/domains/after-failover', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 100 });
 
       child.kill('SIGTERM');
       const result = await done;
