@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { consistently, eventually } from '../support/eventually.js';
+import { Etcd3 } from 'etcd3';
 import { withEtcd } from '../support/etcd.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { FAST_FLAGS, http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -35,8 +37,16 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
     nodes.push(started);
     return started;
   };
-  const control = (name: string, join?: NodeProcess) =>
-    node(['--roles', 'control', '--name', name, '--sync-standbys', '0', '--leader-ttl-ms', String(TTL_MS), '--etcd', etcd.current().endpoint, ...(join ? ['--join', join.listen] : [])]);
+  const control = (name: string, join?: NodeProcess, endpoint = etcd.current().endpoint) =>
+    node(['--roles', 'control', '--name', name, '--sync-standbys', '0', '--leader-ttl-ms', String(TTL_MS), '--etcd', endpoint, ...(join ? ['--join', join.listen] : [])]);
+  const desireWeb = async (on: NodeProcess) => {
+    expect((await http(on.url, 'POST', '/v1/desired_lrps', { ...webLrp('web', 2), check_definition: undefined })).status).to.equal(201);
+    return eventually(async () => {
+      const now = await instances(on);
+      expect(now.map((i) => i.state)).to.deep.equal(['RUNNING', 'RUNNING']);
+      return now;
+    }, { timeout: 15_000, interval: 100 });
+  };
   const instances = async (on: NodeProcess) => {
     const answer = await http(on.url, 'GET', '/v1/actual_lrps/web');
     expect(answer.status, answer.text).to.equal(200);
@@ -49,12 +59,7 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
     await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/apps', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
     const b = await control('cg-b', a);
     await node(['--roles', 'cell', '--name', 'cell-1', '--backend', 'fake', '--join', a.listen]);
-    expect((await http(a.url, 'POST', '/v1/desired_lrps', { ...webLrp('web', 2), check_definition: undefined })).status).to.equal(201);
-    const running = await eventually(async () => {
-      const now = await instances(a);
-      expect(now.map((i) => i.state)).to.deep.equal(['RUNNING', 'RUNNING']);
-      return now;
-    }, { timeout: 15_000, interval: 100 });
+    const running = await desireWeb(a);
     const { term } = (await http(a.url, 'GET', '/v1/leader')).json as { term: number };
 
     await etcd.current().stop();
@@ -87,5 +92,40 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
     expect(await domains(a)).to.include.members(['apps', 'after']).and.not.include('while-down');
     expect((await http(a.url, 'GET', '/v1/desired_lrps/while-down')).status).to.equal(404);
     expect(await instances(a)).to.deep.equal(running);
+  });
+
+  it('an active whose lease etcd expired meanwhile (etcd up, the active cut off, no standby) wins a new term when it reaches etcd again; the cell takes its commands', async () => {
+    const proxy = await startTcpProxy(etcd.current().endpoint);
+    const client = new Etcd3({ hosts: `http://${etcd.current().endpoint}` });
+    try {
+      const a = await control('cg-a', undefined, proxy.address);
+      await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/apps', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
+      await node(['--roles', 'cell', '--name', 'cell-1', '--backend', 'fake', '--join', a.listen]);
+      const running = await desireWeb(a);
+      const { term } = (await http(a.url, 'GET', '/v1/leader')).json as { term: number };
+
+      proxy.cut();
+      await a.waitForLog('control-group.read-only', TTL_MS + 2000);
+      // etcd expired the lease, and the leader key with it
+      await eventually(async () => expect(await client.get('/auctor/control/leader').string()).to.equal(null), { timeout: 5000, interval: 50 });
+      expect(await instances(a)).to.deep.equal(running);
+      proxy.restore();
+
+      await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/after', { ttl: 0 })).status).to.equal(204), { timeout: 15_000, interval: 50 });
+      const leader = (await http(a.url, 'GET', '/v1/leader')).json as { name: string; term: number };
+      expect(leader.name).to.equal('cg-a');
+      expect(leader.term).to.be.above(term);
+      expect(a.child.exitCode).to.equal(null);
+      // the cell accepts the higher term: a third instance starts, the first two never restarted
+      expect((await http(a.url, 'PATCH', '/v1/desired_lrps/web', { instances: 3 })).status).to.be.within(200, 299);
+      await eventually(async () => {
+        const now = await instances(a);
+        expect(now.map((i) => i.state)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING']);
+        expect(now.slice(0, 2)).to.deep.equal(running);
+      }, { timeout: 15_000, interval: 100 });
+    } finally {
+      client.close();
+      await proxy.close();
+    }
   });
 });

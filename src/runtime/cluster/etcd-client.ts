@@ -3,7 +3,8 @@
  * rather than retry, and a deadline on each. etcd3's own retries and circuit breaker are left
  * out: its breaker can declare a lease lost after etcd is already back (issue 16).
  */
-import { Etcd3, type IOptions } from 'etcd3';
+import { Etcd3, type IOptions, type Watcher } from 'etcd3';
+import type { Logger } from '../../base/logger.js';
 
 /** An etcd3 client with no retries and no circuit breaker; each unary request fails after `requestTimeoutMs`. */
 export function plainEtcdClient(endpoints: string[], requestTimeoutMs: number): Etcd3 {
@@ -33,4 +34,23 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * Watches `key`, calling `changed` when it is put or deleted and whenever the watch (re)connects
+ * (etcd3 reconnects a broken watch itself; what changed meanwhile is unknown). A watch etcd
+ * cancelled is given up: `cancelled` is called, and the caller's poll makes it again.
+ */
+export function watchKey(client: Etcd3, key: string, log: Logger, changed: () => void, cancelled: () => void): Watcher {
+  const watcher = client.watch().key(key).watcher();
+  watcher.on('put', changed);
+  watcher.on('delete', changed);
+  watcher.on('connected', changed);
+  watcher.on('disconnected', (error: Error) => log.debug({ key, error: error.message }, 'etcd.watch-disconnected'));
+  watcher.on('error', (error: Error) => {
+    log.debug({ key, error: error.message }, 'etcd.watch-failed');
+    cancelled();
+    void watcher.cancel().catch(() => {});
+  });
+  return watcher;
 }

@@ -21,54 +21,12 @@ import type { Clock } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { silentLogger } from '../../base/logger.js';
-import { plainEtcdClient, withTimeout } from './etcd-client.js';
-import { comparePositions, parseCandidate, parseLeader, type CandidateRecord, type LeaderInfo, type LogPosition } from './leader-records.js';
+import { plainEtcdClient, watchKey, withTimeout } from './etcd-client.js';
+import { electionTimings, type ElectionEvents, type ElectionTimings, type LeaderElectionOptions } from './leader-election-options.js';
+import { longerCandidate, parseLeader, type CandidateRecord, type LeaderInfo, type LogPosition } from './leader-records.js';
 
 export type { LeaderInfo, LogPosition } from './leader-records.js';
-
-/** The node's own part of the leader record. */
-export interface ElectionSelf {
-  name: string;
-  /** gateway URL (`http://host:port`) clients are sent to */
-  api: string;
-  /** remoting address (`host:port`) */
-  listen: string;
-}
-
-export interface LeaderElectionOptions {
-  /** etcd client endpoints, `host:port` */
-  endpoints: string[];
-  self: ElectionSelf;
-  /** lease TTL; etcd grants whole seconds, so it is rounded up there and the own deadline uses it as given */
-  ttlMs: number;
-  /** key prefix of the group in etcd (default `/auctor/control`) */
-  prefix?: string;
-  /**
-   * What this node's store durably holds (the replication's `lastLsn()`). Among live candidates
-   * only one holding the highest position may win, so a standby known to hold every acknowledged
-   * write leads. Default: every node at {0, 0}.
-   */
-  lastLsn?: () => LogPosition;
-  /** how often a standby looks at the key besides watching it (default ttl/3: the watch may go quiet across etcd restarts) */
-  pollMs?: number;
-  /** how long one etcd request may take (default ttl/3) */
-  requestTimeoutMs?: number;
-  clock?: Clock;
-  log?: Logger;
-}
-
-export type ElectionEvents = {
-  /** this node won `term` */
-  elected: [term: number];
-  /** this node held the lead and its own deadline passed: it acknowledges nothing, and tries etcd again */
-  'read-only': [term: number];
-  /** etcd is back and this node's lease and key lived through: it leads `term` (the same) again */
-  resumed: [term: number];
-  /** this node held the lead (or was read-only) and no longer does: etcd showed another key, or another leader */
-  lost: [reason: string];
-  /** the leader this node sees changed (undefined: none) */
-  leader: [leader: LeaderInfo | undefined];
-};
+export type { ElectionEvents, ElectionSelf, LeaderElectionOptions } from './leader-election-options.js';
 
 /** Runs one node's side of the election until `stop()`. */
 export class LeaderElection extends EventEmitter<ElectionEvents> {
@@ -77,12 +35,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private readonly log: Logger;
   private readonly leaderKey: string;
   private readonly candidatePrefix: string;
-  private readonly leaseTtlS: number;
-  private readonly marginMs: number;
-  private readonly keepaliveMs: number;
-  private readonly pollMs: number;
-  private readonly retryMs: number;
-  private readonly requestTimeoutMs: number;
+  private readonly timings: ElectionTimings;
   private lease: { lease: Lease; id: string; deadline: number; renewedAt: number } | undefined;
   private term: number | undefined;
   /** read-only: the term this node led and its lease, kept (not revoked) in case etcd still holds them */
@@ -106,17 +59,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const prefix = options.prefix ?? '/auctor/control';
     this.leaderKey = `${prefix}/leader`;
     this.candidatePrefix = `${prefix}/candidates/`;
-    this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
-    // room for the time etcd takes to record a keepalive after it was sent, and timer lateness
-    this.marginMs = Math.max(100, Math.round(options.ttlMs / 10));
-    this.keepaliveMs = Math.max(50, Math.round(options.ttlMs / 3));
-    // a standby's lease is renewed by its poll: no slower than the keepalives
-    this.pollMs = Math.min(this.keepaliveMs, options.pollMs ?? this.keepaliveMs);
-    // after a failed request (etcd away), and a leader's failed renewal: soon
-    this.retryMs = Math.min(250, Math.max(20, Math.round(options.ttlMs / 12)));
-    this.requestTimeoutMs = options.requestTimeoutMs ?? Math.max(100, Math.round(options.ttlMs / 3));
+    this.timings = electionTimings(options);
     // no retries and no circuit breaker: a failed request fails now, the next tick tries again
-    this.client = plainEtcdClient(options.endpoints, this.requestTimeoutMs);
+    this.client = plainEtcdClient(options.endpoints, this.timings.requestTimeoutMs);
   }
 
   start(): this {
@@ -134,7 +79,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** True while this node leads and its own lease deadline (less the margin) has not passed. */
   holds(): boolean {
-    return this.term !== undefined && this.lease !== undefined && this.clock.now() < this.lease.deadline - this.marginMs;
+    return this.term !== undefined && this.lease !== undefined && this.clock.now() < this.lease.deadline - this.timings.marginMs;
   }
 
   /** This node's term while it holds the lead. */
@@ -180,23 +125,13 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     else this.schedule(0);
   }
 
-  /**
-   * Watches the leader key: a standby races the moment it is deleted. etcd3 reconnects a broken
-   * watch itself (each reconnection wakes a tick); one etcd cancelled is made again by the poll.
-   */
+  /** Watches the leader key: a standby races the moment it is deleted (etcd-client.ts `watchKey`). */
   private watchLeaderKey(): void {
     if (this.watcher || !this.running) return;
-    const watcher = this.client.watch().key(this.leaderKey).watcher();
-    this.watcher = watcher;
-    watcher.on('put', () => this.wake());
-    watcher.on('delete', () => this.wake());
-    watcher.on('connected', () => this.wake());
-    watcher.on('disconnected', (error: Error) => this.log.debug({ error: error.message }, 'election.watch-disconnected'));
-    watcher.on('error', (error: Error) => {
-      this.log.debug({ error: error.message }, 'election.watch-failed');
+    const watcher = watchKey(this.client, this.leaderKey, this.log, () => this.wake(), () => {
       if (this.watcher === watcher) this.watcher = undefined;
-      void watcher.cancel().catch(() => {});
     });
+    this.watcher = watcher;
   }
 
   private async tick(): Promise<void> {
@@ -219,7 +154,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       return this.schedule(0);
     }
     // a leader whose renewal failed tries again soon: one lost keepalive must not cost the lead
-    this.schedule(failed || this.suspended ? this.retryMs : this.term !== undefined ? this.keepaliveMs : this.pollMs);
+    this.schedule(failed || this.suspended ? this.timings.retryMs : this.term !== undefined ? this.timings.keepaliveMs : this.timings.pollMs);
   }
 
   /**
@@ -263,14 +198,14 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       this.dropLease();
     }
     if (!this.lease) {
-      const lease = this.client.lease(this.leaseTtlS, { autoKeepAlive: false });
+      const lease = this.client.lease(this.timings.leaseTtlS, { autoKeepAlive: false });
       lease.on('lost', () => {}); // reported by our own deadline, not by this event
       const id = await this.withTimeout(lease.grant());
       this.lease = { lease, id, deadline: now + this.options.ttlMs, renewedAt: now };
       this.published = '';
       return;
     }
-    if (now - this.lease.renewedAt < this.keepaliveMs) return;
+    if (now - this.lease.renewedAt < this.timings.keepaliveMs) return;
     const held = this.lease;
     const sentAt = now;
     const response = await this.withTimeout(held.lease.keepaliveOnce());
@@ -315,7 +250,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       this.client.if(this.leaderKey, 'Create', '==', 0).then(this.client.put(this.leaderKey).value(value).lease(id)).commit(),
     );
     // the lease may have lapsed while the transaction was on its way (a phantom win): not a lead
-    if (!response.succeeded || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.marginMs) return;
+    if (!response.succeeded || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.timings.marginMs) return;
     this.term = Number(response.header.revision);
     this.former = undefined;
     this.armFence();
@@ -327,16 +262,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** No live candidate holds more of the log than this node. */
   private async mayWin(own: LogPosition): Promise<boolean> {
-    const others = await this.withTimeout(this.client.getAll().prefix(this.candidatePrefix).strings());
-    for (const [key, text] of Object.entries(others)) {
-      const other = parseCandidate(text);
-      if (!other || key === this.candidatePrefix + this.options.self.name) continue;
-      if (comparePositions(other, own) > 0) {
-        this.log.debug({ other: other.name, theirs: other, ours: own }, 'election.yields-to-longer-log');
-        return false;
-      }
-    }
-    return true;
+    const records = await this.withTimeout(this.client.getAll().prefix(this.candidatePrefix).strings());
+    const longer = longerCandidate(records, this.options.self.name, own);
+    if (longer) this.log.debug({ other: longer.name, theirs: longer, ours: own }, 'election.yields-to-longer-log');
+    return !longer;
   }
 
   /** Steps down when the own deadline passes without a renewal, whatever etcd says meanwhile. */
@@ -345,7 +274,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const held = this.lease!;
     this.fenceTimer = setTimeout(() => {
       if (this.lease === held && this.term !== undefined && !this.holds()) this.turnReadOnly();
-    }, Math.max(0, held.deadline - this.marginMs - this.clock.now()));
+    }, Math.max(0, held.deadline - this.timings.marginMs - this.clock.now()));
   }
 
   /** The own deadline passed: no longer holding, the lease kept (not revoked) in case etcd still has it. */
@@ -387,6 +316,6 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   }
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    return withTimeout(promise, this.requestTimeoutMs);
+    return withTimeout(promise, this.timings.requestTimeoutMs);
   }
 }
