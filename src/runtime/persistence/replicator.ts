@@ -13,6 +13,7 @@
  * of an older term is refused), then waits until what it accepted before is applied: its store
  * no longer changes when its control side recovers from it.
  */
+import { AckWaiters } from './ack-waiters.js';
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
 import { ReplicationLog } from './replication-log.js';
 import {
@@ -46,12 +47,6 @@ export interface ReplicatorOptions {
   log?: ReplicationLogger;
 }
 
-interface Waiter {
-  lsn: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 const SILENT: ReplicationLogger = { info: () => {}, warn: () => {} };
 
 export class Replicator implements Replication, JournalWriter {
@@ -64,7 +59,7 @@ export class Replicator implements Replication, JournalWriter {
   private readonly shipping: ShippingContext;
   private readonly logger: ReplicationLogger;
   private readonly peers = new Map<string, StandbyLink>();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new AckWaiters();
   private readonly handlers = new Set<(event: ReplicationEvent) => void>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
@@ -140,7 +135,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'standby';
     this.peers.clear();
     this.caughtUpWith = undefined;
-    this.failWaiters(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
+    this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
 
   async seal(term: number): Promise<void> {
@@ -163,7 +158,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'idle';
     clearInterval(this.timer);
     this.unsubscribe();
-    this.failWaiters(new NotPrimaryError('replication closed before the write was acknowledged'));
+    this.waiters.failAll(new NotPrimaryError('replication closed before the write was acknowledged'));
   }
 
   /** See {@link JournalWriter.write}: the engine's every write, while primary. */
@@ -178,7 +173,7 @@ export class Replicator implements Replication, JournalWriter {
     // stepped down meanwhile: the waiters were failed, and no one will acknowledge this one
     if (this.state !== 'primary' || this.term !== term) throw new NotPrimaryError('stepped down before the write was acknowledged');
     this.advanceCommitted();
-    if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
+    if (issued.lsn > this.committed) await this.waiters.wait(issued.lsn);
     return true;
   }
 
@@ -303,16 +298,7 @@ export class Replicator implements Replication, JournalWriter {
     }
     if (reach <= this.committed) return;
     this.committed = reach;
-    let done = 0;
-    while (done < this.waiters.length && this.waiters[done]!.lsn <= reach) this.waiters[done++]!.resolve();
-    if (done > 0) this.waiters.splice(0, done);
-  }
-
-  /** Waiters stay sorted by LSN (they nearly always come in order), so an ack resolves a prefix. */
-  private wait(waiter: Waiter): void {
-    let at = this.waiters.length;
-    while (at > 0 && this.waiters[at - 1]!.lsn > waiter.lsn) at--;
-    this.waiters.splice(at, 0, waiter);
+    this.waiters.acknowledged(reach);
   }
 
   private schedulePump(): void {
@@ -330,12 +316,6 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const link of this.peers.values()) link.retry(now);
-  }
-
-  private failWaiters(error: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
   }
 
   private emit(event: ReplicationEvent): void {
