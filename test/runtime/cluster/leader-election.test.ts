@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
 import { LeaderElection, type LeaderElectionOptions, type LogPosition } from '../../../src/runtime/cluster/leader-election.js';
-import { eventually } from '../../support/eventually.js';
+import { consistently, eventually } from '../../support/eventually.js';
 import { withEtcd } from '../../support/etcd.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 
@@ -64,8 +64,8 @@ describe('LeaderElection (real etcd)', function () {
   });
 
   it('a standby watches the key: it wins the moment the leader resigns, not at its next poll', async () => {
-    // a 9 s TTL: standbys poll every 3 s, so only the watch explains a hand-over within 300 ms
-    const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { ttlMs: 9000 }).start()) as [LeaderElection, LeaderElection, LeaderElection];
+    // a 15 s TTL: standbys poll every 5 s, so only the watch explains two hand-overs within 1 s each
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { ttlMs: 15_000 }).start()) as [LeaderElection, LeaderElection, LeaderElection];
     await eventually(() => expect([a, b, c].filter((e) => e.holds())).to.have.length(1), { timeout: 5000 });
     await eventually(() => expect([a, b, c].map((e) => e.leader()?.name).filter(Boolean)).to.have.length(3), { timeout: 10_000 });
     let left = [a, b, c];
@@ -75,7 +75,7 @@ describe('LeaderElection (real etcd)', function () {
       const stoppedAt = Date.now();
       await leader.stop();
       await eventually(() => expect(left.filter((e) => e.holds())).to.have.length(1), { timeout: 5000, interval: 5 });
-      expect(Date.now() - stoppedAt, `round ${round + 1}`).to.be.below(300);
+      expect(Date.now() - stoppedAt, `round ${round + 1}`).to.be.below(1000);
     }
   });
 
@@ -98,8 +98,8 @@ describe('LeaderElection (real etcd)', function () {
     expect(Date.now() - goneAt).to.be.below(3000);
     expect(events).to.deep.equal(['read-only']);
     expect(a.readOnlyTerm()).to.equal(term);
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // etcd away past the TTL: the point of the test
-    expect(a.holds()).to.equal(false);
+    // etcd away for a TTL more: still read-only, not lost
+    await consistently(() => expect([a.holds(), a.readOnlyTerm()]).to.deep.equal([false, term]), { duration: 3000, interval: 100 });
     // etcd renews every lease when it starts: the lease and the key lived through
     await etcd.restart();
     await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
