@@ -27,9 +27,9 @@ describe('auctor up --controls', function () {
   it('runs two control nodes on a local etcd: one leads, the CLI given both finds it, the cell reports to it; the survivor of a kill -9 acknowledges (--sync-standbys 0 chosen); SIGTERM stops all and etcd', async function () {
     if (!etcdInstalled()) this.skip();
     const dir = tempDir();
+    const child = spawn(process.execPath, [auctorBin, ...upArgs(dir.path)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = finished(child, 35_000);
     try {
-      const child = spawn(process.execPath, [auctorBin, ...upArgs(dir.path)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const done = finished(child, 35_000);
       let out = '';
       const lineOf = (msg: string) => out.split('\n').find((l) => l.startsWith('{') && l.includes(`"${msg}"`));
       const started = await new Promise<{ api: string; nodes: Array<{ node: string; roles: string[] }> }>((resolve) => child.stdout!.on('data', (d: Buffer) => {
@@ -66,6 +66,9 @@ describe('auctor up --controls', function () {
       expect(result.code, result.stderr).to.equal(0);
       expect(alive(etcd.pid)).to.equal(false);
     } finally {
+      // a failed assertion: `up` stops its nodes and its etcd rather than leave them behind
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await done.catch(() => {});
       dir.remove();
     }
   });
