@@ -37,8 +37,8 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
     nodes.push(started);
     return started;
   };
-  const control = (name: string, join?: NodeProcess, endpoint = etcd.current().endpoint) =>
-    node(['--roles', 'control', '--name', name, '--sync-standbys', '0', '--leader-ttl-ms', String(TTL_MS), '--etcd', endpoint, ...(join ? ['--join', join.listen] : [])]);
+  const control = (name: string, join?: NodeProcess, { endpoint = etcd.current().endpoint, syncStandbys = 0 } = {}) =>
+    node(['--roles', 'control', '--name', name, '--sync-standbys', String(syncStandbys), '--leader-ttl-ms', String(TTL_MS), '--etcd', endpoint, ...(join ? ['--join', join.listen] : [])]);
   const desireWeb = async (on: NodeProcess) => {
     expect((await http(on.url, 'POST', '/v1/desired_lrps', { ...webLrp('web', 2), check_definition: undefined })).status).to.equal(201);
     return eventually(async () => {
@@ -54,10 +54,12 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
   };
   const domains = async (on: NodeProcess) => (await http(on.url, 'GET', '/v1/domains')).json as string[];
 
-  it('the active turns read-only (writes 503 + Retry-After, reads served), the cell is untouched, and it carries on when etcd returns', async () => {
-    const a = await control('cg-a');
-    await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/apps', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
-    const b = await control('cg-b', a);
+  it('the active turns read-only (writes 503 + Retry-After, reads served), the cell is untouched, and it carries on when etcd returns (one synchronous standby)', async () => {
+    const a = await control('cg-a', undefined, { syncStandbys: 1 });
+    await eventually(async () => expect((await http(a.url, 'GET', '/v1/leader')).status).to.equal(200), { timeout: 10_000, interval: 50 });
+    const b = await control('cg-b', a, { syncStandbys: 1 });
+    // acknowledged once the standby is caught up
+    await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/apps', { ttl: 0 })).status).to.equal(204), { timeout: 15_000, interval: 50 });
     await node(['--roles', 'cell', '--name', 'cell-1', '--backend', 'fake', '--join', a.listen]);
     const running = await desireWeb(a);
     const { term } = (await http(a.url, 'GET', '/v1/leader')).json as { term: number };
@@ -98,7 +100,7 @@ describe('control group with etcd down longer than the TTL (real etcd)', functio
     const proxy = await startTcpProxy(etcd.current().endpoint);
     const client = new Etcd3({ hosts: `http://${etcd.current().endpoint}` });
     try {
-      const a = await control('cg-a', undefined, proxy.address);
+      const a = await control('cg-a', undefined, { endpoint: proxy.address });
       await eventually(async () => expect((await http(a.url, 'PUT', '/v1/domains/apps', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 50 });
       await node(['--roles', 'cell', '--name', 'cell-1', '--backend', 'fake', '--join', a.listen]);
       const running = await desireWeb(a);
