@@ -294,6 +294,11 @@ export class QueryIndex {
     return out.sort((a, b) => a.created_at - b.created_at || a.task_guid.localeCompare(b.task_guid));
   }
 
+  /** The LRPs' guids in the registry's order (entries are reserved as `lrps` journals them). */
+  *guids(): Generator<string> {
+    for (const [guid] of this.inRegistryOrder()) yield guid;
+  }
+
   /**
    * The entries in the order the registry's object keeps its guids, which listings follow: guids
    * that are array indices first, ascending, then the rest as they were added.
