@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type { DisposableStore } from '../base/disposables.js';
 import type { Logger } from '../base/logger.js';
 import type { ClusterNode } from '../runtime/cluster/cluster-node.js';
-import { LeaderElection, type LogPosition } from '../runtime/cluster/leader-election.js';
+import { LeaderElection, type LeaderInfo, type LogPosition } from '../runtime/cluster/leader-election.js';
 import type { GatewayLeadership } from '../gateway/leader.js';
 import type { Gateway } from '../gateway/server.js';
 import { startStandbyGateway } from '../gateway/standby.js';
@@ -23,7 +23,7 @@ import type { StartFlags } from './start-command.js';
 /** The exit status of a control node that stopped leading: start it again, it rejoins as a standby. */
 export const EXIT_STEPPED_DOWN = 3;
 
-/** A standby's membership role: cells and the router look for `control`, which only the active has. */
+/** A standby's membership role: cells look for `control`, which only the active has. */
 export const STANDBY_ROLE = 'control-standby';
 
 /** The term stamped on commands to cells while this node does not lead: below every term a cell accepts. */
@@ -43,6 +43,8 @@ export interface ControlGroupContext {
   stepDown(): void;
   /** the journal shipping over this node's LMDB (a Replicator: src/runtime/persistence/replicator.ts) */
   replication: GroupReplication;
+  /** the leader this node sees changed (undefined: none): a standby's router follows it */
+  onLeader?(leader: LeaderInfo | undefined): void;
 }
 
 /** Where the journal shipping reaches a member: its name and remoting address. */
@@ -71,7 +73,7 @@ const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host
 const address = ({ host, port }: HostPort) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Starts the standby gateway and the election; undefined (logged, said on stderr) when the gateway cannot listen. */
-export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string } | undefined> {
+export async function joinControlGroup(context: ControlGroupContext): Promise<{ api: string; leadership: GatewayLeadership } | undefined> {
   const { flags, log, parts, cluster } = context;
   const { replication } = context;
   // the lease deadline and a standby's refusal (superseded) may both end a lead: one stop, not a forced second
@@ -140,6 +142,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   parts.add(() => running.stop());
   running.on('leader', (leader) => {
     log.info({ leader: leader ?? null }, 'control-group.leader');
+    context.onLeader?.(leader);
     if (active || !leader || leader.name === flags.name) return;
     // a standby follows the active's log
     replication.becomeStandby({ name: leader.name, address: leader.listen }).catch((error: Error) => log.error({ error: error.message }, 'control-group.become-standby-failed'));
@@ -196,5 +199,5 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   });
   running.start();
   log.info({ etcd: flags.etcd.map(address), leader_ttl_ms: flags.leaderTtlMs, api }, 'control-group.standby');
-  return { api };
+  return { api, leadership };
 }
