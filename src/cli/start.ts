@@ -11,7 +11,7 @@ import { DisposableStore } from '../base/disposables.js';
 import { createLogger } from '../base/logger.js';
 import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
-import { cellRouting } from '../actors/cell-client.js';
+import { cellRouting, type TermSource } from '../actors/cell-client.js';
 import { controlNode, spawnControlLink } from '../actors/control-link.js';
 import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
@@ -115,7 +115,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   let cell: Ref<CellMsg> | undefined;
   const events = new EventHub();
   // `term`: a control group's active stamps it on its commands to cells (docs/054)
-  const schedulerWith = (roles: StartFlags['roles'], term?: number) => startScheduler(system, {
+  const schedulerWith = (roles: StartFlags['roles'], term?: TermSource) => startScheduler(system, {
     roles,
     metrics: metrics.control,
     cellId: flags.name,
@@ -210,11 +210,11 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     const joined = await joinControlGroup({
       flags, log, cluster, listen: remoting.self.address, parts, replication,
       // the winner recovers from its LMDB as after a restart, cells get the fair window (docs/020)
-      becomeActive: async (election, apiPort, term) => {
+      becomeActive: async (leadership, apiPort, term) => {
         system.startTimers();
         scheduler = schedulerWith(['control'], term);
         cluster.setRoles(flags.roles);
-        await serveControl(election, apiPort);
+        await serveControl(leadership, apiPort);
       },
       // `stop` is defined below; until then a node that stopped leading exits at once
       stepDown: () => onSteppedDown(),

@@ -9,8 +9,11 @@
  *
  * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
  * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
- * replaces everything it held.
+ * replaces everything it held. A standby that wins seals the new term first (what arrives later
+ * of an older term is refused), then waits until what it accepted before is applied: its store
+ * no longer changes when its control side recovers from it.
  */
+import { AckWaiters } from './ack-waiters.js';
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
 import { ReplicationLog } from './replication-log.js';
 import {
@@ -44,12 +47,6 @@ export interface ReplicatorOptions {
   log?: ReplicationLogger;
 }
 
-interface Waiter {
-  lsn: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 const SILENT: ReplicationLogger = { info: () => {}, warn: () => {} };
 
 export class Replicator implements Replication, JournalWriter {
@@ -62,7 +59,7 @@ export class Replicator implements Replication, JournalWriter {
   private readonly shipping: ShippingContext;
   private readonly logger: ReplicationLogger;
   private readonly peers = new Map<string, StandbyLink>();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new AckWaiters();
   private readonly handlers = new Set<(event: ReplicationEvent) => void>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
@@ -71,6 +68,8 @@ export class Replicator implements Replication, JournalWriter {
   /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
   private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
   private closed = false;
+  /** shipped entries and copy chunks accepted and still being applied: a winner waits for them */
+  private readonly applying = new Set<Promise<void>>();
 
   /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
   constructor(engine: LmdbPersistenceEngine, private readonly transport: ReplicationTransport, options: ReplicatorOptions = {}) {
@@ -109,6 +108,9 @@ export class Replicator implements Replication, JournalWriter {
       throw new Error(`cannot lead term ${term}: this node has seen term ${this.log.sealedTerm()}`);
     }
     await this.log.seal(term);
+    // nothing of an older term is accepted from now on; what was accepted before is applied
+    // first, so the control side recovers from a store that no longer changes under it
+    while (this.applying.size > 0) await Promise.allSettled([...this.applying]);
     this.state = 'primary';
     this.term = term;
     this.committed = this.log.lastLsn().lsn;
@@ -133,7 +135,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'standby';
     this.peers.clear();
     this.caughtUpWith = undefined;
-    this.failWaiters(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
+    this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
 
   async seal(term: number): Promise<void> {
@@ -156,7 +158,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'idle';
     clearInterval(this.timer);
     this.unsubscribe();
-    this.failWaiters(new NotPrimaryError('replication closed before the write was acknowledged'));
+    this.waiters.failAll(new NotPrimaryError('replication closed before the write was acknowledged'));
   }
 
   /** See {@link JournalWriter.write}: the engine's every write, while primary. */
@@ -171,7 +173,7 @@ export class Replicator implements Replication, JournalWriter {
     // stepped down meanwhile: the waiters were failed, and no one will acknowledge this one
     if (this.state !== 'primary' || this.term !== term) throw new NotPrimaryError('stepped down before the write was acknowledged');
     this.advanceCommitted();
-    if (issued.lsn > this.committed) await new Promise<void>((resolve, reject) => this.wait({ lsn: issued.lsn, resolve, reject }));
+    if (issued.lsn > this.committed) await this.waiters.wait(issued.lsn);
     return true;
   }
 
@@ -179,11 +181,9 @@ export class Replicator implements Replication, JournalWriter {
     if (this.closed) return;
     switch (message.type) {
       case 'repl/append':
-        void this.onAppend(message, from);
-        return;
+        return this.track(this.onAppend(message, from));
       case 'repl/copy':
-        void this.onCopy(message, from);
-        return;
+        return this.track(this.onCopy(message, from));
       case 'repl/ack':
         this.onAck(message, from);
         return;
@@ -193,6 +193,17 @@ export class Replicator implements Replication, JournalWriter {
       default:
         assertNeverMessage(message);
     }
+  }
+
+  private track(work: Promise<void>): void {
+    this.applying.add(work);
+    work.then(
+      () => this.applying.delete(work),
+      (error: Error) => {
+        this.applying.delete(work);
+        this.logger.warn({ error: error.message }, 'replication.apply-failed');
+      },
+    );
   }
 
   /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
@@ -287,16 +298,7 @@ export class Replicator implements Replication, JournalWriter {
     }
     if (reach <= this.committed) return;
     this.committed = reach;
-    let done = 0;
-    while (done < this.waiters.length && this.waiters[done]!.lsn <= reach) this.waiters[done++]!.resolve();
-    if (done > 0) this.waiters.splice(0, done);
-  }
-
-  /** Waiters stay sorted by LSN (they nearly always come in order), so an ack resolves a prefix. */
-  private wait(waiter: Waiter): void {
-    let at = this.waiters.length;
-    while (at > 0 && this.waiters[at - 1]!.lsn > waiter.lsn) at--;
-    this.waiters.splice(at, 0, waiter);
+    this.waiters.acknowledged(reach);
   }
 
   private schedulePump(): void {
@@ -314,12 +316,6 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const link of this.peers.values()) link.retry(now);
-  }
-
-  private failWaiters(error: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
   }
 
   private emit(event: ReplicationEvent): void {
