@@ -37,6 +37,10 @@
  *   RSS at 50 % too (`heap_mb_50`, `rss_mb_50`); `fill_timeline`, every 10 s of the fill:
  *   [s, desires answered, instances running, control RSS MB, simulators' RSS MB] (the rate
  *   should not fall as the node fills; RSS from /proc, so the control node does no work for it);
+ *   `fill_cpu_ms_per_instance`, CPU ms per instance of the fill (probes at 50 % and 100 %
+ *   included) spent by the control node, the simulators and this client (from /proc and
+ *   `process.cpuUsage`), and `fill_cpu_bound_instances_per_s`, the rate the machine's cores
+ *   would allow at that cost with nothing else running;
  *   `control_warnings`, the control node's warnings and errors by message, its log in a file
  *   (`control_log`), whether the run gave up or not.
  * Gives up after BENCH_MAX_S (default 600) with what it measured and `"gave_up": true`; every
@@ -50,7 +54,7 @@
  * once settled (at full fill when BENCH_SETTLE_S=0), before the restart, written to DIR: `heap_snapshot`, `heap_snapshot_s`),
  * BENCH_SETTLE_S (150: the longest wait for the instances to passivate; 0 skips the settled figures).
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { KeepAliveClient, inParallel } from './support/keep-alive-client.js';
 import { rawPutChains } from './support/raw-lmdb.js';
 import { RunningWatch } from './support/running-watch.js';
@@ -92,6 +96,7 @@ const result: Record<string, unknown> = {
   restart_s: null, restarted_instances: null, list_all_ms: null, desire_failures: 0, desire_retries: 0, probe_retries: 0,
   heap_mb_50: null, rss_mb_50: null, cell_processes: CELL_PROCESSES, cells_rss_mb: null, cells_heap_mb: null, cells_kb_per_container: null,
   cells_dropped: null, cell_states_mb: null, max_cell_state_kb: null, max_cell_list_kb: null, fill_timeline: [],
+  fill_cpu_ms_per_instance: null, fill_cpu_bound_instances_per_s: null,
   raw_lmdb_rows_per_s: null, raw_lmdb_instances_per_s: null, ratio: null,
 };
 
@@ -166,6 +171,8 @@ async function run(deadline: number): Promise<void> {
       log(`probes at ${label} %: p50 ${round(quantile(probes[label]!, 0.5))} ms, p99 ${result[`probe_p99_ms_${label}`]} ms`);
     };
 
+    // CPU seconds of each side over the fill: what one instance costs the machine, end to end
+    const cpuAtStart = { ...cluster.cpuSeconds(), client: process.cpuUsage() };
     const timeline = result.fill_timeline as Array<[number, number, number, number | null, number | null]>;
     const fillStart = performance.now();
     const tick = async (t0: number, expected: number) => {
@@ -216,6 +223,19 @@ async function run(deadline: number): Promise<void> {
       await probe(label);
       expected += PROBES;
     }
+    const cpuAtEnd = cluster.cpuSeconds();
+    const perInstance = (from: number | null, to: number | null) => (from === null || to === null ? null : round(((to - from) * 1000) / (expected - 2 * PROBES), 3));
+    const fillCpu = {
+      control: perInstance(cpuAtStart.control, cpuAtEnd.control),
+      cells: perInstance(cpuAtStart.cells, cpuAtEnd.cells),
+      client: perInstance(0, (process.cpuUsage(cpuAtStart.client).user + process.cpuUsage(cpuAtStart.client).system) / 1e6),
+    };
+    const cpuTotal = Object.values(fillCpu).every((v) => v !== null) ? round(fillCpu.control! + fillCpu.cells! + fillCpu.client!, 3) : null;
+    Object.assign(result, {
+      fill_cpu_ms_per_instance: { ...fillCpu, total: cpuTotal },
+      // what the machine's cores allow at that cost, were nothing else running
+      fill_cpu_bound_instances_per_s: cpuTotal === null ? null : Math.round((availableParallelism() * 1000) / cpuTotal),
+    });
     result.ratio = result.raw_lmdb_instances_per_s === null ? null : round(INSTANCES / (fillMs / 1000) / (result.raw_lmdb_instances_per_s as number), 4);
     result.probe_full_empty_ratio = round((result.probe_p99_ms_100 as number) / (result.probe_p99_ms_0 as number), 2);
 

@@ -20,6 +20,8 @@ import { tempDir } from '../../test/support/temp-dir.js';
 
 /** more node flags for the control node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (bench/desire.ts) */
 const CONTROL_NODE_OPTIONS = (process.env.BENCH_CONTROL_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+/** /proc/PID/stat counts CPU time in clock ticks: USER_HZ, 100 on every Linux architecture Node runs on */
+const CLOCK_TICKS = 100;
 const SIMULATOR = fileURLToPath(new URL('./cell-simulator.js', import.meta.url));
 
 /** bench/support/cell-simulator.ts's `stats` line, summed over the simulators (the `max_` fields: their largest) */
@@ -141,6 +143,25 @@ export class ScaleCluster {
     };
     const cells = this.simulators.map((s) => rss(s.child.pid));
     return { control: rss(this.control?.child.pid), cells: cells.includes(null) ? null : (cells as number[]).reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * CPU seconds (user + system, every thread) each side has used since it started, read from
+   * /proc/PID/stat without asking the processes: the control node's and the simulators' summed;
+   * null where /proc cannot say.
+   */
+  cpuSeconds(): { control: number | null; cells: number | null } {
+    const cpu = (pid: number | undefined) => {
+      try {
+        // the fields after the command's closing parenthesis: utime and stime are the 12th and 13th
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      } catch {
+        return null;
+      }
+    };
+    const cells = this.simulators.map((s) => cpu(s.child.pid));
+    return { control: cpu(this.control?.child.pid), cells: cells.includes(null) ? null : (cells as number[]).reduce((a, b) => a + b, 0) };
   }
 
   /**

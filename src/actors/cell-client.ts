@@ -10,15 +10,23 @@ import type { CellPresence, CellState } from '../models/cell-state.js';
 import type { EventHub } from './event-hub.js';
 import { CellMsg, type CellClient, type Work, type WorkResult } from './cell.protocol.js';
 
-/** `term`: the control group term stamped on commands (docs/054); none for a lone control node. */
-export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cellId: string, term?: number): CellClient {
+/**
+ * The control group term stamped on commands (docs/054), read at each command: it changes when a
+ * read-only active wins a new term, and is below every term a cell accepts while it does not lead.
+ * None for a lone control node.
+ */
+export type TermSource = number | (() => number);
+
+/** `term`: see {@link TermSource}. */
+export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cellId: string, termSource?: TermSource): CellClient {
+  const term = () => (typeof termSource === 'function' ? termSource() : termSource);
   return {
     cellId,
     state: (timeoutMs) => system.query<CellMsg, CellState>(cellRef, (replyTo) => CellMsg.state(replyTo), timeoutMs),
-    perform: (work: Work, timeoutMs) => system.query<CellMsg, WorkResult>(cellRef, (replyTo) => CellMsg.perform(work, replyTo, term), timeoutMs),
-    stopInstance: (process_guid, index, instance_guid) => void system.dispatch(cellRef, CellMsg.stopInstance(process_guid, index, instance_guid, term)),
-    cancelTask: (task_guid) => void system.dispatch(cellRef, CellMsg.cancelTask(task_guid, term)),
-    deleteTask: (task_guid) => void system.dispatch(cellRef, CellMsg.deleteTask(task_guid, term)),
+    perform: (work: Work, timeoutMs) => system.query<CellMsg, WorkResult>(cellRef, (replyTo) => CellMsg.perform(work, replyTo, term()), timeoutMs),
+    stopInstance: (process_guid, index, instance_guid) => void system.dispatch(cellRef, CellMsg.stopInstance(process_guid, index, instance_guid, term())),
+    cancelTask: (task_guid) => void system.dispatch(cellRef, CellMsg.cancelTask(task_guid, term())),
+    deleteTask: (task_guid) => void system.dispatch(cellRef, CellMsg.deleteTask(task_guid, term())),
     reconcile: () => void system.dispatch(cellRef, CellMsg.reconcile()),
     evacuate: (timeoutMs) => system.query<CellMsg, CellPresence>(cellRef, (accepted) => CellMsg.evacuate({ accepted }), timeoutMs),
   };
@@ -28,7 +36,7 @@ export function localCellClient(system: ActorSystem, cellRef: Ref<CellMsg>, cell
 export const cellActorPath = (cellId: string): string => `/cell-${cellId}`;
 
 /** The client of a cell on another node, while that node is a reachable member with the cell role. */
-export function remoteCellClient(system: ActorSystem, membership: Pick<Membership, 'member'>, cellId: string, term?: number): CellClient | undefined {
+export function remoteCellClient(system: ActorSystem, membership: Pick<Membership, 'member'>, cellId: string, term?: TermSource): CellClient | undefined {
   const member = membership.member(cellId);
   if (!member || !isAlive(member.status) || !member.roles.includes('cell')) return undefined;
   return localCellClient(system, remoteRef<CellMsg>(cellId, cellActorPath(cellId)), cellId, term);
@@ -43,7 +51,7 @@ export function remoteCellClient(system: ActorSystem, membership: Pick<Membershi
  * the control's own `cell_appeared` subscribers already find the cell. `term`: the active's term
  * in a control group, stamped on every command.
  */
-export function cellRouting(system: ActorSystem, membership: Pick<Membership, 'member' | 'members'>, events: EventHub, term?: number): (cellId: string) => CellClient | undefined {
+export function cellRouting(system: ActorSystem, membership: Pick<Membership, 'member' | 'members'>, events: EventHub, term?: TermSource): (cellId: string) => CellClient | undefined {
   const repAddress = new Map<string, string>();
   events.events$.subscribe((e) => {
     if (e.type === 'cell_appeared') repAddress.set(e.data.cell.cell_id, e.data.cell.rep_address);

@@ -14,6 +14,7 @@ import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
 import { askRows, convergeInSlices, lrpReader, type passQueue } from './lrps-convergence.js';
 import type { Supervisors } from './lrps-supervisors.js';
 import type { LrpsMsg } from './lrps.protocol.js';
+import type { QueryIndex } from './query-index.js';
 
 type Ask = <R>(ref: Ref<LrpSupervisorMsg>, make: (replyTo: Ref<R>) => LrpSupervisorMsg) => Promise<R>;
 
@@ -41,7 +42,7 @@ export function startConvergencePass(c: LrpsPassContext, msg: Extract<LrpsMsg, {
     if (deps.queries) await deps.queries.ready;
     placements.passStarted();
     const pass = await convergeInSlices({
-      lrps: Object.keys(c.registry()).filter((guid) => supervisorNow(guid) !== undefined),
+      lrps: lrpsWithSupervisors(deps.queries, c.registry, supervisorNow),
       presentCells: msg.presentCells, freshDomains: msg.freshDomains, heardCells: msg.heardCells,
       now: msToNs(system.clock.now()), settings: { ...deps.settings.restart, ...deps.settings.lrpConvergence },
       sliceLrps: deps.settings.convergenceSliceLrps, betweenSlices: deps.betweenSlices ?? nextTurn,
@@ -56,4 +57,14 @@ export function startConvergencePass(c: LrpsPassContext, msg: Extract<LrpsMsg, {
     c.log.error({ error: String(error) }, 'lrps.converge-failed');
     system.fail(msg.replyTo, new AuctorError('Unavailable', `convergence pass failed: ${String(error)}`));
   });
+}
+
+/**
+ * The guids of the registry's LRPs that have a supervisor now, in the registry's order, checked
+ * as the pass reads them: from the query index's entries (a Map) where there is one, since
+ * listing the registry's object of 200k keys at once held the loop for 110-200 ms.
+ */
+function* lrpsWithSupervisors(queries: QueryIndex | undefined, registry: () => Record<string, string>, supervisorNow: (guid: string) => unknown): Generator<string> {
+  const guids = queries ? queries.guids() : Object.keys(registry());
+  for (const guid of guids) if (supervisorNow(guid) !== undefined) yield guid;
 }

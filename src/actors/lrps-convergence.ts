@@ -34,8 +34,12 @@ export interface LrpRows {
 }
 
 export interface SlicedPassInput {
-  /** the process guid of every LRP with a supervisor, in the registry's order */
-  lrps: readonly string[];
+  /**
+   * the process guid of every LRP with a supervisor, in the registry's order; read slice by
+   * slice, so an iterable that checks each guid as it goes holds the loop for no whole list
+   * (200k guids listed and checked at once took 110-200 ms)
+   */
+  lrps: Iterable<string>;
   presentCells: readonly string[];
   freshDomains: readonly string[];
   /** the cells heard from since the start, during the grace (convergence.protocol.ts) */
@@ -109,10 +113,16 @@ export async function convergeInSlices(input: SlicedPassInput): Promise<SlicedPa
   let slices = 0;
   let maxSliceMs = 0;
   let livePresent: Set<string> | undefined;
-  for (let from = 0; from === 0 || from < lrps.length; from += size) {
-    if (from > 0) await input.betweenSlices();
+  const guids = lrps[Symbol.iterator]();
+  // one guid read ahead, so the pass knows it is over without a yield more
+  let ahead = guids.next();
+  // (a pass over no LRP still plans once: its counts are the zeros of an empty plan)
+  while (slices === 0 || !ahead.done) {
+    if (slices > 0) await input.betweenSlices();
     const started = performance.now();
-    const read = lrps.slice(from, from + size).map(input.read);
+    const next: string[] = [];
+    for (; !ahead.done && next.length < size; ahead = guids.next()) next.push(ahead.value);
+    const read = next.map(input.read);
     // only records the index could not read are asked (and awaited)
     const slice = read.some((r) => r instanceof Promise) ? await Promise.all(read) : (read as LrpRows[]);
     const desired = slice.map((r) => r.desired);

@@ -131,6 +131,26 @@ export async function cellBackMessages(queries: QueryIndex | undefined, cellIds:
   return [...messages, ...toAll(unreadable)];
 }
 
+/** A cells-back drain (`drainCellsBack`) tells this many LRPs, then pauses this long: at most 2,000 LRPs a second. */
+export const CELLS_BACK_STEP = { lrps: 500, pauseMs: 250 };
+
+/**
+ * Hands `lrp/cell-back` messages to the supervisors a step at a time (`send` checks that each
+ * LRP still has one). Every failed placement is auctioned again when cells appear, so one
+ * broadcast to 60k LRPs was 60k auctions at once; at 250k instances on a loaded machine each
+ * such wave made the control node stall for seconds, its cells' nodes flap, and the next wave
+ * follow. The caller starts no other drain before this one ends (lrps.ts `lrps/cells-back`).
+ */
+export async function drainCellsBack(
+  messages: ReadonlyArray<[string, LrpSupervisorMsg]>, send: (guid: string, msg: LrpSupervisorMsg) => void,
+  sleep: (ms: number) => Promise<void>, step = CELLS_BACK_STEP,
+): Promise<void> {
+  for (let from = 0; from < messages.length; from += step.lrps) {
+    if (from > 0) await sleep(step.pauseMs);
+    for (const [guid, msg] of messages.slice(from, from + step.lrps)) send(guid, msg);
+  }
+}
+
 /**
  * What `lrps/list`, and `lrps/actuals` of every LRP, answer (the actor API; the gateway reads
  * the index itself): the query index's rows (`fromIndex`, given the guids it could not read), plus

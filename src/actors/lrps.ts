@@ -16,7 +16,7 @@ import { AuctorError, type Result } from '../base/errors.js';
 import { newModificationTag } from '../models/modification-tag.js';
 import type { AuctioneerMsg } from './auctioneer.protocol.js';
 import type { ControlDeps } from './control-deps.js';
-import { cellBackMessages, declareSupervisors, listed, reconcileSupervisors, resumeSupervisors, type Supervisors } from './lrps-supervisors.js';
+import { cellBackMessages, declareSupervisors, drainCellsBack, listed, reconcileSupervisors, resumeSupervisors, type Supervisors } from './lrps-supervisors.js';
 import { restartOrQuarantine } from '../runtime/kernel/supervision.js';
 import { quarantinedError, releaseLrp } from './quarantined-records.js';
 import type { LrpSupervisorMsg } from './lrp-supervisor.protocol.js';
@@ -69,6 +69,9 @@ export function spawnLrps(
   // and a restart keeps them, its `cells-back` still queued)
   const appeared = new Set<string>();
   let cellsBackQueued = false;
+  // a cells-back drain in progress (lrps-supervisors.ts `drainCellsBack`): the cells that appear
+  // meanwhile wait for its end
+  let cellsBackDraining = false;
   // which instances are on which cell, to find those a cell's container list leaves out
   // (cell-placements.ts; outside the state: a hint rebuilt by every pass, nothing to journal)
   const placements = routes.placements;
@@ -282,14 +285,25 @@ export function spawnLrps(
           return state;
         case 'lrps/cells-back': {
           cellsBackQueued = false;
+          if (cellsBackDraining || appeared.size === 0) return state;
           const cell_ids = [...appeared];
           appeared.clear();
-          if (cell_ids.length === 0) return state;
-          // only the LRPs with instances those cells concern, as the query index says (not every supervisor)
-          for (const [guid, m] of await cellBackMessages(deps.queries, cell_ids, () => Object.keys(state.lrps))) {
-            const ref = supervisor(guid);
+          // only the LRPs with instances those cells concern, as the query index says (not every
+          // supervisor), told a step at a time outside this handler; then the cells that appeared meanwhile
+          const messages = await cellBackMessages(deps.queries, cell_ids, () => Object.keys(state.lrps));
+          const self = ctx.self;
+          const sendNow = (guid: string, m: LrpSupervisorMsg) => {
+            const ref = Object.hasOwn(registry.lrps, guid) && !system.registry.quarantinedChildren(ctx.path).has(guid) ? children.ref(guid) : undefined;
             if (ref) system.dispatch(ref, m);
-          }
+          };
+          cellsBackDraining = true;
+          void drainCellsBack(messages, sendNow, (ms) => system.clock.sleep(ms)).finally(() => {
+            cellsBackDraining = false;
+            if (appeared.size > 0 && !cellsBackQueued) {
+              cellsBackQueued = true;
+              system.dispatch(self, { type: 'lrps/cells-back' });
+            }
+          });
           return state;
         }
         case 'lrps/evacuating':

@@ -50,10 +50,17 @@ export interface IndexLoader {
 /** What the rebuild could not read: an LRP (its DesiredLRP), some of an LRP's instances, a task. */
 export type UnreadableKind = 'lrp' | 'instances' | 'task';
 
+/** Whether `key` is an array index, which a JS object orders before its other keys. */
+const isArrayIndex = (key: string) => /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
+
 const NONE_QUARANTINED: QuarantineView = { lrp: () => false, instance: () => false, task: () => false };
 
 export class QueryIndex {
-  private lrps: Record<string, LrpEntry> = Object.create(null) as Record<string, LrpEntry>;
+  // a Map, not an object: a full scan (listings, convergence, cells coming back) iterates 200k
+  // guids in ~1 ms, where `for...in` over an object of as many keys took ~110 ms (issue 14)
+  private lrps = new Map<string, LrpEntry>();
+  /** the guids an object orders first (array indices: "42"), as the registry's object does */
+  private indexLike = new Set<string>();
   private tasksByGuid = new Map<string, Task>();
   /** the changes (events, registry entries) made while a rebuild reads the store, applied once it is done */
   private buffered: Array<() => void> | undefined;
@@ -136,7 +143,7 @@ export class QueryIndex {
       if (kind === 'lrp') this.putDesired(answer as DesiredLRP);
       else if (kind === 'task') this.tasksByGuid.set((answer as Task).task_guid, answer as Task);
       else {
-        const entry = this.lrps[processGuid!];
+        const entry = this.lrps.get(processGuid!);
         if (entry) entry.rows = [];
         for (const a of answer as ActualLRP[]) this.setRow(a, a);
       }
@@ -155,7 +162,10 @@ export class QueryIndex {
 
   /** `lrps` journaled the removal of this guid (or forgot a quarantined one): it and its rows go. */
   forget(processGuid: string): void {
-    this.change(() => delete this.lrps[processGuid]);
+    this.change(() => {
+      this.lrps.delete(processGuid);
+      this.indexLike.delete(processGuid);
+    });
   }
 
   /** A quarantined index was released with its journal: its rows are gone. */
@@ -169,21 +179,23 @@ export class QueryIndex {
   }
 
   private addEntry(processGuid: string): void {
-    if (!this.lrps[processGuid]) this.lrps[processGuid] = { desired: undefined, rows: [] };
+    if (this.lrps.has(processGuid)) return;
+    this.lrps.set(processGuid, { desired: undefined, rows: [] });
+    if (isArrayIndex(processGuid)) this.indexLike.add(processGuid);
   }
 
   private putDesired(desired: DesiredLRP): void {
     this.addEntry(desired.process_guid);
-    this.lrps[desired.process_guid]!.desired = desired;
+    this.lrps.get(desired.process_guid)!.desired = desired;
   }
 
   private putRows(processGuid: string, index: number, rows: IndexRows | undefined): void {
-    const entry = this.lrps[processGuid];
+    const entry = this.lrps.get(processGuid);
     if (entry) putIndexRows(entry, index, rows);
   }
 
   private setRow(row: ActualLRP, value: ActualLRP | undefined): void {
-    const entry = this.lrps[row.process_guid];
+    const entry = this.lrps.get(row.process_guid);
     if (entry) setEntryRow(entry, row, value);
   }
 
@@ -197,7 +209,7 @@ export class QueryIndex {
         return;
       case 'desired_lrp_removed': {
         // listed no more; its registry entry goes when `lrps` journals the removal
-        const entry = this.lrps[event.data.desired_lrp.process_guid];
+        const entry = this.lrps.get(event.data.desired_lrp.process_guid);
         if (entry) {
           entry.desired = undefined;
           entry.rows = [];
@@ -231,8 +243,8 @@ export class QueryIndex {
   /** The DesiredLRPs sorted by process guid, as `lrps/list` answered. */
   desiredLrps(filter: DesiredLrpFilter = {}): DesiredLRP[] {
     const out: DesiredLRP[] = [];
-    for (const guid in this.lrps) {
-      const d = this.lrps[guid]!.desired;
+    for (const [guid, entry] of this.inRegistryOrder()) {
+      const d = entry.desired;
       if (d && (filter.domain === undefined || d.domain === filter.domain) && !this.quarantine.lrp(guid)) out.push(d);
     }
     return out.sort((a, b) => a.process_guid.localeCompare(b.process_guid));
@@ -240,7 +252,7 @@ export class QueryIndex {
 
   /** The DesiredLRP of one guid (undefined when unknown or quarantined). */
   desiredLrp(processGuid: string): DesiredLRP | undefined {
-    return this.quarantine.lrp(processGuid) ? undefined : this.lrps[processGuid]?.desired;
+    return this.quarantine.lrp(processGuid) ? undefined : this.lrps.get(processGuid)?.desired;
   }
 
   /** The ActualLRP rows in registry order, each LRP's by index then presence, as `lrps/actuals` answered. */
@@ -249,8 +261,7 @@ export class QueryIndex {
     const keep = (a: ActualLRP | undefined) => {
       if (a && (filter.domain === undefined || a.domain === filter.domain) && (filter.cell_id === undefined || a.cell_id === filter.cell_id)) out.push(a);
     };
-    const visit = (guid: string) => {
-      const entry = this.lrps[guid];
+    const visit = (guid: string, entry: LrpEntry | undefined) => {
       // rows at or above `instances` are being removed (a scale-down), and never were listed
       if (!entry?.desired || this.quarantine.lrp(guid)) return;
       const upTo = Math.min(entry.desired.instances, entry.rows.length);
@@ -264,8 +275,8 @@ export class QueryIndex {
         keep(rows.e);
       }
     };
-    if (filter.process_guid !== undefined) visit(filter.process_guid);
-    else for (const guid in this.lrps) visit(guid);
+    if (filter.process_guid !== undefined) visit(filter.process_guid, this.lrps.get(filter.process_guid));
+    else for (const [guid, entry] of this.inRegistryOrder()) visit(guid, entry);
     return out;
   }
 
@@ -283,13 +294,29 @@ export class QueryIndex {
     return out.sort((a, b) => a.created_at - b.created_at || a.task_guid.localeCompare(b.task_guid));
   }
 
+  /** The LRPs' guids in the registry's order (entries are reserved as `lrps` journals them). */
+  *guids(): Generator<string> {
+    for (const [guid] of this.inRegistryOrder()) yield guid;
+  }
+
+  /**
+   * The entries in the order the registry's object keeps its guids, which listings follow: guids
+   * that are array indices first, ascending, then the rest as they were added.
+   */
+  private *inRegistryOrder(): Generator<[string, LrpEntry]> {
+    if (this.indexLike.size === 0) return yield* this.lrps;
+    const first = [...this.indexLike].sort((a, b) => Number(a) - Number(b));
+    for (const guid of first) yield [guid, this.lrps.get(guid)!];
+    for (const pair of this.lrps) if (!this.indexLike.has(pair[0])) yield pair;
+  }
+
   /** How many LRPs and rows the index holds (for the memory bench and the tree). */
   size(): { lrps: number; rows: number; tasks: number } {
     let lrps = 0;
     let rows = 0;
-    for (const guid in this.lrps) {
+    for (const entry of this.lrps.values()) {
       lrps++;
-      for (const r of this.lrps[guid]!.rows) if (r) rows += (r.o ? 1 : 0) + (r.s ? 1 : 0) + (r.e ? 1 : 0);
+      for (const r of entry.rows) if (r) rows += (r.o ? 1 : 0) + (r.s ? 1 : 0) + (r.e ? 1 : 0);
     }
     return { lrps, rows, tasks: this.tasksByGuid.size };
   }

@@ -11,7 +11,7 @@ import { DisposableStore } from '../base/disposables.js';
 import { createLogger } from '../base/logger.js';
 import { ActorSystem } from '../runtime/kernel/system.js';
 import { CellMsg } from '../actors/cell.protocol.js';
-import { cellRouting } from '../actors/cell-client.js';
+import { cellRouting, type TermSource } from '../actors/cell-client.js';
 import { controlNode, spawnControlLink } from '../actors/control-link.js';
 import type { Ref } from '../runtime/kernel/protocol.js';
 import { drainBeforeStop, startScheduler } from '../actors/node.js';
@@ -28,6 +28,8 @@ import { LmdbPersistenceEngine } from '../runtime/persistence/lmdb-engine.js';
 import { Replicator } from '../runtime/persistence/replicator.js';
 import { remotingReplicationTransport } from '../runtime/remoting/replication-link.js';
 import { startRouter, type Router } from '../router/router.js';
+import { remoteRouteSource, SwitchableRouteSource } from '../router/active-routes.js';
+import type { RouteSource } from '../router/route-feed.js';
 import type { Remoting } from '../runtime/remoting/types.js';
 import { chooseLogFormat, envName } from './flags.js';
 import type { StartContext, StartFlags } from './start-command.js';
@@ -113,7 +115,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   let cell: Ref<CellMsg> | undefined;
   const events = new EventHub();
   // `term`: a control group's active stamps it on its commands to cells (docs/054)
-  const schedulerWith = (roles: StartFlags['roles'], term?: number) => startScheduler(system, {
+  const schedulerWith = (roles: StartFlags['roles'], term?: TermSource) => startScheduler(system, {
     roles,
     metrics: metrics.control,
     cellId: flags.name,
@@ -179,40 +181,60 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
       await parts.dispose();
       process.exit(1);
     }
-    // after the gateway; a busy router port must not stop a newcomer's node (API.md: `off` disables)
+    const local: RouteSource = { events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() };
+    // a standby's router, which read the active's routes, reads this node's own from now on
+    if (standbyRoutes) return standbyRoutes.switchTo(local);
+    await serveRoutes(local);
+  };
+  /** Starts the router after the gateway; a busy router port must not stop a newcomer's node (API.md: `off` disables). */
+  const serveRoutes = async (source: RouteSource, waitForRoutes = true) => {
     if (flags.router === 'off') return;
     const { host, port } = flags.router;
     try {
-      router = parts.add(await startRouter({ events$: scheduler.events.events$, lrps: () => control.lrps(), actualLrps: () => control.actualLrps() }, { host, port, log }));
+      router = parts.add(await startRouter(source, { host, port, log }));
       log.info({ url: router.url }, 'router.listening');
       // `auctor.started` means routing works; a control side too busy to answer gets 503s meanwhile
-      await Promise.race([router.feed.loaded, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      if (waitForRoutes) await Promise.race([router.feed.loaded, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     } catch (error) {
       const reason = (error as Error).message;
       log.error({ router: flags.router, error: reason }, 'router.failed-to-listen');
       process.stderr.write(`auctor: warning: the router cannot listen on ${host}:${port} (${reason}); running without it. Choose another with --router HOST:PORT, or --router off.\n`);
     }
   };
+  // a standby's router reads the active's gateway (docs/054): a router in front of every control node routes through a failover
+  let standbyRoutes: SwitchableRouteSource | undefined;
+  let activeApi: string | undefined;
   let standbyApi: string | undefined;
   let onSteppedDown = (): void => process.exit(EXIT_STEPPED_DOWN);
   if (replication) {
     const joined = await joinControlGroup({
       flags, log, cluster, listen: remoting.self.address, parts, replication,
       // the winner recovers from its LMDB as after a restart, cells get the fair window (docs/020)
-      becomeActive: async (election, apiPort, term) => {
+      becomeActive: async (leadership, apiPort, term) => {
         system.startTimers();
         scheduler = schedulerWith(['control'], term);
         cluster.setRoles(flags.roles);
-        await serveControl(election, apiPort);
+        await serveControl(leadership, apiPort);
       },
       // `stop` is defined below; until then a node that stopped leading exits at once
       stepDown: () => onSteppedDown(),
+      onLeader: (leader) => {
+        const api = leader && leader.name !== flags.name ? leader.api : undefined;
+        if (api === activeApi) return;
+        activeApi = api;
+        standbyRoutes?.reconnect('the active control node changed');
+      },
     });
     if (!joined) {
       await parts.dispose();
       process.exit(1);
     }
     standbyApi = joined.api;
+    if (!gateway && flags.router !== 'off') {
+      standbyRoutes = new SwitchableRouteSource(remoteRouteSource({ api: () => activeApi, ...(flags.apiToken ? { token: flags.apiToken } : {}) }));
+      // not waited for: there may be no active yet
+      await serveRoutes(standbyRoutes, false);
+    }
   } else if (scheduler.control) await serveControl();
 
   let stopping = false;

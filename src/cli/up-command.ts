@@ -51,7 +51,7 @@ export function addUpCommand(program: Command): void {
         'SIGINT/SIGTERM stops them all (without draining) and exits 0.',
     )
     .addOption(flag('cells', 'n', 'cell nodes').default(1).argParser(count('cells')))
-    .addOption(flag('controls', 'n', 'control nodes; more than one form a control group (one active, the others standbys) on a local etcd, which must be installed').default(1).argParser(countIn('controls', 1, 9)))
+    .addOption(flag('controls', 'n', 'control nodes; more than one form a control group (one active, the others standbys) on a local etcd, which must be installed; --sync-standbys then defaults to min(1, controls - 2), said in an up.sync-standbys line').default(1).argParser(countIn('controls', 1, 9)))
     .addOption(flag('data', 'dir', 'parent of the nodes\' data dirs').default('./.auctor'))
     .addOption(flag('api', 'host:port', "the control node's REST gateway").default({ host: '127.0.0.1', port: 8888 }, '127.0.0.1:8888').argParser(hostPort('api')))
     .addOption(flag('router', 'host:port|off', "the control node's HTTP router").default('127.0.0.1:8080'))
@@ -63,6 +63,26 @@ export function addUpCommand(program: Command): void {
       if (flags.controls > 1 && !etcdInstalled()) throw invalid(`invalid field: controls: ${flags.controls} control nodes elect their active through etcd, which is not on PATH: ${ETCD_INSTALL_HINT}`);
       process.exitCode = await up(flags, command.args);
     });
+}
+
+/**
+ * A group's --sync-standbys, unless the operator gave it (flag or AUCTOR_SYNC_STANDBYS): at most
+ * 1, and at most controls - 2, so that the survivor of a failover still has as many standbys as
+ * it needs to acknowledge (docs/054): 2 control nodes ship asynchronously, 3 or more keep one
+ * synchronous standby.
+ */
+export function chooseSyncStandbys(controls: number, passed: string[], env: NodeJS.ProcessEnv = process.env): { sync_standbys: number | string; chosen: boolean; reason: string } {
+  const given = passed.findIndex((a) => a === '--sync-standbys' || a.startsWith('--sync-standbys='));
+  if (given >= 0) {
+    const arg = passed[given]!;
+    return { sync_standbys: arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : String(passed[given + 1]), chosen: false, reason: 'given with --sync-standbys' };
+  }
+  if (env.AUCTOR_SYNC_STANDBYS !== undefined) return { sync_standbys: env.AUCTOR_SYNC_STANDBYS, chosen: false, reason: 'given with AUCTOR_SYNC_STANDBYS' };
+  const n = Math.max(0, Math.min(1, controls - 2));
+  const reason = n === 0
+    ? `${controls} control nodes: after a failover the new active has no standby left, so writes are acknowledged once on its disk and shipped asynchronously (a lost disk may lose the last writes); run 3 control nodes for a synchronous standby`
+    : `${controls} control nodes: each write is on one standby's disk before it is acknowledged, and a failover still leaves the new active ${controls - 2} standby(s) to acknowledge with`;
+  return { sync_standbys: n, chosen: true, reason };
 }
 
 /** `up` reads its nodes' lines (it waits for their `auctor.started`), whatever AUCTOR_LOG_FORMAT says. */
@@ -144,6 +164,8 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
     }
     const nth = (base: HostPort, i: number) => ({ host: base.host, port: base.port === 0 ? 0 : base.port + i });
     const routerOf = (i: number) => (flags.router === 'off' || i === 0 ? flags.router : address(nth(hostPort('router')(flags.router), i)));
+    const syncStandbys = group ? chooseSyncStandbys(flags.controls, passed) : undefined;
+    if (syncStandbys) process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg: 'up.sync-standbys', node: 'up', ...syncStandbys })}\n`);
     const controls: Array<Record<string, unknown>> = [];
     for (let i = 0; i < flags.controls && !stopping; i++) {
       const name = group ? `control-${i + 1}` : 'control';
@@ -151,7 +173,7 @@ async function up(flags: UpFlags, passed: string[]): Promise<number> {
       const args = [
         ...passed, '--name', name, '--roles', 'control', '--data', join(data, name),
         '--api', address(nth(flags.api, i)), '--router', routerOf(i), '--listen', address(nth(flags.listen, i)),
-        ...seeds, ...(group ? ['--etcd', etcd!.endpoint] : []), ...JSON_LOGS,
+        ...seeds, ...(group ? ['--etcd', etcd!.endpoint] : []), ...(syncStandbys?.chosen ? ['--sync-standbys', String(syncStandbys.sync_standbys)] : []), ...JSON_LOGS,
       ];
       const control = group ? startSupervised(name, args, () => stopping) : startChild(name, args);
       children.push(control);

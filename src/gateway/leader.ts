@@ -4,7 +4,9 @@
  * own lease deadline passed) serves nothing but `/v1/ping` and `/v1/leader`: every other request,
  * reads included, is answered 307 to the active, or 503 with Retry-After while there is none. A
  * mutating request whose 2xx is about to be sent after the node stopped holding is answered 503
- * instead: no acknowledgement leaves a node that may no longer lead.
+ * instead: no acknowledgement leaves a node that may no longer lead. An active whose deadline
+ * passed while etcd was away is read-only: it serves reads from its own state and answers every
+ * mutating request 503 with Retry-After (refused before anything was applied).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { LeaderInfo } from '../runtime/cluster/leader-records.js';
@@ -17,6 +19,8 @@ export interface GatewayLeadership {
   holds(): boolean;
   /** the leader as this node sees it; undefined while there is none */
   leader(): LeaderInfo | undefined;
+  /** true while this node led and is read-only: its lease deadline passed and etcd has not been reached since */
+  readOnly?(): boolean;
 }
 
 /** Seconds a client waits before asking again while no node leads. */
@@ -43,6 +47,7 @@ export function registerLeader(app: FastifyInstance, leadership: GatewayLeadersh
 export function fenceRequests(app: FastifyInstance, leadership: GatewayLeadership): void {
   app.addHook('onRequest', async (request, reply) => {
     if (leadership.holds() || ALWAYS_SERVED.has(pathOf(request)) || isOpen(request)) return;
+    if (leadership.readOnly?.()) return MUTATING.has(request.method) ? readOnly(reply) : undefined;
     return redirect(request, reply, leadership);
   });
   app.addHook('onSend', async (request, reply, payload) => {
@@ -58,6 +63,10 @@ export function redirect(request: FastifyRequest, reply: FastifyReply, leadershi
   const leader = leadership.leader();
   if (!leader) return noLeader(reply);
   return reply.code(307).header('location', new URL(request.url, leader.api).toString()).send(errorBody('NotLeader', `this node is a standby; the active is ${leader.name} at ${leader.api}`));
+}
+
+function readOnly(reply: FastifyReply): FastifyReply {
+  return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send(errorBody('Unavailable', 'this control node cannot reach etcd and is read-only: reads are served, writes are refused (this one was not applied); retry shortly'));
 }
 
 function noLeader(reply: FastifyReply): FastifyReply {

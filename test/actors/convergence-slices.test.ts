@@ -4,6 +4,8 @@ import type { ConvergenceReport } from '../../src/actors/convergence.protocol.js
 import { eventually } from '../support/eventually.js';
 import type { FakeCell } from '../support/fake-cells.js';
 import { runOn, startHarness, type Harness } from './control-harness.js';
+import { convergeInSlices } from '../../src/actors/lrps-convergence.js';
+import { silentLogger } from '../../src/base/logger.js';
 
 describe('control: convergence in slices, passes coalesced', () => {
   let h: Harness | undefined;
@@ -39,6 +41,26 @@ describe('control: convergence in slices, passes coalesced', () => {
     await pass;
     expect(gates, '5 LRPs in slices of 2: 3 slices, 2 yields').to.have.length(0);
     expect(report!.lrps).to.include({ desired: 5, running: 5, missing: 0, presentCells: 1, missingCells: 0 });
+  });
+
+  it('a pass reads its LRPs slice by slice: no slice lists or checks the guids of the next', async () => {
+    let pulled = 0;
+    function* guids() {
+      for (let i = 0; i < 10; i++) {
+        pulled++;
+        yield `lrp-${i}`;
+      }
+    }
+    const atYield: number[] = [];
+    const result = await convergeInSlices({
+      lrps: guids(), presentCells: [], freshDomains: [], heardCells: undefined, now: 0, settings: {}, sliceLrps: 4,
+      betweenSlices: async () => void atYield.push(pulled), read: () => ({ desired: undefined, rows: [] }), send: () => undefined, log: silentLogger(),
+    });
+    // 10 guids in slices of 4: 3 slices, and at each yield only the guids read so far (and the
+    // one read ahead) were pulled
+    expect(result.slices).to.equal(3);
+    expect(atYield).to.deep.equal([5, 9]);
+    expect(pulled).to.equal(10);
   });
 
   it('a lost cell\'s instances in many slices: each becomes SUSPECT once and is replaced once, as in one slice', async () => {

@@ -41,5 +41,10 @@ describe('bench: scale (smoke, 200 instances)', function () {
     expect(line.settled_live_instances).to.be.at.most(5);
     expect(line.settled_live_heap_mb).to.be.a('number').and.above(0);
     expect(line.live_heap_mb).to.be.a('number').and.above(0).and.at.most(line.rss_mb as number);
+    // the fill's CPU per instance, by side, and what the cores would allow at that cost
+    const cpu = line.fill_cpu_ms_per_instance as unknown as Record<string, number>;
+    for (const side of ['control', 'cells', 'client']) expect(cpu[side], side).to.be.a('number').and.above(0);
+    expect(cpu.total).to.be.closeTo(cpu.control! + cpu.cells! + cpu.client!, 0.01);
+    expect(line.fill_cpu_bound_instances_per_s).to.be.a('number').and.above(0);
   });
 });

@@ -11,7 +11,7 @@ import { normalizeApiUrl } from '../../src/cli/client/http.js';
 import { formatLogLine } from '../../src/cli/client/logs.js';
 import { addressOf, renderLrp, renderLrps } from '../../src/cli/client/lrps.js';
 import { renderQuarantine } from '../../src/cli/client/quarantine.js';
-import { SseParser } from '../../src/cli/client/sse.js';
+import { SseParser } from '../../src/base/sse.js';
 import { age, fields, table } from '../../src/cli/client/table.js';
 
 const desired = (guid: string, instances: number): DesiredLRP => ({ process_guid: guid, domain: 'd', instances, memory_mb: 128, rootfs: 'preloaded:host', action: { run: { path: 'app', args: ['-p'], user: 'root' } } }) as unknown as DesiredLRP;

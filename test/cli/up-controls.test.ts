@@ -24,12 +24,12 @@ describe('auctor up --controls', function () {
     }
   });
 
-  it('runs two control nodes on a local etcd: one leads, the CLI given both finds it, the cell reports to it; SIGTERM stops all and etcd', async function () {
+  it('runs two control nodes on a local etcd: one leads, the CLI given both finds it, the cell reports to it; the survivor of a kill -9 acknowledges (--sync-standbys 0 chosen); SIGTERM stops all and etcd', async function () {
     if (!etcdInstalled()) this.skip();
     const dir = tempDir();
+    const child = spawn(process.execPath, [auctorBin, ...upArgs(dir.path)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const done = finished(child, 35_000);
     try {
-      const child = spawn(process.execPath, [auctorBin, ...upArgs(dir.path)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const done = finished(child, 35_000);
       let out = '';
       const lineOf = (msg: string) => out.split('\n').find((l) => l.startsWith('{') && l.includes(`"${msg}"`));
       const started = await new Promise<{ api: string; nodes: Array<{ node: string; roles: string[] }> }>((resolve) => child.stdout!.on('data', (d: Buffer) => {
@@ -38,6 +38,7 @@ describe('auctor up --controls', function () {
         if (line) resolve(JSON.parse(line));
       }));
       const etcd = JSON.parse(lineOf('up.etcd-started')!) as { pid: number };
+      expect(JSON.parse(lineOf('up.sync-standbys')!)).to.include({ sync_standbys: 0, chosen: true });
       expect(started.nodes.map((n) => n.node)).to.deep.equal(['control-1', 'control-2', 'cell-1']);
       const apis = started.api.split(',');
       expect(apis).to.have.length(2);
@@ -55,11 +56,19 @@ describe('auctor up --controls', function () {
         expect((JSON.parse(cells.stdout) as Array<{ cell_id: string }>).map((c) => c.cell_id)).to.deep.equal(['cell-1']);
       }, { timeout: 10_000, interval: 200 });
 
+      // with --sync-standbys 1 the lone survivor would have no standby to acknowledge with
+      const active = out.split('\n').find((l) => l.startsWith('control-1 | ') && l.includes('"auctor.started"'))!;
+      process.kill((JSON.parse(active.slice('control-1 | '.length)) as { pid: number }).pid, 'SIGKILL');
+      await eventually(async () => expect((await http(apis[1]!, 'PUT', '/v1/domains/after-failover', { ttl: 0 })).status).to.equal(204), { timeout: 10_000, interval: 100 });
+
       child.kill('SIGTERM');
       const result = await done;
       expect(result.code, result.stderr).to.equal(0);
       expect(alive(etcd.pid)).to.equal(false);
     } finally {
+      // a failed assertion: `up` stops its nodes and its etcd rather than leave them behind
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await done.catch(() => {});
       dir.remove();
     }
   });

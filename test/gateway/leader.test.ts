@@ -46,6 +46,30 @@ describe('gateway in a control group', () => {
     }
   });
 
+  it('a read-only active serves reads and refuses every write with 503 + Retry-After before its handler runs', async () => {
+    const lead = { ...leadership(false, undefined), readOnly: () => true };
+    const app = Fastify();
+    app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    fenceRequests(app, lead);
+    registerLeader(app, lead);
+    let applied = 0;
+    app.get('/v1/things', async () => ['t']);
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) app.route({ method, url: '/v1/things', handler: async () => (applied++, {}) });
+    try {
+      const read = await app.inject({ method: 'GET', url: '/v1/things' });
+      expect([read.statusCode, read.json()]).to.deep.equal([200, ['t']]);
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+        const write = await app.inject({ method, url: '/v1/things', payload: {} });
+        expect([write.statusCode, write.headers['retry-after']], method).to.deep.equal([503, '1']);
+        expect(write.json().error.message).to.contain('read-only');
+      }
+      expect(applied).to.equal(0);
+      expect((await app.inject({ method: 'GET', url: '/v1/leader' })).statusCode).to.equal(503);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a standby answers ping and leader, sends the rest to the active with 307 (token checked first), 503 while none leads', async () => {
     const lead = leadership(false, other);
     const gateway = await startStandbyGateway(lead, '127.0.0.1', 0, { token: 's3cret' });

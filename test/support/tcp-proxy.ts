@@ -1,4 +1,4 @@
-/** A TCP proxy for cutting one process off from a server (`cut()` closes every connection and refuses new ones). */
+/** A TCP proxy for cutting one process off from a server (`cut()` closes every connection and refuses new ones, until `restore()`). */
 import { createConnection, createServer, type Socket } from 'node:net';
 
 export interface TcpProxy {
@@ -6,6 +6,8 @@ export interface TcpProxy {
   address: string;
   /** closes every connection and refuses new ones, as a cable pulled */
   cut(): void;
+  /** takes new connections again after `cut()`, as a cable plugged back */
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     cut: () => {
       open = false;
       for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      open = true;
     },
     close: () => {
       open = false;

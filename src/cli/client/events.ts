@@ -1,7 +1,8 @@
 /** `events`: the event stream, one line per event, until Ctrl-C. */
 import type { AuctorEvent } from '../../models/events.js';
 import type { ClientContext } from './context.js';
-import { followSse, type SseMessage } from './sse.js';
+import type { SseMessage } from '../../base/sse.js';
+import { followSse } from './sse.js';
 import { brief } from './table.js';
 
 const lrpKey = (a: { process_guid: string; index: number }) => `${a.process_guid}/${a.index}`;

@@ -7,56 +7,26 @@
  * lease deadline: the send time of the last keepalive etcd confirmed plus the TTL, less a margin.
  * etcd expires the lease no sooner than that, so the node stops acknowledging before any other can
  * win, whatever arrives from etcd, and even when its process was stopped meanwhile (SIGSTOP).
+ *
+ * A leader whose deadline passes turns read-only (`read-only`) rather than giving up: it keeps its
+ * lease and tries etcd again. If the lease is still alive there (etcd restarts renew every lease),
+ * its key is its own and it leads on in the same term (`resumed`); if the lease is gone it
+ * campaigns like a standby and, its log being the longest, may win a new term (`elected`); if
+ * another node leads it has lost (`lost`). Standbys watch the leader key, so they race for it the
+ * moment it goes; a slow poll stays as the fallback for a watch that went quiet.
  */
 import { EventEmitter } from 'node:events';
-import { Etcd3, type IOptions, type Lease } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type Lease, type Watcher } from 'etcd3';
 import type { Clock } from '../../base/clock.js';
 import { systemClock } from '../../base/clock.js';
 import type { Logger } from '../../base/logger.js';
 import { silentLogger } from '../../base/logger.js';
-import { comparePositions, parseCandidate, parseLeader, type CandidateRecord, type LeaderInfo, type LogPosition } from './leader-records.js';
+import { plainEtcdClient, watchKey, withTimeout } from './etcd-client.js';
+import { electionTimings, type ElectionEvents, type ElectionTimings, type LeaderElectionOptions } from './leader-election-options.js';
+import { longerCandidate, parseLeader, type CandidateRecord, type LeaderInfo, type LogPosition } from './leader-records.js';
 
 export type { LeaderInfo, LogPosition } from './leader-records.js';
-
-/** The node's own part of the leader record. */
-export interface ElectionSelf {
-  name: string;
-  /** gateway URL (`http://host:port`) clients are sent to */
-  api: string;
-  /** remoting address (`host:port`) */
-  listen: string;
-}
-
-export interface LeaderElectionOptions {
-  /** etcd client endpoints, `host:port` */
-  endpoints: string[];
-  self: ElectionSelf;
-  /** lease TTL; etcd grants whole seconds, so it is rounded up there and the own deadline uses it as given */
-  ttlMs: number;
-  /** key prefix of the group in etcd (default `/auctor/control`) */
-  prefix?: string;
-  /**
-   * What this node's store durably holds (the replication's `lastLsn()`). Among live candidates
-   * only one holding the highest position may win, so a standby known to hold every acknowledged
-   * write leads. Default: every node at {0, 0}.
-   */
-  lastLsn?: () => LogPosition;
-  /** how often a standby looks at the key (default ttl/12, at most 250 ms) */
-  pollMs?: number;
-  /** how long one etcd request may take (default ttl/3) */
-  requestTimeoutMs?: number;
-  clock?: Clock;
-  log?: Logger;
-}
-
-export type ElectionEvents = {
-  /** this node won `term` */
-  elected: [term: number];
-  /** this node held the lead and no longer does (its deadline passed, or etcd showed another key) */
-  lost: [reason: string];
-  /** the leader this node sees changed (undefined: none) */
-  leader: [leader: LeaderInfo | undefined];
-};
+export type { ElectionEvents, ElectionSelf, LeaderElectionOptions } from './leader-election-options.js';
 
 /** Runs one node's side of the election until `stop()`. */
 export class LeaderElection extends EventEmitter<ElectionEvents> {
@@ -65,13 +35,16 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private readonly log: Logger;
   private readonly leaderKey: string;
   private readonly candidatePrefix: string;
-  private readonly leaseTtlS: number;
-  private readonly marginMs: number;
-  private readonly keepaliveMs: number;
-  private readonly pollMs: number;
-  private readonly requestTimeoutMs: number;
+  private readonly timings: ElectionTimings;
   private lease: { lease: Lease; id: string; deadline: number; renewedAt: number } | undefined;
   private term: number | undefined;
+  /** read-only: the term this node led and its lease, kept (not revoked) in case etcd still holds them */
+  private suspended: { term: number; lease: Lease; id: string } | undefined;
+  /** read-only and the lease gone: the term it led, until it wins again or sees another leader */
+  private former: number | undefined;
+  private watcher: Watcher | undefined;
+  private ticking = false;
+  private wakeAgain = false;
   private seen: LeaderInfo | undefined;
   private running = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -86,34 +59,27 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const prefix = options.prefix ?? '/auctor/control';
     this.leaderKey = `${prefix}/leader`;
     this.candidatePrefix = `${prefix}/candidates/`;
-    this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
-    // room for the time etcd takes to record a keepalive after it was sent, and timer lateness
-    this.marginMs = Math.max(100, Math.round(options.ttlMs / 10));
-    this.keepaliveMs = Math.max(50, Math.round(options.ttlMs / 3));
-    this.pollMs = options.pollMs ?? Math.min(250, Math.max(20, Math.round(options.ttlMs / 12)));
-    this.requestTimeoutMs = options.requestTimeoutMs ?? Math.max(100, Math.round(options.ttlMs / 3));
+    this.timings = electionTimings(options);
     // no retries and no circuit breaker: a failed request fails now, the next tick tries again
-    // (async: etcd3 reports a failed stream through `execute(() => { throw })` and catches the promise)
-    const passThrough = { execute: async (fn: (context: { signal: AbortSignal }) => unknown) => fn({ signal: new AbortController().signal }) };
-    const clientOptions: IOptions = {
-      hosts: options.endpoints.map((e) => (e.includes('://') ? e : `http://${e}`)),
-      dialTimeout: this.requestTimeoutMs,
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: new Date(Date.now() + this.requestTimeoutMs) }),
-      faultHandling: { host: () => passThrough as never, global: passThrough as never },
-    };
-    this.client = new Etcd3(clientOptions);
+    this.client = plainEtcdClient(options.endpoints, this.timings.requestTimeoutMs);
   }
 
   start(): this {
     if (this.running) return this;
     this.running = true;
+    this.watchLeaderKey();
     this.schedule(0);
     return this;
   }
 
+  /** The term this node led while it is read-only (its deadline passed, etcd not reached since). */
+  readOnlyTerm(): number | undefined {
+    return this.suspended?.term ?? this.former;
+  }
+
   /** True while this node leads and its own lease deadline (less the margin) has not passed. */
   holds(): boolean {
-    return this.term !== undefined && this.lease !== undefined && this.clock.now() < this.lease.deadline - this.marginMs;
+    return this.term !== undefined && this.lease !== undefined && this.clock.now() < this.lease.deadline - this.timings.marginMs;
   }
 
   /** This node's term while it holds the lead. */
@@ -133,50 +99,113 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     this.running = false;
     clearTimeout(this.timer);
     clearTimeout(this.fenceTimer);
-    const held = this.lease;
-    this.lease = undefined;
-    this.term = undefined;
+    const held = this.lease?.lease ?? this.suspended?.lease;
+    this.lease = this.suspended = undefined;
+    this.term = this.former = undefined;
     try {
       // revoking the lease deletes the leader key and the candidate record with it
-      if (held) await this.withTimeout(held.lease.revoke());
+      if (held) await this.withTimeout(held.revoke());
     } catch (error) {
       this.log.warn({ error: (error as Error).message }, 'election.revoke-failed');
     }
+    await this.withTimeout(this.watcher?.cancel() ?? Promise.resolve()).catch(() => {});
     this.client.close();
   }
 
   private schedule(ms: number): void {
     if (!this.running) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  /** A tick now (after the one under way, if any): the leader key changed, or the watch (re)connected. */
+  private wake(): void {
+    if (!this.running) return;
+    if (this.ticking) this.wakeAgain = true;
+    else this.schedule(0);
+  }
+
+  /** Watches the leader key: a standby races the moment it is deleted (etcd-client.ts `watchKey`). */
+  private watchLeaderKey(): void {
+    if (this.watcher || !this.running) return;
+    const watcher = watchKey(this.client, this.leaderKey, this.log, () => this.wake(), () => {
+      if (this.watcher === watcher) this.watcher = undefined;
+    });
+    this.watcher = watcher;
   }
 
   private async tick(): Promise<void> {
     let failed = false;
+    this.ticking = true;
     try {
-      await this.ensureLease();
-      if (this.term !== undefined) await this.confirmLead();
-      else await this.campaign();
+      this.watchLeaderKey();
+      if (this.suspended) await this.resume();
+      // each step may turn the node read-only (its deadline passed meanwhile)
+      if (!this.suspended) await this.ensureLease();
+      if (!this.suspended) await (this.term !== undefined ? this.confirmLead() : this.campaign());
     } catch (error) {
       failed = true;
       this.log.debug({ error: (error as Error).message }, 'election.etcd-request-failed');
+    } finally {
+      this.ticking = false;
+    }
+    if (this.wakeAgain) {
+      this.wakeAgain = false;
+      return this.schedule(0);
     }
     // a leader whose renewal failed tries again soon: one lost keepalive must not cost the lead
-    this.schedule(this.term !== undefined && !failed ? this.keepaliveMs : this.pollMs);
+    this.schedule(failed || this.suspended ? this.timings.retryMs : this.term !== undefined ? this.timings.keepaliveMs : this.timings.pollMs);
+  }
+
+  /**
+   * Read-only: renews the kept lease. Alive, with the key still on it: the same term leads on.
+   * Gone (etcd expired it, and the key with it): the node campaigns with a fresh lease.
+   */
+  private async resume(): Promise<void> {
+    const held = this.suspended!;
+    const sentAt = this.clock.now();
+    let granted: number;
+    try {
+      granted = Number((await this.withTimeout(held.lease.keepaliveOnce())).TTL) * 1000;
+    } catch (error) {
+      if (!(error instanceof EtcdLeaseInvalidError)) throw error;
+      this.log.info({ term: held.term }, 'election.read-only-lease-gone');
+      this.suspended = undefined;
+      this.former = held.term;
+      return;
+    }
+    const response = await this.withTimeout(this.client.if(this.leaderKey, 'Create', '==', held.term).and(this.leaderKey, 'Lease', '==', held.id).then(this.client.get(this.leaderKey)).commit());
+    if (this.suspended !== held) return;
+    this.suspended = undefined;
+    if (!response.succeeded) {
+      this.former = held.term;
+      void this.withTimeout(held.lease.revoke()).catch(() => {});
+      return;
+    }
+    this.lease = { lease: held.lease, id: held.id, deadline: sentAt + Math.min(this.options.ttlMs, granted), renewedAt: sentAt };
+    this.term = held.term;
+    this.armFence();
+    this.log.info({ term: this.term }, 'election.resumed');
+    this.see(this.leader());
+    this.emit('resumed', this.term);
   }
 
   /** Grants a lease when there is none (or it expired), else renews it when due; moves the own deadline. */
   private async ensureLease(): Promise<void> {
     const now = this.clock.now();
-    if (this.lease && now >= this.lease.deadline) this.dropLease('lease-deadline');
+    if (this.lease && now >= this.lease.deadline) {
+      if (this.term !== undefined) return this.turnReadOnly();
+      this.dropLease();
+    }
     if (!this.lease) {
-      const lease = this.client.lease(this.leaseTtlS, { autoKeepAlive: false });
+      const lease = this.client.lease(this.timings.leaseTtlS, { autoKeepAlive: false });
       lease.on('lost', () => {}); // reported by our own deadline, not by this event
       const id = await this.withTimeout(lease.grant());
       this.lease = { lease, id, deadline: now + this.options.ttlMs, renewedAt: now };
       this.published = '';
       return;
     }
-    if (now - this.lease.renewedAt < this.keepaliveMs) return;
+    if (now - this.lease.renewedAt < this.timings.keepaliveMs) return;
     const held = this.lease;
     const sentAt = now;
     const response = await this.withTimeout(held.lease.keepaliveOnce());
@@ -208,7 +237,12 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     }
     const current = await this.withTimeout(this.client.get(this.leaderKey).exec());
     const kv = current.kvs[0];
-    if (kv) return this.see(parseLeader(kv.value.toString(), Number(kv.create_revision)));
+    if (kv) {
+      const leader = parseLeader(kv.value.toString(), Number(kv.create_revision));
+      // a read-only former leader: another node leads, so it has lost
+      if (this.former !== undefined && leader?.term !== this.former) return this.loseLead('another-leads', leader);
+      return this.see(leader);
+    }
     this.see(undefined);
     if (!(await this.mayWin(position))) return;
     const value = JSON.stringify(this.options.self);
@@ -216,8 +250,9 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       this.client.if(this.leaderKey, 'Create', '==', 0).then(this.client.put(this.leaderKey).value(value).lease(id)).commit(),
     );
     // the lease may have lapsed while the transaction was on its way (a phantom win): not a lead
-    if (!response.succeeded || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.marginMs) return;
+    if (!response.succeeded || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.timings.marginMs) return;
     this.term = Number(response.header.revision);
+    this.former = undefined;
     this.armFence();
     this.seen = this.leader();
     this.log.info({ term: this.term, name: this.options.self.name }, 'election.elected');
@@ -227,16 +262,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** No live candidate holds more of the log than this node. */
   private async mayWin(own: LogPosition): Promise<boolean> {
-    const others = await this.withTimeout(this.client.getAll().prefix(this.candidatePrefix).strings());
-    for (const [key, text] of Object.entries(others)) {
-      const other = parseCandidate(text);
-      if (!other || key === this.candidatePrefix + this.options.self.name) continue;
-      if (comparePositions(other, own) > 0) {
-        this.log.debug({ other: other.name, theirs: other, ours: own }, 'election.yields-to-longer-log');
-        return false;
-      }
-    }
-    return true;
+    const records = await this.withTimeout(this.client.getAll().prefix(this.candidatePrefix).strings());
+    const longer = longerCandidate(records, this.options.self.name, own);
+    if (longer) this.log.debug({ other: longer.name, theirs: longer, ours: own }, 'election.yields-to-longer-log');
+    return !longer;
   }
 
   /** Steps down when the own deadline passes without a renewal, whatever etcd says meanwhile. */
@@ -244,27 +273,40 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     clearTimeout(this.fenceTimer);
     const held = this.lease!;
     this.fenceTimer = setTimeout(() => {
-      if (this.lease === held && this.term !== undefined && !this.holds()) this.loseLead('lease-deadline');
-    }, Math.max(0, held.deadline - this.marginMs - this.clock.now()));
+      if (this.lease === held && this.term !== undefined && !this.holds()) this.turnReadOnly();
+    }, Math.max(0, held.deadline - this.timings.marginMs - this.clock.now()));
   }
 
-  private loseLead(reason: string): void {
-    const term = this.term;
-    this.term = undefined;
+  /** The own deadline passed: no longer holding, the lease kept (not revoked) in case etcd still has it. */
+  private turnReadOnly(): void {
+    const term = this.term!;
+    const { lease, id } = this.lease!;
+    this.term = this.lease = undefined;
+    this.suspended = { term, lease, id };
+    this.published = '';
     clearTimeout(this.fenceTimer);
-    this.dropLease(reason);
+    this.log.warn({ term }, 'election.read-only');
+    this.see(undefined);
+    this.emit('read-only', term);
+    this.wake();
+  }
+
+  private loseLead(reason: string, leader?: LeaderInfo): void {
+    const term = this.term ?? this.former;
+    this.term = this.former = undefined;
+    clearTimeout(this.fenceTimer);
+    this.dropLease();
     this.log.warn({ term, reason }, 'election.lost');
     this.emit('lost', reason);
-    this.see(undefined);
+    this.see(leader);
   }
 
-  private dropLease(reason: string): void {
+  private dropLease(): void {
     if (!this.lease) return;
     const { lease } = this.lease;
     this.lease = undefined;
     // the key may still be ours at etcd (the deadline is conservative): revoking frees it sooner
     void this.withTimeout(lease.revoke()).catch(() => {});
-    if (this.term !== undefined) this.loseLead(reason);
   }
 
   private see(leader: LeaderInfo | undefined): void {
@@ -274,18 +316,6 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   }
 
   private withTimeout<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`etcd did not answer within ${this.requestTimeoutMs}ms`)), this.requestTimeoutMs);
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error as Error);
-        },
-      );
-    });
+    return withTimeout(promise, this.timings.requestTimeoutMs);
   }
 }

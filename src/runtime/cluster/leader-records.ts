@@ -51,3 +51,12 @@ function parseJson(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** The first live candidate other than `self` holding more of the log than `own` (the records as read from etcd), if any. */
+export function longerCandidate(records: Record<string, string>, self: string, own: LogPosition): CandidateRecord | undefined {
+  for (const text of Object.values(records)) {
+    const other = parseCandidate(text);
+    if (other && other.name !== self && comparePositions(other, own) > 0) return other;
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 /**
- * The primary's writes waiting for their LSN to be acknowledged (replicator.ts). They are kept
- * sorted by LSN (they nearly always come in order), so an acknowledgement, cumulative by LSN,
- * resolves a prefix of them.
+ * The primary's writes waiting for their acknowledgement (replicator.ts): each resolves once the
+ * LSN known acknowledged reaches its own. Kept sorted by LSN (they nearly always come in order),
+ * so an acknowledgement resolves a prefix.
  */
 interface Waiter {
   lsn: number;
@@ -12,7 +12,7 @@ interface Waiter {
 export class AckWaiters {
   private waiters: Waiter[] = [];
 
-  /** Resolves once {@link acknowledge} reaches `lsn`; rejects with {@link failAll}'s error. */
+  /** Resolves once {@link acknowledged} reaches `lsn`; rejects on {@link failAll}. */
   wait(lsn: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let at = this.waiters.length;
@@ -21,14 +21,14 @@ export class AckWaiters {
     });
   }
 
-  /** Every LSN up to `lsn` is acknowledged. */
-  acknowledge(lsn: number): void {
+  /** Every write up to `lsn` is acknowledged. */
+  acknowledged(lsn: number): void {
     let done = 0;
     while (done < this.waiters.length && this.waiters[done]!.lsn <= lsn) this.waiters[done++]!.resolve();
     if (done > 0) this.waiters.splice(0, done);
   }
 
-  /** No waiting write will be acknowledged (this node stepped down, or closed). */
+  /** No write waiting now will be acknowledged here. */
   failAll(error: Error): void {
     const waiters = this.waiters;
     this.waiters = [];

@@ -64,7 +64,8 @@ export interface Replication {
   committedLsn(): number;
   /**
    * Makes this node the primary of `term` (sealing it first: `term` must be above every term it
-   * saw, else it rejects) shipping to `standbys`. Local writes are accepted from now on; each
+   * saw, else it rejects; then the entries it accepted before the seal are applied) shipping to
+   * `standbys`. Local writes are accepted from now on; each
    * resolves once durable here and on `syncStandbys` standbys (0: here only).
    */
   becomePrimary(term: number, standbys: ReplicaAddress[]): Promise<void>;

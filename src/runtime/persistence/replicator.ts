@@ -5,15 +5,16 @@
  * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
  *
  * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
- * issued, so the standby's fsync overlaps the local one; acknowledgements are cumulative by LSN
- * (ack-waiters.ts).
+ * issued, so the standby's fsync overlaps the local one.
  *
  * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
  * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
- * replaces everything it held.
+ * replaces everything it held. A standby that wins seals the new term first (what arrives later
+ * of an older term is refused), then waits until what it accepted before is applied: its store
+ * no longer changes when its control side recovers from it.
  */
-import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
 import { AckWaiters } from './ack-waiters.js';
+import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
 import { ReplicationLog } from './replication-log.js';
 import {
   NotPrimaryError,
@@ -67,6 +68,8 @@ export class Replicator implements Replication, JournalWriter {
   /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
   private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
   private closed = false;
+  /** shipped entries and copy chunks accepted and still being applied: a winner waits for them */
+  private readonly applying = new Set<Promise<void>>();
 
   /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
   constructor(engine: LmdbPersistenceEngine, private readonly transport: ReplicationTransport, options: ReplicatorOptions = {}) {
@@ -105,6 +108,9 @@ export class Replicator implements Replication, JournalWriter {
       throw new Error(`cannot lead term ${term}: this node has seen term ${this.log.sealedTerm()}`);
     }
     await this.log.seal(term);
+    // nothing of an older term is accepted from now on; what was accepted before is applied
+    // first, so the control side recovers from a store that no longer changes under it
+    while (this.applying.size > 0) await Promise.allSettled([...this.applying]);
     this.state = 'primary';
     this.term = term;
     this.committed = this.log.lastLsn().lsn;
@@ -175,11 +181,9 @@ export class Replicator implements Replication, JournalWriter {
     if (this.closed) return;
     switch (message.type) {
       case 'repl/append':
-        void this.onAppend(message, from);
-        return;
+        return this.track(this.onAppend(message, from));
       case 'repl/copy':
-        void this.onCopy(message, from);
-        return;
+        return this.track(this.onCopy(message, from));
       case 'repl/ack':
         this.onAck(message, from);
         return;
@@ -189,6 +193,17 @@ export class Replicator implements Replication, JournalWriter {
       default:
         assertNeverMessage(message);
     }
+  }
+
+  private track(work: Promise<void>): void {
+    this.applying.add(work);
+    work.then(
+      () => this.applying.delete(work),
+      (error: Error) => {
+        this.applying.delete(work);
+        this.logger.warn({ error: error.message }, 'replication.apply-failed');
+      },
+    );
   }
 
   /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
@@ -283,7 +298,7 @@ export class Replicator implements Replication, JournalWriter {
     }
     if (reach <= this.committed) return;
     this.committed = reach;
-    this.waiters.acknowledge(reach);
+    this.waiters.acknowledged(reach);
   }
 
   private schedulePump(): void {

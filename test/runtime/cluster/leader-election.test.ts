@@ -1,8 +1,10 @@
-/** The election against a real etcd (skipped without `etcd` on PATH): who wins, terms, hand-over, the longest log, fencing by the own deadline. */
+/** The election against a real etcd (skipped without `etcd` on PATH): who wins, terms, hand-over (watched), the longest log, fencing by the own deadline, read-only while etcd is away. */
 import { expect } from 'chai';
+import { Etcd3 } from 'etcd3';
 import { LeaderElection, type LeaderElectionOptions, type LogPosition } from '../../../src/runtime/cluster/leader-election.js';
-import { eventually } from '../../support/eventually.js';
+import { consistently, eventually } from '../../support/eventually.js';
 import { withEtcd } from '../../support/etcd.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 describe('LeaderElection (real etcd)', function () {
   this.timeout(30_000);
@@ -61,22 +63,91 @@ describe('LeaderElection (real etcd)', function () {
     await eventually(() => expect(b.leader()?.name).to.equal('c'), { timeout: 5000 });
   });
 
-  it('with etcd gone the leader stops holding at its own deadline, and carries on when etcd returns within the TTL', async () => {
-    const lost: string[] = [];
+  it('a standby watches the key: it wins the moment the leader resigns, not at its next poll', async () => {
+    // a 15 s TTL: standbys poll every 5 s, so only the watch explains two hand-overs within 1 s each
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { ttlMs: 15_000 }).start()) as [LeaderElection, LeaderElection, LeaderElection];
+    await eventually(() => expect([a, b, c].filter((e) => e.holds())).to.have.length(1), { timeout: 5000 });
+    await eventually(() => expect([a, b, c].map((e) => e.leader()?.name).filter(Boolean)).to.have.length(3), { timeout: 10_000 });
+    let left = [a, b, c];
+    for (let round = 0; round < 2; round++) {
+      const leader = left.find((e) => e.holds())!;
+      left = left.filter((e) => e !== leader);
+      const stoppedAt = Date.now();
+      await leader.stop();
+      await eventually(() => expect(left.filter((e) => e.holds())).to.have.length(1), { timeout: 5000, interval: 5 });
+      expect(Date.now() - stoppedAt, `round ${round + 1}`).to.be.below(1000);
+    }
+  });
+
+  it('with etcd gone the leader stops holding at its own deadline (read-only), and leads on in the same term when etcd returns', async () => {
+    const events: string[] = [];
     const a = node('a', { ttlMs: 3000 }).start();
-    a.on('lost', (reason) => lost.push(reason));
+    for (const event of ['read-only', 'resumed', 'lost', 'elected'] as const) a.on(event, () => events.push(event));
     await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
+    events.length = 0;
     const term = a.currentTerm();
     // a brief outage: etcd back well within the TTL, the same leader in the same term
     await etcd.restart();
     await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
     expect(a.currentTerm()).to.equal(term);
-    expect(lost).to.deep.equal([]);
+    expect(events).to.deep.equal([]);
     // a long one: no keepalive gets through, the node stops holding by its own clock
     const goneAt = Date.now();
     await etcd.current().stop();
     await eventually(() => expect(a.holds()).to.equal(false), { timeout: 5000, interval: 5 });
     expect(Date.now() - goneAt).to.be.below(3000);
-    await eventually(() => expect(lost).to.deep.equal(['lease-deadline']), { timeout: 2000 });
+    expect(events).to.deep.equal(['read-only']);
+    expect(a.readOnlyTerm()).to.equal(term);
+    // etcd away for a TTL more: still read-only, not lost
+    await consistently(() => expect([a.holds(), a.readOnlyTerm()]).to.deep.equal([false, term]), { duration: 3000, interval: 100 });
+    // etcd renews every lease when it starts: the lease and the key lived through
+    await etcd.restart();
+    await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
+    expect(events).to.deep.equal(['read-only', 'resumed']);
+    expect(a.currentTerm()).to.equal(term);
+    expect(a.readOnlyTerm()).to.equal(undefined);
+  });
+
+  describe('a leader cut off from etcd past its TTL (etcd up: it expires the lease and the key)', () => {
+    const cutOff = async (others: (a: LeaderElection) => Promise<void>) => {
+      const proxy = await startTcpProxy(etcd.current().endpoint);
+      const watcher = new Etcd3({ hosts: `http://${etcd.current().endpoint}` });
+      const events: string[] = [];
+      try {
+        const a = node('a', { endpoints: [proxy.address], lastLsn: () => ({ term: 1, lsn: 5 }) }).start();
+        for (const event of ['read-only', 'resumed', 'lost', 'elected'] as const) a.on(event, () => events.push(event));
+        await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
+        const first = a.currentTerm()!;
+        events.length = 0;
+        proxy.cut();
+        await eventually(() => expect(events).to.deep.equal(['read-only']), { timeout: 5000 });
+        await eventually(async () => expect(await watcher.get('/auctor/control/leader').string()).to.equal(null), { timeout: 5000 });
+        await others(a);
+        proxy.restore();
+        return { a, first, events };
+      } finally {
+        watcher.close();
+        after(() => proxy.close());
+      }
+    };
+
+    it('wins a new term when etcd is reachable again and no one else leads', async () => {
+      const { a, first, events } = await cutOff(async () => {});
+      await eventually(() => expect(a.holds()).to.equal(true), { timeout: 10_000 });
+      expect(events).to.deep.equal(['read-only', 'elected']);
+      expect(a.currentTerm()).to.be.above(first);
+      expect(a.readOnlyTerm()).to.equal(undefined);
+    });
+
+    it('loses to a node elected meanwhile', async () => {
+      const { a, events } = await cutOff(async () => {
+        const b = node('b', { lastLsn: () => ({ term: 1, lsn: 3 }) }).start();
+        await eventually(() => expect(b.holds()).to.equal(true), { timeout: 5000 });
+      });
+      await eventually(() => expect(events).to.deep.equal(['read-only', 'lost']), { timeout: 10_000 });
+      expect(a.holds()).to.equal(false);
+      expect(a.readOnlyTerm()).to.equal(undefined);
+      expect(a.leader()?.name).to.equal('b');
+    });
   });
 });

@@ -221,6 +221,36 @@ describe('journal shipping between LMDB engines', function () {
     expect(await rejection(old.replication.becomePrimary(4, []))).to.have.property('message').that.matches(/term 4/);
   });
 
+  it('a standby that wins while shipped entries are being applied holds them once it is primary, and nothing older lands after', async () => {
+    const { network, primary, standby } = await pair({ syncStandbys: 0 });
+    await eventually(() => expect(primary.replication.standbys()[0]?.caughtUp).to.equal(true));
+    network.hold('b');
+    for (let seq = 1; seq <= 3; seq++) await primary.engine.persist(persistedEvent('k', seq, { type: 'x', seq }));
+    for (let seq = 4; seq <= 6; seq++) {
+      await primary.engine.persist(persistedEvent('k', seq, { type: 'x', seq }));
+      await new Promise((resolve) => setImmediate(resolve)); // one append each
+    }
+    // the election is won while the first append is accepted and on its way to the store (its
+    // entries are issued after the seal, as when it waited for its own term's seal)
+    const log = standby.replication.log;
+    const apply = log.applyShipped.bind(log);
+    let won: Promise<void> | undefined;
+    log.applyShipped = async (...args) => {
+      won ??= standby.replication.becomePrimary(2, []);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return apply(...args);
+    };
+    network.release('b');
+    await eventually(() => expect(won).to.not.equal(undefined));
+    await won;
+    const held = standby.replication.lastLsn();
+    expect(held.term).to.equal(1);
+    expect(held.lsn).to.be.at.least(1);
+    await consistently(() => expect(standby.replication.lastLsn()).to.deep.equal(held), { duration: 200, interval: 10 });
+    await standby.engine.persist(persistedEvent('k2', 1, { type: 'y' }));
+    expect(standby.replication.lastLsn()).to.deep.equal({ term: 2, lsn: held.lsn + 1 });
+  });
+
   it('ships over gRPC remoting to a standby with its own store', async () => {
     const endpoints: Remoting[] = [];
     for (const name of ['a', 'b']) endpoints.push(await startRemoting({ self: { name, incarnation: Date.now() }, listen: { host: '127.0.0.1', port: 0 }, log: silent }));
