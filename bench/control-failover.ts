@@ -5,9 +5,13 @@
  * standby, `limit` the lone node (no replication at all), `ratio` their quotient (target >= 0.5);
  * `log_only` the node with the replication log but no standby. At WRITERS concurrent writers
  * (64, as the issue's raw measurement; `BENCH_WRITERS`), and at 1000 (`*_1000`: Auctor's actors).
+ * `cpu_us`: CPU µs per write of the lone node, and of the node with a standby plus the standby's
+ * process (they share this machine's cores: where the CPU is the limit, at 1000 writers, the
+ * ratio is about lone / (primary + standby)); `load`: the 1-minute load average at the end.
  * The failover time (kill -9 of the active until a standby acknowledges) is the control group's
  * part of this bench.
  */
+import { loadavg } from 'node:os';
 import { measureWrites, type WriteMode, type WriteRun } from './support/replicated-writes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -16,7 +20,15 @@ const WRITERS = Number(process.env.BENCH_WRITERS ?? 64);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function medians(writers: number): Promise<Record<WriteMode, { writesPerSec: number; p50Ms: number; p99Ms: number }>> {
+interface ModeFigures {
+  writesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUs: number;
+  standbyCpuUs: number;
+}
+
+async function medians(writers: number): Promise<Record<WriteMode, ModeFigures>> {
   const runs: WriteRun[] = [];
   const modes: WriteMode[] = ['lone', 'sync-standby', 'log-only'];
   for (let run = 1; run <= RUNS; run++) {
@@ -24,12 +36,14 @@ async function medians(writers: number): Promise<Record<WriteMode, { writesPerSe
     for (const mode of run % 2 ? modes : [...modes].reverse()) {
       const result = await measureWrites(mode, writers, WRITES);
       runs.push(result);
-      process.stderr.write(`run ${run}/${RUNS} ${writers} writers ${mode}: ${Math.round(result.writesPerSec)} writes/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms\n`);
+      const cpu = `CPU ${result.cpuUs.toFixed(1)}${mode === 'sync-standby' ? ` + standby ${result.standbyCpuUs.toFixed(1)}` : ''} µs/write`;
+      process.stderr.write(`run ${run}/${RUNS} ${writers} writers ${mode}: ${Math.round(result.writesPerSec)} writes/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${cpu}\n`);
     }
   }
   const of = (mode: WriteMode) => {
     const mine = runs.filter((r) => r.mode === mode);
-    return { writesPerSec: Math.round(median(mine.map((r) => r.writesPerSec))), p50Ms: +median(mine.map((r) => r.p50Ms)).toFixed(2), p99Ms: +median(mine.map((r) => r.p99Ms)).toFixed(2) };
+    const of1 = (pick: (r: WriteRun) => number) => +median(mine.map(pick)).toFixed(1);
+    return { writesPerSec: Math.round(median(mine.map((r) => r.writesPerSec))), p50Ms: +median(mine.map((r) => r.p50Ms)).toFixed(2), p99Ms: +median(mine.map((r) => r.p99Ms)).toFixed(2), cpuUs: of1((r) => r.cpuUs), standbyCpuUs: of1((r) => r.standbyCpuUs) };
   };
   return { lone: of('lone'), 'sync-standby': of('sync-standby'), 'log-only': of('log-only') };
 }
@@ -55,6 +69,10 @@ export async function main(): Promise<void> {
       limit_1000: many.lone.writesPerSec,
       ratio_1000: ratio(many),
       log_only_1000: many['log-only'].writesPerSec,
+      // CPU µs per write: the lone node; the node with a standby, and the standby's process
+      cpu_us: { lone: few.lone.cpuUs, primary: few['sync-standby'].cpuUs, standby: few['sync-standby'].standbyCpuUs },
+      cpu_us_1000: { lone: many.lone.cpuUs, primary: many['sync-standby'].cpuUs, standby: many['sync-standby'].standbyCpuUs },
+      load: +loadavg()[0]!.toFixed(1),
       runs: RUNS,
       writes_per_run: WRITES,
     })}\n`,

@@ -3,7 +3,10 @@
  * log but no standby (`syncStandbys` 0), and with one synchronous standby in another process
  * over gRPC remoting (test/fixtures/replication-node.ts). WRITERS concurrent writers each await
  * their write (a 512-byte event) before the next, as actors do; a write counts once it resolves,
- * i.e. once it may be acknowledged. Part of `npm run bench -- control-failover` (issue 16).
+ * i.e. once it may be acknowledged. Also the CPU time each write cost this process and the
+ * standby's: on one machine the two share its cores, so where the CPU is the limit (1000 writers)
+ * the ratio is about the lone node's CPU per write over both processes'. Part of
+ * `npm run bench -- control-failover` (issue 16).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +27,9 @@ export interface WriteRun {
   writesPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time per write, µs: this process (the node), and the standby's process */
+  cpuUs: number;
+  standbyCpuUs: number;
 }
 
 const silent = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
@@ -33,20 +39,32 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-/** Starts the standby fixture; resolves its address and a stop that waits for its exit. */
-async function startStandby(dir: string): Promise<{ address: string; stop: () => Promise<void> }> {
+/** Starts the standby fixture; resolves its address, a reading of the CPU time it used (µs), and a stop that waits for its exit. */
+async function startStandby(dir: string): Promise<{ address: string; cpu: () => Promise<number>; stop: () => Promise<void> }> {
   const fixture = fileURLToPath(new URL('../../test/fixtures/replication-node.js', import.meta.url));
-  const child = spawn(process.execPath, [fixture, dir, 'standby'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fixture, dir, 'standby'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = (out += chunk).match(/ready (\S+)\n/);
-      if (match) resolve(match[1]!);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  const next = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = out.match(pattern);
+        if (!match) return;
+        out = out.slice(match.index! + match[0].length);
+        child.stdout.off('data', check);
+        resolve(match[1]!);
+      };
+      child.stdout.on('data', check);
+      child.once('exit', (code) => reject(new Error(`standby exited (${code}) before printing ${pattern}`)));
+      check();
     });
-    child.once('exit', (code) => reject(new Error(`standby exited (${code}) before it was ready`)));
-  });
-  return { address, stop: async () => (child.kill('SIGTERM'), await exited) };
+  const address = await next(/ready (\S+)\n/);
+  const cpu = async () => {
+    child.stdin.write('cpu\n');
+    return Number(await next(/cpu (\d+)\n/));
+  };
+  return { address, cpu, stop: async () => (child.kill('SIGTERM'), await exited) };
 }
 
 /** One measurement: `total` writes by `writers` writers through a fresh store in `mode`. */
@@ -63,6 +81,8 @@ export async function measureWrites(mode: WriteMode, writers: number, total: num
     for (let w = 0; w < writers; w++) await engine.persist(persistedEvent(`bench/${w}`, 1, { type: 'warm', pad: PAD }));
     const latencies: number[] = [];
     const perWriter = Math.ceil(total / writers);
+    const standbyCpu0 = (await standby?.cpu()) ?? 0;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
@@ -74,8 +94,14 @@ export async function measureWrites(mode: WriteMode, writers: number, total: num
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const standbyCpu = standby ? (await standby.cpu()) - standbyCpu0 : 0;
     latencies.sort((a, b) => a - b);
-    return { mode, writers, writesPerSec: (perWriter * writers) / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+    const count = perWriter * writers;
+    return {
+      mode, writers, writesPerSec: count / seconds, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99),
+      cpuUs: (cpu.user + cpu.system) / count, standbyCpuUs: standbyCpu / count,
+    };
   } finally {
     replication?.close();
     await engine.close();

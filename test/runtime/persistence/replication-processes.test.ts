@@ -68,6 +68,32 @@ async function leadUntilKilled(node: Awaited<ReturnType<typeof standbyNode>>, te
   return acked;
 }
 
+/** Runs a primary with 64 writers and a standby, and kills both with SIGKILL after `count` acknowledgements; the writes acknowledged. */
+async function killBothMidPipeline(primaryDir: string, standbyDir: string, count: number): Promise<string[]> {
+  const standby = startFixture('replication-node', [standbyDir, 'standby']);
+  const standbyDone = finished(standby, 50_000);
+  const [, address] = (await line(standby, /ready (\S+)\n/)) as unknown as [string, string];
+  const primary = startFixture('replication-node', [primaryDir, 'primary', address, '2', '64']);
+  const primaryDone = finished(primary, 50_000);
+  const acked: string[] = [];
+  let buffered = '';
+  primary.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const ack of lines) {
+      acked.push(ack.slice('ack '.length));
+      if (acked.length === count) {
+        standby.kill('SIGKILL');
+        primary.kill('SIGKILL');
+      }
+    }
+  });
+  expect((await primaryDone).signal).to.equal('SIGKILL');
+  expect((await standbyDone).signal).to.equal('SIGKILL');
+  return acked;
+}
+
 describe('journal shipping across processes', function () {
   this.timeout(120_000);
   const dirs = [tempDir(), tempDir()];
@@ -143,5 +169,33 @@ describe('journal shipping across processes', function () {
     expect(primaryTail.size + standbyTail.size, 'unacknowledged tail').to.be.at.most(16);
     // and the stores are the same but for those tails
     expect([...onStandby.events].filter((e) => !standbyTail.has(e)).sort()).to.deep.equal([...onPrimary.events].filter((e) => !primaryTail.has(e)).sort());
+  });
+
+  it('keeps the standby a gap-free prefix of the log, with every acknowledged write, when both die mid-pipeline', async () => {
+    // 64 writers: the primary ships each turn's writes while it commits them, with several
+    // batches unacknowledged at once; both processes are killed with SIGKILL at the same moment,
+    // so the standby dies with appends in flight (three rounds: a kill lands anywhere in a round)
+    for (const kill of [2000, 3000, 4000]) {
+      const [primaryDir, standbyDir] = [tempDir(), tempDir()];
+      try {
+        const acked = await killBothMidPipeline(primaryDir.path, standbyDir.path, kill);
+        const onStandby = await readStore(standbyDir.path);
+        expect(acked.filter((write) => !onStandby.events.has(write)), 'acknowledged writes the standby lacks').to.deep.equal([]);
+        // LSN n + 1 is never held without n: the log is 1, 2, 3, ... up to the last it holds
+        const lsns = onStandby.entries.map((e) => e.lsn);
+        expect(lsns).to.deep.equal(Array.from({ length: lsns.length }, (_, i) => i + 1));
+        expect(onStandby.last).to.deep.equal({ term: 2, lsn: lsns.length });
+        // a writer persists n + 1 only once n is acknowledged: in LSN order, each writer's events
+        // are 1, 2, 3, ... with none missing
+        const seqs = new Map<string, number[]>();
+        for (const op of onStandby.entries.flatMap((e) => e.ops)) if (op.o === 'e') seqs.set(op.k, [...(seqs.get(op.k) ?? []), op.s]);
+        expect(seqs.size).to.equal(64);
+        for (const [key, held] of seqs) expect(held, key).to.deep.equal(Array.from({ length: held.length }, (_, i) => i + 1));
+        expect(onStandby.events.size).to.equal(lsns.length);
+      } finally {
+        primaryDir.remove();
+        standbyDir.remove();
+      }
+    }
   });
 });
