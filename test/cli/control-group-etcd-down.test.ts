@@ -9,8 +9,8 @@ import { consistently, eventually } from '../support/eventually.js';
 import { Etcd3 } from 'etcd3';
 import { withEtcd } from '../support/etcd.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { FAST_FLAGS, http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
-import { tempDir } from '../support/temp-dir.js';
+import { FAST_FLAGS, http, webLrp, type NodeProcess } from '../support/gateway-node.js';
+import { nodeProcesses } from '../support/node-processes.js';
 
 const TTL_MS = 2000;
 
@@ -23,20 +23,8 @@ interface Actual {
 describe('control group with etcd down longer than the TTL (real etcd)', function () {
   this.timeout(90_000);
   const etcd = withEtcd(this);
-  const nodes: NodeProcess[] = [];
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.kill9()));
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-
-  const node = async (args: string[]) => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const started = await startNode(dir.path, [...args, '--router', 'off', '--log-format', 'json', ...FAST_FLAGS]);
-    nodes.push(started);
-    return started;
-  };
+  const nodes = nodeProcesses();
+  const node = (args: string[]) => nodes.start([...args, '--router', 'off', '--log-format', 'json', ...FAST_FLAGS]);
   const control = (name: string, join?: NodeProcess, { endpoint = etcd.current().endpoint, syncStandbys = 0 } = {}) =>
     node(['--roles', 'control', '--name', name, '--sync-standbys', String(syncStandbys), '--leader-ttl-ms', String(TTL_MS), '--etcd', endpoint, ...(join ? ['--join', join.listen] : [])]);
   const desireWeb = async (on: NodeProcess) => {

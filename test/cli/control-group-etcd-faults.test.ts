@@ -7,34 +7,27 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { http, startNode, type NodeProcess } from '../support/gateway-node.js';
+import { http, type NodeProcess } from '../support/gateway-node.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { tempDir } from '../support/temp-dir.js';
+import { nodeProcesses } from '../support/node-processes.js';
 
 const TTL_MS = 2000;
 
 describe('control group and etcd faults (real etcd)', function () {
   this.timeout(60_000);
   const etcd = withEtcd(this);
-  const nodes: NodeProcess[] = [];
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  const nodes = nodeProcesses();
   const proxies: TcpProxy[] = [];
   afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.kill9()));
     await Promise.all(proxies.splice(0).map((p) => p.close()));
-    for (const dir of dirs.splice(0)) dir.remove();
   });
 
   const member = async (name: string, etcdAddress = etcd.current().endpoint, ttlMs = TTL_MS) => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const seed = nodes[0] ? ['--join', nodes[0].listen] : [];
+    const seed = nodes.first ? ['--join', nodes.first.listen] : [];
     // two nodes: with --sync-standbys 1 the first active (no standby yet) and the survivor of a
     // failover acknowledge nothing until a standby is back (docs/054); one synchronous standby
     // is control-group-shipping.test.ts's
-    const node = await startNode(dir.path, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '0', '--leader-ttl-ms', String(ttlMs), '--etcd', etcdAddress, ...seed]);
-    nodes.push(node);
-    return node;
+    return nodes.start(['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '0', '--leader-ttl-ms', String(ttlMs), '--etcd', etcdAddress, ...seed]);
   };
   const write = (node: NodeProcess) => http(node.url, 'PUT', '/v1/domains/apps', { ttl: 0 }).catch(() => undefined);
   const leaderOf = async (node: NodeProcess) => {

@@ -7,25 +7,14 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { FAST_FLAGS, http, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
-import { tempDir } from '../support/temp-dir.js';
+import { FAST_FLAGS, http, webLrp, type NodeProcess } from '../support/gateway-node.js';
+import { nodeProcesses } from '../support/node-processes.js';
 
 describe('a control group: the router of every control node (real etcd)', function () {
   this.timeout(90_000);
   const etcd = withEtcd(this);
-  const nodes: NodeProcess[] = [];
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.kill9()));
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
-  const start = async (args: string[]) => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const node = await startNode(dir.path, [...args, '--log-format', 'json', ...FAST_FLAGS]);
-    nodes.push(node);
-    return node;
-  };
+  const nodes = nodeProcesses();
+  const start = (args: string[]) => nodes.start([...args, '--log-format', 'json', ...FAST_FLAGS]);
   const control = (name: string, join?: NodeProcess) =>
     start(['--roles', 'control', '--name', name, '--etcd', etcd.current().endpoint, '--leader-ttl-ms', '2000', '--sync-standbys', '0', ...(join ? ['--join', join.listen] : [])]);
   const leaderOf = async (node: NodeProcess) => ((await http(node.url, 'GET', '/v1/leader')).json as { name?: string }).name;
@@ -53,7 +42,7 @@ describe('a control group: the router of every control node (real etcd)', functi
 
     // the active dies: the standby's router keeps routing by the routes it has, then by its own once it leads
     await a.kill9();
-    nodes.splice(nodes.indexOf(a), 1);
+    nodes.forget(a);
     const during = await via(b);
     expect([during.status, during.text]).to.deep.equal([200, `0 ${guid}`]);
     await eventually(async () => expect(await leaderOf(b)).to.equal('cg-b'), { timeout: 10_000, interval: 100 });

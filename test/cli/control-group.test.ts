@@ -7,8 +7,8 @@
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { withEtcd } from '../support/etcd.js';
-import { http, runAuctor, startNode, webLrp, type NodeProcess } from '../support/gateway-node.js';
-import { tempDir } from '../support/temp-dir.js';
+import { http, runAuctor, webLrp, type NodeProcess } from '../support/gateway-node.js';
+import { nodeProcesses } from '../support/node-processes.js';
 
 interface Leader {
   name: string;
@@ -20,23 +20,14 @@ interface Leader {
 describe('a control group across processes (real etcd)', function () {
   this.timeout(60_000);
   const etcd = withEtcd(this);
-  const nodes: NodeProcess[] = [];
-  const dirs: Array<ReturnType<typeof tempDir>> = [];
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.kill9()));
-    for (const dir of dirs.splice(0)) dir.remove();
-  });
+  const nodes = nodeProcesses();
 
   const member = async (name: string, args: string[] = []) => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const seed = nodes[0] ? ['--join', nodes[0].listen] : [];
+    const seed = nodes.first ? ['--join', nodes.first.listen] : [];
     // two nodes: with --sync-standbys 1 the first active (no standby yet) and the survivor of a
     // failover acknowledge nothing until a standby is back (docs/054); one synchronous standby
     // is control-group-shipping.test.ts's
-    const node = await startNode(dir.path, ['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '0', ...seed, ...args], { env: { AUCTOR_ETCD: etcd.current().endpoint } });
-    nodes.push(node);
-    return node;
+    return nodes.start(['--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', '0', ...seed, ...args], { env: { AUCTOR_ETCD: etcd.current().endpoint } });
   };
   const leaderOf = async (node: NodeProcess) => {
     const answer = await http(node.url, 'GET', '/v1/leader');

@@ -42,6 +42,25 @@ async function readStore(dir: string) {
   }
 }
 
+/**
+ * The writes a primary process acknowledges (its `ack WRITE` lines), as they come; `onAck` is
+ * told the count after each (to kill a process at a given one).
+ */
+function collectAcks(child: ChildProcess, onAck: (count: number) => void): string[] {
+  const acked: string[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const ack of lines.filter((l) => l.startsWith('ack '))) {
+      acked.push(ack.slice('ack '.length));
+      onAck(acked.length);
+    }
+  });
+  return acked;
+}
+
 /** A standby node process on `dir` that takes `promote TERM ADDRESS` on its stdin. */
 async function standbyNode(dir: string) {
   const child = spawn(process.execPath, [fixturePath('replication-node'), dir, 'standby'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -52,17 +71,7 @@ async function standbyNode(dir: string) {
 
 /** Promotes `node` to lead `term` with `standby`, collects its acks, and kills it with SIGKILL after `count`. */
 async function leadUntilKilled(node: Awaited<ReturnType<typeof standbyNode>>, term: number, standby: string, count: number): Promise<string[]> {
-  const acked: string[] = [];
-  let buffered = '';
-  node.child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const ack of lines.filter((l) => l.startsWith('ack '))) {
-      acked.push(ack.slice('ack '.length));
-      if (acked.length === count) node.child.kill('SIGKILL');
-    }
-  });
+  const acked = collectAcks(node.child, (n) => n === count && node.child.kill('SIGKILL'));
   node.child.stdin!.write(`promote ${term} ${standby}\n`);
   expect((await node.done).signal).to.equal('SIGKILL');
   return acked;
@@ -75,19 +84,10 @@ async function killBothMidPipeline(primaryDir: string, standbyDir: string, count
   const [, address] = (await line(standby, /ready (\S+)\n/)) as unknown as [string, string];
   const primary = startFixture('replication-node', [primaryDir, 'primary', address, '2', '64']);
   const primaryDone = finished(primary, 50_000);
-  const acked: string[] = [];
-  let buffered = '';
-  primary.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const ack of lines) {
-      acked.push(ack.slice('ack '.length));
-      if (acked.length === count) {
-        standby.kill('SIGKILL');
-        primary.kill('SIGKILL');
-      }
-    }
+  const acked = collectAcks(primary, (n) => {
+    if (n !== count) return;
+    standby.kill('SIGKILL');
+    primary.kill('SIGKILL');
   });
   expect((await primaryDone).signal).to.equal('SIGKILL');
   expect((await standbyDone).signal).to.equal('SIGKILL');
@@ -140,17 +140,7 @@ describe('journal shipping across processes', function () {
 
     const primary = startFixture('replication-node', [primaryDir, 'primary', address, '3', '16']);
     const primaryDone = finished(primary, 50_000);
-    const acked: string[] = [];
-    let buffered = '';
-    primary.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const ack of lines) {
-        acked.push(ack.slice('ack '.length));
-        if (acked.length === 3000) primary.kill('SIGKILL');
-      }
-    });
+    const acked = collectAcks(primary, (n) => n === 3000 && primary.kill('SIGKILL'));
     expect((await primaryDone).signal).to.equal('SIGKILL');
     standby.kill('SIGTERM');
     expect((await standbyDone).code).to.equal(0);
