@@ -57,15 +57,20 @@ export async function cellLost(t: Turn, cellId: string): Promise<ActualLrpState>
  * its replacement already runs. An UNCLAIMED row whose last auction failed is auctioned again at
  * once, as a new cell may fit it: after a control restart the instances recover and ask for
  * places before any cell has announced itself, and would otherwise wait for convergence to take
- * them for stale (30 s).
+ * them for stale (30 s). One whose auction is under way may have been placed among cells that
+ * did not include these: if it fails, it is auctioned again at once (`placementFailed`).
  */
 export async function cellBack(t: Turn, cellIds: readonly string[]): Promise<ActualLrpState> {
   const { state } = t;
   const suspect = state.suspect;
   if (!suspect || !cellIds.includes(suspect.cell_id)) {
     const actual = state.actual;
-    const failed = actual?.state === 'UNCLAIMED' && actual.placement_error !== '' && state.pending === '';
-    return failed ? t.auction(actual, []) : state;
+    if (actual?.state !== 'UNCLAIMED') return state;
+    if (state.pending !== '') {
+      t.rt.cellsAppearedDuring = state.pending;
+      return state;
+    }
+    return actual.placement_error !== '' ? t.auction(actual, []) : state;
   }
   const replacement = state.actual;
   if (replacement?.state === 'RUNNING') {

@@ -43,10 +43,19 @@ export async function retry(t: Turn, unclaimed: boolean | undefined): Promise<Ac
   return t.auction(result.value, [Events.actualLrpChanged(actual, result.value)]);
 }
 
-/** `auction/lrp-failed`: counts only for the placement still pending. */
+/**
+ * `auction/lrp-failed`: counts only for the placement still pending. Cells that appeared while
+ * it was auctioned may not have been asked (the round took the cells it knew): it is auctioned
+ * again at once rather than left to convergence.
+ */
 export async function placementFailed(t: Turn, instanceGuid: string, placementError: string): Promise<ActualLrpState> {
   const actual = t.state.actual;
   if (!actual || actual.state !== 'UNCLAIMED' || instanceGuid !== t.state.pending) return t.state;
+  if (t.rt.cellsAppearedDuring === instanceGuid) {
+    t.rt.cellsAppearedDuring = undefined;
+    t.ctx.log.info({ instance_guid: instanceGuid, placement_error: placementError }, 'actual-lrp.auction-again-cells-appeared');
+    return t.auction(actual, []);
+  }
   return t.applied(actual, failActualLrp(actual, placementError, t.now()), '');
 }
 

@@ -29,6 +29,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export interface Runtime {
   desired: DesiredLRP;
+  /** the pending placement during whose auction cells appeared: its failure is auctioned again at once */
+  cellsAppearedDuring?: string;
 }
 
 /** The id of the instance's durable restart timer (system.timers, under the actor's path). */

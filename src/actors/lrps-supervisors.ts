@@ -110,7 +110,8 @@ export async function lrpsToResume(queries: QueryIndex | undefined, guids: reado
 /**
  * `lrp/cell-back` for the LRPs whose instances the cells `cellIds` appearing concern
  * (actual-lrp.copies.ts `cellBack`), from one scan of the query index: a SUSPECT copy on one of
- * those cells, or an UNCLAIMED row whose auction failed, by index. An LRP the index could not
+ * those cells, or an UNCLAIMED row (its auction failed, or is under way and may fail for want of
+ * these cells; the index may not show a failure just decided), by index. An LRP the index could not
  * read gets it without indices (its supervisor tells its active instances); so does every one
  * (`every`) without an index or when its rebuild failed.
  */
@@ -120,7 +121,7 @@ export async function cellBackMessages(queries: QueryIndex | undefined, cellIds:
   const cells = new Set(cellIds);
   const byGuid = new Map<string, number[]>();
   for (const a of queries.actualLrps()) {
-    const concerned = (a.presence === 'SUSPECT' && cells.has(a.cell_id)) || (a.presence === 'ORDINARY' && a.state === 'UNCLAIMED' && a.placement_error !== '');
+    const concerned = (a.presence === 'SUSPECT' && cells.has(a.cell_id)) || (a.presence === 'ORDINARY' && a.state === 'UNCLAIMED');
     if (!concerned) continue;
     const indices = byGuid.get(a.process_guid) ?? [];
     if (!indices.includes(a.index)) indices.push(a.index);

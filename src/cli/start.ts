@@ -106,7 +106,7 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
   listening = remoting;
   // every write of the engine goes through the journal shipping: refused until this node leads,
   // acknowledged once --sync-standbys standbys hold it (docs/012 "Replication", docs/054)
-  const replication = group ? new Replicator(engine, remotingReplicationTransport(cluster.replicationRemoting), { syncStandbys: flags.syncStandbys, log }) : undefined;
+  const replication = group ? new Replicator(engine, remotingReplicationTransport(cluster.replicationRemoting), { syncStandbys: flags.syncStandbys, retainEntries: flags.replicationRetainEntries, log }) : undefined;
   shipping = replication;
   // leave first, so peers see `left` rather than a failure
   parts.add(() => cluster.stop());

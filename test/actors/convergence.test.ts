@@ -61,6 +61,24 @@ describe('control: convergence, reconciliation, domains', () => {
     await waitFor((rows) => rows[0]?.state === 'RUNNING' && rows[0].cell_id === 'big' && rows[0].placement_error === '', 'RUNNING on big');
   });
 
+  it('an instance whose auction was under way when a cell appeared, and failed, is auctioned again at once (a failover: the new active auctions before the cells reach it)', async () => {
+    const small = h.cells.add('small', { memory_mb: 128 });
+    h.cells.heartbeatAll();
+    let answer!: () => void;
+    small.stateGate = new Promise((resolve) => (answer = resolve));
+    await h.control.desireLrp(lrpJson('web', { instances: 1 }));
+    // the round waits on the small cell's state; meanwhile a cell that fits appears
+    await eventually(async () => expect((await h.control.actualLrps({ process_guid: 'web' }))[0]?.state).to.equal('UNCLAIMED'));
+    const big = h.cells.add('big');
+    big.heartbeat();
+    await eventually(async () => expect((await h.control.cells()).map((c) => c.cell_id).sort()).to.deep.equal(['big', 'small']));
+    // the round knew only the small cell: it fails, and no cell appears after that
+    answer();
+    await eventually(() => expect(big.lrps.size).to.equal(1));
+    big.startAll();
+    await waitFor((rows) => rows[0]?.state === 'RUNNING' && rows[0].cell_id === 'big', 'RUNNING on big');
+  });
+
   it('reconciles a cell\'s containers: what nobody accounts for is stopped, the rest is left alone', async () => {
     const cell = h.cells.add('cell-1');
     cell.heartbeat();

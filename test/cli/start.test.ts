@@ -37,13 +37,16 @@ describe('auctor command', function () {
     expect(backend.stderr).to.contain('invalid field: backend: "docker" is not one of process, runc, fake');
   });
 
-  it('control group flags: --etcd needs the control role alone, --leader-ttl-ms at least 1000; each exits 2 naming the field', async () => {
+  it('control group flags: --etcd needs the control role alone, --leader-ttl-ms at least 1000, --replication-retain-entries at least 1; each exits 2 naming the field', async () => {
     const both = await finished(auctor(['start', '--etcd', '127.0.0.1:2379', '--roles', 'control,cell']));
     expect(both.code).to.equal(2);
     expect(both.stderr).to.contain('invalid field: etcd: a member of a control group runs the control role only');
     const ttl = await finished(auctor(['start', '--roles', 'control', '--etcd', '127.0.0.1:2379', '--leader-ttl-ms', '10']));
     expect(ttl.code).to.equal(2);
     expect(ttl.stderr).to.contain('invalid field: leader-ttl-ms');
+    const retain = await finished(auctor(['start', '--roles', 'control', '--etcd', '127.0.0.1:2379', '--replication-retain-entries', '0']));
+    expect(retain.code).to.equal(2);
+    expect(retain.stderr).to.contain('invalid field: replication-retain-entries: must be in 1..100000000');
     const etcd = await finished(spawn(process.execPath, [bin, 'start', '--roles', 'control'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUCTOR_ETCD: 'nohost' } }));
     expect(etcd.code).to.equal(2);
     expect(etcd.stderr).to.contain('invalid field: etcd');

@@ -16,7 +16,8 @@ export interface ControlGroupNodes {
   leaderOf(node: NodeProcess): Promise<{ name: string; term: number }>;
 }
 
-export function controlGroupNodes(etcd: EtcdFixture, options: { syncStandbys: number; ttlMs: number }): ControlGroupNodes {
+/** `args`: more flags for every node. */
+export function controlGroupNodes(etcd: EtcdFixture, options: { syncStandbys: number; ttlMs: number; args?: string[] }): ControlGroupNodes {
   const live = new Set<NodeProcess>();
   const dirs = new Map<string, ReturnType<typeof tempDir>>();
   afterEach(async () => {
@@ -32,6 +33,7 @@ export function controlGroupNodes(etcd: EtcdFixture, options: { syncStandbys: nu
       const node = await startNode(dir.path, [
         '--roles', 'control', '--name', name, '--router', 'off', '--log-format', 'json', '--sync-standbys', String(options.syncStandbys),
         '--etcd', etcd.current().endpoint, '--leader-ttl-ms', String(options.ttlMs), ...(join ? ['--join', join.listen] : []),
+        ...(options.args ?? []),
       ]);
       live.add(node);
       return node;

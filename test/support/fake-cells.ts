@@ -33,6 +33,8 @@ export class FakeCell implements CellClient {
   readonly deletes: string[] = [];
   /** when set, `state` rejects (a cell that does not answer) */
   unreachable = false;
+  /** when set, `state` answers only once it resolves (a slow cell: an auction round waits on it) */
+  stateGate: Promise<void> | undefined;
   /** work the next perform refuses, by instance guid or task guid, with the reason */
   refuse = new Map<string, string>();
 
@@ -48,6 +50,7 @@ export class FakeCell implements CellClient {
 
   async state(timeoutMs: number): Promise<CellState> {
     if (this.unreachable) throw new AskTimeoutError(this.cellId, timeoutMs);
+    await this.stateGate;
     return cellStateOf(this.presence, {
       lrps: [...this.lrps.values()].map((w) => ({ process_guid: w.desired.process_guid, index: w.index, memory_mb: w.desired.memory_mb, disk_mb: w.desired.disk_mb })),
       tasks: [...this.tasks.values()].map((w) => ({ task_guid: w.task.task_guid, memory_mb: w.task.memory_mb, disk_mb: w.task.disk_mb })),

@@ -200,9 +200,11 @@ export class ReplicationLog {
   /**
    * Entries from `from` on, at most `maxEntries` and about `maxBytes`, as stored (for shipping):
    * from memory while they are among the last issued (so the primary ships an entry while it
-   * commits it), else those committed, read from the log.
+   * commits it), else those committed, read from the log. None from before the retained tail,
+   * even when memory still holds them: a standby that far behind gets a copy.
    */
   read(from: number, maxEntries: number, maxBytes: number): ShippedEntry[] {
+    if (from <= this.issued.lsn - this.retain) return [];
     const out: ShippedEntry[] = [];
     let bytes = 0;
     const take = (entry: ShippedEntry): boolean => {

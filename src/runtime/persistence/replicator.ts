@@ -265,6 +265,7 @@ export class Replicator implements Replication, JournalWriter {
     this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: result.position.lsn });
     if (this.caughtUpWith !== from.address && result.position.lsn >= message.head) {
       this.caughtUpWith = from.address;
+      this.logger.info({ primary: from.name, position: result.position }, 'replication.caught-up');
       this.emit({ type: 'caught-up', primary: from, position: result.position });
     }
   }

@@ -70,6 +70,8 @@ export class StandbyLink implements ReplicaAddress {
       this.copy = undefined; // complete: shipping resumes after its base
       this.acked = this.sent = message.lsn;
       this.target = log.lastIssued().lsn;
+      // nothing written since the base: an empty append tells the standby it holds the head (its `caught-up`)
+      if (this.sent >= this.target) this.send(this.sent, []);
     }
     if (message.lsn > log.lastIssued().lsn) {
       // it holds entries this primary does not: an old term's unacknowledged tail, replaced by a copy

@@ -7,6 +7,7 @@
  * | 1 | node-kill.chaos.ts | a control+cell node (`process` backend) under write load |
  * | 2 | cell-kill.chaos.ts | cells (`process` backend) of a cluster, restarted at three moments |
  * | 3 | control-kill.chaos.ts | the control node of a cluster (two `fake` cells, one `process`) |
+ * | 4 | control-group-kill.chaos.ts | the active of a control group (three control nodes, real etcd; one `fake` cell, one `process`) |
  * | - | pinned.chaos.ts | what the scenarios found, as plain tests |
  *
  * Invariants, checked after every cycle (names as failures print them): `node-starts`,

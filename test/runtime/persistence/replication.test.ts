@@ -144,8 +144,9 @@ describe('journal shipping between LMDB engines', function () {
     expect(primary.events).to.deep.include({ type: 'standby-caught-up', standby: { name: 'b', address: 'b' }, position: { term: 1, lsn: 200 } });
   });
 
-  it('sends a copy of the store to a standby the retained tail cannot bring up to date', async () => {
-    const { network, primary, standby } = await pair({ syncStandbys: 0, retainEntries: 50 });
+  it('sends a copy of the store to a standby the retained tail cannot bring up to date (though the entries are still in memory)', async () => {
+    const said: string[] = [];
+    const { network, primary, standby } = await pair({ syncStandbys: 0, retainEntries: 50, log: { info: (_, event) => said.push(event), warn: (_, event) => said.push(event) } });
     const runtime = primary.engine.runtimeStore();
     await primary.engine.persist(persistedEvent('gone', 1, { type: 'x' }));
     await runtime.put('timer/old', 1);
@@ -159,6 +160,10 @@ describe('journal shipping between LMDB engines', function () {
     network.cut.delete('b');
     await eventually(() => expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn()));
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
+    // a copy, not the tail: the primary's memory still held those entries, its log did not
+    expect(said).to.include.members(['replication.standby-needs-copy', 'replication.received-copy']);
+    // caught up again, though nothing was written since the copy's base
+    await eventually(() => expect(standby.events.filter((e) => e.type === 'caught-up')).to.have.length(2));
     // and shipping goes on from there
     await primary.engine.persist(persistedEvent('after', 1, { type: 'x' }));
     await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
