@@ -23,7 +23,18 @@ export interface Batch {
 
 const lrpKey = (r: { process_guid: string; index: number }) => `${r.process_guid}/${r.index}`;
 
-export async function runRound(system: ActorSystem, log: Logger, cells: Ref<CellsMsg>, batch: Batch, deps: ControlDeps): Promise<void> {
+/**
+ * A round in which fewer than this share of the cells asked answered with their state is not a
+ * verdict on its work (when `mayDefer`): at 250k instances a control node too busy to read the
+ * answers within `cellStateTimeoutMs` failed whole rounds against cells that were fine, and each
+ * failure was a journal write and an event more for the same busy node.
+ */
+export const DEFER_BELOW_ANSWERED = 0.5;
+
+/** `deferred`: too few cells answered (see DEFER_BELOW_ANSWERED); nothing was placed or failed. */
+export type RoundOutcome = 'done' | 'deferred';
+
+export async function runRound(system: ActorSystem, log: Logger, cells: Ref<CellsMsg>, batch: Batch, deps: ControlDeps, mayDefer = false): Promise<RoundOutcome> {
   // the newest request per index wins (an older one was superseded by a restart)
   const lrps = new Map<string, LrpStart>();
   for (const s of batch.lrps) lrps.set(lrpKey({ process_guid: s.work.desired.process_guid, index: s.work.index }), s);
@@ -62,12 +73,22 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
   const states: CellState[] = [];
   const byCell = new Map<string, CellClient>();
   const unanswered: string[] = [];
+  let firstError: string | undefined;
   answers.forEach((a, i) => {
     if (a.status === 'fulfilled') {
       states.push(a.value);
       byCell.set(a.value.cell_id, clients[i]!);
-    } else (unanswered.push(clients[i]!.cellId), log.warn({ cell_id: clients[i]!.cellId, error: String(a.reason) }, 'auction.cell-state-failed'));
+    } else {
+      unanswered.push(clients[i]!.cellId);
+      firstError ??= String(a.reason);
+    }
   });
+  // one line a round, not one a cell: a thousand synchronous log writes a round were themselves load
+  if (unanswered.length > 0) log.warn({ cells: unanswered.length, of: clients.length, cell_ids: unanswered.slice(0, 20), error: firstError }, 'auction.cell-state-failed');
+  if (mayDefer && clients.length > 0 && states.length < clients.length * DEFER_BELOW_ANSWERED) {
+    log.warn({ answered: states.length, asked: clients.length, lrps: lrps.size, tasks: tasks.size }, 'auction.round-deferred');
+    return 'deferred';
+  }
 
   const lrpRequests: LrpStartRequest[] = [...lrps.values()].map(({ work: { desired, index } }) => ({
     process_guid: desired.process_guid, index, domain: desired.domain, memory_mb: desired.memory_mb, disk_mb: desired.disk_mb,
@@ -122,6 +143,7 @@ export async function runRound(system: ActorSystem, log: Logger, cells: Ref<Cell
       }
     }
   }));
+  return 'done';
 }
 
 /** Distinct needs a round explains; past it a failure keeps no cells (`omitted_cells` counts them all). */

@@ -14,11 +14,17 @@ import { stopOnCrash } from '../runtime/kernel/supervision.js';
 import type { ControlDeps } from './control-deps.js';
 import type { CellsMsg } from './cells.protocol.js';
 import type { AuctioneerMsg, LrpStart, TaskStart } from './auctioneer.protocol.js';
-import { runRound, type Batch } from './auction-round.js';
+import { runRound, type Batch, type RoundOutcome } from './auction-round.js';
 
 type Internal =
   | { type: 'auctioneer/flush' }
-  | { type: 'auctioneer/round-done'; name: string };
+  /** `deferred`: the round's work, to go into a later round (auction-round.ts DEFER_BELOW_ANSWERED) */
+  | { type: 'auctioneer/round-done'; name: string; deferred?: Batch };
+
+/** Rounds in a row that may be deferred for want of answers; the next one decides with the cells that answered, as Diego does. */
+export const MAX_DEFERRED_ROUNDS = 5;
+/** ms a deferred round's work waits before the next round, so a busy node can catch up on the answers. */
+export const DEFERRED_ROUND_DELAY_MS = 1_000;
 type Msg = AuctioneerMsg | Internal;
 
 interface State {
@@ -29,6 +35,8 @@ interface State {
   flushQueued: boolean;
   timer: Timer | undefined;
   rounds: number;
+  /** rounds deferred in a row */
+  deferred: number;
 }
 
 export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<CellsMsg>, deps: ControlDeps, onCrash?: CrashPolicy): Ref<AuctioneerMsg> {
@@ -37,14 +45,14 @@ export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<
     kind: 'auctioneer',
     ...(onCrash ? { onCrash } : {}),
     name: 'auctioneer',
-    initialState: () => ({ lrps: [], tasks: [], running: undefined, flushQueued: false, timer: undefined, rounds: 0 }),
-    summary: (s) => ({ queued_lrps: s.lrps.length, queued_tasks: s.tasks.length, running: s.running ?? null, rounds: s.rounds }),
+    initialState: () => ({ lrps: [], tasks: [], running: undefined, flushQueued: false, timer: undefined, rounds: 0, deferred: 0 }),
+    summary: (s) => ({ queued_lrps: s.lrps.length, queued_tasks: s.tasks.length, running: s.running ?? null, rounds: s.rounds, deferred_in_a_row: s.deferred }),
     afterStop: (s) => s.timer?.cancel(),
     handle: (state, msg, ctx) => {
-      const scheduleFlush = (s: State): State => {
+      const scheduleFlush = (s: State, delayMs = windowMs): State => {
         if (s.running || s.flushQueued || (s.lrps.length === 0 && s.tasks.length === 0)) return s;
-        if (windowMs > 0) {
-          const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'auctioneer/flush' }), windowMs);
+        if (delayMs > 0) {
+          const timer = ctx.clock.setTimeout(() => system.dispatch(ctx.self, { type: 'auctioneer/flush' }), delayMs);
           return { ...s, flushQueued: true, timer };
         }
         // after the requests already in the mailbox, so they join this round
@@ -64,25 +72,32 @@ export function spawnAuctioneer(system: ActorSystem, parent: AnyRef, cells: Ref<
           const batch: Batch = { lrps: state.lrps, tasks: state.tasks };
           const n = state.rounds + 1;
           const name = `auction-${n}`;
+          const mayDefer = state.deferred < MAX_DEFERRED_ROUNDS;
           const round = system.spawnStateless<{ type: 'round/run' }>(ctx.self, {
             kind: 'auction-round',
             name,
             onCrash: stopOnCrash,
             handle: async (_m, rctx) => {
+              let outcome: RoundOutcome = 'done';
               try {
-                await runRound(system, rctx.log, cells, batch, deps);
+                outcome = await runRound(system, rctx.log, cells, batch, deps, mayDefer);
               } finally {
-                system.dispatch(ctx.self, { type: 'auctioneer/round-done', name });
+                system.dispatch(ctx.self, { type: 'auctioneer/round-done', name, ...(outcome === 'deferred' ? { deferred: batch } : {}) });
               }
             },
           });
           system.dispatch(round, { type: 'round/run' });
-          return { lrps: [], tasks: [], running: name, flushQueued: false, timer: undefined, rounds: n };
+          return { lrps: [], tasks: [], running: name, flushQueued: false, timer: undefined, rounds: n, deferred: state.deferred };
         }
         case 'auctioneer/round-done': {
           const child = ctx.children.get(msg.name);
           if (child) system.stop(child);
-          return scheduleFlush({ ...state, running: state.running === msg.name ? undefined : state.running });
+          const running = state.running === msg.name ? undefined : state.running;
+          if (!msg.deferred) return scheduleFlush({ ...state, running, deferred: 0 });
+          // the deferred work first: a newer request for the same index still wins in the round (auction-round.ts)
+          const lrps = msg.deferred.lrps.concat(state.lrps);
+          const tasks = msg.deferred.tasks.concat(state.tasks);
+          return scheduleFlush({ ...state, lrps, tasks, running, deferred: state.deferred + 1 }, DEFERRED_ROUND_DELAY_MS);
         }
         default:
           return assertNever(msg);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFERRED_ROUND_DELAY_MS } from '../../src/actors/auctioneer.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Task } from '../../src/models/task.js';
@@ -162,7 +163,11 @@ describe('control: tasks', () => {
     await waitTask('job-1', (t) => t?.state === 'RUNNING', 'RUNNING');
     cell.unreachable = true;
     await h.control.desireTask(taskJson('job-2'));
-    await waitTask('job-2', (t) => (t?.rejection_count ?? 0) > 0, 'rejected while the cell is unreachable');
+    // the rounds no cell answers are deferred (auctioneer.ts MAX_DEFERRED_ROUNDS) before one rejects it
+    await eventually(async () => {
+      await h.clock.advance(DEFERRED_ROUND_DELAY_MS);
+      expect((await task('job-2'))?.rejection_count ?? 0, 'rejected while the cell is unreachable').to.be.above(0);
+    });
     h = await h.restart();
     cell.unreachable = false;
     h.cells.heartbeatAll();
