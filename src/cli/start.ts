@@ -248,8 +248,13 @@ export async function startNode(flags: StartFlags, context: StartContext = { sec
     log.info({ signal }, 'auctor.stopping');
     // the gateway keeps answering while the cell drains, so operators can watch it
     if (signal === 'SIGTERM') await drain();
-    // then router, gateway, metrics, cluster, actor system and remoting, LMDB, containers
-    await parts.dispose();
+    // then router, gateway, metrics, cluster, actor system and remoting, LMDB, containers; a part
+    // that fails to stop is logged (the others still stopped) and the exit says so
+    const failed = await parts.dispose().then(() => undefined, (error: unknown) => error);
+    if (failed !== undefined) {
+      log.error({ error: failed instanceof Error ? failed.message : String(failed) }, 'auctor.stop-failed');
+      process.exit(1);
+    }
     const note = garden?.name === 'fake' ? 'the fake backend keeps nothing: the next start begins empty' : 'containers keep running; the next auctor start on this --data adopts them';
     log.info(containersLeft === undefined ? {} : { containers_left_running: containersLeft, note }, 'auctor.stopped');
     // a control node that stopped leading exits for its supervisor to start it again as a standby

@@ -34,7 +34,9 @@ describe('auctor start --idle-ms, --max-active-instances', function () {
   afterEach(async () => {
     if (node) {
       await http(node.url, 'DELETE', '/v1/desired_lrps/web').catch(() => undefined);
-      expect(await node.stop()).to.equal(0);
+      const code = await node.stop();
+      // what the node said on its way out, should it not stop cleanly
+      expect(code, node.output().split('\n').slice(-30).join('\n')).to.equal(0);
     }
     node = undefined;
     dir.remove();
