@@ -86,7 +86,9 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
   };
   let active = false;
   // the primary ships to every member that is up as a standby
-  const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
+  // not this node: at its election it still has the standby role (the Replicator skips its own
+  // address anyway, but the count of live standbys and the logs would include it)
+  const standbys = (): GroupReplica[] => cluster.membership.members().filter((m) => m.name !== flags.name && m.status === 'up' && m.roles.includes(STANDBY_ROLE)).map((m) => ({ name: m.name, address: m.address }));
   // a standby judged down leaves the set; with fewer live standbys than --sync-standbys writes
   // wait (a 2xx means on that many standbys: no silent downgrade) and go on once one is back
   let tooFew = false;

@@ -77,6 +77,9 @@ describe('a control group ships its journal: kill -9 of the active loses no ackn
       await eventually(async () => expect((await http(next.url, 'POST', '/v1/desired_lrps', webLrp(`after-${round}`, 1))).status).to.equal(201), { timeout: 15_000, interval: 50 });
       failovers.push(Date.now() - killedAt);
       acknowledged.add(`after-${round}`);
+      // it ships to the other survivor, not to itself (it still had the standby role when it won)
+      const becamePrimary = next.logs.filter((l) => l.msg === 'replication.became-primary').at(-1)!;
+      expect(becamePrimary.standbys).to.deep.equal(survivors.filter((n) => n !== next).map((n) => n.name));
       const held = await listed(next);
       const missing = [...acknowledged].filter((guid) => !held.has(guid));
       lost.push(missing.length);
