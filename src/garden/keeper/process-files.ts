@@ -35,7 +35,16 @@ function readOr(file: string): string {
   }
 }
 
+/**
+ * Records how far the output was read. A directory that is gone (its container destroyed while
+ * the backend closed, say) has no adopter to tell: nothing is written, and nothing thrown. A CI
+ * run saw a node's stop fail on exactly that, right after its LRP was deleted.
+ */
 export function writeOffsets(dir: string, stdout: number, stderr: number): void {
-  // no fsync: rewritten every second while output comes; an old or lost one only repeats lines
-  writeFileAtomic(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }), { fsync: false });
+  try {
+    // no fsync: rewritten every second while output comes; an old or lost one only repeats lines
+    writeFileAtomic(join(dir, 'offsets.json'), JSON.stringify({ stdout, stderr }), { fsync: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || existsSync(dir)) throw error;
+  }
 }
