@@ -1,7 +1,10 @@
 /**
  * `auctor start` processes a test starts, each on its own temp data dir; after each test every
- * one still running is killed (-9) and every dir removed.
+ * one still running is killed (-9), what their process backends left running is stopped (a
+ * killed cell's containers keep running by design, for the next start to adopt), and every dir
+ * removed.
  */
+import { spawnSync } from 'node:child_process';
 import { startNode, type NodeProcess, type StartOptions } from './gateway-node.js';
 import { tempDir } from './temp-dir.js';
 
@@ -19,7 +22,10 @@ export function nodeProcesses(): NodeProcesses {
   const dirs: Array<ReturnType<typeof tempDir>> = [];
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((n) => n.kill9()));
-    for (const dir of dirs.splice(0)) dir.remove();
+    for (const dir of dirs.splice(0)) {
+      stopLeftovers(dir.path);
+      dir.remove();
+    }
   });
   return {
     async start(args, options = {}) {
@@ -37,4 +43,18 @@ export function nodeProcesses(): NodeProcesses {
       if (at >= 0) nodes.splice(at, 1);
     },
   };
+}
+
+/** Stops the processes a killed node's process backend left running under `data`: each keeper (it names the dir) and its command. */
+function stopLeftovers(data: string): void {
+  const found = spawnSync('pgrep', ['-f', `${data}/garden/`], { encoding: 'utf8' });
+  for (const pid of (found.stdout ?? '').split('\n').filter(Boolean).map(Number)) {
+    // the keeper ignores TERM once its command runs: its command first, then the keeper
+    spawnSync('pkill', ['-TERM', '-P', String(pid)]);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
 }
