@@ -180,8 +180,9 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
       log.info({ term, api }, 'control-group.active');
     })();
   });
-  running.on('read-only', (term) => {
-    log.warn({ term }, 'control-group.read-only');
+  running.on('read-only', (term, since) => {
+    // `since`: when it stopped acknowledging (the fence); this line may come a little later
+    log.warn({ term, since }, 'control-group.read-only');
     stopLooking();
     lookingForAnother = setInterval(() => {
       if (running.readOnlyTerm() === undefined) return stopLooking();

@@ -38,7 +38,8 @@ export type ElectionEvents = {
   /** this node won `term` */
   elected: [term: number];
   /** this node held the lead and its own deadline passed: it acknowledges nothing, and tries etcd again */
-  'read-only': [term: number];
+  /** `since`: when it stopped holding (its deadline less the margin, ms on its clock): the fence, which the event follows a turn or more later */
+  'read-only': [term: number, since: number];
   /** etcd is back and this node's lease and key lived through: it leads `term` (the same) again */
   resumed: [term: number];
   /** this node held the lead (or was read-only) and no longer does: etcd showed another key, or another leader */

@@ -280,14 +280,15 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   /** The own deadline passed: no longer holding, the lease kept (not revoked) in case etcd still has it. */
   private turnReadOnly(): void {
     const term = this.term!;
-    const { lease, id } = this.lease!;
+    const { lease, id, deadline } = this.lease!;
+    const since = deadline - this.timings.marginMs;
     this.term = this.lease = undefined;
     this.suspended = { term, lease, id };
     this.published = '';
     clearTimeout(this.fenceTimer);
-    this.log.warn({ term }, 'election.read-only');
+    this.log.warn({ term, since }, 'election.read-only');
     this.see(undefined);
-    this.emit('read-only', term);
+    this.emit('read-only', term, since);
     this.wake();
   }
 
