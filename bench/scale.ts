@@ -224,11 +224,12 @@ async function run(deadline: number): Promise<void> {
       expected += PROBES;
     }
     const cpuAtEnd = cluster.cpuSeconds();
+    const clientCpu = process.cpuUsage(cpuAtStart.client);
     const perInstance = (from: number | null, to: number | null) => (from === null || to === null ? null : round(((to - from) * 1000) / (expected - 2 * PROBES), 3));
     const fillCpu = {
       control: perInstance(cpuAtStart.control, cpuAtEnd.control),
       cells: perInstance(cpuAtStart.cells, cpuAtEnd.cells),
-      client: perInstance(0, (process.cpuUsage(cpuAtStart.client).user + process.cpuUsage(cpuAtStart.client).system) / 1e6),
+      client: perInstance(0, (clientCpu.user + clientCpu.system) / 1e6),
     };
     const cpuTotal = Object.values(fillCpu).every((v) => v !== null) ? round(fillCpu.control! + fillCpu.cells! + fillCpu.client!, 3) : null;
     Object.assign(result, {
