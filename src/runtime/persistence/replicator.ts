@@ -29,6 +29,7 @@ import {
 } from './replication.js';
 import { StandbyLink, type ReplicationLogger, type ShippingContext } from './standby-link.js';
 import type { StoreOp } from './store-ops.js';
+import { SyncMembers, type PublishSyncSet } from './sync-members.js';
 
 export type { ReplicationLogger } from './standby-link.js';
 
@@ -44,6 +45,8 @@ export interface ReplicatorOptions {
   window?: number;
   /** a standby silent this long with entries outstanding is probed again (default 500 ms) */
   retryMs?: number;
+  /** a member of the synchronous set silent this long with entries outstanding stops counting (default 1000 ms; sync-members.ts) */
+  leaveAfterMs?: number;
   log?: ReplicationLogger;
 }
 
@@ -70,6 +73,9 @@ export class Replicator implements Replication, JournalWriter {
   private closed = false;
   /** shipped entries and copy chunks accepted and still being applied: a winner waits for them */
   private readonly applying = new Set<Promise<void>>();
+  /** with a published synchronous set: whose acknowledgements count (else every caught-up standby's) */
+  private sync: SyncMembers | undefined;
+  private readonly leaveAfterMs: number;
 
   /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
   constructor(engine: LmdbPersistenceEngine, private readonly transport: ReplicationTransport, options: ReplicatorOptions = {}) {
@@ -77,9 +83,14 @@ export class Replicator implements Replication, JournalWriter {
     this.syncStandbys = options.syncStandbys ?? 1;
     this.settings = { chunkEntries: options.chunkEntries ?? 512, chunkBytes: options.chunkBytes ?? 1 << 20, window: options.window ?? 8192, retryMs: options.retryMs ?? 500 };
     this.logger = options.log ?? SILENT;
+    this.leaveAfterMs = options.leaveAfterMs ?? 2 * this.settings.retryMs;
     this.shipping = {
       log: this.log, transport, logger: this.logger, settings: this.settings,
-      term: () => this.term, committed: () => this.committed, emit: (event) => this.emit(event),
+      term: () => this.term, committed: () => this.committed,
+      emit: (event) => {
+        if (event.type === 'standby-caught-up') this.reviewSync();
+        this.emit(event);
+      },
     };
     this.committed = this.log.lastLsn().lsn;
     engine.replicateThrough(this);
@@ -103,7 +114,7 @@ export class Replicator implements Replication, JournalWriter {
     return this.committed;
   }
 
-  async becomePrimary(term: number, standbys: ReplicaAddress[]): Promise<void> {
+  async becomePrimary(term: number, standbys: ReplicaAddress[], publishSyncSet?: PublishSyncSet): Promise<void> {
     if (term < this.log.sealedTerm() || term < this.log.lastLsn().term) {
       throw new Error(`cannot lead term ${term}: this node has seen term ${this.log.sealedTerm()}`);
     }
@@ -115,6 +126,8 @@ export class Replicator implements Replication, JournalWriter {
     this.term = term;
     this.committed = this.log.lastLsn().lsn;
     this.peers.clear();
+    // the winner's set names no standby yet (its election wrote it so): each joins once caught up
+    this.sync = publishSyncSet && this.syncStandbys > 0 ? new SyncMembers(publishSyncSet, this.syncStandbys, this.leaveAfterMs, this.logger) : undefined;
     this.setStandbys(standbys);
     this.logger.info({ term, standbys: standbys.map((s) => s.name), position: this.log.lastLsn() }, 'replication.became-primary');
   }
@@ -127,13 +140,20 @@ export class Replicator implements Replication, JournalWriter {
       if (this.peers.has(address) || address === this.transport.self.address) continue;
       this.peers.set(address, new StandbyLink(name, address, this.shipping));
     }
+    this.reviewSync();
     this.advanceCommitted();
+  }
+
+  /** The members of the published synchronous set (none without one). */
+  syncMembers(): string[] {
+    return this.sync?.members() ?? [];
   }
 
   async becomeStandby(primary: ReplicaAddress | undefined): Promise<void> {
     if (this.state === 'primary') this.logger.info({ term: this.term, position: this.log.lastLsn() }, 'replication.stepped-down');
     this.state = 'standby';
     this.peers.clear();
+    this.sync = undefined;
     this.caughtUpWith = undefined;
     this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
@@ -294,7 +314,9 @@ export class Replicator implements Replication, JournalWriter {
     const durable = this.log.lastLsn().lsn;
     let reach = durable;
     if (this.syncStandbys > 0) {
-      const acks = [...this.peers.values()].filter((p) => p.caughtUp).map((p) => p.acked).sort((a, b) => b - a);
+      const sync = this.sync;
+      const counted = sync ? (p: StandbyLink) => sync.counts(p.name) : (p: StandbyLink) => p.caughtUp;
+      const acks = [...this.peers.values()].filter(counted).map((p) => p.acked).sort((a, b) => b - a);
       reach = acks.length >= this.syncStandbys ? Math.min(durable, acks[this.syncStandbys - 1]!) : this.committed;
     }
     if (reach <= this.committed) return;
@@ -317,6 +339,13 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const link of this.peers.values()) link.retry(now);
+    this.reviewSync();
+  }
+
+  /** Keeps the counted standbys and the published synchronous set in step (sync-members.ts). */
+  private reviewSync(): void {
+    if (this.state !== 'primary' || !this.sync) return;
+    this.sync.review([...this.peers.values()], this.committed, Date.now(), () => this.advanceCommitted());
   }
 
   private emit(event: ReplicationEvent): void {
