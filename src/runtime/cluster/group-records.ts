@@ -17,6 +17,8 @@ export interface SyncRead {
 }
 
 export class GroupRecords {
+  /** every key of the group starts with it */
+  readonly groupPrefix: string;
   readonly leaderKey: string;
   private readonly candidatePrefix: string;
   private readonly syncKey: string;
@@ -32,9 +34,14 @@ export class GroupRecords {
     private readonly withTimeout: <T>(promise: Promise<T>) => Promise<T>,
     private readonly log: Logger,
   ) {
+    this.groupPrefix = `${prefix}/`;
     this.leaderKey = `${prefix}/leader`;
     this.candidatePrefix = `${prefix}/candidates/`;
     this.syncKey = `${prefix}/sync`;
+  }
+
+  isCandidateKey(key: string): boolean {
+    return key.startsWith(this.candidatePrefix);
   }
 
   /** Forget what was published: a new lease carries no record yet. */

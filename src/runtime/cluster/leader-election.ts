@@ -138,12 +138,18 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     else this.schedule(0);
   }
 
-  /** Watches the leader key: a standby races the moment it is deleted (etcd-client.ts `watchKey`). */
+  /**
+   * Watches the group's keys: a standby races the moment the leader key is deleted, and one
+   * waiting for witnesses of the synchronous set looks again as each publishes its position.
+   */
   private watchLeaderKey(): void {
     if (this.watcher || !this.running) return;
-    const watcher = watchKey(this.client, this.leaderKey, this.log, () => this.wake(), () => {
+    const changed = (key?: string) => {
+      if (key === undefined || key === this.leaderKey || (this.waitsForWitnesses && this.records.isCandidateKey(key))) this.wake();
+    };
+    const watcher = watchKey(this.client, this.records.groupPrefix, this.log, changed, () => {
       if (this.watcher === watcher) this.watcher = undefined;
-    });
+    }, true);
     this.watcher = watcher;
   }
 
