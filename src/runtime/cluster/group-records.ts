@@ -101,6 +101,12 @@ export class GroupRecords {
     return response.succeeded ? Number(response.header.revision) : undefined;
   }
 
+  /** Whether the leader key is still the one this node won in `term`, on `leaseId`. */
+  async keyIsMine(term: number, leaseId: string): Promise<boolean> {
+    const response = await this.withTimeout(this.client.if(this.leaderKey, 'Create', '==', term).and(this.leaderKey, 'Lease', '==', leaseId).then(this.client.get(this.leaderKey)).commit());
+    return response.succeeded;
+  }
+
   /** The active (`term`, on `leaseId`) names the standbys it counts; false when its key is no longer its own. */
   async publishSyncSet(term: number, leaseId: string, members: string[]): Promise<boolean> {
     if (this.quorum === undefined) return false;

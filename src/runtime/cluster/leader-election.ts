@@ -193,10 +193,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       this.former = held.term;
       return;
     }
-    const response = await this.withTimeout(this.client.if(this.leaderKey, 'Create', '==', held.term).and(this.leaderKey, 'Lease', '==', held.id).then(this.client.get(this.leaderKey)).commit());
+    const mine = await this.records.keyIsMine(held.term, held.id);
     if (this.suspended !== held) return;
     this.suspended = undefined;
-    if (!response.succeeded) {
+    if (!mine) {
       this.former = held.term;
       void this.withTimeout(held.lease.revoke()).catch(() => {});
       return;
@@ -238,11 +238,8 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** A leader checks its key is still its own (create revision = term, lease = its lease). */
   private async confirmLead(): Promise<void> {
-    const held = this.lease!;
-    const response = await this.withTimeout(
-      this.client.if(this.leaderKey, 'Create', '==', this.term!).and(this.leaderKey, 'Lease', '==', held.id).then(this.client.get(this.leaderKey)).commit(),
-    );
-    if (!response.succeeded && this.term !== undefined) this.loseLead('key-not-ours');
+    const mine = await this.records.keyIsMine(this.term!, this.lease!.id);
+    if (!mine && this.term !== undefined) this.loseLead('key-not-ours');
   }
 
   /**
