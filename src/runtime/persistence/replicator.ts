@@ -2,16 +2,15 @@
  * A node's {@link Replication} over its LMDB engine (replication.ts for the contract,
  * replication-log.ts for the log). Attached to the engine, it takes over every write: a write is
  * refused unless this node is the primary, becomes one log entry in the same transaction, and
- * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
+ * resolves once durable here and acknowledged by `syncStandbys` counted standbys: every caught-up
+ * one, or, with a published synchronous set, its members (sync-members.ts).
  *
  * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
  * issued, so the standby's fsync overlaps the local one.
  *
- * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
- * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
- * replaces everything it held. A standby that wins seals the new term first (what arrives later
- * of an older term is refused), then waits until what it accepted before is applied: its store
- * no longer changes when its control side recovers from it.
+ * Applying (standby): shipped-applier.ts. A standby that wins seals the new term first (what
+ * arrives later of an older term is refused), then waits until what it accepted before is
+ * applied: its store no longer changes when its control side recovers from it.
  */
 import { AckWaiters } from './ack-waiters.js';
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
@@ -27,6 +26,7 @@ import {
   type ReplicationTransport,
   type StandbyProgress,
 } from './replication.js';
+import { ShippedApplier } from './shipped-applier.js';
 import { StandbyLink, type ReplicationLogger, type ShippingContext } from './standby-link.js';
 import type { StoreOp } from './store-ops.js';
 import { SyncMembers, type PublishSyncSet } from './sync-members.js';
@@ -67,12 +67,9 @@ export class Replicator implements Replication, JournalWriter {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private pumpQueued = false;
-  private caughtUpWith: string | undefined;
-  /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
-  private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
   private closed = false;
-  /** shipped entries and copy chunks accepted and still being applied: a winner waits for them */
-  private readonly applying = new Set<Promise<void>>();
+  /** on a standby (and a node not yet primary): applies what the primary of the highest term ships */
+  private readonly applier: ShippedApplier;
   /** with a published synchronous set: whose acknowledgements count (else every caught-up standby's) */
   private sync: SyncMembers | undefined;
   private readonly leaveAfterMs: number;
@@ -92,6 +89,17 @@ export class Replicator implements Replication, JournalWriter {
         this.emit(event);
       },
     };
+    this.applier = new ShippedApplier({
+      log: this.log, transport, logger: this.logger, emit: (event) => this.emit(event),
+      noteCommitted: (lsn) => (this.committed = Math.max(this.committed, lsn)),
+      yieldTo: async (term, from) => {
+        if (this.state !== 'primary') return true;
+        if (term === this.term) return false; // not possible in one term: ignore rather than obey
+        this.emit({ type: 'superseded', by: from, term });
+        await this.becomeStandby(from);
+        return true;
+      },
+    });
     this.committed = this.log.lastLsn().lsn;
     engine.replicateThrough(this);
     this.unsubscribe = transport.onMessage((message, from) => this.receive(message, from));
@@ -121,7 +129,7 @@ export class Replicator implements Replication, JournalWriter {
     await this.log.seal(term);
     // nothing of an older term is accepted from now on; what was accepted before is applied
     // first, so the control side recovers from a store that no longer changes under it
-    while (this.applying.size > 0) await Promise.allSettled([...this.applying]);
+    await this.applier.settled();
     this.state = 'primary';
     this.term = term;
     this.committed = this.log.lastLsn().lsn;
@@ -154,7 +162,7 @@ export class Replicator implements Replication, JournalWriter {
     this.state = 'standby';
     this.peers.clear();
     this.sync = undefined;
-    this.caughtUpWith = undefined;
+    this.applier.forgetPrimary();
     this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
 
@@ -201,9 +209,9 @@ export class Replicator implements Replication, JournalWriter {
     if (this.closed) return;
     switch (message.type) {
       case 'repl/append':
-        return this.track(this.onAppend(message, from));
+        return this.applier.append(message, from);
       case 'repl/copy':
-        return this.track(this.onCopy(message, from));
+        return this.applier.copy(message, from);
       case 'repl/ack':
         this.onAck(message, from);
         return;
@@ -212,81 +220,6 @@ export class Replicator implements Replication, JournalWriter {
         return;
       default:
         assertNeverMessage(message);
-    }
-  }
-
-  private track(work: Promise<void>): void {
-    this.applying.add(work);
-    work.then(
-      () => this.applying.delete(work),
-      (error: Error) => {
-        this.applying.delete(work);
-        this.logger.warn({ error: error.message }, 'replication.apply-failed');
-      },
-    );
-  }
-
-  /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
-  private async accepts(term: number, from: ReplicaAddress): Promise<boolean> {
-    if (term < this.log.sealedTerm()) {
-      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'stale-term', lsn: this.log.lastLsn().lsn });
-      return false;
-    }
-    if (this.state === 'primary') {
-      if (term === this.term) return false; // not possible in one term: ignore rather than obey
-      this.emit({ type: 'superseded', by: from, term });
-      await this.becomeStandby(from);
-    }
-    if (term > this.log.sealedTerm()) await this.log.seal(term);
-    return true;
-  }
-
-  private async onCopy(message: Extract<ReplicationMessage, { type: 'repl/copy' }>, from: ReplicaAddress): Promise<void> {
-    const { term, stream, seq } = message;
-    if (!(await this.accepts(term, from))) return;
-    if (seq === 0) {
-      this.logger.info({ primary: from.name, term }, 'replication.receiving-copy');
-      this.log.beginCopy();
-      this.caughtUpWith = undefined;
-      this.copyFrom = { address: from.address, term, stream, next: 0 };
-    }
-    const copy = this.copyFrom;
-    if (!copy || copy.address !== from.address || copy.stream !== stream || copy.next !== seq) return; // a stale chunk
-    copy.next += 1;
-    await this.log.applyCopy(message.records);
-    if (!message.base) {
-      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: 0, copied: seq });
-      return;
-    }
-    await this.log.finishCopy(message.base);
-    this.copyFrom = undefined;
-    this.logger.info({ primary: from.name, position: message.base }, 'replication.received-copy');
-    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: message.base.lsn });
-  }
-
-  private async onAppend(message: Extract<ReplicationMessage, { type: 'repl/append' }>, from: ReplicaAddress): Promise<void> {
-    const { term, stream } = message;
-    if (!(await this.accepts(term, from))) return;
-    if (this.copyFrom?.address === from.address && this.copyFrom.term === term) return; // its entries wait until its copy is complete
-    this.copyFrom = undefined; // another primary: the half copy is replayed over (from LSN 1) or replaced
-    const result = await this.log.applyShipped(message.prevLsn, message.prevTerm, message.entries);
-    if (!result.ok && result.reason === 'diverged') {
-      this.logger.warn({ primary: from.name, term, at: result.lsn }, 'replication.diverged');
-      this.emit({ type: 'diverged', primary: from, at: { term: message.prevTerm, lsn: result.lsn } });
-      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'diverged', lsn: result.lsn });
-      return;
-    }
-    const held = this.log.lastLsn();
-    this.committed = Math.max(this.committed, Math.min(message.committed, held.lsn));
-    if (!result.ok) {
-      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: held.lsn, next: result.next });
-      return;
-    }
-    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: result.position.lsn });
-    if (this.caughtUpWith !== from.address && result.position.lsn >= message.head) {
-      this.caughtUpWith = from.address;
-      this.logger.info({ primary: from.name, position: result.position }, 'replication.caught-up');
-      this.emit({ type: 'caught-up', primary: from, position: result.position });
     }
   }
 
