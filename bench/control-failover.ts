@@ -3,7 +3,9 @@
  * one synchronous standby (journal shipping over gRPC to another process) against the same node
  * without one, measured in the same run, interleaved; medians of RUNS. `value` is with the
  * standby, `limit` the lone node (no replication at all), `ratio` their quotient (target >= 0.5);
- * `log_only` the node with the replication log but no standby. At WRITERS concurrent writers
+ * `log_only` the node with the replication log but no standby. `raw_lone`/`raw_sync`: the raw
+ * limit (bench/support/raw-shipping.ts, the issue's own measurement: bare lmdb-js, and with a bare
+ * grpc-js standby), `raw_ratio` their quotient, `value_vs_raw_sync` Auctor's against the raw one. At WRITERS concurrent writers
  * (64, as the issue's raw measurement; `BENCH_WRITERS`), and at 1000 (`*_1000`: Auctor's actors).
  * `cpu_us`: CPU µs per write of the lone node, and of the node with a standby plus the standby's
  * process (they share this machine's cores: where the CPU is the limit, at 1000 writers, the
@@ -14,6 +16,7 @@
  */
 import { loadavg } from 'node:os';
 import { failoverFigures } from './control-election.js';
+import { measureRawShipping, type RawShippingMode } from './support/raw-shipping.js';
 import { measureWrites, type WriteMode, type WriteRun } from './support/replicated-writes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -50,7 +53,21 @@ async function medians(writers: number): Promise<Record<WriteMode, ModeFigures>>
   return { lone: of('lone'), 'sync-standby': of('sync-standby'), 'log-only': of('log-only') };
 }
 
+/** The raw limit (raw-shipping.ts): bare lmdb-js alone, and with a bare grpc-js standby; medians of RUNS, interleaved. */
+async function rawMedians(writers: number): Promise<Record<RawShippingMode, number>> {
+  const runs: Record<RawShippingMode, number[]> = { lone: [], sync: [] };
+  for (let run = 1; run <= RUNS; run++) {
+    for (const mode of (run % 2 ? ['lone', 'sync'] : ['sync', 'lone']) as RawShippingMode[]) {
+      const perSec = await measureRawShipping(mode, writers, WRITES);
+      runs[mode].push(perSec);
+      process.stderr.write(`run ${run}/${RUNS} ${writers} writers raw ${mode}: ${Math.round(perSec)} writes/s\n`);
+    }
+  }
+  return { lone: Math.round(median(runs.lone)), sync: Math.round(median(runs.sync)) };
+}
+
 export async function main(): Promise<void> {
+  const raw = await rawMedians(WRITERS);
   const few = await medians(WRITERS);
   const many = await medians(1000);
   const failover = await failoverFigures(Number(process.env.BENCH_FAILOVER_RUNS ?? 5));
@@ -64,6 +81,12 @@ export async function main(): Promise<void> {
       limit: few.lone.writesPerSec,
       ratio: ratio(few),
       log_only: few['log-only'].writesPerSec,
+      // the raw limit: bare lmdb-js, alone and with a bare grpc-js standby doing the same (raw-shipping.ts)
+      raw_lone: raw.lone,
+      raw_sync: raw.sync,
+      raw_ratio: +(raw.sync / raw.lone).toFixed(2),
+      // Auctor's synchronous shipping against the raw one
+      value_vs_raw_sync: +(few['sync-standby'].writesPerSec / raw.sync).toFixed(2),
       p50_ms: few['sync-standby'].p50Ms,
       p99_ms: few['sync-standby'].p99Ms,
       lone_p50_ms: few.lone.p50Ms,
