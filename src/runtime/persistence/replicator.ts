@@ -165,7 +165,8 @@ export class Replicator implements Replication, JournalWriter {
   async write(ops: StoreOp[], unique?: [string, number]): Promise<boolean> {
     if (this.state !== 'primary') throw new NotPrimaryError();
     const term = this.term;
-    const issued = await this.log.append(term, ops, unique);
+    const appended = this.log.append(term, ops, unique);
+    const issued = appended instanceof Promise ? await appended : appended; // mostly not a promise: no turn lost
     if (!issued) return false;
     // shipped now, while it commits and flushes here: acknowledged once both are done
     this.schedulePump();
@@ -305,7 +306,9 @@ export class Replicator implements Replication, JournalWriter {
   private schedulePump(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    setImmediate(() => {
+    // after this turn's microtasks, so after the log issued this turn's entry (also a nextTick,
+    // queued first), and a turn sooner than setImmediate: the append leaves in this turn's frame
+    process.nextTick(() => {
       this.pumpQueued = false;
       if (this.state !== 'primary') return;
       for (const link of this.peers.values()) link.pump();
