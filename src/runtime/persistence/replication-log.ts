@@ -95,6 +95,8 @@ export class ReplicationLog {
   private readonly recent: ShippedEntry[] = [];
   private readonly recentTerms: number[] = [];
   private open: OpenEntry | undefined;
+  /** told each time the primary issues an entry (the replicator ships it) */
+  onIssued: (() => void) | undefined;
 
   constructor(
     private readonly root: RootDatabase,
@@ -258,6 +260,7 @@ export class ReplicationLog {
         entry.reject(error);
       },
     );
+    this.onIssued?.();
   }
 
   /** Drops from memory the entries the log now holds. */

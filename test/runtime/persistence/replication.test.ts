@@ -115,12 +115,14 @@ describe('journal shipping between LMDB engines', function () {
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
   });
 
-  it('starts another entry once one holds GROUP_BYTES of values', async () => {
-    const { primary } = await pair({ syncStandbys: 0 });
+  it('starts another entry once one holds GROUP_BYTES of values, and ships them all', async () => {
+    const { primary, standby } = await pair();
     const pad = 'p'.repeat(4000);
     const count = Math.ceil((2.5 * GROUP_BYTES) / 4000);
     await Promise.all(Array.from({ length: count }, (_, i) => primary.engine.persist(persistedEvent('big', i + 1, { type: 'x', pad }))));
-    expect(primary.replication.lastLsn().lsn).to.equal(3);
+    expect(primary.replication.lastLsn()).to.deep.equal({ term: 1, lsn: 3 });
+    expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn());
+    expect(storeContents(standby.replication.log).events).to.have.length(count);
   });
 
   it('catches a standby up from the retained tail after it was cut off', async () => {
