@@ -94,6 +94,8 @@ export class ReplicationLog {
    */
   private readonly recent: ShippedEntry[] = [];
   private readonly recentTerms: number[] = [];
+  /** the last entry dropped from memory: each append names its predecessor's term, mostly this one's */
+  private dropped: LogPosition = { term: 0, lsn: 0 };
   private open: OpenEntry | undefined;
   /** told each time the primary issues an entry (the replicator ships it) */
   onIssued: (() => void) | undefined;
@@ -148,6 +150,7 @@ export class ReplicationLog {
     if (lsn === 0) return 0;
     const first = this.recent[0]?.[0];
     if (first !== undefined && lsn >= first) return this.recentTerms[lsn - first];
+    if (lsn === this.dropped.lsn) return this.dropped.term;
     const base = this.meta.get(BASE) as LogPosition | undefined;
     if (base?.lsn === lsn) return base.term;
     const bytes = this.log.get(lsn);
@@ -268,6 +271,7 @@ export class ReplicationLog {
     let n = 0;
     while (n < this.recent.length && this.recent[n]![0] <= this.visible.lsn) n++;
     if (n === 0) return;
+    this.dropped = { lsn: this.recent[n - 1]![0], term: this.recentTerms[n - 1]! };
     this.recent.splice(0, n);
     this.recentTerms.splice(0, n);
   }
@@ -359,6 +363,7 @@ export class ReplicationLog {
     for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
     this.recent.length = 0;
     this.recentTerms.length = 0;
+    this.dropped = { term: 0, lsn: 0 };
     this.seqs.clear();
     this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
   }
