@@ -2,8 +2,8 @@
  * The replication log of one LMDB environment (replication.ts): the sub-database `${prefix}replog`,
  * keyed by LSN, whose values are entries (log-entry.ts: `{t: term, o: LoggedOp[]}`), each written
  * in the SAME lmdb-js `batch` (one transaction) as the writes it describes. `${prefix}replmeta`
- * keeps the sealed term. The oldest entries beyond `retainEntries` are trimmed in the same
- * batches: a standby further behind than that needs a copy of the store.
+ * keeps the sealed term. The oldest entries are trimmed in the same batches, as long as the rest
+ * hold the last `retainEntries` writes (ops): a standby further behind needs a copy of the store.
  *
  * One entry per turn: the primary's writes made in one go (until the turn's microtasks have run:
  * `process.nextTick`) share one entry, one batch and one durability promise, up to
@@ -23,7 +23,9 @@
  */
 import type { Database, Key, RootDatabase } from 'lmdb';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
+import { EventSeqs } from './event-seqs.js';
 import { decodeEntry, encodeEntry, termOf } from './log-entry.js';
+import { RetainedTail } from './retained-tail.js';
 import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
 import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
 
@@ -59,7 +61,7 @@ const BASE = 'base';
 
 export interface ReplicationLogOptions {
   prefix?: string;
-  /** entries kept for standbys catching up; default 100,000 */
+  /** writes (log ops) kept for standbys catching up, in whole entries; default 100,000 */
   retainEntries?: number;
 }
 
@@ -97,6 +99,7 @@ export class ReplicationLog {
   /** the last entry dropped from memory: each append names its predecessor's term, mostly this one's */
   private dropped: LogPosition = { term: 0, lsn: 0 };
   private open: OpenEntry | undefined;
+  private readonly tail: RetainedTail;
   /** told each time the primary issues an entry (the replicator ships it) */
   onIssued: (() => void) | undefined;
 
@@ -117,6 +120,7 @@ export class ReplicationLog {
     this.log = root.openDB<Buffer, number>(`${prefix}replog`, { encoding: 'binary' });
     this.meta = root.openDB<number | LogPosition, string>(`${prefix}replmeta`, LMDB_DB_OPTIONS);
     this.issued = this.visible = this.durable = this.readLast();
+    this.tail = new RetainedTail(this.retain, this.firstRetained(), this.issued.lsn);
     this.sealed = Math.max((this.meta.get(SEALED) as number | undefined) ?? 0, this.durable.term);
   }
 
@@ -242,7 +246,7 @@ export class ReplicationLog {
     this.recentTerms.push(term);
     const write = this.root.batch(() => {
       applyOps(this.dbs, ops);
-      this.putEntry(lsn, bytes);
+      this.putEntry(lsn, bytes, ops.length);
     }) as WritePromise;
     const settle = () => {
       this.pending--;
@@ -298,7 +302,7 @@ export class ReplicationLog {
     const write = this.root.batch(() => {
       for (const { lsn, bytes, value } of fresh) {
         applyOps(this.dbs, value.o);
-        this.putEntry(lsn, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        this.putEntry(lsn, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), value.o.length);
       }
     }) as WritePromise;
     try {
@@ -319,7 +323,6 @@ export class ReplicationLog {
    * gets a copy.
    */
   read(from: number, maxEntries: number, maxBytes: number): ShippedEntry[] {
-    if (from <= this.issued.lsn - this.retain) return [];
     const out: ShippedEntry[] = [];
     let bytes = 0;
     const take = (entry: ShippedEntry): boolean => {
@@ -340,10 +343,10 @@ export class ReplicationLog {
     return out;
   }
 
-  /** Inside a batch: the entry, and the trim of the one that falls out of the retained tail. */
-  private putEntry(lsn: number, bytes: Buffer): void {
+  /** Inside a batch: the entry, and the trim of those that fall out of the retained tail. */
+  private putEntry(lsn: number, bytes: Buffer, ops: number): void {
     void this.log.put(lsn, bytes);
-    if (lsn > this.retain) void this.log.remove(lsn - this.retain);
+    for (const old of this.tail.add(lsn, ops)) void this.log.remove(old);
   }
 
   private async whenDurable(lsn: number): Promise<void> {
@@ -364,6 +367,7 @@ export class ReplicationLog {
     this.recent.length = 0;
     this.recentTerms.length = 0;
     this.dropped = { term: 0, lsn: 0 };
+    this.tail.reset(1);
     this.seqs.clear();
     this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
   }
@@ -385,6 +389,7 @@ export class ReplicationLog {
     await write;
     await (write.flushed ?? this.root.flushed);
     this.issued = this.visible = this.durable = { ...base };
+    this.tail.reset(base.lsn + 1);
   }
 
   private readLast(): LogPosition {
@@ -394,47 +399,6 @@ export class ReplicationLog {
     }
     const base = this.meta.get(BASE) as LogPosition | undefined;
     return base ? { ...base } : { term: 0, lsn: 0 };
-  }
-}
-
-/** Keys cached beyond this are dropped, oldest first (a dropped key costs one read on its next write). */
-const SEQ_KEYS = 65_536;
-
-/**
- * The highest sequence number stored or pending per event key, for the keys written lately: an
- * event above it needs no existence read (lmdb-js's doesExist, a B-tree search on the main thread
- * per write, was a tenth of the primary's main thread). Holds only while every event write goes
- * through {@link ReplicationLog.append}: cleared when anything else writes (a shipped entry, a
- * copy) or deletes.
- */
-class EventSeqs {
-  private readonly top = new Map<string, number>();
-
-  highest(key: string, events: Database<unknown, RecordKey>): number {
-    let top = this.top.get(key);
-    if (top === undefined) {
-      top = -1;
-      for (const [, seq] of events.getKeys({ start: [key, Number.MAX_SAFE_INTEGER], end: [key, -1], reverse: true, limit: 1 })) top = seq;
-      this.top.set(key, top);
-    }
-    return top;
-  }
-
-  /**
-   * `seq` was taken for `key` (after {@link highest}). Beyond SEQ_KEYS keys the oldest are
-   * dropped, unless their highest is still pending: read again from the store, it would be missed.
-   */
-  wrote(key: string, seq: number, pending: (top: number) => boolean): void {
-    if (seq > this.top.get(key)!) this.top.set(key, seq);
-    if (this.top.size <= SEQ_KEYS) return;
-    for (const [old, top] of this.top) {
-      if (this.top.size <= SEQ_KEYS / 2) break;
-      if (!pending(top)) this.top.delete(old);
-    }
-  }
-
-  clear(): void {
-    this.top.clear();
   }
 }
 

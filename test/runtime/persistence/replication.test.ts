@@ -154,6 +154,20 @@ describe('journal shipping between LMDB engines', function () {
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
   });
 
+  it('keeps the log entries that hold about the last retainEntries writes, however many an entry holds', async () => {
+    const network = new MemoryNetwork();
+    const primary = node(network, 'a', { syncStandbys: 0, retainEntries: 50 });
+    await primary.replication.becomePrimary(1, []);
+    for (let turn = 1; turn <= 3; turn++) {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => primary.engine.persist(persistedEvent(`r/${i}`, turn, { type: 'x' }))));
+    }
+    // 3 entries of 40 writes: the last alone holds fewer than 50, so the last two are kept
+    expect(primary.replication.log.firstRetained()).to.equal(2);
+    for (let seq = 4; seq <= 18; seq++) await primary.engine.persist(persistedEvent('one', seq, { type: 'x' }));
+    // then 15 entries of one: entry 3 and those hold 55
+    expect(primary.replication.log.firstRetained()).to.equal(3);
+  });
+
   it('does not count a standby that is catching up as synchronous until it has caught up', async () => {
     const network = new MemoryNetwork();
     const primary = node(network, 'a');
