@@ -52,6 +52,9 @@ interface OpenEntry {
 
 /** An entry takes writes until its values reach this many bytes; the next write opens another. */
 export const GROUP_BYTES = 256 * 1024;
+/** Committed entries kept in memory for shipping: at most this many, and about this many bytes. */
+const RECENT_ENTRIES = 1024;
+const RECENT_BYTES = 4 << 20;
 
 const SEALED = 'sealed';
 /** set while a copy of the primary's store is being received: the store holds nothing usable */
@@ -90,12 +93,14 @@ export class ReplicationLog {
   /** set while a deletion waits for the pending writes: later writes wait for it */
   private quiet: Promise<void> | undefined;
   /**
-   * The entries issued and not yet committed (so not readable from the log), and their terms:
-   * what the primary ships while it commits them. Dropped once committed, so they die young
-   * (keeping the last 16k issued had the GC promote and mark-sweep every one of them).
+   * The entries issued last, and their terms: what the primary ships while it commits them (and a
+   * while after, so a standby answering its first probe late is still served from memory). Those
+   * committed are dropped beyond RECENT_ENTRIES or RECENT_BYTES: keeping the last 16k issued
+   * had the GC promote and mark-sweep every one of them.
    */
   private readonly recent: ShippedEntry[] = [];
   private readonly recentTerms: number[] = [];
+  private recentBytes = 0;
   /** the last entry dropped from memory: each append names its predecessor's term, mostly this one's */
   private dropped: LogPosition = { term: 0, lsn: 0 };
   private open: OpenEntry | undefined;
@@ -244,6 +249,7 @@ export class ReplicationLog {
     const bytes = encodeEntry({ t: term, o: ops });
     this.recent.push([lsn, bytes]);
     this.recentTerms.push(term);
+    this.recentBytes += bytes.length;
     const write = this.root.batch(() => {
       applyOps(this.dbs, ops);
       this.putEntry(lsn, bytes, ops.length);
@@ -270,14 +276,18 @@ export class ReplicationLog {
     this.onIssued?.();
   }
 
-  /** Drops from memory the entries the log now holds. */
+  /** Drops from memory the oldest entries the log holds, beyond RECENT_ENTRIES or RECENT_BYTES. */
   private dropCommitted(): void {
     let n = 0;
-    while (n < this.recent.length && this.recent[n]![0] <= this.visible.lsn) n++;
+    let bytes = this.recentBytes;
+    while (n < this.recent.length && this.recent[n]![0] <= this.visible.lsn && (this.recent.length - n > RECENT_ENTRIES || bytes > RECENT_BYTES)) {
+      bytes -= this.recent[n++]![1].length;
+    }
     if (n === 0) return;
     this.dropped = { lsn: this.recent[n - 1]![0], term: this.recentTerms[n - 1]! };
     this.recent.splice(0, n);
     this.recentTerms.splice(0, n);
+    this.recentBytes = bytes;
   }
 
   /**
@@ -318,11 +328,12 @@ export class ReplicationLog {
 
   /**
    * Entries from `from` on, at most `maxEntries` and about `maxBytes`, as stored (for shipping):
-   * those committed from the log, then those still committing from memory (so the primary ships
-   * an entry while it commits it). None from before the retained tail: a standby that far behind
-   * gets a copy.
+   * from memory while among the last issued (so the primary ships an entry while it commits it),
+   * else those committed, from the log. None from before the retained tail, even when memory
+   * still holds them: a standby that far behind gets a copy.
    */
   read(from: number, maxEntries: number, maxBytes: number): ShippedEntry[] {
+    if (from < this.tail.first(this.issued.lsn + 1)) return [];
     const out: ShippedEntry[] = [];
     let bytes = 0;
     const take = (entry: ShippedEntry): boolean => {
@@ -366,6 +377,7 @@ export class ReplicationLog {
     for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
     this.recent.length = 0;
     this.recentTerms.length = 0;
+    this.recentBytes = 0;
     this.dropped = { term: 0, lsn: 0 };
     this.tail.reset(1);
     this.seqs.clear();

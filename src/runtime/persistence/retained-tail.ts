@@ -42,6 +42,12 @@ export class RetainedTail {
     return removed;
   }
 
+  /** The oldest LSN kept (as of the entries issued), or `next` when none is. */
+  first(next: number): number {
+    if (this.oldCount > 0) return this.oldFirst;
+    return this.head < this.known.length ? this.known[this.head]![0] : next;
+  }
+
   /** The log was emptied; its next entry is `next`. */
   reset(next: number): void {
     this.known.length = this.head = this.oldCount = this.ops = 0;
