@@ -55,6 +55,8 @@ export const GROUP_BYTES = 256 * 1024;
 /** Committed entries kept in memory for shipping: at most this many, and about this many bytes. */
 const RECENT_ENTRIES = 1024;
 const RECENT_BYTES = 4 << 20;
+/** How long {@link ReplicationLog.keepFrom} keeps entries without being renewed (a standby gone meanwhile no longer holds them). */
+const KEEP_MS = 30_000;
 
 const SEALED = 'sealed';
 /** set while a copy of the primary's store is being received: the store holds nothing usable */
@@ -105,6 +107,8 @@ export class ReplicationLog {
   private dropped: LogPosition = { term: 0, lsn: 0 };
   private open: OpenEntry | undefined;
   private readonly tail: RetainedTail;
+  /** entries kept from an LSN on for a while, whatever `retain` says (see {@link keepFrom}) */
+  private readonly floors = new Map<object, { lsn: number; until: number }>();
   /** told each time the primary issues an entry (the replicator ships it) */
   onIssued: (() => void) | undefined;
 
@@ -244,20 +248,29 @@ export class ReplicationLog {
   private issue(entry: OpenEntry): void {
     const { term, lsn, ops, ids } = entry;
     if (this.open === entry) this.open = undefined;
-    const position = { term, lsn };
-    this.issued = position;
-    const bytes = encodeEntry({ t: term, o: ops });
-    this.recent.push([lsn, bytes]);
-    this.recentTerms.push(term);
-    this.recentBytes += bytes.length;
-    const write = this.root.batch(() => {
-      applyOps(this.dbs, ops);
-      this.putEntry(lsn, bytes, ops.length);
-    }) as WritePromise;
     const settle = () => {
       this.pending--;
       for (const id of ids) this.pendingEvents.delete(id);
     };
+    let bytes: Buffer;
+    let write: WritePromise;
+    try {
+      bytes = encodeEntry({ t: term, o: ops });
+      write = this.root.batch(() => {
+        applyOps(this.dbs, ops);
+        this.putEntry(lsn, bytes, ops.length);
+      }) as WritePromise;
+    } catch (error) {
+      // refused before anything was queued (a closed store): the LSN stays free, the writes fail
+      settle();
+      entry.reject(error);
+      return;
+    }
+    const position = { term, lsn };
+    this.issued = position;
+    this.recent.push([lsn, bytes]);
+    this.recentTerms.push(term);
+    this.recentBytes += bytes.length;
     write.then(
       () => {
         settle();
@@ -354,10 +367,30 @@ export class ReplicationLog {
     return out;
   }
 
+  /**
+   * Keeps the entries from `lsn` on (none trimmed) for `owner` for `ms` (renewed by each call), or
+   * no longer when `lsn` is undefined: what a standby being copied needs once its copy is in.
+   */
+  keepFrom(owner: object, lsn: number | undefined, ms = KEEP_MS): void {
+    if (lsn === undefined) this.floors.delete(owner);
+    else this.floors.set(owner, { lsn, until: Date.now() + ms });
+  }
+
   /** Inside a batch: the entry, and the trim of those that fall out of the retained tail. */
   private putEntry(lsn: number, bytes: Buffer, ops: number): void {
     void this.log.put(lsn, bytes);
-    for (const old of this.tail.add(lsn, ops)) void this.log.remove(old);
+    for (const old of this.tail.add(lsn, ops, this.floor())) void this.log.remove(old);
+  }
+
+  private floor(): number {
+    let floor = Number.POSITIVE_INFINITY;
+    if (this.floors.size === 0) return floor;
+    const now = Date.now();
+    for (const [owner, { lsn, until }] of this.floors) {
+      if (until < now) this.floors.delete(owner);
+      else floor = Math.min(floor, lsn);
+    }
+    return floor;
   }
 
   private async whenDurable(lsn: number): Promise<void> {

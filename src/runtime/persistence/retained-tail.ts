@@ -1,9 +1,11 @@
 /** The replication log's trimming (replication-log.ts). */
 
 /**
- * Which entries the log keeps: the newest ones holding about `retain` writes. The write counts of
- * the entries written before this process opened the log are not known (reading them all would
- * slow the start): each counts as one, as when an entry held one write.
+ * Which entries the log keeps: the newest ones holding about `retain` writes, and every one from
+ * a floor a standby being copied needs (its copy's base + 1: without it, a copy that takes longer
+ * than writing `retain` writes was followed by another, for ever). The write counts of the
+ * entries written before this process opened the log are not known (reading them all would slow
+ * the start): each counts as one, as when an entry held one write.
  */
 export class RetainedTail {
   /** LSN and write count of each retained entry this process wrote, oldest first */
@@ -23,17 +25,20 @@ export class RetainedTail {
     this.oldCount = this.ops = Math.max(0, last - first + 1);
   }
 
-  /** Adds entry `lsn` of `ops` writes; returns the LSNs to remove: the oldest, while the rest still hold `retain` writes. */
-  add(lsn: number, ops: number): number[] {
+  /**
+   * Adds entry `lsn` of `ops` writes; returns the LSNs to remove: the oldest below `floor`, while
+   * the rest still hold `retain` writes.
+   */
+  add(lsn: number, ops: number, floor = Number.POSITIVE_INFINITY): number[] {
     this.known.push([lsn, ops]);
     this.ops += ops;
     const removed: number[] = [];
-    while (this.oldCount > 0 && this.ops - 1 >= this.retain) {
+    while (this.oldCount > 0 && this.oldFirst < floor && this.ops - 1 >= this.retain) {
       removed.push(this.oldFirst++);
       this.oldCount--;
       this.ops--;
     }
-    while (this.oldCount === 0 && this.known.length - this.head > 1 && this.ops - this.known[this.head]![1] >= this.retain) {
+    while (this.oldCount === 0 && this.known.length - this.head > 1 && this.known[this.head]![0] < floor && this.ops - this.known[this.head]![1] >= this.retain) {
       const [old, n] = this.known[this.head++]!;
       removed.push(old);
       this.ops -= n;

@@ -209,6 +209,29 @@ describe('journal shipping between LMDB engines', function () {
     await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
   });
 
+  it('keeps the entries after a copy\'s base until the standby has them, so a copy under a steady write load is the last', async () => {
+    const said: string[] = [];
+    const { network, primary, standby } = await pair({ syncStandbys: 0, retainEntries: 2, log: { info: (_, event) => said.push(event), warn: (_, event) => said.push(event) } });
+    await primary.engine.persist(persistedEvent('w/0', 1, { type: 'x' }));
+    await eventually(() => expect(standby.replication.lastLsn().lsn).to.equal(1));
+    network.cut.add('b');
+    for (let seq = 2; seq <= 20; seq++) await primary.engine.persist(persistedEvent('w/0', seq, { type: 'x' }));
+    // four writers go on while the standby is copied and catches up
+    let writing = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let seq = 1; writing; seq++) await primary.engine.persist(persistedEvent(`w/${w + 1}`, seq, { type: 'x' }));
+    });
+    network.cut.delete('b');
+    try {
+      await eventually(() => expect(standby.events.filter((e) => e.type === 'caught-up')).to.have.length(2), { timeout: 10_000 });
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    expect(said.filter((event) => event === 'replication.received-copy')).to.have.length(1);
+    await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
+  });
+
   it('replaces the unacknowledged tail of an old primary that rejoins as a standby', async () => {
     const network = new MemoryNetwork();
     const a = node(network, 'a');
