@@ -25,6 +25,7 @@ import type { Database, Key, RootDatabase } from 'lmdb';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
 import { EventSeqs } from './event-seqs.js';
 import { decodeEntry, encodeEntry, termOf } from './log-entry.js';
+import { RecentEntries } from './recent-entries.js';
 import { RetainedTail } from './retained-tail.js';
 import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
 import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
@@ -52,9 +53,6 @@ interface OpenEntry {
 
 /** An entry takes writes until its values reach this many bytes; the next write opens another. */
 export const GROUP_BYTES = 256 * 1024;
-/** Committed entries kept in memory for shipping: at most this many, and about this many bytes. */
-const RECENT_ENTRIES = 1024;
-const RECENT_BYTES = 4 << 20;
 /** How long {@link ReplicationLog.keepFrom} keeps entries without being renewed (a standby gone meanwhile no longer holds them). */
 const KEEP_MS = 30_000;
 
@@ -94,17 +92,7 @@ export class ReplicationLog {
   private readonly seqs = new EventSeqs();
   /** set while a deletion waits for the pending writes: later writes wait for it */
   private quiet: Promise<void> | undefined;
-  /**
-   * The entries issued last, and their terms: what the primary ships while it commits them (and a
-   * while after, so a standby answering its first probe late is still served from memory). Those
-   * committed are dropped beyond RECENT_ENTRIES or RECENT_BYTES: keeping the last 16k issued
-   * had the GC promote and mark-sweep every one of them.
-   */
-  private readonly recent: ShippedEntry[] = [];
-  private readonly recentTerms: number[] = [];
-  private recentBytes = 0;
-  /** the last entry dropped from memory: each append names its predecessor's term, mostly this one's */
-  private dropped: LogPosition = { term: 0, lsn: 0 };
+  private readonly recent = new RecentEntries();
   private open: OpenEntry | undefined;
   private readonly tail: RetainedTail;
   /** entries kept from an LSN on for a while, whatever `retain` says (see {@link keepFrom}) */
@@ -161,9 +149,8 @@ export class ReplicationLog {
   /** The term of the entry at `lsn`; 0 for lsn 0; undefined when not held (trimmed, or beyond; on a standby also while pending). */
   termAt(lsn: number): number | undefined {
     if (lsn === 0) return 0;
-    const first = this.recent[0]?.[0];
-    if (first !== undefined && lsn >= first) return this.recentTerms[lsn - first];
-    if (lsn === this.dropped.lsn) return this.dropped.term;
+    const recent = this.recent.termAt(lsn);
+    if (recent !== undefined) return recent;
     const base = this.meta.get(BASE) as LogPosition | undefined;
     if (base?.lsn === lsn) return base.term;
     const bytes = this.log.get(lsn);
@@ -268,14 +255,12 @@ export class ReplicationLog {
     }
     const position = { term, lsn };
     this.issued = position;
-    this.recent.push([lsn, bytes]);
-    this.recentTerms.push(term);
-    this.recentBytes += bytes.length;
+    this.recent.push(lsn, term, bytes);
     write.then(
       () => {
         settle();
         this.advance('visible', position);
-        this.dropCommitted();
+        this.recent.dropCommitted(this.visible.lsn);
         (write.flushed ?? this.root.flushed).then(() => {
           this.advance('durable', position);
           entry.resolve();
@@ -287,20 +272,6 @@ export class ReplicationLog {
       },
     );
     this.onIssued?.();
-  }
-
-  /** Drops from memory the oldest entries the log holds, beyond RECENT_ENTRIES or RECENT_BYTES. */
-  private dropCommitted(): void {
-    let n = 0;
-    let bytes = this.recentBytes;
-    while (n < this.recent.length && this.recent[n]![0] <= this.visible.lsn && (this.recent.length - n > RECENT_ENTRIES || bytes > RECENT_BYTES)) {
-      bytes -= this.recent[n++]![1].length;
-    }
-    if (n === 0) return;
-    this.dropped = { lsn: this.recent[n - 1]![0], term: this.recentTerms[n - 1]! };
-    this.recent.splice(0, n);
-    this.recentTerms.splice(0, n);
-    this.recentBytes = bytes;
   }
 
   /**
@@ -355,7 +326,7 @@ export class ReplicationLog {
       bytes += entry[1].length;
       return true;
     };
-    const first = this.recent[0]?.[0] ?? this.issued.lsn + 1;
+    const first = this.recent.first(this.issued.lsn + 1);
     let next = from;
     if (next < first) {
       for (const { key, value } of this.log.getRange({ start: next, end: first, limit: maxEntries })) {
@@ -363,7 +334,7 @@ export class ReplicationLog {
         next++;
       }
     }
-    for (let i = next - first; i >= 0 && i < this.recent.length && take(this.recent[i]!); i++);
+    for (let i = next - first; i >= 0 && i < this.recent.length && take(this.recent.at(i)!); i++);
     return out;
   }
 
@@ -408,10 +379,7 @@ export class ReplicationLog {
   beginCopy(): void {
     void this.meta.put(COPYING, 1);
     for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
-    this.recent.length = 0;
-    this.recentTerms.length = 0;
-    this.recentBytes = 0;
-    this.dropped = { term: 0, lsn: 0 };
+    this.recent.clear();
     this.tail.reset(1);
     this.seqs.clear();
     this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
