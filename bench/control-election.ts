@@ -87,26 +87,33 @@ async function once(run: number): Promise<Run> {
   }
 }
 
+/** The failover figures over `runs` kills (medians), or undefined without etcd on PATH. Also part of `control-failover`. */
+export async function failoverFigures(runs = RUNS): Promise<{ value: number; limit: number; ratio: number; runs: number[]; key_gone_runs: number[] } | undefined> {
+  if (!etcdInstalled()) return undefined;
+  const done: Run[] = [];
+  for (let i = 0; i < runs; i++) done.push(await once(i));
+  const value = median(done.map((r) => r.value));
+  const limit = median(done.map((r) => r.key_gone_ms));
+  return { value, limit, ratio: Number((limit / value).toFixed(3)), runs: done.map((r) => r.value), key_gone_runs: done.map((r) => r.key_gone_ms) };
+}
+
 export async function main(): Promise<void> {
-  if (!etcdInstalled()) {
+  const figures = await failoverFigures();
+  if (!figures) {
     process.stderr.write(`control-election: skipped, no etcd on PATH (${ETCD_INSTALL_HINT})\n`);
     console.log(JSON.stringify({ name: 'control-election', skipped: 'no etcd on PATH' }));
     return;
   }
-  const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await once(i));
-  const value = median(runs.map((r) => r.value));
-  const limit = median(runs.map((r) => r.key_gone_ms));
   console.log(JSON.stringify({
     name: 'control-election',
-    value,
+    value: figures.value,
     unit: 'ms',
     target: TARGET_MS,
     leader_ttl_ms: TTL_MS,
-    limit,
+    limit: figures.limit,
     limit_is: "ms from the kill until etcd expired the dead active's lease (its leader key gone): no standby can win sooner",
-    ratio: Number((limit / value).toFixed(3)),
-    runs: runs.map((r) => r.value),
-    key_gone_runs: runs.map((r) => r.key_gone_ms),
+    ratio: figures.ratio,
+    runs: figures.runs,
+    key_gone_runs: figures.key_gone_runs,
   }));
 }

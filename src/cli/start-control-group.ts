@@ -62,7 +62,8 @@ export interface GroupReplica {
  */
 export interface GroupReplication {
   lastLsn(): LogPosition;
-  becomePrimary(term: number, standbys: GroupReplica[]): Promise<void>;
+  /** `publishSyncSet`: names the standbys whose acknowledgements count, in etcd (the election's synchronous set) */
+  becomePrimary(term: number, standbys: GroupReplica[], publishSyncSet?: (members: string[]) => Promise<boolean>): Promise<void>;
   setStandbys(standbys: GroupReplica[]): void;
   becomeStandby(primary: GroupReplica | undefined): Promise<void>;
   onEvent(handler: (event: { type: string }) => void): () => void;
@@ -137,9 +138,11 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     self: { name: flags.name, api, listen: context.listen },
     ttlMs: flags.leaderTtlMs,
     lastLsn: () => replication.lastLsn(),
+    syncQuorum: flags.syncStandbys,
     log,
   });
   election = running;
+  const publishSyncSet = (members: string[]) => running.publishSyncSet(members);
   // stopped before the gateway and the control side go: a leaving active hands over at once
   parts.add(() => running.stop());
   running.on('leader', (leader) => {
@@ -154,7 +157,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     stopLooking();
     if (active) {
       // a read-only active won again: its control side never stopped, its store is the longest
-      void replication.becomePrimary(term, shipTo()).then(
+      void replication.becomePrimary(term, shipTo(), publishSyncSet).then(
         () => log.info({ term, api }, 'control-group.resumed'),
         (error: Error) => {
           log.error({ term, error: error.message }, 'control-group.become-primary-failed');
@@ -166,7 +169,7 @@ export async function joinControlGroup(context: ControlGroupContext): Promise<{ 
     void (async () => {
       // sealed against the old term, and accepting writes, before any control actor writes
       try {
-        await replication.becomePrimary(term, shipTo());
+        await replication.becomePrimary(term, shipTo(), publishSyncSet);
       } catch (error) {
         log.error({ term, error: (error as Error).message }, 'control-group.become-primary-failed');
         stepDown('become-primary-failed');

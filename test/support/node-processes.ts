@@ -4,7 +4,7 @@
  * killed cell's containers keep running by design, for the next start to adopt), and every dir
  * removed.
  */
-import { spawnSync } from 'node:child_process';
+import { killProcessesUnder } from './cluster-nodes.js';
 import { startNode, type NodeProcess, type StartOptions } from './gateway-node.js';
 import { tempDir } from './temp-dir.js';
 
@@ -23,7 +23,7 @@ export function nodeProcesses(): NodeProcesses {
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map((n) => n.kill9()));
     for (const dir of dirs.splice(0)) {
-      stopLeftovers(dir.path);
+      killProcessesUnder(dir.path);
       dir.remove();
     }
   });
@@ -43,18 +43,4 @@ export function nodeProcesses(): NodeProcesses {
       if (at >= 0) nodes.splice(at, 1);
     },
   };
-}
-
-/** Stops the processes a killed node's process backend left running under `data`: each keeper (it names the dir) and its command. */
-function stopLeftovers(data: string): void {
-  const found = spawnSync('pgrep', ['-f', `${data}/garden/`], { encoding: 'utf8' });
-  for (const pid of (found.stdout ?? '').split('\n').filter(Boolean).map(Number)) {
-    // the keeper ignores TERM once its command runs: its command first, then the keeper
-    spawnSync('pkill', ['-TERM', '-P', String(pid)]);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
 }

@@ -37,15 +37,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Watches `key`, calling `changed` when it is put or deleted and whenever the watch (re)connects
- * (etcd3 reconnects a broken watch itself; what changed meanwhile is unknown). A watch etcd
- * cancelled is given up: `cancelled` is called, and the caller's poll makes it again.
+ * Watches `key` (with `prefix`, every key under it), calling `changed` with the key when one is
+ * put or deleted, and with none whenever the watch (re)connects (etcd3 reconnects a broken watch
+ * itself; what changed meanwhile is unknown). A watch etcd cancelled is given up: `cancelled` is
+ * called, and the caller's poll makes it again.
  */
-export function watchKey(client: Etcd3, key: string, log: Logger, changed: () => void, cancelled: () => void): Watcher {
-  const watcher = client.watch().key(key).watcher();
-  watcher.on('put', changed);
-  watcher.on('delete', changed);
-  watcher.on('connected', changed);
+export function watchKey(client: Etcd3, key: string, log: Logger, changed: (key?: string) => void, cancelled: () => void, prefix = false): Watcher {
+  const watcher = (prefix ? client.watch().prefix(key) : client.watch().key(key)).watcher();
+  const onChange = (kv: { key: Buffer }) => changed(kv.key.toString());
+  watcher.on('put', onChange);
+  watcher.on('delete', onChange);
+  watcher.on('connected', () => changed());
   watcher.on('disconnected', (error: Error) => log.debug({ key, error: error.message }, 'etcd.watch-disconnected'));
   watcher.on('error', (error: Error) => {
     log.debug({ key, error: error.message }, 'etcd.watch-failed');

@@ -26,6 +26,13 @@ export interface LeaderElectionOptions {
    * write leads. Default: every node at {0, 0}.
    */
   lastLsn?: () => LogPosition;
+  /**
+   * The group's `--sync-standbys`. When given, the group keeps a synchronous set in etcd
+   * (sync-set.ts): the winner resets it in its winning transaction, the active names the
+   * standbys it counts (`publishSyncSet`), and a candidate may win only once it has seen
+   * witnesses of it. Undefined: no set, the longest live log wins.
+   */
+  syncQuorum?: number;
   /** how often a standby looks at the key besides watching it (default ttl/3: the watch may go quiet across etcd restarts) */
   pollMs?: number;
   /** how long one etcd request may take (default ttl/3) */

@@ -23,7 +23,8 @@ import type { Logger } from '../../base/logger.js';
 import { silentLogger } from '../../base/logger.js';
 import { plainEtcdClient, watchKey, withTimeout } from './etcd-client.js';
 import { electionTimings, type ElectionEvents, type ElectionTimings, type LeaderElectionOptions } from './leader-election-options.js';
-import { longerCandidate, parseLeader, type CandidateRecord, type LeaderInfo, type LogPosition } from './leader-records.js';
+import { GroupRecords } from './group-records.js';
+import { parseLeader, type LeaderInfo } from './leader-records.js';
 
 export type { LeaderInfo, LogPosition } from './leader-records.js';
 export type { ElectionEvents, ElectionSelf, LeaderElectionOptions } from './leader-election-options.js';
@@ -34,7 +35,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly leaderKey: string;
-  private readonly candidatePrefix: string;
+  private readonly records: GroupRecords;
   private readonly timings: ElectionTimings;
   private lease: { lease: Lease; id: string; deadline: number; renewedAt: number } | undefined;
   private term: number | undefined;
@@ -49,19 +50,20 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   private running = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private fenceTimer: ReturnType<typeof setTimeout> | undefined;
-  private published = '';
+  /** a candidate waits for witnesses of the synchronous set to publish: it looks again soon */
+  private waitsForWitnesses = false;
 
   constructor(private readonly options: LeaderElectionOptions) {
     super();
     if (options.endpoints.length === 0) throw new RangeError('no etcd endpoints');
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger();
-    const prefix = options.prefix ?? '/auctor/control';
-    this.leaderKey = `${prefix}/leader`;
-    this.candidatePrefix = `${prefix}/candidates/`;
     this.timings = electionTimings(options);
     // no retries and no circuit breaker: a failed request fails now, the next tick tries again
     this.client = plainEtcdClient(options.endpoints, this.timings.requestTimeoutMs);
+    const within = <T>(promise: Promise<T>) => this.withTimeout(promise);
+    this.records = new GroupRecords(this.client, options.prefix ?? '/auctor/control', options.self, options.syncQuorum, within, this.log);
+    this.leaderKey = this.records.leaderKey;
   }
 
   start(): this {
@@ -91,6 +93,17 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
   leader(): LeaderInfo | undefined {
     if (this.term !== undefined) return this.holds() ? { ...this.options.self, term: this.term } : undefined;
     return this.seen;
+  }
+
+  /**
+   * The active names the standbys whose acknowledgements it counts (sync-set.ts): written to
+   * etcd only while this node holds the lead and its key; false otherwise (or etcd failed).
+   */
+  async publishSyncSet(members: string[]): Promise<boolean> {
+    const term = this.currentTerm();
+    const held = this.lease;
+    if (term === undefined || !held) return false;
+    return this.records.publishSyncSet(term, held.id, members);
   }
 
   /** Stops campaigning; a leader deletes its key (guarded) so a standby need not wait for the TTL. */
@@ -125,12 +138,18 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     else this.schedule(0);
   }
 
-  /** Watches the leader key: a standby races the moment it is deleted (etcd-client.ts `watchKey`). */
+  /**
+   * Watches the group's keys: a standby races the moment the leader key is deleted, and one
+   * waiting for witnesses of the synchronous set looks again as each publishes its position.
+   */
   private watchLeaderKey(): void {
     if (this.watcher || !this.running) return;
-    const watcher = watchKey(this.client, this.leaderKey, this.log, () => this.wake(), () => {
+    const changed = (key?: string) => {
+      if (key === undefined || key === this.leaderKey || (this.waitsForWitnesses && this.records.isCandidateKey(key))) this.wake();
+    };
+    const watcher = watchKey(this.client, this.records.groupPrefix, this.log, changed, () => {
       if (this.watcher === watcher) this.watcher = undefined;
-    });
+    }, true);
     this.watcher = watcher;
   }
 
@@ -154,7 +173,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       return this.schedule(0);
     }
     // a leader whose renewal failed tries again soon: one lost keepalive must not cost the lead
-    this.schedule(failed || this.suspended ? this.timings.retryMs : this.term !== undefined ? this.timings.keepaliveMs : this.timings.pollMs);
+    this.schedule(failed || this.suspended || this.waitsForWitnesses ? this.timings.retryMs : this.term !== undefined ? this.timings.keepaliveMs : this.timings.pollMs);
   }
 
   /**
@@ -174,10 +193,10 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       this.former = held.term;
       return;
     }
-    const response = await this.withTimeout(this.client.if(this.leaderKey, 'Create', '==', held.term).and(this.leaderKey, 'Lease', '==', held.id).then(this.client.get(this.leaderKey)).commit());
+    const mine = await this.records.keyIsMine(held.term, held.id);
     if (this.suspended !== held) return;
     this.suspended = undefined;
-    if (!response.succeeded) {
+    if (!mine) {
       this.former = held.term;
       void this.withTimeout(held.lease.revoke()).catch(() => {});
       return;
@@ -202,7 +221,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       lease.on('lost', () => {}); // reported by our own deadline, not by this event
       const id = await this.withTimeout(lease.grant());
       this.lease = { lease, id, deadline: now + this.options.ttlMs, renewedAt: now };
-      this.published = '';
+      this.records.forgetPublished();
       return;
     }
     if (now - this.lease.renewedAt < this.timings.keepaliveMs) return;
@@ -219,24 +238,21 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
 
   /** A leader checks its key is still its own (create revision = term, lease = its lease). */
   private async confirmLead(): Promise<void> {
-    const held = this.lease!;
-    const response = await this.withTimeout(
-      this.client.if(this.leaderKey, 'Create', '==', this.term!).and(this.leaderKey, 'Lease', '==', held.id).then(this.client.get(this.leaderKey)).commit(),
-    );
-    if (!response.succeeded && this.term !== undefined) this.loseLead('key-not-ours');
+    const mine = await this.records.keyIsMine(this.term!, this.lease!.id);
+    if (!mine && this.term !== undefined) this.loseLead('key-not-ours');
   }
 
-  /** A standby publishes its position, reads the key, and races for it when it is absent and it may win. */
+  /**
+   * A standby reads the key and the synchronous set, publishes its position (with the revision it
+   * saw the key absent at, when it did), and races for the key when it is absent and it may win.
+   */
   private async campaign(): Promise<void> {
     const { id } = this.lease!;
-    const position = this.options.lastLsn?.() ?? { term: 0, lsn: 0 };
-    const record = JSON.stringify({ name: this.options.self.name, ...position } satisfies CandidateRecord);
-    if (record !== this.published) {
-      await this.withTimeout(this.client.put(this.candidatePrefix + this.options.self.name).value(record).lease(id).exec());
-      this.published = record;
-    }
-    const current = await this.withTimeout(this.client.get(this.leaderKey).exec());
+    this.waitsForWitnesses = false;
+    const [current, sync] = await Promise.all([this.withTimeout(this.client.get(this.leaderKey).exec()), this.records.readSync()]);
     const kv = current.kvs[0];
+    const position = this.options.lastLsn?.() ?? { term: 0, lsn: 0 };
+    await this.records.publishPosition(id, position, kv ? undefined : Number(current.header.revision), sync.set);
     if (kv) {
       const leader = parseLeader(kv.value.toString(), Number(kv.create_revision));
       // a read-only former leader: another node leads, so it has lost
@@ -244,28 +260,22 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
       return this.see(leader);
     }
     this.see(undefined);
-    if (!(await this.mayWin(position))) return;
-    const value = JSON.stringify(this.options.self);
-    const response = await this.withTimeout(
-      this.client.if(this.leaderKey, 'Create', '==', 0).then(this.client.put(this.leaderKey).value(value).lease(id)).commit(),
-    );
+    const verdict = await this.records.eligibility(position, sync.set);
+    if (!verdict.may) {
+      // the witnesses publish as they see the key gone, moments apart: look again soon
+      this.waitsForWitnesses = verdict.reason === 'witnesses-unseen';
+      return;
+    }
+    const term = await this.records.race(id, sync);
     // the lease may have lapsed while the transaction was on its way (a phantom win): not a lead
-    if (!response.succeeded || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.timings.marginMs) return;
-    this.term = Number(response.header.revision);
+    if (term === undefined || this.lease?.id !== id || this.clock.now() >= this.lease.deadline - this.timings.marginMs) return;
+    this.term = term;
     this.former = undefined;
     this.armFence();
     this.seen = this.leader();
     this.log.info({ term: this.term, name: this.options.self.name }, 'election.elected');
     this.emit('leader', this.seen);
     this.emit('elected', this.term);
-  }
-
-  /** No live candidate holds more of the log than this node. */
-  private async mayWin(own: LogPosition): Promise<boolean> {
-    const records = await this.withTimeout(this.client.getAll().prefix(this.candidatePrefix).strings());
-    const longer = longerCandidate(records, this.options.self.name, own);
-    if (longer) this.log.debug({ other: longer.name, theirs: longer, ours: own }, 'election.yields-to-longer-log');
-    return !longer;
   }
 
   /** Steps down when the own deadline passes without a renewal, whatever etcd says meanwhile. */
@@ -284,7 +294,7 @@ export class LeaderElection extends EventEmitter<ElectionEvents> {
     const since = deadline - this.timings.marginMs;
     this.term = this.lease = undefined;
     this.suspended = { term, lease, id };
-    this.published = '';
+    this.records.forgetPublished();
     clearTimeout(this.fenceTimer);
     this.log.warn({ term, since }, 'election.read-only');
     this.see(undefined);

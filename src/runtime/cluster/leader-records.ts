@@ -20,6 +20,8 @@ export interface LogPosition {
 /** A live candidate's published position (a key under the group's `candidates/`, on its lease). */
 export interface CandidateRecord extends LogPosition {
   name: string;
+  /** the etcd revision at which this node saw no leader key, when it published this position then (sync-set.ts) */
+  vacantAt?: number;
 }
 
 /** Orders positions by term, then LSN: > 0 when `a` holds more of the log than `b`. */
@@ -40,7 +42,10 @@ export function parseLeader(text: string, term: number): LeaderInfo | undefined 
 export function parseCandidate(text: string): CandidateRecord | undefined {
   const value = parseJson(text);
   if (!value || !isString(value.name) || !isCount(value.term) || !isCount(value.lsn)) return undefined;
-  return { name: value.name, term: value.term, lsn: value.lsn };
+  if (value.vacantAt !== undefined && !isCount(value.vacantAt)) return undefined;
+  const record: CandidateRecord = { name: value.name, term: value.term, lsn: value.lsn };
+  if (value.vacantAt !== undefined) record.vacantAt = value.vacantAt;
+  return record;
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -50,13 +55,4 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The first live candidate other than `self` holding more of the log than `own` (the records as read from etcd), if any. */
-export function longerCandidate(records: Record<string, string>, self: string, own: LogPosition): CandidateRecord | undefined {
-  for (const text of Object.values(records)) {
-    const other = parseCandidate(text);
-    if (other && other.name !== self && comparePositions(other, own) > 0) return other;
-  }
-  return undefined;
 }

@@ -68,7 +68,7 @@ export interface Replication {
    * `standbys`. Local writes are accepted from now on; each
    * resolves once durable here and on `syncStandbys` standbys (0: here only).
    */
-  becomePrimary(term: number, standbys: ReplicaAddress[]): Promise<void>;
+  becomePrimary(term: number, standbys: ReplicaAddress[], publishSyncSet?: (members: string[]) => Promise<boolean>): Promise<void>;
   /** The primary's standbys changed (a member joined or left); ignored unless primary. */
   setStandbys(standbys: ReplicaAddress[]): void;
   /**

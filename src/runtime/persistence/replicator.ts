@@ -2,16 +2,15 @@
  * A node's {@link Replication} over its LMDB engine (replication.ts for the contract,
  * replication-log.ts for the log). Attached to the engine, it takes over every write: a write is
  * refused unless this node is the primary, becomes one log entry in the same transaction, and
- * resolves once durable here and acknowledged by `syncStandbys` caught-up standbys.
+ * resolves once durable here and acknowledged by `syncStandbys` counted standbys: every caught-up
+ * one, or, with a published synchronous set, its members (sync-members.ts).
  *
  * Shipping (primary): one StandbyLink per standby (standby-link.ts), fed as soon as a write is
  * issued, so the standby's fsync overlaps the local one.
  *
- * Applying (standby): entries are applied in arrival order (lmdb-js commits the batches in call
- * order, so several appends may be in flight) and acknowledged once flushed; a copy of the store
- * replaces everything it held. A standby that wins seals the new term first (what arrives later
- * of an older term is refused), then waits until what it accepted before is applied: its store
- * no longer changes when its control side recovers from it.
+ * Applying (standby): shipped-applier.ts. A standby that wins seals the new term first (what
+ * arrives later of an older term is refused), then waits until what it accepted before is
+ * applied: its store no longer changes when its control side recovers from it.
  */
 import { AckWaiters } from './ack-waiters.js';
 import type { LmdbPersistenceEngine, JournalWriter } from './lmdb-engine.js';
@@ -27,8 +26,10 @@ import {
   type ReplicationTransport,
   type StandbyProgress,
 } from './replication.js';
+import { ShippedApplier } from './shipped-applier.js';
 import { StandbyLink, type ReplicationLogger, type ShippingContext } from './standby-link.js';
 import type { StoreOp } from './store-ops.js';
+import { SyncMembers, type PublishSyncSet } from './sync-members.js';
 
 export type { ReplicationLogger } from './standby-link.js';
 
@@ -44,6 +45,8 @@ export interface ReplicatorOptions {
   window?: number;
   /** a standby silent this long with entries outstanding is probed again (default 500 ms) */
   retryMs?: number;
+  /** a member of the synchronous set silent this long with entries outstanding stops counting (default 1000 ms; sync-members.ts) */
+  leaveAfterMs?: number;
   log?: ReplicationLogger;
 }
 
@@ -64,12 +67,12 @@ export class Replicator implements Replication, JournalWriter {
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   private pumpQueued = false;
-  private caughtUpWith: string | undefined;
-  /** on a standby: the copy being received (from whom, on which stream, the chunk expected next) */
-  private copyFrom: { address: string; term: number; stream: number; next: number } | undefined;
   private closed = false;
-  /** shipped entries and copy chunks accepted and still being applied: a winner waits for them */
-  private readonly applying = new Set<Promise<void>>();
+  /** on a standby (and a node not yet primary): applies what the primary of the highest term ships */
+  private readonly applier: ShippedApplier;
+  /** with a published synchronous set: whose acknowledgements count (else every caught-up standby's) */
+  private sync: SyncMembers | undefined;
+  private readonly leaveAfterMs: number;
 
   /** Takes over `engine`'s writes (before its first one) and answers `transport`'s messages. */
   constructor(engine: LmdbPersistenceEngine, private readonly transport: ReplicationTransport, options: ReplicatorOptions = {}) {
@@ -77,10 +80,26 @@ export class Replicator implements Replication, JournalWriter {
     this.syncStandbys = options.syncStandbys ?? 1;
     this.settings = { chunkEntries: options.chunkEntries ?? 512, chunkBytes: options.chunkBytes ?? 1 << 20, window: options.window ?? 8192, retryMs: options.retryMs ?? 500 };
     this.logger = options.log ?? SILENT;
+    this.leaveAfterMs = options.leaveAfterMs ?? 2 * this.settings.retryMs;
     this.shipping = {
       log: this.log, transport, logger: this.logger, settings: this.settings,
-      term: () => this.term, committed: () => this.committed, emit: (event) => this.emit(event),
+      term: () => this.term, committed: () => this.committed,
+      emit: (event) => {
+        if (event.type === 'standby-caught-up') this.reviewSync();
+        this.emit(event);
+      },
     };
+    this.applier = new ShippedApplier({
+      log: this.log, transport, logger: this.logger, emit: (event) => this.emit(event),
+      noteCommitted: (lsn) => (this.committed = Math.max(this.committed, lsn)),
+      yieldTo: async (term, from) => {
+        if (this.state !== 'primary') return true;
+        if (term === this.term) return false; // not possible in one term: ignore rather than obey
+        this.emit({ type: 'superseded', by: from, term });
+        await this.becomeStandby(from);
+        return true;
+      },
+    });
     this.committed = this.log.lastLsn().lsn;
     engine.replicateThrough(this);
     this.log.onIssued = () => this.schedulePump();
@@ -104,18 +123,20 @@ export class Replicator implements Replication, JournalWriter {
     return this.committed;
   }
 
-  async becomePrimary(term: number, standbys: ReplicaAddress[]): Promise<void> {
+  async becomePrimary(term: number, standbys: ReplicaAddress[], publishSyncSet?: PublishSyncSet): Promise<void> {
     if (term < this.log.sealedTerm() || term < this.log.lastLsn().term) {
       throw new Error(`cannot lead term ${term}: this node has seen term ${this.log.sealedTerm()}`);
     }
     await this.log.seal(term);
     // nothing of an older term is accepted from now on; what was accepted before is applied
     // first, so the control side recovers from a store that no longer changes under it
-    while (this.applying.size > 0) await Promise.allSettled([...this.applying]);
+    await this.applier.settled();
     this.state = 'primary';
     this.term = term;
     this.committed = this.log.lastLsn().lsn;
     this.peers.clear();
+    // the winner's set names no standby yet (its election wrote it so): each joins once caught up
+    this.sync = publishSyncSet && this.syncStandbys > 0 ? new SyncMembers(publishSyncSet, this.syncStandbys, this.leaveAfterMs, this.logger) : undefined;
     this.setStandbys(standbys);
     this.logger.info({ term, standbys: standbys.map((s) => s.name), position: this.log.lastLsn() }, 'replication.became-primary');
   }
@@ -128,14 +149,21 @@ export class Replicator implements Replication, JournalWriter {
       if (this.peers.has(address) || address === this.transport.self.address) continue;
       this.peers.set(address, new StandbyLink(name, address, this.shipping));
     }
+    this.reviewSync();
     this.advanceCommitted();
+  }
+
+  /** The members of the published synchronous set (none without one). */
+  syncMembers(): string[] {
+    return this.sync?.members() ?? [];
   }
 
   async becomeStandby(primary: ReplicaAddress | undefined): Promise<void> {
     if (this.state === 'primary') this.logger.info({ term: this.term, position: this.log.lastLsn() }, 'replication.stepped-down');
     this.state = 'standby';
     this.peers.clear();
-    this.caughtUpWith = undefined;
+    this.sync = undefined;
+    this.applier.forgetPrimary();
     this.waiters.failAll(new NotPrimaryError(`stepped down${primary ? ` for ${primary.name}` : ''} before the write was acknowledged`));
   }
 
@@ -183,9 +211,9 @@ export class Replicator implements Replication, JournalWriter {
     if (this.closed) return;
     switch (message.type) {
       case 'repl/append':
-        return this.track(this.onAppend(message, from));
+        return this.applier.append(message, from);
       case 'repl/copy':
-        return this.track(this.onCopy(message, from));
+        return this.applier.copy(message, from);
       case 'repl/ack':
         this.onAck(message, from);
         return;
@@ -194,81 +222,6 @@ export class Replicator implements Replication, JournalWriter {
         return;
       default:
         assertNeverMessage(message);
-    }
-  }
-
-  private track(work: Promise<void>): void {
-    this.applying.add(work);
-    work.then(
-      () => this.applying.delete(work),
-      (error: Error) => {
-        this.applying.delete(work);
-        this.logger.warn({ error: error.message }, 'replication.apply-failed');
-      },
-    );
-  }
-
-  /** Whether a standby takes a message of `term` from `from`: refuses an older term, steps down for a newer one. */
-  private async accepts(term: number, from: ReplicaAddress): Promise<boolean> {
-    if (term < this.log.sealedTerm()) {
-      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'stale-term', lsn: this.log.lastLsn().lsn });
-      return false;
-    }
-    if (this.state === 'primary') {
-      if (term === this.term) return false; // not possible in one term: ignore rather than obey
-      this.emit({ type: 'superseded', by: from, term });
-      await this.becomeStandby(from);
-    }
-    if (term > this.log.sealedTerm()) await this.log.seal(term);
-    return true;
-  }
-
-  private async onCopy(message: Extract<ReplicationMessage, { type: 'repl/copy' }>, from: ReplicaAddress): Promise<void> {
-    const { term, stream, seq } = message;
-    if (!(await this.accepts(term, from))) return;
-    if (seq === 0) {
-      this.logger.info({ primary: from.name, term }, 'replication.receiving-copy');
-      this.log.beginCopy();
-      this.caughtUpWith = undefined;
-      this.copyFrom = { address: from.address, term, stream, next: 0 };
-    }
-    const copy = this.copyFrom;
-    if (!copy || copy.address !== from.address || copy.stream !== stream || copy.next !== seq) return; // a stale chunk
-    copy.next += 1;
-    await this.log.applyCopy(message.records);
-    if (!message.base) {
-      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: 0, copied: seq });
-      return;
-    }
-    await this.log.finishCopy(message.base);
-    this.copyFrom = undefined;
-    this.logger.info({ primary: from.name, position: message.base }, 'replication.received-copy');
-    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: message.base.lsn });
-  }
-
-  private async onAppend(message: Extract<ReplicationMessage, { type: 'repl/append' }>, from: ReplicaAddress): Promise<void> {
-    const { term, stream } = message;
-    if (!(await this.accepts(term, from))) return;
-    if (this.copyFrom?.address === from.address && this.copyFrom.term === term) return; // its entries wait until its copy is complete
-    this.copyFrom = undefined; // another primary: the half copy is replayed over (from LSN 1) or replaced
-    const result = await this.log.applyShipped(message.prevLsn, message.prevTerm, message.entries);
-    if (!result.ok && result.reason === 'diverged') {
-      this.logger.warn({ primary: from.name, term, at: result.lsn }, 'replication.diverged');
-      this.emit({ type: 'diverged', primary: from, at: { term: message.prevTerm, lsn: result.lsn } });
-      this.transport.send(from.address, { type: 'repl/refuse', term: this.log.sealedTerm(), reason: 'diverged', lsn: result.lsn });
-      return;
-    }
-    const held = this.log.lastLsn();
-    this.committed = Math.max(this.committed, Math.min(message.committed, held.lsn));
-    if (!result.ok) {
-      this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: held.lsn, next: result.next });
-      return;
-    }
-    this.transport.send(from.address, { type: 'repl/ack', term, stream, lsn: result.position.lsn });
-    if (this.caughtUpWith !== from.address && result.position.lsn >= message.head) {
-      this.caughtUpWith = from.address;
-      this.logger.info({ primary: from.name, position: result.position }, 'replication.caught-up');
-      this.emit({ type: 'caught-up', primary: from, position: result.position });
     }
   }
 
@@ -296,7 +249,9 @@ export class Replicator implements Replication, JournalWriter {
     const durable = this.log.lastLsn().lsn;
     let reach = durable;
     if (this.syncStandbys > 0) {
-      const acks = [...this.peers.values()].filter((p) => p.caughtUp).map((p) => p.acked).sort((a, b) => b - a);
+      const sync = this.sync;
+      const counted = sync ? (p: StandbyLink) => sync.counts(p.name) : (p: StandbyLink) => p.caughtUp;
+      const acks = [...this.peers.values()].filter(counted).map((p) => p.acked).sort((a, b) => b - a);
       reach = acks.length >= this.syncStandbys ? Math.min(durable, acks[this.syncStandbys - 1]!) : this.committed;
     }
     if (reach <= this.committed) return;
@@ -321,6 +276,13 @@ export class Replicator implements Replication, JournalWriter {
     if (this.state !== 'primary') return;
     const now = Date.now();
     for (const link of this.peers.values()) link.retry(now);
+    this.reviewSync();
+  }
+
+  /** Keeps the counted standbys and the published synchronous set in step (sync-members.ts). */
+  private reviewSync(): void {
+    if (this.state !== 'primary' || !this.sync) return;
+    this.sync.review([...this.peers.values()], this.committed, Date.now(), () => this.advanceCommitted());
   }
 
   private emit(event: ReplicationEvent): void {

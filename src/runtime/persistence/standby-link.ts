@@ -56,7 +56,14 @@ export class StandbyLink implements ReplicaAddress {
     readonly address: string,
     private readonly ctx: ShippingContext,
   ) {
+    this.lastHeard = Date.now(); // silence counts from its start, not from 1970
     this.probe();
+  }
+
+  /** ms it has owed an answer without one (0 when it owes none). */
+  silentFor(now: number): number {
+    const owes = this.copy !== undefined || this.sent < 0 || this.acked < this.sent;
+    return owes ? now - this.lastHeard : 0;
   }
 
   /** Takes the standby's answer; true when its acknowledged LSN may have moved. */

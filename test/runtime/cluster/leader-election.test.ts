@@ -63,6 +63,31 @@ describe('LeaderElection (real etcd)', function () {
     await eventually(() => expect(b.leader()?.name).to.equal('c'), { timeout: 5000 });
   });
 
+  it('with a synchronous set, a node outside it does not win alone; a member does, and resets the set', async () => {
+    const grouped = { syncQuorum: 1 };
+    const a = node('a', grouped).start();
+    await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
+    // a counts b's acknowledgements: b may hold writes no one else does
+    expect(await a.publishSyncSet(['b'])).to.equal(true);
+    const c = node('c', { ...grouped, lastLsn: () => ({ term: 1, lsn: 50 }) }).start();
+    await eventually(() => expect(c.leader()?.name).to.equal('a'), { timeout: 5000 });
+    expect(await c.publishSyncSet(['c']), 'a standby cannot write the set').to.equal(false);
+    await a.stop();
+    // c is live and alone, but b (down) may hold what a acknowledged: no one may lead
+    await consistently(() => expect(c.holds()).to.equal(false), { duration: 1500 });
+    // b back: it is the witness, and c, whose log is longer (an unacknowledged tail, say), wins
+    const b = node('b', { ...grouped, lastLsn: () => ({ term: 1, lsn: 40 }) }).start();
+    await eventually(() => expect(c.holds()).to.equal(true), { timeout: 5000 });
+    expect(b.holds()).to.equal(false);
+    const client = new Etcd3({ hosts: etcd.current().endpoint });
+    try {
+      // the winning transaction named c and no member yet
+      expect(JSON.parse((await client.get('/auctor/control/sync').string())!)).to.deep.equal({ leader: 'c', members: [], quorum: 1 });
+    } finally {
+      client.close();
+    }
+  });
+
   it('a standby watches the key: it wins the moment the leader resigns, not at its next poll', async () => {
     // a 15 s TTL: standbys poll every 5 s, so only the watch explains two hand-overs within 1 s each
     const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { ttlMs: 15_000 }).start()) as [LeaderElection, LeaderElection, LeaderElection];
