@@ -5,6 +5,7 @@
  */
 interface Waiter {
   lsn: number;
+  promise: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -14,11 +15,16 @@ export class AckWaiters {
 
   /** Resolves once {@link acknowledged} reaches `lsn`; rejects on {@link failAll}. */
   wait(lsn: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let at = this.waiters.length;
-      while (at > 0 && this.waiters[at - 1]!.lsn > lsn) at--;
-      this.waiters.splice(at, 0, { lsn, resolve, reject });
-    });
+    // the writes of one log entry share its LSN, and so one promise
+    const last = this.waiters[this.waiters.length - 1];
+    if (last?.lsn === lsn) return last.promise;
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    let at = this.waiters.length;
+    while (at > 0 && this.waiters[at - 1]!.lsn > lsn) at--;
+    this.waiters.splice(at, 0, { lsn, promise, resolve, reject });
+    return promise;
   }
 
   /** Every write up to `lsn` is acknowledged. */

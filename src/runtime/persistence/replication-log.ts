@@ -1,40 +1,61 @@
 /**
  * The replication log of one LMDB environment (replication.ts): the sub-database `${prefix}replog`,
- * keyed by LSN, whose values are the msgpack of `{t: term, o: StoreOp[]}`, each written in the
- * SAME lmdb-js `batch` (one transaction) as the writes it describes. `${prefix}replmeta` keeps the
- * sealed term. The oldest entries beyond `retainEntries` are trimmed in the same batches: a
- * standby further behind than that needs a copy of the store.
+ * keyed by LSN, whose values are entries (log-entry.ts: `{t: term, o: LoggedOp[]}`), each written
+ * in the SAME lmdb-js `batch` (one transaction) as the writes it describes. `${prefix}replmeta`
+ * keeps the sealed term. The oldest entries are trimmed in the same batches, as long as the rest
+ * hold the last `retainEntries` writes (ops): a standby further behind needs a copy of the store.
  *
- * LSNs are taken when a write is handed to lmdb-js, which commits single writes and batches in
- * the order they were issued: LSN order is commit order. Each batch's own `.flushed` says when it
- * is durable (the env-wide `flushed` would also wait for later commits). Since nothing is checked
- * inside the transaction, the checks are made when the write is issued against what is committed
- * plus what is still pending: an event key being written counts as taken, and a deletion waits
- * until nothing is pending, then reads the records it removes (rare: an operator's delete) and
- * logs them, so a standby removes exactly those.
+ * One entry per turn: the primary's writes made in one go (until the turn's microtasks have run:
+ * `process.nextTick`) share one entry, one batch and one durability promise, up to
+ * {@link GROUP_BYTES} of values. Per write that saves an entry's encoding, its log put and its
+ * promises here, its decoding and put on each standby; with 64 writers in lockstep a round is
+ * one entry (docs/012 "Replication" has the figures). The writes of one entry commit together,
+ * which lmdb-js would mostly do anyway (it puts the writes queued while it commits into one
+ * transaction).
+ *
+ * LSNs are taken when an entry is handed to lmdb-js, which commits batches in the order they were
+ * issued: LSN order is commit order. Each batch's own `.flushed` says when it is durable (the
+ * env-wide `flushed` would also wait for later commits). Since nothing is checked inside the
+ * transaction, the checks are made when a write joins its entry, against what is committed plus
+ * what is pending: an event key being written counts as taken, and a deletion waits until nothing
+ * is pending, then reads the records it removes (rare: an operator's delete) and logs them, alone
+ * in its entry, so a standby removes exactly those.
  */
 import type { Database, Key, RootDatabase } from 'lmdb';
-import { Packr } from 'msgpackr';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
+import { EventSeqs } from './event-seqs.js';
+import { decodeEntry, encodeEntry, termOf } from './log-entry.js';
+import { RecentEntries } from './recent-entries.js';
+import { RetainedTail } from './retained-tail.js';
 import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
 import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
 
-/** What a log value holds. */
-interface LogValue {
-  t: number;
-  o: LoggedOp[];
-}
-
 type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 
-/** A write handed to lmdb-js: its LSN, and when it is visible and when durable. */
+/** A write taken into an entry: the entry's LSN, and when it is durable (shared by the entry's writes). */
 export interface IssuedWrite {
   lsn: number;
-  committed: Promise<void>;
   durable: Promise<void>;
 }
 
-const PACKR = new Packr({ useRecords: false, variableMapSize: true } as ConstructorParameters<typeof Packr>[0]);
+/** This turn's entry, taking writes until it is handed to lmdb-js. */
+interface OpenEntry {
+  term: number;
+  lsn: number;
+  ops: LoggedOp[];
+  /** the event keys it writes: taken until committed */
+  ids: string[];
+  bytes: number;
+  write: IssuedWrite;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** An entry takes writes until its values reach this many bytes; the next write opens another. */
+export const GROUP_BYTES = 256 * 1024;
+/** How long {@link ReplicationLog.keepFrom} keeps entries without being renewed (a standby gone meanwhile no longer holds them). */
+const KEEP_MS = 30_000;
+
 const SEALED = 'sealed';
 /** set while a copy of the primary's store is being received: the store holds nothing usable */
 const COPYING = 'copying';
@@ -43,10 +64,8 @@ const BASE = 'base';
 
 export interface ReplicationLogOptions {
   prefix?: string;
-  /** entries kept for standbys catching up; default 100,000 */
+  /** writes (log ops) kept for standbys catching up, in whole entries; default 100,000 */
   retainEntries?: number;
-  /** the last entries issued kept in memory for shipping; default 16,384 */
-  recentEntries?: number;
 }
 
 /** Outcome of a standby's {@link ReplicationLog.applyShipped}. */
@@ -67,13 +86,19 @@ export class ReplicationLog {
   /** last LSN flushed to disk */
   private durable: LogPosition;
   private sealed: number;
+  /** entries open or issued and not committed */
   private pending = 0;
   private readonly pendingEvents = new Set<string>();
+  private readonly seqs = new EventSeqs();
   /** set while a deletion waits for the pending writes: later writes wait for it */
   private quiet: Promise<void> | undefined;
-  /** the last entries issued here, committed or not: what the primary ships while it commits them */
-  private readonly recent: ShippedEntry[] = [];
-  private readonly recentMax: number;
+  private readonly recent = new RecentEntries();
+  private open: OpenEntry | undefined;
+  private readonly tail: RetainedTail;
+  /** entries kept from an LSN on for a while, whatever `retain` says (see {@link keepFrom}) */
+  private readonly floors = new Map<object, { lsn: number; until: number }>();
+  /** told each time the primary issues an entry (the replicator ships it) */
+  onIssued: (() => void) | undefined;
 
   constructor(
     private readonly root: RootDatabase,
@@ -81,7 +106,6 @@ export class ReplicationLog {
   ) {
     const prefix = options.prefix ?? '';
     this.retain = options.retainEntries ?? 100_000;
-    this.recentMax = options.recentEntries ?? 16_384;
     this.dbs = {
       events: root.openDB(`${prefix}events`, LMDB_DB_OPTIONS),
       snapshots: root.openDB(`${prefix}snapshots`, LMDB_DB_OPTIONS),
@@ -93,6 +117,7 @@ export class ReplicationLog {
     this.log = root.openDB<Buffer, number>(`${prefix}replog`, { encoding: 'binary' });
     this.meta = root.openDB<number | LogPosition, string>(`${prefix}replmeta`, LMDB_DB_OPTIONS);
     this.issued = this.visible = this.durable = this.readLast();
+    this.tail = new RetainedTail(this.retain, this.firstRetained(), this.issued.lsn);
     this.sealed = Math.max((this.meta.get(SEALED) as number | undefined) ?? 0, this.durable.term);
   }
 
@@ -124,11 +149,12 @@ export class ReplicationLog {
   /** The term of the entry at `lsn`; 0 for lsn 0; undefined when not held (trimmed, or beyond; on a standby also while pending). */
   termAt(lsn: number): number | undefined {
     if (lsn === 0) return 0;
+    const recent = this.recent.termAt(lsn);
+    if (recent !== undefined) return recent;
     const base = this.meta.get(BASE) as LogPosition | undefined;
     if (base?.lsn === lsn) return base.term;
-    const first = this.recent[0]?.[0];
-    const bytes = first !== undefined && lsn >= first ? this.recent[lsn - first]?.[1] : this.log.get(lsn);
-    return bytes ? (PACKR.unpack(bytes) as LogValue).t : undefined;
+    const bytes = this.log.get(lsn);
+    return bytes ? termOf(bytes) : undefined;
   }
 
   /** Durably raises the sealed term (never lowers it). */
@@ -142,48 +168,135 @@ export class ReplicationLog {
 
   /**
    * The primary's write of `ops`, stamped `term`: undefined, with nothing written, when `unique`
-   * (an event's key) is stored or being written; else the issued write.
+   * (an event's key) is stored or being written; else the write, in this turn's entry.
    */
-  async append(term: number, ops: StoreOp[], unique?: RecordKey): Promise<IssuedWrite | undefined> {
-    while (this.quiet) await this.quiet;
-    if (!ops.some((op) => op.o === 'd')) {
-      const taken = unique !== undefined && (this.pendingEvents.has(eventId(unique)) || this.dbs.events.doesExist(unique));
-      return taken ? undefined : this.issue(term, logOps(ops), unique);
+  append(term: number, ops: StoreOp[], unique?: RecordKey): IssuedWrite | undefined | Promise<IssuedWrite | undefined> {
+    if (this.quiet) return this.afterQuiet(term, ops, unique);
+    for (const op of ops) if (op.o === 'd') return this.appendDeletion(term, ops);
+    let id: string | undefined;
+    if (unique) {
+      id = eventId(unique);
+      // above the highest sequence number stored or pending for its key: not taken, no read needed
+      const fresh = unique[1] > this.seqs.highest(unique[0], this.dbs.events);
+      if (!fresh && (this.pendingEvents.has(id) || this.dbs.events.doesExist(unique))) return undefined;
+      this.seqs.wrote(unique[0], unique[1], (top) => this.pendingEvents.has(eventId([unique[0], top])));
     }
+    return this.join(term, logOps(ops), id);
+  }
+
+  private async afterQuiet(term: number, ops: StoreOp[], unique?: RecordKey): Promise<IssuedWrite | undefined> {
+    while (this.quiet) await this.quiet;
+    return this.append(term, ops, unique);
+  }
+
+  private async appendDeletion(term: number, ops: StoreOp[]): Promise<IssuedWrite | undefined> {
     let release!: () => void;
     this.quiet = new Promise((resolve) => (release = resolve));
     try {
+      if (this.open) this.issue(this.open);
       while (this.pending > 0) await this.root.committed;
+      this.seqs.clear();
       const resolved = ops.map((op) => (op.o === 'd' ? { ...op, ...journalRecords(this.dbs, op.k) } : op));
-      return this.issue(term, logOps(resolved), undefined);
+      const write = this.join(term, logOps(resolved), undefined);
+      this.issue(this.open!);
+      return write;
     } finally {
       this.quiet = undefined;
       release();
     }
   }
 
+  /** Adds `ops` to this turn's entry, opening one (handed to lmdb-js once the turn's microtasks have run) if needed. */
+  private join(term: number, ops: LoggedOp[], id: string | undefined): IssuedWrite {
+    if (this.open && (this.open.term !== term || this.open.bytes >= GROUP_BYTES)) this.issue(this.open);
+    let entry = this.open;
+    if (!entry) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const durable = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      const lsn = this.issued.lsn + 1;
+      const opened: OpenEntry = { term, lsn, ops: [], ids: [], bytes: 0, write: { lsn, durable }, resolve, reject };
+      entry = this.open = opened;
+      this.pending++;
+      process.nextTick(() => this.open === opened && this.issue(opened));
+    }
+    for (const op of ops) {
+      entry.ops.push(op);
+      if ('v' in op) entry.bytes += op.v.length;
+    }
+    if (id !== undefined) {
+      this.pendingEvents.add(id);
+      entry.ids.push(id);
+    }
+    return entry.write;
+  }
+
+  /** Hands `entry` to lmdb-js: its ops and itself in one batch; its writes resolve once that is durable. */
+  private issue(entry: OpenEntry): void {
+    const { term, lsn, ops, ids } = entry;
+    if (this.open === entry) this.open = undefined;
+    const settle = () => {
+      this.pending--;
+      for (const id of ids) this.pendingEvents.delete(id);
+    };
+    let bytes: Buffer;
+    let write: WritePromise;
+    try {
+      bytes = encodeEntry({ t: term, o: ops });
+      write = this.root.batch(() => {
+        applyOps(this.dbs, ops);
+        this.putEntry(lsn, bytes, ops.length);
+      }) as WritePromise;
+    } catch (error) {
+      // refused before anything was queued (a closed store): the LSN stays free, the writes fail
+      settle();
+      entry.reject(error);
+      return;
+    }
+    const position = { term, lsn };
+    this.issued = position;
+    this.recent.push(lsn, term, bytes);
+    write.then(
+      () => {
+        settle();
+        this.advance('visible', position);
+        this.recent.dropCommitted(this.visible.lsn);
+        (write.flushed ?? this.root.flushed).then(() => {
+          this.advance('durable', position);
+          entry.resolve();
+        }, entry.reject);
+      },
+      (error: unknown) => {
+        settle();
+        entry.reject(error);
+      },
+    );
+    this.onIssued?.();
+  }
+
   /**
    * A standby's apply of entries shipped after `prevLsn` (whose term the primary says is
    * `prevTerm`, -1 when it no longer knows): entries it already holds are skipped, a gap is refused (`next` is the LSN it
    * wants), and an entry at `prevLsn` of another term means this log diverged from the primary's.
-   * Issued at once (so calls apply in call order); resolves once durable.
+   * Issued at once, in one batch (so calls apply in call order); resolves once durable.
    */
   async applyShipped(prevLsn: number, prevTerm: number, entries: ShippedEntry[]): Promise<ApplyResult> {
     if (prevLsn > this.issued.lsn) return { ok: false, reason: 'gap', next: this.issued.lsn + 1 };
     const held = prevLsn === this.issued.lsn ? this.issued.term : this.termAt(prevLsn);
     if (held !== undefined && prevTerm >= 0 && held !== prevTerm) return { ok: false, reason: 'diverged', lsn: prevLsn };
-    const fresh = entries.filter(([lsn]) => lsn > this.issued.lsn).map(([lsn, bytes]) => ({ lsn, bytes, value: PACKR.unpack(bytes) as LogValue }));
+    const fresh = entries.filter(([lsn]) => lsn > this.issued.lsn).map(([lsn, bytes]) => ({ lsn, bytes, value: decodeEntry(bytes) }));
     if (fresh.length === 0) {
       await this.whenDurable(this.issued.lsn);
       return { ok: true, position: this.lastLsn() };
     }
     const last: LogPosition = { term: fresh[fresh.length - 1]!.value.t, lsn: fresh[fresh.length - 1]!.lsn };
     this.issued = last;
+    this.seqs.clear();
     this.pending++;
     const write = this.root.batch(() => {
       for (const { lsn, bytes, value } of fresh) {
         applyOps(this.dbs, value.o);
-        this.putEntry(lsn, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        this.putEntry(lsn, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), value.o.length);
       }
     }) as WritePromise;
     try {
@@ -199,12 +312,12 @@ export class ReplicationLog {
 
   /**
    * Entries from `from` on, at most `maxEntries` and about `maxBytes`, as stored (for shipping):
-   * from memory while they are among the last issued (so the primary ships an entry while it
-   * commits it), else those committed, read from the log. None from before the retained tail,
-   * even when memory still holds them: a standby that far behind gets a copy.
+   * from memory while among the last issued (so the primary ships an entry while it commits it),
+   * else those committed, from the log. None from before the retained tail, even when memory
+   * still holds them: a standby that far behind gets a copy.
    */
   read(from: number, maxEntries: number, maxBytes: number): ShippedEntry[] {
-    if (from <= this.issued.lsn - this.retain) return [];
+    if (from < this.tail.first(this.issued.lsn + 1)) return [];
     const out: ShippedEntry[] = [];
     let bytes = 0;
     const take = (entry: ShippedEntry): boolean => {
@@ -213,55 +326,42 @@ export class ReplicationLog {
       bytes += entry[1].length;
       return true;
     };
-    const first = this.recent[0]?.[0];
-    if (first !== undefined && from >= first) {
-      for (let i = from - first; i < this.recent.length && take(this.recent[i]!); i++);
-      return out;
+    const first = this.recent.first(this.issued.lsn + 1);
+    let next = from;
+    if (next < first) {
+      for (const { key, value } of this.log.getRange({ start: next, end: first, limit: maxEntries })) {
+        if (key !== next || key > this.visible.lsn || !take([key, new Uint8Array(value)])) return out;
+        next++;
+      }
     }
-    for (const { key, value } of this.log.getRange({ start: from, limit: maxEntries })) {
-      if (key > this.visible.lsn || !take([key, new Uint8Array(value)])) break;
-    }
+    for (let i = next - first; i >= 0 && i < this.recent.length && take(this.recent.at(i)!); i++);
     return out;
   }
 
-  private issue(term: number, ops: LoggedOp[], unique: RecordKey | undefined): IssuedWrite {
-    const position = { term, lsn: this.issued.lsn + 1 };
-    this.issued = position;
-    const id = unique && eventId(unique);
-    if (id) this.pendingEvents.add(id);
-    this.pending++;
-    // a copy: msgpackr may reuse the buffer it packed into
-    const bytes = Buffer.from(PACKR.pack({ t: term, o: ops } satisfies LogValue));
-    this.recent.push([position.lsn, bytes]);
-    // dropped in bulk (amortised), so between recentMax and twice that are kept
-    if (this.recent.length >= 2 * this.recentMax) this.recent.splice(0, this.recent.length - this.recentMax);
-    const write = this.root.batch(() => {
-      applyOps(this.dbs, ops);
-      this.putEntry(position.lsn, bytes);
-    }) as WritePromise;
-    const committed = write.then(
-      () => {
-        this.pending--;
-        if (id) this.pendingEvents.delete(id);
-        this.advance('visible', position);
-      },
-      (error: unknown) => {
-        this.pending--;
-        if (id) this.pendingEvents.delete(id);
-        throw error;
-      },
-    );
-    const durable = committed.then(async () => {
-      await (write.flushed ?? this.root.flushed);
-      this.advance('durable', position);
-    });
-    return { lsn: position.lsn, committed, durable };
+  /**
+   * Keeps the entries from `lsn` on (none trimmed) for `owner` for `ms` (renewed by each call), or
+   * no longer when `lsn` is undefined: what a standby being copied needs once its copy is in.
+   */
+  keepFrom(owner: object, lsn: number | undefined, ms = KEEP_MS): void {
+    if (lsn === undefined) this.floors.delete(owner);
+    else this.floors.set(owner, { lsn, until: Date.now() + ms });
   }
 
-  /** Inside a batch: the entry, and the trim of the one that falls out of the retained tail. */
-  private putEntry(lsn: number, bytes: Buffer): void {
+  /** Inside a batch: the entry, and the trim of those that fall out of the retained tail. */
+  private putEntry(lsn: number, bytes: Buffer, ops: number): void {
     void this.log.put(lsn, bytes);
-    if (lsn > this.retain) void this.log.remove(lsn - this.retain);
+    for (const old of this.tail.add(lsn, ops, this.floor())) void this.log.remove(old);
+  }
+
+  private floor(): number {
+    let floor = Number.POSITIVE_INFINITY;
+    if (this.floors.size === 0) return floor;
+    const now = Date.now();
+    for (const [owner, { lsn, until }] of this.floors) {
+      if (until < now) this.floors.delete(owner);
+      else floor = Math.min(floor, lsn);
+    }
+    return floor;
   }
 
   private async whenDurable(lsn: number): Promise<void> {
@@ -279,7 +379,9 @@ export class ReplicationLog {
   beginCopy(): void {
     void this.meta.put(COPYING, 1);
     for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
-    this.recent.length = 0;
+    this.recent.clear();
+    this.tail.reset(1);
+    this.seqs.clear();
     this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
   }
 
@@ -300,12 +402,13 @@ export class ReplicationLog {
     await write;
     await (write.flushed ?? this.root.flushed);
     this.issued = this.visible = this.durable = { ...base };
+    this.tail.reset(base.lsn + 1);
   }
 
   private readLast(): LogPosition {
     if (this.meta.get(COPYING) !== undefined) return { term: 0, lsn: 0 };
     for (const { key, value } of this.log.getRange({ reverse: true, limit: 1 })) {
-      return { term: (PACKR.unpack(value) as LogValue).t, lsn: key };
+      return { term: termOf(value), lsn: key };
     }
     const base = this.meta.get(BASE) as LogPosition | undefined;
     return base ? { ...base } : { term: 0, lsn: 0 };

@@ -76,6 +76,7 @@ export class StandbyLink implements ReplicaAddress {
       if (message.copied !== undefined || this.copy.cursor) return false;
       this.copy = undefined; // complete: shipping resumes after its base
       this.acked = this.sent = message.lsn;
+      log.keepFrom(this, this.acked + 1);
       this.target = log.lastIssued().lsn;
       // nothing written since the base: an empty append tells the standby it holds the head (its `caught-up`)
       if (this.sent >= this.target) this.send(this.sent, []);
@@ -95,7 +96,10 @@ export class StandbyLink implements ReplicaAddress {
       this.stream += 1;
       this.sent = message.next - 1;
     }
+    // until it has caught up, what it lacks stays in the log (renewed by each answer)
+    if (!this.caughtUp && this.acked >= 0) log.keepFrom(this, this.acked + 1);
     if (!this.caughtUp && this.acked >= this.target) {
+      log.keepFrom(this, undefined);
       this.caughtUp = true;
       logger.info({ standby: this.name, lsn: this.acked }, 'replication.standby-caught-up');
       this.ctx.emit({ type: 'standby-caught-up', standby: { name: this.name, address: this.address }, position: { term: this.ctx.term(), lsn: this.acked } });
@@ -152,6 +156,8 @@ export class StandbyLink implements ReplicaAddress {
   private startCopy(): void {
     const base = this.ctx.log.lastVisible();
     this.ctx.logger.info({ standby: this.name, base }, 'replication.copying-store');
+    // the entries after the base stay in the log until it has them (writes go on meanwhile)
+    this.ctx.log.keepFrom(this, base.lsn + 1);
     this.stream += 1;
     this.sent = -1;
     this.caughtUp = false;
@@ -162,6 +168,7 @@ export class StandbyLink implements ReplicaAddress {
   private sendCopyChunk(): void {
     const copy = this.copy!;
     const { records, next } = readCopyChunk(this.ctx.log.dbs, copy.cursor!, COPY_RECORDS, COPY_BYTES);
+    this.ctx.log.keepFrom(this, copy.base.lsn + 1);
     copy.seq += 1;
     copy.cursor = next;
     this.lastSent = Date.now();

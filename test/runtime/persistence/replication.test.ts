@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { persistedEvent, persistedSnapshot, DuplicateEventError } from '../../../src/runtime/persistence/engine.js';
 import { LmdbPersistenceEngine } from '../../../src/runtime/persistence/lmdb-engine.js';
 import { NotPrimaryError, type ReplicationEvent } from '../../../src/runtime/persistence/replication.js';
-import { ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
+import { decodeEntry } from '../../../src/runtime/persistence/log-entry.js';
+import { GROUP_BYTES, ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
 import { Replicator, type ReplicatorOptions } from '../../../src/runtime/persistence/replicator.js';
 import { startRemoting } from '../../../src/runtime/remoting/grpc-remoting.js';
 import { remotingReplicationTransport } from '../../../src/runtime/remoting/replication-link.js';
@@ -92,12 +93,36 @@ describe('journal shipping between LMDB engines', function () {
     const runtime = primary.engine.runtimeStore();
     await Promise.all([runtime.put('timer/1', { at: 5 }), runtime.put('timer/2', { at: 6 })]);
     await runtime.remove('timer/1');
+    const before = primary.replication.lastLsn();
     expect(await rejection(primary.engine.persist(persistedEvent('j/2', 25, { type: 'dup' })))).to.be.instanceOf(DuplicateEventError);
+    await primary.engine.persist(persistedEvent('j/2', 26, { type: 'after' }));
+    expect(primary.replication.lastLsn(), 'the duplicate took no LSN').to.deep.equal({ term: 1, lsn: before.lsn + 1 });
 
     expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn());
-    expect(primary.replication.lastLsn().lsn).to.equal(500 + 1 + 1 + 1 + 3); // the duplicate took no LSN
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
-    expect(storeContents(standby.replication.log).events).to.have.length(8 * 25);
+    expect(storeContents(standby.replication.log).events).to.have.length(8 * 25 + 1);
+  });
+
+  it('puts the writes made in one turn in one entry, in order, and the next turn\'s in the next', async () => {
+    const { primary, standby } = await pair();
+    const first = Array.from({ length: 300 }, (_, i) => primary.engine.persist(persistedEvent(`t/${i % 3}`, Math.floor(i / 3) + 1, { type: 'x', i })));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = primary.engine.persist(persistedEvent('t/0', 101, { type: 'x' }));
+    await Promise.all([...first, second]);
+    expect(primary.replication.lastLsn()).to.deep.equal({ term: 1, lsn: 2 });
+    const entries = primary.replication.log.read(1, 10, Number.MAX_SAFE_INTEGER).map(([, bytes]) => decodeEntry(bytes).o.map((op) => op.o === 'e' && `${op.k} ${op.s}`));
+    expect(entries).to.deep.equal([Array.from({ length: 300 }, (_, i) => `t/${i % 3} ${Math.floor(i / 3) + 1}`), ['t/0 101']]);
+    expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
+  });
+
+  it('starts another entry once one holds GROUP_BYTES of values, and ships them all', async () => {
+    const { primary, standby } = await pair();
+    const pad = 'p'.repeat(4000);
+    const count = Math.ceil((2.5 * GROUP_BYTES) / 4000);
+    await Promise.all(Array.from({ length: count }, (_, i) => primary.engine.persist(persistedEvent('big', i + 1, { type: 'x', pad }))));
+    expect(primary.replication.lastLsn()).to.deep.equal({ term: 1, lsn: 3 });
+    expect(standby.replication.lastLsn()).to.deep.equal(primary.replication.lastLsn());
+    expect(storeContents(standby.replication.log).events).to.have.length(count);
   });
 
   it('catches a standby up from the retained tail after it was cut off', async () => {
@@ -129,6 +154,20 @@ describe('journal shipping between LMDB engines', function () {
     expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log));
   });
 
+  it('keeps the log entries that hold about the last retainEntries writes, however many an entry holds', async () => {
+    const network = new MemoryNetwork();
+    const primary = node(network, 'a', { syncStandbys: 0, retainEntries: 50 });
+    await primary.replication.becomePrimary(1, []);
+    for (let turn = 1; turn <= 3; turn++) {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => primary.engine.persist(persistedEvent(`r/${i}`, turn, { type: 'x' }))));
+    }
+    // 3 entries of 40 writes: the last alone holds fewer than 50, so the last two are kept
+    expect(primary.replication.log.firstRetained()).to.equal(2);
+    for (let seq = 4; seq <= 18; seq++) await primary.engine.persist(persistedEvent('one', seq, { type: 'x' }));
+    // then 15 entries of one: entry 3 and those hold 55
+    expect(primary.replication.log.firstRetained()).to.equal(3);
+  });
+
   it('does not count a standby that is catching up as synchronous until it has caught up', async () => {
     const network = new MemoryNetwork();
     const primary = node(network, 'a');
@@ -137,11 +176,12 @@ describe('journal shipping between LMDB engines', function () {
     await primary.replication.becomePrimary(1, []);
     // written with no standby: nothing can acknowledge these until the standby holds them
     const early = Array.from({ length: 200 }, (_, i) => primary.engine.persist(persistedEvent('early', i + 1, { type: 'x' })));
-    await eventually(() => expect(primary.replication.lastLsn().lsn).to.equal(200));
+    await eventually(() => expect(primary.replication.lastLsn().lsn).to.equal(1)); // one turn's writes: one entry
+    const held = primary.replication.lastLsn();
     primary.replication.setStandbys([{ name: 'b', address: 'b' }]);
     await Promise.all(early);
-    expect(standby.replication.lastLsn().lsn).to.equal(200);
-    expect(primary.events).to.deep.include({ type: 'standby-caught-up', standby: { name: 'b', address: 'b' }, position: { term: 1, lsn: 200 } });
+    expect(standby.replication.lastLsn()).to.deep.equal(held);
+    expect(primary.events).to.deep.include({ type: 'standby-caught-up', standby: { name: 'b', address: 'b' }, position: held });
   });
 
   it('sends a copy of the store to a standby the retained tail cannot bring up to date (though the entries are still in memory)', async () => {
@@ -169,6 +209,29 @@ describe('journal shipping between LMDB engines', function () {
     await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
   });
 
+  it('keeps the entries after a copy\'s base until the standby has them, so a copy under a steady write load is the last', async () => {
+    const said: string[] = [];
+    const { network, primary, standby } = await pair({ syncStandbys: 0, retainEntries: 2, log: { info: (_, event) => said.push(event), warn: (_, event) => said.push(event) } });
+    await primary.engine.persist(persistedEvent('w/0', 1, { type: 'x' }));
+    await eventually(() => expect(standby.replication.lastLsn().lsn).to.equal(1));
+    network.cut.add('b');
+    for (let seq = 2; seq <= 20; seq++) await primary.engine.persist(persistedEvent('w/0', seq, { type: 'x' }));
+    // four writers go on while the standby is copied and catches up
+    let writing = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let seq = 1; writing; seq++) await primary.engine.persist(persistedEvent(`w/${w + 1}`, seq, { type: 'x' }));
+    });
+    network.cut.delete('b');
+    try {
+      await eventually(() => expect(standby.events.filter((e) => e.type === 'caught-up')).to.have.length(2), { timeout: 10_000 });
+    } finally {
+      writing = false;
+      await Promise.all(writers);
+    }
+    expect(said.filter((event) => event === 'replication.received-copy')).to.have.length(1);
+    await eventually(() => expect(storeContents(standby.replication.log)).to.deep.equal(storeContents(primary.replication.log)));
+  });
+
   it('replaces the unacknowledged tail of an old primary that rejoins as a standby', async () => {
     const network = new MemoryNetwork();
     const a = node(network, 'a');
@@ -179,7 +242,7 @@ describe('journal shipping between LMDB engines', function () {
     // a loses b: what it writes now is never acknowledged
     network.cut.add('b');
     const unacknowledged = Array.from({ length: 5 }, (_, i) => a.engine.persist(persistedEvent('lost', i + 1, { type: 'x' })).catch((e: Error) => e));
-    await eventually(() => expect(a.replication.lastLsn().lsn).to.equal(15));
+    await eventually(() => expect(a.replication.lastLsn().lsn).to.equal(11)); // the five share an entry
     // b wins term 2; a steps down and follows it
     await a.replication.becomeStandby({ name: 'b', address: 'b' });
     for (const outcome of await Promise.all(unacknowledged)) expect(outcome).to.be.instanceOf(NotPrimaryError);
@@ -271,7 +334,8 @@ describe('journal shipping between LMDB engines', function () {
     for (let i = 0; i < 2000; i++) writes.push(engines[0]!.persist(persistedEvent(`w/${i % 50}`, Math.floor(i / 50) + 1, { type: 'x', pad: 'p'.repeat(400) })));
     await Promise.all(writes);
     // every acknowledged write is on the standby already, not eventually
-    expect(standby.lastLsn()).to.deep.equal({ term: 7, lsn: 2000 });
+    expect(standby.lastLsn()).to.deep.equal(primary.lastLsn());
     expect(storeContents(standby.log)).to.deep.equal(storeContents(primary.log));
+    expect(storeContents(standby.log).events).to.have.length(2000);
   });
 });
