@@ -124,7 +124,7 @@ export function addStartCommand(program: Command): void {
     .addOption(flag('etcd', 'list', 'host:port,... of etcd: this control node joins a control group (one active, the others standbys); needs --roles control').default([], 'none').argParser(hostPortList('etcd')))
     .addOption(flag('leader-ttl-ms', 'n', "the active's lease in etcd: a standby takes over about this long after the active died; the active stops acknowledging once it could not renew it for this long").default(3000).argParser(countIn('leader-ttl-ms', 1000, 60_000)))
     .addOption(flag('sync-standbys', 'n', 'standbys that hold a write before the active acknowledges it (0: asynchronous)').default(1).argParser(countIn('sync-standbys', 0, 16)))
-    .addOption(flag('replication-retain-entries', 'n', 'entries of the replication log kept for standbys catching up (control group); a standby further behind is sent a copy of the store').default(100_000).argParser(countIn('replication-retain-entries', 1, 100_000_000)))
+    .addOption(flag('replication-retain-entries', 'n', 'writes the replication log keeps for standbys catching up (control group; an entry holds one turn of writes); a standby further behind is sent a copy of the store').default(100_000).argParser(countIn('replication-retain-entries', 1, 100_000_000)))
     .addOption(flag('log-format', 'format', 'pretty (readable lines) or json (one object a line); default: pretty when stdout is a terminal, else json').argParser(oneOf('log-format', LOG_FORMATS)))
     .action(async (flags: StartFlags, command: Command) => {
       if (flags.roles.includes('control') && !isLoopback(flags.api.host) && !flags.apiToken) {
