@@ -1,4 +1,4 @@
-/** The replication log's duplicate check, without a read per write (replication-log.ts). */
+/** The duplicate check of the primary's writes, without a read per write (primary-writes.ts). */
 import type { Database } from 'lmdb';
 import type { RecordKey } from './store-ops.js';
 
@@ -9,7 +9,7 @@ const SEQ_KEYS = 65_536;
  * The highest sequence number stored or pending per event key, for the keys written lately: an
  * event above it needs no existence read (lmdb-js's doesExist, a B-tree search on the main
  * thread per write, was about 9% of the primary's main thread at 64 writers). Holds only while
- * every event write goes through the replication log's `append` (replication-log.ts): cleared
+ * every event write goes through the replication log's `append` (primary-writes.ts): cleared
  * when anything else writes (a shipped entry, a copy) or deletes.
  */
 export class EventSeqs {

@@ -5,56 +5,22 @@
  * keeps the sealed term. The oldest entries are trimmed in the same batches, as long as the rest
  * hold the last `retainEntries` writes (ops): a standby further behind needs a copy of the store.
  *
- * One entry per turn: the primary's writes made in one go (until the turn's microtasks have run:
- * `process.nextTick`) share one entry, one batch and one durability promise, up to
- * {@link GROUP_BYTES} of values. Per write that saves an entry's encoding, its log put and its
- * promises here, its decoding and put on each standby; with 64 writers in lockstep a round is
- * one entry (docs/012 "Replication" has the figures). The writes of one entry commit together,
- * which lmdb-js would mostly do anyway (it puts the writes queued while it commits into one
- * transaction).
- *
+ * On the primary, a turn's writes are grouped into one entry, and checked as they join it
+ * (primary-writes.ts); a standby applies the entries shipped, or a copy of the primary's store.
  * LSNs are taken when an entry is handed to lmdb-js, which commits batches in the order they were
  * issued: LSN order is commit order. Each batch's own `.flushed` says when it is durable (the
- * env-wide `flushed` would also wait for later commits). Since nothing is checked inside the
- * transaction, the checks are made when a write joins its entry, against what is committed plus
- * what is pending: an event key being written counts as taken, and a deletion waits until nothing
- * is pending, then reads the records it removes (rare: an operator's delete) and logs them, alone
- * in its entry, so a standby removes exactly those.
+ * env-wide `flushed` would also wait for later commits).
  */
 import type { Database, Key, RootDatabase } from 'lmdb';
 import { LMDB_DB_OPTIONS } from './lmdb-engine.js';
-import { EventSeqs } from './event-seqs.js';
 import { decodeEntry, encodeEntry, termOf } from './log-entry.js';
+import { PrimaryWrites, type EntryToIssue, type IssuedWrite } from './primary-writes.js';
 import { RecentEntries } from './recent-entries.js';
 import { RetainedTail } from './retained-tail.js';
 import type { CopiedRecord, LogPosition, ShippedEntry } from './replication.js';
-import { applyOps, journalRecords, logOps, type LoggedOp, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
+import { applyOps, type RecordKey, type StoreDbs, type StoreOp } from './store-ops.js';
 
 type WritePromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
-
-/** A write taken into an entry: the entry's LSN, and when it is durable (shared by the entry's writes). */
-export interface IssuedWrite {
-  lsn: number;
-  durable: Promise<void>;
-}
-
-/** This turn's entry, taking writes until it is handed to lmdb-js. */
-interface OpenEntry {
-  term: number;
-  lsn: number;
-  ops: LoggedOp[];
-  /** the event keys it writes: taken until committed */
-  ids: string[];
-  bytes: number;
-  write: IssuedWrite;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-/** An entry takes writes until its values reach this many bytes; the next write opens another. */
-export const GROUP_BYTES = 256 * 1024;
-/** How long {@link ReplicationLog.keepFrom} keeps entries without being renewed (a standby gone meanwhile no longer holds them). */
-const KEEP_MS = 30_000;
 
 const SEALED = 'sealed';
 /** set while a copy of the primary's store is being received: the store holds nothing usable */
@@ -86,17 +52,11 @@ export class ReplicationLog {
   /** last LSN flushed to disk */
   private durable: LogPosition;
   private sealed: number;
-  /** entries open or issued and not committed */
-  private pending = 0;
-  private readonly pendingEvents = new Set<string>();
-  private readonly seqs = new EventSeqs();
-  /** set while a deletion waits for the pending writes: later writes wait for it */
-  private quiet: Promise<void> | undefined;
+  /** batches handed to lmdb-js and not committed (the primary's entries, a standby's applies) */
+  private committing = 0;
+  private readonly writes: PrimaryWrites;
   private readonly recent = new RecentEntries();
-  private open: OpenEntry | undefined;
   private readonly tail: RetainedTail;
-  /** entries kept from an LSN on for a while, whatever `retain` says (see {@link keepFrom}) */
-  private readonly floors = new Map<object, { lsn: number; until: number }>();
   /** told each time the primary issues an entry (the replicator ships it) */
   onIssued: (() => void) | undefined;
 
@@ -119,6 +79,13 @@ export class ReplicationLog {
     this.issued = this.visible = this.durable = this.readLast();
     this.tail = new RetainedTail(this.retain, this.firstRetained(), this.issued.lsn);
     this.sealed = Math.max((this.meta.get(SEALED) as number | undefined) ?? 0, this.durable.term);
+    this.writes = new PrimaryWrites({
+      dbs: this.dbs,
+      nextLsn: () => this.issued.lsn + 1,
+      committing: () => this.committing,
+      nextCommit: () => this.root.committed,
+      issue: (entry, settled) => this.issue(entry, settled),
+    });
   }
 
   /** What the store durably holds (replication.ts `lastLsn`). */
@@ -168,77 +135,16 @@ export class ReplicationLog {
 
   /**
    * The primary's write of `ops`, stamped `term`: undefined, with nothing written, when `unique`
-   * (an event's key) is stored or being written; else the write, in this turn's entry.
+   * (an event's key) is stored or being written; else the write, in this turn's entry
+   * (primary-writes.ts).
    */
   append(term: number, ops: StoreOp[], unique?: RecordKey): IssuedWrite | undefined | Promise<IssuedWrite | undefined> {
-    if (this.quiet) return this.afterQuiet(term, ops, unique);
-    for (const op of ops) if (op.o === 'd') return this.appendDeletion(term, ops);
-    let id: string | undefined;
-    if (unique) {
-      id = eventId(unique);
-      // above the highest sequence number stored or pending for its key: not taken, no read needed
-      const fresh = unique[1] > this.seqs.highest(unique[0], this.dbs.events);
-      if (!fresh && (this.pendingEvents.has(id) || this.dbs.events.doesExist(unique))) return undefined;
-      this.seqs.wrote(unique[0], unique[1], (top) => this.pendingEvents.has(eventId([unique[0], top])));
-    }
-    return this.join(term, logOps(ops), id);
+    return this.writes.append(term, ops, unique);
   }
 
-  private async afterQuiet(term: number, ops: StoreOp[], unique?: RecordKey): Promise<IssuedWrite | undefined> {
-    while (this.quiet) await this.quiet;
-    return this.append(term, ops, unique);
-  }
-
-  private async appendDeletion(term: number, ops: StoreOp[]): Promise<IssuedWrite | undefined> {
-    let release!: () => void;
-    this.quiet = new Promise((resolve) => (release = resolve));
-    try {
-      if (this.open) this.issue(this.open);
-      while (this.pending > 0) await this.root.committed;
-      this.seqs.clear();
-      const resolved = ops.map((op) => (op.o === 'd' ? { ...op, ...journalRecords(this.dbs, op.k) } : op));
-      const write = this.join(term, logOps(resolved), undefined);
-      this.issue(this.open!);
-      return write;
-    } finally {
-      this.quiet = undefined;
-      release();
-    }
-  }
-
-  /** Adds `ops` to this turn's entry, opening one (handed to lmdb-js once the turn's microtasks have run) if needed. */
-  private join(term: number, ops: LoggedOp[], id: string | undefined): IssuedWrite {
-    if (this.open && (this.open.term !== term || this.open.bytes >= GROUP_BYTES)) this.issue(this.open);
-    let entry = this.open;
-    if (!entry) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const durable = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-      const lsn = this.issued.lsn + 1;
-      const opened: OpenEntry = { term, lsn, ops: [], ids: [], bytes: 0, write: { lsn, durable }, resolve, reject };
-      entry = this.open = opened;
-      this.pending++;
-      process.nextTick(() => this.open === opened && this.issue(opened));
-    }
-    for (const op of ops) {
-      entry.ops.push(op);
-      if ('v' in op) entry.bytes += op.v.length;
-    }
-    if (id !== undefined) {
-      this.pendingEvents.add(id);
-      entry.ids.push(id);
-    }
-    return entry.write;
-  }
-
-  /** Hands `entry` to lmdb-js: its ops and itself in one batch; its writes resolve once that is durable. */
-  private issue(entry: OpenEntry): void {
-    const { term, lsn, ops, ids } = entry;
-    if (this.open === entry) this.open = undefined;
-    const settle = () => {
-      this.pending--;
-      for (const id of ids) this.pendingEvents.delete(id);
-    };
+  /** Hands the primary's `entry` to lmdb-js, its ops and itself in one batch (the contract: primary-writes.ts `EntryLog.issue`). */
+  private issue(entry: EntryToIssue, settled: () => void): void {
+    const { term, lsn, ops } = entry;
     let bytes: Buffer;
     let write: WritePromise;
     try {
@@ -249,16 +155,18 @@ export class ReplicationLog {
       }) as WritePromise;
     } catch (error) {
       // refused before anything was queued (a closed store): the LSN stays free, the writes fail
-      settle();
+      settled();
       entry.reject(error);
       return;
     }
+    this.committing++;
     const position = { term, lsn };
     this.issued = position;
     this.recent.push(lsn, term, bytes);
     write.then(
       () => {
-        settle();
+        this.committing--;
+        settled();
         this.advance('visible', position);
         this.recent.dropCommitted(this.visible.lsn);
         (write.flushed ?? this.root.flushed).then(() => {
@@ -267,7 +175,8 @@ export class ReplicationLog {
         }, entry.reject);
       },
       (error: unknown) => {
-        settle();
+        this.committing--;
+        settled();
         entry.reject(error);
       },
     );
@@ -291,8 +200,8 @@ export class ReplicationLog {
     }
     const last: LogPosition = { term: fresh[fresh.length - 1]!.value.t, lsn: fresh[fresh.length - 1]!.lsn };
     this.issued = last;
-    this.seqs.clear();
-    this.pending++;
+    this.writes.forgetCachedSeqs();
+    this.committing++;
     const write = this.root.batch(() => {
       for (const { lsn, bytes, value } of fresh) {
         applyOps(this.dbs, value.o);
@@ -302,7 +211,7 @@ export class ReplicationLog {
     try {
       await write;
     } finally {
-      this.pending--;
+      this.committing--;
     }
     this.advance('visible', last);
     await (write.flushed ?? this.root.flushed);
@@ -339,29 +248,18 @@ export class ReplicationLog {
   }
 
   /**
-   * Keeps the entries from `lsn` on (none trimmed) for `owner` for `ms` (renewed by each call), or
-   * no longer when `lsn` is undefined: what a standby being copied needs once its copy is in.
+   * Keeps the entries from `lsn` on (none trimmed) for `owner` for `ms` (default 30 s, renewed by
+   * each call), or no longer when `lsn` is undefined: what a standby being copied needs once its
+   * copy is in.
    */
-  keepFrom(owner: object, lsn: number | undefined, ms = KEEP_MS): void {
-    if (lsn === undefined) this.floors.delete(owner);
-    else this.floors.set(owner, { lsn, until: Date.now() + ms });
+  keepFrom(owner: object, lsn: number | undefined, ms?: number): void {
+    this.tail.keepFrom(owner, lsn, ms);
   }
 
   /** Inside a batch: the entry, and the trim of those that fall out of the retained tail. */
   private putEntry(lsn: number, bytes: Buffer, ops: number): void {
     void this.log.put(lsn, bytes);
-    for (const old of this.tail.add(lsn, ops, this.floor())) void this.log.remove(old);
-  }
-
-  private floor(): number {
-    let floor = Number.POSITIVE_INFINITY;
-    if (this.floors.size === 0) return floor;
-    const now = Date.now();
-    for (const [owner, { lsn, until }] of this.floors) {
-      if (until < now) this.floors.delete(owner);
-      else floor = Math.min(floor, lsn);
-    }
-    return floor;
+    for (const old of this.tail.add(lsn, ops)) void this.log.remove(old);
   }
 
   private async whenDurable(lsn: number): Promise<void> {
@@ -381,7 +279,7 @@ export class ReplicationLog {
     for (const db of [this.dbs.events, this.dbs.snapshots, this.dbs.runtime, this.log] as Array<Database<unknown, Key>>) void db.clearAsync();
     this.recent.clear();
     this.tail.reset(1);
-    this.seqs.clear();
+    this.writes.forgetCachedSeqs();
     this.issued = this.visible = this.durable = { term: 0, lsn: 0 };
   }
 
@@ -413,8 +311,4 @@ export class ReplicationLog {
     const base = this.meta.get(BASE) as LogPosition | undefined;
     return base ? { ...base } : { term: 0, lsn: 0 };
   }
-}
-
-function eventId([key, seq]: RecordKey): string {
-  return `${seq}\u0000${key}`;
 }

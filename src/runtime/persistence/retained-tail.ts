@@ -1,5 +1,8 @@
 /** The replication log's trimming (replication-log.ts). */
 
+/** How long {@link RetainedTail.keepFrom} keeps entries without being renewed (a standby gone meanwhile no longer holds them). */
+const KEEP_MS = 30_000;
+
 /**
  * Which entries the log keeps: the newest ones holding about `retain` writes, and every one from
  * a floor a standby being copied needs (its copy's base + 1: without it, a copy that takes longer
@@ -15,6 +18,8 @@ export class RetainedTail {
   private oldFirst: number;
   private oldCount: number;
   private ops: number;
+  /** entries kept from an LSN on for a while, whatever `retain` says (see {@link keepFrom}) */
+  private readonly floors = new Map<object, { lsn: number; until: number }>();
 
   constructor(
     private readonly retain: number,
@@ -26,10 +31,20 @@ export class RetainedTail {
   }
 
   /**
-   * Adds entry `lsn` of `ops` writes; returns the LSNs to remove: the oldest below `floor`, while
-   * the rest still hold `retain` writes.
+   * Keeps the entries from `lsn` on (none trimmed) for `owner` for `ms` (renewed by each call), or
+   * no longer when `lsn` is undefined.
    */
-  add(lsn: number, ops: number, floor = Number.POSITIVE_INFINITY): number[] {
+  keepFrom(owner: object, lsn: number | undefined, ms = KEEP_MS): void {
+    if (lsn === undefined) this.floors.delete(owner);
+    else this.floors.set(owner, { lsn, until: Date.now() + ms });
+  }
+
+  /**
+   * Adds entry `lsn` of `ops` writes; returns the LSNs to remove: the oldest below the floors
+   * kept, while the rest still hold `retain` writes.
+   */
+  add(lsn: number, ops: number): number[] {
+    const floor = this.floor();
     this.known.push([lsn, ops]);
     this.ops += ops;
     const removed: number[] = [];
@@ -53,9 +68,20 @@ export class RetainedTail {
     return this.head < this.known.length ? this.known[this.head]![0] : next;
   }
 
-  /** The log was emptied; its next entry is `next`. */
+  /** The log was emptied; its next entry is `next` (the floors kept stay). */
   reset(next: number): void {
     this.known.length = this.head = this.oldCount = this.ops = 0;
     this.oldFirst = next;
+  }
+
+  private floor(): number {
+    let floor = Number.POSITIVE_INFINITY;
+    if (this.floors.size === 0) return floor;
+    const now = Date.now();
+    for (const [owner, { lsn, until }] of this.floors) {
+      if (until < now) this.floors.delete(owner);
+      else floor = Math.min(floor, lsn);
+    }
+    return floor;
   }
 }

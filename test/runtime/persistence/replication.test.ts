@@ -7,7 +7,8 @@ import { persistedEvent, persistedSnapshot, DuplicateEventError } from '../../..
 import { LmdbPersistenceEngine } from '../../../src/runtime/persistence/lmdb-engine.js';
 import { NotPrimaryError, type ReplicationEvent } from '../../../src/runtime/persistence/replication.js';
 import { decodeEntry } from '../../../src/runtime/persistence/log-entry.js';
-import { GROUP_BYTES, ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
+import { GROUP_BYTES } from '../../../src/runtime/persistence/primary-writes.js';
+import { ReplicationLog } from '../../../src/runtime/persistence/replication-log.js';
 import { Replicator, type ReplicatorOptions } from '../../../src/runtime/persistence/replicator.js';
 import { startRemoting } from '../../../src/runtime/remoting/grpc-remoting.js';
 import { remotingReplicationTransport } from '../../../src/runtime/remoting/replication-link.js';
