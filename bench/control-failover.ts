@@ -10,7 +10,7 @@
  * `cpu_us`: CPU µs per write of the lone node, and of the node with a standby plus the standby's
  * process (they share this machine's cores: where the CPU is the limit, at 1000 writers, the
  * ratio is about lone / (primary + standby)); `load`: the 1-minute load average at the end.
- * Then the failover (control-election.ts, its runs set by `BENCH_FAILOVER_RUNS`, default 5; left
+ * Then the failover (control-election.ts, its runs set by `BENCH_FAILOVER_RUNS`, default 5, 0 to leave it out; left
  * out without etcd on PATH): `failover_ms`, the median ms from a kill -9 of the active under
  * write load until a standby acknowledges, against `failover_limit_ms`, etcd expiring its lease.
  */
@@ -70,7 +70,8 @@ export async function main(): Promise<void> {
   const raw = await rawMedians(WRITERS);
   const few = await medians(WRITERS);
   const many = await medians(1000);
-  const failover = await failoverFigures(Number(process.env.BENCH_FAILOVER_RUNS ?? 5));
+  const failoverRuns = Number(process.env.BENCH_FAILOVER_RUNS ?? 5);
+  const failover = failoverRuns > 0 ? await failoverFigures(failoverRuns) : undefined;
   const ratio = (m: typeof few) => +(m['sync-standby'].writesPerSec / m.lone.writesPerSec).toFixed(2);
   process.stdout.write(
     `${JSON.stringify({
@@ -98,7 +99,7 @@ export async function main(): Promise<void> {
       // CPU µs per write: the lone node; the node with a standby, and the standby's process
       cpu_us: { lone: few.lone.cpuUs, primary: few['sync-standby'].cpuUs, standby: few['sync-standby'].standbyCpuUs },
       cpu_us_1000: { lone: many.lone.cpuUs, primary: many['sync-standby'].cpuUs, standby: many['sync-standby'].standbyCpuUs },
-      ...(failover ? { failover_ms: failover.value, failover_limit_ms: failover.limit, failover_ratio: failover.ratio, failover_runs: failover.runs } : { failover: 'skipped: no etcd on PATH' }),
+      ...(failover ? { failover_ms: failover.value, failover_limit_ms: failover.limit, failover_ratio: failover.ratio, failover_runs: failover.runs } : { failover: failoverRuns > 0 ? 'skipped: no etcd on PATH' : 'skipped: BENCH_FAILOVER_RUNS=0' }),
       load: +loadavg()[0]!.toFixed(1),
       runs: RUNS,
       writes_per_run: WRITES,

@@ -22,7 +22,8 @@ export class GroupRecords {
   readonly leaderKey: string;
   private readonly candidatePrefix: string;
   private readonly syncKey: string;
-  private published = '';
+  /** the record last published on the current lease, if any */
+  private published: CandidateRecord | undefined;
   private lastRefusal = '';
 
   constructor(
@@ -46,7 +47,7 @@ export class GroupRecords {
 
   /** Forget what was published: a new lease carries no record yet. */
   forgetPublished(): void {
-    this.published = '';
+    this.published = undefined;
   }
 
   async readSync(): Promise<SyncRead> {
@@ -56,8 +57,11 @@ export class GroupRecords {
     if (!kv) return { set: undefined, modRevision: 0 };
     const modRevision = Number(kv.mod_revision);
     const set = parseSyncSet(kv.value.toString(), modRevision);
-    if (!set) this.log.warn({ key: this.syncKey }, 'election.sync-set-malformed');
-    return { set, modRevision };
+    if (set) return { set, modRevision };
+    // fail closed: a set that cannot be read may name the only nodes holding acknowledged
+    // writes. No node is named '', so no one may win until an operator deletes the key (docs/054)
+    this.log.warn({ key: this.syncKey }, 'election.sync-set-malformed');
+    return { set: { leader: '', term: modRevision, members: [], quorum: 1 }, modRevision };
   }
 
   /**
@@ -66,15 +70,13 @@ export class GroupRecords {
    * term) so that looks while it waits do not rewrite the record each time.
    */
   async publishPosition(leaseId: string, position: LogPosition, vacantAt: number | undefined, sync: SyncSet | undefined): Promise<void> {
-    const before = this.published ? (JSON.parse(this.published) as CandidateRecord) : undefined;
-    let seenVacant = vacantAt;
-    if (vacantAt !== undefined && before?.vacantAt !== undefined && before.term === position.term && before.lsn === position.lsn && before.vacantAt > (sync?.term ?? 0)) seenVacant = before.vacantAt;
+    const before = this.published;
+    const sameVacancy = before?.vacantAt !== undefined && before.vacantAt > (sync?.term ?? 0) && before.term === position.term && before.lsn === position.lsn;
     const record: CandidateRecord = { name: this.self.name, ...position };
-    if (seenVacant !== undefined) record.vacantAt = seenVacant;
-    const text = JSON.stringify(record);
-    if (text === this.published) return;
-    await this.withTimeout(this.client.put(this.candidatePrefix + this.self.name).value(text).lease(leaseId).exec());
-    this.published = text;
+    if (vacantAt !== undefined) record.vacantAt = sameVacancy ? before!.vacantAt : vacantAt;
+    if (JSON.stringify(record) === JSON.stringify(before)) return;
+    await this.withTimeout(this.client.put(this.candidatePrefix + this.self.name).value(JSON.stringify(record)).lease(leaseId).exec());
+    this.published = record;
   }
 
   /** Whether this node, holding `own`, may race now (sync-set.ts); a refusal is logged when its reason changes. */

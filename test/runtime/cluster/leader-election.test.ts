@@ -88,6 +88,19 @@ describe('LeaderElection (real etcd)', function () {
     }
   });
 
+  it('a synchronous set that cannot be read lets no one win, until an operator deletes it', async () => {
+    const client = new Etcd3({ hosts: etcd.current().endpoint });
+    try {
+      await client.put('/auctor/control/sync').value('{"leader": 7}');
+      const a = node('a', { syncQuorum: 1 }).start();
+      await consistently(() => expect(a.holds()).to.equal(false), { duration: 1500 });
+      await client.delete().key('/auctor/control/sync');
+      await eventually(() => expect(a.holds()).to.equal(true), { timeout: 5000 });
+    } finally {
+      client.close();
+    }
+  });
+
   it('a standby watches the key: it wins the moment the leader resigns, not at its next poll', async () => {
     // a 15 s TTL: standbys poll every 5 s, so only the watch explains two hand-overs within 1 s each
     const [a, b, c] = ['a', 'b', 'c'].map((name) => node(name, { ttlMs: 15_000 }).start()) as [LeaderElection, LeaderElection, LeaderElection];
