@@ -35,8 +35,24 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts etcd with its data in `dataDir` and resolves once it answers `/health`; rejects naming its output when it does not. */
+/**
+ * Starts etcd with its data in `dataDir` and resolves once it answers `/health`; rejects naming
+ * its output when it does not. A port taken between asking and etcd's bind (another process got
+ * it first: CI saw it once) is tried again, with fresh ports where they were picked here; etcd
+ * binds before it writes its data, so the dir is as it was.
+ */
 export async function startLocalEtcd(dataDir: string, options: { clientPort?: number; timeoutMs?: number } = {}): Promise<LocalEtcd> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(dataDir, options);
+    } catch (error) {
+      if (attempt >= 5 || !/address already in use/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+async function startOnce(dataDir: string, options: { clientPort?: number; timeoutMs?: number }): Promise<LocalEtcd> {
   const clientPort = options.clientPort || (await freePort());
   const peerPort = await freePort();
   const client = `http://127.0.0.1:${clientPort}`;
